@@ -1,0 +1,218 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { DigestMismatchError, GhcrErrorCode, InvalidInputError, ProtocolError } from './errors.js';
+
+/**
+ * A content digest, `algorithm:encoded` (image-spec "Digests").
+ * @public
+ */
+export type Digest = `${string}:${string}`;
+
+/** Digest algorithms this library can compute. @public */
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+/** The registered algorithms and the exact shape of their encoded part (image-spec "Registered algorithms"). */
+const REGISTERED: Record<DigestAlgorithm, RegExp> = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha512: /^[a-f0-9]{128}$/,
+};
+
+/** The image-spec digest grammar: `algorithm ":" encoded`. */
+const DIGEST_GRAMMAR = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+
+/**
+ * The parts of a parsed digest.
+ * @public
+ */
+export interface ParsedDigest {
+  readonly algorithm: string;
+  readonly encoded: string;
+  readonly digest: Digest;
+}
+
+/**
+ * Parses and validates a digest. The grammar is the image spec's; for the registered algorithms
+ * (sha256, sha512) the encoded part must be lowercase hex of the exact length. Unregistered but
+ * well-formed algorithms are accepted here (a registry may list them) and refused by
+ * {@link createDigester}.
+ * @throws InvalidInputError (code `GHCR_INVALID_DIGEST`) naming the bad part.
+ * @public
+ */
+export function parseDigest(value: string): ParsedDigest {
+  const match = DIGEST_GRAMMAR.exec(value);
+  if (match === null) {
+    const hint = value.includes(':')
+      ? 'the algorithm must be lowercase letters and digits, the encoded part letters, digits, "=", "_" or "-"'
+      : 'a digest has the form "sha256:<64 hex characters>"';
+    throw new InvalidInputError(`invalid digest "${truncate(value)}": ${hint}`, {
+      code: GhcrErrorCode.INVALID_DIGEST,
+      input: truncate(value),
+    });
+  }
+  const algorithm = match[1] as string;
+  const encoded = match[2] as string;
+  const shape = REGISTERED[algorithm as DigestAlgorithm];
+  if (shape !== undefined && !shape.test(encoded)) {
+    const length = algorithm === 'sha256' ? 64 : 128;
+    throw new InvalidInputError(
+      `invalid digest "${truncate(value)}": a ${algorithm} digest has exactly ${length} lowercase hex characters after "${algorithm}:" (got ${encoded.length})`,
+      { code: GhcrErrorCode.INVALID_DIGEST, input: truncate(value) },
+    );
+  }
+  return { algorithm, encoded, digest: value as Digest };
+}
+
+/** True when `value` is a valid digest (see {@link parseDigest}). @public */
+export function isDigest(value: unknown): value is Digest {
+  if (typeof value !== 'string') return false;
+  try {
+    parseDigest(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
+
+/**
+ * An incremental digest computation.
+ * @public
+ */
+export interface Digester {
+  /** Feeds bytes. */
+  update(chunk: Uint8Array): void;
+  /** Bytes fed so far. */
+  readonly size: number;
+  /** The digest of everything fed. Call once. */
+  digest(): Digest;
+}
+
+/**
+ * Starts an incremental digest (sha256 unless told otherwise).
+ * @throws InvalidInputError when the algorithm is not sha256 or sha512.
+ * @public
+ */
+export function createDigester(algorithm: string = 'sha256'): Digester {
+  if (!(algorithm in REGISTERED)) {
+    throw new InvalidInputError(
+      `unsupported digest algorithm "${algorithm}": this library computes sha256 and sha512`,
+      { code: GhcrErrorCode.INVALID_DIGEST, input: algorithm },
+    );
+  }
+  const hash: Hash = createHash(algorithm);
+  let size = 0;
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      size += chunk.byteLength;
+    },
+    get size() {
+      return size;
+    },
+    digest() {
+      return `${algorithm}:${hash.digest('hex')}` as Digest;
+    },
+  };
+}
+
+/** The digest of `bytes` (sha256 unless told otherwise). @public */
+export function digestOf(bytes: Uint8Array | string, algorithm: DigestAlgorithm = 'sha256'): Digest {
+  const digester = createDigester(algorithm);
+  digester.update(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
+  return digester.digest();
+}
+
+/**
+ * Throws {@link DigestMismatchError} when `bytes` do not hash to `expected` (computed with
+ * `expected`'s algorithm).
+ * @public
+ */
+export function verifyDigest(bytes: Uint8Array, expected: string, what = 'content'): void {
+  const { algorithm } = parseDigest(expected);
+  const actual = digestOf(bytes, algorithm as DigestAlgorithm);
+  if (actual !== expected) throw digestMismatch(what, expected, actual);
+}
+
+/**
+ * The digest and size of a stream of bytes, computed as it flows (never buffered whole).
+ * @public
+ */
+export async function digestStream(
+  source: AsyncIterable<Uint8Array>,
+  algorithm: DigestAlgorithm = 'sha256',
+): Promise<{ digest: Digest; size: number }> {
+  const digester = createDigester(algorithm);
+  for await (const chunk of source) digester.update(chunk);
+  return { digest: digester.digest(), size: digester.size };
+}
+
+function digestMismatch(what: string, expected: string, actual: string): DigestMismatchError {
+  return new DigestMismatchError(
+    `${what} failed verification: expected digest ${expected}, got ${actual}; the content was corrupted or changed in transit, retry the transfer`,
+    { expected, actual },
+  );
+}
+
+/**
+ * Options for {@link createVerifyingStream}.
+ * @public
+ */
+export interface VerifyingStreamOptions {
+  /** The size the content must have. If omitted, only the digest is checked. */
+  readonly size?: number;
+  /** Names the content in error messages (e.g. `blob sha256:… of ghcr.io/o/n`). If omitted, "content". */
+  readonly what?: string;
+  /** Bytes already verified before this stream starts (a resumed download): the digest state is
+   * not resumable, so pass a digester that has been fed them. If omitted, starts from zero. */
+  readonly digester?: Digester;
+}
+
+/**
+ * A pass-through stream that verifies digest (and size) while bytes flow. The last chunk is held
+ * back until the whole content has been checked, so a consumer never receives the final byte of
+ * content that turns out to be wrong: a mismatch is an error, not a complete-looking file.
+ * @public
+ */
+export function createVerifyingStream(expected: string, options: VerifyingStreamOptions = {}): Transform {
+  const { algorithm } = parseDigest(expected);
+  const digester = options.digester ?? createDigester(algorithm);
+  const what = options.what ?? 'content';
+  let held: Buffer | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      digester.update(chunk);
+      if (options.size !== undefined && digester.size > options.size) {
+        callback(
+          new ProtocolError(
+            `${what} is larger than its descriptor says: expected ${options.size} bytes, received at least ${digester.size}`,
+            { code: GhcrErrorCode.SIZE_MISMATCH },
+          ),
+        );
+        return;
+      }
+      const previous = held;
+      held = chunk;
+      callback(null, previous);
+    },
+    flush(callback: TransformCallback) {
+      if (options.size !== undefined && digester.size !== options.size) {
+        callback(
+          new ProtocolError(
+            `${what} is shorter than its descriptor says: expected ${options.size} bytes, received ${digester.size}`,
+            { code: GhcrErrorCode.SIZE_MISMATCH },
+          ),
+        );
+        return;
+      }
+      const actual = digester.digest();
+      if (actual !== expected) {
+        callback(digestMismatch(what, expected, actual));
+        return;
+      }
+      callback(null, held);
+    },
+  });
+}

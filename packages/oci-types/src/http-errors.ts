@@ -1,0 +1,181 @@
+import {
+  AuthenticationError,
+  AuthorizationError,
+  DistributionErrorCode,
+  GhcrError,
+  GhcrErrorCode,
+  type HttpErrorContext,
+  InvalidInputError,
+  NotFoundError,
+  ProtocolError,
+  RateLimitError,
+  type RegistryErrorEntry,
+  ResourceConflictError,
+  ServerError,
+} from './errors.js';
+import { parseRetryAfterHeader, parseRetryAfterInMessage } from './rate-limit.js';
+import { redactText, redactUrl } from './redact.js';
+
+/** At most this much of an error body is read or kept (oras `errutil` reads 8 KiB). @public */
+export const MAX_ERROR_BODY_BYTES = 8 * 1024;
+
+/**
+ * The parts of a failed HTTP exchange that {@link errorFromResponse} needs.
+ * @public
+ */
+export interface FailedResponse {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  /** Response headers, lower-case names. */
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Up to {@link MAX_ERROR_BODY_BYTES} of the body, as text. */
+  readonly body?: string;
+  /** The clock's now, for turning `x-ratelimit-reset` and HTTP dates into waits. If omitted, Date.now(). */
+  readonly now?: number;
+  /** Secrets to scrub from any text taken from the body. */
+  readonly secrets?: Iterable<string>;
+}
+
+const specCodes = new Set<string>(Object.values(DistributionErrorCode));
+
+function header(headers: FailedResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value[0];
+}
+
+interface ParsedBody {
+  registryErrors?: RegistryErrorEntry[];
+  apiMessage?: string;
+  documentationUrl?: string;
+  text?: string;
+}
+
+function parseErrorBody(body: string | undefined): ParsedBody {
+  if (body === undefined || body.trim() === '') return {};
+  const text = body.length > MAX_ERROR_BODY_BYTES ? body.slice(0, MAX_ERROR_BODY_BYTES) : body;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { text: text.trim() };
+  }
+  if (typeof json !== 'object' || json === null) return { text: text.trim() };
+  const record = json as Record<string, unknown>;
+  const parsed: ParsedBody = {};
+  if (Array.isArray(record.errors)) {
+    parsed.registryErrors = record.errors
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .map((e) => ({
+        code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+        ...(typeof e.message === 'string' ? { message: e.message } : {}),
+        ...(e.detail === undefined ? {} : { detail: e.detail }),
+      }));
+  }
+  if (typeof record.message === 'string') parsed.apiMessage = record.message;
+  if (typeof record.documentation_url === 'string') parsed.documentationUrl = record.documentation_url;
+  return parsed;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  405: 'method not allowed',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload too large',
+  416: 'range not satisfiable',
+  422: 'unprocessable entity',
+  429: 'too many requests',
+  500: 'internal server error',
+  502: 'bad gateway',
+  503: 'service unavailable',
+  504: 'gateway timeout',
+};
+
+/**
+ * Maps a failed HTTP response to the right {@link GhcrError} subclass, following the seed's
+ * taxonomy: 401 → authentication, 403 → authorization (or rate limit, for GitHub's secondary
+ * limit), 404 → not found, 429 → rate limit, 5xx → server, other 4xx → protocol. A registry error
+ * code from the body becomes the error's `code` (spec spelling); the message has the form
+ * `GET "<url>": status 404: manifest unknown: <detail>` with the URL redacted.
+ * @public
+ */
+export function errorFromResponse(response: FailedResponse): GhcrError {
+  const url = redactUrl(response.url);
+  const parsed = parseErrorBody(response.body);
+  const secrets = response.secrets ?? [];
+  const entries = parsed.registryErrors ?? [];
+  const first = entries[0];
+  const detailText = redactText(
+    first !== undefined
+      ? entries
+          .map((e) => e.message ?? e.code.toLowerCase().replace(/_/g, ' '))
+          .filter((s) => s !== '')
+          .join('; ')
+      : (parsed.apiMessage ?? parsed.text ?? ''),
+    secrets,
+  );
+  const requestId = header(response.headers, 'x-github-request-id') ?? header(response.headers, 'x-request-id');
+  const http: HttpErrorContext = {
+    method: response.method,
+    url,
+    status: response.status,
+    ...(parsed.registryErrors === undefined ? {} : { registryErrors: parsed.registryErrors }),
+    ...(parsed.apiMessage === undefined ? {} : { apiMessage: redactText(parsed.apiMessage, secrets) }),
+    ...(parsed.documentationUrl === undefined ? {} : { documentationUrl: parsed.documentationUrl }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+  const statusText = STATUS_TEXT[response.status] ?? 'error';
+  const message = `${response.method} "${url}": status ${response.status}: ${statusText}${detailText === '' ? '' : `: ${detailText}`}`;
+  const specCode = first !== undefined && specCodes.has(first.code) ? first.code : undefined;
+  const status = response.status;
+  const now = response.now ?? Date.now();
+
+  const retryAfterMs =
+    parseRetryAfterHeader(header(response.headers, 'retry-after'), now) ??
+    (first?.message === undefined ? undefined : parseRetryAfterInMessage(first.message));
+  const resetHeader = header(response.headers, 'x-ratelimit-reset');
+  const resetAt = resetHeader !== undefined && /^\d+$/.test(resetHeader) ? Number(resetHeader) * 1000 : undefined;
+  const rateOptions = {
+    http,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(resetAt === undefined ? {} : { resetAt }),
+  };
+
+  if (status === 429 || specCode === DistributionErrorCode.TOOMANYREQUESTS) {
+    return new RateLimitError(message, { ...rateOptions, code: specCode ?? GhcrErrorCode.RATE_LIMITED });
+  }
+  if (status === 403 && /secondary rate limit/i.test(parsed.apiMessage ?? '')) {
+    return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.SECONDARY_RATE_LIMITED });
+  }
+  if (status === 403 && header(response.headers, 'x-ratelimit-remaining') === '0') {
+    return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.RATE_LIMITED });
+  }
+  if (status === 401) {
+    return new AuthenticationError(message, { http, code: specCode ?? GhcrErrorCode.UNAUTHORIZED });
+  }
+  if (status === 403) {
+    return new AuthorizationError(message, { http, code: specCode ?? GhcrErrorCode.FORBIDDEN });
+  }
+  if (status === 404) {
+    return new NotFoundError(message, { http, code: specCode ?? GhcrErrorCode.NOT_FOUND });
+  }
+  if (status >= 500) {
+    return new ServerError(message, {
+      http,
+      code: status === 503 ? GhcrErrorCode.SERVICE_UNAVAILABLE : GhcrErrorCode.SERVER_ERROR,
+      isRetryable: status === 500 || status === 502 || status === 503 || status === 504,
+    });
+  }
+  if (status === 409) {
+    return new ResourceConflictError(message, { http, code: specCode ?? GhcrErrorCode.CONFLICT });
+  }
+  if (status === 400 && specCode === undefined) {
+    return new InvalidInputError(message, { http, code: GhcrErrorCode.BAD_REQUEST });
+  }
+  return new ProtocolError(message, { http, code: specCode ?? (status === 400 ? GhcrErrorCode.BAD_REQUEST : GhcrErrorCode.UNEXPECTED_RESPONSE) });
+}

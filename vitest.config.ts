@@ -1,0 +1,46 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import sibling packages by name (`@ghcr/manifest`); resolve those names to each package's
+// TypeScript source so the suite runs without a build and a change is seen at once. Published
+// consumers resolve the same names through each package's exports map to dist/.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const alias: Record<string, string> = {};
+for (const dir of readdirSync(`${root}packages`)) {
+  const entry = `${root}packages/${dir}/src/index.ts`;
+  if (existsSync(entry)) alias[`@ghcr/${dir}`] = entry;
+  const vitestEntry = `${root}packages/${dir}/src/vitest.ts`;
+  if (existsSync(vitestEntry)) alias[`@ghcr/${dir}/vitest`] = vitestEntry;
+}
+// Longest keys first, so `@ghcr/simulation/vitest` wins over `@ghcr/simulation`.
+const aliases = Object.entries(alias)
+  .sort(([a], [b]) => b.length - a.length)
+  .map(([find, replacement]) => ({ find, replacement }));
+
+export default defineConfig({
+  resolve: { alias: aliases },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: ['**/*.integ.test.ts', '**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integ',
+          include: ['packages/*/src/**/*.integ.test.ts', 'packages/*/test/**/*.integ.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Integration tests start real registry processes; one file at a time keeps 2 cores sane.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
