@@ -121,3 +121,4 @@ export {
   type Vulnerability,
   vulnerabilitySchema,
 } from './schemas.js';
+export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
