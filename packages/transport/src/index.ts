@@ -1,0 +1,37 @@
+/**
+ * `@ghcr/transport`: the undici request pipeline of the `@ghcr/*` toolkit.
+ *
+ * @packageDocumentation
+ */
+
+export { type Authorizer, authMiddleware, type RegistryAuthTarget } from './auth-middleware.js';
+export { errorsMiddleware } from './errors-middleware.js';
+export { createTransportMetrics, metricsMiddleware, type TransportMetrics } from './metrics.js';
+export {
+  composePipeline,
+  DEFAULT_PIPELINE_ORDER,
+  insertMiddleware,
+  type PipelinePosition,
+} from './pipeline.js';
+export { type RateLimitEvent, RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+export { redirectMiddleware } from './redirect.js';
+export { type RetryOptions, retryMiddleware } from './retry.js';
+export { traceAttempts, tracingMiddleware } from './tracing.js';
+export {
+  createTransport,
+  type ResolvedTransportOptions,
+  type Transport,
+  type TransportOptions,
+  transportOptionsSchema,
+} from './transport.js';
+export type {
+  AuthHint,
+  Handler,
+  Middleware,
+  PipelineEntry,
+  RequestBody,
+  RequestContext,
+  ResponseBody,
+  TransportRequest,
+  TransportResponse,
+} from './types.js';

@@ -1,0 +1,50 @@
+import { ProtocolError } from '@ghcr/oci-types';
+import type { Middleware, TransportRequest } from './types.js';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that carry credentials; dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-registry-auth',
+  'x-github-token',
+];
+
+/**
+ * Follows 301/302/303/307/308 for GET and HEAD, at most `maxRedirects` times. When a redirect
+ * changes origin (GHCR sends blob GETs to a signed URL on another host), every credential header
+ * is dropped and the request's auth becomes `none`, so no token leaves for the other host.
+ * @public
+ */
+export function redirectMiddleware(options: { readonly maxRedirects: number }): Middleware {
+  return (next) => async (request, context) => {
+    let current: TransportRequest = request;
+    for (let hops = 0; ; hops++) {
+      const response = await next(current, context);
+      const location = response.headers.location;
+      const follow =
+        current.followRedirects !== false &&
+        REDIRECT_STATUSES.has(response.status) &&
+        (current.method === 'GET' || current.method === 'HEAD') &&
+        typeof location === 'string';
+      if (!follow || current.acceptStatus?.includes(response.status) === true) return response;
+      await response.body.dump();
+      if (hops >= options.maxRedirects) {
+        throw new ProtocolError(
+          `${current.method} "${response.url}": more than ${options.maxRedirects} redirects; the server is redirecting in a loop`,
+        );
+      }
+      const target = new URL(location, current.url);
+      const sameOrigin = target.origin === new URL(current.url).origin;
+      const headers: Record<string, string> = { ...current.headers };
+      if (!sameOrigin) for (const name of CREDENTIAL_HEADERS) delete headers[name];
+      current = {
+        ...current,
+        url: target.toString(),
+        headers,
+        ...(sameOrigin ? {} : { auth: { kind: 'none' } as const }),
+      };
+    }
+  };
+}

@@ -1,0 +1,230 @@
+import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
+import type { Tracer } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { Agent, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { type Authorizer, authMiddleware } from './auth-middleware.js';
+import { createDispatchHandler } from './dispatch.js';
+import { errorsMiddleware } from './errors-middleware.js';
+import {
+  createTransportMetrics,
+  metricsMiddleware,
+  recordRateLimit,
+  type TransportMetrics,
+} from './metrics.js';
+import { composePipeline, insertMiddleware } from './pipeline.js';
+import { type RateLimitEvent, RateLimiter } from './rate-limiter.js';
+import { redirectMiddleware } from './redirect.js';
+import { retryMiddleware } from './retry.js';
+import { traceAttempts, tracingMiddleware } from './tracing.js';
+import type {
+  Handler,
+  Middleware,
+  PipelineEntry,
+  RequestContext,
+  TransportRequest,
+  TransportResponse,
+} from './types.js';
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
+
+/**
+ * Options of {@link createTransport}, validated once.
+ * @public
+ */
+export const transportOptionsSchema = z.object({
+  /** An undici Dispatcher to send through (a simulation, a proxy Agent, a MockAgent). If omitted, an Agent is created on first use. */
+  dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
+  /** Connections per origin for the default Agent. If omitted, 16. */
+  connections: z.number().int().positive().default(16),
+  /** Keep-alive for idle sockets of the default Agent, ms. If omitted, 30 s. */
+  keepAliveTimeoutMs: z.number().int().positive().default(30_000),
+  /** TCP/TLS connect timeout of the default Agent, ms. If omitted, 10 s. */
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** Wait for response headers, ms. If omitted, 60 s. */
+  headersTimeoutMs: z.number().int().positive().default(60_000),
+  /** Longest idle gap inside a response body, ms. If omitted, 5 min. */
+  bodyTimeoutMs: z.number().int().positive().default(300_000),
+  /** `User-Agent` header. If omitted, `ghcr-ts`. */
+  userAgent: z.string().min(1).default('ghcr-ts'),
+  /** Time source for backoff and rate-limit waits. If omitted, the system clock. */
+  clock: z
+    .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
+    .default(systemClock),
+  /** Supplies credentials (see `createRegistryAuthorizer`). If omitted, requests go unauthenticated. */
+  authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
+  /** Retry policy for 5xx and connection failures. */
+  retry: z
+    .object({
+      maxRetries: z.number().int().min(0).default(3),
+      baseDelayMs: z.number().int().min(0).default(1000),
+      maxDelayMs: z.number().int().min(0).default(30_000),
+      jitter: z.number().min(0).max(1).default(0.2),
+      random: z.custom<() => number>(isFunction).default(() => Math.random),
+    })
+    .prefault({}),
+  /** Rate limiting. */
+  rateLimit: z
+    .object({
+      preemptiveThreshold: z.number().min(0).max(1).default(0.2),
+      maxWaitMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(15 * 60_000),
+      maxRetries: z.number().int().min(0).default(3),
+      fallbackWaitMs: z.number().int().min(0).default(60_000),
+      apiPointsPerMinute: z.number().int().positive().default(900),
+      maxConcurrentApiRequests: z.number().int().positive().default(100),
+      onRateLimit: z.custom<(event: RateLimitEvent) => boolean | Promise<boolean>>(isFunction).optional(),
+    })
+    .prefault({}),
+  /** Redirects followed for GET and HEAD. If omitted, 5. */
+  maxRedirects: z.number().int().min(0).default(5),
+  /** Prometheus metrics on your registry. If omitted, no metrics. */
+  metrics: z
+    .object({
+      registry: z.custom<Registry>(isObject, 'must be a prom-client Registry'),
+      prefix: z.string().default('ghcr_'),
+    })
+    .optional(),
+  /** OpenTelemetry tracer. If omitted, no spans. */
+  tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
+  /** Your middleware, placed before or after a named layer. */
+  middleware: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        middleware: z.custom<Middleware>(isFunction, 'must be a function (next) => handler'),
+        before: z.string().optional(),
+        after: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** Returns strings to scrub from error messages (the credentials in use). */
+  secrets: z.custom<() => Iterable<string>>(isFunction).optional(),
+});
+
+/** @public */
+export type TransportOptions = z.input<typeof transportOptionsSchema>;
+/** @public */
+export type ResolvedTransportOptions = z.output<typeof transportOptionsSchema>;
+
+/**
+ * Sends requests through the pipeline.
+ * @public
+ */
+export interface Transport {
+  /** Sends one request. Resolves with a 2xx (or accepted) response; rejects with a GhcrError. */
+  send(request: TransportRequest): Promise<TransportResponse>;
+  /** Layer names, outermost first. */
+  readonly pipeline: readonly string[];
+  readonly options: ResolvedTransportOptions;
+  readonly rateLimiter: RateLimiter;
+  /** The metrics, when a registry was given. */
+  readonly metrics?: TransportMetrics;
+  /** Closes the default Agent (an injected dispatcher is left to its owner). */
+  close(): Promise<void>;
+}
+
+/**
+ * Parses options once; a failure is a ConfigError naming the field.
+ * @internal
+ */
+export function resolveTransportOptions(options: TransportOptions): ResolvedTransportOptions {
+  const parsed = transportOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    throw new ConfigError(
+      `invalid transport option ${field === '' ? '' : `"${field}" `}: ${issue?.message ?? 'invalid'}`,
+      {
+        field,
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Creates a transport: tracing → metrics → errors → rate-limit → retry → auth → redirect →
+ * dispatch, plus your middleware where you place it.
+ * @public
+ */
+export function createTransport(options: TransportOptions = {}): Transport {
+  const resolved = resolveTransportOptions(options);
+  let ownAgent: Agent | undefined;
+  const getDispatcher = (): Dispatcher => {
+    if (resolved.dispatcher !== undefined) return resolved.dispatcher;
+    ownAgent ??= new Agent({
+      connections: resolved.connections,
+      keepAliveTimeout: resolved.keepAliveTimeoutMs,
+      connect: { timeout: resolved.connectTimeoutMs },
+    });
+    return ownAgent;
+  };
+  const metrics =
+    resolved.metrics === undefined
+      ? undefined
+      : createTransportMetrics(resolved.metrics.registry, resolved.metrics.prefix);
+  const rateLimiter = new RateLimiter({
+    clock: resolved.clock,
+    ...resolved.rateLimit,
+    ...(metrics === undefined
+      ? {}
+      : {
+          onUpdate: (_key, info) => recordRateLimit(metrics, info),
+          onWait: (_key, waitMs, reason) => metrics.throttleWaitSeconds.inc({ reason }, waitMs / 1000),
+        }),
+  });
+  const passThrough: Middleware = (next) => next;
+  let entries: PipelineEntry[] = [
+    {
+      name: 'tracing',
+      middleware: resolved.tracer === undefined ? passThrough : tracingMiddleware(resolved.tracer),
+    },
+    { name: 'metrics', middleware: metrics === undefined ? passThrough : metricsMiddleware(metrics) },
+    {
+      name: 'errors',
+      middleware: errorsMiddleware(resolved.secrets === undefined ? {} : { secrets: resolved.secrets }),
+    },
+    { name: 'rate-limit', middleware: rateLimiter.middleware() },
+    {
+      name: 'retry',
+      middleware: retryMiddleware(resolved.retry),
+    },
+    {
+      name: 'auth',
+      middleware: resolved.authorizer === undefined ? passThrough : authMiddleware(resolved.authorizer),
+    },
+    { name: 'redirect', middleware: redirectMiddleware({ maxRedirects: resolved.maxRedirects }) },
+  ];
+  for (const custom of resolved.middleware) {
+    const position =
+      custom.before !== undefined ? { before: custom.before } : { after: custom.after ?? 'redirect' };
+    entries = insertMiddleware(entries, { name: custom.name, middleware: custom.middleware }, position);
+  }
+  let terminal: Handler = createDispatchHandler(getDispatcher, {
+    headersTimeoutMs: resolved.headersTimeoutMs,
+    bodyTimeoutMs: resolved.bodyTimeoutMs,
+  });
+  if (resolved.tracer !== undefined) terminal = traceAttempts(resolved.tracer, terminal);
+  const handler = composePipeline(entries, terminal);
+
+  return {
+    pipeline: entries.map((e) => e.name),
+    options: resolved,
+    rateLimiter,
+    ...(metrics === undefined ? {} : { metrics }),
+    send(request) {
+      const context: RequestContext = { clock: resolved.clock, attempt: 0, retries: [] };
+      const headers = { 'user-agent': resolved.userAgent, ...request.headers };
+      return handler({ ...request, headers }, context);
+    },
+    async close() {
+      if (ownAgent !== undefined) await ownAgent.close();
+    },
+  };
+}

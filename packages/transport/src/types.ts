@@ -1,0 +1,118 @@
+import type { Readable } from 'node:stream';
+import type { Clock } from '@ghcr/oci-types';
+import type { Span } from '@opentelemetry/api';
+
+/**
+ * A request body. Buffers and strings are replayable; so is a factory returning a fresh stream on
+ * each call (`() => fs.createReadStream(path)`). A stream or async iterable passed directly can be
+ * sent once only: a retry of it fails with `GHCR_BODY_NOT_REPLAYABLE` (the upload layer resumes
+ * instead).
+ * @public
+ */
+export type RequestBody =
+  | Uint8Array
+  | string
+  | (() => Readable | AsyncIterable<Uint8Array>)
+  | Readable
+  | AsyncIterable<Uint8Array>;
+
+/**
+ * What a request needs authorised.
+ * - `registry`: an OCI registry request for `repository` needing `actions` (the token manager picks
+ *   or fetches a scoped token; a 401 challenge is answered once).
+ * - `github-api`: a GitHub REST API request (`Authorization: Bearer <token>` from the credentials).
+ * - `none`: send no credentials (e.g. a signed blob URL).
+ * @public
+ */
+export type AuthHint =
+  | { readonly kind: 'registry'; readonly repository?: string; readonly actions: readonly string[] }
+  | { readonly kind: 'github-api' }
+  | { readonly kind: 'none' };
+
+/**
+ * One logical request. Middleware never mutates it: they pass modified copies down.
+ * @public
+ */
+export interface TransportRequest {
+  /** Names the operation for metrics and spans: `manifests.get`, `blobs.upload`, `versions.list`. */
+  readonly operation: string;
+  readonly method: string;
+  /** Absolute URL. */
+  readonly url: string;
+  /** Request headers, lower-case names. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: RequestBody;
+  /** Body length in bytes when known (sets Content-Length; counted in metrics). */
+  readonly contentLength?: number;
+  /** Authorisation needed. If omitted, `{ kind: 'none' }`. */
+  readonly auth?: AuthHint;
+  /** Statuses (besides 2xx) that are answers, not errors: e.g. `[404]` for an existence check,
+   * `[307]` to see a redirect instead of following it. If omitted, only 2xx. */
+  readonly acceptStatus?: readonly number[];
+  /** Follow 301/302/303/307/308 for GET and HEAD. If omitted, true. */
+  readonly followRedirects?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A response. The body streams; read it, or call `body.dump()` / `body.destroy()` to release the
+ * connection.
+ * @public
+ */
+export interface TransportResponse {
+  readonly status: number;
+  /** Response headers, lower-case names; repeated headers as arrays. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: ResponseBody;
+  /** The URL that answered (after redirects), redacted. */
+  readonly url: string;
+}
+
+/**
+ * A streaming response body (undici's BodyReadable satisfies it).
+ * @public
+ */
+export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  dump(options?: { limit?: number }): Promise<void>;
+  destroy(error?: Error): unknown;
+  pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/**
+ * Per-request state shared by the middleware of one pipeline run.
+ * @public
+ */
+export interface RequestContext {
+  readonly clock: Clock;
+  /** 0 on the first attempt, incremented by each middleware that re-sends. */
+  attempt: number;
+  /** Retries by reason, for metrics and spans. */
+  readonly retries: { reason: string; delayMs: number }[];
+  /** The operation span, when tracing is on. */
+  operationSpan?: Span;
+}
+
+/**
+ * The function each layer of the pipeline implements.
+ * @public
+ */
+export type Handler = (request: TransportRequest, context: RequestContext) => Promise<TransportResponse>;
+
+/**
+ * A layer: given the next handler, returns a handler.
+ * @public
+ */
+export type Middleware = (next: Handler) => Handler;
+
+/**
+ * A named layer of the pipeline.
+ * @public
+ */
+export interface PipelineEntry {
+  readonly name: string;
+  readonly middleware: Middleware;
+}
