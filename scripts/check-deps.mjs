@@ -2,7 +2,7 @@
 // Fails when a package imports something it does not declare, imports a @ghcr package above it in
 // the layering of DESIGN.md, or reaches into another package's internals (smithy's
 // scripts/check-dependencies.js does the same job). Tests may use devDependencies; src may not.
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 
@@ -30,7 +30,8 @@ function walk(dir) {
   return out;
 }
 
-const importRe = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems = [];
 const roots = ['packages', 'apps'].filter((d) => existsSync(d));
 for (const root of roots) {
@@ -38,7 +39,10 @@ for (const root of roots) {
     const pkgPath = join(root, dir, 'package.json');
     if (!existsSync(pkgPath) || !existsSync(join(root, dir, 'src'))) continue;
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
-    const runtime = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+    const runtime = new Set([
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}),
+    ]);
     const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
     for (const file of walk(join(root, dir, 'src'))) {
       const isTest = /\.(test|test-d|bench)\.ts$/.test(file) || file.includes(`${join('src', 'testing')}`);
@@ -58,13 +62,19 @@ for (const root of roots) {
         }
         const declared = runtime.has(name) || (isTest && dev.has(name));
         if (!declared) {
-          problems.push(`${where}: imports ${name} but ${pkg.name} does not declare it in ${isTest ? 'dependencies or devDependencies' : 'dependencies'}`);
+          problems.push(
+            `${where}: imports ${name} but ${pkg.name} does not declare it in ${isTest ? 'dependencies or devDependencies' : 'dependencies'}`,
+          );
         }
         if (!isTest && name in LAYER && pkg.name in LAYER) {
           if (name === '@ghcr/simulation' && !RUNTIME_SIMULATION_ALLOWED.has(pkg.name)) {
-            problems.push(`${where}: @ghcr/simulation is a test double; only @ghcr/cli may use it at runtime`);
+            problems.push(
+              `${where}: @ghcr/simulation is a test double; only @ghcr/cli may use it at runtime`,
+            );
           } else if (name !== '@ghcr/simulation' && LAYER[name] >= LAYER[pkg.name]) {
-            problems.push(`${where}: ${pkg.name} (layer ${LAYER[pkg.name]}) imports ${name} (layer ${LAYER[name]}): dependencies point down only`);
+            problems.push(
+              `${where}: ${pkg.name} (layer ${LAYER[pkg.name]}) imports ${name} (layer ${LAYER[name]}): dependencies point down only`,
+            );
           }
         }
       }

@@ -2,7 +2,7 @@
 // Scaffolds packages/<name> with the repository's package conventions:
 // ESM, tsup to dist with .d.ts, an exports map with types, sideEffects false, files, engines.
 // Usage: node scripts/new-package.mjs <name> "<description>" [dep ...]
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [name, description, ...deps] = process.argv.slice(2);

@@ -452,3 +452,31 @@ describe('auth layer', () => {
     expect(seen).toHaveLength(2);
   });
 });
+
+describe('abort', () => {
+  it('fails with a non-retryable GHCR_ABORTED TransportError when the signal aborts', async () => {
+    const { transport, pool, seen } = setup();
+    pool.intercept({ path: '/slow', method: 'GET' }).reply(200, 'x').delay(10_000);
+    const controller = new AbortController();
+    const pending = transport.send(get('/slow', { signal: controller.signal })).catch((e: unknown) => e);
+    controller.abort();
+    const error = await pending;
+    expect(TransportError.isInstance(error)).toBe(true);
+    expect((error as TransportError).code).toBe('GHCR_ABORTED');
+    expect((error as TransportError).isRetryable).toBe(false);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('stops waiting out a rate limit when aborted', async () => {
+    const { transport, pool } = setup();
+    pool.intercept({ path: '/x', method: 'GET' }).reply(429, '', { headers: { 'retry-after': '600' } });
+    const controller = new AbortController();
+    const pending = transport.send(get('/x', { signal: controller.signal })).catch((e: unknown) => e);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(new Error('user cancelled'));
+    const error = await pending;
+    expect(TransportError.isInstance(error) && error.code).toBe('GHCR_ABORTED');
+    expect((error as Error).cause).toMatchObject({ message: 'user cancelled' });
+  });
+});

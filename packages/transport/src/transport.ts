@@ -1,10 +1,10 @@
-import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, GhcrError, systemClock } from '@ghcr/oci-types';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { type Authorizer, authMiddleware } from './auth-middleware.js';
-import { createDispatchHandler } from './dispatch.js';
+import { createDispatchHandler, transportErrorFrom } from './dispatch.js';
 import { errorsMiddleware } from './errors-middleware.js';
 import {
   createTransportMetrics,
@@ -221,7 +221,13 @@ export function createTransport(options: TransportOptions = {}): Transport {
     send(request) {
       const context: RequestContext = { clock: resolved.clock, attempt: 0, retries: [] };
       const headers = { 'user-agent': resolved.userAgent, ...request.headers };
-      return handler({ ...request, headers }, context);
+      return handler({ ...request, headers }, context).catch((error: unknown) => {
+        // A wait (backoff, rate limit) cut short by the signal rejects with the signal's reason;
+        // callers get the same GHCR_ABORTED error as for an aborted exchange.
+        if (request.signal?.aborted === true && !GhcrError.isInstance(error))
+          throw transportErrorFrom(error, request);
+        throw error;
+      });
     },
     async close() {
       if (ownAgent !== undefined) await ownAgent.close();
