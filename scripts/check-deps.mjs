@@ -32,6 +32,8 @@ function walk(dir) {
 
 const importRe =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+// Test tooling (vitest, fast-check, …) is installed once at the root; tests may use it.
+const rootDev = new Set(Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).devDependencies ?? {}));
 const problems = [];
 const roots = ['packages', 'apps'].filter((d) => existsSync(d));
 for (const root of roots) {
@@ -45,7 +47,7 @@ for (const root of roots) {
     ]);
     const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
     for (const file of walk(join(root, dir, 'src'))) {
-      const isTest = /\.(test|test-d|bench)\.ts$/.test(file) || file.includes(`${join('src', 'testing')}`);
+      const isTest = /\.(test|test-d|bench)\.ts$/.test(file) || /[\\/](testing|testing-internal|test-support)[\\/]/.test(file);
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(importRe)) {
         const spec = match[1] ?? match[2];
@@ -60,7 +62,7 @@ for (const root of roots) {
         if (name.startsWith('@ghcr/') && /\/(src|dist)(\/|$)/.test(spec)) {
           problems.push(`${where}: deep import ${spec}; import from the package's exports instead`);
         }
-        const declared = runtime.has(name) || (isTest && dev.has(name));
+        const declared = runtime.has(name) || (isTest && (dev.has(name) || rootDev.has(name)));
         if (!declared) {
           problems.push(
             `${where}: imports ${name} but ${pkg.name} does not declare it in ${isTest ? 'dependencies or devDependencies' : 'dependencies'}`,

@@ -34,10 +34,13 @@ export const systemClock: Clock = {
         clearTimeout(timer);
         reject(abortReason(signal as AbortSignal));
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },
@@ -75,6 +78,18 @@ export function createManualClock(startMs: number = Date.UTC(2026, 0, 1)): Manua
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
+  const advance = async (ms: number): Promise<void> => {
+    const target = now + Math.max(0, ms);
+    for (;;) {
+      sleepers.sort((a, b) => a.due - b.due || a.seq - b.seq);
+      const next = sleepers[0];
+      if (next === undefined || next.due > target) break;
+      now = Math.max(now, next.due);
+      await flushDue();
+    }
+    now = target;
+    await flushDue();
+  };
   return {
     now: () => now,
     sleep(ms, signal) {
@@ -97,21 +112,9 @@ export function createManualClock(startMs: number = Date.UTC(2026, 0, 1)): Manua
         sleepers.push(entry);
       });
     },
-    async advance(ms) {
-      const target = now + Math.max(0, ms);
-      for (;;) {
-        sleepers.sort((a, b) => a.due - b.due || a.seq - b.seq);
-        const next = sleepers[0];
-        if (next === undefined || next.due > target) break;
-        now = Math.max(now, next.due);
-        await flushDue();
-      }
-      now = target;
-      await flushDue();
-    },
-    async set(epochMs) {
-      await this.advance(Math.max(0, epochMs - now));
-    },
+    advance,
+    // Not `this.advance`: the methods keep working when taken off the object.
+    set: (epochMs) => advance(Math.max(0, epochMs - now)),
     get pendingSleeps() {
       return sleepers.length;
     },

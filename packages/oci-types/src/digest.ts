@@ -18,7 +18,13 @@ const REGISTERED: Record<DigestAlgorithm, RegExp> = {
 };
 
 /** The image-spec digest grammar: `algorithm ":" encoded`. */
-const DIGEST_GRAMMAR = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+const ALGORITHM_GRAMMAR = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*$/;
+const ENCODED_GRAMMAR = /^[a-zA-Z0-9=_-]+$/;
+
+/** The encoded-part shape of a registered algorithm, or undefined (never an Object.prototype member). */
+function registeredShape(algorithm: string): RegExp | undefined {
+  return Object.hasOwn(REGISTERED, algorithm) ? REGISTERED[algorithm as DigestAlgorithm] : undefined;
+}
 
 /**
  * The parts of a parsed digest.
@@ -39,24 +45,40 @@ export interface ParsedDigest {
  * @public
  */
 export function parseDigest(value: string): ParsedDigest {
-  const match = DIGEST_GRAMMAR.exec(value);
-  if (match === null) {
-    const hint = value.includes(':')
-      ? 'the algorithm must be lowercase letters and digits, the encoded part letters, digits, "=", "_" or "-"'
-      : 'a digest has the form "sha256:<64 hex characters>"';
-    throw new InvalidInputError(`invalid digest "${truncate(value)}": ${hint}`, {
+  const fail = (problem: string): InvalidInputError =>
+    new InvalidInputError(`invalid digest "${truncate(value)}": ${problem}`, {
       code: GhcrErrorCode.INVALID_DIGEST,
       input: truncate(value),
     });
+  const colon = value.indexOf(':');
+  if (colon < 0) {
+    throw fail('it has no ":"; a digest has the form "sha256:<64 lowercase hex characters>"');
   }
-  const algorithm = match[1] as string;
-  const encoded = match[2] as string;
-  const shape = REGISTERED[algorithm as DigestAlgorithm];
+  const algorithm = value.slice(0, colon);
+  const encoded = value.slice(colon + 1);
+  if (!ALGORITHM_GRAMMAR.test(algorithm)) {
+    throw fail(
+      `algorithm "${truncate(algorithm)}" is invalid: it is lowercase letters and digits, optionally joined by "+", ".", "_" or "-" (e.g. "sha256")`,
+    );
+  }
+  if (!ENCODED_GRAMMAR.test(encoded)) {
+    throw fail(
+      encoded === ''
+        ? `the encoded part after "${algorithm}:" is empty`
+        : `the encoded part after "${algorithm}:" may hold only letters, digits, "=", "_" and "-"`,
+    );
+  }
+  const shape = registeredShape(algorithm);
   if (shape !== undefined && !shape.test(encoded)) {
     const length = algorithm === 'sha256' ? 64 : 128;
-    throw new InvalidInputError(
-      `invalid digest "${truncate(value)}": a ${algorithm} digest has exactly ${length} lowercase hex characters after "${algorithm}:" (got ${encoded.length})`,
-      { code: GhcrErrorCode.INVALID_DIGEST, input: truncate(value) },
+    const problem =
+      encoded.length !== length
+        ? `got ${encoded.length}`
+        : /[A-F]/.test(encoded)
+          ? 'uppercase hex is not allowed'
+          : 'it has characters other than 0-9 and a-f';
+    throw fail(
+      `a ${algorithm} digest has exactly ${length} lowercase hex characters after "${algorithm}:" (${problem})`,
     );
   }
   return { algorithm, encoded, digest: value as Digest };
@@ -96,7 +118,7 @@ export interface Digester {
  * @public
  */
 export function createDigester(algorithm: string = 'sha256'): Digester {
-  if (!(algorithm in REGISTERED)) {
+  if (registeredShape(algorithm) === undefined) {
     throw new InvalidInputError(
       `unsupported digest algorithm "${algorithm}": this library computes sha256 and sha512`,
       { code: GhcrErrorCode.INVALID_DIGEST, input: algorithm },
@@ -183,6 +205,12 @@ export function createVerifyingStream(expected: string, options: VerifyingStream
   let held: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      // An empty chunk must not become the held one: the bytes before it would then be released
+      // before verification, and a mismatch could surface after the consumer had every byte.
+      if (chunk.byteLength === 0) {
+        callback();
+        return;
+      }
       digester.update(chunk);
       if (options.size !== undefined && digester.size > options.size) {
         callback(

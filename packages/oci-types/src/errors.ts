@@ -159,6 +159,9 @@ interface ErrorClassLike {
   readonly errorName: string;
 }
 
+// Optional fields are `declare`d (no class-field initialiser), so a field that was not given is
+// absent from the object rather than an own property holding `undefined`.
+
 /**
  * The root of every error thrown by `@ghcr/*`. Match on `code`, or use `XError.isInstance(value)`
  * (works across duplicated package copies); avoid `instanceof`.
@@ -181,7 +184,7 @@ export class GhcrError extends Error {
   /** Whether repeating the same request may succeed. Decided once, where the error is made. */
   readonly isRetryable: boolean;
   /** HTTP context, for failures that came from a response. */
-  readonly http?: HttpErrorContext;
+  declare readonly http?: HttpErrorContext;
 
   /**
    * True when `value` is an error of this class (or a subclass), from any copy of the package.
@@ -191,6 +194,7 @@ export class GhcrError extends Error {
     return (
       typeof value === 'object' &&
       value !== null &&
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the class isInstance was called on (a subclass too); naming GhcrError here would make every subclass check the root brand.
       (value as Record<symbol, unknown>)[brandOf(this.errorName)] === true
     );
   }
@@ -236,7 +240,7 @@ export class AuthorizationError extends GhcrError {
   static override readonly family: ErrorFamily = 'authorization';
   static override readonly defaultCode: string = GhcrErrorCode.FORBIDDEN;
   /** The scope or permission that was missing, when known (e.g. `repository:o/n:push`). */
-  readonly scope?: string;
+  declare readonly scope?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly scope?: string } = {}) {
     super(message, options);
     if (options.scope !== undefined) this.scope = options.scope;
@@ -249,7 +253,7 @@ export class NotFoundError extends GhcrError {
   static override readonly family: ErrorFamily = 'resource';
   static override readonly defaultCode: string = GhcrErrorCode.NOT_FOUND;
   /** What was looked for, e.g. `manifest ghcr.io/o/n:latest` or `blob sha256:…`. */
-  readonly resource?: string;
+  declare readonly resource?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly resource?: string } = {}) {
     super(message, options);
     if (options.resource !== undefined) this.resource = options.resource;
@@ -274,9 +278,9 @@ export class RateLimitError extends GhcrError {
   static override readonly defaultCode: string = GhcrErrorCode.RATE_LIMITED;
   static override readonly defaultRetryable: boolean = true;
   /** Milliseconds the server asked to wait, when it said. */
-  readonly retryAfterMs?: number;
+  declare readonly retryAfterMs?: number;
   /** When the limit resets (epoch milliseconds), when known. */
-  readonly resetAt?: number;
+  declare readonly resetAt?: number;
   constructor(
     message: string,
     options: GhcrErrorOptions & { readonly retryAfterMs?: number; readonly resetAt?: number } = {},
@@ -324,7 +328,7 @@ export class InvalidManifestError extends ProtocolError {
   static override readonly errorName: string = 'InvalidManifestError';
   static override readonly defaultCode: string = GhcrErrorCode.INVALID_MANIFEST;
   /** Dotted path of the offending field (`layers.0.digest`), when known. */
-  readonly field?: string;
+  declare readonly field?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly field?: string } = {}) {
     super(message, options);
     if (options.field !== undefined) this.field = options.field;
@@ -354,7 +358,7 @@ export class InvalidInputError extends ProtocolError {
   static override readonly errorName: string = 'InvalidInputError';
   static override readonly defaultCode: string = GhcrErrorCode.BAD_REQUEST;
   /** The offending input (never a secret). */
-  readonly input?: string;
+  declare readonly input?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly input?: string } = {}) {
     super(message, options);
     if (options.input !== undefined) this.input = options.input;
@@ -379,9 +383,9 @@ export class UploadError extends GhcrError {
   static override readonly family: ErrorFamily = 'upload';
   static override readonly defaultCode: string = GhcrErrorCode.UPLOAD_FAILED;
   /** Byte offset the failed chunk started at, for `GHCR_CHUNK_FAILED`. */
-  readonly offset?: number;
+  declare readonly offset?: number;
   /** The digest being uploaded or mounted. */
-  readonly digest?: string;
+  declare readonly digest?: string;
   constructor(
     message: string,
     options: GhcrErrorOptions & { readonly offset?: number; readonly digest?: string } = {},
@@ -414,7 +418,7 @@ export class ConfigError extends GhcrError {
   static override readonly family: ErrorFamily = 'internal';
   static override readonly defaultCode: string = GhcrErrorCode.CONFIG;
   /** Dotted path of the offending option, when known. */
-  readonly field?: string;
+  declare readonly field?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly field?: string } = {}) {
     super(message, options);
     if (options.field !== undefined) this.field = options.field;
@@ -427,7 +431,7 @@ export class SimulationMismatchError extends GhcrError {
   static override readonly family: ErrorFamily = 'internal';
   static override readonly defaultCode: string = GhcrErrorCode.SIMULATION_MISMATCH;
   /** `METHOD url` of the closest recorded request, when there was any. */
-  readonly closest?: string;
+  declare readonly closest?: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly closest?: string } = {}) {
     super(message, options);
     if (options.closest !== undefined) this.closest = options.closest;

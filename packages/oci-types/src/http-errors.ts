@@ -2,7 +2,7 @@ import {
   AuthenticationError,
   AuthorizationError,
   DistributionErrorCode,
-  GhcrError,
+  type GhcrError,
   GhcrErrorCode,
   type HttpErrorContext,
   InvalidInputError,
@@ -12,6 +12,7 @@ import {
   type RegistryErrorEntry,
   ResourceConflictError,
   ServerError,
+  TransportError,
 } from './errors.js';
 import { parseRetryAfterHeader, parseRetryAfterInMessage } from './rate-limit.js';
 import { redactText, redactUrl } from './redact.js';
@@ -96,37 +97,61 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'gateway timeout',
 };
 
+/** Redacts every string inside a registry error's `detail` (any JSON value). */
+function redactDeep(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') return redactText(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, secrets)]));
+  }
+  return value;
+}
+
+/** GitHub's secondary rate limit, as its REST API (and a GHCR push, observed) words it. */
+const SECONDARY_RATE_LIMIT = /secondary rate limit/i;
+
 /**
  * Maps a failed HTTP response to the right {@link GhcrError} subclass, following the seed's
  * taxonomy: 401 → authentication, 403 → authorization (or rate limit, for GitHub's secondary
- * limit), 404 → not found, 429 → rate limit, 5xx → server, other 4xx → protocol. A registry error
- * code from the body becomes the error's `code` (spec spelling); the message has the form
- * `GET "<url>": status 404: manifest unknown: <detail>` with the URL redacted.
+ * limit or an exhausted `x-ratelimit-remaining`), 404 → not found, 408 → transport (retryable),
+ * 409 → conflict, 429 → rate limit, 5xx → server, other 4xx → protocol. A registry error code from
+ * the body becomes the error's `code` (spec spelling); the message has the form
+ * `GET "<url>": status 404: not found: manifest unknown` with the URL redacted and every text
+ * taken from the body scrubbed of `secrets`, bearer credentials and signed-URL query values.
  * @public
  */
 export function errorFromResponse(response: FailedResponse): GhcrError {
-  const url = redactUrl(response.url);
+  const secrets = [...(response.secrets ?? [])];
+  const url = redactText(redactUrl(response.url), secrets);
   const parsed = parseErrorBody(response.body);
-  const secrets = response.secrets ?? [];
-  const entries = parsed.registryErrors ?? [];
+  const entries = (parsed.registryErrors ?? []).map(
+    (entry): RegistryErrorEntry => ({
+      code: entry.code,
+      ...(entry.message === undefined ? {} : { message: redactText(entry.message, secrets) }),
+      ...(entry.detail === undefined ? {} : { detail: redactDeep(entry.detail, secrets) }),
+    }),
+  );
+  const apiMessage = parsed.apiMessage === undefined ? undefined : redactText(parsed.apiMessage, secrets);
+  const text = parsed.text === undefined ? undefined : redactText(parsed.text, secrets);
   const first = entries[0];
-  const detailText = redactText(
+  const detailText =
     first !== undefined
       ? entries
           .map((e) => e.message ?? e.code.toLowerCase().replace(/_/g, ' '))
           .filter((s) => s !== '')
           .join('; ')
-      : (parsed.apiMessage ?? parsed.text ?? ''),
-    secrets,
-  );
-  const requestId = header(response.headers, 'x-github-request-id') ?? header(response.headers, 'x-request-id');
+      : (apiMessage ?? text ?? '');
+  const requestId =
+    header(response.headers, 'x-github-request-id') ?? header(response.headers, 'x-request-id');
   const http: HttpErrorContext = {
     method: response.method,
     url,
     status: response.status,
-    ...(parsed.registryErrors === undefined ? {} : { registryErrors: parsed.registryErrors }),
-    ...(parsed.apiMessage === undefined ? {} : { apiMessage: redactText(parsed.apiMessage, secrets) }),
-    ...(parsed.documentationUrl === undefined ? {} : { documentationUrl: parsed.documentationUrl }),
+    ...(parsed.registryErrors === undefined ? {} : { registryErrors: entries }),
+    ...(apiMessage === undefined ? {} : { apiMessage }),
+    ...(parsed.documentationUrl === undefined
+      ? {}
+      : { documentationUrl: redactUrl(parsed.documentationUrl) }),
     ...(requestId === undefined ? {} : { requestId }),
   };
   const statusText = STATUS_TEXT[response.status] ?? 'error';
@@ -135,22 +160,27 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   const status = response.status;
   const now = response.now ?? Date.now();
 
-  const retryAfterMs =
-    parseRetryAfterHeader(header(response.headers, 'retry-after'), now) ??
-    (first?.message === undefined ? undefined : parseRetryAfterInMessage(first.message));
+  // Every text the server sent, for the hints GHCR and GitHub put in prose rather than headers.
+  const bodyTexts = [...entries.map((e) => e.message ?? ''), apiMessage ?? '', text ?? ''];
+  const retryAfterHint = bodyTexts
+    .map((t) => parseRetryAfterInMessage(t))
+    .find((ms): ms is number => ms !== undefined);
+  const retryAfterMs = parseRetryAfterHeader(header(response.headers, 'retry-after'), now) ?? retryAfterHint;
   const resetHeader = header(response.headers, 'x-ratelimit-reset');
-  const resetAt = resetHeader !== undefined && /^\d+$/.test(resetHeader) ? Number(resetHeader) * 1000 : undefined;
+  const resetAt =
+    resetHeader !== undefined && /^\d+$/.test(resetHeader) ? Number(resetHeader) * 1000 : undefined;
   const rateOptions = {
     http,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     ...(resetAt === undefined ? {} : { resetAt }),
   };
 
+  // GitHub answers both its primary and its secondary limit with 403 or 429.
+  if ((status === 403 || status === 429) && bodyTexts.some((t) => SECONDARY_RATE_LIMIT.test(t))) {
+    return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.SECONDARY_RATE_LIMITED });
+  }
   if (status === 429 || specCode === DistributionErrorCode.TOOMANYREQUESTS) {
     return new RateLimitError(message, { ...rateOptions, code: specCode ?? GhcrErrorCode.RATE_LIMITED });
-  }
-  if (status === 403 && /secondary rate limit/i.test(parsed.apiMessage ?? '')) {
-    return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.SECONDARY_RATE_LIMITED });
   }
   if (status === 403 && header(response.headers, 'x-ratelimit-remaining') === '0') {
     return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.RATE_LIMITED });
@@ -163,6 +193,10 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   }
   if (status === 404) {
     return new NotFoundError(message, { http, code: specCode ?? GhcrErrorCode.NOT_FOUND });
+  }
+  if (status === 408) {
+    // The server gave up waiting for the request: like a timeout, repeating it may succeed.
+    return new TransportError(message, { http, code: GhcrErrorCode.TIMEOUT });
   }
   if (status >= 500) {
     return new ServerError(message, {
@@ -177,5 +211,8 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   if (status === 400 && specCode === undefined) {
     return new InvalidInputError(message, { http, code: GhcrErrorCode.BAD_REQUEST });
   }
-  return new ProtocolError(message, { http, code: specCode ?? (status === 400 ? GhcrErrorCode.BAD_REQUEST : GhcrErrorCode.UNEXPECTED_RESPONSE) });
+  return new ProtocolError(message, {
+    http,
+    code: specCode ?? (status === 400 ? GhcrErrorCode.BAD_REQUEST : GhcrErrorCode.UNEXPECTED_RESPONSE),
+  });
 }

@@ -6,18 +6,19 @@
  * @packageDocumentation
  */
 
+export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
 export {
+  createDigester,
+  createVerifyingStream,
   type Digest,
   type DigestAlgorithm,
   type Digester,
-  type ParsedDigest,
-  type VerifyingStreamOptions,
-  createDigester,
-  createVerifyingStream,
   digestOf,
   digestStream,
   isDigest,
+  type ParsedDigest,
   parseDigest,
+  type VerifyingStreamOptions,
   verifyDigest,
 } from './digest.js';
 export {
@@ -121,4 +122,3 @@ export {
   type Vulnerability,
   vulnerabilitySchema,
 } from './schemas.js';
-export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';

@@ -47,7 +47,10 @@ export const MediaType = {
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
 
 /** Media types of single-image manifests. @public */
-export const IMAGE_MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.OciManifest, MediaType.DockerManifest];
+export const IMAGE_MANIFEST_MEDIA_TYPES: readonly string[] = [
+  MediaType.OciManifest,
+  MediaType.DockerManifest,
+];
 
 /** Media types of manifest indexes / lists. @public */
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.OciIndex, MediaType.DockerManifestList];

@@ -56,6 +56,9 @@ export function parseRetryAfterHeader(value: string | undefined, now: number): n
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  // Every HTTP-date form (IMF-fixdate, RFC 850, asctime) names its month in letters; without this
+  // check Date.parse would read values such as "-5" or "1" as dates.
+  if (!/[A-Za-z]{3}/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
@@ -64,8 +67,8 @@ export function parseRetryAfterHeader(value: string | undefined, now: number): n
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,

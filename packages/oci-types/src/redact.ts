@@ -4,7 +4,9 @@
  */
 
 /** Query parameter names whose values are credentials or signatures. */
-const SENSITIVE_QUERY = /^(sig|signature|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|key|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|skoid|sktid)$/i;
+const SENSITIVE_QUERY_NAMES =
+  'sig|signature|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|key|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|skoid|sktid';
+const SENSITIVE_QUERY = new RegExp(`^(?:${SENSITIVE_QUERY_NAMES})$`, 'i');
 
 /** The value that replaces a secret. @public */
 export const REDACTED = 'REDACTED';
@@ -53,14 +55,19 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
+/** A credential-bearing query parameter inside free text: `?sig=…` or `&token=…`, up to a delimiter. */
+const SENSITIVE_QUERY_IN_TEXT = new RegExp(`([?&](?:${SENSITIVE_QUERY_NAMES})=)[^&#\\s"'<>]+`, 'gi');
+
 /**
  * Replaces every occurrence of each secret in `text` with `REDACTED`. Secrets shorter than 4
  * characters are ignored (they would redact ordinary words). Also replaces
- * `Bearer <token>` and `Basic <credentials>` fragments.
+ * `Bearer <token>` and `Basic <credentials>` fragments, and the values of credential-bearing query
+ * parameters of URLs quoted in the text (`?sig=…`, `&token=…`, as {@link redactUrl} does).
  * @public
  */
 export function redactText(text: string, secrets: Iterable<string> = []): string {
   let out = text.replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${REDACTED}`);
+  out = out.replace(SENSITIVE_QUERY_IN_TEXT, `$1${REDACTED}`);
   for (const secret of secrets) {
     if (secret.length < 4) continue;
     out = out.split(secret).join(REDACTED);

@@ -28,9 +28,13 @@ const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
 const NAME_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
 const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-// docker/distribution reference: domain-component, optional port; IPv6 in brackets.
+// distribution/reference (regexp.go): domain-components joined by ".", or an IPv6 address in
+// brackets (hex digits and ":" only; IPv4-mapped forms and zones are deliberately excluded there),
+// then an optional port.
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$`);
+const HOST_RE = new RegExp(
+  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?$`,
+);
 
 /** Maximum length of `registry/repository` that registries accept (docker/distribution). @public */
 export const MAX_NAME_LENGTH = 255;
@@ -54,7 +58,12 @@ export function isValidTag(tag: string): boolean {
 
 /** True when the first path component names a registry: it has a `.` or `:`, is `localhost`, or is bracketed IPv6. */
 function looksLikeRegistry(component: string): boolean {
-  return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[');
+  return (
+    component.includes('.') ||
+    component.includes(':') ||
+    component === 'localhost' ||
+    component.startsWith('[')
+  );
 }
 
 /**
@@ -68,7 +77,10 @@ export function parseReference(input: string): Reference {
   if (input === '') throw invalid(input, 'it is empty; expected [registry/]name[:tag][@digest]');
   if (/\s/.test(input)) throw invalid(input, 'it contains white space');
   if (input.includes('://')) {
-    throw invalid(input, 'remove the URL scheme; write host/name:tag (plain HTTP is chosen by options, not by the reference)');
+    throw invalid(
+      input,
+      'remove the URL scheme; write host/name:tag (plain HTTP is chosen by options, not by the reference)',
+    );
   }
   let rest = input;
   let digest: Digest | undefined;
@@ -79,11 +91,14 @@ export function parseReference(input: string): Reference {
     try {
       digest = parseDigest(digestPart).digest;
     } catch (error) {
-      throw new InvalidInputError(`invalid reference "${input}": the part after "@" is not a valid digest (${digestPart})`, {
-        code: GhcrErrorCode.INVALID_REFERENCE,
-        input,
-        cause: error,
-      });
+      throw new InvalidInputError(
+        `invalid reference "${input}": the part after "@" is not a valid digest (${digestPart})`,
+        {
+          code: GhcrErrorCode.INVALID_REFERENCE,
+          input,
+          cause: error,
+        },
+      );
     }
   }
   let tag: string | undefined;
