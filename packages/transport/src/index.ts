@@ -15,6 +15,7 @@ export {
 } from './pipeline.js';
 export { type RateLimitEvent, RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
 export { redirectMiddleware } from './redirect.js';
+export { createRegistryAuthorizer, type RegistryAuthorizerOptions } from './registry-authorizer.js';
 export { type RetryOptions, retryMiddleware } from './retry.js';
 export { traceAttempts, tracingMiddleware } from './tracing.js';
 export {

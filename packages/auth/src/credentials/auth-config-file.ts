@@ -1,0 +1,161 @@
+/**
+ * Docker's config.json and podman's auth.json share one format (containers-auth.json(5)):
+ * `auths` (per-registry `auth` = base64 `user:password`, or `identitytoken`, or `registrytoken`),
+ * `credHelpers` (registry → helper name) and `credsStore` (the helper for everything else).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { AuthenticationError, type Clock, GhcrErrorCode } from '@ghcr/oci-types';
+import { z } from 'zod';
+import { type Credential, isEmptyCredential, type ResolvedCredential } from './credential.js';
+import { runCredentialHelper } from './credential-helper.js';
+import { helperServerUrl, lookupRegistryKey } from './registry-host.js';
+
+const authEntrySchema = z
+  .object({
+    auth: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    identitytoken: z.string().optional(),
+    registrytoken: z.string().optional(),
+  })
+  .loose();
+
+const authConfigSchema = z
+  .object({
+    auths: z.record(z.string(), authEntrySchema).optional(),
+    credHelpers: z.record(z.string(), z.string()).optional(),
+    credsStore: z.string().optional(),
+  })
+  .loose();
+
+/**
+ * The parsed content of a config.json / auth.json file.
+ * @internal
+ */
+export type AuthConfig = z.output<typeof authConfigSchema>;
+
+/** Options shared by the file-based providers when they run helpers. @internal */
+export interface AuthConfigLookupOptions {
+  /** `docker config` or `podman auth file`: how the file is named in sources and messages. */
+  readonly label: string;
+  readonly helperTimeoutMs: number;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly clock?: Clock;
+  readonly signal?: AbortSignal;
+}
+
+function unavailable(message: string, cause?: unknown): AuthenticationError {
+  return new AuthenticationError(message, {
+    code: GhcrErrorCode.CREDENTIALS_UNAVAILABLE,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Reads and validates an auth config file. Resolves `undefined` when the file does not exist.
+ * @throws AuthenticationError (`GHCR_CREDENTIALS_UNAVAILABLE`) when it cannot be read or parsed;
+ * the message names the file and the offending field, never its content.
+ * @internal
+ */
+export async function readAuthConfig(path: string, label: string): Promise<AuthConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error: unknown) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw unavailable(
+      `cannot read ${label} ${path}: ${code ?? 'unknown error'}; check its permissions`,
+      error,
+    );
+  }
+  if (text.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // No cause: a JSON syntax error quotes the text around the fault, which may be a secret.
+    throw unavailable(`${label} ${path} is not valid JSON; fix or remove the file`);
+  }
+  const parsed = authConfigSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue === undefined ? '' : issue.path.map(String).join('.');
+    throw unavailable(
+      `${label} ${path} has an invalid "${field}" field (expected ${field.startsWith('auths') ? 'an object of strings' : 'a string'}); fix the file`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Looks `registry` up in a parsed config: its `credHelpers` entry, else `credsStore`, else the
+ * inline `auths` entry. When a helper answers "not found", the inline entry is still tried (Docker
+ * itself stops there; a stale inline entry is better than none, and it is what `docker login`
+ * wrote before a helper was configured).
+ * @internal
+ */
+export async function resolveFromAuthConfig(
+  config: AuthConfig,
+  path: string,
+  registry: string,
+  options: AuthConfigLookupOptions,
+): Promise<ResolvedCredential | undefined> {
+  const helperEntry = lookupRegistryKey(config.credHelpers, registry);
+  const helper =
+    helperEntry !== undefined && helperEntry.value !== ''
+      ? { name: helperEntry.value, setting: 'credHelpers' }
+      : config.credsStore !== undefined && config.credsStore !== ''
+        ? { name: config.credsStore, setting: 'credsStore' }
+        : undefined;
+  if (helper !== undefined) {
+    const credential = await runCredentialHelper(helper.name, helperServerUrl(registry), {
+      timeoutMs: options.helperTimeoutMs,
+      env: options.env,
+      configuredBy: `${helper.setting} in ${path}`,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    if (credential !== undefined) {
+      return { credential, source: `${options.label} ${path} (${helper.setting}: ${helper.name})` };
+    }
+  }
+  const entry = lookupRegistryKey(config.auths, registry);
+  if (entry === undefined) return undefined;
+  const credential = credentialOfEntry(entry.value, entry.key, path, options.label);
+  if (credential === undefined) return undefined;
+  return { credential, source: `${options.label} ${path} (auths: ${entry.key})` };
+}
+
+function credentialOfEntry(
+  entry: z.output<typeof authEntrySchema>,
+  key: string,
+  path: string,
+  label: string,
+): Credential | undefined {
+  let username = entry.username;
+  let password = entry.password;
+  if (entry.auth !== undefined && entry.auth !== '') {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) {
+      throw unavailable(
+        `${label} ${path}: auths["${key}"].auth is not base64 of "username:password"; run "docker login ${key}" again or fix the entry`,
+      );
+    }
+    username = decoded.slice(0, colon);
+    password = decoded.slice(colon + 1);
+  }
+  const credential: Credential = {
+    ...(username === undefined || username === '' ? {} : { username }),
+    ...(password === undefined || password === '' ? {} : { password }),
+    ...(entry.identitytoken === undefined || entry.identitytoken === ''
+      ? {}
+      : { identityToken: entry.identitytoken }),
+    ...(entry.registrytoken === undefined || entry.registrytoken === ''
+      ? {}
+      : { registryToken: entry.registrytoken }),
+  };
+  return isEmptyCredential(credential) ? undefined : credential;
+}

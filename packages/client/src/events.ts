@@ -1,0 +1,150 @@
+/**
+ * Operation and progress events. Listeners are called synchronously, in the order they were added;
+ * a listener that throws does not fail the operation: its error is re-thrown on a later tick (as
+ * Node does for an `EventTarget` listener), so it surfaces as an uncaught exception instead of
+ * being lost or turning a finished push into a failure.
+ */
+
+/**
+ * A blob or manifest arrived in a repository.
+ * @public
+ */
+export interface PushedEvent {
+  readonly kind: 'blob' | 'manifest';
+  /** Registry host, e.g. `ghcr.io`. */
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly size: number;
+  /** The manifest's media type; for a blob, what the caller said (or `application/octet-stream`). */
+  readonly mediaType: string;
+  /** Tags the manifest was pushed under (empty for a blob or a push by digest). */
+  readonly tags: readonly string[];
+  /** How a blob got there: `uploaded`, `mounted` from another repository, or `exists` already. */
+  readonly method?: 'uploaded' | 'mounted' | 'exists';
+}
+
+/**
+ * Tags now point at a manifest.
+ * @public
+ */
+export interface TaggedEvent {
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+  readonly tags: readonly string[];
+}
+
+/**
+ * A manifest or a tag went away. For an untag on ghcr.io, `placeholderDigest` is the manifest now
+ * on the tag, which the Packages API layer deletes.
+ * @public
+ */
+export interface DeletedEvent {
+  readonly kind: 'manifest' | 'tag';
+  readonly registry: string;
+  readonly repository: string;
+  /** The deleted manifest's digest, or the digest the tag pointed at (when known). */
+  readonly digest?: string;
+  readonly tags: readonly string[];
+  readonly placeholderDigest?: string;
+}
+
+/**
+ * Bytes moved for one blob (emitted at most once per `progressIntervalBytes`, and at the end).
+ * @public
+ */
+export interface ProgressEvent {
+  /** `blobs.upload`, `blobs.get`. */
+  readonly operation: string;
+  readonly registry: string;
+  readonly repository: string;
+  readonly digest: string;
+  /** Bytes confirmed so far. May go back when an upload must restart its session. */
+  readonly bytesDone: number;
+  /** The blob's size, when known. */
+  readonly bytesTotal?: number;
+}
+
+/**
+ * The events a client emits.
+ * @public
+ */
+export interface ClientEventMap {
+  pushed: PushedEvent;
+  tagged: TaggedEvent;
+  deleted: DeletedEvent;
+  progress: ProgressEvent;
+}
+
+/**
+ * Subscribing to a client's events.
+ * @public
+ */
+export interface ClientEvents {
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends keyof ClientEventMap>(event: K, listener: (payload: ClientEventMap[K]) => void): () => void;
+  /** Removes a listener. */
+  off<K extends keyof ClientEventMap>(event: K, listener: (payload: ClientEventMap[K]) => void): void;
+  /** Adds a listener called for the next event only. */
+  once<K extends keyof ClientEventMap>(event: K, listener: (payload: ClientEventMap[K]) => void): () => void;
+}
+
+/**
+ * The emitting side, used by the capabilities.
+ * @internal
+ */
+export interface ClientEventEmitter extends ClientEvents {
+  emit<K extends keyof ClientEventMap>(event: K, payload: ClientEventMap[K]): void;
+  /** True when someone listens (skips building progress payloads nobody reads). */
+  has(event: keyof ClientEventMap): boolean;
+}
+
+type AnyListener = (payload: never) => void;
+
+/**
+ * Creates an emitter (one per client: no state at module scope).
+ * @internal
+ */
+export function createClientEvents(): ClientEventEmitter {
+  const listeners = new Map<keyof ClientEventMap, AnyListener[]>();
+  const off = (event: keyof ClientEventMap, listener: AnyListener): void => {
+    const list = listeners.get(event);
+    if (list === undefined) return;
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
+  };
+  const on = (event: keyof ClientEventMap, listener: AnyListener): (() => void) => {
+    const list = listeners.get(event) ?? [];
+    list.push(listener);
+    listeners.set(event, list);
+    return () => off(event, listener);
+  };
+  return {
+    on,
+    off,
+    once(event, listener) {
+      const wrapper = (payload: never): void => {
+        off(event, wrapper);
+        (listener as AnyListener)(payload);
+      };
+      return on(event, wrapper);
+    },
+    emit(event, payload) {
+      for (const listener of [...(listeners.get(event) ?? [])]) {
+        try {
+          (listener as (value: typeof payload) => void)(payload);
+        } catch (error) {
+          process.nextTick(() => {
+            throw error;
+          });
+        }
+      }
+    },
+    has(event) {
+      return (listeners.get(event)?.length ?? 0) > 0;
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
+import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+/**
+ * ghcr.io refuses a request body over 4 MiB with a declared length (416), so chunks stay at or
+ * under it (ghcr-facts §2, "Chunked upload").
+ * @public
+ */
+export const GHCR_MAX_CHUNK_BYTES = 4 * MiB;
+/** The default chunk size for registries other than ghcr.io: 16 MiB. @public */
+export const DEFAULT_CHUNK_BYTES = 16 * MiB;
+
+/**
+ * Options passed through to the transport the client builds (everything but the dispatcher,
+ * authorizer and clock, which have their own client options).
+ * @public
+ */
+export type ClientTransportOptions = Omit<TransportOptions, 'dispatcher' | 'authorizer' | 'clock'>;
+
+/**
+ * Options of {@link createGhcrClient}, validated once. Parse failures become a `ConfigError` naming
+ * the field.
+ * @public
+ */
+export const ghcrClientOptionsSchema = z.object({
+  /**
+   * The registry: `host[:port]` (`ghcr.io`, `localhost:5000`) or a base URL whose scheme decides
+   * plain HTTP (`http://127.0.0.1:5000`). If omitted, `ghcr.io`.
+   */
+  registry: z
+    .string()
+    .min(1)
+    .regex(/^(?:https?:\/\/)?[^/\s]+\/?$/, 'must be host[:port] or http(s)://host[:port]')
+    .default('ghcr.io'),
+  /**
+   * Speak plain HTTP instead of HTTPS. If omitted, true for `localhost`, `127.0.0.1` and `[::1]`
+   * (and for an `http://` registry URL), false otherwise.
+   */
+  plainHttp: z.boolean().optional(),
+  /**
+   * Which registry's behaviour to expect. `ghcr`: 4 MiB chunk cap, no manifest DELETE (untag puts a
+   * placeholder; deletes go through the Packages API). `distribution`: a generic OCI registry. If
+   * omitted, `auto`: `ghcr` for ghcr.io, `distribution` for anything else.
+   */
+  flavor: z.enum(['auto', 'ghcr', 'distribution']).default('auto'),
+  /** A ready transport (shared limiter, token cache, metrics). If omitted, one is built from the options below. */
+  transport: z
+    .custom<Transport>(
+      (value) => isObject(value) && isFunction((value as Transport).send),
+      'must be a Transport (an object with send(request))',
+    )
+    .optional(),
+  /** The undici dispatcher the built transport sends through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own Agent. */
+  dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
+  /** Supplies credentials to the built transport (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, requests go anonymously. */
+  authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
+  /** Further options for the built transport (retry, rate limit, metrics, tracer, timeouts). Ignored with `transport`. If omitted, the transport's defaults. */
+  transportOptions: z.custom<ClientTransportOptions>(isObject, 'must be an object of transport options').optional(),
+  /**
+   * Bytes per PATCH of a chunked upload. Raised to the registry's `OCI-Chunk-Min-Length` when that
+   * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 16 MiB elsewhere.
+   */
+  chunkSize: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * MiB)
+    .optional(),
+  /** Blobs up to this size go up in one PUT (POST + PUT); larger ones in chunks. If omitted, the chunk size. */
+  monolithicThreshold: z.number().int().min(0).optional(),
+  /** Parallel requests of one operation (tagging many tags; layers later). If omitted, 4. */
+  concurrency: z.number().int().positive().max(64).default(4),
+  /** Largest manifest read or written, in bytes. If omitted, 4 MiB (what registries accept). */
+  maxManifestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * MiB),
+  /**
+   * Consecutive failed attempts a blob transfer survives (a dropped download resumed with `Range`, a
+   * failed PATCH resumed from the session's offset) before it gives up. Progress resets the count.
+   * If omitted, 5.
+   */
+  maxResumeAttempts: z.number().int().min(0).max(100).default(5),
+  /** Delay before the second consecutive resume attempt, doubled each time after (the first is immediate). If omitted, 1 s. */
+  resumeDelayMs: z.number().int().min(0).default(1000),
+  /** Progress events are emitted at most once per this many bytes of a blob (and at its end). If omitted, 1 MiB. */
+  progressIntervalBytes: z.number().int().positive().default(MiB),
+  /** Time source for backoff. If omitted, the system clock (the built transport gets the same clock). */
+  clock: z
+    .custom<Clock>(
+      (value) =>
+        isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
+      'must be a Clock (now(), sleep(ms, signal))',
+    )
+    .default(systemClock),
+  /** Makes the unique id of untag placeholders. If omitted, `crypto.randomUUID`. */
+  randomId: z.custom<() => string>(isFunction, 'must be a function returning a string').optional(),
+});
+
+/** @public */
+export type GhcrClientOptions = z.input<typeof ghcrClientOptionsSchema>;
+/** @public */
+export type ResolvedGhcrClientOptions = z.output<typeof ghcrClientOptionsSchema>;
+
+/**
+ * Everything the capabilities need, derived once from the options.
+ * @internal
+ */
+export interface ClientSettings {
+  readonly options: ResolvedGhcrClientOptions;
+  /** `ghcr.io`, `127.0.0.1:5000`. */
+  readonly host: string;
+  /** `https://ghcr.io`, `http://127.0.0.1:5000`. */
+  readonly baseUrl: string;
+  readonly flavor: 'ghcr' | 'distribution';
+  readonly chunkSize: number;
+  readonly monolithicThreshold: number;
+}
+
+const LOOPBACK = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i;
+
+/**
+ * Parses the options and derives the settings.
+ * @throws ConfigError naming the offending field.
+ * @internal
+ */
+export function resolveClientSettings(input: GhcrClientOptions): ClientSettings {
+  const parsed = ghcrClientOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    throw new ConfigError(
+      `invalid client option${field === '' ? '' : ` "${field}"`}: ${issue?.message ?? 'invalid'}`,
+      { field, cause: parsed.error },
+    );
+  }
+  const options = parsed.data;
+  const schemeMatch = /^(https?):\/\//i.exec(options.registry);
+  const host = options.registry.replace(/^https?:\/\//i, '').replace(/\/$/, '');
+  const scheme = schemeMatch?.[1]?.toLowerCase();
+  if (scheme === 'https' && options.plainHttp === true) {
+    throw new ConfigError(
+      `invalid client option "plainHttp": the registry is given as an https:// URL; drop the scheme or plainHttp`,
+      { field: 'plainHttp' },
+    );
+  }
+  const plainHttp = options.plainHttp ?? (scheme === 'http' || (scheme === undefined && LOOPBACK.test(host)));
+  const flavor =
+    options.flavor === 'auto' ? (host.toLowerCase() === 'ghcr.io' ? 'ghcr' : 'distribution') : options.flavor;
+  const chunkSize = options.chunkSize ?? (flavor === 'ghcr' ? GHCR_MAX_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
+  if (flavor === 'ghcr' && chunkSize > GHCR_MAX_CHUNK_BYTES) {
+    throw new ConfigError(
+      `invalid client option "chunkSize": ${chunkSize} bytes is over ghcr.io's 4 MiB request-body cap (it answers 416); use at most ${GHCR_MAX_CHUNK_BYTES}`,
+      { field: 'chunkSize' },
+    );
+  }
+  return {
+    options,
+    host,
+    baseUrl: `${plainHttp ? 'http' : 'https'}://${host}`,
+    flavor,
+    chunkSize,
+    monolithicThreshold: options.monolithicThreshold ?? chunkSize,
+  };
+}

@@ -1,0 +1,56 @@
+import { GhcrError, GhcrErrorCode, RateLimitError } from '@ghcr/oci-types';
+import type { ClientContext } from './context.js';
+
+/**
+ * True when a failed blob transfer may continue from where it got to: a dropped or timed-out
+ * connection, a retryable 5xx, a rate limit, a token that expired mid-upload (the status request
+ * that follows gets a fresh one), or a body the transport could not re-send. Never after an abort.
+ * @internal
+ */
+export function isResumable(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted === true) return false;
+  if (!GhcrError.isInstance(error)) {
+    // A raw error here comes from a response body stream (undici's socket errors): resumable,
+    // unless it is the source's own failure (fs errors carry an errno code such as ENOENT).
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    return !/^E[A-Z]+$/.test(code) || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
+  }
+  if (error.code === GhcrErrorCode.ABORTED) return false;
+  switch (error.family) {
+    case 'transport':
+    case 'server':
+      return error.isRetryable;
+    case 'rate-limit':
+    case 'authentication':
+      return true;
+    case 'upload':
+      return error.code === GhcrErrorCode.BODY_NOT_REPLAYABLE;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Waits before the `failures`-th consecutive resume: the first is immediate (a dropped connection
+ * is best retried at once), later ones back off exponentially from `resumeDelayMs`; a rate limit
+ * waits as long as the registry asked.
+ * @internal
+ */
+export async function waitBeforeResume(
+  context: ClientContext,
+  failures: number,
+  error: unknown,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const base = context.settings.options.resumeDelayMs;
+  let delay = failures <= 1 ? 0 : Math.min(60_000, base * 2 ** (failures - 2));
+  if (RateLimitError.isInstance(error) && error.retryAfterMs !== undefined) {
+    delay = Math.max(delay, error.retryAfterMs);
+  }
+  if (delay > 0) await context.settings.options.clock.sleep(delay, signal);
+}
+
+/** The message of an unknown error, for wrapping. @internal */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

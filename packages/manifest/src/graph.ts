@@ -1,0 +1,106 @@
+import { type Descriptor, type Digest, isDigest, parseDigest } from '@ghcr/oci-types';
+import type { ParsedManifest } from './kinds.js';
+
+/**
+ * How a child is referenced by its parent manifest.
+ * @public
+ */
+export type ChildRole = 'config' | 'layer' | 'manifest' | 'subject';
+
+/**
+ * One content reference of a manifest.
+ * @public
+ */
+export interface ManifestChild {
+  readonly role: ChildRole;
+  readonly descriptor: Descriptor;
+}
+
+/**
+ * Everything a manifest references, in document order: an image manifest's config, then its
+ * layers, then its subject; an index's manifests, then its subject. These are what must exist in
+ * a repository before the manifest can be pushed there (the subject excepted: registries accept a
+ * manifest whose subject is missing), and what a copy walks.
+ * @public
+ */
+export function manifestChildren(manifest: ParsedManifest): ManifestChild[] {
+  const children: ManifestChild[] = [];
+  if (manifest.kind === 'oci-manifest' || manifest.kind === 'docker-manifest') {
+    children.push({ role: 'config', descriptor: manifest.manifest.config });
+    for (const layer of manifest.manifest.layers) children.push({ role: 'layer', descriptor: layer });
+  } else {
+    for (const entry of manifest.manifest.manifests) children.push({ role: 'manifest', descriptor: entry });
+  }
+  if (manifest.kind === 'oci-manifest' || manifest.kind === 'oci-index') {
+    const subject = manifest.manifest.subject;
+    if (subject !== undefined) children.push({ role: 'subject', descriptor: subject });
+  }
+  return children;
+}
+
+/**
+ * The distribution-spec limit on the `<ref>` part of a referrers tag: the encoded digest is cut to
+ * 64 characters (distribution-spec v1.1 "Referrers Tag Schema"), so a sha256 tag holds the whole
+ * digest and a sha512 tag only its first half.
+ */
+const REFERRERS_REF_LIMIT = 64;
+/** The limit on the `<alg>` part. */
+const REFERRERS_ALG_LIMIT = 32;
+
+/**
+ * The referrers fallback tag of a digest, `<alg>-<ref>` (distribution-spec v1.1 "Referrers Tag
+ * Schema"): `sha256:abc…` → `sha256-abc…`. Registries without the referrers API (GHCR among them)
+ * keep the referrers of a manifest in an index tagged this way.
+ * @throws InvalidInputError (`GHCR_INVALID_DIGEST`) when `digest` is not a digest.
+ * @public
+ */
+export function referrersTagFor(digest: string): string {
+  const { algorithm, encoded } = parseDigest(digest);
+  return `${algorithm.slice(0, REFERRERS_ALG_LIMIT)}-${encoded.slice(0, REFERRERS_REF_LIMIT)}`;
+}
+
+/**
+ * The digest a referrers fallback tag stands for, or undefined when the tag is not of that schema.
+ * A tag whose digest was truncated (sha512) cannot be inverted and gives undefined too.
+ * @public
+ */
+export function parseReferrersTag(tag: string): Digest | undefined {
+  const match = /^([a-z0-9]+)-([a-zA-Z0-9=_]+)$/.exec(tag);
+  if (match === null) return undefined;
+  const candidate = `${match[1]}:${match[2]}`;
+  return isDigest(candidate) ? candidate : undefined;
+}
+
+/**
+ * The kinds of cosign's legacy tags.
+ * @public
+ */
+export type CosignTagKind = 'signature' | 'attestation' | 'sbom';
+
+/**
+ * cosign's legacy tags for the signature, attestations and SBOM of a digest:
+ * `sha256-<hex>.sig`, `.att` and `.sbom`.
+ * @throws InvalidInputError (`GHCR_INVALID_DIGEST`) when `digest` is not a digest.
+ * @public
+ */
+export function cosignTagsFor(digest: string): { signature: string; attestation: string; sbom: string } {
+  const { algorithm, encoded } = parseDigest(digest);
+  const base = `${algorithm}-${encoded}`;
+  return { signature: `${base}.sig`, attestation: `${base}.att`, sbom: `${base}.sbom` };
+}
+
+const COSIGN_SUFFIXES: Record<string, CosignTagKind> = { sig: 'signature', att: 'attestation', sbom: 'sbom' };
+
+/**
+ * The digest and kind a cosign legacy tag (`sha256-<hex>.sig|.att|.sbom`) stands for, or
+ * undefined when the tag is not one.
+ * @public
+ */
+export function parseCosignTag(tag: string): { digest: Digest; kind: CosignTagKind } | undefined {
+  const match = /^([a-z0-9]+)-([a-zA-Z0-9=_]+)\.(sig|att|sbom)$/.exec(tag);
+  if (match === null) return undefined;
+  const kind = COSIGN_SUFFIXES[match[3] as string];
+  const candidate = `${match[1]}:${match[2]}`;
+  if (kind === undefined || !isDigest(candidate)) return undefined;
+  return { digest: candidate, kind };
+}

@@ -1,0 +1,25 @@
+import type { PathParams } from 'msw';
+import type { SimulationContext } from '../context.js';
+import type { BlobUrlSigner } from './signed-url.js';
+import type { RegistryRateLimiter } from './rate-limit.js';
+import type { RegistryRoutes } from './routes.js';
+
+/**
+ * What the registry handler modules share.
+ * @internal
+ */
+export interface RegistryEnvironment {
+  readonly context: SimulationContext;
+  readonly routes: RegistryRoutes;
+  readonly limiter: RegistryRateLimiter;
+  readonly signer: BlobUrlSigner;
+  readonly ghcr: boolean;
+}
+
+/** A path parameter as a string ('' when absent). @internal */
+export function param(params: PathParams, name: string): string {
+  const value = params[name];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return '';
+}

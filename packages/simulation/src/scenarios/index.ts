@@ -1,0 +1,10 @@
+export { type DemoRelease, type DemoSeed, type SeedDemoOptions, seedDemo } from './demo.js';
+export {
+  type PushedImage,
+  type PushedManifest,
+  pushBlob,
+  pushImage,
+  pushIndex,
+  pushManifest,
+  type SeedImageOptions,
+} from './push.js';

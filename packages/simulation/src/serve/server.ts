@@ -1,0 +1,210 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimulationMismatchError } from '@ghcr/oci-types';
+import type { SimulationOptions } from '../options.js';
+import { streamOf } from '../registry/body.js';
+import { createSimulation, exchangeEnvironmentOf, type Simulation } from '../simulation.js';
+import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
+
+/**
+ * Options of {@link startSimulationServer}.
+ * @public
+ */
+export interface StartSimulationServerOptions {
+  /** Serve this simulation. If omitted, one is created from `simulationOptions`. */
+  readonly simulation?: Simulation;
+  /**
+   * Options for the simulation created when `simulation` is omitted; `registryUrl`, `blobUrl` and
+   * `apiUrl` default to the server's own URLs. If omitted, defaults.
+   */
+  readonly simulationOptions?: SimulationOptions;
+  /** Interface to listen on. If omitted, `127.0.0.1`. */
+  readonly host?: string;
+  /** Port (0 = ephemeral). If omitted, 0. */
+  readonly port?: number;
+}
+
+/**
+ * A running loopback server.
+ * @public
+ */
+export interface SimulationServer {
+  /** Registry base URL, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  /** GitHub REST base URL: `<url>/api`. */
+  readonly apiUrl: string;
+  /** The blob host (ghcr profile redirects); equals `url` in the distribution profile. */
+  readonly blobUrl: string;
+  /** The simulation behind it. */
+  readonly simulation: Simulation;
+  /** Stops listening and closes idle and active connections. */
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host']);
+
+function urlOf(server: Server, host: string): string {
+  const address = server.address() as AddressInfo;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${address.port}`;
+}
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  server.listen(port, host);
+  await once(server, 'listening');
+}
+
+interface Rewrite {
+  readonly from: string;
+  readonly to: string;
+}
+
+function rewriteValue(value: string, rewrites: readonly Rewrite[]): string {
+  let out = value;
+  for (const { from, to } of rewrites) if (from !== to && out.includes(from)) out = out.split(from).join(to);
+  return out;
+}
+
+function handle(
+  env: ExchangeEnvironment,
+  target: (request: IncomingMessage) => string,
+  rewrites: () => readonly Rewrite[],
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    const controller = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) controller.abort(new Error('the client closed the connection'));
+    });
+    const headers = new Headers();
+    for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+      const name = (request.rawHeaders[i] ?? '').toLowerCase();
+      if (!HOP_BY_HOP.has(name)) headers.append(name, request.rawHeaders[i + 1] ?? '');
+    }
+    const method = (request.method ?? 'GET').toUpperCase();
+    const hasBody =
+      method !== 'GET' && method !== 'HEAD' && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+    const body = hasBody ? streamOf(request as AsyncIterable<Uint8Array>) : null;
+    void (async () => {
+      try {
+        const answer = await exchange(env, { method, url: target(request), headers, body, signal: controller.signal });
+        response.statusCode = answer.status;
+        if (answer.statusText !== '') response.statusMessage = answer.statusText;
+        const list = rewrites();
+        answer.headers.forEach((value, name) => {
+          if (name !== 'set-cookie') response.setHeader(name, rewriteValue(value, list));
+        });
+        const cookies = answer.headers.getSetCookie();
+        if (cookies.length > 0) response.setHeader('set-cookie', cookies);
+        if (answer.body === null) {
+          response.end();
+          return;
+        }
+        response.flushHeaders();
+        for await (const chunk of answer.body) {
+          if (response.destroyed) return;
+          if (!response.write(chunk)) {
+            await Promise.race([once(response, 'drain'), once(response, 'close')]);
+          }
+        }
+        response.end();
+      } catch (error) {
+        if (!hasBody) request.resume();
+        if (error instanceof ConnectionResetSignal || response.headersSent) {
+          request.socket.destroy();
+          return;
+        }
+        const mismatch = SimulationMismatchError.isInstance(error);
+        const text = error instanceof Error ? error.message : String(error);
+        response.statusCode = mismatch ? 404 : 500;
+        response.setHeader('content-type', 'text/plain; charset=utf-8');
+        response.end(`${text}\n`);
+      }
+    })();
+  };
+}
+
+/**
+ * Starts a real HTTP server on loopback over a simulation's handlers (with its faults and request
+ * log): the registry, `/token` and the GitHub API under `/api` on one port, and, in the ghcr
+ * profile, the blob host on a second port. Request URLs are rewritten to the origins the handlers
+ * expect, and those origins in response headers (Location, Link, WWW-Authenticate) back to the
+ * server's URLs.
+ * @public
+ */
+export async function startSimulationServer(options: StartSimulationServerOptions = {}): Promise<SimulationServer> {
+  const host = options.host ?? '127.0.0.1';
+  let simulation: Simulation | undefined = options.simulation;
+  const profile = simulation?.options.profile ?? options.simulationOptions?.profile ?? 'ghcr';
+  let env: ExchangeEnvironment | undefined;
+  let rewrites: Rewrite[] = [];
+  const current = (): ExchangeEnvironment => {
+    if (env === undefined) throw new Error('the simulation server is not ready yet');
+    return env;
+  };
+  const lazyEnv: ExchangeEnvironment = {
+    get handlers() {
+      return current().handlers;
+    },
+    get log() {
+      return current().log;
+    },
+    get faults() {
+      return current().faults;
+    },
+    get clock() {
+      return current().clock;
+    },
+    get annotations() {
+      return current().annotations;
+    },
+    classify: (method, url) => current().classify(method, url),
+  };
+  let registryTarget = (_request: IncomingMessage): string => '';
+  let blobTarget = (_request: IncomingMessage): string => '';
+  const registryServer = createServer(handle(lazyEnv, (request) => registryTarget(request), () => rewrites));
+  const blobServer = profile === 'ghcr' ? createServer(handle(lazyEnv, (request) => blobTarget(request), () => rewrites)) : undefined;
+  await listen(registryServer, host, options.port ?? 0);
+  if (blobServer !== undefined) await listen(blobServer, host, 0);
+  const url = urlOf(registryServer, host);
+  const blobUrl = blobServer === undefined ? url : urlOf(blobServer, host);
+  const apiUrl = `${url}/api`;
+  simulation ??= createSimulation({
+    ...options.simulationOptions,
+    registryUrl: options.simulationOptions?.registryUrl ?? url,
+    blobUrl: options.simulationOptions?.blobUrl ?? blobUrl,
+    apiUrl: options.simulationOptions?.apiUrl ?? apiUrl,
+  });
+  const simulationOptions = simulation.options;
+  env = exchangeEnvironmentOf(simulation);
+  rewrites = [
+    { from: simulationOptions.apiUrl, to: apiUrl },
+    { from: simulationOptions.registryUrl, to: url },
+    { from: simulationOptions.blobUrl, to: blobUrl },
+  ];
+  registryTarget = (request) => {
+    const path = request.url ?? '/';
+    if (path === '/api' || path.startsWith('/api/') || path.startsWith('/api?')) return `${simulationOptions.apiUrl}${path.slice(4)}`;
+    return `${simulationOptions.registryUrl}${path}`;
+  };
+  blobTarget = (request) => `${simulationOptions.blobUrl}${request.url ?? '/'}`;
+  const servers = blobServer === undefined ? [registryServer] : [registryServer, blobServer];
+  const served = simulation;
+  return {
+    url,
+    apiUrl,
+    blobUrl,
+    simulation: served,
+    async close() {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}
