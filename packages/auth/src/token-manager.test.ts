@@ -168,6 +168,21 @@ describe('authorizationFor: the challenge flow', () => {
     expect(stub.tokenRequests()).toHaveLength(1);
   });
 
+  it('ignores a challenge scope that is not type:name:actions', async () => {
+    const stub = tokenEndpoint();
+    const manager = createTokenManager({ dispatcher: stub.dispatcher, credentials: pat });
+    await manager.authorizationFor({
+      registry: 'registry.example',
+      scopes: ['repository:o/app:pull'],
+      challenge: challenge(
+        'https://registry.example/token',
+        'weird repository:o/app:push',
+        'registry.example',
+      ),
+    });
+    expect(stub.tokenRequests()[0]?.url.searchParams.getAll('scope')).toEqual(['repository:o/app:pull,push']);
+  });
+
   it('asks for an anonymous token with no Authorization when there are no credentials', async () => {
     const stub = tokenEndpoint();
     for (const credentials of [undefined, anonymousCredentials()] as const) {

@@ -26,7 +26,7 @@ import { validateRealm } from './realm.js';
 import {
   formatScope,
   mergeScopes,
-  parseScopes,
+  parseScope,
   type Scope,
   type ScopeInput,
   scopesCover,
@@ -166,6 +166,22 @@ const tokenResponseSchema = z
 
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;
+
+/**
+ * The scopes a challenge names, skipping any that are not `type:name:actions`: a server's odd
+ * scope must not stop the request's own scopes from being asked for.
+ */
+function challengeScopes(scopes: readonly string[]): Scope[] {
+  const parsed: Scope[] = [];
+  for (const scope of scopes) {
+    try {
+      parsed.push(parseScope(scope));
+    } catch {
+      // Ignored, see above.
+    }
+  }
+  return parsed;
+}
 
 /**
  * The host (with port) a request goes to, lower-cased, from a host or a URL.
@@ -676,7 +692,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         };
         knownRealms.set(registry, known);
         if (directRegistries.has(registry)) directRejected.add(registry);
-        const scopes = mergeScopes([...requested, ...parseScopes(parsedChallenge.scopes.join(' '))]);
+        const scopes = mergeScopes([...requested, ...challengeScopes(parsedChallenge.scopes)]);
         return tokenFrom(registry, known, scopes, signal);
       }
       if (challenges.some((challenge) => challenge.scheme === 'basic')) {

@@ -138,6 +138,17 @@ describe('referrers and cosign tags', () => {
     }
   });
 
+  it('makes a valid tag from an unregistered algorithm', () => {
+    expect(referrersTagFor('multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8')).toBe(
+      'multihash-base58-QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8',
+    );
+    expect(referrersTagFor('alg:YWJj=')).toBe('alg-YWJj-');
+  });
+
+  it('refuses cosign tags for sha512, which would be longer than a tag may be', () => {
+    expect(() => cosignTagsFor(`sha512:${'e'.repeat(128)}`)).toThrow(/sha256 digests only/);
+  });
+
   it('refuses a non-digest', () => {
     expect(() => referrersTagFor('latest')).toThrow(InvalidInputError);
     expect(() => cosignTagsFor('sha256:abc')).toThrow(InvalidInputError);

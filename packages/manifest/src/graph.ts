@@ -1,4 +1,4 @@
-import { type Descriptor, type Digest, isDigest, parseDigest } from '@ghcr/oci-types';
+import { type Descriptor, type Digest, InvalidInputError, isDigest, parseDigest } from '@ghcr/oci-types';
 import type { ParsedManifest } from './kinds.js';
 
 /**
@@ -56,7 +56,9 @@ const REFERRERS_ALG_LIMIT = 32;
  */
 export function referrersTagFor(digest: string): string {
   const { algorithm, encoded } = parseDigest(digest);
-  return `${algorithm.slice(0, REFERRERS_ALG_LIMIT)}-${encoded.slice(0, REFERRERS_REF_LIMIT)}`;
+  // Unregistered algorithms may use "+" and encodings "=", which a tag cannot hold.
+  const tagSafe = (part: string) => part.replace(/[^a-zA-Z0-9._-]/g, '-');
+  return `${tagSafe(algorithm.slice(0, REFERRERS_ALG_LIMIT))}-${tagSafe(encoded.slice(0, REFERRERS_REF_LIMIT))}`;
 }
 
 /**
@@ -77,15 +79,26 @@ export function parseReferrersTag(tag: string): Digest | undefined {
  */
 export type CosignTagKind = 'signature' | 'attestation' | 'sbom';
 
+/** The distribution-spec limit on a tag's length. */
+const MAX_TAG_LENGTH = 128;
+
 /**
  * cosign's legacy tags for the signature, attestations and SBOM of a digest:
  * `sha256-<hex>.sig`, `.att` and `.sbom`.
- * @throws InvalidInputError (`GHCR_INVALID_DIGEST`) when `digest` is not a digest.
+ * @throws InvalidInputError (`GHCR_INVALID_DIGEST`) when `digest` is not a digest, and
+ * InvalidInputError when the tags would be longer than a tag may be (an sha512 digest: cosign's
+ * tag scheme exists for sha256 only).
  * @public
  */
 export function cosignTagsFor(digest: string): { signature: string; attestation: string; sbom: string } {
   const { algorithm, encoded } = parseDigest(digest);
   const base = `${algorithm}-${encoded}`;
+  if (`${base}.sbom`.length > MAX_TAG_LENGTH || !/^[a-zA-Z0-9._-]+$/.test(base)) {
+    throw new InvalidInputError(
+      `cosign's legacy tags cannot name ${digest}: "${base}.sbom" is not a valid tag (at most ${MAX_TAG_LENGTH} letters, digits, ".", "_" and "-"); cosign uses them for sha256 digests only`,
+      { input: digest },
+    );
+  }
   return { signature: `${base}.sig`, attestation: `${base}.att`, sbom: `${base}.sbom` };
 }
 

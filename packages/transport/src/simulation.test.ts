@@ -60,8 +60,8 @@ describe('transport against the simulation', () => {
     simulation.createUser('octocat');
     const pat = simulation.createToken({ user: 'octocat', scopes: ['read:packages', 'write:packages'] });
     const blob = await pushBlob(simulation, 'octocat/app', 'hello');
-    // The client's clock stands still while the registry's moves on: the client believes its
-    // token (valid 30 s by its JWT exp) is still good when the registry has expired it.
+    // The client's clock stands still while the registry's moves on (clock skew): the client
+    // believes its token is still good when the registry has already expired it.
     const transport = clientFor(simulation, pat, createManualClock());
     const head = () =>
       transport.send({

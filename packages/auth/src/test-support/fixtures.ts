@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
-/** Secrets used across the tests; none may ever appear in an error. */
+/** Secrets used across the tests; none may ever appear in an error. @internal */
 export const SECRETS = {
   helperSecret: 'ghp_helperSecretValue0001',
   helperIdentity: 'identity-refresh-secret-0002',
@@ -20,11 +20,12 @@ export const SECRETS = {
   registryToken: 'registry-token-secret-0007',
 } as const;
 
-/** A fresh temporary directory; remove it with {@link removeTempDir}. */
+/** A fresh temporary directory; remove it with {@link removeTempDir}. @internal */
 export function makeTempDir(prefix = 'ghcr-auth-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
+/** @internal */
 export function removeTempDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
 }
@@ -34,6 +35,7 @@ export function removeTempDir(dir: string): Promise<void> {
  * read on stdin to `$HELPER_LOG` (when set), then answers by server:
  * `ghcr.io` user+secret, `token.example` an identity token, `fail.example` exit 3 with stderr,
  * `slow.example` never answers, `garbage.example` non-JSON, anything else "not found".
+ * @internal
  */
 export async function writeCredentialHelper(dir: string, name = 'test'): Promise<string> {
   const path = join(dir, `docker-credential-${name}`);
@@ -55,7 +57,7 @@ esac
   return path;
 }
 
-/** An environment whose PATH starts with `dir`, plus `extra`. */
+/** An environment whose PATH starts with `dir`, plus `extra`. @internal */
 export function envWithPath(
   dir: string,
   extra: Record<string, string> = {},
@@ -63,7 +65,7 @@ export function envWithPath(
   return { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...extra };
 }
 
-/** Every text an error exposes: message, JSON form, and the messages of its cause chain. */
+/** Every text an error exposes: message, JSON form, and the messages of its cause chain. @internal */
 export function errorTexts(error: unknown): string[] {
   const texts: string[] = [];
   let current: unknown = error;
@@ -83,7 +85,7 @@ export function errorTexts(error: unknown): string[] {
   return texts;
 }
 
-/** Fails when any secret (or its base64 form) appears in the error's texts. */
+/** Fails when any secret (or its base64 form) appears in the error's texts. @internal */
 export function expectNoSecret(error: unknown, secrets: Iterable<string> = Object.values(SECRETS)): void {
   const texts = errorTexts(error).join('\n');
   for (const secret of secrets) {
@@ -92,7 +94,7 @@ export function expectNoSecret(error: unknown, secrets: Iterable<string> = Objec
   }
 }
 
-/** Awaits `promise`, expecting it to reject; returns the rejection. */
+/** Awaits `promise`, expecting it to reject; returns the rejection. @internal */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;

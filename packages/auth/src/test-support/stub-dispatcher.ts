@@ -6,6 +6,7 @@
 
 import { MockAgent } from 'undici';
 
+/** @internal */
 export interface StubRequest {
   readonly method: string;
   readonly url: URL;
@@ -13,12 +14,14 @@ export interface StubRequest {
   readonly body: string;
 }
 
+/** @internal */
 export interface StubResponse {
   readonly status: number;
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** @internal */
 export interface StubDispatcher {
   readonly dispatcher: MockAgent;
   readonly log: StubRequest[];
@@ -42,7 +45,7 @@ function headersOf(raw: unknown): Record<string, string> {
   return headers;
 }
 
-/** Creates a stub whose answers come from `handle`; JSON-serialises non-string bodies. */
+/** Creates a stub whose answers come from `handle`; JSON-serialises non-string bodies. @internal */
 export function createStubDispatcher(handle: (request: StubRequest) => StubResponse): StubDispatcher {
   const agent = new MockAgent();
   agent.disableNetConnect();
@@ -75,7 +78,7 @@ export function createStubDispatcher(handle: (request: StubRequest) => StubRespo
   return { dispatcher: agent, log };
 }
 
-/** A base64url JWT (unsigned, as far as the client cares) with the given claims. */
+/** A base64url JWT (unsigned, as far as the client cares) with the given claims. @internal */
 export function fakeJwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'RS256', typ: 'JWT' })}.${encode(claims)}.c2lnbmF0dXJl`;
