@@ -47,7 +47,9 @@ for (const root of roots) {
     ]);
     const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
     for (const file of walk(join(root, dir, 'src'))) {
-      const isTest = /\.(test|test-d|bench)\.ts$/.test(file) || /[\\/](testing|testing-internal|test-support)[\\/]/.test(file);
+      const isTest =
+        /\.(test|test-d|bench)\.ts$/.test(file) ||
+        /[\\/](testing|testing-internal|test-support)[\\/]/.test(file);
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(importRe)) {
         const spec = match[1] ?? match[2];

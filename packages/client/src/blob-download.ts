@@ -1,4 +1,4 @@
-import { type Readable, Readable as ReadableStream, pipeline } from 'node:stream';
+import { pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
 import {
   createVerifyingStream,
   GhcrError,
@@ -7,7 +7,7 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import { type ClientContext, header, registryUrl } from './context.js';
+import { type ClientContext, header, registryUrl, release } from './context.js';
 import { ProgressReporter } from './progress.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
@@ -83,8 +83,9 @@ export async function* resumableBlobBytes(
       progress?.report(offset, true);
       return;
     } catch (error) {
-      response?.body.destroy();
-      if (!isResumable(error, target.signal) || failures >= maxFailures) throw asDownloadError(error, url, offset);
+      if (response !== undefined) release(response.body);
+      if (!isResumable(error, target.signal) || failures >= maxFailures)
+        throw asDownloadError(error, url, offset);
       failures += 1;
       await waitBeforeResume(context, failures, error, target.signal);
     }

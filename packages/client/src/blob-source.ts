@@ -58,7 +58,11 @@ export async function fileSource(path: string): Promise<BlobSource> {
   return {
     size: info.size,
     open(offset, signal) {
-      return createReadStream(path, { start: offset, highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) });
+      return createReadStream(path, {
+        start: offset,
+        highWaterMark: 256 * 1024,
+        ...(signal ? { signal } : {}),
+      });
     },
   };
 }

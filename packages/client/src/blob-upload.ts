@@ -1,8 +1,8 @@
 import {
+  createDigester,
   type Descriptor,
   type Digest,
   type DigestAlgorithm,
-  createDigester,
   DigestMismatchError,
   GhcrError,
   GhcrErrorCode,
@@ -256,9 +256,11 @@ async function monolithic(job: UploadJob, opened: UploadSession | undefined): Pr
   let failures = 0;
   for (;;) {
     let reader: ChunkReader | undefined;
+    let bodySent = false;
     try {
       session ??= await startSession(job);
       reader = new ChunkReader(job.source.open(0, job.signal));
+      bodySent = true;
       const response = await job.context.transport.send({
         operation: 'blobs.upload',
         method: 'PUT',
@@ -274,7 +276,10 @@ async function monolithic(job: UploadJob, opened: UploadSession | undefined): Pr
       job.progress.report(job.size, true);
       return;
     } catch (error) {
-      if (!isResumable(error, job.signal) || failures >= job.context.settings.options.maxResumeAttempts) {
+      if (
+        !isResumable(error, job.signal, bodySent) ||
+        failures >= job.context.settings.options.maxResumeAttempts
+      ) {
         if (session !== undefined) await cancelSession(job, session);
         throw finalError(error, job, 0, failures);
       }
@@ -288,7 +293,7 @@ async function monolithic(job: UploadJob, opened: UploadSession | undefined): Pr
   }
 }
 
-/** Parses an upload `Range` (`0-<last>`, or `bytes=0-<last>`) into the next offset. */
+/** Parses an upload `Range` (`0-<last>`, or `bytes=0-<last>`) into the next offset. @internal */
 export function offsetFromRange(value: string | undefined, lastConfirmed: number): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(?:bytes=)?(\d+)-(\d+)$/.exec(value.trim());
@@ -361,8 +366,10 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
   let reader: ChunkReader | undefined;
   let readerAt = 0;
   const maxFailures = job.context.settings.options.maxResumeAttempts;
+  let bodySent = false;
   try {
     for (;;) {
+      bodySent = false;
       try {
         if (needStatus) {
           needStatus = false;
@@ -389,6 +396,7 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
           readerAt = offset;
         }
         const length = Math.min(chunkSize, job.size - offset);
+        bodySent = true;
         const response = await job.context.transport.send({
           operation: 'blobs.upload',
           method: 'PATCH',
@@ -440,7 +448,7 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
       } catch (error) {
         reader?.close();
         reader = undefined;
-        if (!isResumable(error, job.signal) || failures >= maxFailures) {
+        if (!isResumable(error, job.signal, bodySent) || failures >= maxFailures) {
           await cancelSession(job, session);
           throw finalError(error, job, offset, failures);
         }
@@ -486,10 +494,16 @@ function finalError(error: unknown, job: UploadJob, offset: number, failures: nu
       { code: 'DIGEST_INVALID', cause: error, digest: job.digest, isRetryable: false },
     );
   }
-  if (GhcrError.isInstance(error) && !isResumable(error, job.signal)) return error;
-  if (job.signal?.aborted === true && GhcrError.isInstance(error)) return error;
+  // Only transient failures that ran out of attempts are wrapped; anything else (a refusal, an
+  // abort, an exhausted rate limit) is more useful to the caller as it is.
+  const transient =
+    !GhcrError.isInstance(error) ||
+    ((error.family === 'transport' || error.family === 'server') &&
+      error.isRetryable &&
+      error.code !== GhcrErrorCode.ABORTED);
+  if (!transient) return error;
   return new UploadError(
-    `${job.describe} failed at byte ${offset} of ${job.size} after ${failures + 1} attempts: ${messageOf(error)}`,
+    `${job.describe} failed at byte ${offset} of ${job.size}${failures > 0 ? ` after ${failures + 1} attempts` : ''}: ${messageOf(error)}`,
     { code: GhcrErrorCode.CHUNK_FAILED, cause: error, offset, digest: job.digest, isRetryable: true },
   );
 }

@@ -4,8 +4,8 @@ import {
   type Digest,
   GhcrErrorCode,
   InvalidInputError,
-  parseDigest,
   ProtocolError,
+  parseDigest,
 } from '@ghcr/oci-types';
 import { resumableBlobBytes, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
@@ -119,7 +119,8 @@ export function createBlobs(context: ClientContext): Blobs {
     async getBytes(repository, blob, options = {}) {
       const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
       const ref = refOf(blob);
-      if (ref.size !== undefined && ref.size > maxBytes) throw tooLarge(ref.digest, String(ref.size), maxBytes);
+      if (ref.size !== undefined && ref.size > maxBytes)
+        throw tooLarge(ref.digest, String(ref.size), maxBytes);
       const stream = get(repository, blob, options);
       const chunks: Buffer[] = [];
       let total = 0;

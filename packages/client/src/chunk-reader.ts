@@ -26,7 +26,6 @@ export class ChunkReader {
    * @throws UploadError (through the body) when the source ends early.
    */
   take(length: number, describe: string): AsyncIterable<Uint8Array> {
-    // biome-ignore lint/complexity/noUselessThisAlias: the generator below runs with its own `this`.
     const reader = this;
     return {
       async *[Symbol.asyncIterator]() {

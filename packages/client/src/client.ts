@@ -1,4 +1,6 @@
-import { createTransport, type Transport } from '@ghcr/transport';
+import { createTokenManager } from '@ghcr/auth';
+import { createRegistryAuthorizer, createTransport, type Transport } from '@ghcr/transport';
+import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
 import { type ClientEvents, createClientEvents } from './events.js';
@@ -46,14 +48,37 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const settings = resolveClientSettings(options);
   const resolved = settings.options;
   const ownTransport = resolved.transport === undefined;
-  const transport =
-    resolved.transport ??
-    createTransport({
+  let ownAgent: Agent | undefined;
+  const buildTransport = (): Transport => {
+    // The token manager and the transport share one dispatcher (and so one connection pool).
+    let dispatcher: Dispatcher | undefined = resolved.dispatcher;
+    if (dispatcher === undefined) {
+      const transportOptions = resolved.transportOptions ?? {};
+      ownAgent = new Agent({
+        connections: transportOptions.connections ?? 16,
+        keepAliveTimeout: transportOptions.keepAliveTimeoutMs ?? 30_000,
+        connect: { timeout: transportOptions.connectTimeoutMs ?? 10_000 },
+      });
+      dispatcher = ownAgent;
+    }
+    const authorizer =
+      resolved.authorizer ??
+      createRegistryAuthorizer({
+        tokenManager: createTokenManager({
+          dispatcher,
+          clock: resolved.clock,
+          ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
+        }),
+        ...(resolved.credentials === undefined ? {} : { apiCredentials: resolved.credentials }),
+      });
+    return createTransport({
       ...(resolved.transportOptions ?? {}),
       clock: resolved.clock,
-      ...(resolved.dispatcher === undefined ? {} : { dispatcher: resolved.dispatcher }),
-      ...(resolved.authorizer === undefined ? {} : { authorizer: resolved.authorizer }),
+      dispatcher,
+      authorizer,
     });
+  };
+  const transport = resolved.transport ?? buildTransport();
   const events = createClientEvents();
   const context: ClientContext = { settings, transport, events };
   const blobs = createBlobs(context);
@@ -70,7 +95,9 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     options: resolved,
     transport,
     async close() {
-      if (ownTransport) await transport.close();
+      if (!ownTransport) return;
+      await transport.close();
+      await ownAgent?.close();
     },
   };
 }

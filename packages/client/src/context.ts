@@ -53,7 +53,9 @@ export function checkTag(tag: string): string {
  * A manifest reference: a digest (it contains ":") or a tag.
  * @internal
  */
-export function parseManifestReference(reference: string): { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag: string } {
+export function parseManifestReference(
+  reference: string,
+): { kind: 'digest'; digest: Digest } | { kind: 'tag'; tag: string } {
   if (reference.includes(':')) return { kind: 'digest', digest: parseDigest(reference).digest };
   return { kind: 'tag', tag: checkTag(reference) };
 }
@@ -88,6 +90,16 @@ export function appendQuery(url: string, name: string, value: string): string {
   const base = hash >= 0 ? url.slice(0, hash) : url;
   const separator = base.includes('?') ? (base.endsWith('?') || base.endsWith('&') ? '' : '&') : '?';
   return `${base}${separator}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+}
+
+/**
+ * Drops a response body without reading it (closing the connection). undici reports the abort as
+ * an `error` event; nobody is reading, so it is swallowed here instead of surfacing as uncaught.
+ * @internal
+ */
+export function release(body: TransportResponse['body']): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 /** Releases a response body that is not needed. @internal */

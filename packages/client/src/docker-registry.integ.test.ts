@@ -5,12 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { buildImageManifest } from '@ghcr/manifest';
-import { digestOf, GhcrError, MediaType, NotFoundError } from '@ghcr/oci-types';
+import { digestOf, type GhcrError, MediaType, NotFoundError } from '@ghcr/oci-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSource } from './blob-source.js';
-import { createGhcrClient, type GhcrClient } from './client.js';
+import { createGhcrClient } from './client.js';
 import type { ClientEventMap } from './events.js';
-import { type DockerRegistry, integrationAvailability, startDockerRegistry } from './testing/docker-registry.js';
+import {
+  type DockerRegistry,
+  integrationAvailability,
+  startDockerRegistry,
+} from './testing/docker-registry.js';
 import { createRequestLog, type LoggedRequest } from './testing/request-log.js';
 import { startTcpProxy } from './testing/tcp-proxy.js';
 
@@ -38,7 +42,11 @@ async function sha256Of(stream: AsyncIterable<Uint8Array>): Promise<{ digest: st
   return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
-async function writeRandomFile(dir: string, name: string, size: number): Promise<{ path: string; digest: string }> {
+async function writeRandomFile(
+  dir: string,
+  name: string,
+  size: number,
+): Promise<{ path: string; digest: string }> {
   const path = join(dir, name);
   const hash = createHash('sha256');
   async function* pieces() {
@@ -112,7 +120,10 @@ if (!availability.available) {
       const progress: ClientEventMap['progress'][] = [];
       client.events.on('progress', (event) => progress.push(event));
       const result = await client.blobs.upload('integ/chunked', await fileSource(file.path));
-      expect(result).toMatchObject({ method: 'uploaded', descriptor: { digest: file.digest, size: 5 * MiB + 123 } });
+      expect(result).toMatchObject({
+        method: 'uploaded',
+        descriptor: { digest: file.digest, size: 5 * MiB + 123 },
+      });
       const ranges = patches(log).map((entry) => entry.contentRange);
       expect(ranges).toEqual([
         `0-${MiB - 1}`,
@@ -133,13 +144,17 @@ if (!availability.available) {
       const { client, log } = clientFor(registry.host);
       const bytes = randomBytes(50_000);
       await client.blobs.upload('integ/mount-source', bytes);
-      const mounted = await client.blobs.upload('integ/mount-target', bytes, { mountFrom: 'integ/mount-source' });
+      const mounted = await client.blobs.upload('integ/mount-target', bytes, {
+        mountFrom: 'integ/mount-source',
+      });
       expect(mounted.method).toBe('mounted');
       expect(log.filter((e) => e.method === 'PUT' && e.url.includes('mount-target'))).toHaveLength(0);
       expect(await client.blobs.exists('integ/mount-target', mounted.descriptor.digest)).toBeDefined();
 
       const other = randomBytes(40_000);
-      const fallback = await client.blobs.upload('integ/mount-target', other, { mountFrom: 'integ/empty-source' });
+      const fallback = await client.blobs.upload('integ/mount-target', other, {
+        mountFrom: 'integ/empty-source',
+      });
       expect(fallback.method).toBe('uploaded');
       // The 202 session the mount opened was used: one POST (the mount), no second one.
       const posts = log.filter((e) => e.method === 'POST' && e.url.includes('mount-target'));
@@ -217,17 +232,25 @@ if (!availability.available) {
 
     it('puts, gets, heads and deletes manifests with exact bytes', async () => {
       const { client } = clientFor(registry.host);
-      const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+      const config = Buffer.from(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      );
       const layer = randomBytes(2048);
-      const configDescriptor = (await client.blobs.upload('integ/manifests', config, { mediaType: MediaType.OciConfig }))
-        .descriptor;
-      const layerDescriptor = (await client.blobs.upload('integ/manifests', layer, { mediaType: MediaType.OciLayerGzip }))
-        .descriptor;
+      const configDescriptor = (
+        await client.blobs.upload('integ/manifests', config, { mediaType: MediaType.OciConfig })
+      ).descriptor;
+      const layerDescriptor = (
+        await client.blobs.upload('integ/manifests', layer, { mediaType: MediaType.OciLayerGzip })
+      ).descriptor;
       const manifest = buildImageManifest({ config: configDescriptor, layers: [layerDescriptor] });
       const events: ClientEventMap['pushed'][] = [];
       client.events.on('pushed', (event) => events.push(event));
       const descriptor = await client.manifests.put('integ/manifests', manifest, { tags: ['v1', 'latest'] });
-      expect(descriptor).toEqual({ mediaType: MediaType.OciManifest, digest: manifest.digest, size: manifest.size });
+      expect(descriptor).toEqual({
+        mediaType: MediaType.OciManifest,
+        digest: manifest.digest,
+        size: manifest.size,
+      });
       expect(events).toEqual([
         expect.objectContaining({ kind: 'manifest', digest: manifest.digest, tags: ['v1', 'latest'] }),
       ]);
@@ -243,7 +266,9 @@ if (!availability.available) {
       });
       expect(await client.manifests.head('integ/manifests', 'nope')).toBeUndefined();
       await client.manifests.delete('integ/manifests', manifest.digest);
-      const error = await client.manifests.get('integ/manifests', manifest.digest).catch((caught: unknown) => caught);
+      const error = await client.manifests
+        .get('integ/manifests', manifest.digest)
+        .catch((caught: unknown) => caught);
       expect(NotFoundError.isInstance(error)).toBe(true);
       expect((error as GhcrError).code).toBe('MANIFEST_UNKNOWN');
     });
@@ -251,9 +276,10 @@ if (!availability.available) {
     it('lists, tags and untags: the tag goes, the image stays', async () => {
       const { client } = clientFor(registry.host);
       const config = Buffer.from('{"architecture":"arm64","os":"linux"}');
-      const configDescriptor = (await client.blobs.upload('integ/tags', config, { mediaType: MediaType.OciConfig }))
-        .descriptor;
-      const manifest = buildImageManifest({ config: configDescriptor, layers: [] , annotations: { n: '1' } });
+      const configDescriptor = (
+        await client.blobs.upload('integ/tags', config, { mediaType: MediaType.OciConfig })
+      ).descriptor;
+      const manifest = buildImageManifest({ config: configDescriptor, layers: [], annotations: { n: '1' } });
       await client.manifests.put('integ/tags', manifest, { tags: ['a'] });
       const tagged: ClientEventMap['tagged'][] = [];
       client.events.on('tagged', (event) => tagged.push(event));
@@ -265,7 +291,11 @@ if (!availability.available) {
       const deleted: ClientEventMap['deleted'][] = [];
       client.events.on('deleted', (event) => deleted.push(event));
       const result = await client.tags.untag('integ/tags', 'c');
-      expect(result).toMatchObject({ tag: 'c', previousDigest: manifest.digest, method: 'placeholder-deleted' });
+      expect(result).toMatchObject({
+        tag: 'c',
+        previousDigest: manifest.digest,
+        method: 'placeholder-deleted',
+      });
       expect((await client.tags.list('integ/tags')).sort()).toEqual(['a', 'b', 'd', 'e']);
       expect((await client.manifests.head('integ/tags', 'a'))?.digest).toBe(manifest.digest);
       expect(deleted[0]).toMatchObject({ kind: 'tag', tags: ['c'], digest: manifest.digest });

@@ -11,28 +11,28 @@ export {
   bufferSource,
   fileSource,
 } from './blob-source.js';
-export { type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
-export {
-  type BlobRef,
-  type Blobs,
-  type GetBlobBytesOptions,
-  type GetBlobOptions,
+export type { UploadBlobOptions, UploadBlobResult } from './blob-upload.js';
+export type {
+  BlobRef,
+  Blobs,
+  GetBlobBytesOptions,
+  GetBlobOptions,
 } from './blobs.js';
 export { createGhcrClient, type GhcrClient } from './client.js';
-export {
-  type ClientEventMap,
-  type ClientEvents,
-  type DeletedEvent,
-  type ProgressEvent,
-  type PushedEvent,
-  type TaggedEvent,
+export type {
+  ClientEventMap,
+  ClientEvents,
+  DeletedEvent,
+  ProgressEvent,
+  PushedEvent,
+  TaggedEvent,
 } from './events.js';
-export {
-  type DeleteManifestOptions,
-  type GetManifestOptions,
-  type ManifestContent,
-  type Manifests,
-  type PutManifestOptions,
+export type {
+  DeleteManifestOptions,
+  GetManifestOptions,
+  ManifestContent,
+  Manifests,
+  PutManifestOptions,
 } from './manifests.js';
 export {
   type ClientTransportOptions,
@@ -48,4 +48,4 @@ export {
   UNTAG_PLACEHOLDER_ANNOTATION,
   UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
 } from './placeholder.js';
-export { type ListTagsOptions, type TagOptions, type Tags, type UntagResult } from './tags.js';
+export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';

@@ -3,7 +3,10 @@
  * comma-separated links), resolved against the URL of the request that returned it.
  * @internal
  */
-export function nextLink(value: string | readonly string[] | undefined, requestUrl: string): string | undefined {
+export function nextLink(
+  value: string | readonly string[] | undefined,
+  requestUrl: string,
+): string | undefined {
   if (value === undefined) return undefined;
   const headers = typeof value === 'string' ? [value] : value;
   for (const headerValue of headers) {
@@ -11,7 +14,7 @@ export function nextLink(value: string | readonly string[] | undefined, requestU
       const target = match[1];
       const params = match[2] ?? '';
       const rel = /;\s*rel\s*=\s*"?([^";,]+)"?/i.exec(params)?.[1];
-      if (target !== undefined && rel !== undefined && rel.split(/\s+/).includes('next')) {
+      if (target !== undefined && rel?.split(/\s+/).includes('next') === true) {
         return new URL(target, requestUrl).href;
       }
     }

@@ -151,7 +151,12 @@ export function createManifests(context: ClientContext): Manifests {
       const digest = reportedDigest(response, what) ?? (ref.kind === 'digest' ? ref.digest : undefined);
       const size = Number(header(response, 'content-length'));
       const mediaType = header(response, 'content-type')?.split(';')[0]?.trim();
-      if (digest === undefined || !Number.isSafeInteger(size) || mediaType === undefined || mediaType === '') {
+      if (
+        digest === undefined ||
+        !Number.isSafeInteger(size) ||
+        mediaType === undefined ||
+        mediaType === ''
+      ) {
         // Some registries answer HEAD by tag without the digest: fall back to reading it.
         return descriptorOf(await get(repository, reference, options));
       }
@@ -220,11 +225,7 @@ export async function deleteByDigest(
     });
     await discard(response);
   } catch (error) {
-    throw explainDeleteFailure(
-      context,
-      error,
-      `manifest ${context.settings.host}/${repository}@${digest}`,
-    );
+    throw explainDeleteFailure(context, error, `manifest ${context.settings.host}/${repository}@${digest}`);
   }
 }
 
@@ -248,7 +249,12 @@ export async function putOne(
   });
   await discard(response);
   const reported = header(response, 'docker-content-digest');
-  if (reported !== undefined && reported !== '' && sameAlgorithm(reported, parsed.digest) && reported !== parsed.digest) {
+  if (
+    reported !== undefined &&
+    reported !== '' &&
+    sameAlgorithm(reported, parsed.digest) &&
+    reported !== parsed.digest
+  ) {
     throw new DigestMismatchError(
       `PUT manifest ${context.settings.host}/${repository}:${reference}: the registry stored it as ${reported}, not ${parsed.digest}; it altered the bytes, so references by digest will not match`,
       { expected: parsed.digest, actual: reported },
@@ -262,9 +268,12 @@ function reportedDigest(response: TransportResponse, what: string): Digest | und
   try {
     return parseDigest(value).digest;
   } catch (error) {
-    throw new ProtocolError(`${what}: the registry's Docker-Content-Digest "${value.slice(0, 80)}" is not a digest`, {
-      cause: error,
-    });
+    throw new ProtocolError(
+      `${what}: the registry's Docker-Content-Digest "${value.slice(0, 80)}" is not a digest`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import type { CredentialProvider } from '@ghcr/auth';
 import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
@@ -58,10 +59,24 @@ export const ghcrClientOptionsSchema = z.object({
     .optional(),
   /** The undici dispatcher the built transport sends through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own Agent. */
   dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
-  /** Supplies credentials to the built transport (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, requests go anonymously. */
+  /**
+   * Where credentials come from (`@ghcr/auth`: `defaultCredentialChain()`, `staticCredentials(…)`,
+   * `environmentCredentials()`). The built transport gets a token manager over them: scoped,
+   * cached tokens; ghcr.io's `Bearer base64(PAT)`. Ignored with `transport` or `authorizer`. If
+   * omitted, anonymous tokens (enough to pull public images).
+   */
+  credentials: z
+    .custom<CredentialProvider>(
+      (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
+      'must be a CredentialProvider (an object with resolve(registry))',
+    )
+    .optional(),
+  /** Supplies `Authorization` headers to the built transport instead of `credentials` (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, built from `credentials`. */
   authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
   /** Further options for the built transport (retry, rate limit, metrics, tracer, timeouts). Ignored with `transport`. If omitted, the transport's defaults. */
-  transportOptions: z.custom<ClientTransportOptions>(isObject, 'must be an object of transport options').optional(),
+  transportOptions: z
+    .custom<ClientTransportOptions>(isObject, 'must be an object of transport options')
+    .optional(),
   /**
    * Bytes per PATCH of a chunked upload. Raised to the registry's `OCI-Chunk-Min-Length` when that
    * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 16 MiB elsewhere.
@@ -95,8 +110,7 @@ export const ghcrClientOptionsSchema = z.object({
   /** Time source for backoff. If omitted, the system clock (the built transport gets the same clock). */
   clock: z
     .custom<Clock>(
-      (value) =>
-        isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
+      (value) => isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
       'must be a Clock (now(), sleep(ms, signal))',
     )
     .default(systemClock),

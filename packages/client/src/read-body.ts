@@ -1,6 +1,6 @@
 import { GhcrErrorCode, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import { header } from './context.js';
+import { header, release } from './context.js';
 
 /**
  * Reads a response body of at most `maxBytes`: a larger `Content-Length` is refused before
@@ -16,7 +16,7 @@ export async function readCapped(
 ): Promise<Uint8Array> {
   const declared = Number(header(response, 'content-length') ?? Number.NaN);
   if (Number.isSafeInteger(declared) && declared > maxBytes) {
-    response.body.destroy();
+    release(response.body);
     throw tooLarge(what, `${declared}`, maxBytes, advice);
   }
   const chunks: Uint8Array[] = [];
@@ -28,14 +28,13 @@ export async function readCapped(
       chunks.push(chunk);
     }
   } finally {
-    response.body.destroy();
+    release(response.body);
   }
   return Buffer.concat(chunks);
 }
 
 function tooLarge(what: string, size: string, maxBytes: number, advice: string): ProtocolError {
-  return new ProtocolError(
-    `${what} is ${size} bytes, over the ${maxBytes}-byte limit; ${advice}`,
-    { code: GhcrErrorCode.MANIFEST_TOO_LARGE },
-  );
+  return new ProtocolError(`${what} is ${size} bytes, over the ${maxBytes}-byte limit; ${advice}`, {
+    code: GhcrErrorCode.MANIFEST_TOO_LARGE,
+  });
 }

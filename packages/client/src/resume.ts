@@ -3,11 +3,13 @@ import type { ClientContext } from './context.js';
 
 /**
  * True when a failed blob transfer may continue from where it got to: a dropped or timed-out
- * connection, a retryable 5xx, a rate limit, a token that expired mid-upload (the status request
- * that follows gets a fresh one), or a body the transport could not re-send. Never after an abort.
+ * connection, a retryable 5xx, a rate limit, or a body the transport could not re-send. A 401 is
+ * resumable only for a request that carried a one-shot body (`bodySent`): the transport could not
+ * answer that challenge itself, and the status request that follows gets a fresh token; anywhere
+ * else the transport already tried and the credentials are simply refused. Never after an abort.
  * @internal
  */
-export function isResumable(error: unknown, signal: AbortSignal | undefined): boolean {
+export function isResumable(error: unknown, signal: AbortSignal | undefined, bodySent = false): boolean {
   if (signal?.aborted === true) return false;
   if (!GhcrError.isInstance(error)) {
     // A raw error here comes from a response body stream (undici's socket errors): resumable,
@@ -21,8 +23,9 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined): bo
     case 'server':
       return error.isRetryable;
     case 'rate-limit':
-    case 'authentication':
       return true;
+    case 'authentication':
+      return bodySent;
     case 'upload':
       return error.code === GhcrErrorCode.BODY_NOT_REPLAYABLE;
     default:

@@ -152,7 +152,9 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
       }
       const unique = [...new Set(tags)].map(checkTag);
       const content =
-        typeof source === 'string' ? await manifests.get(repository, source, signalOption(options.signal)) : source;
+        typeof source === 'string'
+          ? await manifests.get(repository, source, signalOption(options.signal))
+          : source;
       const parsed = parseManifest(content.bytes, {
         contentType: content.mediaType,
         maxBytes: context.settings.options.maxManifestBytes,
@@ -196,7 +198,12 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
       }
       const placeholder = await putPlaceholder(repository, tag, options.signal);
       if (context.settings.flavor === 'ghcr') {
-        return finish({ method: 'placeholder', tag, previousDigest: current.digest, placeholderDigest: placeholder });
+        return finish({
+          method: 'placeholder',
+          tag,
+          previousDigest: current.digest,
+          placeholderDigest: placeholder,
+        });
       }
       try {
         await deleteByDigest(context, repository, placeholder, options.signal);
@@ -221,7 +228,11 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
   };
 
   /** DELETE /manifests/<tag>: true when the registry deleted the tag, false when it deletes by digest only. */
-  async function deleteTag(repository: string, tag: string, signal: AbortSignal | undefined): Promise<boolean> {
+  async function deleteTag(
+    repository: string,
+    tag: string,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     try {
       const response = await context.transport.send({
         operation: 'tags.delete',
@@ -240,7 +251,11 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
   }
 
   /** Puts a fresh placeholder on the tag (uploading the 2-byte empty config first); returns its digest. */
-  async function putPlaceholder(repository: string, tag: string, signal: AbortSignal | undefined): Promise<string> {
+  async function putPlaceholder(
+    repository: string,
+    tag: string,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     await blobs.upload(repository, EMPTY_JSON_BYTES, {
       digest: EMPTY_JSON_DIGEST,
       mediaType: MediaType.OciEmpty,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { http, HttpResponse } from 'msw';
+import { HttpResponse, http } from 'msw';
 import { request } from 'undici';
 import { createSimulation } from '../dist/index.js';
 
@@ -48,7 +48,9 @@ async function drain(body, hash) {
 function report(label, bytes, ms) {
   sample();
   const rate = bytes / MIB / (ms / 1000);
-  console.log(`${label.padEnd(46)} ${(bytes / MIB).toFixed(0)} MiB in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} MiB/s (peak RSS so far ${(peakRss / MIB).toFixed(0)} MiB)`);
+  console.log(
+    `${label.padEnd(46)} ${(bytes / MIB).toFixed(0)} MiB in ${ms.toFixed(0)} ms = ${rate.toFixed(0)} MiB/s (peak RSS so far ${(peakRss / MIB).toFixed(0)} MiB)`,
+  );
 }
 
 const RUNS = 3;
@@ -74,20 +76,27 @@ async function timed(label, bytes, work) {
     }),
     http.get('https://bench.invalid/source', () => {
       let sent = 0;
-      const stream = new ReadableStream({
-        pull(controller) {
-          if (sent >= total) return controller.close();
-          const size = Math.min(chunkSize, total - sent);
-          controller.enqueue(pool[(sent / chunkSize) % pool.length].subarray(0, size));
-          sent += size;
+      const stream = new ReadableStream(
+        {
+          pull(controller) {
+            if (sent >= total) return controller.close();
+            const size = Math.min(chunkSize, total - sent);
+            controller.enqueue(pool[(sent / chunkSize) % pool.length].subarray(0, size));
+            sent += size;
+          },
         },
-      }, { highWaterMark: 0 });
+        { highWaterMark: 0 },
+      );
       return new HttpResponse(stream, { headers: { 'content-length': String(total) } });
     }),
   );
   const dispatcher = sim.dispatcher();
   await timed('dispatcher only: upload (handler counts)', total, async () => {
-    const response = await request('https://bench.invalid/sink', { method: 'PUT', body: source(total), dispatcher });
+    const response = await request('https://bench.invalid/sink', {
+      method: 'PUT',
+      body: source(total),
+      dispatcher,
+    });
     const { received } = await response.body.json();
     if (received !== total) throw new Error(`sink received ${received}`);
   });
@@ -101,12 +110,18 @@ async function timed(label, bytes, work) {
 // 2. The registry: streamed PATCH upload hashed into the store, then blob GET, client hashing too.
 for (const kind of ['disk', 'memory']) {
   const directory = kind === 'disk' ? mkdtempSync(join(tmpdir(), 'ghcr-sim-bench-')) : undefined;
-  const sim = createSimulation({ profile: 'distribution', store: kind === 'disk' ? { kind, directory } : { kind } });
-  const pat = sim.createToken({ user: 'bench', scopes: ['read:packages', 'write:packages'] });
-  const tokenResponse = await request(`${sim.options.registryUrl}/token?scope=repository:bench/blob:pull,push`, {
-    headers: { authorization: `Basic ${Buffer.from(`x:${pat}`).toString('base64')}` },
-    dispatcher: sim.dispatcher(),
+  const sim = createSimulation({
+    profile: 'distribution',
+    store: kind === 'disk' ? { kind, directory } : { kind },
   });
+  const pat = sim.createToken({ user: 'bench', scopes: ['read:packages', 'write:packages'] });
+  const tokenResponse = await request(
+    `${sim.options.registryUrl}/token?scope=repository:bench/blob:pull,push`,
+    {
+      headers: { authorization: `Basic ${Buffer.from(`x:${pat}`).toString('base64')}` },
+      dispatcher: sim.dispatcher(),
+    },
+  );
   const { token } = await tokenResponse.body.json();
   const auth = { authorization: `Bearer ${token}` };
   const dispatcher = sim.dispatcher();
@@ -115,10 +130,19 @@ for (const kind of ['disk', 'memory']) {
   const fresh = kind === 'memory';
   const digest = `sha256:${expected.digest('hex')}`;
   await timed(`registry (${kind} store): streamed PATCH + PUT`, total, async () => {
-    const started = await request(`${sim.options.registryUrl}/v2/bench/blob/blobs/uploads/`, { method: 'POST', headers: auth, dispatcher });
+    const started = await request(`${sim.options.registryUrl}/v2/bench/blob/blobs/uploads/`, {
+      method: 'POST',
+      headers: auth,
+      dispatcher,
+    });
     await started.body.dump();
     const location = new URL(started.headers.location, sim.options.registryUrl);
-    const patched = await request(location, { method: 'PATCH', headers: auth, body: source(total, fresh), dispatcher });
+    const patched = await request(location, {
+      method: 'PATCH',
+      headers: auth,
+      body: source(total, fresh),
+      dispatcher,
+    });
     await patched.body.dump();
     if (patched.statusCode !== 202) throw new Error(`PATCH answered ${patched.statusCode}`);
     const closing = new URL(patched.headers.location, sim.options.registryUrl);
@@ -128,7 +152,10 @@ for (const kind of ['disk', 'memory']) {
     if (put.statusCode !== 201) throw new Error(`PUT answered ${put.statusCode}`);
   });
   await timed(`registry (${kind} store): blob GET + client sha256`, total, async () => {
-    const response = await request(`${sim.options.registryUrl}/v2/bench/blob/blobs/${digest}`, { headers: auth, dispatcher });
+    const response = await request(`${sim.options.registryUrl}/v2/bench/blob/blobs/${digest}`, {
+      headers: auth,
+      dispatcher,
+    });
     const hash = createHash('sha256');
     const received = await drain(response.body, hash);
     if (received !== total || `sha256:${hash.digest('hex')}` !== digest) throw new Error('download mismatch');

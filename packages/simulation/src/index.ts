@@ -7,22 +7,22 @@
  * @packageDocumentation
  */
 
-export {
-  type RegistryAccess,
-  type RegistryAction,
-  type RegistryCredential,
-  type RegistryTokenClaims,
-  type TokenService,
+export type {
+  RegistryAccess,
+  RegistryAction,
+  RegistryCredential,
+  RegistryTokenClaims,
+  TokenService,
 } from './auth/tokens.js';
-export { type RequestAnnotation, type SimulationContext } from './context.js';
-export {
-  type ActiveFault,
-  type FaultAction,
-  type FaultInjector,
-  type FaultRule,
+export type { RequestAnnotation, SimulationContext } from './context.js';
+export type {
+  ActiveFault,
+  FaultAction,
+  FaultInjector,
+  FaultRule,
 } from './faults/fault-injector.js';
 export { createGithubApiHandlers } from './github-api/index.js';
-export { type RequestLog, type RequestLogEntry } from './log.js';
+export type { RequestLog, RequestLogEntry } from './log.js';
 export {
   type ResolvedSimulationOptions,
   type SimulationOptions,
@@ -40,15 +40,15 @@ export { createRegistryHandlers } from './registry/handlers.js';
 export {
   type DemoRelease,
   type DemoSeed,
-  seedDemo,
-  type SeedDemoOptions,
+  type PushedImage,
+  type PushedManifest,
   pushBlob,
   pushImage,
   pushIndex,
   pushManifest,
-  type PushedImage,
-  type PushedManifest,
+  type SeedDemoOptions,
   type SeedImageOptions,
+  seedDemo,
 } from './scenarios/index.js';
 export { SimulationDispatcher } from './serve/dispatcher.js';
 export {
@@ -57,7 +57,7 @@ export {
   startSimulationServer,
 } from './serve/server.js';
 export { createSimulation, type Simulation } from './simulation.js';
-export { type BlobCommitResult, type BlobStore, type BlobWriter, type ByteRange } from './state/blob-store.js';
+export type { BlobCommitResult, BlobStore, BlobWriter, ByteRange } from './state/blob-store.js';
 export { createDiskBlobStore } from './state/disk-store.js';
 export { createMemoryBlobStore } from './state/memory-store.js';
 export {

@@ -9,7 +9,9 @@ const clockSchema = z.custom<Clock>(
     value !== null &&
     typeof (value as { now?: unknown }).now === 'function' &&
     typeof (value as { sleep?: unknown }).sleep === 'function',
-  { message: 'must be a Clock ({ now(), sleep(ms, signal) }), e.g. createManualClock() from @ghcr/oci-types' },
+  {
+    message: 'must be a Clock ({ now(), sleep(ms, signal) }), e.g. createManualClock() from @ghcr/oci-types',
+  },
 );
 
 const originSchema = z
@@ -48,9 +50,17 @@ export const simulationOptionsSchema = z.object({
   /** Lifetime of registry tokens from `/token`, seconds on the simulation clock. If omitted, 300. */
   tokenTtlSeconds: z.number().positive().default(300),
   /** Largest manifest accepted on PUT (413 above). If omitted, 4 MiB. */
-  maxManifestBytes: z.number().int().positive().default(4 * MIB),
+  maxManifestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * MIB),
   /** ghcr profile: largest PATCH body (416 above). If omitted, 4 MiB. */
-  maxUploadChunkBytes: z.number().int().positive().default(4 * MIB),
+  maxUploadChunkBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * MIB),
   /** Whether public repositories can be pulled without credentials. If omitted, true. */
   anonymousPull: z.boolean().default(true),
   /** Visibility of packages created by a first push. If omitted, `'private'` (as on ghcr.io). */

@@ -6,7 +6,11 @@ import { createAnnotationRegistry, type SimulationContext } from './context.js';
 import { createFaultInjector, type FaultInjector } from './faults/fault-injector.js';
 import { createGithubApiHandlers } from './github-api/index.js';
 import { createRequestLog, type RequestLog } from './log.js';
-import { type ResolvedSimulationOptions, resolveSimulationOptions, type SimulationOptions } from './options.js';
+import {
+  type ResolvedSimulationOptions,
+  resolveSimulationOptions,
+  type SimulationOptions,
+} from './options.js';
 import { createRegistryHandlerSet } from './registry/handlers.js';
 import { createOperationClassifier } from './registry/routes.js';
 import { SimulationDispatcher } from './serve/dispatcher.js';
@@ -63,7 +67,9 @@ export function exchangeEnvironmentOf(simulation: Simulation): ExchangeEnvironme
 }
 
 function createStore(options: ResolvedSimulationOptions): BlobStore {
-  return options.store.kind === 'disk' ? createDiskBlobStore(options.store.directory) : createMemoryBlobStore();
+  return options.store.kind === 'disk'
+    ? createDiskBlobStore(options.store.directory)
+    : createMemoryBlobStore();
 }
 
 /**
@@ -76,7 +82,11 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
   const resolved = resolveSimulationOptions(options);
   const clock = resolved.clock;
   const now = (): number => clock.now();
-  const state = new SimulationState({ store: createStore(resolved), now, defaultVisibility: resolved.defaultVisibility });
+  const state = new SimulationState({
+    store: createStore(resolved),
+    now,
+    defaultVisibility: resolved.defaultVisibility,
+  });
   const log = createRequestLog();
   const tokens = createTokenService({ state, now, ttlSeconds: resolved.tokenTtlSeconds });
   const annotations = createAnnotationRegistry();

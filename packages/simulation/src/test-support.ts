@@ -51,7 +51,8 @@ export function createTestBed(options: SimulationOptions = {}): TestBed {
     dispatcher,
     async call(method, path, callOptions = {}) {
       const headers: Record<string, string> = { ...callOptions.headers };
-      if (callOptions.pat !== undefined) headers.authorization = `Bearer ${Buffer.from(callOptions.pat).toString('base64')}`;
+      if (callOptions.pat !== undefined)
+        headers.authorization = `Bearer ${Buffer.from(callOptions.pat).toString('base64')}`;
       if (callOptions.token !== undefined) headers.authorization = `Bearer ${callOptions.token}`;
       const url = /^https?:\/\//.test(path) ? path : `${callOptions.base ?? sim.options.registryUrl}${path}`;
       const response = await request(url, {
@@ -78,12 +79,39 @@ export function createTestBed(options: SimulationOptions = {}): TestBed {
       const query = new URLSearchParams({ service: new URL(sim.options.registryUrl).host });
       for (const scope of scopes) query.append('scope', scope);
       const response = await request(`${sim.options.registryUrl}/token?${query.toString()}`, {
-        headers: pat === undefined ? {} : { authorization: `Basic ${Buffer.from(`anyone:${pat}`).toString('base64')}` },
+        headers:
+          pat === undefined
+            ? {}
+            : { authorization: `Basic ${Buffer.from(`anyone:${pat}`).toString('base64')}` },
         dispatcher,
       });
       const body = (await response.body.json()) as { token?: string };
-      if (response.statusCode !== 200 || body.token === undefined) throw new Error(`token endpoint answered ${response.statusCode}`);
+      if (response.statusCode !== 200 || body.token === undefined)
+        throw new Error(`token endpoint answered ${response.statusCode}`);
       return body.token;
     },
   };
+}
+
+/** Uploads bytes with POST + PUT (monolithic) and returns the digest. @internal */
+export async function uploadBlob(
+  bed: TestBed,
+  name: string,
+  bytes: Uint8Array | string,
+  auth: { readonly pat?: string; readonly token?: string },
+): Promise<`${string}:${string}`> {
+  const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  const { digestOf } = await import('@ghcr/oci-types');
+  const digest = digestOf(data);
+  const started = await bed.call('POST', `/v2/${name}/blobs/uploads/`, auth);
+  if (started.status !== 202) throw new Error(`POST answered ${started.status}: ${started.text}`);
+  const location = new URL(started.header('location') ?? '', bed.sim.options.registryUrl);
+  location.searchParams.set('digest', digest);
+  const put = await bed.call('PUT', location.toString(), {
+    ...auth,
+    body: data,
+    headers: { 'content-type': 'application/octet-stream' },
+  });
+  if (put.status !== 201) throw new Error(`PUT answered ${put.status}: ${put.text}`);
+  return digest;
 }

@@ -53,7 +53,9 @@ export interface SimulationAccessor {
  */
 export function useSimulation(options: UseSimulationOptions = {}): SimulationAccessor {
   const { setup, server: withServer = false, clock: clockFactory, ...simulationOptions } = options;
-  let current: { simulation: Simulation; dispatcher: Dispatcher; clock: Clock; server?: SimulationServer } | undefined;
+  let current:
+    | { simulation: Simulation; dispatcher: Dispatcher; clock: Clock; server?: SimulationServer }
+    | undefined;
 
   beforeEach(async () => {
     const clock = clockFactory?.() ?? createManualClock();
@@ -80,7 +82,9 @@ export function useSimulation(options: UseSimulationOptions = {}): SimulationAcc
 
   const get = (): NonNullable<typeof current> => {
     if (current === undefined) {
-      throw new Error('useSimulation(): the simulation exists only inside a test (after beforeEach); read it in it()/test()');
+      throw new Error(
+        'useSimulation(): the simulation exists only inside a test (after beforeEach); read it in it()/test()',
+      );
     }
     return current;
   };
@@ -96,7 +100,8 @@ export function useSimulation(options: UseSimulationOptions = {}): SimulationAcc
     },
     get server() {
       const { server } = get();
-      if (server === undefined) throw new Error('useSimulation(): pass { server: true } to start a loopback server');
+      if (server === undefined)
+        throw new Error('useSimulation(): pass { server: true } to start a loopback server');
       return server;
     },
   };

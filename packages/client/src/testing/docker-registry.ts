@@ -101,7 +101,9 @@ function exited(child: ChildProcess): Promise<void> {
  * Starts `docker-registry serve CONFIG.yml` and waits until `/v2/` answers.
  * @internal
  */
-export async function startDockerRegistry(options: { readonly readyTimeoutMs?: number } = {}): Promise<DockerRegistry> {
+export async function startDockerRegistry(
+  options: { readonly readyTimeoutMs?: number } = {},
+): Promise<DockerRegistry> {
   const binary = findBinary('docker-registry');
   if (binary === undefined) throw new Error(`docker-registry not found: ${INSTALL_HINT}`);
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;

@@ -17,7 +17,10 @@ export interface LoggedRequest {
 }
 
 /** A request log and the middleware that fills it (place it innermost: after `redirect`). @internal */
-export function createRequestLog(): { entries: LoggedRequest[]; middleware: { name: string; middleware: Middleware } } {
+export function createRequestLog(): {
+  entries: LoggedRequest[];
+  middleware: { name: string; middleware: Middleware };
+} {
   const entries: LoggedRequest[] = [];
   const middleware: Middleware = (next) => async (request, context) => {
     const headers = request.headers ?? {};

@@ -2,7 +2,7 @@
  * Test harness: a loopback TCP proxy that cuts the connection once, to force a connection drop in
  * the middle of a transfer. Not part of the published API.
  */
-import { createServer, type Socket, connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
 /** When to cut (once; afterwards everything passes). @internal */
 export type CutRule =

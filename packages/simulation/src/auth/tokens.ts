@@ -60,14 +60,18 @@ export interface TokenService {
   /** Verifies a registry token. */
   verifyRegistryToken(
     token: string,
-  ): { readonly ok: true; readonly claims: RegistryTokenClaims } | { readonly ok: false; readonly reason: 'expired' | 'invalid' };
+  ):
+    | { readonly ok: true; readonly claims: RegistryTokenClaims }
+    | { readonly ok: false; readonly reason: 'expired' | 'invalid' };
   /** Interprets the `Authorization` header of a registry (`/v2/…`) request. */
   registryCredential(authorization: string | null): RegistryCredential;
   /**
    * Decodes `Authorization: Basic base64(user:password)` (any user name), or undefined when the
    * header is not Basic or is malformed.
    */
-  parseBasic(authorization: string | null): { readonly username: string; readonly password: string } | undefined;
+  parseBasic(
+    authorization: string | null,
+  ): { readonly username: string; readonly password: string } | undefined;
 }
 
 /**
@@ -91,7 +95,8 @@ export function createTokenService(options: {
     const payload = token.slice(0, dot);
     const expected = Buffer.from(sign(payload));
     const given = Buffer.from(token.slice(dot + 1));
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'invalid' };
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      return { ok: false, reason: 'invalid' };
     let claims: RegistryTokenClaims;
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as RegistryTokenClaims;

@@ -127,16 +127,28 @@ export function createFaultInjector(): FaultInjector {
   return {
     add(rule) {
       if (rule.nth !== undefined && (!Number.isInteger(rule.nth) || rule.nth < 1)) {
-        throw new ConfigError(`fault rule "nth" must be an integer from 1, got ${rule.nth}`, { field: 'nth' });
+        throw new ConfigError(`fault rule "nth" must be an integer from 1, got ${rule.nth}`, {
+          field: 'nth',
+        });
       }
       if (rule.probability !== undefined && (rule.probability < 0 || rule.probability > 1)) {
-        throw new ConfigError(`fault rule "probability" must be between 0 and 1, got ${rule.probability}`, { field: 'probability' });
+        throw new ConfigError(`fault rule "probability" must be between 0 and 1, got ${rule.probability}`, {
+          field: 'probability',
+        });
       }
       let pattern: RegExp | undefined;
       try {
-        pattern = rule.path === undefined ? undefined : typeof rule.path === 'string' ? new RegExp(rule.path) : rule.path;
+        pattern =
+          rule.path === undefined
+            ? undefined
+            : typeof rule.path === 'string'
+              ? new RegExp(rule.path)
+              : rule.path;
       } catch (error) {
-        throw new ConfigError(`fault rule "path" is not a valid regular expression: ${String(rule.path)}`, { field: 'path', cause: error });
+        throw new ConfigError(`fault rule "path" is not a valid regular expression: ${String(rule.path)}`, {
+          field: 'path',
+          cause: error,
+        });
       }
       const id = `fault-${nextId++}`;
       rules.push({ ...rule, id, pattern, seen: 0, fired: 0 });
@@ -162,7 +174,11 @@ export function createFaultInjector(): FaultInjector {
         const methods = list(rule.method);
         if (methods !== undefined && !methods.includes(target.method)) continue;
         const operations = list(rule.operation);
-        if (operations !== undefined && (target.operation === undefined || !operations.includes(target.operation))) continue;
+        if (
+          operations !== undefined &&
+          (target.operation === undefined || !operations.includes(target.operation))
+        )
+          continue;
         if (rule.host !== undefined && rule.host !== target.url.host) continue;
         if (rule.pattern !== undefined && !rule.pattern.test(target.url.pathname)) continue;
         rule.seen += 1;

@@ -31,7 +31,11 @@ function ownerPart(name: string): string | undefined {
  * owner organisation. Pushing to an unknown owner is allowed (the first push creates it).
  * @internal
  */
-export function permittedActions(context: SimulationContext, subject: Subject, name: string): Set<RegistryAction> {
+export function permittedActions(
+  context: SimulationContext,
+  subject: Subject,
+  name: string,
+): Set<RegistryAction> {
   const { state, options } = context;
   const actions = new Set<RegistryAction>();
   if (options.anonymousPull && state.isPublic(name)) actions.add('pull');
@@ -74,7 +78,9 @@ export function parseScopes(values: readonly string[]): RegistryAccess[] {
         .slice(last + 1)
         .split(',')
         .map((action) => (action === '*' ? 'delete' : action))
-        .filter((action): action is RegistryAction => action === 'pull' || action === 'push' || action === 'delete');
+        .filter(
+          (action): action is RegistryAction => action === 'pull' || action === 'push' || action === 'delete',
+        );
       out.push({ type: 'repository', name, actions: [...new Set(actions)] });
     }
   }
@@ -129,7 +135,9 @@ export function authorize(
   name: string | undefined,
   actions: readonly RegistryAction[],
 ): RegistryPrincipal | Response {
-  const credential: RegistryCredential = context.tokens.registryCredential(request.headers.get('authorization'));
+  const credential: RegistryCredential = context.tokens.registryCredential(
+    request.headers.get('authorization'),
+  );
   const ghcr = context.options.profile === 'ghcr';
   switch (credential.kind) {
     case 'anonymous':
@@ -138,7 +146,12 @@ export function authorize(
       if (credential.reason === 'basic' && ghcr) {
         return registryError(403, 'DENIED', { message: 'invalid token' });
       }
-      return unauthorized(context, name, actions, credential.reason === 'basic' ? undefined : 'invalid_token');
+      return unauthorized(
+        context,
+        name,
+        actions,
+        credential.reason === 'basic' ? undefined : 'invalid_token',
+      );
     case 'pat': {
       if (!ghcr) return unauthorized(context, name, actions, 'invalid_token');
       if (name === undefined) return { user: credential.user };
@@ -151,7 +164,8 @@ export function authorize(
       const principal: RegistryPrincipal = claims.user === undefined ? {} : { user: claims.user };
       if (name === undefined) return principal;
       const granted = new Set<RegistryAction>();
-      for (const access of claims.access) if (access.name === name) for (const action of access.actions) granted.add(action);
+      for (const access of claims.access)
+        if (access.name === name) for (const action of access.actions) granted.add(action);
       if (actions.every((action) => granted.has(action))) return principal;
       return unauthorized(context, name, actions, 'insufficient_scope');
     }

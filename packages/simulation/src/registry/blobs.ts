@@ -1,10 +1,10 @@
 import { type Digest, isDigest } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
-import { type RegistryEnvironment, param } from './environment.js';
+import { streamOf } from './body.js';
+import { param, type RegistryEnvironment } from './environment.js';
 import { REGISTRY_HEADERS, registryError } from './errors.js';
 import { guard } from './guard.js';
 import { parseRange } from './range.js';
-import { streamOf } from './body.js';
 
 const UNSUPPORTED_MESSAGE = 'The operation is unsupported.';
 
@@ -40,7 +40,11 @@ export function serveBlobBytes(
     const length = range.end - range.start + 1;
     return new Response(head ? null : streamOf(store.read(digest, { start: range.start, end: range.end })), {
       status: 206,
-      headers: { ...headers, 'content-range': `bytes ${range.start}-${range.end}/${size}`, 'content-length': String(length) },
+      headers: {
+        ...headers,
+        'content-range': `bytes ${range.start}-${range.end}/${size}`,
+        'content-length': String(length),
+      },
     });
   }
   return new Response(head || size === 0 ? null : streamOf(store.read(digest)), {
@@ -57,7 +61,13 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
   const { context, routes } = env;
   const { state } = context;
 
-  const getOrHead = async ({ request, params }: { request: Request; params: Record<string, string | readonly string[] | undefined> }): Promise<Response> => {
+  const getOrHead = async ({
+    request,
+    params,
+  }: {
+    request: Request;
+    params: Record<string, string | readonly string[] | undefined>;
+  }): Promise<Response> => {
     const name = param(params, 'name');
     const digest = param(params, 'digest');
     const principal = guard(env, request, name, ['pull']);
@@ -85,7 +95,13 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     return serveBlobBytes(env, request, digest, size, { ...REGISTRY_HEADERS });
   };
 
-  const blobHost = async ({ request, params }: { request: Request; params: Record<string, string | readonly string[] | undefined> }): Promise<Response> => {
+  const blobHost = async ({
+    request,
+    params,
+  }: {
+    request: Request;
+    params: Record<string, string | readonly string[] | undefined>;
+  }): Promise<Response> => {
     const xml = (status: number, code: string, message: string): Response => {
       const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
       return new Response(body, {
@@ -102,14 +118,23 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     }
     const verdict = env.signer.verify(new URL(request.url), context.now());
     if (verdict === 'expired') {
-      return xml(403, 'AuthenticationFailed', 'Signed expiry time has passed; request the blob from the registry again for a fresh URL.');
+      return xml(
+        403,
+        'AuthenticationFailed',
+        'Signed expiry time has passed; request the blob from the registry again for a fresh URL.',
+      );
     }
     if (verdict === 'invalid') {
-      return xml(403, 'AuthenticationFailed', 'Signature did not match; use the URL exactly as the registry redirected to it.');
+      return xml(
+        403,
+        'AuthenticationFailed',
+        'Signature did not match; use the URL exactly as the registry redirected to it.',
+      );
     }
     const digest = param(params, 'digest');
     const size = isDigest(digest) ? state.store.sizeOf(digest) : undefined;
-    if (!isDigest(digest) || size === undefined) return xml(404, 'BlobNotFound', 'The specified blob does not exist.');
+    if (!isDigest(digest) || size === undefined)
+      return xml(404, 'BlobNotFound', 'The specified blob does not exist.');
     return serveBlobBytes(env, request, digest, size, { 'x-ms-blob-type': 'BlockBlob' });
   };
 
@@ -129,7 +154,8 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
       if (!isDigest(digest)) return registryError(400, 'DIGEST_INVALID', { detail: { digest } });
       const repository = state.getRepository(name);
       if (repository === undefined) return registryError(404, 'NAME_UNKNOWN', { detail: { name } });
-      if (!state.unlinkBlob(repository, digest)) return registryError(404, 'BLOB_UNKNOWN', { detail: { digest } });
+      if (!state.unlinkBlob(repository, digest))
+        return registryError(404, 'BLOB_UNKNOWN', { detail: { digest } });
       return new Response(null, {
         status: 202,
         headers: { ...REGISTRY_HEADERS, 'docker-content-digest': digest, 'content-length': '0' },
@@ -139,4 +165,3 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     http.head(routes.blobHost, blobHost),
   ];
 }
-

@@ -26,7 +26,9 @@ export async function* bodyChunks(request: Request): AsyncGenerator<Uint8Array> 
 export async function readCapped(
   request: Request,
   max: number,
-): Promise<{ readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly received: number }> {
+): Promise<
+  { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false; readonly received: number }
+> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const body = request.body;
@@ -54,7 +56,10 @@ export async function readCapped(
 export async function pipeBodyTo(
   request: Request,
   writer: BlobWriter,
-): Promise<{ readonly ok: true; readonly written: number } | { readonly ok: false; readonly written: number; readonly error: unknown }> {
+): Promise<
+  | { readonly ok: true; readonly written: number }
+  | { readonly ok: false; readonly written: number; readonly error: unknown }
+> {
   let written = 0;
   try {
     for await (const chunk of bodyChunks(request)) {

@@ -2,8 +2,8 @@ import { isDigest, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
 import type { RegistryAccess } from '../auth/tokens.js';
 import { authorize, parseScopes, permittedActions } from './auth.js';
-import { type RegistryEnvironment, param } from './environment.js';
-import { REGISTRY_HEADERS, plainNotFound, registryError } from './errors.js';
+import { param, type RegistryEnvironment } from './environment.js';
+import { plainNotFound, REGISTRY_HEADERS, registryError } from './errors.js';
 import { guard } from './guard.js';
 
 /** Lexical order, case-insensitive first (distribution-spec "Listing Tags"). @internal */
@@ -50,7 +50,11 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
     let scopes: readonly ('read:packages' | 'write:packages' | 'delete:packages')[] = [];
     if (authorization !== null && authorization.trim() !== '') {
       const basic = tokens.parseBasic(authorization);
-      if (basic === undefined) return registryError(401, 'UNAUTHORIZED', { message: 'authentication required: send Basic credentials (any user name, a personal access token as password)' });
+      if (basic === undefined)
+        return registryError(401, 'UNAUTHORIZED', {
+          message:
+            'authentication required: send Basic credentials (any user name, a personal access token as password)',
+        });
       const pat = tokens.verifyPat(basic.password);
       if (pat === undefined) return registryError(403, 'DENIED', { message: 'denied' });
       user = pat.user;
@@ -61,8 +65,16 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
     const url = new URL(request.url);
     const requested = parseScopes(url.searchParams.getAll('scope'));
     const access: RegistryAccess[] = requested.map((entry) => {
-      const allowed = permittedActions(context, user === undefined ? { scopes } : { user, scopes }, entry.name);
-      return { type: 'repository', name: entry.name, actions: entry.actions.filter((action) => allowed.has(action)) };
+      const allowed = permittedActions(
+        context,
+        user === undefined ? { scopes } : { user, scopes },
+        entry.name,
+      );
+      return {
+        type: 'repository',
+        name: entry.name,
+        actions: entry.actions.filter((action) => allowed.has(action)),
+      };
     });
     const issued = tokens.issueRegistryToken(user === undefined ? { access } : { user, access });
     if (env.ghcr) return json(200, { token: issued });

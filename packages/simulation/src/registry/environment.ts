@@ -1,8 +1,8 @@
 import type { PathParams } from 'msw';
 import type { SimulationContext } from '../context.js';
-import type { BlobUrlSigner } from './signed-url.js';
 import type { RegistryRateLimiter } from './rate-limit.js';
 import type { RegistryRoutes } from './routes.js';
+import type { BlobUrlSigner } from './signed-url.js';
 
 /**
  * What the registry handler modules share.

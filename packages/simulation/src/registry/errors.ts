@@ -39,7 +39,11 @@ export const REGISTRY_HEADERS: Readonly<Record<string, string>> = {
  * A distribution-spec error response: `{"errors":[{code,message,detail?}]}` as JSON.
  * @internal
  */
-export function registryErrors(status: number, errors: readonly ErrorEntry[], headers: Record<string, string> = {}): Response {
+export function registryErrors(
+  status: number,
+  errors: readonly ErrorEntry[],
+  headers: Record<string, string> = {},
+): Response {
   const body = JSON.stringify({ errors: errors.map((entry) => ({ ...entry })) });
   return new Response(body, {
     status,

@@ -4,8 +4,14 @@ import { http, type RequestHandler } from 'msw';
 import type { ManifestRecord, ManifestReference } from '../state/records.js';
 import type { ManifestInput } from '../state/simulation-state.js';
 import { discardBody, numericHeader, readCapped } from './body.js';
-import { type RegistryEnvironment, param } from './environment.js';
-import { type ErrorEntry, REGISTRY_HEADERS, registryError, registryErrors, SPEC_ERROR_MESSAGES } from './errors.js';
+import { param, type RegistryEnvironment } from './environment.js';
+import {
+  type ErrorEntry,
+  REGISTRY_HEADERS,
+  registryError,
+  registryErrors,
+  SPEC_ERROR_MESSAGES,
+} from './errors.js';
 import { guard, manifestPath } from './guard.js';
 
 const UNSUPPORTED_MESSAGE = 'The operation is unsupported.';
@@ -93,7 +99,13 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
   const { context, routes } = env;
   const { state, options } = context;
 
-  const getOrHead = async ({ request, params }: { request: Request; params: Record<string, string | readonly string[] | undefined> }): Promise<Response> => {
+  const getOrHead = async ({
+    request,
+    params,
+  }: {
+    request: Request;
+    params: Record<string, string | readonly string[] | undefined>;
+  }): Promise<Response> => {
     const name = param(params, 'name');
     const reference = param(params, 'reference');
     const principal = guard(env, request, name, ['pull']);
@@ -111,7 +123,8 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
         detail: { reference },
       });
     }
-    if (request.method === 'HEAD') return new Response(null, { status: 200, headers: manifestHeaders(manifest) });
+    if (request.method === 'HEAD')
+      return new Response(null, { status: 200, headers: manifestHeaders(manifest) });
     state.recordDownload(manifest);
     return new Response(manifest.bytes, { status: 200, headers: manifestHeaders(manifest) });
   };
@@ -130,7 +143,10 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
         await discardBody(request);
         return byDigest
           ? registryError(400, 'DIGEST_INVALID', { detail: { digest: reference } })
-          : registryError(400, 'MANIFEST_INVALID', { message: `invalid tag "${reference}"`, detail: { tag: reference } });
+          : registryError(400, 'MANIFEST_INVALID', {
+              message: `invalid tag "${reference}"`,
+              detail: { tag: reference },
+            });
       }
       const limit = options.maxManifestBytes;
       const tooLarge = (size: number): Response =>
@@ -161,9 +177,11 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
         return registryError(400, 'MANIFEST_INVALID', { detail: { reason } });
       }
       if (byDigest && parsed.digest !== reference) {
-        return registryError(400, 'DIGEST_INVALID', { detail: { expected: reference, actual: parsed.digest } });
+        return registryError(400, 'DIGEST_INVALID', {
+          detail: { expected: reference, actual: parsed.digest },
+        });
       }
-      const repository = state.ensureRepository(name, principal.user);
+      const existing = state.getRepository(name);
       const input = manifestInputOf(parsed);
       const missing: ErrorEntry[] = [];
       for (const child of manifestChildren(parsed)) {
@@ -171,9 +189,10 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
         if (child.role === 'subject') continue;
         if (descriptor.urls !== undefined && descriptor.urls.length > 0) continue;
         const present =
-          child.role === 'manifest'
-            ? state.resolveManifest(repository, descriptor.digest) !== undefined
-            : state.hasBlob(repository, descriptor.digest as Digest);
+          existing !== undefined &&
+          (child.role === 'manifest'
+            ? state.resolveManifest(existing, descriptor.digest) !== undefined
+            : state.hasBlob(existing, descriptor.digest as Digest));
         if (!present) {
           missing.push({
             code: 'MANIFEST_BLOB_UNKNOWN',
@@ -184,6 +203,7 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
       }
       if (missing.length > 0) return registryErrors(400, missing);
       const subject = input.subject;
+      const repository = existing ?? state.ensureRepository(name, principal.user);
       const stored = state.putManifest(repository, input, byDigest ? undefined : reference);
       return new Response(null, {
         status: 201,

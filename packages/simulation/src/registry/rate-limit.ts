@@ -15,7 +15,10 @@ export interface RegistryRateLimiter {
 }
 
 /** @internal */
-export function createRegistryRateLimiter(perMinute: number | undefined, now: () => number): RegistryRateLimiter {
+export function createRegistryRateLimiter(
+  perMinute: number | undefined,
+  now: () => number,
+): RegistryRateLimiter {
   let tokens = perMinute ?? 0;
   let updatedAt = now();
   const ratePerMs = (perMinute ?? 0) / 60_000;

@@ -22,7 +22,9 @@ export interface RegistryRoutes {
 }
 
 /** @internal */
-export function registryRoutes(options: Pick<ResolvedSimulationOptions, 'registryUrl' | 'blobUrl'>): RegistryRoutes {
+export function registryRoutes(
+  options: Pick<ResolvedSimulationOptions, 'registryUrl' | 'blobUrl'>,
+): RegistryRoutes {
   const origin = escapeRegExp(options.registryUrl);
   const blobOrigin = escapeRegExp(options.blobUrl);
   return {
@@ -72,7 +74,12 @@ export function createOperationClassifier(
     { pattern: routes.referrers, operations: { GET: 'referrers.get' } },
     {
       pattern: routes.manifest,
-      operations: { GET: 'manifest.get', HEAD: 'manifest.head', PUT: 'manifest.put', DELETE: 'manifest.delete' },
+      operations: {
+        GET: 'manifest.get',
+        HEAD: 'manifest.head',
+        PUT: 'manifest.put',
+        DELETE: 'manifest.delete',
+      },
     },
     { pattern: routes.blob, operations: { GET: 'blob.get', HEAD: 'blob.head', DELETE: 'blob.delete' } },
     { pattern: routes.blobHost, operations: { GET: 'blobhost.get', HEAD: 'blobhost.head' } },
@@ -85,8 +92,14 @@ export function createOperationClassifier(
       pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+$`),
       operations: { GET: 'api.packages.get', DELETE: 'api.packages.delete' },
     },
-    { pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+/restore$`), operations: { POST: 'api.packages.restore' } },
-    { pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+/versions$`), operations: { GET: 'api.versions.list' } },
+    {
+      pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+/restore$`),
+      operations: { POST: 'api.packages.restore' },
+    },
+    {
+      pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+/versions$`),
+      operations: { GET: 'api.versions.list' },
+    },
     {
       pattern: new RegExp(`^${api}${owner}/packages/[^/]+/[^/]+/versions/[^/]+$`),
       operations: { GET: 'api.versions.get', DELETE: 'api.versions.delete' },

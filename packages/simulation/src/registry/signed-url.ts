@@ -16,11 +16,19 @@ export interface BlobUrlSigner {
 /** @internal */
 export function createBlobUrlSigner(): BlobUrlSigner {
   const secret = randomBytes(32);
-  const mac = (path: string, se: string): string => createHmac('sha256', secret).update(`${path}\n${se}`).digest('base64url');
+  const mac = (path: string, se: string): string =>
+    createHmac('sha256', secret).update(`${path}\n${se}`).digest('base64url');
   return {
     sign(path, expiresAt) {
       const se = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const query = new URLSearchParams({ se, sig: mac(path, se), sp: 'r', spr: 'https', sr: 'b', sv: '2019-12-12' });
+      const query = new URLSearchParams({
+        se,
+        sig: mac(path, se),
+        sp: 'r',
+        spr: 'https',
+        sr: 'b',
+        sv: '2019-12-12',
+      });
       return query.toString();
     },
     verify(url, now) {

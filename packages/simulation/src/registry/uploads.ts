@@ -3,11 +3,11 @@ import { http, type RequestHandler } from 'msw';
 import type { RepositoryRecord, UploadSession } from '../state/records.js';
 import { mayPull } from './auth.js';
 import { discardBody, numericHeader, pipeBodyTo } from './body.js';
-import { type RegistryEnvironment, param } from './environment.js';
+import { param, type RegistryEnvironment } from './environment.js';
 import { emptyResponse, registryError } from './errors.js';
 import { blobPath, guard } from './guard.js';
 
-/** GHCR's message for a PATCH body over its per-request limit. */
+/** GHCR's message for a PATCH body over its per-request limit. @internal */
 export function chunkTooLargeMessage(limit: number): string {
   return `the request body is too large and exceeds the maximum permissible limit of ${(limit / (1024 * 1024)).toFixed(2)}MiB`;
 }
@@ -43,7 +43,9 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
   const sessionLocation = (name: string, session: UploadSession): string => {
     const path = `/v2/${name}/blobs/uploads/${session.id}`;
     // distribution answers absolute Locations carrying opaque state; GHCR relative paths.
-    return env.ghcr ? path : `${context.options.registryUrl}${path}?_state=${encodeURIComponent(Buffer.from(session.id).toString('base64url'))}`;
+    return env.ghcr
+      ? path
+      : `${context.options.registryUrl}${path}?_state=${encodeURIComponent(Buffer.from(session.id).toString('base64url'))}`;
   };
 
   const sessionHeaders = (name: string, session: UploadSession): Record<string, string> => ({
@@ -55,7 +57,10 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
   const created = (name: string, digest: Digest): Response =>
     emptyResponse(201, { location: blobPath(name, digest), 'docker-content-digest': digest });
 
-  const lookup = (name: string, id: string): { repository: RepositoryRecord; session: UploadSession } | Response => {
+  const lookup = (
+    name: string,
+    id: string,
+  ): { repository: RepositoryRecord; session: UploadSession } | Response => {
     const repository = state.getRepository(name);
     const session = repository === undefined ? undefined : state.getUpload(repository, id);
     if (repository === undefined || session === undefined) {
@@ -102,8 +107,12 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
         const candidates =
           from === null
             ? state.listRepositories().filter((candidate) => candidate.name !== name)
-            : [state.getRepository(from)].filter((candidate): candidate is RepositoryRecord => candidate !== undefined);
-        const source = candidates.find((candidate) => state.hasBlob(candidate, mount) && mayPull(context, request, candidate.name));
+            : [state.getRepository(from)].filter(
+                (candidate): candidate is RepositoryRecord => candidate !== undefined,
+              );
+        const source = candidates.find(
+          (candidate) => state.hasBlob(candidate, mount) && mayPull(context, request, candidate.name),
+        );
         if (source !== undefined || state.hasBlob(repository, mount)) {
           await discardBody(request);
           state.linkBlob(repository, mount);
@@ -113,7 +122,8 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
       }
 
       if (digestParam !== null && mount === null) {
-        if (!isDigest(digestParam)) return registryError(400, 'DIGEST_INVALID', { detail: { digest: digestParam } });
+        if (!isDigest(digestParam))
+          return registryError(400, 'DIGEST_INVALID', { detail: { digest: digestParam } });
         const writer = state.store.createWriter();
         const piped = await pipeBodyTo(request, writer);
         if (!piped.ok) {
@@ -123,7 +133,9 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
         const result = await writer.commit(digestParam);
         if (!result.ok) {
           await writer.abort();
-          return registryError(400, 'DIGEST_INVALID', { detail: { expected: digestParam, actual: result.actual } });
+          return registryError(400, 'DIGEST_INVALID', {
+            detail: { expected: digestParam, actual: result.actual },
+          });
         }
         state.linkBlob(repository, result.digest);
         return created(name, result.digest);
@@ -150,14 +162,16 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
         });
       }
       return serialised(session, async () => {
-        if (session.closed) return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
+        if (session.closed)
+          return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
         const refused = checkChunk(request, name, session);
         if (refused !== undefined) {
           await discardBody(request);
           return refused;
         }
         const piped = await pipeBodyTo(request, session.writer);
-        if (!piped.ok) return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
+        if (!piped.ok)
+          return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
         return emptyResponse(202, sessionHeaders(name, session));
       });
     }),
@@ -173,23 +187,30 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
       if (digest === null || !isDigest(digest)) {
         await discardBody(request);
         return registryError(400, 'DIGEST_INVALID', {
-          message: digest === null ? 'the digest query parameter is required to close an upload' : SPEC_DIGEST_INVALID,
+          message:
+            digest === null
+              ? 'the digest query parameter is required to close an upload'
+              : SPEC_DIGEST_INVALID,
           detail: { digest },
         });
       }
       return serialised(session, async () => {
-        if (session.closed) return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
+        if (session.closed)
+          return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
         const refused = checkChunk(request, name, session);
         if (refused !== undefined) {
           await discardBody(request);
           return refused;
         }
         const piped = await pipeBodyTo(request, session.writer);
-        if (!piped.ok) return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
+        if (!piped.ok)
+          return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
         const result = await session.writer.commit(digest);
         if (!result.ok) {
           await state.closeUpload(repository, session, true);
-          return registryError(400, 'DIGEST_INVALID', { detail: { expected: digest, actual: result.actual } });
+          return registryError(400, 'DIGEST_INVALID', {
+            detail: { expected: digest, actual: result.actual },
+          });
         }
         await state.closeUpload(repository, session, false);
         state.linkBlob(repository, result.digest);

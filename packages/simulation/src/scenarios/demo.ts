@@ -1,7 +1,14 @@
 import { buildArtifactManifest, buildImageManifest, cosignTagsFor, referrersTagFor } from '@ghcr/manifest';
 import { type Descriptor, digestOf, MediaType, type Platform } from '@ghcr/oci-types';
 import type { Simulation } from '../simulation.js';
-import { type PushedImage, type PushedManifest, pushBlob, pushImage, pushIndex, pushManifest } from './push.js';
+import {
+  type PushedImage,
+  type PushedManifest,
+  pushBlob,
+  pushImage,
+  pushIndex,
+  pushManifest,
+} from './push.js';
 
 /**
  * Options of {@link seedDemo}.
@@ -42,7 +49,12 @@ export interface DemoSeed {
   readonly owner: string;
   readonly admin: string;
   /** PATs of the admin: `read` (read:packages), `write` (write:packages), `delete` (read+delete), `all`. */
-  readonly tokens: { readonly read: string; readonly write: string; readonly delete: string; readonly all: string };
+  readonly tokens: {
+    readonly read: string;
+    readonly write: string;
+    readonly delete: string;
+    readonly all: string;
+  };
   /** `<owner>/app`: multi-arch releases, a Sigstore bundle at the `sha256-<hex>` fallback tag of the latest, cosign `.sig`/`.att` tags, an untagged orphan. */
   readonly app: {
     readonly repository: string;
@@ -77,7 +89,11 @@ async function tick(simulation: Simulation, enabled: boolean): Promise<void> {
 }
 
 /** A BuildKit-style attestation manifest for `subject` (provenance as an in-toto layer). */
-async function buildkitAttestation(simulation: Simulation, repository: string, subject: PushedImage): Promise<PushedManifest> {
+async function buildkitAttestation(
+  simulation: Simulation,
+  repository: string,
+  subject: PushedImage,
+): Promise<PushedManifest> {
   const statement = JSON.stringify({
     _type: 'https://in-toto.io/Statement/v0.1',
     predicateType: 'https://slsa.dev/provenance/v0.2',
@@ -88,7 +104,12 @@ async function buildkitAttestation(simulation: Simulation, repository: string, s
   const config = await pushBlob(
     simulation,
     repository,
-    JSON.stringify({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+    JSON.stringify({
+      architecture: 'unknown',
+      os: 'unknown',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+    }),
     MediaType.OciConfig,
   );
   const parsed = buildImageManifest({
@@ -98,7 +119,12 @@ async function buildkitAttestation(simulation: Simulation, repository: string, s
   return pushManifest(simulation, repository, parsed);
 }
 
-async function release(simulation: Simulation, repository: string, tag: string, advance: boolean): Promise<DemoRelease> {
+async function release(
+  simulation: Simulation,
+  repository: string,
+  tag: string,
+  advance: boolean,
+): Promise<DemoRelease> {
   const platforms: PushedImage[] = [];
   const attestations: PushedManifest[] = [];
   const entries: Descriptor[] = [];
@@ -113,12 +139,18 @@ async function release(simulation: Simulation, repository: string, tag: string, 
     entries.push({
       ...attestation.descriptor,
       platform: { architecture: 'unknown', os: 'unknown' },
-      annotations: { 'vnd.docker.reference.digest': image.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+      annotations: {
+        'vnd.docker.reference.digest': image.digest,
+        'vnd.docker.reference.type': 'attestation-manifest',
+      },
     });
   }
   const index = pushIndex(simulation, repository, entries, {
     tag,
-    annotations: { 'org.opencontainers.image.description': `demo app ${tag}`, 'org.opencontainers.image.version': tag },
+    annotations: {
+      'org.opencontainers.image.description': `demo app ${tag}`,
+      'org.opencontainers.image.version': tag,
+    },
   });
   await tick(simulation, advance);
   return { tag, index, platforms, attestations };
@@ -136,7 +168,12 @@ async function cosignManifest(
   const config = await pushBlob(
     simulation,
     repository,
-    JSON.stringify({ architecture: '', os: '', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+    JSON.stringify({
+      architecture: '',
+      os: '',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+    }),
     MediaType.OciConfig,
   );
   const parsed = buildImageManifest({ config, layers: [{ ...layer, annotations }] });
@@ -167,25 +204,38 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
     read: simulation.createToken({ user: admin, scopes: ['read:packages'] }),
     write: simulation.createToken({ user: admin, scopes: ['write:packages'] }),
     delete: simulation.createToken({ user: admin, scopes: ['read:packages', 'delete:packages'] }),
-    all: simulation.createToken({ user: admin, scopes: ['read:packages', 'write:packages', 'delete:packages'] }),
+    all: simulation.createToken({
+      user: admin,
+      scopes: ['read:packages', 'write:packages', 'delete:packages'],
+    }),
   };
 
   const app = `${owner}/app`;
   const releases: DemoRelease[] = [];
-  for (let i = 0; i < Math.max(1, releaseCount); i++) releases.push(await release(simulation, app, `1.${i}.0`, advance));
+  for (let i = 0; i < Math.max(1, releaseCount); i++)
+    releases.push(await release(simulation, app, `1.${i}.0`, advance));
   const latest = releases[releases.length - 1] as DemoRelease;
   pushManifest(simulation, app, latest.index.parsed, 'latest');
 
   const bundleJson = JSON.stringify({
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-    verificationMaterial: { certificate: { rawBytes: Buffer.from(`certificate for ${latest.index.digest}`).toString('base64') } },
+    verificationMaterial: {
+      certificate: { rawBytes: Buffer.from(`certificate for ${latest.index.digest}`).toString('base64') },
+    },
     dsseEnvelope: {
       payloadType: 'application/vnd.in-toto+json',
-      payload: Buffer.from(JSON.stringify({ subject: [{ digest: { sha256: latest.index.digest.slice(7) } }] })).toString('base64'),
+      payload: Buffer.from(
+        JSON.stringify({ subject: [{ digest: { sha256: latest.index.digest.slice(7) } }] }),
+      ).toString('base64'),
       signatures: [{ sig: Buffer.from('simulated signature').toString('base64') }],
     },
   });
-  const bundleBlob = await pushBlob(simulation, app, bundleJson, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  const bundleBlob = await pushBlob(
+    simulation,
+    app,
+    bundleJson,
+    'application/vnd.dev.sigstore.bundle.v0.3+json',
+  );
   const emptyConfig = await pushBlob(simulation, app, '{}', MediaType.OciEmpty);
   const bundleAnnotations = {
     'dev.sigstore.bundle.content': 'dsse-envelope',
@@ -206,12 +256,22 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
   const referrersIndex = pushIndex(
     simulation,
     app,
-    [{ ...bundle.descriptor, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', annotations: bundleAnnotations }],
+    [
+      {
+        ...bundle.descriptor,
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        annotations: bundleAnnotations,
+      },
+    ],
     { tag: referrersTagFor(latest.index.digest) },
   );
   const cosignTags = cosignTagsFor(latest.index.digest);
   const simpleSigning = JSON.stringify({
-    critical: { identity: { 'docker-reference': `ghcr.io/${app}` }, image: { 'docker-manifest-digest': latest.index.digest }, type: 'cosign container image signature' },
+    critical: {
+      identity: { 'docker-reference': `ghcr.io/${app}` },
+      image: { 'docker-manifest-digest': latest.index.digest },
+      type: 'cosign container image signature',
+    },
     optional: null,
   });
   const cosignSignature = await cosignManifest(
@@ -226,7 +286,11 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
     simulation,
     app,
     'application/vnd.dsse.envelope.v1+json',
-    JSON.stringify({ payloadType: 'application/vnd.in-toto+json', payload: Buffer.from('{}').toString('base64'), signatures: [] }),
+    JSON.stringify({
+      payloadType: 'application/vnd.in-toto+json',
+      payload: Buffer.from('{}').toString('base64'),
+      signatures: [],
+    }),
     { predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1' },
     cosignTags.attestation,
   );
@@ -249,7 +313,16 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
     owner,
     admin,
     tokens,
-    app: { repository: app, releases, referrersIndex, bundle, cosignSignature, cosignAttestation, orphan, dev },
+    app: {
+      repository: app,
+      releases,
+      referrersIndex,
+      bundle,
+      cosignSignature,
+      cosignAttestation,
+      orphan,
+      dev,
+    },
     many: { repository: many, versions },
     hello: { repository: hello, image: helloImage },
   };

@@ -74,7 +74,12 @@ export async function pushBlob(
  * registry would require) and optionally tags it.
  * @public
  */
-export function pushManifest(simulation: Simulation, repository: string, parsed: ParsedManifest, tag?: string): PushedManifest {
+export function pushManifest(
+  simulation: Simulation,
+  repository: string,
+  parsed: ParsedManifest,
+  tag?: string,
+): PushedManifest {
   const { state } = simulation;
   const record = state.putManifest(state.ensureRepository(repository), manifestInputOf(parsed), tag);
   return { parsed, descriptor: descriptorOf(parsed), record, digest: parsed.digest };
@@ -85,17 +90,33 @@ export function pushManifest(simulation: Simulation, repository: string, parsed:
  * layers' uncompressed digests, and an OCI (or Docker) manifest over them.
  * @public
  */
-export async function pushImage(simulation: Simulation, repository: string, options: SeedImageOptions = {}): Promise<PushedImage> {
+export async function pushImage(
+  simulation: Simulation,
+  repository: string,
+  options: SeedImageOptions = {},
+): Promise<PushedImage> {
   const platform = options.platform ?? { architecture: 'amd64', os: 'linux' };
   const seed = options.seed ?? repository;
   const docker = options.format === 'docker';
-  const contents = options.layers ?? [`${seed} ${platform.os}/${platform.architecture}${platform.variant ?? ''}\n`];
+  const contents = options.layers ?? [
+    `${seed} ${platform.os}/${platform.architecture}${platform.variant ?? ''}\n`,
+  ];
   const layers: Descriptor[] = [];
   const diffIds: Digest[] = [];
   for (const [position, content] of contents.entries()) {
-    const { tar, gzip } = layerOf(`layer-${position}.txt`, typeof content === 'string' ? Buffer.from(content) : content);
+    const { tar, gzip } = layerOf(
+      `layer-${position}.txt`,
+      typeof content === 'string' ? Buffer.from(content) : content,
+    );
     diffIds.push(digestOf(tar));
-    layers.push(await pushBlob(simulation, repository, gzip, docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip));
+    layers.push(
+      await pushBlob(
+        simulation,
+        repository,
+        gzip,
+        docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip,
+      ),
+    );
   }
   const configDocument = {
     architecture: platform.architecture,
@@ -129,7 +150,12 @@ export function pushIndex(
   simulation: Simulation,
   repository: string,
   manifests: readonly Descriptor[],
-  options: { readonly tag?: string; readonly annotations?: Record<string, string>; readonly subject?: Descriptor; readonly artifactType?: string } = {},
+  options: {
+    readonly tag?: string;
+    readonly annotations?: Record<string, string>;
+    readonly subject?: Descriptor;
+    readonly artifactType?: string;
+  } = {},
 ): PushedManifest {
   const parsed = buildIndex({
     manifests,

@@ -57,7 +57,12 @@ class Controller implements DispatchController {
 /** The handler callbacks, new style. */
 interface ControllerHandler {
   onRequestStart(controller: DispatchController, context: unknown): void;
-  onResponseStart(controller: DispatchController, statusCode: number, headers: IncomingHeaders, statusMessage: string): void;
+  onResponseStart(
+    controller: DispatchController,
+    statusCode: number,
+    headers: IncomingHeaders,
+    statusMessage: string,
+  ): void;
   onResponseData(controller: DispatchController, chunk: Buffer): void;
   onResponseEnd(controller: DispatchController, trailers: IncomingHeaders): void;
   onResponseError(controller: DispatchController, error: Error): void;
@@ -67,7 +72,8 @@ function rawHeadersOf(headers: IncomingHeaders): Buffer[] {
   const raw: Buffer[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    for (const one of Array.isArray(value) ? value : [value]) raw.push(Buffer.from(name, 'latin1'), Buffer.from(one, 'latin1'));
+    for (const one of Array.isArray(value) ? value : [value])
+      raw.push(Buffer.from(name, 'latin1'), Buffer.from(one, 'latin1'));
   }
   return raw;
 }
@@ -80,7 +86,8 @@ function controllerHandler(handler: DispatchHandler): ControllerHandler {
       onResponseStart: (controller, status, headers, message) =>
         handler.onResponseStart?.(controller, status, headers as Record<string, string | string[]>, message),
       onResponseData: (controller, chunk) => handler.onResponseData?.(controller, chunk),
-      onResponseEnd: (controller, trailers) => handler.onResponseEnd?.(controller, trailers as Record<string, string | string[]>),
+      onResponseEnd: (controller, trailers) =>
+        handler.onResponseEnd?.(controller, trailers as Record<string, string | string[]>),
       onResponseError: (controller, error) => {
         if (handler.onResponseError === undefined) throw error;
         handler.onResponseError(controller, error);
@@ -91,7 +98,8 @@ function controllerHandler(handler: DispatchHandler): ControllerHandler {
     onRequestStart: (controller) =>
       handler.onConnect?.((error?: Error) => controller.abort(error ?? new errors.RequestAbortedError())),
     onResponseStart: (controller, status, headers, message) => {
-      if (handler.onHeaders?.(status, rawHeadersOf(headers), () => controller.resume(), message) === false) controller.pause();
+      if (handler.onHeaders?.(status, rawHeadersOf(headers), () => controller.resume(), message) === false)
+        controller.pause();
     },
     onResponseData: (controller, chunk) => {
       if (handler.onData?.(chunk) === false) controller.pause();
@@ -122,14 +130,19 @@ function headersFrom(input: DispatchOptions['headers']): Headers {
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
 }
 
 async function* asBytes(source: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     if (typeof chunk === 'string') yield Buffer.from(chunk);
     else if (chunk instanceof Uint8Array) yield chunk;
-    else if (ArrayBuffer.isView(chunk)) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else if (ArrayBuffer.isView(chunk))
+      yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else if (chunk instanceof ArrayBuffer) yield new Uint8Array(chunk);
     else throw new TypeError(`request body chunks must be strings or bytes, got ${typeof chunk}`);
   }
@@ -157,7 +170,9 @@ async function bodyFrom(body: unknown, headers: Headers): Promise<ReadableStream
     return bytes.byteLength === 0 ? null : streamOf(once(bytes));
   }
   if (isAsyncIterable(body)) return streamOf(asBytes(body));
-  throw new TypeError('unsupported request body: use a string, Buffer, Uint8Array, Readable, async iterable or FormData');
+  throw new TypeError(
+    'unsupported request body: use a string, Buffer, Uint8Array, Readable, async iterable or FormData',
+  );
 }
 
 /**
@@ -199,9 +214,17 @@ export class SimulationDispatcher extends Dispatcher {
     }
     this.#inflight.add(controller);
     queueMicrotask(() => {
-      this.#run(options, adapted, controller, internal.signal, () => finished, () => {
-        finished = true;
-      }, fail)
+      this.#run(
+        options,
+        adapted,
+        controller,
+        internal.signal,
+        () => finished,
+        () => {
+          finished = true;
+        },
+        fail,
+      )
         .catch((error: unknown) => fail(error instanceof Error ? error : new Error(String(error))))
         .finally(() => this.#inflight.delete(controller));
     });
@@ -219,7 +242,8 @@ export class SimulationDispatcher extends Dispatcher {
   ): Promise<void> {
     handler.onRequestStart(controller, {});
     if (controller.aborted) return;
-    if (options.origin === undefined) throw new errors.InvalidArgumentError('the simulation dispatcher needs an origin');
+    if (options.origin === undefined)
+      throw new errors.InvalidArgumentError('the simulation dispatcher needs an origin');
     const url = new URL(options.path, options.origin);
     if (options.query !== undefined && options.query !== null) {
       for (const [name, value] of Object.entries(options.query)) url.searchParams.append(name, String(value));
@@ -228,7 +252,13 @@ export class SimulationDispatcher extends Dispatcher {
     const body = await bodyFrom(options.body, headers);
     let response: Awaited<ReturnType<typeof exchange>>;
     try {
-      response = await exchange(this.#env, { method: options.method, url: url.toString(), headers, body, signal });
+      response = await exchange(this.#env, {
+        method: options.method,
+        url: url.toString(),
+        headers,
+        body,
+        signal,
+      });
     } catch (error) {
       if (error instanceof ConnectionResetSignal) throw new errors.SocketError('other side closed');
       if (SimulationMismatchError.isInstance(error)) throw error;
@@ -277,9 +307,15 @@ export class SimulationDispatcher extends Dispatcher {
   override destroy(error: Error | null): Promise<void>;
   override destroy(callback: () => void): void;
   override destroy(error: Error | null, callback: () => void): void;
-  override destroy(errorOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+  override destroy(
+    errorOrCallback?: Error | null | (() => void),
+    callback?: () => void,
+  ): Promise<void> | void {
     this.#closed = true;
-    const error = typeof errorOrCallback === 'function' || errorOrCallback === undefined || errorOrCallback === null ? new errors.ClientDestroyedError() : errorOrCallback;
+    const error =
+      typeof errorOrCallback === 'function' || errorOrCallback === undefined || errorOrCallback === null
+        ? new errors.ClientDestroyedError()
+        : errorOrCallback;
     for (const controller of this.#inflight) controller.abort(error);
     this.#inflight.clear();
     const cb = typeof errorOrCallback === 'function' ? errorOrCallback : callback;

@@ -14,7 +14,8 @@ import { redactHeadersForLog, SIMULATION_REQUEST_ID_HEADER, type WritableRequest
 export function createSimulationRequest(url: URL, init: RequestInit): Request {
   const request = new Request(url, init);
   Object.defineProperty(request, 'clone', {
-    value: (): Request => new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal }),
+    value: (): Request =>
+      new Request(request.url, { method: request.method, headers: request.headers, signal: request.signal }),
   });
   return request;
 }
@@ -77,14 +78,25 @@ const STATUS_CODES: Record<number, string> = {
   429: 'TOOMANYREQUESTS',
 };
 
-function faultResponse(action: Extract<FaultAction, { type: 'status' }>, operation: string | undefined): Response {
+function faultResponse(
+  action: Extract<FaultAction, { type: 'status' }>,
+  operation: string | undefined,
+): Response {
   const api = operation?.startsWith('api.') === true;
   const body =
     action.body ??
     (api
-      ? JSON.stringify({ message: `simulated fault: HTTP ${action.status}`, documentation_url: 'https://docs.github.com/rest' })
+      ? JSON.stringify({
+          message: `simulated fault: HTTP ${action.status}`,
+          documentation_url: 'https://docs.github.com/rest',
+        })
       : JSON.stringify({
-          errors: [{ code: STATUS_CODES[action.status] ?? 'UNKNOWN', message: `simulated fault: HTTP ${action.status}` }],
+          errors: [
+            {
+              code: STATUS_CODES[action.status] ?? 'UNKNOWN',
+              message: `simulated fault: HTTP ${action.status}`,
+            },
+          ],
         }));
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=utf-8',
@@ -111,7 +123,9 @@ function meterRequestBody(
         if (resetAfter !== undefined && seen >= resetAfter) {
           onReset();
           await reader.cancel().catch(() => {});
-          controller.error(new ConnectionResetSignal('connection reset mid-upload by the simulation (fault)'));
+          controller.error(
+            new ConnectionResetSignal('connection reset mid-upload by the simulation (fault)'),
+          );
           return;
         }
         let result: Awaited<ReturnType<typeof reader.read>>;
@@ -126,7 +140,8 @@ function meterRequestBody(
           return;
         }
         let chunk = result.value;
-        if (resetAfter !== undefined && seen + chunk.byteLength > resetAfter) chunk = chunk.subarray(0, resetAfter - seen);
+        if (resetAfter !== undefined && seen + chunk.byteLength > resetAfter)
+          chunk = chunk.subarray(0, resetAfter - seen);
         seen += chunk.byteLength;
         onBytes(chunk.byteLength);
         if (chunk.byteLength > 0) controller.enqueue(chunk);
@@ -168,7 +183,8 @@ async function* faultedBody(
   const corruptions: { start: number; end: number }[] = [];
   for (const action of actions) {
     if (action.type === 'truncate') truncateAt = Math.min(truncateAt, action.afterBytes);
-    if (action.type === 'reset' && (action.phase ?? 'response') === 'response') resetAt = Math.min(resetAt, action.afterBytes ?? 0);
+    if (action.type === 'reset' && (action.phase ?? 'response') === 'response')
+      resetAt = Math.min(resetAt, action.afterBytes ?? 0);
     if (action.type === 'corrupt') {
       const start = action.offset ?? 0;
       corruptions.push({ start, end: start + (action.length ?? 1) });
@@ -213,7 +229,10 @@ async function* faultedBody(
  * ConnectionResetSignal for a reset before the response.
  * @internal
  */
-export async function exchange(env: ExchangeEnvironment, request: ExchangeRequest): Promise<ExchangeResponse> {
+export async function exchange(
+  env: ExchangeEnvironment,
+  request: ExchangeRequest,
+): Promise<ExchangeResponse> {
   const url = new URL(request.url);
   const method = request.method.toUpperCase();
   const operation = env.classify(method, url);
@@ -240,14 +259,20 @@ export async function exchange(env: ExchangeEnvironment, request: ExchangeReques
     for (const { id: faultId } of fired) entry.faults.push(faultId);
     const actions = fired.map((fault) => fault.action);
     for (const action of actions) {
-      if (action.type === 'delay') await env.clock.sleep(action.ms, request.signal);
+      if (action.type === 'delay' && action.ms > 0) await env.clock.sleep(action.ms, request.signal);
     }
-    const status = actions.find((action): action is Extract<FaultAction, { type: 'status' }> => action.type === 'status');
+    const status = actions.find(
+      (action): action is Extract<FaultAction, { type: 'status' }> => action.type === 'status',
+    );
     const requestReset = actions.find(
-      (action): action is Extract<FaultAction, { type: 'reset' }> => action.type === 'reset' && action.phase === 'request',
+      (action): action is Extract<FaultAction, { type: 'reset' }> =>
+        action.type === 'reset' && action.phase === 'request',
     );
     const responseReset = actions.find(
-      (action) => action.type === 'reset' && (action.phase ?? 'response') === 'response' && (action.afterBytes ?? 0) === 0,
+      (action) =>
+        action.type === 'reset' &&
+        (action.phase ?? 'response') === 'response' &&
+        (action.afterBytes ?? 0) === 0,
     );
     if (responseReset !== undefined && status === undefined) {
       await request.body?.cancel().catch(() => {});
@@ -294,7 +319,9 @@ export async function exchange(env: ExchangeEnvironment, request: ExchangeReques
     }
     entry.status = response.status;
     const headers = new Headers(response.headers);
-    const bodyActions = actions.filter((action) => action.type === 'truncate' || action.type === 'corrupt' || action.type === 'reset');
+    const bodyActions = actions.filter(
+      (action) => action.type === 'truncate' || action.type === 'corrupt' || action.type === 'reset',
+    );
     if (bodyActions.some((action) => action.type === 'truncate')) headers.delete('content-length');
     let body: AsyncIterable<Uint8Array> | null = null;
     if (method === 'HEAD' || response.body === null) {

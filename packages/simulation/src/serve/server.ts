@@ -42,7 +42,16 @@ export interface SimulationServer {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'host',
+]);
 
 function urlOf(server: Server, host: string): string {
   const address = server.address() as AddressInfo;
@@ -83,11 +92,20 @@ function handle(
     }
     const method = (request.method ?? 'GET').toUpperCase();
     const hasBody =
-      method !== 'GET' && method !== 'HEAD' && (request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0);
+      method !== 'GET' &&
+      method !== 'HEAD' &&
+      (request.headers['transfer-encoding'] !== undefined ||
+        Number(request.headers['content-length'] ?? 0) > 0);
     const body = hasBody ? streamOf(request as AsyncIterable<Uint8Array>) : null;
     void (async () => {
       try {
-        const answer = await exchange(env, { method, url: target(request), headers, body, signal: controller.signal });
+        const answer = await exchange(env, {
+          method,
+          url: target(request),
+          headers,
+          body,
+          signal: controller.signal,
+        });
         response.statusCode = answer.status;
         if (answer.statusText !== '') response.statusMessage = answer.statusText;
         const list = rewrites();
@@ -132,7 +150,9 @@ function handle(
  * server's URLs.
  * @public
  */
-export async function startSimulationServer(options: StartSimulationServerOptions = {}): Promise<SimulationServer> {
+export async function startSimulationServer(
+  options: StartSimulationServerOptions = {},
+): Promise<SimulationServer> {
   const host = options.host ?? '127.0.0.1';
   let simulation: Simulation | undefined = options.simulation;
   const profile = simulation?.options.profile ?? options.simulationOptions?.profile ?? 'ghcr';
@@ -162,8 +182,23 @@ export async function startSimulationServer(options: StartSimulationServerOption
   };
   let registryTarget = (_request: IncomingMessage): string => '';
   let blobTarget = (_request: IncomingMessage): string => '';
-  const registryServer = createServer(handle(lazyEnv, (request) => registryTarget(request), () => rewrites));
-  const blobServer = profile === 'ghcr' ? createServer(handle(lazyEnv, (request) => blobTarget(request), () => rewrites)) : undefined;
+  const registryServer = createServer(
+    handle(
+      lazyEnv,
+      (request) => registryTarget(request),
+      () => rewrites,
+    ),
+  );
+  const blobServer =
+    profile === 'ghcr'
+      ? createServer(
+          handle(
+            lazyEnv,
+            (request) => blobTarget(request),
+            () => rewrites,
+          ),
+        )
+      : undefined;
   await listen(registryServer, host, options.port ?? 0);
   if (blobServer !== undefined) await listen(blobServer, host, 0);
   const url = urlOf(registryServer, host);
@@ -184,7 +219,8 @@ export async function startSimulationServer(options: StartSimulationServerOption
   ];
   registryTarget = (request) => {
     const path = request.url ?? '/';
-    if (path === '/api' || path.startsWith('/api/') || path.startsWith('/api?')) return `${simulationOptions.apiUrl}${path.slice(4)}`;
+    if (path === '/api' || path.startsWith('/api/') || path.startsWith('/api?'))
+      return `${simulationOptions.apiUrl}${path.slice(4)}`;
     return `${simulationOptions.registryUrl}${path}`;
   };
   blobTarget = (request) => `${simulationOptions.blobUrl}${request.url ?? '/'}`;

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, type Digest, NotFoundError } from '@ghcr/oci-types';
+import { ConfigError, type Digest, InternalError, NotFoundError } from '@ghcr/oci-types';
 import type { BlobCommitResult, BlobStore, BlobWriter } from './blob-store.js';
 
 const METADATA_FILE = 'metadata.json';
@@ -36,10 +36,13 @@ export function createDiskBlobStore(directory: string): BlobStore {
     rmSync(tmpDirectory, { recursive: true, force: true });
     mkdirSync(tmpDirectory, { recursive: true });
   } catch (error) {
-    throw new ConfigError(`cannot use "${directory}" as the simulation's data directory; check that it is writable`, {
-      cause: error,
-      field: 'store.directory',
-    });
+    throw new ConfigError(
+      `cannot use "${directory}" as the simulation's data directory; check that it is writable`,
+      {
+        cause: error,
+        field: 'store.directory',
+      },
+    );
   }
   const sizes = new Map<Digest, number>();
   for (const algorithm of readdirSync(blobDirectory)) {
@@ -47,7 +50,8 @@ export function createDiskBlobStore(directory: string): BlobStore {
       sizes.set(`${algorithm}:${encoded}` as Digest, statSync(join(blobDirectory, algorithm, encoded)).size);
     }
   }
-  const pathOf = (digest: Digest): string => join(blobDirectory, algorithmOf(digest), digest.slice(digest.indexOf(':') + 1));
+  const pathOf = (digest: Digest): string =>
+    join(blobDirectory, algorithmOf(digest), digest.slice(digest.indexOf(':') + 1));
   const install = async (temp: string, digest: Digest, size: number): Promise<void> => {
     if (sizes.has(digest)) {
       await rm(temp, { force: true });
@@ -95,7 +99,9 @@ export function createDiskBlobStore(directory: string): BlobStore {
           const fh = await file();
           const algorithm = algorithmOf(expected);
           const actual =
-            algorithm === 'sha256' ? (`sha256:${hash.copy().digest('hex')}` as Digest) : await hashFile(temp, algorithm);
+            algorithm === 'sha256'
+              ? (`sha256:${hash.copy().digest('hex')}` as Digest)
+              : await hashFile(temp, algorithm);
           if (actual !== expected) return { ok: false, actual, size };
           await fh.close();
           done = true;
@@ -113,10 +119,13 @@ export function createDiskBlobStore(directory: string): BlobStore {
       };
     },
     async *read(digest, range) {
-      if (!sizes.has(digest)) throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
+      if (!sizes.has(digest))
+        throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
       const stream = createReadStream(
         pathOf(digest),
-        range === undefined ? { highWaterMark: 256 * 1024 } : { start: range.start, end: range.end, highWaterMark: 256 * 1024 },
+        range === undefined
+          ? { highWaterMark: 256 * 1024 }
+          : { start: range.start, end: range.end, highWaterMark: 256 * 1024 },
       );
       for await (const chunk of stream) yield chunk as Buffer;
     },
@@ -129,7 +138,8 @@ export function createDiskBlobStore(directory: string): BlobStore {
       return digest;
     },
     async readBytes(digest) {
-      if (!sizes.has(digest)) throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
+      if (!sizes.has(digest))
+        throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
       return new Uint8Array(readFileSync(pathOf(digest)));
     },
     async delete(digest) {
@@ -140,7 +150,16 @@ export function createDiskBlobStore(directory: string): BlobStore {
     loadMetadata() {
       const path = join(directory, METADATA_FILE);
       if (!existsSync(path)) return undefined;
-      return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      try {
+        return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      } catch (error) {
+        throw new InternalError(
+          `the simulation's metadata file ${path} is unreadable; move the data directory aside to start fresh`,
+          {
+            cause: error,
+          },
+        );
+      }
     },
     saveMetadata(document) {
       const temp = join(tmpDirectory, `${METADATA_FILE}.${randomUUID()}`);

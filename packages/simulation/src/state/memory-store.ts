@@ -9,7 +9,9 @@ interface StoredBlob {
 
 /** Chunks that are small views of a much larger buffer are copied, so a blob never pins a pool. */
 function own(chunk: Uint8Array): Uint8Array {
-  return chunk.buffer.byteLength > chunk.byteLength * 2 && chunk.byteLength < 65536 ? new Uint8Array(chunk) : chunk;
+  return chunk.buffer.byteLength > chunk.byteLength * 2 && chunk.byteLength < 65536
+    ? new Uint8Array(chunk)
+    : chunk;
 }
 
 /** Computes `algorithm:hex` over chunks. */
@@ -19,8 +21,11 @@ function hashChunks(chunks: readonly Uint8Array[], algorithm: string): Digest {
   return `${algorithm}:${hash.digest('hex')}` as Digest;
 }
 
-/** Yields the part of `chunks` in `range` without copying. */
-export function* sliceChunks(chunks: readonly Uint8Array[], range: ByteRange | undefined): Generator<Uint8Array> {
+/** Yields the part of `chunks` in `range` without copying. @internal */
+export function* sliceChunks(
+  chunks: readonly Uint8Array[],
+  range: ByteRange | undefined,
+): Generator<Uint8Array> {
   if (range === undefined) {
     yield* chunks;
     return;
@@ -70,7 +75,9 @@ export function createMemoryBlobStore(): BlobStore {
         async commit(expected): Promise<BlobCommitResult> {
           const algorithm = algorithmOf(expected);
           const actual =
-            algorithm === 'sha256' ? (`sha256:${hash.copy().digest('hex')}` as Digest) : hashChunks(chunks, algorithm);
+            algorithm === 'sha256'
+              ? (`sha256:${hash.copy().digest('hex')}` as Digest)
+              : hashChunks(chunks, algorithm);
           if (actual !== expected) return { ok: false, actual, size };
           if (!blobs.has(actual)) blobs.set(actual, { chunks, size });
           return { ok: true, digest: actual, size };
@@ -84,7 +91,8 @@ export function createMemoryBlobStore(): BlobStore {
     },
     async *read(digest, range) {
       const blob = blobs.get(digest);
-      if (blob === undefined) throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
+      if (blob === undefined)
+        throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
       yield* sliceChunks(blob.chunks, range);
     },
     async putBytes(bytes) {
@@ -94,7 +102,8 @@ export function createMemoryBlobStore(): BlobStore {
     },
     async readBytes(digest) {
       const blob = blobs.get(digest);
-      if (blob === undefined) throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
+      if (blob === undefined)
+        throw new NotFoundError(`blob ${digest} is not in the store`, { resource: digest });
       return new Uint8Array(Buffer.concat(blob.chunks));
     },
     async delete(digest) {

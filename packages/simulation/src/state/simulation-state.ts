@@ -13,7 +13,7 @@ import type {
   StateResult,
   UploadSession,
 } from './records.js';
-import { type StateSnapshot, fromSnapshot, toSnapshot } from './snapshot.js';
+import { fromSnapshot, type StateSnapshot, toSnapshot } from './snapshot.js';
 
 /** How long a deleted package or version can be restored (GitHub: 30 days). @public */
 export const RESTORE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
@@ -113,7 +113,9 @@ export class SimulationState {
 
   #createOwner(login: string, type: OwnerRecord['type'], admins: readonly string[]): OwnerRecord {
     if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(login)) {
-      throw new ConfigError(`invalid GitHub login "${login}": use 1-39 letters, digits or "-", not starting with "-"`);
+      throw new ConfigError(
+        `invalid GitHub login "${login}": use 1-39 letters, digits or "-", not starting with "-"`,
+      );
     }
     const existing = this.#owners.get(key(login));
     if (existing !== undefined) {
@@ -124,7 +126,13 @@ export class SimulationState {
       this.persist();
       return existing;
     }
-    const record: OwnerRecord = { id: this.#nextOwnerId++, login, type, admins: [...admins], createdAt: this.#now() };
+    const record: OwnerRecord = {
+      id: this.#nextOwnerId++,
+      login,
+      type,
+      admins: [...admins],
+      createdAt: this.#now(),
+    };
     this.#owners.set(key(login), record);
     this.persist();
     return record;
@@ -157,7 +165,12 @@ export class SimulationState {
   createToken(user: string, scopes: readonly PackageScope[]): string {
     this.createUser(user);
     const token = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
-    this.#pats.set(token, { token, user: this.getOwner(user)?.login ?? user, scopes: [...scopes], createdAt: this.#now() });
+    this.#pats.set(token, {
+      token,
+      user: this.getOwner(user)?.login ?? user,
+      scopes: [...scopes],
+      createdAt: this.#now(),
+    });
     this.persist();
     return token;
   }
@@ -199,7 +212,8 @@ export class SimulationState {
     let pkg: PackageRecord | undefined;
     if (parts !== undefined) {
       let owner = this.getOwner(parts.owner);
-      if (owner === undefined) owner = this.createOrganization(parts.owner, pusher === undefined ? [] : [pusher]);
+      if (owner === undefined)
+        owner = this.createOrganization(parts.owner, pusher === undefined ? [] : [pusher]);
       const now = this.#now();
       pkg = {
         id: this.#nextPackageId++,
@@ -232,7 +246,11 @@ export class SimulationState {
    * The repository of package `<owner>/<packageName>` (owner case-insensitive), active or, with
    * `deleted: true`, the most recently deleted one.
    */
-  findPackage(owner: string, packageName: string, options: { deleted?: boolean } = {}): RepositoryRecord | undefined {
+  findPackage(
+    owner: string,
+    packageName: string,
+    options: { deleted?: boolean } = {},
+  ): RepositoryRecord | undefined {
     const match = (repository: RepositoryRecord): boolean =>
       repository.package !== undefined &&
       key(repository.package.owner) === key(owner) &&
@@ -245,7 +263,9 @@ export class SimulationState {
       return undefined;
     }
     const ownerRecord = this.getOwner(owner);
-    const repository = this.#repositories.get(SimulationState.repositoryName(ownerRecord?.login ?? owner, packageName));
+    const repository = this.#repositories.get(
+      SimulationState.repositoryName(ownerRecord?.login ?? owner, packageName),
+    );
     if (repository !== undefined && match(repository)) return repository;
     return [...this.#repositories.values()].find(match);
   }
@@ -256,7 +276,9 @@ export class SimulationState {
   listPackages(owner: string, options: { deleted?: boolean } = {}): RepositoryRecord[] {
     const source = options.deleted === true ? this.#deletedRepositories : [...this.#repositories.values()];
     return source
-      .filter((repository) => repository.package !== undefined && key(repository.package.owner) === key(owner))
+      .filter(
+        (repository) => repository.package !== undefined && key(repository.package.owner) === key(owner),
+      )
       .sort((a, b) => (a.package?.id ?? 0) - (b.package?.id ?? 0));
   }
 
@@ -267,10 +289,14 @@ export class SimulationState {
   setVisibility(owner: string, packageName: string, visibility: SimulationVisibility): void {
     const ownerRecord = this.getOwner(owner);
     if (ownerRecord === undefined) {
-      throw new NotFoundError(`owner "${owner}" does not exist; create it with createUser() or createOrganization() first`);
+      throw new NotFoundError(
+        `owner "${owner}" does not exist; create it with createUser() or createOrganization() first`,
+      );
     }
     const repository = (this.findPackage(owner, packageName) ??
-      this.ensureRepository(SimulationState.repositoryName(ownerRecord.login, packageName))) as MutableRepository;
+      this.ensureRepository(
+        SimulationState.repositoryName(ownerRecord.login, packageName),
+      )) as MutableRepository;
     if (repository.package !== undefined) {
       repository.package.visibility = visibility;
       repository.package.updatedAt = this.#now();
@@ -289,13 +315,16 @@ export class SimulationState {
    */
   listVersions(repository: RepositoryRecord, state: 'active' | 'deleted' = 'active'): ManifestRecord[] {
     return [...repository.manifests.values()]
-      .filter((manifest) => (state === 'active' ? manifest.deletedAt === undefined : manifest.deletedAt !== undefined))
+      .filter((manifest) =>
+        state === 'active' ? manifest.deletedAt === undefined : manifest.deletedAt !== undefined,
+      )
       .sort((a, b) => b.versionId - a.versionId);
   }
 
   /** The version with this id in a repository (active or deleted), or undefined. */
   getVersion(repository: RepositoryRecord, versionId: number): ManifestRecord | undefined {
-    for (const manifest of repository.manifests.values()) if (manifest.versionId === versionId) return manifest;
+    for (const manifest of repository.manifests.values())
+      if (manifest.versionId === versionId) return manifest;
     return undefined;
   }
 
@@ -334,15 +363,21 @@ export class SimulationState {
    */
   restoreVersion(repository: RepositoryRecord, versionId: number): StateResult {
     const manifest = this.getVersion(repository, versionId);
-    if (manifest === undefined) return { ok: false, reason: 'version-unknown', message: `version ${versionId} does not exist` };
+    if (manifest === undefined)
+      return { ok: false, reason: 'version-unknown', message: `version ${versionId} does not exist` };
     if (manifest.deletedAt === undefined) {
       return { ok: false, reason: 'not-deleted', message: `version ${versionId} is not deleted` };
     }
     const now = this.#now();
     if (now - manifest.deletedAt > RESTORE_WINDOW_MS) {
-      return { ok: false, reason: 'restore-window-expired', message: `version ${versionId} was deleted more than 30 days ago` };
+      return {
+        ok: false,
+        reason: 'restore-window-expired',
+        message: `version ${versionId} was deleted more than 30 days ago`,
+      };
     }
-    for (const tag of manifest.deletedTags) if (!repository.tags.has(tag)) repository.tags.set(tag, manifest.digest);
+    for (const tag of manifest.deletedTags)
+      if (!repository.tags.has(tag)) repository.tags.set(tag, manifest.digest);
     manifest.deletedTags = [];
     delete manifest.deletedAt;
     manifest.updatedAt = now;
@@ -374,16 +409,26 @@ export class SimulationState {
 
   /** Restores a deleted package within 30 days, when its name has not been reused. */
   restorePackage(owner: string, packageName: string): StateResult {
-    const repository = this.findPackage(owner, packageName, { deleted: true }) as MutableRepository | undefined;
+    const repository = this.findPackage(owner, packageName, { deleted: true }) as
+      | MutableRepository
+      | undefined;
     if (repository?.package?.deletedAt === undefined) {
       return { ok: false, reason: 'package-unknown', message: `no deleted package ${owner}/${packageName}` };
     }
     if (this.#repositories.has(repository.name)) {
-      return { ok: false, reason: 'name-reused', message: `the name ${repository.name} has been reused by a new package` };
+      return {
+        ok: false,
+        reason: 'name-reused',
+        message: `the name ${repository.name} has been reused by a new package`,
+      };
     }
     const now = this.#now();
     if (now - repository.package.deletedAt > RESTORE_WINDOW_MS) {
-      return { ok: false, reason: 'restore-window-expired', message: `package ${repository.name} was deleted more than 30 days ago` };
+      return {
+        ok: false,
+        reason: 'restore-window-expired',
+        message: `package ${repository.name} was deleted more than 30 days ago`,
+      };
     }
     delete repository.package.deletedAt;
     repository.package.updatedAt = now;

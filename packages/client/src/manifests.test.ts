@@ -1,0 +1,186 @@
+import { buildImageManifest, buildIndex } from '@ghcr/manifest';
+import {
+  DigestMismatchError,
+  digestOf,
+  GhcrErrorCode,
+  InvalidInputError,
+  MANIFEST_ACCEPT_HEADER,
+  MediaType,
+  NotFoundError,
+  ProtocolError,
+} from '@ghcr/oci-types';
+import { describe, expect, it } from 'vitest';
+import type { GhcrClient } from './client.js';
+import type { DeletedEvent, PushedEvent } from './events.js';
+import { simulatedClient } from './testing/simulated-client.js';
+
+async function pushImage(client: GhcrClient, repository: string, label: string, tags: string[] = []) {
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', label }));
+  const layer = Buffer.from(`layer of ${label}`);
+  const configDescriptor = (await client.blobs.upload(repository, config, { mediaType: MediaType.OciConfig }))
+    .descriptor;
+  const layerDescriptor = (
+    await client.blobs.upload(repository, layer, { mediaType: MediaType.OciLayerGzip })
+  ).descriptor;
+  const manifest = buildImageManifest({ config: configDescriptor, layers: [layerDescriptor] });
+  await client.manifests.put(repository, manifest, { tags });
+  return manifest;
+}
+
+describe('manifests against the ghcr profile', () => {
+  it('puts under several tags and gets the exact bytes back by tag and by digest', async () => {
+    const { sim, client } = simulatedClient();
+    const events: PushedEvent[] = [];
+    client.events.on('pushed', (event) => events.push(event));
+    const manifest = await pushImage(client, 'octo/app', 'one', ['v1', 'latest']);
+    const puts = sim.log.byOperation('manifest.put');
+    expect(puts.map((entry) => entry.path).sort()).toEqual([
+      '/v2/octo/app/manifests/latest',
+      '/v2/octo/app/manifests/v1',
+    ]);
+    expect(puts.every((entry) => entry.requestHeaders['content-type'] === MediaType.OciManifest)).toBe(true);
+    expect(events.filter((event) => event.kind === 'manifest')).toEqual([
+      {
+        kind: 'manifest',
+        registry: 'ghcr.io',
+        repository: 'octo/app',
+        digest: manifest.digest,
+        size: manifest.size,
+        mediaType: MediaType.OciManifest,
+        tags: ['v1', 'latest'],
+      },
+    ]);
+    const byTag = await client.manifests.get('octo/app', 'v1');
+    expect(Buffer.from(byTag.bytes).equals(Buffer.from(manifest.bytes))).toBe(true);
+    expect(byTag.digest).toBe(manifest.digest);
+    expect(sim.log.byOperation('manifest.get')[0]?.requestHeaders.accept).toBe(MANIFEST_ACCEPT_HEADER);
+    const byDigest = await client.manifests.get('octo/app', manifest.digest);
+    expect(byDigest.kind).toBe('oci-manifest');
+    expect(await client.manifests.head('octo/app', 'latest')).toEqual({
+      mediaType: MediaType.OciManifest,
+      digest: manifest.digest,
+      size: manifest.size,
+    });
+    expect(await client.manifests.head('octo/app', 'missing')).toBeUndefined();
+  });
+
+  it('pushes by digest when no tag is given, and pushes an index after its children', async () => {
+    const { sim, client } = simulatedClient();
+    const child = await pushImage(client, 'octo/app', 'child');
+    expect(sim.log.byOperation('manifest.put').map((entry) => entry.path)).toEqual([
+      `/v2/octo/app/manifests/${child.digest}`,
+    ]);
+    const index = buildIndex({
+      manifests: [
+        {
+          mediaType: child.mediaType,
+          digest: child.digest,
+          size: child.size,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ],
+    });
+    const descriptor = await client.manifests.put('octo/app', index, { tags: ['multi'] });
+    expect(descriptor).toMatchObject({ mediaType: MediaType.OciIndex, digest: index.digest });
+    expect((await client.manifests.get('octo/app', 'multi')).kind).toBe('oci-index');
+  });
+
+  it('checks the bytes fetched by tag against Docker-Content-Digest', async () => {
+    const { sim, client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({ operation: 'manifest.get', count: 1, action: { type: 'corrupt', offset: 30 } });
+    const error = await client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught);
+    expect(DigestMismatchError.isInstance(error)).toBe(true);
+  });
+
+  it('checks the bytes fetched by digest against that digest', async () => {
+    const { sim, client } = simulatedClient();
+    const manifest = await pushImage(client, 'octo/app', 'x');
+    sim.faults.add({ operation: 'manifest.get', count: 1, action: { type: 'corrupt', offset: 30 } });
+    const error = await client.manifests.get('octo/app', manifest.digest).catch((caught: unknown) => caught);
+    expect(DigestMismatchError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ expected: manifest.digest });
+  });
+
+  it('refuses a manifest whose Content-Length is over the cap', async () => {
+    const { client } = simulatedClient();
+    const manifest = await pushImage(client, 'octo/app', 'x', ['v1']);
+    const error = await client.manifests
+      .get('octo/app', 'v1', { maxBytes: manifest.size - 1 })
+      .catch((caught: unknown) => caught);
+    expect(ProtocolError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: GhcrErrorCode.MANIFEST_TOO_LARGE });
+  });
+
+  it('refuses to read past the cap when the length is not declared', async () => {
+    const { sim, client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    // truncate drops Content-Length; the body itself stays longer than the cap.
+    sim.faults.add({
+      operation: 'manifest.get',
+      count: 1,
+      action: { type: 'truncate', afterBytes: 1_000_000 },
+    });
+    const error = await client.manifests
+      .get('octo/app', 'v1', { maxBytes: 50 })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: GhcrErrorCode.MANIFEST_TOO_LARGE });
+  });
+
+  it('answers delete with an error that points at the Packages API (ghcr has no DELETE)', async () => {
+    const { sim, client } = simulatedClient();
+    const manifest = await pushImage(client, 'octo/app', 'x', ['v1']);
+    const error = await client.manifests
+      .delete('octo/app', manifest.digest)
+      .catch((caught: unknown) => caught);
+    expect(ProtocolError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'UNSUPPORTED', http: { status: 405 } });
+    expect((error as Error).message).toMatch(/Packages API \(client\.versions\)/);
+    expect(sim.log.byOperation('manifest.delete')[0]?.status).toBe(405);
+  });
+
+  it('refuses a tag where delete needs a digest', async () => {
+    const { client } = simulatedClient();
+    const error = await client.manifests.delete('octo/app', 'latest').catch((caught: unknown) => caught);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/tags\.untag/);
+  });
+
+  it('maps an unknown manifest to NotFoundError with the spec code', async () => {
+    const { client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    const error = await client.manifests.get('octo/app', 'nope').catch((caught: unknown) => caught);
+    expect(NotFoundError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'MANIFEST_UNKNOWN' });
+  });
+
+  it('refuses invalid repository names and references before sending anything', async () => {
+    const { sim, client } = simulatedClient();
+    await expect(client.manifests.get('Octo/App', 'v1')).rejects.toThrow(/invalid repository "Octo\/App"/);
+    await expect(client.manifests.get('octo/app', '-bad')).rejects.toThrow(/invalid tag "-bad"/);
+    await expect(client.manifests.get('octo/app', 'sha256:abc')).rejects.toThrow(/invalid digest/);
+    expect(sim.log.entries).toHaveLength(0);
+  });
+});
+
+describe('manifests against the distribution profile', () => {
+  it('deletes by digest and emits a deleted event', async () => {
+    const { client } = simulatedClient({ profile: 'distribution' });
+    expect(client.flavor).toBe('distribution');
+    const manifest = await pushImage(client, 'octo/app', 'x', ['v1']);
+    const events: DeletedEvent[] = [];
+    client.events.on('deleted', (event) => events.push(event));
+    await client.manifests.delete('octo/app', manifest.digest);
+    expect(await client.manifests.head('octo/app', manifest.digest)).toBeUndefined();
+    expect(events).toEqual([
+      {
+        kind: 'manifest',
+        registry: 'registry.test',
+        repository: 'octo/app',
+        digest: manifest.digest,
+        tags: [],
+      },
+    ]);
+    expect(digestOf(manifest.bytes)).toBe(manifest.digest);
+  });
+});
