@@ -1,5 +1,5 @@
 import { createTokenManager } from '@ghcr/auth';
-import { createRegistryAuthorizer, createTransport, type Transport } from '@ghcr/transport';
+import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
@@ -61,22 +61,26 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       });
       dispatcher = ownAgent;
     }
+    let built: Transport | undefined;
     const authorizer =
       resolved.authorizer ??
       createRegistryAuthorizer({
         tokenManager: createTokenManager({
           dispatcher,
           clock: resolved.clock,
+          // Token cache hits and misses go to the transport's metrics, when it has any.
+          onEvent: (event) => recordTokenEvent(built?.metrics, event),
           ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
         }),
         ...(resolved.credentials === undefined ? {} : { apiCredentials: resolved.credentials }),
       });
-    return createTransport({
+    built = createTransport({
       ...(resolved.transportOptions ?? {}),
       clock: resolved.clock,
       dispatcher,
       authorizer,
     });
+    return built;
   };
   const transport = resolved.transport ?? buildTransport();
   const events = createClientEvents();

@@ -6,7 +6,12 @@
 
 export { type Authorizer, authMiddleware, type RegistryAuthTarget } from './auth-middleware.js';
 export { errorsMiddleware } from './errors-middleware.js';
-export { createTransportMetrics, metricsMiddleware, type TransportMetrics } from './metrics.js';
+export {
+  createTransportMetrics,
+  metricsMiddleware,
+  recordTokenEvent,
+  type TransportMetrics,
+} from './metrics.js';
 export {
   composePipeline,
   DEFAULT_PIPELINE_ORDER,

@@ -135,3 +135,17 @@ export function metricsMiddleware(metrics: TransportMetrics): Middleware {
 export function recordRateLimit(metrics: TransportMetrics, info: RateLimitInfo): void {
   metrics.rateLimitRemaining.set({ resource: info.resource }, info.remaining);
 }
+
+/**
+ * Feeds `@ghcr/auth` token-manager events into `token_cache_total`: pass
+ * `(event) => recordTokenEvent(transport.metrics, event)` as the token manager's `onEvent`.
+ * @public
+ */
+export function recordTokenEvent(
+  metrics: TransportMetrics | undefined,
+  event: { readonly type: string },
+): void {
+  if (metrics === undefined) return;
+  if (event.type === 'cache-hit') metrics.tokenCache.inc({ result: 'hit' });
+  else if (event.type === 'cache-miss') metrics.tokenCache.inc({ result: 'miss' });
+}

@@ -1,10 +1,12 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import { AuthenticationError, type Clock, createManualClock, GhcrError } from '@ghcr/oci-types';
 import { createSimulation, pushBlob, type Simulation } from '@ghcr/simulation';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { recordTokenEvent } from './metrics.js';
 import { createRegistryAuthorizer } from './registry-authorizer.js';
 import { settle } from './testing-internal/clock.js';
-import { createTransport } from './transport.js';
+import { createTransport, type Transport } from './transport.js';
 
 const REGISTRY = 'https://registry.test';
 
@@ -12,16 +14,25 @@ function clientFor(
   simulation: Simulation,
   password: string | undefined,
   clientClock: Clock = simulation.clock,
+  registry: Registry = new Registry(),
 ) {
   const dispatcher = simulation.dispatcher();
   const credentials = staticCredentials(password === undefined ? {} : { username: 'octocat', password });
-  const tokenManager = createTokenManager({ dispatcher, credentials, clock: clientClock });
-  return createTransport({
+  let transport: Transport | undefined;
+  const tokenManager = createTokenManager({
+    dispatcher,
+    credentials,
+    clock: clientClock,
+    onEvent: (event) => recordTokenEvent(transport?.metrics, event),
+  });
+  transport = createTransport({
     dispatcher,
     clock: simulation.clock,
     retry: { random: () => 0 },
+    metrics: { registry },
     authorizer: createRegistryAuthorizer({ tokenManager, apiCredentials: credentials }),
   });
+  return transport;
 }
 
 describe('transport against the simulation', () => {
@@ -34,7 +45,8 @@ describe('transport against the simulation', () => {
     simulation.createUser('octocat');
     const pat = simulation.createToken({ user: 'octocat', scopes: ['read:packages', 'write:packages'] });
     const blob = await pushBlob(simulation, 'octocat/app', 'hello');
-    const transport = clientFor(simulation, pat);
+    const registry = new Registry();
+    const transport = clientFor(simulation, pat, simulation.clock, registry);
     const responses = await Promise.all(
       Array.from({ length: 100 }, () =>
         transport.send({
@@ -47,6 +59,8 @@ describe('transport against the simulation', () => {
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(simulation.log.entries.filter((e) => e.path === '/token')).toHaveLength(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/ghcr_token_cache_total\{result="miss"\} [1-9]/);
   });
 
   it('refreshes an expired token once after a 401 and succeeds', async () => {
