@@ -23,6 +23,7 @@ import {
 } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
 import { z } from 'zod';
+import { PausableController } from '../serve/pausable-controller.js';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
 import {
   type Cassette,
@@ -75,53 +76,6 @@ export type ReplayDispatcherOptions = z.input<typeof replayDispatcherOptionsSche
  */
 export type ResolvedReplayDispatcherOptions = z.output<typeof replayDispatcherOptionsSchema>;
 
-/** A controller for replayed responses: pause/resume gate the body stream, abort fails it. */
-class ReplayController implements Dispatcher.DispatchController {
-  #paused = false;
-  #aborted = false;
-  #reason: Error | null = null;
-  #waiters: (() => void)[] = [];
-  readonly #onAbort: (reason: Error) => void;
-
-  constructor(onAbort: (reason: Error) => void) {
-    this.#onAbort = onAbort;
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-  get paused(): boolean {
-    return this.#paused;
-  }
-  get reason(): Error | null {
-    return this.#reason;
-  }
-  abort(reason: Error): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#wake();
-    this.#onAbort(reason);
-  }
-  pause(): void {
-    this.#paused = true;
-  }
-  resume(): void {
-    this.#paused = false;
-    this.#wake();
-  }
-  /** Resolves once resumed (or aborted). */
-  waitForResume(): Promise<void> {
-    if (!this.#paused || this.#aborted) return Promise.resolve();
-    return new Promise<void>((resolveWait) => this.#waiters.push(resolveWait));
-  }
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
-  }
-}
-
 interface LiveRequest {
   readonly method: string;
   readonly url: string;
@@ -173,7 +127,7 @@ export class ReplayDispatcher extends Dispatcher {
       finished = true;
       target.onResponseError?.(controller, error);
     };
-    const controller = new ReplayController((reason) => queueMicrotask(() => fail(reason)));
+    const controller = new PausableController((reason) => queueMicrotask(() => fail(reason)));
     const run = async (): Promise<void> => {
       // undici calls handlers asynchronously after dispatch() returns; so do we.
       await Promise.resolve();
@@ -320,7 +274,7 @@ export class ReplayDispatcher extends Dispatcher {
 
   async #streamBody(
     body: RecordedBody,
-    controller: ReplayController,
+    controller: PausableController,
     target: Dispatcher.DispatchHandler,
   ): Promise<void> {
     if ('data' in body) {
@@ -344,7 +298,7 @@ export class ReplayDispatcher extends Dispatcher {
         if (controller.aborted) return;
         digester.update(chunk);
         target.onResponseData?.(controller, chunk);
-        if (controller.paused) await controller.waitForResume();
+        if (controller.paused) await controller.waitWhilePaused();
       }
     } catch (error) {
       if (GhcrError.isInstance(error)) throw error;

@@ -2,57 +2,12 @@ import { SimulationMismatchError } from '@ghcr/oci-types';
 import { Dispatcher, errors } from 'undici';
 import { streamOf } from '../registry/body.js';
 import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
+import { PausableController } from './pausable-controller.js';
 
 type DispatchOptions = Dispatcher.DispatchOptions;
 type DispatchHandler = Dispatcher.DispatchHandler;
 type DispatchController = Dispatcher.DispatchController;
 type IncomingHeaders = Record<string, string | string[] | undefined>;
-
-/** The controller handed to new-style handlers (and driven by legacy `resume`/`abort`). */
-class Controller implements DispatchController {
-  #paused = false;
-  #aborted = false;
-  #reason: Error | null = null;
-  #waiters: (() => void)[] = [];
-  readonly #onAbort: (reason: Error) => void;
-
-  constructor(onAbort: (reason: Error) => void) {
-    this.#onAbort = onAbort;
-  }
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-  get paused(): boolean {
-    return this.#paused;
-  }
-  get reason(): Error | null {
-    return this.#reason;
-  }
-  abort(reason: Error): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#wake();
-    this.#onAbort(reason);
-  }
-  pause(): void {
-    this.#paused = true;
-  }
-  resume(): void {
-    this.#paused = false;
-    this.#wake();
-  }
-  /** Resolves once resumed (or aborted). */
-  waitWhilePaused(): Promise<void> {
-    if (!this.#paused || this.#aborted) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-  #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
 
 /** The handler callbacks, new style. */
 interface ControllerHandler {
@@ -186,7 +141,7 @@ async function bodyFrom(body: unknown, headers: Headers): Promise<ReadableStream
  */
 export class SimulationDispatcher extends Dispatcher {
   readonly #env: ExchangeEnvironment;
-  readonly #inflight = new Set<Controller>();
+  readonly #inflight = new Set<PausableController>();
   #closed = false;
 
   /** @internal */
@@ -204,7 +159,7 @@ export class SimulationDispatcher extends Dispatcher {
       finished = true;
       adapted.onResponseError(controller, error);
     };
-    const controller = new Controller((reason) => {
+    const controller = new PausableController((reason) => {
       internal.abort(reason);
       fail(reason);
     });
@@ -234,7 +189,7 @@ export class SimulationDispatcher extends Dispatcher {
   async #run(
     options: DispatchOptions,
     handler: ControllerHandler,
-    controller: Controller,
+    controller: PausableController,
     signal: AbortSignal,
     isFinished: () => boolean,
     markFinished: () => void,
