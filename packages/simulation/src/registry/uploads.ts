@@ -91,6 +91,24 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
     return undefined;
   };
 
+  /** Appends a PATCH or PUT body to an open session; a Response when the chunk was refused. */
+  const appendChunk = async (
+    request: Request,
+    name: string,
+    session: UploadSession,
+  ): Promise<Response | undefined> => {
+    if (session.closed) return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
+    const refused = checkChunk(request, name, session);
+    if (refused !== undefined) {
+      await discardBody(request);
+      return refused;
+    }
+    const piped = await pipeBodyTo(request, session.writer);
+    if (!piped.ok)
+      return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
+    return undefined;
+  };
+
   return [
     http.post(routes.uploads, async ({ request, params }) => {
       const name = param(params, 'name');
@@ -162,17 +180,8 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
         });
       }
       return serialised(session, async () => {
-        if (session.closed)
-          return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
-        const refused = checkChunk(request, name, session);
-        if (refused !== undefined) {
-          await discardBody(request);
-          return refused;
-        }
-        const piped = await pipeBodyTo(request, session.writer);
-        if (!piped.ok)
-          return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
-        return emptyResponse(202, sessionHeaders(name, session));
+        const refused = await appendChunk(request, name, session);
+        return refused ?? emptyResponse(202, sessionHeaders(name, session));
       });
     }),
 
@@ -195,16 +204,8 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
         });
       }
       return serialised(session, async () => {
-        if (session.closed)
-          return registryError(404, 'BLOB_UPLOAD_UNKNOWN', { detail: { session: session.id } });
-        const refused = checkChunk(request, name, session);
-        if (refused !== undefined) {
-          await discardBody(request);
-          return refused;
-        }
-        const piped = await pipeBodyTo(request, session.writer);
-        if (!piped.ok)
-          return registryError(400, 'BLOB_UPLOAD_INVALID', { message: 'the request body ended early' });
+        const refused = await appendChunk(request, name, session);
+        if (refused !== undefined) return refused;
         const result = await session.writer.commit(digest);
         if (!result.ok) {
           await state.closeUpload(repository, session, true);
