@@ -206,7 +206,8 @@ async function mount(job: UploadJob, from: string): Promise<'mounted' | UploadSe
     method: 'POST',
     url,
     contentLength: 0,
-    auth: pushAuth(job.repository),
+    // One token for both repositories: push here, pull on the source (distribution token spec).
+    auth: { ...pushAuth(job.repository), extraScopes: [{ repository: from, actions: ['pull'] }] },
     ...signalOf(job),
   });
   await discard(response);

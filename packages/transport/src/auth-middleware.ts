@@ -13,6 +13,8 @@ export interface RegistryAuthTarget {
   readonly repository?: string;
   /** Actions needed: `pull`, `push`, `delete`. */
   readonly actions: readonly string[];
+  /** Other repositories the token must cover (a mount's source). */
+  readonly extraScopes?: readonly { readonly repository: string; readonly actions: readonly string[] }[];
   readonly signal?: AbortSignal;
 }
 
@@ -47,6 +49,7 @@ function targetOf(request: TransportRequest): RegistryAuthTarget | undefined {
     registry: new URL(request.url).host,
     actions: auth.actions,
     ...(auth.repository === undefined ? {} : { repository: auth.repository }),
+    ...(auth.extraScopes === undefined ? {} : { extraScopes: auth.extraScopes }),
     ...(request.signal === undefined ? {} : { signal: request.signal }),
   };
 }

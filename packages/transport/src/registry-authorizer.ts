@@ -46,10 +46,14 @@ export function createRegistryAuthorizer(options: RegistryAuthorizerOptions): Au
     }
     return authorization.header;
   };
-  const scopesOf = (target: RegistryAuthTarget) =>
-    target.repository === undefined || target.actions.length === 0
+  const scopesOf = (target: RegistryAuthTarget) => [
+    ...(target.repository === undefined || target.actions.length === 0
       ? []
-      : [repositoryScope(target.repository, target.actions)];
+      : [repositoryScope(target.repository, target.actions)]),
+    ...(target.extraScopes ?? [])
+      .filter((extra) => extra.actions.length > 0)
+      .map((extra) => repositoryScope(extra.repository, extra.actions)),
+  ];
 
   return {
     async authorize(target) {

@@ -192,4 +192,37 @@ describe('transport against the simulation', () => {
     expect(GhcrError.isInstance(error) && error.code).toBe('UNSUPPORTED');
     expect((error as GhcrError).http?.status).toBe(405);
   });
+
+  it('asks one token for a mount covering push on the target and pull on the source', async () => {
+    const simulation = createSimulation({
+      profile: 'distribution',
+      registryUrl: REGISTRY,
+      clock: createManualClock(),
+    });
+    simulation.createUser('octocat');
+    const pat = simulation.createToken({ user: 'octocat', scopes: ['read:packages', 'write:packages'] });
+    const blob = await pushBlob(simulation, 'octocat/source', 'shared layer');
+    const transport = clientFor(simulation, pat);
+    const mount = (extraScopes?: { repository: string; actions: string[] }[]) =>
+      transport.send({
+        operation: 'blobs.mount',
+        method: 'POST',
+        url: `${REGISTRY}/v2/octocat/target-${extraScopes === undefined ? 'a' : 'b'}/blobs/uploads/?mount=${blob.digest}&from=octocat/source`,
+        contentLength: 0,
+        acceptStatus: [202],
+        auth: {
+          kind: 'registry',
+          repository: `octocat/target-${extraScopes === undefined ? 'a' : 'b'}`,
+          actions: ['pull', 'push'],
+          ...(extraScopes === undefined ? {} : { extraScopes }),
+        },
+      });
+    // Without the source's scope the token cannot read the source: the registry opens an upload instead.
+    expect((await mount()).status).toBe(202);
+    const withSource = await mount([{ repository: 'octocat/source', actions: ['pull'] }]);
+    expect(withSource.status).toBe(201);
+    const lastToken = simulation.log.entries.filter((e) => e.path === '/token').at(-1);
+    expect(decodeURIComponent(lastToken?.url ?? '')).toContain('repository:octocat/source:pull');
+    expect(decodeURIComponent(lastToken?.url ?? '')).toContain('repository:octocat/target-b:pull,push');
+  });
 });

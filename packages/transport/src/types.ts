@@ -25,7 +25,13 @@ export type RequestBody =
  * @public
  */
 export type AuthHint =
-  | { readonly kind: 'registry'; readonly repository?: string; readonly actions: readonly string[] }
+  | {
+      readonly kind: 'registry';
+      readonly repository?: string;
+      readonly actions: readonly string[];
+      /** More repositories the same token must cover, e.g. `pull` on the source of a cross-repository mount. */
+      readonly extraScopes?: readonly { readonly repository: string; readonly actions: readonly string[] }[];
+    }
   | { readonly kind: 'github-api' }
   | { readonly kind: 'none' };
 
