@@ -47,6 +47,21 @@ export const simulationOptionsSchema = z.object({
   apiRateLimit: z.object({ limit: z.number().int().positive() }).default({ limit: 5000 }),
   /** GitHub REST secondary budget in points per minute (DELETE = 5). If omitted, 900. */
   apiWritePointsPerMinute: z.number().int().positive().default(900),
+  /**
+   * Issue registry tokens as RS256 JWTs in the distribution token format (`iss`, `aud` = the
+   * requested `service`, `exp`, `nbf`, `iat`, `jti`, `access`), signed with this PEM private key,
+   * with the libtrust key id of its public key as `kid`, so a real registry (CNCF distribution with
+   * `auth.token` and the key's certificate as `rootcertbundle`) accepts them. If omitted, tokens are
+   * opaque HMAC-signed strings that only the simulation understands.
+   */
+  tokenSigning: z
+    .object({
+      /** PEM-encoded RSA private key. */
+      privateKey: z.string().min(1),
+      /** The `iss` claim (the registry's `auth.token.issuer`). If omitted, `ghcr-simulation`. */
+      issuer: z.string().min(1).default('ghcr-simulation'),
+    })
+    .optional(),
   /** Lifetime of registry tokens from `/token`, seconds on the simulation clock. If omitted, 300. */
   tokenTtlSeconds: z.number().positive().default(300),
   /** Largest manifest accepted on PUT (413 above). If omitted, 4 MiB. */

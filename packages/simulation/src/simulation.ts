@@ -88,7 +88,12 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     defaultVisibility: resolved.defaultVisibility,
   });
   const log = createRequestLog();
-  const tokens = createTokenService({ state, now, ttlSeconds: resolved.tokenTtlSeconds });
+  const tokens = createTokenService({
+    state,
+    now,
+    ttlSeconds: resolved.tokenTtlSeconds,
+    ...(resolved.tokenSigning === undefined ? {} : { signing: resolved.tokenSigning }),
+  });
   const annotations = createAnnotationRegistry();
   const context: SimulationContext = {
     options: resolved,

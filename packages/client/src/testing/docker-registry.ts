@@ -102,7 +102,17 @@ function exited(child: ChildProcess): Promise<void> {
  * @internal
  */
 export async function startDockerRegistry(
-  options: { readonly readyTimeoutMs?: number } = {},
+  options: {
+    readonly readyTimeoutMs?: number;
+    /** Bearer-token auth (`auth.token`): the realm, service and issuer the tokens must carry, and
+     * the PEM certificate file of the key that signs them. If omitted, no auth. */
+    readonly tokenAuth?: {
+      readonly realm: string;
+      readonly service: string;
+      readonly issuer: string;
+      readonly rootCertBundle: string;
+    };
+  } = {},
 ): Promise<DockerRegistry> {
   const binary = findBinary('docker-registry');
   if (binary === undefined) throw new Error(`docker-registry not found: ${INSTALL_HINT}`);
@@ -124,6 +134,16 @@ export async function startDockerRegistry(
       '    enabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...(options.tokenAuth === undefined
+        ? []
+        : [
+            'auth:',
+            '  token:',
+            `    realm: ${options.tokenAuth.realm}`,
+            `    service: ${options.tokenAuth.service}`,
+            `    issuer: ${options.tokenAuth.issuer}`,
+            `    rootcertbundle: ${options.tokenAuth.rootCertBundle}`,
+          ]),
       '',
     ].join('\n');
     const configPath = join(storageDir, 'config.yml');
@@ -148,7 +168,9 @@ export async function startDockerRegistry(
     const deadline = Date.now() + readyTimeoutMs;
     let ready = false;
     while (Date.now() < deadline && child.exitCode === null) {
-      if ((await probe(`${url}/v2/`)) === 200) {
+      const status = await probe(`${url}/v2/`);
+      // With token auth, /v2/ answers 401 with a challenge once the registry is up.
+      if (status === 200 || (options.tokenAuth !== undefined && status === 401)) {
         ready = true;
         break;
       }

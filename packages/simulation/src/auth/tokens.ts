@@ -1,4 +1,15 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+  sign as signWithKey,
+  timingSafeEqual,
+  verify as verifyWithKey,
+} from 'node:crypto';
 import type { PackageScope } from '../state/records.js';
 import type { SimulationState } from '../state/simulation-state.js';
 
@@ -55,8 +66,12 @@ export type RegistryCredential =
 export interface TokenService {
   /** The PAT record for a raw token, or undefined when unknown. */
   verifyPat(token: string): { readonly user: string; readonly scopes: readonly PackageScope[] } | undefined;
-  /** Issues a registry token valid for `tokenTtlSeconds`. */
-  issueRegistryToken(claims: { readonly user?: string; readonly access: readonly RegistryAccess[] }): string;
+  /** Issues a registry token valid for `tokenTtlSeconds`; `audience` is the requested service (JWT `aud`). */
+  issueRegistryToken(claims: {
+    readonly user?: string;
+    readonly access: readonly RegistryAccess[];
+    readonly audience?: string;
+  }): string;
   /** Verifies a registry token. */
   verifyRegistryToken(
     token: string,
@@ -82,14 +97,22 @@ export function createTokenService(options: {
   readonly state: SimulationState;
   readonly now: () => number;
   readonly ttlSeconds: number;
+  readonly signing?: { readonly privateKey: string; readonly issuer: string };
 }): TokenService {
   const secret = randomBytes(32);
+  const jwt = options.signing === undefined ? undefined : createJwtSigner(options.signing);
   const sign = (payload: string): string => createHmac('sha256', secret).update(payload).digest('base64url');
   const verifyPat = (token: string): { user: string; scopes: readonly PackageScope[] } | undefined => {
     const record = options.state.getPat(token);
     return record === undefined ? undefined : { user: record.user, scopes: record.scopes };
   };
   const verifyRegistryToken: TokenService['verifyRegistryToken'] = (token) => {
+    if (jwt !== undefined) {
+      const claims = jwt.verify(token);
+      if (claims === undefined) return { ok: false, reason: 'invalid' };
+      if (options.now() >= claims.expiresAt) return { ok: false, reason: 'expired' };
+      return { ok: true, claims };
+    }
     const dot = token.indexOf('.');
     if (dot <= 0) return { ok: false, reason: 'invalid' };
     const payload = token.slice(0, dot);
@@ -124,6 +147,7 @@ export function createTokenService(options: {
         issuedAt,
         expiresAt: issuedAt + options.ttlSeconds * 1000,
       };
+      if (jwt !== undefined) return jwt.sign(full, claims.audience);
       const payload = Buffer.from(JSON.stringify(full)).toString('base64url');
       return `${payload}.${sign(payload)}`;
     },
@@ -148,6 +172,96 @@ export function createTokenService(options: {
         }
       }
       return { kind: 'invalid', reason: 'invalid' };
+    },
+  };
+}
+
+/**
+ * The libtrust key id of a public key, as CNCF distribution computes it for a JWT's `kid`: the
+ * first 240 bits of sha256 over the SPKI DER, base32 (no padding), in 4-character groups joined by `:`.
+ * @internal
+ */
+export function libtrustKeyId(publicKey: KeyObject): string {
+  const digest = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest()
+    .subarray(0, 30);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let encoded = '';
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      encoded += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return (encoded.match(/.{4}/g) ?? []).join(':');
+}
+
+/** RS256 JWTs in the distribution token format, signed and verified with one key pair. */
+function createJwtSigner(signing: { readonly privateKey: string; readonly issuer: string }): {
+  sign(claims: RegistryTokenClaims, audience: string | undefined): string;
+  verify(token: string): RegistryTokenClaims | undefined;
+} {
+  const privateKey = createPrivateKey(signing.privateKey);
+  const publicKey = createPublicKey(privateKey);
+  const header = Buffer.from(
+    JSON.stringify({ typ: 'JWT', alg: 'RS256', kid: libtrustKeyId(publicKey) }),
+  ).toString('base64url');
+  return {
+    sign(claims, audience) {
+      const payload = Buffer.from(
+        JSON.stringify({
+          iss: signing.issuer,
+          sub: claims.user ?? '',
+          ...(audience === undefined ? {} : { aud: audience }),
+          exp: Math.floor(claims.expiresAt / 1000),
+          nbf: Math.floor(claims.issuedAt / 1000) - 1,
+          iat: Math.floor(claims.issuedAt / 1000),
+          jti: randomUUID(),
+          access: claims.access,
+        }),
+      ).toString('base64url');
+      const signature = signWithKey('sha256', Buffer.from(`${header}.${payload}`), privateKey).toString(
+        'base64url',
+      );
+      return `${header}.${payload}.${signature}`;
+    },
+    verify(token) {
+      const parts = token.split('.');
+      if (parts.length !== 3) return undefined;
+      const [head, payload, signature] = parts as [string, string, string];
+      if (
+        !verifyWithKey(
+          'sha256',
+          Buffer.from(`${head}.${payload}`),
+          publicKey,
+          Buffer.from(signature, 'base64url'),
+        )
+      ) {
+        return undefined;
+      }
+      try {
+        const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+          sub?: string;
+          access?: RegistryAccess[];
+          iat?: number;
+          exp?: number;
+        };
+        if (typeof body.exp !== 'number' || typeof body.iat !== 'number' || !Array.isArray(body.access))
+          return undefined;
+        return {
+          ...(body.sub === undefined || body.sub === '' ? {} : { user: body.sub }),
+          access: body.access,
+          issuedAt: body.iat * 1000,
+          expiresAt: body.exp * 1000,
+        };
+      } catch {
+        return undefined;
+      }
     },
   };
 }

@@ -76,7 +76,10 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
         actions: entry.actions.filter((action) => allowed.has(action)),
       };
     });
-    const issued = tokens.issueRegistryToken(user === undefined ? { access } : { user, access });
+    const service = url.searchParams.get('service') ?? new URL(options.registryUrl).host;
+    const issued = tokens.issueRegistryToken(
+      user === undefined ? { access, audience: service } : { user, access, audience: service },
+    );
     if (env.ghcr) return json(200, { token: issued });
     return json(200, {
       token: issued,
