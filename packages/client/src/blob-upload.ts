@@ -73,7 +73,7 @@ interface UploadJob {
   readonly progress: ProgressReporter;
 }
 
-const pushAuth = (repository: string): AuthHint => ({
+const pushAuth = (repository: string): Extract<AuthHint, { kind: 'registry' }> => ({
   kind: 'registry',
   repository,
   actions: ['pull', 'push'],

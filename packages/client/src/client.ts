@@ -5,8 +5,11 @@ import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
 import { type ClientEvents, createClientEvents } from './events.js';
 import { createManifests, type Manifests } from './manifests.js';
+import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSettings } from './options.js';
+import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createTags, type Tags } from './tags.js';
+import { createVersions, type Versions } from './versions/versions.js';
 
 /**
  * A client for one registry. Its capabilities are narrow interfaces, each usable on its own.
@@ -19,6 +22,12 @@ export interface GhcrClient {
   readonly manifests: Manifests;
   /** Tag list, tag, untag. */
   readonly tags: Tags;
+  /** Referrers of a manifest (API or `sha256-<hex>` tag schema, cosign tags) and attaching artifacts. */
+  readonly referrers: Referrers;
+  /** Multi-platform indexes: create from platform manifests, add, replace, remove a platform. */
+  readonly multiArch: MultiArch;
+  /** GitHub package versions through the Packages REST API (list, delete, restore, untag on ghcr.io). */
+  readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
   readonly events: ClientEvents;
   /** The registry host (`ghcr.io`, `127.0.0.1:5000`). */
@@ -88,10 +97,16 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
+  const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
+  const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
+  const multiArch = createMultiArch(context, { blobs, manifests });
   return {
     blobs,
     manifests,
     tags,
+    referrers,
+    multiArch,
+    versions,
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

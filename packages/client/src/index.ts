@@ -34,6 +34,13 @@ export type {
   Manifests,
   PutManifestOptions,
 } from './manifests.js';
+export type {
+  AddPlatformOptions,
+  CreateIndexOptions,
+  EditIndexOptions,
+  MultiArch,
+  PlatformManifestSource,
+} from './multi-arch/multi-arch.js';
 export {
   type ClientTransportOptions,
   DEFAULT_CHUNK_BYTES,
@@ -48,4 +55,32 @@ export {
   UNTAG_PLACEHOLDER_ANNOTATION,
   UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
 } from './placeholder.js';
+export { COSIGN_ARTIFACT_TYPES, COSIGN_TAG_ANNOTATION } from './referrers/cosign.js';
+export type {
+  AttachFile,
+  AttachOptions,
+  ListReferrersOptions,
+  Referrers,
+  ReferrersOptions,
+} from './referrers/referrers.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
+export {
+  createVersions,
+  type DeleteVersionOptions,
+  type DeleteVersionResult,
+  type ListPackagesOptions,
+  type ListVersionsOptions,
+  packageVersionTags,
+  type RestorePackageOptions,
+  type UntagAndDeleteResult,
+  type VersionCallOptions,
+  type Versions,
+} from './versions/versions.js';
+export {
+  DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITHUB_API_VERSION,
+  type OwnerType,
+  type ResolvedVersionsOptions,
+  type VersionsOptions,
+  versionsOptionsSchema,
+} from './versions/versions-options.js';

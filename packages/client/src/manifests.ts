@@ -229,14 +229,18 @@ export async function deleteByDigest(
   }
 }
 
-/** PUT one reference; the registry's digest must be the bytes' digest. @internal */
+/**
+ * PUT one reference; the registry's digest must be the bytes' digest. Returns the response headers
+ * (the referrers capability reads `OCI-Subject` from them).
+ * @internal
+ */
 export async function putOne(
   context: ClientContext,
   repository: string,
   parsed: ManifestContent & { readonly digest: string },
   reference: string,
   signal: AbortSignal | undefined,
-): Promise<void> {
+): Promise<TransportResponse['headers']> {
   const response = await context.transport.send({
     operation: 'manifests.put',
     method: 'PUT',
@@ -260,6 +264,7 @@ export async function putOne(
       { expected: parsed.digest, actual: reported },
     );
   }
+  return response.headers;
 }
 
 function reportedDigest(response: TransportResponse, what: string): Digest | undefined {

@@ -3,6 +3,7 @@ import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
+import type { VersionsOptions } from './versions/versions-options.js';
 
 const MiB = 1024 * 1024;
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
@@ -71,6 +72,18 @@ export const ghcrClientOptionsSchema = z.object({
       'must be a CredentialProvider (an object with resolve(registry))',
     )
     .optional(),
+  /**
+   * Whether `client.referrers` asks the registry's referrers API: `auto` asks, and after a 404
+   * remembers it is absent and uses the `sha256-<hex>` tag schema; `fallback` uses the tag schema
+   * only. If omitted, `auto`.
+   */
+  referrersApi: z.enum(['auto', 'fallback']).default('auto'),
+  /**
+   * GitHub Packages API settings for `client.versions` (validated by `versionsOptionsSchema`). If
+   * omitted, `GITHUB_API_URL` or `https://api.github.com`, API version `2022-11-28`, owner type
+   * detected per owner.
+   */
+  versions: z.custom<VersionsOptions>(isObject, 'must be an object of versions options').optional(),
   /** Supplies `Authorization` headers to the built transport instead of `credentials` (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, built from `credentials`. */
   authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
   /** Further options for the built transport (retry, rate limit, metrics, tracer, timeouts). Ignored with `transport`. If omitted, the transport's defaults. */

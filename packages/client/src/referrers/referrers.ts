@@ -1,0 +1,277 @@
+import { basename } from 'node:path';
+import { buildArtifactManifest } from '@ghcr/manifest';
+import {
+  type Descriptor,
+  EMPTY_JSON_BYTES,
+  EMPTY_JSON_DIGEST,
+  InvalidInputError,
+  isDigest,
+  MediaType,
+  NotFoundError,
+  parseDigest,
+} from '@ghcr/oci-types';
+import { type BlobInput, fileSource } from '../blob-source.js';
+import type { Blobs } from '../blobs.js';
+import { mapLimit } from '../concurrency.js';
+import { type ClientContext, checkRepository, parseManifestReference } from '../context.js';
+import { type Manifests, putOne } from '../manifests.js';
+import { listFromApi } from './api.js';
+import { cosignReferrers } from './cosign.js';
+import { addToFallbackIndex, describeReferrers, fallbackTagReferrers } from './fallback.js';
+
+/**
+ * Options of {@link Referrers.list}.
+ * @public
+ */
+export interface ListReferrersOptions {
+  /**
+   * Only referrers of this `artifactType`. Sent to the referrers API; filtered here when the
+   * registry did not apply it (no `OCI-Filters-Applied: artifactType`) and on the fallback paths.
+   * If omitted, every referrer.
+   */
+  readonly artifactType?: string;
+  /**
+   * Also report cosign's legacy tags (`sha256-<hex>.sig`, `.att`, `.sbom`) as referrers. If
+   * omitted, only when the registry has no referrers API (where cosign keeps them: ghcr.io).
+   */
+  readonly cosignTags?: boolean;
+  /**
+   * Fetch the manifests of fallback-index entries that lack an `artifactType` to report it (and
+   * their annotations), as the referrers API would. If omitted, true; with false such entries are
+   * reported as written, and an `artifactType` filter leaves them out.
+   */
+  readonly describeEntries?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A file to attach: its bytes (a `Uint8Array` or a {@link BlobSource}) or a path on disk.
+ * @public
+ */
+export type AttachFile = (
+  | { readonly content: BlobInput; readonly path?: never }
+  | { readonly path: string; readonly content?: never }
+) & {
+  /** The blob's media type. If omitted, `application/octet-stream`. */
+  readonly mediaType?: string;
+  /**
+   * `org.opencontainers.image.title` of the blob (oras uses it as the file name). If omitted, the
+   * path's base name, or none for `content`.
+   */
+  readonly title?: string;
+  /** Further annotations on the blob's descriptor. If omitted, none. */
+  readonly annotations?: Record<string, string>;
+};
+
+/**
+ * Options of {@link Referrers.attach}.
+ * @public
+ */
+export interface AttachOptions {
+  /** The artifact's type, a media type (`application/spdx+json`, `application/vnd.example.signature.v1+json`). */
+  readonly artifactType: string;
+  /** Files to upload as the artifact's blobs (in parallel, under the client's `concurrency`). If omitted, none. */
+  readonly files?: readonly AttachFile[];
+  /** Blobs already in the repository, listed after the files. If omitted, none. */
+  readonly blobs?: readonly Descriptor[];
+  /** Annotations of the artifact manifest (the referrers list reports them). If omitted, none. */
+  readonly annotations?: Record<string, string>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Artifacts that refer to a manifest through their `subject` (OCI distribution-spec v1.1): listed
+ * through the referrers API, or on registries without it (ghcr.io, docker-registry 2.8) through the
+ * referrers tag schema and cosign's legacy tags.
+ * @public
+ */
+export interface Referrers {
+  /**
+   * The referrers of `subjectDigest` in `repository`: `GET /v2/<name>/referrers/<digest>` (pages
+   * followed). When that answers 404 the registry is remembered as having no referrers API and,
+   * now and on later calls, the index at the `sha256-<hex>` tag is read instead (entries without an
+   * `artifactType` are described from their manifests), together with cosign's `.sig`, `.att` and
+   * `.sbom` tags (reported with the cosign kind's `artifactType` and the `COSIGN_TAG_ANNOTATION`).
+   * Duplicates (by digest) are dropped.
+   */
+  list(repository: string, subjectDigest: string, options?: ListReferrersOptions): Promise<Descriptor[]>;
+  /**
+   * Pushes an artifact that refers to `subject` (a tag or digest in `repository`, or its
+   * descriptor): the files' blobs, the empty config, then an OCI image manifest with
+   * `artifactType`, the blobs as layers and `subject`, by digest. When the registry answers the PUT
+   * with `OCI-Subject` it maintains the referrers itself; otherwise the artifact is added to the
+   * index at the subject's `sha256-<hex>` tag (created when missing, existing entries kept, no
+   * duplicates). Returns the artifact's descriptor (with `artifactType` and annotations).
+   * @throws NotFoundError when the subject does not exist; ResourceConflictError when the fallback
+   * tag holds something other than a referrers index.
+   */
+  attach(repository: string, subject: string | Descriptor, options: AttachOptions): Promise<Descriptor>;
+}
+
+/**
+ * Options of {@link createReferrers}.
+ * @public
+ */
+export interface ReferrersOptions {
+  /**
+   * What is known of the registry's referrers API. `auto`: ask it, and after a 404 remember that it
+   * is absent and use the fallback from then on. `fallback`: never ask it (the tag schema only).
+   * If omitted, `auto`.
+   */
+  readonly api?: 'auto' | 'fallback';
+}
+
+const TITLE_ANNOTATION = 'org.opencontainers.image.title';
+
+/**
+ * Creates the referrers capability over a client's context, blobs and manifests.
+ *
+ * ```ts
+ * const referrers = createReferrers(context, { blobs, manifests });
+ * await referrers.attach('octo/app', 'v1', { artifactType: 'application/spdx+json', files: [{ path: 'sbom.json' }] });
+ * const sboms = await referrers.list('octo/app', digest, { artifactType: 'application/spdx+json' });
+ * ```
+ * @internal
+ */
+export function createReferrers(
+  context: ClientContext,
+  deps: { readonly blobs: Blobs; readonly manifests: Manifests },
+  options: ReferrersOptions = {},
+): Referrers {
+  const { blobs, manifests } = deps;
+  const host = context.settings.host;
+  // Registries (by host) whose referrers API answered 404: later calls go straight to the fallback.
+  const apiAbsent = new Set<string>();
+  if (options.api === 'fallback') apiAbsent.add(host);
+  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
+    signal === undefined ? {} : { signal };
+
+  const list: Referrers['list'] = async (repository, subjectDigest, listOptions = {}) => {
+    checkRepository(repository);
+    const subject = parseDigest(subjectDigest).digest;
+    const { artifactType, signal } = listOptions;
+    const matches = (descriptor: Descriptor): boolean =>
+      artifactType === undefined || descriptor.artifactType === artifactType;
+    const found: Descriptor[] = [];
+    let answered = false;
+    if (!apiAbsent.has(host)) {
+      const answer = await listFromApi(context, repository, subject, artifactType, signal);
+      if (answer.kind === 'listed') {
+        answered = true;
+        // `OCI-Filters-Applied: artifactType` on every page: the registry filtered; else filter here.
+        found.push(...(answer.filtered ? answer.descriptors : answer.descriptors.filter(matches)));
+      } else if (answer.conclusive) {
+        apiAbsent.add(host);
+      }
+    }
+    if (!answered) {
+      const entries = await fallbackTagReferrers(manifests, repository, subject, signal);
+      const described =
+        listOptions.describeEntries === false
+          ? entries
+          : await describeReferrers(context, manifests, repository, entries, signal);
+      found.push(...described.filter(matches));
+    }
+    if (listOptions.cosignTags ?? !answered) {
+      found.push(...(await cosignReferrers(manifests, repository, subject, signal)).filter(matches));
+    }
+    const seen = new Set<string>();
+    return found.filter((descriptor) => {
+      if (seen.has(descriptor.digest)) return false;
+      seen.add(descriptor.digest);
+      return true;
+    });
+  };
+
+  const attach: Referrers['attach'] = async (repository, subjectRef, attachOptions) => {
+    checkRepository(repository);
+    const { signal } = attachOptions;
+    const subject = await resolveSubject(repository, subjectRef, signal);
+    const where = `attach ${attachOptions.artifactType} to ${host}/${repository}@${subject.digest}`;
+    const uploaded = await mapLimit(
+      attachOptions.files ?? [],
+      context.settings.options.concurrency,
+      async (file): Promise<Descriptor> => {
+        const content = file.path === undefined ? file.content : await fileSource(file.path);
+        if (content === undefined) {
+          throw new InvalidInputError(`${where}: each file needs a path or content`);
+        }
+        const result = await blobs.upload(repository, content, {
+          ...(file.mediaType === undefined ? {} : { mediaType: file.mediaType }),
+          ...signalOption(signal),
+        });
+        const title = file.title ?? (file.path === undefined ? undefined : basename(file.path));
+        const annotations = {
+          ...(title === undefined ? {} : { [TITLE_ANNOTATION]: title }),
+          ...(file.annotations ?? {}),
+        };
+        return {
+          ...result.descriptor,
+          ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+        };
+      },
+    );
+    // The config (and, for an artifact without blobs, the single layer) is the empty descriptor.
+    await blobs.upload(repository, EMPTY_JSON_BYTES, {
+      digest: EMPTY_JSON_DIGEST,
+      mediaType: MediaType.OciEmpty,
+      ...signalOption(signal),
+    });
+    const manifest = buildArtifactManifest({
+      artifactType: attachOptions.artifactType,
+      blobs: [...uploaded, ...(attachOptions.blobs ?? [])],
+      subject,
+      ...(attachOptions.annotations === undefined ? {} : { annotations: attachOptions.annotations }),
+    });
+    const headers = await putOne(context, repository, manifest, manifest.digest, signal);
+    context.events.emit('pushed', {
+      kind: 'manifest',
+      registry: host,
+      repository,
+      digest: manifest.digest,
+      size: manifest.size,
+      mediaType: manifest.mediaType,
+      tags: [],
+    });
+    const descriptor: Descriptor = {
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.size,
+      artifactType: attachOptions.artifactType,
+      ...(attachOptions.annotations === undefined ? {} : { annotations: attachOptions.annotations }),
+    };
+    // A registry with the referrers API says so with `OCI-Subject`; it then lists the artifact itself.
+    const ociSubjectHeader = headers['oci-subject'];
+    const ociSubject = Array.isArray(ociSubjectHeader) ? ociSubjectHeader[0] : ociSubjectHeader;
+    if (ociSubject !== undefined && ociSubject !== '') return descriptor;
+    await addToFallbackIndex(manifests, repository, subject.digest, descriptor, where, signal);
+    return descriptor;
+  };
+
+  return { list, attach };
+
+  /** The subject's descriptor (media type, digest, size), read from the registry. */
+  async function resolveSubject(
+    repository: string,
+    subject: string | Descriptor,
+    signal: AbortSignal | undefined,
+  ): Promise<Descriptor> {
+    if (typeof subject !== 'string') {
+      if (!isDigest(subject.digest)) {
+        throw new InvalidInputError(`the subject's digest "${subject.digest}" is not a digest`, {
+          input: subject.digest,
+        });
+      }
+      return { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
+    }
+    parseManifestReference(subject);
+    const found = await manifests.head(repository, subject, signalOption(signal));
+    if (found === undefined) {
+      throw new NotFoundError(
+        `cannot attach to ${host}/${repository}${subject.includes(':') ? '@' : ':'}${subject}: no such manifest; push the subject first, or check the reference`,
+        { code: 'MANIFEST_UNKNOWN', resource: `manifest ${host}/${repository}:${subject}` },
+      );
+    }
+    return { mediaType: found.mediaType, digest: found.digest, size: found.size };
+  }
+}
