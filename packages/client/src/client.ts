@@ -10,6 +10,7 @@ import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSe
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
+import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 
 /**
  * A client for one registry. Its capabilities are narrow interfaces, each usable on its own.
@@ -26,6 +27,8 @@ export interface GhcrClient {
   readonly referrers: Referrers;
   /** Multi-platform indexes: create from platform manifests, add, replace, remove a platform. */
   readonly multiArch: MultiArch;
+  /** Vulnerability reports attached to images (cosign attestations, SARIF, CycloneDX, Trivy) and the deployment gate. */
+  readonly vulnerabilities: Vulnerabilities;
   /** GitHub package versions through the Packages REST API (list, delete, restore, untag on ghcr.io). */
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
@@ -100,6 +103,13 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
   const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
   const multiArch = createMultiArch(context, { blobs, manifests });
+  const vulnerabilities = createVulnerabilities(context, {
+    manifests,
+    blobs,
+    listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
+    githubApiUrl: versions.apiUrl,
+    ...(resolved.verifyAttestation === undefined ? {} : { verifyAttestation: resolved.verifyAttestation }),
+  });
   return {
     blobs,
     manifests,
@@ -107,6 +117,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     referrers,
     multiArch,
     versions,
+    vulnerabilities,
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

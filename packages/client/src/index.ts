@@ -84,3 +84,56 @@ export {
   type VersionsOptions,
   versionsOptionsSchema,
 } from './versions/versions-options.js';
+export {
+  COSIGN_VULN_PREDICATE_TYPES,
+  type DsseEnvelope,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_TYPES,
+  type InTotoStatement,
+  isVulnerabilityPredicateType,
+  parseCosignVulnPredicate,
+  parseDsseEnvelope,
+  parseInTotoStatement,
+  parseSigstoreBundle,
+  readStatement,
+  statementOfEnvelope,
+} from './vulnerabilities/attestation.js';
+export { parseCycloneDxReport } from './vulnerabilities/cyclonedx.js';
+export { dedupeVulnerabilities } from './vulnerabilities/dedupe.js';
+export {
+  type CodeScanningOptions,
+  codeScanningOptionsSchema,
+  evaluateGate,
+  type GateImage,
+  type GateOptions,
+  type GateReport,
+  type GateResult,
+  gateOptionsSchema,
+  type ResolvedCodeScanningOptions,
+  type ResolvedGateOptions,
+} from './vulnerabilities/gate.js';
+export {
+  detectReportKind,
+  parseReport,
+  type ReportDocumentKind,
+  ReportMediaType,
+  reportKindOfMediaType,
+} from './vulnerabilities/report.js';
+export { parseSarifReport } from './vulnerabilities/sarif.js';
+export { cvssSeverity } from './vulnerabilities/severity.js';
+export { parseTrivyReport } from './vulnerabilities/trivy.js';
+export type {
+  ParsedReport,
+  ParseReportOptions,
+  ReportEnvelope,
+  ReportFormat,
+} from './vulnerabilities/types.js';
+export type {
+  AttestationToVerify,
+  AttestationVerifier,
+  FindReportsOptions,
+  ImageReports,
+  ListReports,
+  Vulnerabilities,
+  VulnerabilitiesDependencies,
+} from './vulnerabilities/vulnerabilities.js';

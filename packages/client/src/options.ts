@@ -4,6 +4,7 @@ import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { VersionsOptions } from './versions/versions-options.js';
+import type { AttestationVerifier } from './vulnerabilities/vulnerabilities.js';
 
 const MiB = 1024 * 1024;
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
@@ -78,6 +79,11 @@ export const ghcrClientOptionsSchema = z.object({
    * only. If omitted, `auto`.
    */
   referrersApi: z.enum(['auto', 'fallback']).default('auto'),
+  /**
+   * Verifies vulnerability attestations for `client.vulnerabilities` (e.g. with `sigstore`). If
+   * omitted, reports are read but stated as unverified.
+   */
+  verifyAttestation: z.custom<AttestationVerifier>(isFunction, 'must be a function').optional(),
   /**
    * GitHub Packages API settings for `client.versions` (validated by `versionsOptionsSchema`). If
    * omitted, `GITHUB_API_URL` or `https://api.github.com`, API version `2022-11-28`, owner type

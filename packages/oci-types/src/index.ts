@@ -48,6 +48,7 @@ export {
   UnsupportedMediaTypeError,
   UploadError,
 } from './errors.js';
+export { FileSystemError } from './file-system-error.js';
 export { errorFromResponse, type FailedResponse, MAX_ERROR_BODY_BYTES } from './http-errors.js';
 export {
   EMPTY_DESCRIPTOR,
@@ -84,6 +85,7 @@ export {
   referenceTarget,
   splitPackagePath,
 } from './reference.js';
+export { INVALID_REPORT_CODE, InvalidReportError } from './report-errors.js';
 export {
   annotationsSchema,
   compareSeverity,

@@ -114,6 +114,8 @@ export interface UntagAndDeleteResult {
  * @public
  */
 export interface Versions {
+  /** The GitHub REST API base URL these calls go to (option, else `GITHUB_API_URL`, else api.github.com). */
+  readonly apiUrl: string;
   /** `org` or `user`, from `GET /users/{owner}` (cached for the client's lifetime), or the `ownerType` option. */
   ownerType(owner: string, options?: { readonly signal?: AbortSignal }): Promise<OwnerType>;
   /** Every container package of an owner the token can see (every page). */
@@ -373,6 +375,7 @@ export function createVersions(
   };
 
   return {
+    apiUrl: resolved.apiUrl,
     ownerType: (owner, call = {}) => ownerTypeOf(checkOwner(owner), call),
     iteratePackages,
     async listPackages(owner, call = {}) {
