@@ -4,6 +4,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
 import { type ClientEvents, createClientEvents } from './events.js';
+import { createImages, type Images } from './images/images.js';
 import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSettings } from './options.js';
@@ -23,6 +24,8 @@ export interface GhcrClient {
   readonly manifests: Manifests;
   /** Tag list, tag, untag. */
   readonly tags: Tags;
+  /** Whole images: push (OCI layout, files as an artifact), pull to a layout, copy, inspect. */
+  readonly images: Images;
   /** Referrers of a manifest (API or `sha256-<hex>` tag schema, cosign tags) and attaching artifacts. */
   readonly referrers: Referrers;
   /** Multi-platform indexes: create from platform manifests, add, replace, remove a platform. */
@@ -100,6 +103,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
+  const images = createImages(context, { blobs, manifests, tags });
   const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
   const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
   const multiArch = createMultiArch(context, { blobs, manifests });
@@ -114,6 +118,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     blobs,
     manifests,
     tags,
+    images,
     referrers,
     multiArch,
     versions,

@@ -10,7 +10,8 @@
  * @public
  */
 export interface PushedEvent {
-  readonly kind: 'blob' | 'manifest';
+  /** `image`: a whole image or artifact (`images.push`), after its tags were set. */
+  readonly kind: 'blob' | 'manifest' | 'image';
   /** Registry host, e.g. `ghcr.io`. */
   readonly registry: string;
   readonly repository: string;
@@ -66,6 +67,39 @@ export interface ProgressEvent {
   readonly bytesDone: number;
   /** The blob's size, when known. */
   readonly bytesTotal?: number;
+  /** Image operations (`images.push|pull|copy`): blobs and manifests finished so far. */
+  readonly itemsDone?: number;
+  /** Image operations: blobs and manifests the operation transfers (those already there excluded). */
+  readonly itemsTotal?: number;
+}
+
+/**
+ * An image (a manifest and everything it references) arrived somewhere: `images.copy` between
+ * registries or repositories, `images.pull` to an OCI layout.
+ * @public
+ */
+export interface CopiedEvent {
+  readonly operation: 'copy' | 'pull';
+  /** Where it came from, e.g. `ghcr.io/octo/app:1.0` or `oci:/tmp/app:1.0`. */
+  readonly source: string;
+  /** Where it went, in the same form. */
+  readonly destination: string;
+  /** Registry host of the remote side (the destination's for a copy, the source's for a pull). */
+  readonly registry: string;
+  /** Repository of that remote side. */
+  readonly repository: string;
+  /** The root manifest copied (the chosen platform's manifest when one was asked for). */
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+  /** References it was given at the destination. */
+  readonly tags: readonly string[];
+  /** Blobs and manifests sent, mounted, and skipped because the destination had them. */
+  readonly transferred: number;
+  readonly mounted: number;
+  readonly skipped: number;
+  /** Blob and manifest bytes that moved (mounted and skipped content excluded). */
+  readonly bytesTransferred: number;
 }
 
 /**
@@ -77,6 +111,7 @@ export interface ClientEventMap {
   tagged: TaggedEvent;
   deleted: DeletedEvent;
   progress: ProgressEvent;
+  copied: CopiedEvent;
 }
 
 /**

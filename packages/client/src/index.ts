@@ -22,11 +22,26 @@ export { createGhcrClient, type GhcrClient } from './client.js';
 export type {
   ClientEventMap,
   ClientEvents,
+  CopiedEvent,
   DeletedEvent,
   ProgressEvent,
   PushedEvent,
   TaggedEvent,
 } from './events.js';
+export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
+export { type CopyOptions, type CopyProgress, type CopyResult, copy } from './images/copy.js';
+export type {
+  CopyImageOptions,
+  ImageOperationOptions,
+  ImageOperationResult,
+  ImagePushDestination,
+  ImagePushSource,
+  Images,
+  PlatformSelection,
+  PullImageOptions,
+  PushImageOptions,
+} from './images/images.js';
+export type { ImageInspection, InspectOptions } from './images/inspect.js';
 export type {
   DeleteManifestOptions,
   GetManifestOptions,
@@ -64,6 +79,28 @@ export type {
   ReferrersOptions,
 } from './referrers/referrers.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
+export { type MemoryTarget, type MemoryTargetOptions, memoryTarget } from './targets/memory-target.js';
+export {
+  OCI_REF_NAME_ANNOTATION,
+  type OciLayoutOptions,
+  type OciLayoutTarget,
+  ociLayout,
+} from './targets/oci-layout.js';
+export {
+  type RemoteRepositoryOptions,
+  type RemoteRepositoryParts,
+  type RemoteRepositoryTarget,
+  remoteRepository,
+} from './targets/remote-repository.js';
+export type {
+  ReadOnlyTarget,
+  Target,
+  TargetLocation,
+  TargetPushOptions,
+  TargetPushResult,
+  TargetReadOptions,
+  TargetTagOptions,
+} from './targets/target.js';
 export {
   createVersions,
   type DeleteVersionOptions,

@@ -1,4 +1,4 @@
-import { type ErrorFamily, GhcrError, type GhcrErrorOptions } from './errors.js';
+import { type ErrorFamily, GhcrError, GhcrErrorCode, type GhcrErrorOptions } from './errors.js';
 
 /**
  * A local file operation failed (reading or writing an OCI image layout, a source file): no
@@ -9,7 +9,7 @@ import { type ErrorFamily, GhcrError, type GhcrErrorOptions } from './errors.js'
 export class FileSystemError extends GhcrError {
   static override readonly errorName: string = 'FileSystemError';
   static override readonly family: ErrorFamily = 'resource';
-  static override readonly defaultCode: string = 'GHCR_FILE_SYSTEM';
+  static override readonly defaultCode: string = GhcrErrorCode.FILE_SYSTEM;
   /** The file or directory the operation was on. */
   declare readonly path?: string;
   /** Node's error code (`ENOSPC`, `EACCES`, `EROFS`, …), when there was one. */

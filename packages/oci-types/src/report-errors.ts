@@ -1,11 +1,11 @@
-import { type GhcrErrorOptions, InvalidInputError } from './errors.js';
+import { GhcrErrorCode, type GhcrErrorOptions, InvalidInputError } from './errors.js';
 
 /**
  * The code of {@link InvalidReportError}: a vulnerability report (SARIF, CycloneDX, Trivy JSON, a
  * DSSE envelope or in-toto statement) that does not have the shape its format requires.
  * @public
  */
-export const INVALID_REPORT_CODE = 'GHCR_INVALID_REPORT';
+export const INVALID_REPORT_CODE: string = GhcrErrorCode.INVALID_REPORT;
 
 /**
  * A vulnerability report or attestation that fails validation. `format` names the format it was

@@ -1,0 +1,392 @@
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { descriptorOf } from '@ghcr/manifest';
+import {
+  DigestMismatchError,
+  digestOf,
+  type GhcrError,
+  GhcrErrorCode,
+  InvalidInputError,
+  MediaType,
+} from '@ghcr/oci-types';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CopiedEvent, ProgressEvent, PushedEvent } from '../events.js';
+import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../targets/oci-layout.js';
+import { remoteRepository } from '../targets/remote-repository.js';
+import { simulatedClient } from '../testing/simulated-client.js';
+import { TITLE_ANNOTATION } from './artifact.js';
+import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';
+
+const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';
+const ARM64 = 'sha256:95c94f9c69f66c4b72ca1447c9cbc45ae9a78b76665904d72d8b96e63554ca5b';
+const KiB = 1024;
+
+const dirs: string[] = [];
+async function scratch(): Promise<string> {
+  const dir = await tempDir();
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const hexOf = (digest: string): string => digest.slice('sha256:'.length);
+const events = <T>(seen: { name: string; payload: unknown }[], name: string): T[] =>
+  seen.filter((event) => event.name === name).map((event) => event.payload as T);
+
+describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (profile) => {
+  /** The operation that carries blob bytes (ghcr redirects to its blob host). */
+  const blobBytes = profile === 'ghcr' ? 'blobhost.get' : 'blob.get';
+
+  it('pushes an OCI layout under several tags and pulls it back byte for byte', async () => {
+    const { client } = simulatedClient({ profile });
+    const { images, seen } = imagesFor(client);
+    const pushed = await images.push(
+      { repository: 'octo/app', tags: ['v1', 'latest'] },
+      { layout: FIXTURE_LAYOUT },
+    );
+    expect(pushed).toMatchObject({
+      descriptor: { digest: INDEX, mediaType: MediaType.OciIndex },
+      references: ['v1', 'latest'],
+      transferred: 7,
+      repository: 'octo/app',
+    });
+    for (const tag of ['v1', 'latest'])
+      expect((await client.manifests.head('octo/app', tag))?.digest).toBe(INDEX);
+    expect(events<PushedEvent>(seen, 'pushed')).toEqual([
+      {
+        kind: 'image',
+        registry: client.registry,
+        repository: 'octo/app',
+        digest: INDEX,
+        size: 571,
+        mediaType: MediaType.OciIndex,
+        tags: ['v1', 'latest'],
+      },
+    ]);
+
+    const dir = join(await scratch(), 'pulled');
+    const pulled = await images.pull('octo/app:v1', dir);
+    expect(pulled).toMatchObject({ descriptor: { digest: INDEX }, references: ['v1'], transferred: 7 });
+    const expected = await treeOf(FIXTURE_LAYOUT);
+    const actual = await treeOf(dir);
+    expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [path, bytes] of expected) expect(actual.get(path)?.equals(bytes), path).toBe(true);
+    expect(events<CopiedEvent>(seen, 'copied')).toEqual([
+      expect.objectContaining({
+        operation: 'pull',
+        source: `${client.registry}/octo/app:v1`,
+        destination: `oci:${dir}:v1`,
+        digest: INDEX,
+        transferred: 7,
+        tags: ['v1'],
+      }),
+    ]);
+    const progress = events<ProgressEvent>(seen, 'progress').filter(
+      (event) => event.operation === 'images.pull',
+    );
+    expect(progress.at(-1)).toMatchObject({ itemsDone: 7, itemsTotal: 7 });
+  });
+
+  it('pulls one platform of an index, tagged in the layout, and by digest without a name', async () => {
+    const { client } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT, tag: 'v1' });
+    const dir = join(await scratch(), 'arm');
+    const result = await images.pull('octo/app:v1', dir, { platform: 'linux/arm64/v8', tag: 'arm' });
+    expect(result.descriptor.digest).toBe(ARM64);
+    const layout = ociLayout(dir);
+    expect(await layout.list()).toEqual([
+      {
+        mediaType: MediaType.OciManifest,
+        digest: ARM64,
+        size: 629,
+        annotations: { [OCI_REF_NAME_ANNOTATION]: 'arm' },
+      },
+    ]);
+    expect(await readdir(join(dir, 'blobs/sha256'))).toHaveLength(4);
+
+    const byDigest = join(await scratch(), 'by-digest');
+    await images.pull(`octo/app@${INDEX}`, byDigest);
+    expect(await ociLayout(byDigest).list()).toEqual([
+      { mediaType: MediaType.OciIndex, digest: INDEX, size: 571 },
+    ]);
+  });
+
+  it('pushes files as an artifact under several tags, inspects and pulls it', async () => {
+    const { client } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    const dir = await scratch();
+    await writeFile(join(dir, 'sbom.json'), '{"spdxVersion":"SPDX-2.3"}');
+    await writeFile(join(dir, 'notes.txt'), 'hello');
+    const result = await images.push(
+      { repository: 'octo/sbom', tags: ['1.0', 'stable'] },
+      {
+        files: [
+          join(dir, 'sbom.json'),
+          { path: join(dir, 'notes.txt'), mediaType: 'text/plain', title: 'README' },
+        ],
+        artifactType: 'application/vnd.example.sbom.v1',
+        annotations: { 'org.opencontainers.image.created': '2026-03-04T05:06:07Z' },
+      },
+    );
+    expect(result.transferred).toBe(4); // two files, the {} config, the manifest
+    const manifest = await client.manifests.get('octo/sbom', 'stable');
+    expect(manifest.digest).toBe(result.descriptor.digest);
+    expect(manifest.manifest).toMatchObject({
+      artifactType: 'application/vnd.example.sbom.v1',
+      config: { mediaType: MediaType.OciEmpty, digest: digestOf('{}'), size: 2 },
+      layers: [
+        { mediaType: MediaType.OciLayer, annotations: { [TITLE_ANNOTATION]: 'sbom.json' } },
+        { mediaType: 'text/plain', digest: digestOf('hello'), annotations: { [TITLE_ANNOTATION]: 'README' } },
+      ],
+    });
+    const inspected = await images.inspect('octo/sbom:1.0');
+    expect(inspected).toMatchObject({
+      kind: 'oci-manifest',
+      artifactType: 'application/vnd.example.sbom.v1',
+      created: '2026-03-04T05:06:07Z',
+      platforms: [],
+      labels: {},
+      totalSize: manifest.size + 2 + 26 + 5,
+    });
+    const out = join(await scratch(), 'out');
+    await images.pull('octo/sbom:1.0', out);
+    expect(await readFile(join(out, 'blobs/sha256', hexOf(digestOf('hello'))), 'utf8')).toBe('hello');
+  });
+
+  it('inspects an image: config, layers, created, labels, platform and total size', async () => {
+    const { client } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    const image = await randomImage([3 * KiB, 5 * KiB], {
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    });
+    await images.push('octo/random:v1', { target: image.target, reference: 'v1' });
+    expect(await images.inspect('octo/random:v1')).toMatchObject({
+      digest: image.manifest.digest,
+      mediaType: MediaType.OciManifest,
+      platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      platforms: [{ os: 'linux', architecture: 'arm64', variant: 'v8' }],
+      layers: [{ size: 3 * KiB }, { size: 5 * KiB }],
+      created: '2026-01-02T03:04:05Z',
+      labels: { 'org.example.name': 'random' },
+      totalSize: image.manifest.size + image.config.byteLength + 8 * KiB,
+    });
+    await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+    const index = await images.inspect('octo/app:v1');
+    expect(index.platforms.map((platform) => platform.architecture)).toEqual(['amd64', 'arm64']);
+    // The index, both manifests, both configs, and the two shared layers once.
+    expect(index.totalSize).toBe(571 + 629 + 629 + 459 + 474 + 139 + 138);
+    const arm = await images.inspect('octo/app:v1', { platform: 'linux/arm64' });
+    expect(arm).toMatchObject({
+      digest: ARM64,
+      index: { digest: INDEX },
+      labels: { 'org.opencontainers.image.source': 'https://github.com/example/app' },
+    });
+  });
+
+  it('copies inside the registry by mounting: no blob bytes are sent', async () => {
+    const { client, sim } = simulatedClient({ profile });
+    const { images, seen } = imagesFor(client);
+    await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+    sim.log.clear();
+    const result = await images.copy('octo/app:v1', 'octo/mirror:copied');
+    expect(result).toMatchObject({ mounted: 4, transferred: 7, repository: 'octo/mirror' });
+    expect(result.bytesTransferred).toBe(571 + 629 + 629);
+    const mounts = sim.log.byOperation('blob.upload.start');
+    expect(mounts).toHaveLength(4);
+    expect(mounts.every((entry) => entry.url.includes('mount=') && entry.status === 201)).toBe(true);
+    expect(sim.log.byOperation('blob.upload.patch')).toEqual([]);
+    expect(sim.log.byOperation('blob.upload.put')).toEqual([]);
+    expect(sim.log.byOperation(blobBytes)).toEqual([]);
+    expect((await client.manifests.head('octo/mirror', 'copied'))?.digest).toBe(INDEX);
+    expect(events<CopiedEvent>(seen, 'copied').at(-1)).toMatchObject({
+      operation: 'copy',
+      source: `${client.registry}/octo/app:v1`,
+      destination: `${client.registry}/octo/mirror:copied`,
+      mounted: 4,
+    });
+  });
+
+  it('copies to another registry, streaming and verifying, one platform or all', async () => {
+    const source = simulatedClient({ profile });
+    const destination = simulatedClient({ profile: profile === 'ghcr' ? 'distribution' : 'ghcr' });
+    const { images } = imagesFor(source.client);
+    await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+    const all = await images.copy('octo/app:v1', 'octo/app:v1', { destinationClient: destination.client });
+    expect(all).toMatchObject({ transferred: 7, mounted: 0, registry: destination.client.registry });
+    expect((await destination.client.manifests.get('octo/app', 'v1')).digest).toBe(INDEX);
+    expect(
+      destination.sim.log.byOperation('blob.upload.start').every((entry) => !entry.url.includes('mount=')),
+    ).toBe(true);
+
+    const one = await images.copy('octo/app:v1', 'octo/arm:v1', {
+      destinationClient: destination.client,
+      platform: 'linux/arm64',
+    });
+    expect(one).toMatchObject({ descriptor: { digest: ARM64 }, transferred: 4, skipped: 0 });
+    expect((await destination.client.manifests.head('octo/arm', 'v1'))?.digest).toBe(ARM64);
+    expect(await destination.client.manifests.head('octo/arm', INDEX)).toBeUndefined();
+  });
+
+  it('refuses a reference naming another registry', async () => {
+    const { client } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    const error = await rejection(images.inspect('quay.io/octo/app:v1'));
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('destinationClient');
+  });
+
+  describe('faults', () => {
+    it('resumes a download that was cut mid-blob (Range) and writes the blob whole', async () => {
+      const { client, sim } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      const image = await randomImage([2 * 1024 * KiB]);
+      await images.push('octo/big:v1', { target: image.target, reference: 'v1' });
+      const layer = image.layers[0] as Buffer;
+      sim.faults.add({
+        operation: blobBytes,
+        path: new RegExp(hexOf(digestOf(layer))),
+        nth: 1,
+        action: { type: 'reset', afterBytes: 700 * KiB },
+      });
+      sim.log.clear();
+      const dir = join(await scratch(), 'big');
+      await images.pull('octo/big:v1', dir);
+      expect((await readFile(join(dir, 'blobs/sha256', hexOf(digestOf(layer))))).equals(layer)).toBe(true);
+      const requests = sim.log
+        .byOperation(blobBytes)
+        .filter((entry) => entry.path.includes(hexOf(digestOf(layer))));
+      expect(requests).toHaveLength(2);
+      // The first response broke off; the second asked for the rest from where it broke.
+      const cut = requests[0]?.responseBytes ?? 0;
+      expect(requests[0]?.faults).toHaveLength(1);
+      expect(cut).toBeGreaterThan(0);
+      expect(cut).toBeLessThan(layer.byteLength);
+      expect(requests[1]?.requestHeaders.range).toBe(`bytes=${cut}-`);
+      expect(requests[1]?.status).toBe(206);
+    });
+
+    it('fails a corrupted blob with DigestMismatchError and leaves no complete file', async () => {
+      const { client, sim } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      const image = await randomImage([300 * KiB, 200 * KiB]);
+      await images.push('octo/bad:v1', { target: image.target, reference: 'v1' });
+      const bad = digestOf(image.layers[1] as Buffer);
+      sim.faults.add({
+        operation: blobBytes,
+        path: new RegExp(hexOf(bad)),
+        action: { type: 'corrupt', offset: 1000 },
+      });
+      const dir = join(await scratch(), 'bad');
+      const error = await rejection(images.pull('octo/bad:v1', dir));
+      expect(DigestMismatchError.isInstance(error)).toBe(true);
+      expect(await readdir(join(dir, 'blobs/sha256'))).not.toContain(hexOf(bad));
+      expect((await readdir(dir)).filter((name) => name.startsWith('.ghcr-tmp-'))).toEqual([]);
+      expect(await ociLayout(dir).list()).toEqual([]); // nothing names a partial image
+    });
+
+    it('reruns an interrupted pull fetching only the blobs that were not already there and verified', async () => {
+      const { client, sim } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      const image = await randomImage([40 * KiB, 50 * KiB, 60 * KiB, 70 * KiB]);
+      await images.push('octo/rerun:v1', { target: image.target, reference: 'v1' });
+      const last = digestOf(image.layers[3] as Buffer);
+      sim.faults.add({
+        operation: blobBytes,
+        path: new RegExp(hexOf(last)),
+        nth: 1,
+        action: { type: 'corrupt' },
+      });
+      const dir = join(await scratch(), 'rerun');
+      expect(
+        DigestMismatchError.isInstance(
+          await rejection(images.pull('octo/rerun:v1', dir, { concurrency: 1 })),
+        ),
+      ).toBe(true);
+      const kept = new Set((await readdir(join(dir, 'blobs/sha256'))).map((hex) => `sha256:${hex}`));
+      expect(kept.size).toBeGreaterThanOrEqual(1);
+      expect(kept.has(last)).toBe(false);
+
+      sim.log.clear();
+      const result = await images.pull('octo/rerun:v1', dir, { concurrency: 1 });
+      const all = [digestOf(image.config), ...image.layers.map((layer) => digestOf(layer))];
+      const fetched = sim.log
+        .byOperation('blob.get')
+        .map((entry) => `sha256:${entry.path.split('/').at(-1)?.replace('sha256:', '')}`);
+      expect(new Set(fetched)).toEqual(new Set(all.filter((digest) => !kept.has(digest))));
+      expect(result.skipped).toBe(kept.size);
+      expect((await ociLayout(dir).resolve('v1')).digest).toBe(image.manifest.digest);
+    });
+
+    it('refuses to pull into a layout whose blobs directory leads outside it', async () => {
+      const { client } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+      const root = await scratch();
+      const outside = join(root, 'outside');
+      const dir = join(root, 'layout');
+      await mkdir(outside);
+      await mkdir(dir);
+      await symlink(outside, join(dir, 'blobs'));
+      const error = await rejection(images.pull('octo/app:v1', dir));
+      expect(InvalidInputError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toContain('outside the OCI layout');
+      expect(await readdir(outside)).toEqual([]);
+    });
+
+    it('stops a pull when aborted', async () => {
+      const { client } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+      const controller = new AbortController();
+      controller.abort();
+      const dir = join(await scratch(), 'aborted');
+      const error = await rejection(images.pull('octo/app:v1', dir, { signal: controller.signal }));
+      expect((error as GhcrError).code).toBe(GhcrErrorCode.ABORTED);
+    });
+  });
+});
+
+describe('remote repository target', () => {
+  it('resolves, checks, fetches and tags on the registry', async () => {
+    const { client } = simulatedClient({ profile: 'distribution' });
+    const { images } = imagesFor(client);
+    await images.push('octo/app:v1', { layout: FIXTURE_LAYOUT });
+    const remote = remoteRepository(client, 'octo/app');
+    expect(remote.name).toBe(`${client.registry}/octo/app`);
+    const root = await remote.resolve('v1');
+    expect(root.digest).toBe(INDEX);
+    expect(await remote.exists(root)).toBe(true);
+    const index = await remote.fetchManifest(root);
+    await remote.tag(descriptorOf(index), 'again', { manifest: index.bytes });
+    expect((await remote.resolve('again')).digest).toBe(INDEX);
+    const missing = await rejection(remote.resolve('nope'));
+    expect((missing as GhcrError).code).toBe('MANIFEST_UNKNOWN');
+    const wrongBytes = await rejection(remote.tag(root, 'bad', { manifest: Buffer.from('{}') }));
+    expect((wrongBytes as GhcrError).code).toBe(GhcrErrorCode.SIZE_MISMATCH);
+  });
+});
+
+describe('images.push from files', () => {
+  it('names a file that cannot be read', async () => {
+    const { client } = simulatedClient();
+    const { images } = imagesFor(client);
+    const missing = join(await scratch(), 'missing.json');
+    const error = await rejection(
+      images.push('octo/x:1', { files: [missing], artifactType: 'application/vnd.example' }),
+    );
+    expect((error as GhcrError).code).toBe('GHCR_FILE_SYSTEM');
+    expect((error as Error).message).toContain(missing);
+  });
+});

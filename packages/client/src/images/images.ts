@@ -1,0 +1,333 @@
+import {
+  GhcrErrorCode,
+  InvalidInputError,
+  type Platform,
+  parseReference,
+  type Reference,
+} from '@ghcr/oci-types';
+import type { Blobs } from '../blobs.js';
+import { type ClientContext, checkRepository, checkTag } from '../context.js';
+import type { Manifests } from '../manifests.js';
+import type { Tags } from '../tags.js';
+import { ociLayout } from '../targets/oci-layout.js';
+import { type RemoteRepositoryParts, remoteRepository } from '../targets/remote-repository.js';
+import type { ReadOnlyTarget } from '../targets/target.js';
+import { type FilesArtifactSource, filesArtifact } from './artifact.js';
+import { type CopyOptions, type CopyProgress, type CopyResult, copy } from './copy.js';
+import { type ImageInspection, type InspectOptions, inspectTarget } from './inspect.js';
+
+/**
+ * Options every image operation takes.
+ * @public
+ */
+export interface ImageOperationOptions {
+  /** Requests and transfers in flight at once. If omitted, the client's `concurrency` (4). */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  /** Progress per blob and item counts; also emitted as client `progress` events. If omitted, events only. */
+  readonly onProgress?: (progress: CopyProgress) => void;
+}
+
+/**
+ * Which part of an index to take.
+ * @public
+ */
+export interface PlatformSelection {
+  /** One platform of an index (`linux/arm64`): only that manifest is transferred, and tagged. If omitted, see `allPlatforms`. */
+  readonly platform?: string | Platform;
+  /** Without `platform`: `true` the whole index, `false` this machine's platform. If omitted, true. */
+  readonly allPlatforms?: boolean;
+}
+
+/**
+ * What `Images.push` pushes: an OCI image layout (skopeo's `oci:DIR:TAG`; `tag` names the
+ * `index.json` entry, and may be left out when there is one), files as an artifact, or any
+ * read-only target (a `memoryTarget()` built from descriptors and streams).
+ * @public
+ */
+export type ImagePushSource =
+  | { readonly layout: string; readonly tag?: string }
+  | FilesArtifactSource
+  | { readonly target: ReadOnlyTarget; readonly reference: string };
+
+/**
+ * Where `Images.push` pushes: `repository[:tag]` (or with this client's registry in front), or a
+ * repository and several tags.
+ * @public
+ */
+export type ImagePushDestination = string | { readonly repository: string; readonly tags: readonly string[] };
+
+/**
+ * Options of `Images.push`.
+ * @public
+ */
+export interface PushImageOptions extends ImageOperationOptions, PlatformSelection {}
+
+/**
+ * Options of `Images.pull`.
+ * @public
+ */
+export interface PullImageOptions extends ImageOperationOptions, PlatformSelection {
+  /** The name (`org.opencontainers.image.ref.name`) in the layout's `index.json`. If omitted, the reference's tag; pulled by digest, an unnamed entry. */
+  readonly tag?: string;
+  /** Also pull each manifest's referrers (see `copy`). If omitted, none. */
+  readonly referrers?: CopyOptions['referrers'];
+}
+
+/**
+ * Options of `Images.copy`.
+ * @public
+ */
+export interface CopyImageOptions extends ImageOperationOptions, PlatformSelection {
+  /** The client of the destination registry (another `GhcrClient`). If omitted, this client: a copy inside one registry, whose blobs are mounted. */
+  readonly destinationClient?: RemoteRepositoryParts;
+  /** Also copy each copied manifest's referrers (signatures, SBOMs). If omitted, none. */
+  readonly referrers?: CopyOptions['referrers'];
+  /** Called after each referrer reached the destination (to update a fallback tag). If omitted, nothing. */
+  readonly referrerCopied?: CopyOptions['referrerCopied'];
+}
+
+/**
+ * What an image operation did, and where.
+ * @public
+ */
+export interface ImageOperationResult extends CopyResult {
+  /** The registry of the remote side. */
+  readonly registry: string;
+  /** The repository of the remote side. */
+  readonly repository: string;
+}
+
+/**
+ * Whole-image operations of one registry: push (from an OCI layout, files or a target), pull to
+ * an OCI layout, copy (mounting inside the registry, streaming to another), inspect.
+ * @public
+ */
+export interface Images {
+  /**
+   * Pushes an image or artifact under one or more tags: blobs in parallel (skipping those the
+   * repository has), then manifests, the index after its children, the tags last.
+   */
+  push(
+    destination: ImagePushDestination,
+    source: ImagePushSource,
+    options?: PushImageOptions,
+  ): Promise<ImageOperationResult>;
+  /**
+   * Pulls an image (one platform, or the whole index) into an OCI image layout directory that
+   * skopeo and oras read. Every blob is verified and renamed into place only when whole; a rerun
+   * skips the blobs already there. Nothing is written outside `directory`.
+   */
+  pull(reference: string, directory: string, options?: PullImageOptions): Promise<ImageOperationResult>;
+  /**
+   * Copies an image: inside this registry blobs are mounted (no bytes move); to another registry
+   * (`destinationClient`) they stream through without touching the disk, verified.
+   */
+  copy(
+    sourceReference: string,
+    destinationReference: string,
+    options?: CopyImageOptions,
+  ): Promise<ImageOperationResult>;
+  /** Media type, digest, size, platforms, layers, created, labels and total size of a reference. */
+  inspect(reference: string, options?: InspectOptions): Promise<ImageInspection>;
+}
+
+/**
+ * The capabilities `createImages` builds on.
+ * @internal
+ */
+export interface ImagesDependencies {
+  readonly blobs: Blobs;
+  readonly manifests: Manifests;
+  readonly tags: Tags;
+}
+
+/**
+ * Creates the image capability of a client.
+ * @internal
+ */
+export function createImages(context: ClientContext, dependencies: ImagesDependencies): Images {
+  const host = context.settings.host;
+  const parts: RemoteRepositoryParts = { registry: host, ...dependencies };
+  const maxManifestBytes = context.settings.options.maxManifestBytes;
+  const remote = (repository: string, on: RemoteRepositoryParts = parts) =>
+    remoteRepository(on, repository, { maxManifestBytes });
+
+  const copyOptions = (
+    operation: string,
+    where: { registry: string; repository: string },
+    options: ImageOperationOptions & PlatformSelection,
+  ): CopyOptions => ({
+    concurrency: options.concurrency ?? context.settings.options.concurrency,
+    progressIntervalBytes: context.settings.options.progressIntervalBytes,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
+    ...(options.allPlatforms === undefined ? {} : { allPlatforms: options.allPlatforms }),
+    onProgress: (progress) => {
+      options.onProgress?.(progress);
+      context.events.emit('progress', {
+        operation,
+        registry: where.registry,
+        repository: where.repository,
+        digest: progress.digest,
+        bytesDone: progress.bytesDone,
+        bytesTotal: progress.bytesTotal,
+        itemsDone: progress.itemsDone,
+        itemsTotal: progress.itemsTotal,
+      });
+    },
+  });
+
+  return {
+    async push(destination, source, options = {}) {
+      const { repository, tags } = pushDestination(destination, host);
+      const target = remote(repository);
+      let from: ReadOnlyTarget;
+      let reference: string;
+      if ('layout' in source) {
+        from = ociLayout(source.layout, { maxManifestBytes });
+        reference = source.tag ?? '';
+      } else if ('files' in source) {
+        const artifact = await filesArtifact(source, options.signal);
+        from = artifact.target;
+        reference = artifact.manifest.digest;
+      } else {
+        from = source.target;
+        reference = source.reference;
+      }
+      const result = await copy(
+        from,
+        reference,
+        target,
+        tags,
+        copyOptions('images.push', { registry: host, repository }, options),
+      );
+      context.events.emit('pushed', {
+        kind: 'image',
+        registry: host,
+        repository,
+        digest: result.descriptor.digest,
+        size: result.descriptor.size,
+        mediaType: result.descriptor.mediaType,
+        tags: tags.filter((tag) => !tag.includes(':')),
+      });
+      return { ...result, registry: host, repository };
+    },
+
+    async pull(reference, directory, options = {}) {
+      const parsed = imageReference(reference, host);
+      const layout = ociLayout(directory, { maxManifestBytes });
+      const name = options.tag ?? parsed.tag;
+      const result = await copy(remote(parsed.repository), targetOf(parsed), layout, name ?? [], {
+        ...copyOptions('images.pull', { registry: host, repository: parsed.repository }, options),
+        ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+      });
+      // Pulled by digest without a name: record the manifest in index.json unnamed.
+      const references = name === undefined ? [result.descriptor.digest] : result.references;
+      if (name === undefined) await layout.tag(result.descriptor, result.descriptor.digest);
+      context.events.emit('copied', {
+        operation: 'pull',
+        source: `${host}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
+        destination: `oci:${layout.directory}${name === undefined ? '' : `:${name}`}`,
+        registry: host,
+        repository: parsed.repository,
+        digest: result.descriptor.digest,
+        size: result.descriptor.size,
+        mediaType: result.descriptor.mediaType,
+        tags: references,
+        transferred: result.transferred,
+        mounted: result.mounted,
+        skipped: result.skipped,
+        bytesTransferred: result.bytesTransferred,
+      });
+      return { ...result, references, registry: host, repository: parsed.repository };
+    },
+
+    async copy(sourceReference, destinationReference, options = {}) {
+      const from = imageReference(sourceReference, host);
+      const destinationParts = options.destinationClient ?? parts;
+      const to = imageReference(destinationReference, destinationParts.registry);
+      const destination = remote(to.repository, destinationParts);
+      const result = await copy(
+        remote(from.repository),
+        targetOf(from),
+        destination,
+        to.digest !== undefined && to.tag === undefined ? [] : [to.tag ?? 'latest'],
+        {
+          ...copyOptions(
+            'images.copy',
+            { registry: destinationParts.registry, repository: to.repository },
+            options,
+          ),
+          ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+          ...(options.referrerCopied === undefined ? {} : { referrerCopied: options.referrerCopied }),
+        },
+      );
+      context.events.emit('copied', {
+        operation: 'copy',
+        source: `${host}/${from.repository}${from.digest === undefined ? `:${from.tag}` : `@${from.digest}`}`,
+        destination: `${destinationParts.registry}/${to.repository}${to.tag === undefined ? `@${result.descriptor.digest}` : `:${to.tag}`}`,
+        registry: destinationParts.registry,
+        repository: to.repository,
+        digest: result.descriptor.digest,
+        size: result.descriptor.size,
+        mediaType: result.descriptor.mediaType,
+        tags: result.references,
+        transferred: result.transferred,
+        mounted: result.mounted,
+        skipped: result.skipped,
+        bytesTransferred: result.bytesTransferred,
+      });
+      return { ...result, registry: destinationParts.registry, repository: to.repository };
+    },
+
+    async inspect(reference, options = {}) {
+      const parsed = imageReference(reference, host);
+      return inspectTarget(remote(parsed.repository), targetOf(parsed), options);
+    },
+  };
+}
+
+/** What to resolve: the digest when given, else the tag. */
+function targetOf(reference: Reference): string {
+  return reference.digest ?? reference.tag ?? 'latest';
+}
+
+/**
+ * Parses `repository[:tag][@digest]`, or the same with a registry in front, which must be the
+ * client's. A reference without tag or digest means `latest`.
+ * @internal
+ */
+export function imageReference(input: string, registry: string): Reference & { tag?: string } {
+  const first = input.split('/')[0] ?? '';
+  const namesRegistry =
+    input.includes('/') &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
+  const parsed = parseReference(namesRegistry ? input : `${registry}/${input}`);
+  if (parsed.registry.toLowerCase() !== registry.toLowerCase()) {
+    throw new InvalidInputError(
+      `"${input}" names the registry ${parsed.registry}, but this client talks to ${registry}; use a client for ${parsed.registry} (for a copy: destinationClient)`,
+      { code: GhcrErrorCode.INVALID_REFERENCE, input },
+    );
+  }
+  if (parsed.tag === undefined && parsed.digest === undefined) return { ...parsed, tag: 'latest' };
+  return parsed;
+}
+
+function pushDestination(
+  destination: ImagePushDestination,
+  registry: string,
+): { repository: string; tags: string[] } {
+  if (typeof destination !== 'string') {
+    checkRepository(destination.repository);
+    if (destination.tags.length === 0) {
+      throw new InvalidInputError('push needs at least one tag; give tags: ["1.0.0", "latest"]');
+    }
+    return { repository: destination.repository, tags: [...new Set(destination.tags)].map(checkTag) };
+  }
+  const parsed = imageReference(destination, registry);
+  const references: string[] = [];
+  if (parsed.tag !== undefined) references.push(parsed.tag);
+  if (parsed.digest !== undefined) references.push(parsed.digest);
+  return { repository: parsed.repository, tags: references };
+}
