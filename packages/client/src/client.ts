@@ -9,6 +9,7 @@ import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSettings } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
+import { createRetention, type Retention } from './retention/retention.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
@@ -32,6 +33,8 @@ export interface GhcrClient {
   readonly multiArch: MultiArch;
   /** Vulnerability reports attached to images (cosign attestations, SARIF, CycloneDX, Trivy) and the deployment gate. */
   readonly vulnerabilities: Vulnerabilities;
+  /** Retention: read a package's registry graph, plan what to keep and delete, validate, execute. */
+  readonly retention: Retention;
   /** GitHub package versions through the Packages REST API (list, delete, restore, untag on ghcr.io). */
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
@@ -107,6 +110,13 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
   const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
   const multiArch = createMultiArch(context, { blobs, manifests });
+  const retention = createRetention({
+    manifests,
+    tags,
+    blobs,
+    clock: resolved.clock,
+    concurrency: resolved.concurrency,
+  });
   const vulnerabilities = createVulnerabilities(context, {
     manifests,
     blobs,
@@ -123,6 +133,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     multiArch,
     versions,
     vulnerabilities,
+    retention,
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

@@ -78,6 +78,73 @@ export type {
   Referrers,
   ReferrersOptions,
 } from './referrers/referrers.js';
+export {
+  type BuildRegistryGraphOptions,
+  buildRegistryGraph,
+  buildRegistryGraphOptionsSchema,
+  type GraphReadOptions,
+  type ManifestCache,
+} from './retention/build-graph.js';
+export { parseDuration } from './retention/duration.js';
+export {
+  type DeleteVersion,
+  type ExecutePlanOptions,
+  executePlan,
+  executePlanOptionsSchema,
+  type RetentionDeletedEntry,
+  type RetentionFailedEntry,
+  type RetentionProgressEvent,
+  type RetentionReport,
+  type RetentionReportEntry,
+  type RetentionSkippedEntry,
+} from './retention/execute.js';
+export type {
+  ManifestNodeKind,
+  MissingManifest,
+  ReferrerLink,
+  ReferrerRelation,
+  RegistryGraph,
+  RegistryGraphNode,
+  UnreadableManifest,
+} from './retention/graph.js';
+export {
+  createFileJournal,
+  createMemoryJournal,
+  type RetentionJournal,
+  type RetentionJournalEntry,
+} from './retention/journal.js';
+export {
+  planRetention,
+  type RetentionDecision,
+  type RetentionPlan,
+  type RetentionReason,
+  type RetentionRule,
+  type RetentionWarning,
+} from './retention/plan.js';
+export {
+  parseRetentionPolicy,
+  type ResolvedRetentionPolicy,
+  type RetentionPolicy,
+  retentionPolicySchema,
+} from './retention/policy.js';
+export {
+  createRetention,
+  type ReadGraphOptions,
+  type Retention,
+  type RetentionDependencies,
+} from './retention/retention.js';
+export {
+  type BrokenImage,
+  type BrokenTag,
+  type OrphanedReferrer,
+  type RepositoryValidation,
+  validateRepository,
+} from './retention/validate.js';
+export {
+  type RetentionVersion,
+  type RetentionVersionInput,
+  toRetentionVersion,
+} from './retention/versions.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
 export { type MemoryTarget, type MemoryTargetOptions, memoryTarget } from './targets/memory-target.js';
 export {

@@ -189,3 +189,21 @@ describe('referrers and cosign tags', () => {
     );
   });
 });
+
+describe('fallback tag parsing refuses ordinary tags', () => {
+  it('reads only sha256-<64 hex> (with a cosign suffix for cosign tags) as a digest', () => {
+    for (const tag of [
+      'pr-9',
+      'v1-amd64',
+      'sha512-abc',
+      `sha256-${'A'.repeat(64)}`,
+      `sha256-${'a'.repeat(63)}`,
+    ]) {
+      expect(parseReferrersTag(tag)).toBeUndefined();
+      expect(parseCosignTag(`${tag}.sig`)).toBeUndefined();
+    }
+    const hex = 'b'.repeat(64);
+    expect(parseReferrersTag(`sha256-${hex}`)).toBe(`sha256:${hex}`);
+    expect(parseCosignTag(`sha256-${hex}.att`)).toEqual({ digest: `sha256:${hex}`, kind: 'attestation' });
+  });
+});

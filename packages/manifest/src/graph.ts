@@ -1,4 +1,4 @@
-import { type Descriptor, type Digest, InvalidInputError, isDigest, parseDigest } from '@ghcr/oci-types';
+import { type Descriptor, type Digest, InvalidInputError, parseDigest } from '@ghcr/oci-types';
 import type { ParsedManifest } from './kinds.js';
 
 /**
@@ -67,10 +67,10 @@ export function referrersTagFor(digest: string): string {
  * @public
  */
 export function parseReferrersTag(tag: string): Digest | undefined {
-  const match = /^([a-z0-9]+)-([a-zA-Z0-9=_]+)$/.exec(tag);
-  if (match === null) return undefined;
-  const candidate = `${match[1]}:${match[2]}`;
-  return isDigest(candidate) ? candidate : undefined;
+  // Only sha256 maps back: the schema truncates longer digests to 64 characters, and a looser
+  // pattern would read ordinary tags such as `pr-9` or `v1-amd64` as digests.
+  const match = /^sha256-([a-f0-9]{64})$/.exec(tag);
+  return match === null ? undefined : (`sha256:${match[1]}` as Digest);
 }
 
 /**
@@ -110,10 +110,10 @@ const COSIGN_SUFFIXES: Record<string, CosignTagKind> = { sig: 'signature', att: 
  * @public
  */
 export function parseCosignTag(tag: string): { digest: Digest; kind: CosignTagKind } | undefined {
-  const match = /^([a-z0-9]+)-([a-zA-Z0-9=_]+)\.(sig|att|sbom)$/.exec(tag);
+  // cosign's legacy scheme exists for sha256 only (see cosignTagsFor).
+  const match = /^sha256-([a-f0-9]{64})\.(sig|att|sbom)$/.exec(tag);
   if (match === null) return undefined;
-  const kind = COSIGN_SUFFIXES[match[3] as string];
-  const candidate = `${match[1]}:${match[2]}`;
-  if (kind === undefined || !isDigest(candidate)) return undefined;
-  return { digest: candidate, kind };
+  const kind = COSIGN_SUFFIXES[match[2] as string];
+  if (kind === undefined) return undefined;
+  return { digest: `sha256:${match[1]}` as Digest, kind };
 }

@@ -48,8 +48,12 @@ export interface Simulation {
   createUser(login: string): void;
   /** Creates an organisation, optionally with admins (users, created when unknown). */
   createOrganization(login: string, options?: { readonly admins?: readonly string[] }): void;
-  /** Creates a classic PAT (`ghp_…`) for a user (created when unknown) and returns it. */
-  createToken(options: { readonly user: string; readonly scopes: readonly PackageScope[] }): string;
+  /** Creates a PAT for `user` (created if unknown); `token` sets its value (e.g. `ghcr serve --token`), else one is generated. */
+  createToken(options: {
+    readonly user: string;
+    readonly scopes: readonly PackageScope[];
+    readonly token?: string;
+  }): string;
   /** Sets a package's visibility (declaring the package when nothing was pushed yet). */
   setVisibility(owner: string, packageName: string, visibility: SimulationVisibility): void;
   /** Forgets all state, log entries, fault rules and rate-limit budgets. */
@@ -130,8 +134,8 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     createOrganization(login, organization = {}) {
       state.createOrganization(login, organization.admins ?? []);
     },
-    createToken({ user, scopes }) {
-      return state.createToken(user, scopes);
+    createToken({ user, scopes, token }) {
+      return state.createToken(user, scopes, token);
     },
     setVisibility(owner, packageName, visibility) {
       state.setVisibility(owner, packageName, visibility);

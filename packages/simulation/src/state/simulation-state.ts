@@ -162,9 +162,14 @@ export class SimulationState {
   /**
    * Creates a personal access token (classic) `ghp_…` for a user (created when unknown).
    */
-  createToken(user: string, scopes: readonly PackageScope[]): string {
+  createToken(user: string, scopes: readonly PackageScope[], value?: string): string {
     this.createUser(user);
-    const token = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
+    const token = value ?? `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
+    if (value !== undefined && (value.length < 8 || /\s/.test(value))) {
+      throw new ConfigError('a simulation token needs at least 8 characters and no white space', {
+        field: 'token',
+      });
+    }
     this.#pats.set(token, {
       token,
       user: this.getOwner(user)?.login ?? user,

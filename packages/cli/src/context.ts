@@ -1,0 +1,147 @@
+import type { CredentialProvider } from '@ghcr/auth';
+import { createGhcrClient, type GhcrClient } from '@ghcr/client';
+import { type Clock, systemClock } from '@ghcr/oci-types';
+import { cliCredentialChain, observedCredentials } from './credentials.js';
+import type { ExitCode } from './exit-codes.js';
+import { type GlobalOptions, resolveGlobalOptions } from './global-options.js';
+import type { RunIo } from './io.js';
+import { createOutput, type Output } from './output.js';
+import { createRequestLog, formatRequestLogEntry, type RequestLogEntry } from './request-log.js';
+import { cliVersion } from './version.js';
+
+/**
+ * Options of {@link CommandContext.client}.
+ * @public
+ */
+export interface ClientOverrides {
+  /** Use these credentials instead of the credential chain (`login` checks the new ones). */
+  readonly credentials?: CredentialProvider;
+}
+
+/**
+ * What a command's action gets: the run's streams and global options, an output that honours
+ * `--json`/`--quiet`/`--debug`, and registry clients that share the run's request log and
+ * redaction.
+ * @public
+ */
+export interface CommandContext {
+  readonly io: RunIo;
+  readonly options: GlobalOptions;
+  readonly output: Output;
+  /** The time source of progress rates and durations. */
+  readonly clock: Clock;
+  /**
+   * A client for `registry` (`ghcr.io`, `127.0.0.1:5000`), created once per registry and run and
+   * closed when the run ends. Plain HTTP for loopback hosts and with `--plain-http`; credentials
+   * from the chain; `--concurrency`; every request in the `--debug` log.
+   */
+  client(registry: string, overrides?: ClientOverrides): GhcrClient;
+  /** Remembers a secret (a password read from stdin, a served token) so it is redacted everywhere. */
+  addSecret(secret: string): void;
+  /** Ends the run with this exit code unless it fails (the gate uses 3). */
+  setExitCode(code: ExitCode): void;
+  /** Runs `close` when the run ends, before clients are closed. */
+  onClose(close: () => Promise<void> | void): void;
+}
+
+/**
+ * The state of one `run()`: no module-scope state, so runs in one process (tests) never share it.
+ * @internal
+ */
+export class CliRuntime {
+  readonly io: RunIo;
+  readonly secrets = new Set<string>();
+  /** The command being run (`tags`), for error hints. */
+  commandName: string | undefined;
+  exitCode: ExitCode | undefined;
+  #context: CommandContext | undefined;
+  readonly #clients = new Map<string, GhcrClient>();
+  readonly #closers: (() => Promise<void> | void)[] = [];
+  readonly #log: ReturnType<typeof createRequestLog>;
+  #debugSink: ((entry: RequestLogEntry) => void) | undefined;
+
+  constructor(io: RunIo) {
+    this.io = io;
+    this.#log = createRequestLog({
+      secrets: () => this.secrets,
+      onEntry: (entry) => this.#debugSink?.(entry),
+    });
+  }
+
+  /** The global options once a command resolved them. */
+  get options(): GlobalOptions | undefined {
+    return this.#context?.options;
+  }
+
+  /**
+   * The context of the command now running; resolves the global options on first use.
+   * @throws InvalidInputError (`GHCR_USAGE`) for an invalid `--api-url` / `GITHUB_API_URL`.
+   */
+  context(rawOptions: Readonly<Record<string, unknown>>): CommandContext {
+    if (this.#context !== undefined) return this.#context;
+    const options = resolveGlobalOptions(rawOptions, this.io.env);
+    const output = createOutput(this.io, options);
+    if (options.debug) this.#debugSink = (entry) => output.debug(formatRequestLogEntry(entry));
+    const sources = new Map<string, string>();
+    const credentials = observedCredentials(cliCredentialChain(this.io.env), {
+      secret: (secret) => this.secrets.add(secret),
+      source: (registry, source) => {
+        const shown = source ?? 'none found (anonymous)';
+        if (sources.get(registry) === shown) return;
+        sources.set(registry, shown);
+        output.debug(`credentials for ${registry}: ${shown}`);
+      },
+    });
+    const runtime = this;
+    const clock = this.io.clock ?? systemClock;
+    const context: CommandContext = {
+      io: this.io,
+      options,
+      output,
+      clock,
+      client(registry, overrides = {}) {
+        const key = overrides.credentials === undefined ? registry : undefined;
+        const existing = key === undefined ? undefined : runtime.#clients.get(key);
+        if (existing !== undefined) return existing;
+        const client = createGhcrClient({
+          registry,
+          ...(options.plainHttp ? { plainHttp: true } : {}),
+          credentials: overrides.credentials ?? credentials,
+          clock,
+          ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+          transportOptions: {
+            userAgent: `ghcr-cli/${cliVersion()}`,
+            middleware: [{ name: 'request-log', middleware: runtime.#log.middleware, after: 'redirect' }],
+            secrets: () => runtime.secrets,
+          },
+        });
+        runtime.#clients.set(key ?? `${registry}#${runtime.#clients.size}`, client);
+        return client;
+      },
+      addSecret(secret) {
+        if (secret !== '') runtime.secrets.add(secret);
+      },
+      setExitCode(code) {
+        runtime.exitCode = code;
+      },
+      onClose(close) {
+        runtime.#closers.push(close);
+      },
+    };
+    this.#context = context;
+    return context;
+  }
+
+  /** Runs the close hooks, then closes every client; failures here are not the command's. */
+  async close(): Promise<void> {
+    for (const close of this.#closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch {
+        // Closing is best effort: the command's outcome is already decided.
+      }
+    }
+    await Promise.allSettled([...this.#clients.values()].map((client) => client.close()));
+    this.#clients.clear();
+  }
+}

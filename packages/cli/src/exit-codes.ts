@@ -1,0 +1,14 @@
+/**
+ * The exit codes of the `ghcr` command (issue 7): 0 success; 1 the operation failed; 2 usage error;
+ * 3 the gate blocked or validate found broken images.
+ * @public
+ */
+export const ExitCode = {
+  Success: 0,
+  Failed: 1,
+  Usage: 2,
+  Blocked: 3,
+} as const;
+
+/** @public */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,28 @@
+/**
+ * `@ghcr/cli`: the `ghcr` command. The executable is `ghcr` (`dist/bin.js`); `run(argv, io)` runs it
+ * in-process, with your streams, and resolves the exit code.
+ *
+ * @packageDocumentation
+ */
+
+export type { DeleteResult } from './commands/delete.js';
+export type {
+  InspectConfig,
+  InspectDescriptor,
+  InspectIndexEntry,
+  InspectResult,
+} from './commands/inspect.js';
+export type { LoginResult } from './commands/login.js';
+export type { LogoutResult } from './commands/logout.js';
+export type { ServeResult } from './commands/serve.js';
+export type { TagResult } from './commands/tag.js';
+export type { TagsResult } from './commands/tags.js';
+export type { UntagResult } from './commands/untag.js';
+export type { ClientOverrides, CommandContext } from './context.js';
+export { type DescribedError, USAGE_ERROR_CODE } from './errors.js';
+export { ExitCode } from './exit-codes.js';
+export type { GlobalOptions } from './global-options.js';
+export type { RunIo } from './io.js';
+export type { Output } from './output.js';
+export type { RequestLogEntry } from './request-log.js';
+export { run } from './run.js';

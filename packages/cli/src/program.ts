@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { COMMANDS, NOT_YET_AVAILABLE } from './commands/all.js';
+import type { CliRuntime } from './context.js';
+import { parseConcurrency } from './global-options.js';
+import { cliVersion } from './version.js';
+
+const FOOTER = `
+References are [registry/]repository[:tag][@digest]; the registry defaults to ghcr.io.
+Plain HTTP is automatic for localhost, 127.0.0.1 and [::1].
+Credentials: GHCR_TOKEN / GITHUB_TOKEN / GH_TOKEN (ghcr.io), Docker's config.json and credential
+helpers ("ghcr login"), podman's auth.json, the GitHub CLI.
+
+Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 the gate blocked or validate found
+broken images.
+
+Not available yet: ${NOT_YET_AVAILABLE.join(', ')}.`;
+
+/**
+ * Builds the commander program of one run: global options, every command of `src/commands/`,
+ * output through the run's streams, and errors thrown (not `process.exit`) so `run()` decides the
+ * exit code.
+ * @internal
+ */
+export function createProgram(runtime: CliRuntime): Command {
+  const io = runtime.io;
+  const program = new Command('ghcr');
+  program
+    .description('GitHub Container Registry and any OCI registry from the command line')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--json', 'print one JSON document per command (shapes in the README)')
+    .option('--plain-http', 'speak plain HTTP to the registry (automatic for localhost, 127.0.0.1, [::1])')
+    .option(
+      '--api-url <url>',
+      'GitHub REST API base URL (default: $GITHUB_API_URL, else https://api.github.com)',
+    )
+    .option('--concurrency <n>', 'parallel requests of one operation (default: 4)', parseConcurrency)
+    .option('--debug', 'print every HTTP request (secrets redacted) and, on failure, the cause chain')
+    .option('-q, --quiet', 'print results and errors only: no notes, no progress bars')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // run() prints errors itself, in one format.
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', FOOTER);
+  program.hook('preAction', (_program, action) => {
+    runtime.commandName = action.name();
+  });
+  for (const register of COMMANDS) register(program, runtime);
+  return program;
+}

@@ -1,0 +1,81 @@
+import type { ClientEventMap, ClientEvents, ProgressEvent } from '@ghcr/client';
+import { describe, expect, it } from 'vitest';
+import { CliRuntime, type CommandContext } from './context.js';
+import { showProgress, wantsProgress } from './progress.js';
+import { type Capture, instantClock, testIo } from './test-support/io.js';
+
+type Listener = (payload: ProgressEvent) => void;
+
+/** A stand-in for a client's events: only `progress` is used by the display. */
+function fakeEvents(): ClientEvents & { emit(event: ProgressEvent): void; listeners: Set<Listener> } {
+  const listeners = new Set<Listener>();
+  const events = {
+    listeners,
+    emit(event: ProgressEvent) {
+      for (const listener of listeners) listener(event);
+    },
+    on<K extends keyof ClientEventMap>(_event: K, listener: (payload: ClientEventMap[K]) => void) {
+      listeners.add(listener as unknown as Listener);
+      return () => listeners.delete(listener as unknown as Listener);
+    },
+    off<K extends keyof ClientEventMap>(_event: K, listener: (payload: ClientEventMap[K]) => void) {
+      listeners.delete(listener as unknown as Listener);
+    },
+    once<K extends keyof ClientEventMap>(_event: K, listener: (payload: ClientEventMap[K]) => void) {
+      listeners.add(listener as unknown as Listener);
+      return () => listeners.delete(listener as unknown as Listener);
+    },
+  };
+  return events;
+}
+
+function contextFor(flags: string[], tty: boolean): { context: CommandContext; stderr: Capture } {
+  const { io, stderr } = testIo({ isTTY: tty, clock: instantClock() });
+  const runtime = new CliRuntime(io);
+  const raw = Object.fromEntries(flags.map((flag) => [flag, true]));
+  return { context: runtime.context(raw), stderr };
+}
+
+const event = (bytesDone: number): ProgressEvent => ({
+  operation: 'blobs.upload',
+  registry: '127.0.0.1:5000',
+  repository: 'octo/app',
+  digest: `sha256:${'ab'.repeat(32)}`,
+  bytesDone,
+  bytesTotal: 4 * 1024 * 1024,
+});
+
+describe('progress bars', () => {
+  it('are drawn only on a terminal, without --quiet and --json', () => {
+    expect(wantsProgress(contextFor([], true).context)).toBe(true);
+    expect(wantsProgress(contextFor([], false).context)).toBe(false);
+    expect(wantsProgress(contextFor(['quiet'], true).context)).toBe(false);
+    expect(wantsProgress(contextFor(['json'], true).context)).toBe(false);
+  });
+
+  it('draw a bar per blob from progress events, and stop listening when stopped', () => {
+    const { context, stderr } = contextFor([], true);
+    const events = fakeEvents();
+    const display = showProgress(context, events);
+    expect(display.active).toBe(true);
+    events.emit(event(0));
+    events.emit(event(2 * 1024 * 1024));
+    events.emit(event(4 * 1024 * 1024));
+    display.stop();
+    expect(events.listeners.size).toBe(0);
+    const text = stderr.text;
+    expect(text).toContain('push abababababab');
+    expect(text).toContain('4.0 MiB/4.0 MiB');
+    expect(text).toContain('100%');
+  });
+
+  it('draw nothing and listen to nothing when not wanted', () => {
+    const { context, stderr } = contextFor([], false);
+    const events = fakeEvents();
+    const display = showProgress(context, events);
+    expect(display.active).toBe(false);
+    expect(events.listeners.size).toBe(0);
+    display.stop();
+    expect(stderr.text).toBe('');
+  });
+});

@@ -1,0 +1,211 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, type Digest, InternalError, InvalidInputError, NotFoundError } from '@ghcr/oci-types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DeleteVersion, executePlan, type RetentionProgressEvent } from './execute.js';
+import { createFileJournal, createMemoryJournal } from './journal.js';
+import { planRetention, type RetentionPlan } from './plan.js';
+import { MODEL_NOW, ModelRepository } from './testing/model-repository.js';
+
+/** Two old multi-arch releases with a signature each, one kept release: 14 deletions in 3 levels. */
+async function fixture(): Promise<{ repo: ModelRepository; plan: RetentionPlan }> {
+  const repo = new ModelRepository();
+  repo.multiArch({ tags: ['v3'], ageDays: 1 });
+  for (const tag of ['v1', 'v2']) {
+    const release = repo.multiArch({ tags: [tag], ageDays: 90 });
+    const bundle = repo.artifact(release.index, { ageDays: 90 });
+    repo.referrersIndex(release.index, [bundle], { ageDays: 90 });
+  }
+  const plan = planRetention(repo.versionList(), await repo.graph(), { keepNewestTagged: 1 }, MODEL_NOW);
+  return { repo, plan };
+}
+
+/** A deleteVersion whose calls resolve only when released, recording the order and the peak concurrency. */
+function controlledDeletes(behaviour: (id: number) => 'ok' | 'gone' | 'fail' = () => 'ok') {
+  const calls: number[] = [];
+  const waiting: { id: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let inFlight = 0;
+  let peak = 0;
+  const deleteVersion: DeleteVersion = (id, { signal }) => {
+    calls.push(id);
+    inFlight += 1;
+    peak = Math.max(peak, inFlight);
+    return new Promise<void>((resolve, reject) => {
+      const settle = (outcome: () => void) => () => {
+        inFlight -= 1;
+        outcome();
+      };
+      const entry = {
+        id,
+        resolve: settle(() => {
+          const result = behaviour(id);
+          if (result === 'ok') resolve();
+          else if (result === 'gone') reject(new NotFoundError(`version ${id} not found`));
+          else reject(new InternalError(`DELETE version ${id}: status 500`));
+        }),
+        reject: settle(() => reject(signal?.reason)),
+      };
+      waiting.push(entry);
+      signal?.addEventListener('abort', () => entry.reject(), { once: true });
+    });
+  };
+  const flush = async (limit = Number.POSITIVE_INFINITY): Promise<void> => {
+    for (let round = 0; round < 1000 && (waiting.length > 0 || round < 3); round++) {
+      const batch = waiting.splice(0, Math.max(0, Math.min(waiting.length, limit)));
+      for (const entry of batch) entry.resolve();
+      limit -= batch.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (limit <= 0) return;
+    }
+  };
+  return { deleteVersion, calls, flush, peak: () => peak };
+}
+
+describe('executePlan', () => {
+  it('deletes parents before children, at most `concurrency` at once', async () => {
+    const { plan } = await fixture();
+    expect(plan.summary.delete).toBe(14);
+    const control = controlledDeletes();
+    const events: RetentionProgressEvent[] = [];
+    const running = executePlan(plan, {
+      deleteVersion: control.deleteVersion,
+      concurrency: 3,
+      onProgress: (event) => events.push(event),
+    });
+    await control.flush();
+    const report = await running;
+    expect(control.peak()).toBeLessThanOrEqual(3);
+    expect(control.peak()).toBeGreaterThan(1);
+    const position = new Map(control.calls.map((id, i) => [id, i]));
+    for (const decision of plan.decisions) {
+      for (const parent of decision.deleteAfter) {
+        expect(position.get(parent)).toBeLessThan(position.get(decision.id) as number);
+      }
+    }
+    expect(report.summary).toEqual({
+      versions: plan.decisions.length,
+      kept: 5,
+      deleted: 14,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(report.deleted.every((entry) => entry.outcome === 'deleted')).toBe(true);
+    expect(events.map((event) => event.done)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it('counts a version that is already gone (404) as done', async () => {
+    const { plan } = await fixture();
+    const first = plan.deleteOrder[0] as number;
+    const control = controlledDeletes((id) => (id === first ? 'gone' : 'ok'));
+    const running = executePlan(plan, { deleteVersion: control.deleteVersion });
+    await control.flush();
+    const report = await running;
+    expect(report.failed).toEqual([]);
+    expect(report.deleted.find((entry) => entry.id === first)?.outcome).toBe('already-gone');
+    expect(report.summary.deleted).toBe(14);
+  });
+
+  it('deletes nothing below a parent whose delete failed; other branches go on', async () => {
+    const { repo, plan } = await fixture();
+    const v1 = repo.tags.get('v1') as Digest;
+    const failing = repo.id(v1);
+    const control = controlledDeletes((id) => (id === failing ? 'fail' : 'ok'));
+    const running = executePlan(plan, { deleteVersion: control.deleteVersion, concurrency: 2 });
+    await control.flush();
+    const report = await running;
+    expect(report.failed).toEqual([
+      expect.objectContaining({ id: failing, error: expect.objectContaining({ code: 'GHCR_INTERNAL' }) }),
+    ]);
+    // The index's 4 manifests, its fallback index and the bundle (which follows the fallback index).
+    expect(report.skipped).toHaveLength(6);
+    expect(report.skipped[0]?.why).toContain(`version ${failing}`);
+    for (const skipped of report.skipped) expect(control.calls).not.toContain(skipped.id);
+    expect(report.summary).toMatchObject({ deleted: 7, failed: 1, skipped: 6 });
+  });
+
+  it('dry run: the same report, no request', async () => {
+    const { plan } = await fixture();
+    const control = controlledDeletes();
+    const dry = await executePlan(plan, { deleteVersion: control.deleteVersion, dryRun: true });
+    expect(control.calls).toEqual([]);
+    expect(dry.dryRun).toBe(true);
+    expect(dry.deleted.every((entry) => entry.outcome === 'dry-run')).toBe(true);
+    const running = executePlan(plan, { deleteVersion: control.deleteVersion });
+    await control.flush();
+    const real = await running;
+    expect(dry.deleted.map((entry) => entry.id)).toEqual(real.deleted.map((entry) => entry.id));
+    expect(dry.kept).toEqual(real.kept);
+  });
+
+  it('resumes after an interruption: the journal holds what was done, a rerun skips it', async () => {
+    const { plan } = await fixture();
+    const journal = createMemoryJournal();
+    const controller = new AbortController();
+    const control = controlledDeletes();
+    const running = executePlan(plan, {
+      deleteVersion: control.deleteVersion,
+      concurrency: 2,
+      journal,
+      signal: controller.signal,
+    });
+    await control.flush(5);
+    controller.abort(new Error('runner cancelled'));
+    const interrupted = await running;
+    expect(interrupted.interrupted).toBe(true);
+    const done = interrupted.deleted.map((entry) => entry.id);
+    expect(done.length).toBeGreaterThanOrEqual(4);
+    expect(journal.entries.map((entry) => entry.id)).toEqual(done);
+    expect(interrupted.skipped.length).toBe(14 - done.length);
+    expect(interrupted.skipped.every((entry) => entry.why.includes('interrupted'))).toBe(true);
+
+    const rerun = controlledDeletes();
+    const resumed = executePlan(plan, { deleteVersion: rerun.deleteVersion, journal });
+    await rerun.flush();
+    const report = await resumed;
+    expect(rerun.calls.some((id) => done.includes(id))).toBe(false);
+    expect(report.summary).toMatchObject({ deleted: 14, failed: 0, skipped: 0 });
+    expect(
+      report.deleted
+        .filter((entry) => entry.outcome === 'journal')
+        .map((entry) => entry.id)
+        .sort(),
+    ).toEqual([...done].sort());
+  });
+
+  it('refuses a hand-made plan that deletes every version, and bad options', async () => {
+    const { plan } = await fixture();
+    const everything: RetentionPlan = {
+      ...plan,
+      decisions: plan.decisions.map((decision) => ({ ...decision, action: 'delete' as const })),
+      deleteOrder: plan.decisions.map((decision) => decision.id),
+    };
+    await expect(executePlan(everything, { deleteVersion: async () => {} })).rejects.toSatisfy((error) =>
+      InvalidInputError.isInstance(error),
+    );
+    await expect(executePlan(plan, { deleteVersion: async () => {}, concurrency: 0 })).rejects.toSatisfy(
+      (error) => ConfigError.isInstance(error) && (error as ConfigError).field === 'concurrency',
+    );
+  });
+});
+
+describe('file journal', () => {
+  let directory: string | undefined;
+  afterEach(async () => {
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('appends JSON lines, reads them back, and ignores a line cut short', async () => {
+    directory = await mkdtemp(join(tmpdir(), 'ghcr-retention-'));
+    const path = join(directory, 'journal.jsonl');
+    const journal = createFileJournal(path);
+    expect([...(await journal.completed())]).toEqual([]);
+    await Promise.all([
+      journal.record({ id: 1, digest: 'sha256:a', outcome: 'deleted' }),
+      journal.record({ id: 2, digest: 'sha256:b', outcome: 'already-gone' }),
+    ]);
+    await writeFile(path, `${await readFile(path, 'utf8')}{"id":3,"dig`);
+    expect([...(await createFileJournal(path).completed())]).toEqual([1, 2]);
+  });
+});

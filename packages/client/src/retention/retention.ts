@@ -1,0 +1,104 @@
+import type { Clock } from '@ghcr/oci-types';
+import type { Blobs } from '../blobs.js';
+import type { Manifests } from '../manifests.js';
+import type { Tags } from '../tags.js';
+import { buildRegistryGraph, type GraphReadOptions, type ManifestCache } from './build-graph.js';
+import { type ExecutePlanOptions, executePlan, type RetentionReport } from './execute.js';
+import type { RegistryGraph } from './graph.js';
+import { planRetention, type RetentionPlan } from './plan.js';
+import type { RetentionPolicy } from './policy.js';
+import { type RepositoryValidation, validateRepository } from './validate.js';
+import type { RetentionVersionInput } from './versions.js';
+
+/**
+ * Options of {@link Retention.readGraph}.
+ * @public
+ */
+export interface ReadGraphOptions {
+  /** HEAD every blob too, so partial images with missing blobs are reported. If omitted, false. */
+  readonly checkBlobs?: boolean;
+  /** Manifests already read, by digest (a `Map` kept between runs saves downloads). If omitted, one per call. */
+  readonly cache?: ManifestCache;
+  /** Reads in flight at once. If omitted, the client's `concurrency`. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Retention for the packages of one registry: read the graph, plan, validate, execute. Each
+ * step is also available on its own (`buildRegistryGraph`, `planRetention`,
+ * `validateRepository`, `executePlan`).
+ * @public
+ */
+export interface Retention {
+  /**
+   * Reads the graph of `repository` (`owner/name`) for these versions (every active version of
+   * its package, from the Packages API): manifests by digest through `client.manifests` (each
+   * once), tags through `client.tags`, unknown tags resolved by HEAD.
+   */
+  readGraph(
+    repository: string,
+    versions: readonly RetentionVersionInput[],
+    options?: ReadGraphOptions,
+  ): Promise<RegistryGraph>;
+  /** `planRetention(versions, graph, policy, now)`; `now` defaults to the client's clock. */
+  plan(
+    versions: readonly RetentionVersionInput[],
+    graph: RegistryGraph,
+    policy: RetentionPolicy,
+    now?: number | Date,
+  ): RetentionPlan;
+  /** `validateRepository(graph)`: broken images, changing nothing. */
+  validate(graph: RegistryGraph): RepositoryValidation;
+  /** `executePlan(plan, options)`. */
+  execute(plan: RetentionPlan, options: ExecutePlanOptions): Promise<RetentionReport>;
+}
+
+/**
+ * What {@link createRetention} needs from the client.
+ * @public
+ */
+export interface RetentionDependencies {
+  readonly manifests: Pick<Manifests, 'get' | 'head'>;
+  readonly tags: Pick<Tags, 'list'>;
+  readonly blobs: Pick<Blobs, 'exists'>;
+  /** The clock `plan` reads `now` from. */
+  readonly clock: Pick<Clock, 'now'>;
+  /** Default read concurrency. */
+  readonly concurrency?: number;
+}
+
+const withSignal = (options: GraphReadOptions): { signal?: AbortSignal } =>
+  options.signal === undefined ? {} : { signal: options.signal };
+
+/**
+ * Creates the retention capability over a client's manifests, tags and blobs (proposed as
+ * `client.retention`; wire with `createRetention({ manifests, tags, blobs, clock:
+ * settings.options.clock, concurrency: settings.options.concurrency })`).
+ * @public
+ */
+export function createRetention(dependencies: RetentionDependencies): Retention {
+  const { manifests, tags, blobs, clock } = dependencies;
+  return {
+    readGraph(repository, versions, options = {}) {
+      return buildRegistryGraph({
+        versions,
+        fetchManifest: (digest, read) => manifests.get(repository, digest, withSignal(read)),
+        listTags: (read) => tags.list(repository, withSignal(read)),
+        resolveTag: async (tag, read) => (await manifests.head(repository, tag, withSignal(read)))?.digest,
+        ...(options.checkBlobs === true
+          ? {
+              blobExists: async (digest: string, read: GraphReadOptions) =>
+                (await blobs.exists(repository, digest, withSignal(read))) !== undefined,
+            }
+          : {}),
+        ...(options.cache === undefined ? {} : { cache: options.cache }),
+        concurrency: options.concurrency ?? dependencies.concurrency ?? 4,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    },
+    plan: (versions, graph, policy, now) => planRetention(versions, graph, policy, now ?? clock.now()),
+    validate: validateRepository,
+    execute: executePlan,
+  };
+}
