@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { GhcrError, systemClock } from '@ghcr/oci-types';
-import type { PackageScope, Simulation, SimulationServer } from '@ghcr/simulation';
+import type { PackageScope, SimulationServer } from '@ghcr/simulation';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import type { CommandContext } from '../context.js';
