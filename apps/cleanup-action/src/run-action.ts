@@ -1,0 +1,357 @@
+/**
+ * The action: the vulnerability gate (when `gate-image` is given), then retention for each
+ * package: list its versions (Packages API), read its registry graph, then either validate it or
+ * plan and execute (a dry run by default). Everything is reported as step outputs, a job summary
+ * and annotations; secrets are masked and redacted.
+ */
+import { staticCredentials } from '@ghcr/auth';
+import {
+  createGhcrClient,
+  type GateResult,
+  type GhcrClient,
+  type GhcrClientOptions,
+  type RetentionDecision,
+} from '@ghcr/client';
+import { type Clock, GhcrError } from '@ghcr/oci-types';
+import {
+  type ActionEnvironment,
+  type ActionInputs,
+  formatProblem,
+  parseInputs,
+  readInput,
+} from './inputs.js';
+import {
+  type BrokenEntry,
+  brokenEntries,
+  type PackageResult,
+  renderSummary,
+  type VersionEntry,
+  versionEntries,
+} from './summary.js';
+import { type ActionIo, createActionIo } from './workflow-commands.js';
+
+/**
+ * Options of {@link runAction} (for tests and embedding; the bundle passes none).
+ * @public
+ */
+export interface RunActionOptions {
+  /** The undici dispatcher every request goes through (the simulation's). If omitted, the client's own Agent. */
+  readonly dispatcher?: GhcrClientOptions['dispatcher'];
+  /** Time for ages (`older-than`) and the transport's waits. If omitted, the system clock. */
+  readonly clock?: Clock;
+  /** Receives stdout text (logs and workflow commands). If omitted, `process.stdout`. */
+  readonly write?: (text: string) => void;
+}
+
+/**
+ * What a run did. The same facts as the outputs, the summary and the exit code.
+ * @public
+ */
+export interface ActionResult {
+  /** 0 when everything succeeded; 1 on bad inputs, a blocked gate, a failed deletion, a broken image (validate) or an unreadable graph. */
+  readonly exitCode: 0 | 1;
+  /** The step outputs as written. */
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly packages: readonly PackageResult[];
+  readonly gate?: GateResult;
+  /** Input problems, each naming its input. */
+  readonly problems: readonly string[];
+}
+
+/** GitHub caps one output at 1 MB; stay below it. */
+const MAX_OUTPUT_CHARS = 900_000;
+
+/** Serialises entries for an output, dropping the reason texts, then entries, to stay under the cap. */
+function fitJson<T extends { readonly reason?: string }>(
+  entries: readonly T[],
+): { json: string; dropped: number } {
+  let json = JSON.stringify(entries);
+  if (json.length <= MAX_OUTPUT_CHARS) return { json, dropped: 0 };
+  const bare = entries.map(({ reason: _reason, ...rest }) => rest);
+  json = JSON.stringify(bare);
+  let count = bare.length;
+  while (json.length > MAX_OUTPUT_CHARS && count > 0) {
+    count = Math.floor((count * MAX_OUTPUT_CHARS) / json.length) - 1;
+    json = JSON.stringify(bare.slice(0, Math.max(0, count)));
+  }
+  return { json, dropped: entries.length - Math.max(0, count) };
+}
+
+function messageOf(error: unknown): string {
+  if (GhcrError.isInstance(error)) return `${error.message} [${error.code}]`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A glob over package names: `*` any run (including `/`), `?` one character. */
+function globMatcher(pattern: string): (name: string) => boolean {
+  let body = '';
+  for (const char of pattern) {
+    if (char === '*') body += '.*';
+    else if (char === '?') body += '.';
+    else body += char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+  }
+  const expression = new RegExp(`^${body}$`);
+  return (name) => expression.test(name);
+}
+
+async function expandPackages(
+  client: GhcrClient,
+  owner: string,
+  names: readonly string[],
+  io: ActionIo,
+): Promise<string[]> {
+  const out: string[] = [];
+  let listed: string[] | undefined;
+  for (const name of names) {
+    if (!/[*?]/.test(name)) {
+      out.push(name);
+      continue;
+    }
+    listed ??= (await client.versions.listPackages(owner)).map((pkg) => pkg.name);
+    const matches = listed.filter(globMatcher(name)).sort();
+    if (matches.length === 0) {
+      io.warning(
+        `packages: "${name}" matches none of the ${listed.length} container packages of ${owner} that the token can see`,
+        { title: 'No package matched' },
+      );
+    }
+    out.push(...matches);
+  }
+  return [...new Set(out)];
+}
+
+function describe(decision: Pick<RetentionDecision, 'id' | 'digest' | 'tags' | 'kind'>): string {
+  const tags = decision.tags.length === 0 ? 'untagged' : decision.tags.join(', ');
+  return `${decision.id} ${decision.digest} (${decision.kind}; ${tags})`;
+}
+
+async function validatePackage(
+  client: GhcrClient,
+  pkg: string,
+  repository: string,
+  io: ActionIo,
+): Promise<PackageResult> {
+  const versions = await client.versions.list(repository);
+  io.log(`${versions.length} active versions; reading the registry graph (manifests and blobs)`);
+  const graph = await client.retention.readGraph(repository, versions, { checkBlobs: true });
+  const validation = client.retention.validate(graph);
+  const result: PackageResult = { package: pkg, repository, versions: versions.length, validation };
+  const broken = brokenEntries([result]);
+  if (validation.ok) io.log('valid: every tag pulls completely, no ghost, partial or orphaned image');
+  for (const entry of broken) {
+    const tags = entry.tags.length === 0 ? '' : ` (${entry.tags.join(', ')})`;
+    io.error(`${repository}: ${entry.problem} ${entry.digest}${tags}: ${entry.detail}`, {
+      title: `Broken image in ${repository}`,
+    });
+  }
+  for (const reason of validation.incomplete)
+    io.warning(`${repository}: ${reason}`, { title: 'Graph incomplete' });
+  return result;
+}
+
+async function cleanPackage(
+  client: GhcrClient,
+  inputs: ActionInputs,
+  pkg: string,
+  repository: string,
+  io: ActionIo,
+): Promise<PackageResult> {
+  const versions = await client.versions.list(repository);
+  io.log(`${versions.length} active versions; reading the registry graph`);
+  const graph = await client.retention.readGraph(repository, versions);
+  const plan = client.retention.plan(versions, graph, inputs.policy);
+  io.log(
+    `plan: keep ${plan.summary.keep}, delete ${plan.summary.delete} of ${plan.summary.versions} versions${inputs.dryRun ? ' (dry run)' : ''}`,
+  );
+  for (const decision of plan.decisions) {
+    const why = decision.reasons.map((reason) => `${reason.rule}: ${reason.message}`).join('; ');
+    io.log(`  ${decision.action === 'delete' ? 'delete' : 'keep  '} ${describe(decision)} — ${why}`);
+  }
+  for (const warning of plan.warnings)
+    io.warning(`${repository}: ${warning.message}`, { title: 'Retention' });
+  if (plan.blocked) {
+    io.error(
+      `${repository}: part of the registry graph could not be read, so nothing is deleted (fail closed): ${plan.unreadable.map((item) => `${item.digest}: ${item.reason}`).join('; ') || 'see the warnings'}`,
+      { title: `Cleanup of ${repository} blocked` },
+    );
+  }
+  const report = await client.retention.execute(plan, {
+    dryRun: inputs.dryRun,
+    deleteVersion: async (id, { signal }) => {
+      await client.versions.delete(repository, id, signal === undefined ? {} : { signal });
+    },
+    onProgress: (event) => {
+      if (event.outcome === 'dry-run') return;
+      io.log(`  [${event.done}/${event.total}] ${event.outcome} ${event.id} ${event.digest}`);
+    },
+  });
+  for (const failure of report.failed) {
+    io.error(`${repository}: deleting version ${describe(failure)} failed: ${failure.error.message}`, {
+      title: `Cleanup of ${repository}`,
+    });
+  }
+  for (const skipped of report.skipped) {
+    io.warning(`${repository}: version ${describe(skipped)} was not deleted: ${skipped.why}`, {
+      title: `Cleanup of ${repository}`,
+    });
+  }
+  return { package: pkg, repository, versions: versions.length, plan, report };
+}
+
+async function runGate(
+  client: GhcrClient,
+  inputs: ActionInputs,
+  io: ActionIo,
+): Promise<{ result?: GateResult; error?: string }> {
+  const gate = inputs.gate;
+  if (gate === undefined) return {};
+  io.group(`Vulnerability gate: ${gate.image}`);
+  try {
+    const result = await client.vulnerabilities.gate(gate.image, {
+      failOn: gate.failOn,
+      ignore: [...gate.ignore],
+      whenNoReport: gate.whenNoReport,
+    });
+    io.log(result.reason);
+    for (const finding of result.findings) {
+      io.log(`  ${finding.severity.padEnd(8)} ${finding.id} ${finding.package ?? ''} (${finding.source})`);
+    }
+    if (result.passed)
+      io.notice(`gate passed for ${gate.image}: ${result.reason}`, { title: 'Vulnerability gate' });
+    else io.error(`gate blocked ${gate.image}: ${result.reason}`, { title: 'Vulnerability gate' });
+    return { result };
+  } catch (error) {
+    const message = messageOf(error);
+    io.error(`gate for ${gate.image} could not run: ${message}`, { title: 'Vulnerability gate' });
+    return { error: message };
+  } finally {
+    io.endGroup();
+  }
+}
+
+/**
+ * Runs the action with the runner's environment (`INPUT_*`, `GITHUB_OUTPUT`,
+ * `GITHUB_STEP_SUMMARY`, `GITHUB_API_URL`, `GITHUB_REPOSITORY_OWNER`). Never rejects: every
+ * failure becomes an `::error::` annotation and `exitCode: 1`.
+ * @public
+ */
+export async function runAction(
+  env: ActionEnvironment,
+  options: RunActionOptions = {},
+): Promise<ActionResult> {
+  const io = createActionIo({
+    write: options.write ?? ((text) => process.stdout.write(text)),
+    ...(env.GITHUB_OUTPUT ? { outputFile: env.GITHUB_OUTPUT } : {}),
+    ...(env.GITHUB_STEP_SUMMARY ? { summaryFile: env.GITHUB_STEP_SUMMARY } : {}),
+  });
+  const outputs: Record<string, string> = {};
+  const setOutput = (name: string, value: string): void => {
+    outputs[name] = io.redact(value);
+    io.setOutput(name, value);
+  };
+
+  // Mask first, before anything could print it: the token as given and as GHCR's Bearer form.
+  const rawToken = readInput(env, 'token');
+  if (rawToken !== '') {
+    io.mask(rawToken);
+    io.mask(Buffer.from(rawToken).toString('base64'));
+  }
+
+  const parsed = parseInputs(env);
+  if (!parsed.ok) {
+    const problems = parsed.problems.map(formatProblem);
+    for (const [index, problem] of parsed.problems.entries()) {
+      io.error(problems[index] ?? '', { title: `Invalid input "${problem.input}"` });
+    }
+    io.appendSummary(renderSummary({ dryRun: true, validate: false, packages: [], problems }));
+    return { exitCode: 1, outputs, packages: [], problems };
+  }
+  const inputs = parsed.inputs;
+
+  let failed = false;
+  const packages: PackageResult[] = [];
+  let gateOutcome: { result?: GateResult; error?: string } = {};
+  let client: GhcrClient | undefined;
+  try {
+    client = createGhcrClient({
+      registry: inputs.registry,
+      // The Packages API, untagging and deletion are GitHub's: whatever the host, it is a GHCR.
+      flavor: 'ghcr',
+      credentials: staticCredentials({ username: 'token', password: inputs.token }),
+      versions: { apiUrl: inputs.apiUrl },
+      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+
+    gateOutcome = await runGate(client, inputs, io);
+    if (inputs.gate !== undefined && gateOutcome.result?.passed !== true) failed = true;
+
+    const owner = inputs.owner;
+    if (owner !== undefined && inputs.packages.length > 0) {
+      let names: string[] = [];
+      try {
+        names = await expandPackages(client, owner, inputs.packages, io);
+      } catch (error) {
+        failed = true;
+        io.error(`listing the packages of ${owner} failed: ${messageOf(error)}`, { title: 'Packages' });
+      }
+      for (const pkg of names) {
+        const repository = `${owner}/${pkg}`;
+        io.group(`${inputs.validate ? 'Validate' : 'Clean up'} ${repository}`);
+        try {
+          const result = inputs.validate
+            ? await validatePackage(client, pkg, repository, io)
+            : await cleanPackage(client, inputs, pkg, repository, io);
+          packages.push(result);
+          if (result.validation?.ok === false) failed = true;
+          if (result.plan?.blocked === true) failed = true;
+          if ((result.report?.failed.length ?? 0) + (result.report?.skipped.length ?? 0) > 0) failed = true;
+        } catch (error) {
+          failed = true;
+          const message = messageOf(error);
+          packages.push({ package: pkg, repository, versions: 0, error: message });
+          io.error(`${repository}: ${message}`, { title: `Cleanup of ${repository}` });
+        } finally {
+          io.endGroup();
+        }
+      }
+    }
+  } catch (error) {
+    failed = true;
+    io.error(messageOf(error), { title: 'GHCR cleanup' });
+  } finally {
+    await client?.close();
+  }
+
+  const entries = versionEntries(packages);
+  const write = (name: string, list: readonly (VersionEntry | BrokenEntry)[]): void => {
+    const { json, dropped } = fitJson(list as readonly { reason?: string }[]);
+    if (dropped > 0) {
+      io.warning(
+        `output ${name} holds ${list.length - dropped} of ${list.length} entries (GitHub caps an output at 1 MB); the log has all of them`,
+      );
+    }
+    setOutput(name, json);
+  };
+  write('deleted', entries.deleted);
+  write('kept', entries.kept);
+  write('failed', entries.failed);
+  write('broken', brokenEntries(packages));
+  setOutput('dry-run', String(inputs.dryRun));
+  setOutput('gate-passed', inputs.gate === undefined ? '' : String(gateOutcome.result?.passed === true));
+  io.appendSummary(
+    renderSummary({
+      dryRun: inputs.dryRun,
+      validate: inputs.validate,
+      packages,
+      ...(inputs.gate === undefined ? {} : { gate: { image: inputs.gate.image, ...gateOutcome } }),
+    }),
+  );
+  return {
+    exitCode: failed ? 1 : 0,
+    outputs,
+    packages,
+    ...(gateOutcome.result === undefined ? {} : { gate: gateOutcome.result }),
+    problems: [],
+  };
+}

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Options } from 'tsup';
+
+const packagesDirectory = fileURLToPath(new URL('../../packages/', import.meta.url));
+
+/**
+ * The action ships as ONE file, as the runner executes it (`runs: using: node20, main:
+ * dist/index.js`): no node_modules next to it. Everything is bundled (`noExternal`); only Node's
+ * built-in modules stay imports. The workspace packages are bundled from their TypeScript sources
+ * (not their dist/), so the bundle is always built from the same commit's code, with no build order
+ * to get wrong. ESM bundles of CommonJS dependencies (undici) call `require` for built-ins, which an
+ * ES module lacks: the banner defines one.
+ */
+export const bundleOptions: Options = {
+  entry: { index: 'src/main.ts' },
+  format: ['esm'],
+  platform: 'node',
+  target: 'node20',
+  outDir: 'dist',
+  noExternal: [/.*/],
+  splitting: false,
+  sourcemap: true,
+  clean: true,
+  dts: false,
+  banner: {
+    js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",
+  },
+  esbuildPlugins: [
+    {
+      name: 'ghcr-workspace-sources',
+      setup(build) {
+        build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => {
+          const source = `${packagesDirectory}${args.path.slice('@ghcr/'.length)}/src/index.ts`;
+          return existsSync(source) ? { path: source } : undefined;
+        });
+      },
+    },
+  ],
+};
+
+export default defineConfig(bundleOptions);
