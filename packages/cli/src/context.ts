@@ -45,6 +45,31 @@ export interface CommandContext {
 }
 
 /**
+ * The client asks its credentials for `ghcr.io` when it calls the GitHub REST API (a GHCR token is
+ * a GitHub token). When the API belongs to the client's own registry — `ghcr serve`, whose API
+ * shares the registry's address, or GitHub Enterprise Server (`containers.<host>` and
+ * `https://<host>/api/v3`) — the registry's credentials are the ones GitHub there accepts, so those
+ * are handed out instead. Otherwise nothing changes, so a local registry's password never goes to
+ * api.github.com.
+ * @internal
+ */
+export function apiCredentialsOf(
+  credentials: CredentialProvider,
+  registry: string,
+  apiUrl: string,
+): CredentialProvider {
+  const apiHost = new URL(apiUrl).host.toLowerCase();
+  const host = registry.toLowerCase();
+  if (host === 'ghcr.io' || (host !== apiHost && host !== `containers.${apiHost}`)) return credentials;
+  return {
+    name: credentials.name,
+    resolve(target, resolveOptions) {
+      return credentials.resolve(target === 'ghcr.io' ? registry : target, resolveOptions);
+    },
+  };
+}
+
+/**
  * The state of one `run()`: no module-scope state, so runs in one process (tests) never share it.
  * @internal
  */
@@ -106,7 +131,8 @@ export class CliRuntime {
         const client = createGhcrClient({
           registry,
           ...(options.plainHttp ? { plainHttp: true } : {}),
-          credentials: overrides.credentials ?? credentials,
+          credentials: apiCredentialsOf(overrides.credentials ?? credentials, registry, options.apiUrl),
+          versions: { apiUrl: options.apiUrl },
           clock,
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           transportOptions: {

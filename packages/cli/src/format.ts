@@ -27,3 +27,19 @@ export function alignedFields(fields: readonly (readonly [string, string | undef
   const width = Math.max(0, ...present.map(([label]) => label.length + 1));
   return present.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}`);
 }
+
+/**
+ * A table: a heading row and rows, columns padded to their widest cell, the last column unpadded.
+ * @internal
+ */
+export function table(headings: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = headings.map((heading, column) =>
+    Math.max(heading.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headings), ...rows.map(line)];
+}

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { COMMANDS, NOT_YET_AVAILABLE } from './commands/all.js';
+import { COMMANDS } from './commands/all.js';
 import type { CliRuntime } from './context.js';
 import { parseConcurrency } from './global-options.js';
 import { cliVersion } from './version.js';
@@ -13,7 +13,8 @@ helpers ("ghcr login"), podman's auth.json, the GitHub CLI.
 Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 the gate blocked or validate found
 broken images.
 
-Not available yet: ${NOT_YET_AVAILABLE.join(', ')}.`;
+Packages API commands (versions, cleanup) use --api-url; a package is [registry/]owner/package,
+its registry by default the API's (ghcr.io for api.github.com).`;
 
 /**
  * Builds the commander program of one run: global options, every command of `src/commands/`,

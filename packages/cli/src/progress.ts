@@ -30,12 +30,38 @@ export function wantsProgress(context: CommandContext): boolean {
 }
 
 /**
+ * Options of {@link showProgress}.
+ * @internal
+ */
+export interface ShowProgressOptions {
+  /**
+   * Only events of these operations (`images.push`): an image operation reports each blob as an
+   * item of the image and the blob capability reports it again, so push, pull and copy pick the
+   * image operation's events to draw one bar per blob. If omitted, every event.
+   */
+  readonly operations?: readonly string[];
+}
+
+const OPERATION_LABELS: Readonly<Record<string, string>> = {
+  'blobs.upload': 'push',
+  'blobs.get': 'pull',
+  'images.push': 'push',
+  'images.pull': 'pull',
+  'images.copy': 'copy',
+};
+
+/**
  * Draws one bar per blob (bytes done of its size, rate) from a client's `progress` events, on
  * stderr, for push, pull and copy. A no-op display when {@link wantsProgress} says no.
  * @internal
  */
-export function showProgress(context: CommandContext, events: ClientEvents): ProgressDisplay {
+export function showProgress(
+  context: CommandContext,
+  events: ClientEvents,
+  options: ShowProgressOptions = {},
+): ProgressDisplay {
   if (!wantsProgress(context)) return { active: false, stop() {} };
+  const operations = options.operations === undefined ? undefined : new Set(options.operations);
   const clock = context.clock;
   const multibar = new cliProgress.MultiBar(
     {
@@ -54,13 +80,14 @@ export function showProgress(context: CommandContext, events: ClientEvents): Pro
   const payloadOf = (event: ProgressEvent, startedAt: number) => {
     const seconds = Math.max((clock.now() - startedAt) / 1000, 0.001);
     return {
-      label: `${event.operation === 'blobs.upload' ? 'push' : event.operation === 'blobs.get' ? 'pull' : event.operation} ${event.digest.slice(7, 19)}`,
+      label: `${OPERATION_LABELS[event.operation] ?? event.operation} ${event.digest.slice(7, 19)}`,
       done: formatBytes(event.bytesDone),
       size: event.bytesTotal === undefined ? '?' : formatBytes(event.bytesTotal),
       rate: `${formatBytes(Math.round(event.bytesDone / seconds))}/s`,
     };
   };
   const onProgress = (event: ProgressEvent): void => {
+    if (operations !== undefined && !operations.has(event.operation)) return;
     const key = `${event.operation} ${event.digest}`;
     const total = Math.max(event.bytesTotal ?? event.bytesDone, 1);
     const existing = bars.get(key);

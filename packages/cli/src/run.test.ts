@@ -10,18 +10,45 @@ function errorLine(stderr: string): string {
 }
 
 describe('help and version', () => {
-  it('prints help on stdout with exit 0, naming exit codes and what is not available yet', async () => {
+  it('prints help on stdout with exit 0, naming every command of the contract and the exit codes', async () => {
     const outcome = await runCli(['--help']);
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain('Usage: ghcr [options] [command]');
-    for (const command of ['inspect', 'tags', 'tag', 'untag', 'delete', 'login', 'logout', 'serve']) {
+    for (const command of [
+      'push',
+      'pull',
+      'copy',
+      'inspect',
+      'tags',
+      'tag',
+      'untag',
+      'delete',
+      'index',
+      'referrers',
+      'attach',
+      'versions',
+      'cleanup',
+      'gate',
+      'login',
+      'logout',
+      'serve',
+    ]) {
       expect(outcome.stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
     expect(outcome.stdout).toContain('Exit codes: 0 success, 1 the operation failed, 2 usage error, 3');
-    expect(outcome.stdout).toContain(
-      'Not available yet: push, pull, copy, index create, referrers, attach, versions, cleanup, gate.',
-    );
+    expect(outcome.stdout).not.toContain('Not available yet');
     expect(outcome.stderr).toBe('');
+  });
+
+  it('prints the help of a subcommand group', async () => {
+    for (const [argv, usage] of [
+      [['index', 'create', '--help'], 'Usage: ghcr index create [options] <ref> <manifest-ref...>'],
+      [['versions', 'delete', '--help'], 'Usage: ghcr versions delete [options] <package> <version>'],
+    ] as const) {
+      const outcome = await runCli(argv);
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout).toContain(usage);
+    }
   });
 
   it('prints a command’s help', async () => {

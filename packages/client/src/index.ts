@@ -77,6 +77,8 @@ export type {
   ListReferrersOptions,
   Referrers,
   ReferrersOptions,
+  RegisterReferrerOptions,
+  RegisterReferrerResult,
 } from './referrers/referrers.js';
 export {
   type BuildRegistryGraphOptions,

@@ -1,12 +1,21 @@
 import type { CommandRegistrar } from '../command.js';
+import { registerAttachCommand } from './attach.js';
+import { registerCleanupCommand } from './cleanup.js';
+import { registerCopyCommand } from './copy.js';
 import { registerDeleteCommand } from './delete.js';
+import { registerGateCommand } from './gate.js';
+import { registerIndexCommand } from './index-create.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerLoginCommand } from './login.js';
 import { registerLogoutCommand } from './logout.js';
+import { registerPullCommand } from './pull.js';
+import { registerPushCommand } from './push.js';
+import { registerReferrersCommand } from './referrers.js';
 import { registerServeCommand } from './serve.js';
 import { registerTagCommand } from './tag.js';
 import { registerTagsCommand } from './tags.js';
 import { registerUntagCommand } from './untag.js';
+import { registerVersionsCommand } from './versions.js';
 
 /**
  * Every command, in the order `ghcr --help` lists them. A new command is one file in this folder
@@ -14,28 +23,21 @@ import { registerUntagCommand } from './untag.js';
  * @internal
  */
 export const COMMANDS: readonly CommandRegistrar[] = [
+  registerPushCommand,
+  registerPullCommand,
+  registerCopyCommand,
   registerInspectCommand,
   registerTagsCommand,
   registerTagCommand,
   registerUntagCommand,
   registerDeleteCommand,
+  registerIndexCommand,
+  registerReferrersCommand,
+  registerAttachCommand,
+  registerVersionsCommand,
+  registerCleanupCommand,
+  registerGateCommand,
   registerLoginCommand,
   registerLogoutCommand,
   registerServeCommand,
-];
-
-/**
- * Commands of the contract (issue 7) that are not available yet; `ghcr --help` says so.
- * @internal
- */
-export const NOT_YET_AVAILABLE: readonly string[] = [
-  'push',
-  'pull',
-  'copy',
-  'index create',
-  'referrers',
-  'attach',
-  'versions',
-  'cleanup',
-  'gate',
 ];

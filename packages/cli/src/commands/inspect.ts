@@ -1,20 +1,14 @@
-import type { GhcrClient } from '@ghcr/client';
+import type { GhcrClient, ImageInspection } from '@ghcr/client';
 import {
   formatPlatform,
   isIndex,
+  listPlatforms,
   type ParsedManifest,
   parsePlatform,
   platformMatches,
   selectPlatformManifest,
 } from '@ghcr/manifest';
-import {
-  type Descriptor,
-  imageConfigSchema,
-  MediaType,
-  NotFoundError,
-  type Platform,
-  referenceTarget,
-} from '@ghcr/oci-types';
+import { type Descriptor, MediaType, NotFoundError, type Platform, referenceTarget } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { alignedFields, formatBytes } from '../format.js';
@@ -83,6 +77,16 @@ export interface InspectResult {
   readonly totalSize?: number;
   /** With `--platform` on an index: the index the platform's manifest was picked from. */
   readonly index?: InspectDescriptor;
+  /**
+   * When it was built: the image config's `created`, else the `org.opencontainers.image.created`
+   * annotation (indexes and artifacts).
+   */
+  readonly created?: string;
+  /**
+   * Bytes a pull of this reference moves: the manifest with its config and layers; for an index,
+   * the index and every manifest in it with theirs. Each distinct blob is counted once.
+   */
+  readonly pullSize: number;
 }
 
 const IMAGE_CONFIG_TYPES = new Set<string>([MediaType.OciConfig, MediaType.DockerConfig]);
@@ -98,15 +102,16 @@ function descriptorOf(descriptor: Descriptor): InspectDescriptor {
 }
 
 /**
- * `ghcr inspect <ref> [--raw] [--platform P]`: what a manifest is (media type, digest, size), and
- * for an index its platforms, for an image its config (platform, created, labels) and layers.
+ * `ghcr inspect <ref> [--raw] [--platform P]`: what an image is (media type, digest, size), and
+ * for an index its platforms, for an image its config (platform, created, labels) and layers, with
+ * the bytes a pull of it moves.
  * @internal
  */
 export const registerInspectCommand: CommandRegistrar = (program, runtime) => {
   program
     .command('inspect')
     .description(
-      'show a manifest: media type, digest, size; platforms of an index; config and layers of an image',
+      'show an image: media type, digest, size; platforms of an index; config and layers of an image',
     )
     .argument('<ref>', 'registry/repository:tag or @digest (":latest" if neither)')
     .option('--raw', 'print the manifest bytes exactly as the registry sent them (overrides --json)')
@@ -119,138 +124,119 @@ export const registerInspectCommand: CommandRegistrar = (program, runtime) => {
       const client = context.client(reference.registry);
       const target = referenceTarget(reference);
       const image = formatImage(reference.registry, reference.repository, reference.tag, reference.digest);
-      const top = await client.manifests.get(reference.repository, target);
-      let manifest = top;
-      let index: InspectDescriptor | undefined;
-      if (wanted !== undefined && isIndex(top)) {
-        const chosen = selectPlatformManifest(top, wanted);
-        if (chosen === undefined) {
-          throw new NotFoundError(
-            `${image} has no manifest for ${formatPlatform(wanted)}; it has ${platformsOf(top).join(', ') || 'no platforms'}`,
-            { code: 'MANIFEST_UNKNOWN', resource: formatPlatform(wanted) },
-          );
-        }
-        manifest = await client.manifests.get(reference.repository, chosen.digest);
-        index = { digest: top.digest, mediaType: top.mediaType, size: top.size };
-      }
-      if (wanted !== undefined && index === undefined) {
-        // A single-platform image: fine when it is the platform asked for.
-        const config = await readConfig(client, reference.repository, top);
-        if (config?.platform !== undefined && !platformMatches(config.platform, wanted)) {
-          throw new NotFoundError(
-            `${image} is a single-platform image for ${formatPlatform(config.platform)}, not ${formatPlatform(wanted)}`,
-            { code: 'MANIFEST_UNKNOWN', resource: formatPlatform(wanted) },
-          );
-        }
-      }
       if (options.raw === true) {
-        context.output.raw(manifest.bytes);
+        context.output.raw(await rawManifest(client, reference.repository, target, image, wanted));
         return;
       }
-      const result = await describeManifest(
-        client,
-        reference.registry,
-        reference.repository,
-        target,
-        manifest,
-        index,
-      );
+      const inspection = await client.images.inspect(image, {
+        ...(wanted === undefined ? {} : { platform: wanted }),
+      });
+      if (wanted !== undefined && inspection.index === undefined && inspection.platform !== undefined) {
+        // A single-platform image: fine when it is the platform asked for.
+        if (!platformMatches(inspection.platform, wanted)) {
+          throw new NotFoundError(
+            `${image} is a single-platform image for ${formatPlatform(inspection.platform)}, not ${formatPlatform(wanted)}`,
+            { code: 'MANIFEST_UNKNOWN', resource: formatPlatform(wanted) },
+          );
+        }
+      }
+      const result = inspectResult(reference.registry, reference.repository, target, inspection);
       context.output.emit(result, () => renderInspect(result));
     });
 };
 
-function platformsOf(manifest: ParsedManifest): string[] {
-  if (!isIndex(manifest)) return [];
-  const platforms = new Set<string>();
-  for (const entry of manifest.manifest.manifests) {
-    if (entry.platform === undefined) continue;
-    const text = formatPlatform(entry.platform);
-    if (text !== 'unknown/unknown') platforms.add(text);
-  }
-  return [...platforms];
-}
-
-interface ConfigSummary {
-  readonly platform?: Platform;
-  readonly created?: string;
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
-async function readConfig(
+/** The exact bytes of the manifest `--raw` prints: the reference's, or its platform's. */
+async function rawManifest(
   client: GhcrClient,
   repository: string,
-  manifest: ParsedManifest,
-): Promise<ConfigSummary | undefined> {
-  if (isIndex(manifest)) return undefined;
-  const config = manifest.manifest.config;
-  if (!IMAGE_CONFIG_TYPES.has(config.mediaType)) return undefined;
-  const bytes = await client.blobs.getBytes(repository, config);
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
+  target: string,
+  image: string,
+  wanted: Platform | undefined,
+): Promise<Uint8Array> {
+  const top = await client.manifests.get(repository, target);
+  if (wanted === undefined) return top.bytes;
+  if (isIndex(top)) {
+    const chosen = selectPlatformManifest(top, wanted);
+    if (chosen === undefined) {
+      const platforms = listPlatforms(top).map(formatPlatform);
+      throw new NotFoundError(
+        `${image} has no manifest for ${formatPlatform(wanted)}; it has ${[...new Set(platforms)].join(', ') || 'no platforms'}`,
+        { code: 'MANIFEST_UNKNOWN', resource: formatPlatform(wanted) },
+      );
+    }
+    return (await client.manifests.get(repository, chosen.digest)).bytes;
   }
-  const parsed = imageConfigSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  const image = parsed.data;
-  const labels = image.config?.Labels ?? undefined;
-  return {
-    platform: {
-      os: image.os,
-      architecture: image.architecture,
-      ...(image.variant === undefined ? {} : { variant: image.variant }),
-    },
-    ...(image.created === undefined ? {} : { created: image.created }),
-    ...(labels === undefined || labels === null ? {} : { labels }),
-  };
+  const inspection = await client.images.inspect(image);
+  if (inspection.platform !== undefined && !platformMatches(inspection.platform, wanted)) {
+    throw new NotFoundError(
+      `${image} is a single-platform image for ${formatPlatform(inspection.platform)}, not ${formatPlatform(wanted)}`,
+      { code: 'MANIFEST_UNKNOWN', resource: formatPlatform(wanted) },
+    );
+  }
+  return top.bytes;
 }
 
-async function describeManifest(
-  client: GhcrClient,
+/**
+ * The `--json` document of an inspection.
+ * @internal
+ */
+export function inspectResult(
   registry: string,
   repository: string,
   reference: string,
-  manifest: ParsedManifest,
-  index: InspectDescriptor | undefined,
-): Promise<InspectResult> {
-  const document = manifest.manifest as {
-    readonly artifactType?: string;
-    readonly annotations?: Record<string, string>;
-    readonly subject?: Descriptor;
-  };
+  inspection: ImageInspection,
+): InspectResult {
+  const annotations = Object.keys(inspection.annotations).length === 0 ? undefined : inspection.annotations;
   const base = {
     registry,
     repository,
-    reference: index === undefined ? reference : manifest.digest,
-    digest: manifest.digest,
-    mediaType: manifest.mediaType,
-    size: manifest.size,
-    kind: manifest.kind,
-    ...(document.artifactType === undefined ? {} : { artifactType: document.artifactType }),
-    ...(document.annotations === undefined ? {} : { annotations: document.annotations }),
-    ...(document.subject === undefined ? {} : { subject: descriptorOf(document.subject) }),
-    ...(index === undefined ? {} : { index }),
+    reference: inspection.index === undefined ? reference : inspection.digest,
+    digest: inspection.digest,
+    mediaType: inspection.mediaType,
+    size: inspection.size,
+    kind: inspection.kind,
+    ...(inspection.artifactType === undefined ? {} : { artifactType: inspection.artifactType }),
+    ...(annotations === undefined ? {} : { annotations }),
+    ...(inspection.subject === undefined ? {} : { subject: descriptorOf(inspection.subject) }),
+    ...(inspection.index === undefined
+      ? {}
+      : {
+          index: {
+            digest: inspection.index.digest,
+            mediaType: inspection.index.mediaType,
+            size: inspection.index.size,
+          },
+        }),
+    ...(inspection.created === undefined ? {} : { created: inspection.created }),
   };
-  if (isIndex(manifest)) {
-    const manifests: InspectIndexEntry[] = manifest.manifest.manifests.map((entry) => ({
+  if (inspection.manifests !== undefined) {
+    const manifests: InspectIndexEntry[] = inspection.manifests.map((entry) => ({
       ...descriptorOf(entry),
       ...(entry.platform === undefined ? {} : { platform: formatPlatform(entry.platform) }),
     }));
-    return { ...base, manifests, platforms: platformsOf(manifest) };
+    const platforms = [...new Set(inspection.platforms.map(formatPlatform))];
+    return { ...base, manifests, platforms, pullSize: inspection.totalSize };
   }
-  const { config, layers } = manifest.manifest;
-  const summary = await readConfig(client, repository, manifest);
+  const config = inspection.config;
+  const imageConfig = config !== undefined && IMAGE_CONFIG_TYPES.has(config.mediaType);
+  const labels = Object.keys(inspection.labels).length === 0 ? undefined : inspection.labels;
   return {
     ...base,
-    config: {
-      ...descriptorOf(config),
-      ...(summary?.platform === undefined ? {} : { platform: formatPlatform(summary.platform) }),
-      ...(summary?.created === undefined ? {} : { created: summary.created }),
-      ...(summary?.labels === undefined ? {} : { labels: summary.labels }),
-    },
-    layers: layers.map(descriptorOf),
-    totalSize: config.size + layers.reduce((sum, layer) => sum + layer.size, 0),
+    ...(config === undefined
+      ? {}
+      : {
+          config: {
+            ...descriptorOf(config),
+            ...(imageConfig && inspection.platform !== undefined
+              ? { platform: formatPlatform(inspection.platform) }
+              : {}),
+            ...(imageConfig && inspection.created !== undefined ? { created: inspection.created } : {}),
+            ...(labels === undefined ? {} : { labels }),
+          },
+        }),
+    layers: inspection.layers.map(descriptorOf),
+    totalSize: (config?.size ?? 0) + inspection.layers.reduce((sum, layer) => sum + layer.size, 0),
+    pullSize: inspection.totalSize,
   };
 }
 
@@ -282,7 +268,7 @@ export function renderInspect(result: InspectResult): string[] {
       result.subject === undefined ? undefined : `${result.subject.digest} (${result.subject.mediaType})`,
     ],
     ['Platform', config?.platform],
-    ['Created', config?.created],
+    ['Created', config?.created ?? result.created],
     [
       'Config',
       config === undefined ? undefined : `${config.digest}  ${formatBytes(config.size)}  ${config.mediaType}`,
@@ -294,6 +280,7 @@ export function renderInspect(result: InspectResult): string[] {
         : `${result.layers.length} (${formatBytes(result.totalSize ?? 0)} with the config)`,
     ],
     ['Manifests', result.manifests === undefined ? undefined : String(result.manifests.length)],
+    ['Pull size', `${formatBytes(result.pullSize)} (manifests, configs and layers, each once)`],
   ]);
   for (const layer of result.layers ?? [])
     lines.push(`  ${layer.digest}  ${formatBytes(layer.size)}  ${layer.mediaType}`);

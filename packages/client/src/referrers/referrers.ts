@@ -106,6 +106,44 @@ export interface Referrers {
    * tag holds something other than a referrers index.
    */
   attach(repository: string, subject: string | Descriptor, options: AttachOptions): Promise<Descriptor>;
+  /**
+   * Records an artifact manifest that is already in `repository` as a referrer of `subject` (a
+   * digest), where clients of this registry look for referrers: a registry with the referrers API
+   * indexes manifests with a `subject` itself, so nothing is written (`method: 'api'`); otherwise
+   * `referrer` (its descriptor, with `artifactType` and annotations as they should be listed) is
+   * added to the index at the subject's `sha256-<hex>` fallback tag, as `attach` does: created when
+   * missing, existing entries kept, no duplicates (`method: 'fallback-tag'`). For copies of
+   * referrers to a registry without the API. Safe to repeat.
+   * @throws NotFoundError when `referrer` is not in the repository; ResourceConflictError when the
+   * fallback tag holds something other than a referrers index.
+   */
+  register(
+    repository: string,
+    subjectDigest: string,
+    referrer: Descriptor,
+    options?: RegisterReferrerOptions,
+  ): Promise<RegisterReferrerResult>;
+}
+
+/**
+ * Options of {@link Referrers.register}.
+ * @public
+ */
+export interface RegisterReferrerOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What {@link Referrers.register} did.
+ * @public
+ */
+export interface RegisterReferrerResult {
+  /** `api`: the registry lists referrers itself, nothing was written; `fallback-tag`: the fallback index holds it. */
+  readonly method: 'api' | 'fallback-tag';
+  /** The fallback tag (`sha256-<hex>`), for `fallback-tag`. */
+  readonly tag?: string;
+  /** True when the fallback index was written (false: it listed the referrer already, or `api`). */
+  readonly written: boolean;
 }
 
 /**
@@ -142,6 +180,8 @@ export function createReferrers(
   const host = context.settings.host;
   // Registries (by host) whose referrers API answered 404: later calls go straight to the fallback.
   const apiAbsent = new Set<string>();
+  // Registries (by host) whose referrers API answered: `register` need not ask again.
+  const apiPresent = new Set<string>();
   if (options.api === 'fallback') apiAbsent.add(host);
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
     signal === undefined ? {} : { signal };
@@ -158,6 +198,7 @@ export function createReferrers(
       const answer = await listFromApi(context, repository, subject, artifactType, signal);
       if (answer.kind === 'listed') {
         answered = true;
+        apiPresent.add(host);
         // `OCI-Filters-Applied: artifactType` on every page: the registry filtered; else filter here.
         found.push(...(answer.filtered ? answer.descriptors : answer.descriptors.filter(matches)));
       } else if (answer.conclusive) {
@@ -248,7 +289,46 @@ export function createReferrers(
     return descriptor;
   };
 
-  return { list, attach };
+  const register: Referrers['register'] = async (
+    repository,
+    subjectDigest,
+    referrer,
+    registerOptions = {},
+  ) => {
+    checkRepository(repository);
+    const subject = parseDigest(subjectDigest).digest;
+    const { signal } = registerOptions;
+    const where = `register ${referrer.digest} as a referrer of ${host}/${repository}@${subject}`;
+    if (!isDigest(referrer.digest)) {
+      throw new InvalidInputError(`${where}: the referrer's digest is not a digest`, {
+        input: referrer.digest,
+      });
+    }
+    const present = await manifests.head(repository, referrer.digest, signalOption(signal));
+    if (present === undefined) {
+      throw new NotFoundError(
+        `${where}: the repository has no manifest ${referrer.digest}; push it first (register records an existing manifest)`,
+        { code: 'MANIFEST_UNKNOWN', resource: `manifest ${host}/${repository}@${referrer.digest}` },
+      );
+    }
+    if (!apiAbsent.has(host) && !apiPresent.has(host)) {
+      const answer = await listFromApi(context, repository, subject, undefined, signal);
+      if (answer.kind === 'listed') apiPresent.add(host);
+      else if (answer.conclusive) apiAbsent.add(host);
+    }
+    if (apiPresent.has(host) && !apiAbsent.has(host)) return { method: 'api', written: false };
+    const { tag, written } = await addToFallbackIndex(
+      manifests,
+      repository,
+      subject,
+      referrer,
+      where,
+      signal,
+    );
+    return { method: 'fallback-tag', tag, written };
+  };
+
+  return { list, attach, register };
 
   /** The subject's descriptor (media type, digest, size), read from the registry. */
   async function resolveSubject(
