@@ -1,0 +1,51 @@
+// Process start-up: what every timed command pays before its first request. Alternating, median.
+import { fileURLToPath } from 'node:url';
+import { run } from './process.mjs';
+import { median } from './stats.mjs';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+
+export async function runStartup({ runs, implementation }) {
+  const commands = [
+    { name: '`node -e 0`', command: [process.execPath, ['-e', '0']] },
+    {
+      name: 'ceiling script (undici imported)',
+      command: [process.execPath, [here('../ceiling.mjs'), 'noop']],
+    },
+    {
+      name: 'ours: `bench/ghcr-lib.mjs` (@ghcr/client imported)',
+      command: [process.execPath, [here('../ghcr-lib.mjs'), 'noop']],
+    },
+    {
+      name: 'ours: `ghcr --version` (the CLI)',
+      command: [process.execPath, [here('../../packages/cli/dist/bin.js'), '--version']],
+    },
+    { name: '`skopeo --version`', command: ['skopeo', ['--version']] },
+  ];
+  const used = Object.values(implementation).includes('cli');
+  const samples = commands.map(() => ({ ms: [], cpuMs: [], rss: [] }));
+  for (let index = 0; index < runs + 1; index++) {
+    const order = index % 2 === 0 ? commands.map((_, i) => i) : commands.map((_, i) => i).reverse();
+    for (const i of order) {
+      const [command, args] = commands[i].command;
+      const result = await run(command, args, { allowFailure: true });
+      if (result.code !== 0) continue;
+      if (index === 0) continue; // warm-up
+      samples[i].ms.push(result.ms);
+      samples[i].cpuMs.push(result.cpuMs);
+      samples[i].rss.push(result.maxRssBytes);
+    }
+  }
+  return {
+    cliUsed: used,
+    rows: commands
+      .map((entry, i) => ({
+        name: entry.name,
+        ms: median(samples[i].ms),
+        cpuMs: median(samples[i].cpuMs.filter(Number.isFinite)),
+        rssBytes: median(samples[i].rss.filter(Number.isFinite)),
+        runs: samples[i].ms.length,
+      }))
+      .filter((row) => row.runs > 0),
+  };
+}

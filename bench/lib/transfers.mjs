@@ -1,0 +1,344 @@
+// The transfer scenarios: push from an OCI layout, pull to one, copy inside one registry, copy to
+// a second registry. Each run of each tool gets what it needs fresh (a new registry process on a
+// new port for every push and every cross-registry destination, so neither tool finds blobs there
+// nor in skopeo's blob-info cache; a new directory for every pull; a new repository for every
+// same-registry copy). Ours and skopeo alternate run for run (who goes first flips each run); the
+// ceiling runs after both. The first `warmup` runs are not recorded.
+import { readdir, rm, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { oursCommand } from './ours.mjs';
+import { run, sync } from './process.mjs';
+import { blobTraffic, processCpuMs, startRegistry } from './registry.mjs';
+
+const CEILING = fileURLToPath(new URL('../ceiling.mjs', import.meta.url));
+const REPO = 'bench/app';
+const TAG = 'v1';
+const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
+
+const ceiling = (...args) => [process.execPath, [CEILING, ...args]];
+const skopeo = (...args) => ['skopeo', ['copy', '--quiet', ...args]];
+
+async function manifestDigest(host, repo, tag) {
+  const response = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: OCI_ACCEPT },
+  });
+  return response.status === 200 ? response.headers.get('docker-content-digest') : undefined;
+}
+
+async function expectManifest(host, repo, tag, image, who) {
+  const digest = await manifestDigest(host, repo, tag);
+  if (digest === undefined) throw new Error(`${who}: ${host}/${repo}:${tag} is not there after the run`);
+  if (digest !== image.manifest.digest) {
+    throw new Error(
+      `${who}: ${host}/${repo}:${tag} is ${digest}, expected the source manifest ${image.manifest.digest}`,
+    );
+  }
+}
+
+/** The pulled layout must hold every blob of the image, whole. */
+async function expectLayout(dir, image, who) {
+  const names = new Set(await readdir(`${dir}/blobs/sha256`).catch(() => []));
+  for (const blob of [image.config, ...image.layers]) {
+    const hex = blob.digest.slice(7);
+    if (!names.has(hex) || (await stat(`${dir}/blobs/sha256/${hex}`)).size !== blob.size) {
+      throw new Error(`${who}: the pulled layout ${dir} lacks ${blob.digest} (or it is short)`);
+    }
+  }
+}
+
+async function seed(registry, image, repo = REPO) {
+  const [command, args] = ceiling('push', image.dir, TAG, registry.host, repo);
+  await run(command, args, { measureRss: false });
+}
+
+/** Access-log entries added since `before` (an array length). */
+async function since(registry, before) {
+  const entries = await registry.accessLog();
+  return entries.slice(before);
+}
+
+/**
+ * The four scenarios for one image. `scenario.setup()` once, then per run and tool
+ * `prepare(tool, runIndex)` → context, `command(tool, context)`, `finish(tool, context)` → extra
+ * numbers (traffic), and `teardown()` at the end.
+ */
+function scenarios(image, work, implementation) {
+  const ours = (operation, first, second) => oursCommand(implementation, operation, first, second);
+  return [
+    {
+      name: 'push',
+      title: 'push from an OCI layout',
+      async setup() {},
+      async prepare(tool, index) {
+        return { registry: await startRegistry(`${work}/push-${tool}-${index}`) };
+      },
+      command(tool, { registry }) {
+        const ref = `${registry.host}/${REPO}:${TAG}`;
+        if (tool === 'ours') return ours('push', ref, image.dir);
+        if (tool === 'skopeo')
+          return skopeo('--dest-tls-verify=false', `oci:${image.dir}:${TAG}`, `docker://${ref}`);
+        return ceiling('push', image.dir, TAG, registry.host, REPO);
+      },
+      registries: ({ registry }) => [registry],
+      async finish(tool, { registry }) {
+        await expectManifest(registry.host, REPO, TAG, image, tool);
+        const traffic = blobTraffic(await registry.accessLog());
+        await registry.stop();
+        return { traffic };
+      },
+      async teardown() {},
+    },
+    (() => {
+      let registry;
+      return {
+        name: 'pull',
+        title: 'pull to an OCI layout',
+        async setup() {
+          registry = await startRegistry(`${work}/pull-registry`);
+          await seed(registry, image);
+        },
+        async prepare(tool, index) {
+          const dir = `${work}/pull-${tool}-${index}`;
+          await rm(dir, { recursive: true, force: true });
+          return { dir, before: (await registry.accessLog()).length };
+        },
+        command(tool, { dir }) {
+          const ref = `${registry.host}/${REPO}:${TAG}`;
+          if (tool === 'ours') return ours('pull', ref, dir);
+          if (tool === 'skopeo')
+            return skopeo('--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:${TAG}`);
+          return ceiling('pull', registry.host, REPO, TAG, dir);
+        },
+        registries: () => [registry],
+        async finish(tool, { dir, before }) {
+          await expectLayout(dir, image, tool);
+          await rm(dir, { recursive: true, force: true });
+          return { traffic: blobTraffic(await since(registry, before)) };
+        },
+        async teardown() {
+          await registry?.stop();
+        },
+      };
+    })(),
+    (() => {
+      let registry;
+      return {
+        name: 'copy-same',
+        title: 'copy inside one registry (another repository)',
+        async setup() {
+          registry = await startRegistry(`${work}/copy-same-registry`);
+          await seed(registry, image);
+        },
+        async prepare(tool, index) {
+          return { repo: `bench/copy-${tool}-${index}`, before: (await registry.accessLog()).length };
+        },
+        command(tool, { repo }) {
+          const from = `${registry.host}/${REPO}:${TAG}`;
+          const to = `${registry.host}/${repo}:${TAG}`;
+          if (tool === 'ours') return ours('copy', from, to);
+          if (tool === 'skopeo') {
+            return skopeo(
+              '--src-tls-verify=false',
+              '--dest-tls-verify=false',
+              `docker://${from}`,
+              `docker://${to}`,
+            );
+          }
+          return ceiling('copy', registry.host, REPO, TAG, registry.host, repo);
+        },
+        registries: () => [registry],
+        async finish(tool, { repo, before }) {
+          await expectManifest(registry.host, repo, TAG, image, tool);
+          return { traffic: blobTraffic(await since(registry, before)) };
+        },
+        async teardown() {
+          await registry?.stop();
+        },
+      };
+    })(),
+    (() => {
+      let source;
+      return {
+        name: 'copy-cross',
+        title: 'copy to a second registry',
+        async setup() {
+          source = await startRegistry(`${work}/copy-cross-source`);
+          await seed(source, image);
+        },
+        async prepare(tool, index) {
+          return {
+            destination: await startRegistry(`${work}/copy-cross-${tool}-${index}`),
+            before: (await source.accessLog()).length,
+          };
+        },
+        command(tool, { destination }) {
+          const from = `${source.host}/${REPO}:${TAG}`;
+          const to = `${destination.host}/${REPO}:${TAG}`;
+          if (tool === 'ours') return ours('copy', from, to);
+          if (tool === 'skopeo') {
+            return skopeo(
+              '--src-tls-verify=false',
+              '--dest-tls-verify=false',
+              `docker://${from}`,
+              `docker://${to}`,
+            );
+          }
+          return ceiling('copy', source.host, REPO, TAG, destination.host, REPO);
+        },
+        registries: ({ destination }) => [source, destination],
+        async finish(tool, { destination, before }) {
+          await expectManifest(destination.host, REPO, TAG, image, tool);
+          const read = blobTraffic(await since(source, before));
+          const written = blobTraffic(await destination.accessLog());
+          await destination.stop();
+          return { traffic: { ...written, blobGets: read.blobGets, blobGetBytes: read.blobGetBytes } };
+        },
+        async teardown() {
+          await source?.stop();
+        },
+      };
+    })(),
+  ];
+}
+
+/** CPU time (ms) the registry processes have used so far (NaN where /proc is not there). */
+async function registryCpu(registries) {
+  let total = 0;
+  for (const registry of registries) total += (await processCpuMs(registry.pid)) ?? Number.NaN;
+  return total;
+}
+
+/**
+ * Runs every scenario for `image`; returns `[{ name, title, tools: { ours, skopeo, ceiling } }]`
+ * where each tool has `ms[]`, `cpuMs[]` (the tool's user + system time), `registryCpuMs[]` (the
+ * registries' CPU during the run), `rss[]`, `traffic[]` of the recorded runs (and `warmupMs[]`).
+ */
+export async function runTransfers(image, { work, runs, warmup, implementation, only, log }) {
+  const results = [];
+  for (const scenario of scenarios(image, work, implementation)) {
+    if (only !== undefined && !only.includes(scenario.name)) continue;
+    log(`  ${scenario.title}`);
+    await scenario.setup();
+    const tools = {};
+    for (const tool of ['ours', 'skopeo', 'ceiling']) {
+      tools[tool] = { ms: [], cpuMs: [], registryCpuMs: [], rss: [], traffic: [], warmupMs: [] };
+    }
+    try {
+      for (let index = 0; index < warmup + runs; index++) {
+        const order = index % 2 === 0 ? ['ours', 'skopeo', 'ceiling'] : ['skopeo', 'ours', 'ceiling'];
+        const line = [];
+        for (const tool of order) {
+          const context = await scenario.prepare(tool, index);
+          await sync();
+          const [command, args] = scenario.command(tool, context);
+          const registries = scenario.registries(context);
+          const cpuBefore = await registryCpu(registries);
+          const result = await run(command, args);
+          const registryCpuMs = (await registryCpu(registries)) - cpuBefore;
+          const { traffic } = await scenario.finish(tool, context);
+          const bucket = tools[tool];
+          if (index < warmup) bucket.warmupMs.push(result.ms);
+          else {
+            bucket.ms.push(result.ms);
+            bucket.cpuMs.push(result.cpuMs);
+            bucket.registryCpuMs.push(registryCpuMs);
+            bucket.rss.push(result.maxRssBytes);
+            bucket.traffic.push(traffic);
+          }
+          line.push(`${tool} ${(result.ms / 1000).toFixed(2)} s`);
+        }
+        log(`    ${index < warmup ? 'warm-up' : `run ${index - warmup + 1}`}: ${line.join(', ')}`);
+      }
+    } finally {
+      await scenario.teardown();
+    }
+    results.push({ name: scenario.name, title: scenario.title, tools });
+  }
+  return results;
+}
+
+/**
+ * Peak RSS of one big single-layer image pushed, pulled and copied (one run each, ours then
+ * skopeo, for reference), each with fresh destinations.
+ */
+export async function runMemory(image, { work, implementation, log }) {
+  const rows = [];
+  const source = await startRegistry(`${work}/memory-source`);
+  try {
+    await seed(source, image);
+    const ours = (operation, first, second) => oursCommand(implementation, operation, first, second);
+    const operations = [
+      {
+        name: 'push',
+        async prepare() {
+          return { registry: await startRegistry(`${work}/memory-push`) };
+        },
+        command: (tool, { registry }) =>
+          tool === 'ours'
+            ? ours('push', `${registry.host}/${REPO}:${TAG}`, image.dir)
+            : skopeo(
+                '--dest-tls-verify=false',
+                `oci:${image.dir}:${TAG}`,
+                `docker://${registry.host}/${REPO}:${TAG}`,
+              ),
+        async finish(tool, { registry }) {
+          await expectManifest(registry.host, REPO, TAG, image, tool);
+          await registry.stop();
+        },
+      },
+      {
+        name: 'pull',
+        async prepare(tool) {
+          return { dir: `${work}/memory-pull-${tool}` };
+        },
+        command: (tool, { dir }) =>
+          tool === 'ours'
+            ? ours('pull', `${source.host}/${REPO}:${TAG}`, dir)
+            : skopeo('--src-tls-verify=false', `docker://${source.host}/${REPO}:${TAG}`, `oci:${dir}:${TAG}`),
+        async finish(tool, { dir }) {
+          await expectLayout(dir, image, tool);
+          await rm(dir, { recursive: true, force: true });
+        },
+      },
+      {
+        name: 'copy',
+        async prepare() {
+          return { registry: await startRegistry(`${work}/memory-copy`) };
+        },
+        command: (tool, { registry }) =>
+          tool === 'ours'
+            ? ours('copy', `${source.host}/${REPO}:${TAG}`, `${registry.host}/${REPO}:${TAG}`)
+            : skopeo(
+                '--src-tls-verify=false',
+                '--dest-tls-verify=false',
+                `docker://${source.host}/${REPO}:${TAG}`,
+                `docker://${registry.host}/${REPO}:${TAG}`,
+              ),
+        async finish(tool, { registry }) {
+          await expectManifest(registry.host, REPO, TAG, image, tool);
+          await registry.stop();
+        },
+      },
+    ];
+    for (const operation of operations) {
+      const row = { name: operation.name };
+      for (const tool of ['ours', 'skopeo']) {
+        const context = await operation.prepare(tool);
+        await sync();
+        const [command, args] = operation.command(tool, context);
+        const result = await run(command, args);
+        await operation.finish(tool, context);
+        row[tool] = { ms: result.ms, maxRssBytes: result.maxRssBytes };
+      }
+      log(
+        `  ${operation.name}: ours ${(row.ours.maxRssBytes / 2 ** 20).toFixed(0)} MiB peak RSS in ${(row.ours.ms / 1000).toFixed(1)} s; ` +
+          `skopeo ${(row.skopeo.maxRssBytes / 2 ** 20).toFixed(0)} MiB in ${(row.skopeo.ms / 1000).toFixed(1)} s`,
+      );
+      rows.push(row);
+    }
+  } finally {
+    await source.stop();
+  }
+  return rows;
+}

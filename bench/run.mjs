@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// `pnpm bench` / `pnpm bench:quick`: ours against skopeo on Debian's docker-registry, the undici
+// ceiling, peak memory, and the library microbenchmarks; results into docs/benchmarks.md.
+//   node bench/run.mjs [--quick] [--runs N] [--warmup N] [--images 1x256,8x32,64x1]
+//                      [--only startup,transfers,memory,micro] [--scenarios push,pull,copy-same,copy-cross]
+//                      [--memory-mib N] [--out FILE | --no-write] [--json FILE] [--keep]
+// Full: 5 recorded runs after 1 warm-up, images 1×256, 8×32, 64×1 MiB, a 1 GiB layer for memory,
+// writes docs/benchmarks.md. Quick: 1 run after 1 warm-up, images 1×8 and 4×1 MiB, a 64 MiB layer,
+// writes nothing unless --out is given. Without docker-registry or skopeo the transfer and memory
+// parts are skipped with a message (an error under CI=true, so CI cannot skip them silently).
+// Build first (`pnpm build`; the package scripts do it). GHCR_BENCH_IMPL=cli|lib picks how ours runs.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setting } from './lib/env.mjs';
+import { writeRandomImage } from './lib/layout.mjs';
+import { describeMachine, describeVersions } from './lib/machine.mjs';
+import { chooseImplementation } from './lib/ours.mjs';
+import { GNU_TIME, hasCommand, run } from './lib/process.mjs';
+import { stopAllRegistries } from './lib/registry.mjs';
+import { mergeReport, renderReport, summarize } from './lib/report.mjs';
+import { runStartup } from './lib/startup.mjs';
+import { MiB, mibPerSecond } from './lib/stats.mjs';
+import { runMemory, runTransfers } from './lib/transfers.mjs';
+
+const ROOT = new URL('../', import.meta.url);
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    images: { type: 'string' },
+    only: { type: 'string' },
+    scenarios: { type: 'string' },
+    'memory-mib': { type: 'string' },
+    out: { type: 'string' },
+    'no-write': { type: 'boolean', default: false },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const quick = flags.quick;
+const options = {
+  quick,
+  runs: Number(flags.runs ?? (quick ? 1 : 5)),
+  warmup: Number(flags.warmup ?? 1),
+  images: (flags.images ?? (quick ? '1x8,4x1' : '1x256,8x32,64x1')).split(','),
+  parts: (flags.only ?? 'startup,transfers,memory,micro').split(','),
+  scenarios: flags.scenarios?.split(','),
+  memoryMiB: Number(flags['memory-mib'] ?? (quick ? 64 : 1024)),
+  out: flags['no-write']
+    ? undefined
+    : (flags.out ?? (quick ? undefined : fileURLToPath(new URL('docs/benchmarks.md', ROOT)))),
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+};
+for (const image of options.images) {
+  if (!/^\d+x\d+$/.test(image)) throw new Error(`--images: "${image}" is not LAYERSxMIB (e.g. 8x32)`);
+}
+
+const log = (line) => console.log(line);
+const started = Date.now();
+const results = {
+  date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  options,
+  machine: await describeMachine(),
+  versions: await describeVersions(ROOT),
+  skipped: [],
+  transfers: [],
+};
+log(
+  `ghcr bench (${quick ? 'quick' : 'full'}): ${results.machine.cpu}, ${results.machine.nproc} cores, load ${results.machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+);
+
+const missing = [];
+for (const tool of ['docker-registry', 'skopeo']) if (!(await hasCommand(tool))) missing.push(tool);
+const wantsRegistry = options.parts.includes('transfers') || options.parts.includes('memory');
+if (missing.length > 0 && wantsRegistry) {
+  const message = `transfers and memory need ${missing.join(' and ')}: apt-get update && apt-get install -y docker-registry skopeo`;
+  if (setting('CI') === 'true') {
+    console.error(`bench: ${message} (CI=true: failing instead of skipping)`);
+    process.exit(1);
+  }
+  console.warn(`bench: skipping transfers and memory: ${message}`);
+  results.skipped.push(message);
+}
+const registryParts = missing.length === 0;
+results.implementation = await chooseImplementation();
+for (const note of results.implementation.notes) log(`note: ${note}`);
+if (GNU_TIME === undefined)
+  results.skipped.push(
+    'GNU time absent: peak RSS of ours from getrusage inside the process; skopeo RSS not measured',
+  );
+
+const work = await mkdtemp(join(tmpdir(), 'ghcr-bench-'));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    console.error(`bench: ${signal}: stopping the registries`);
+    await stopAllRegistries();
+    await rm(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+try {
+  if (options.parts.includes('startup') && registryParts) {
+    log('process start-up…');
+    results.startup = await runStartup({ runs: quick ? 3 : 9, implementation: results.implementation });
+    for (const row of results.startup.rows)
+      log(`  ${row.name}: ${row.ms.toFixed(0)} ms (CPU ${row.cpuMs.toFixed(0)} ms)`);
+  }
+  if (registryParts && options.parts.includes('transfers')) {
+    for (const spec of options.images) {
+      const [layers, layerMiB] = spec.split('x').map(Number);
+      const label = `${layers}×${layerMiB} MiB`;
+      log(`image ${label}: writing the OCI layout…`);
+      const image = {
+        ...(await writeRandomImage(join(work, `image-${spec}`), { layers, layerBytes: layerMiB * MiB })),
+        label,
+      };
+      const scenarios = await runTransfers(image, {
+        work: join(work, `runs-${spec}`),
+        runs: options.runs,
+        warmup: options.warmup,
+        implementation: results.implementation,
+        only: options.scenarios,
+        log,
+      });
+      const summaries = scenarios.map((scenario) => summarize(image, scenario));
+      for (const s of summaries) {
+        log(
+          `  ${s.name.padEnd(10)} ours ${(s.ours / 1000).toFixed(2)} s (${mibPerSecond(s.bytes, s.ours).toFixed(0)} MiB/s), skopeo ${(s.skopeo / 1000).toFixed(2)} s, ` +
+            `ratio ${s.ratio.toFixed(2)}×, ${(s.oursOfCeiling * 100).toFixed(0)}% of ceiling (${(s.ceiling / 1000).toFixed(2)} s)${s.noisy ? ', noisy' : ''}`,
+        );
+      }
+      results.transfers.push({
+        image: { label, layers: image.layers, totalBytes: image.totalBytes },
+        summaries,
+      });
+      await rm(image.dir, { recursive: true, force: true });
+    }
+  }
+  if (registryParts && options.parts.includes('memory')) {
+    log(`memory: writing a ${options.memoryMiB} MiB single-layer layout…`);
+    const image = await writeRandomImage(join(work, 'image-memory'), {
+      layers: 1,
+      layerBytes: options.memoryMiB * MiB,
+    });
+    const rows = await runMemory(image, {
+      work: join(work, 'memory'),
+      implementation: results.implementation,
+      log,
+    });
+    results.memory = {
+      image: { layers: image.layers, totalBytes: image.totalBytes },
+      rows,
+      source:
+        GNU_TIME === undefined
+          ? 'getrusage maxRSS reported by the process'
+          : '`/usr/bin/time -v`, maximum resident set size',
+    };
+    await rm(image.dir, { recursive: true, force: true });
+  }
+  if (options.parts.includes('micro')) {
+    log('library microbenchmarks…');
+    const micro = await run(
+      process.execPath,
+      [fileURLToPath(new URL('micro.mjs', import.meta.url)), ...(quick ? ['--quick'] : [])],
+      {
+        measureRss: false,
+      },
+    );
+    results.micro = micro.json;
+    const retention = await run(
+      process.execPath,
+      [fileURLToPath(new URL('packages/client/bench/retention-plan.mjs', ROOT)), '10000', quick ? '3' : '7'],
+      { measureRss: false },
+    );
+    results.retention = JSON.parse(retention.stdout);
+    log(
+      `  tag listing per-tag growth ${results.micro.tagListing.perTagGrowth.toFixed(2)}, token sharing ${results.micro.tokenSharing.ok ? 'ok' : 'NOT ok'}, retention ${results.retention.planMedianMs} ms`,
+    );
+  }
+} finally {
+  await stopAllRegistries();
+  if (flags.keep) log(`kept ${work}`);
+  else await rm(work, { recursive: true, force: true });
+}
+
+results.loadAtEnd = loadavg();
+results.elapsedMs = Date.now() - started;
+const { markdown, targets } = renderReport(results);
+if (options.out !== undefined) {
+  const existing = await readFile(options.out, 'utf8').catch(() => undefined);
+  await writeFile(options.out, mergeReport(existing, markdown));
+  log(`wrote ${options.out}`);
+}
+if (flags.json !== undefined) {
+  await writeFile(flags.json, JSON.stringify({ ...results, targets }, null, 2));
+  log(`wrote ${flags.json}`);
+}
+log('');
+log('targets:');
+for (const target of targets)
+  log(`  ${target.met ? 'met   ' : 'MISSED'} ${target.target}: ${target.measured}`);
+log(`done in ${(results.elapsedMs / 60000).toFixed(1)} min`);
