@@ -15,6 +15,7 @@ import type { AuthHint, RequestBody, TransportResponse } from '@ghcr/transport';
 import { type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import { appendQuery, type ClientContext, discard, header, registryUrl, resolveLocation } from './context.js';
+import { GHCR_MAX_CHUNK_BYTES } from './options.js';
 import { ProgressReporter } from './progress.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
@@ -156,10 +157,13 @@ export async function pushBlob(
     session = mounted;
   }
   const threshold = options.monolithicThreshold ?? context.settings.monolithicThreshold;
+  const chunkSize = options.chunkSize ?? context.settings.chunkSize;
   if (job.size <= threshold) {
-    await monolithic(job, session);
+    if ((await monolithic(job, session)) === 'uploaded') return 'uploaded';
+    // The registry refused the whole blob in one request as too large (GHCR caps a request body
+    // at 4 MiB): send it in chunks no larger than that cap, halving further on another 416.
+    await chunked(job, await startSession(job), Math.min(chunkSize, GHCR_MAX_CHUNK_BYTES));
   } else {
-    const chunkSize = options.chunkSize ?? context.settings.chunkSize;
     await chunked(job, session ?? (await startSession(job)), chunkSize);
   }
   return 'uploaded';
@@ -251,8 +255,13 @@ function countedBody(reader: ChunkReader, length: number, job: UploadJob, start:
   };
 }
 
-/** POST (unless a mount opened the session) + one PUT ?digest= carrying the whole blob; restarts on failure. */
-async function monolithic(job: UploadJob, opened: UploadSession | undefined): Promise<void> {
+/**
+ * POST (unless a mount opened the session) + one PUT ?digest= carrying the whole blob; restarts on
+ * failure. `'too-large'` when the registry refused the body as too large (413, or 416 for a blob
+ * over 4 MiB, as GHCR answers a body over its cap): the session is cancelled and the caller
+ * switches to chunks.
+ */
+async function monolithic(job: UploadJob, opened: UploadSession | undefined): Promise<'uploaded' | 'too-large'> {
   let session = opened;
   let failures = 0;
   for (;;) {
@@ -270,12 +279,18 @@ async function monolithic(job: UploadJob, opened: UploadSession | undefined): Pr
         body: countedBody(reader, job.size, job, 0),
         contentLength: job.size,
         auth: pushAuth(job.repository),
+        ...(job.size > GHCR_MAX_CHUNK_BYTES ? { acceptStatus: [413, 416] } : {}),
         ...signalOf(job),
       });
       await discard(response);
+      if (response.status === 413 || response.status === 416) {
+        await cancelSession(job, session);
+        job.progress.report(0, true);
+        return 'too-large';
+      }
       checkDigestHeader(response, job, 'upload');
       job.progress.report(job.size, true);
-      return;
+      return 'uploaded';
     } catch (error) {
       if (
         !isResumable(error, job.signal, bodySent) ||
@@ -491,7 +506,7 @@ async function readText(response: TransportResponse): Promise<string> {
 function finalError(error: unknown, job: UploadJob, offset: number, failures: number): unknown {
   if (GhcrError.isInstance(error) && error.code === 'DIGEST_INVALID') {
     return new UploadError(
-      `${job.describe}: the registry computed another digest over the bytes it received; the source changed while uploading, or gives different bytes when reopened at an offset`,
+      `${job.describe}: the registry computed another digest over the bytes it received, so the source's bytes are not ${job.digest} (a corrupted file, a source that changed while uploading, or one that gives different bytes when reopened at an offset); nothing was stored: check or re-create the source`,
       { code: 'DIGEST_INVALID', cause: error, digest: job.digest, isRetryable: false },
     );
   }

@@ -61,7 +61,9 @@ describe('blobs.upload against the ghcr profile', () => {
 
   it('halves the chunk when the registry refuses one as too large (416), instead of failing', async () => {
     // A client that does not know it talks to ghcr.io sends 8 MiB chunks; GHCR answers 416.
-    const { sim, client } = simulatedClient({ client: { flavor: 'distribution', chunkSize: 8 * MiB } });
+    const { sim, client } = simulatedClient({
+      client: { flavor: 'distribution', chunkSize: 8 * MiB, monolithicThreshold: 8 * MiB },
+    });
     const bytes = randomBytes(9 * MiB);
     expect((await client.blobs.upload('octo/app', bytes)).method).toBe('uploaded');
     const statuses = sim.log.byOperation('blob.upload.patch').map((entry) => entry.status);
@@ -74,6 +76,31 @@ describe('blobs.upload against the ghcr profile', () => {
     ).toBe(true);
     expect(Buffer.compare((await drain(client.blobs.get('octo/app', digestOf(bytes)))).bytes, bytes)).toBe(0);
   });
+
+  it.each([416, 413])(
+    'switches to chunks of at most 4 MiB when a registry refuses a whole blob in one PUT (%i)',
+    async (status) => {
+      // A distribution-flavoured client sends a 9 MiB blob in one PUT; this registry refuses it.
+      const { sim, client } = simulatedClient({ client: { flavor: 'distribution' } });
+      sim.faults.add({ operation: 'blob.upload.put', nth: 1, action: { type: 'status', status } });
+      const bytes = randomBytes(9 * MiB);
+      expect((await client.blobs.upload('octo/app', bytes)).method).toBe('uploaded');
+      const puts = sim.log.byOperation('blob.upload.put');
+      expect(puts[0]?.status).toBe(status);
+      expect(puts[0]?.requestBytes ?? 0).toBeLessThanOrEqual(9 * MiB);
+      // The refused session is cancelled, a new one is opened and filled in 4 MiB chunks.
+      expect(sim.log.byOperation('blob.upload.cancel').map((entry) => entry.status)).toEqual([204]);
+      expect(sim.log.byOperation('blob.upload.patch').map((entry) => entry.requestBytes)).toEqual([
+        4 * MiB,
+        4 * MiB,
+        MiB,
+      ]);
+      expect(puts.slice(1).map((entry) => [entry.status, entry.requestBytes])).toEqual([[201, 0]]);
+      expect(Buffer.compare((await drain(client.blobs.get('octo/app', digestOf(bytes)))).bytes, bytes)).toBe(
+        0,
+      );
+    },
+  );
 
   it('resumes from the session Range after a 500 on PATCH, without starting over', async () => {
     const { sim, client } = simulatedClient();

@@ -59,6 +59,7 @@ export type {
 export {
   type ClientTransportOptions,
   DEFAULT_CHUNK_BYTES,
+  DEFAULT_MONOLITHIC_BYTES,
   GHCR_MAX_CHUNK_BYTES,
   type GhcrClientOptions,
   ghcrClientOptionsSchema,

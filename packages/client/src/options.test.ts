@@ -1,7 +1,12 @@
 import { ConfigError, createManualClock } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from './client.js';
-import { DEFAULT_CHUNK_BYTES, GHCR_MAX_CHUNK_BYTES, resolveClientSettings } from './options.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_MONOLITHIC_BYTES,
+  GHCR_MAX_CHUNK_BYTES,
+  resolveClientSettings,
+} from './options.js';
 
 const dispatcher = { dispatch: () => true } as never;
 
@@ -29,11 +34,22 @@ describe('client options', () => {
     expect(resolveClientSettings({ registry }).baseUrl).toBe(baseUrl);
   });
 
-  it('uses larger chunks for other registries, and honours explicit choices', () => {
+  it('sends blobs up to 1 GiB in one PUT to other registries, and honours explicit choices', () => {
     expect(resolveClientSettings({ registry: 'localhost:5000' })).toMatchObject({
       flavor: 'distribution',
-      chunkSize: DEFAULT_CHUNK_BYTES,
+      chunkSize: 64 * 1024 * 1024,
+      monolithicThreshold: 1024 * 1024 * 1024,
     });
+    expect(DEFAULT_CHUNK_BYTES).toBe(64 * 1024 * 1024);
+    expect(DEFAULT_MONOLITHIC_BYTES).toBe(1024 * 1024 * 1024);
+    // A chunk size above the default threshold raises the threshold with it.
+    expect(
+      resolveClientSettings({ registry: 'localhost:5000', chunkSize: 1024 * 1024 * 1024 }).monolithicThreshold,
+    ).toBe(1024 * 1024 * 1024);
+    // Forcing the ghcr flavor keeps the 4 MiB single-request cap.
+    expect(resolveClientSettings({ registry: 'mirror.local', flavor: 'ghcr' }).monolithicThreshold).toBe(
+      GHCR_MAX_CHUNK_BYTES,
+    );
     expect(
       resolveClientSettings({
         registry: 'localhost:5000',

@@ -16,8 +16,22 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  * @public
  */
 export const GHCR_MAX_CHUNK_BYTES = 4 * MiB;
-/** The default chunk size for registries other than ghcr.io: 16 MiB. @public */
-export const DEFAULT_CHUNK_BYTES = 16 * MiB;
+/**
+ * The default chunk size for registries other than ghcr.io: 64 MiB. Used only for blobs over
+ * {@link DEFAULT_MONOLITHIC_BYTES}; it bounds what a failed request costs (a chunk) without paying
+ * a request per few MiB.
+ * @public
+ */
+export const DEFAULT_CHUNK_BYTES = 64 * MiB;
+/**
+ * Off ghcr.io, blobs up to this size (1 GiB) go up in one streamed PUT by default, as docker,
+ * skopeo and crane send every blob in one request: docker-registry spends CPU per PATCH and the
+ * chunks serialise (a 256 MiB push took 2.31 s in 16 MiB chunks, 1.84 s in one PUT; see
+ * docs/benchmarks.md), and distribution cannot resume inside a broken PATCH anyway. A failed PUT
+ * starts over from byte 0 in a fresh session.
+ * @public
+ */
+export const DEFAULT_MONOLITHIC_BYTES = 1024 * MiB;
 
 /**
  * Options passed through to the transport the client builds (everything but the dispatcher,
@@ -98,7 +112,8 @@ export const ghcrClientOptionsSchema = z.object({
     .optional(),
   /**
    * Bytes per PATCH of a chunked upload. Raised to the registry's `OCI-Chunk-Min-Length` when that
-   * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 16 MiB elsewhere.
+   * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 64 MiB elsewhere
+   * ({@link DEFAULT_CHUNK_BYTES}).
    */
   chunkSize: z
     .number()
@@ -106,7 +121,11 @@ export const ghcrClientOptionsSchema = z.object({
     .positive()
     .max(1024 * MiB)
     .optional(),
-  /** Blobs up to this size go up in one PUT (POST + PUT); larger ones in chunks. If omitted, the chunk size. */
+  /**
+   * Blobs up to this size go up in one PUT (POST + PUT); larger ones in chunks. If omitted, the
+   * chunk size on ghcr.io (4 MiB: larger bodies are refused there) and 1 GiB elsewhere
+   * ({@link DEFAULT_MONOLITHIC_BYTES}).
+   */
   monolithicThreshold: z.number().int().min(0).optional(),
   /** Parallel requests of one operation (tagging many tags; layers later). If omitted, 4. */
   concurrency: z.number().int().positive().max(64).default(4),
@@ -200,6 +219,7 @@ export function resolveClientSettings(input: GhcrClientOptions): ClientSettings 
     baseUrl: `${plainHttp ? 'http' : 'https'}://${host}`,
     flavor,
     chunkSize,
-    monolithicThreshold: options.monolithicThreshold ?? chunkSize,
+    monolithicThreshold:
+      options.monolithicThreshold ?? (flavor === 'ghcr' ? chunkSize : Math.max(chunkSize, DEFAULT_MONOLITHIC_BYTES)),
   };
 }

@@ -1,6 +1,20 @@
 import { GhcrError, type RateLimitInfo } from '@ghcr/oci-types';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Middleware, TransportRequest } from './types.js';
+
+type PromClient = typeof import('prom-client');
+let promClient: PromClient | undefined;
+
+/**
+ * prom-client, loaded on the first call that needs it rather than when the package is imported:
+ * it costs ~35 ms of start-up to every process, and most processes (a CLI command, a script
+ * without metrics) never create a metric.
+ */
+function loadPromClient(): PromClient {
+  promClient ??= createRequire(import.meta.url)('prom-client') as PromClient;
+  return promClient;
+}
 
 /**
  * The transport's Prometheus metrics, registered on the registry you pass (never prom-client's
@@ -25,6 +39,7 @@ export interface TransportMetrics {
  * @public
  */
 export function createTransportMetrics(registry: Registry, prefix = 'ghcr_'): TransportMetrics {
+  const { Counter, Gauge, Histogram } = loadPromClient();
   const registers = [registry];
   return {
     requests: new Counter({

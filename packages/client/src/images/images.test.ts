@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { descriptorOf } from '@ghcr/manifest';
 import {
@@ -8,6 +8,7 @@ import {
   GhcrErrorCode,
   InvalidInputError,
   MediaType,
+  UploadError,
 } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CopiedEvent, ProgressEvent, PushedEvent } from '../events.js';
@@ -294,6 +295,51 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
       expect(await readdir(join(dir, 'blobs/sha256'))).not.toContain(hexOf(bad));
       expect((await readdir(dir)).filter((name) => name.startsWith('.ghcr-tmp-'))).toEqual([]);
       expect(await ociLayout(dir).list()).toEqual([]); // nothing names a partial image
+    });
+
+    it('refuses to push a layout whose blob file is corrupt: the registry checks the digest, nothing is tagged', async () => {
+      const { client } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      const layout = join(await scratch(), 'layout');
+      await cp(FIXTURE_LAYOUT, layout, { recursive: true });
+      // Flip one byte of the largest layer (a blob that is not JSON), keeping its size.
+      const blobsDir = join(layout, 'blobs/sha256');
+      const sizes = await Promise.all(
+        (await readdir(blobsDir)).map(async (name) => ({
+          name,
+          size: (await stat(join(blobsDir, name))).size,
+          json: (await readFile(join(blobsDir, name)))[0] === '{'.charCodeAt(0),
+        })),
+      );
+      const largest = sizes.filter((blob) => !blob.json).sort((a, b) => b.size - a.size)[0];
+      if (largest === undefined) throw new Error('the fixture layout has no blobs');
+      const file = join(blobsDir, largest.name);
+      const bytes = await readFile(file);
+      bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0xff;
+      await writeFile(file, bytes);
+
+      const error = await rejection(images.push({ repository: 'octo/corrupt', tags: ['v1'] }, { layout }));
+      expect(UploadError.isInstance(error)).toBe(true);
+      expect((error as GhcrError).code).toBe('DIGEST_INVALID');
+      expect((error as Error).message).toContain(`sha256:${largest.name}`);
+      expect(await client.blobs.exists('octo/corrupt', `sha256:${largest.name}`)).toBeUndefined();
+      expect(await client.manifests.head('octo/corrupt', 'v1')).toBeUndefined();
+    });
+
+    it('names the layout file, not a registry, when a manifest in a layout is corrupt', async () => {
+      const { client } = simulatedClient({ profile });
+      const { images } = imagesFor(client);
+      const layout = join(await scratch(), 'layout');
+      await cp(FIXTURE_LAYOUT, layout, { recursive: true });
+      const file = join(layout, 'blobs/sha256', hexOf(ARM64));
+      const bytes = await readFile(file);
+      // Same size, one byte changed (the closing brace), so only the digest can tell.
+      await writeFile(file, Buffer.concat([bytes.subarray(0, -1), Buffer.from(' ')]));
+      const error = await rejection(images.push({ repository: 'octo/corrupt', tags: ['v1'] }, { layout }));
+      expect(DigestMismatchError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`manifest ${ARM64} of .* is corrupt`));
+      expect((error as Error).message).not.toContain('registry');
+      expect(await client.manifests.head('octo/corrupt', 'v1')).toBeUndefined();
     });
 
     it('reruns an interrupted pull fetching only the blobs that were not already there and verified', async () => {

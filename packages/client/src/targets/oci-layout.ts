@@ -9,6 +9,7 @@ import {
   createVerifyingStream,
   type Descriptor,
   type DigestAlgorithm,
+  DigestMismatchError,
   digestStream,
   GhcrErrorCode,
   InvalidInputError,
@@ -303,11 +304,22 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
             { code: GhcrErrorCode.SIZE_MISMATCH },
           );
         }
-        return parseManifest(bytes, {
-          contentType: descriptor.mediaType,
-          expectedDigest: descriptor.digest,
-          maxBytes: limit,
-        });
+        try {
+          return parseManifest(bytes, {
+            contentType: descriptor.mediaType,
+            expectedDigest: descriptor.digest,
+            maxBytes: limit,
+          });
+        } catch (error) {
+          // parseManifest speaks of a registry; here the bytes come from a file.
+          if (DigestMismatchError.isInstance(error)) {
+            throw new DigestMismatchError(
+              `manifest ${descriptor.digest} of ${name} is corrupt: its file hashes to ${error.actual}; pull the image into the layout again`,
+              { expected: descriptor.digest, actual: error.actual, cause: error },
+            );
+          }
+          throw error;
+        }
       }),
     source(descriptor): BlobSource {
       return { size: descriptor.size, open: (offset, signal) => openFile(descriptor, offset, signal) };
