@@ -304,6 +304,18 @@ describe('caching, expiry and single flight', () => {
     expect(events.filter((event) => event.type === 'cache-hit' && event.inFlight)).toHaveLength(99);
   });
 
+  it('remembers the realm as soon as a challenge is handed over: proactive callers join that fetch', async () => {
+    const { stub, manager, ask } = setup();
+    // Not awaited: the transport releases the requests it held behind the first 401 right here.
+    const answering = ask();
+    const proactive = Array.from({ length: 5 }, () =>
+      manager.authorizationFor({ registry: 'registry.example', scopes: ['repository:o/a:pull'] }),
+    );
+    const results = await Promise.all([answering, ...proactive]);
+    expect(results.map((result) => result?.header)).toEqual(Array(6).fill('Bearer token-1'));
+    expect(stub.tokenRequests()).toHaveLength(1);
+  });
+
   it('reuses a token for the default TTL minus skew (60 s - 10 s), then fetches again', async () => {
     const { clock, stub, ask } = setup();
     expect((await ask())?.header).toBe('Bearer token-1');

@@ -120,6 +120,10 @@ export interface TokenManager {
    * looked up in the cache or fetched from the realm (one fetch per key however many callers ask
    * at once), with `Basic` credentials or anonymously; for Basic, `Basic base64(user:password)`;
    * `undefined` when no challenge is one this manager can answer (or a Basic one and no password).
+   * A Bearer challenge's realm is remembered for the registry as soon as the call is made, before
+   * its token arrives: proactive calls made meanwhile get a token from that realm (joining the
+   * same fetch when their scopes match). The transport relies on this to release the requests it
+   * held behind a cold registry's first 401.
    *
    * @throws AuthenticationError `GHCR_AUTH_FAILED` (token endpoint refused, realm refused),
    * `GHCR_CREDENTIALS_UNAVAILABLE` (a credential source failed); RateLimitError (token endpoint

@@ -1,5 +1,6 @@
 import { isReplayable } from './body.js';
 import { headerValue } from './buffered-body.js';
+import { createFirstRequestGate, type FirstRequestLead, outcomeOfStatus } from './first-request-gate.js';
 import type { Middleware, TransportRequest } from './types.js';
 
 /**
@@ -65,9 +66,20 @@ function withAuthorization(request: TransportRequest, value: string | undefined)
  * Adds credentials inside the retry loop (so each attempt gets a fresh token), and answers one 401
  * challenge per request: the seed's "401: once, immediate refresh". A body that cannot be replayed
  * is not re-sent; the 401 is handed on.
+ *
+ * While a registry's authentication is unknown (the authorizer has nothing to send yet: no
+ * remembered challenge, no static or cached authorization) and one request to it is out without
+ * credentials, further such requests to the same registry wait for that request's response. When
+ * it is a 401 with a challenge, the challenge is handed to the authorizer and the waiting requests
+ * ask it again, going out with a token from the learned realm (one 401 for a cold client's first
+ * wave, not one per request). Any other ending (another status, a network error, an abort, a
+ * timeout) releases them to go out without credentials as before; a waiting request's own signal
+ * still aborts it. Registries never wait on each other, and a request the authorizer has a header
+ * for up front (a cached token, a registry token, GHCR's `Bearer base64(PAT)`) is never held.
  * @public
  */
 export function authMiddleware(authorizer: Authorizer): Middleware {
+  const gate = createFirstRequestGate();
   return (next) => async (request, context) => {
     if (request.auth?.kind === 'github-api') {
       const value = await authorizer.authorizeApi(new URL(request.url).host, request.signal);
@@ -75,16 +87,50 @@ export function authMiddleware(authorizer: Authorizer): Middleware {
     }
     const target = targetOf(request);
     if (target === undefined) return next(withAuthorization(request, undefined), context);
-    const first = await authorizer.authorize(target);
-    const response = await next(withAuthorization(request, first), context);
-    if (response.status !== 401 || request.acceptStatus?.includes(401) === true) return response;
-    const challenge = headerValue(response.headers, 'www-authenticate');
-    if (challenge === undefined || !isReplayable(request.body)) return response;
-    const second = await authorizer.challenge(target, challenge, first);
-    if (second === undefined || second === first) return response;
-    await response.body.dump();
-    context.retries.push({ reason: 'unauthorized', delayMs: 0 });
-    context.attempt += 1;
-    return next(withAuthorization(request, second), context);
+    const challengesBefore = gate.challenges(target.registry);
+    let first = await authorizer.authorize(target);
+    let lead: FirstRequestLead | undefined;
+    if (first === undefined) {
+      lead = await gate.enter(target.registry, request.signal);
+      // Released after the first request's 401 (or a 401 came while authorize was running): the
+      // authorizer now knows the realm.
+      if (lead === undefined && gate.challenges(target.registry) !== challengesBefore) {
+        first = await authorizer.authorize(target);
+      }
+    }
+    try {
+      const response = await next(withAuthorization(request, first), context);
+      if (response.status !== 401) {
+        lead?.settle(outcomeOfStatus(response.status));
+        return response;
+      }
+      const challenge = headerValue(response.headers, 'www-authenticate');
+      if (
+        request.acceptStatus?.includes(401) === true ||
+        challenge === undefined ||
+        !isReplayable(request.body)
+      ) {
+        // Not answered here, but the registry authenticates: the held requests go on as before.
+        lead?.settle('challenged');
+        return response;
+      }
+      let answering: Promise<string | undefined>;
+      try {
+        answering = authorizer.challenge(target, challenge, first);
+      } finally {
+        // The authorizer has the challenge: the held requests can ask it for a token now (and
+        // join the token fetch this one started).
+        lead?.settle('challenged');
+      }
+      const second = await answering;
+      if (second === undefined || second === first) return response;
+      await response.body.dump();
+      context.retries.push({ reason: 'unauthorized', delayMs: 0 });
+      context.attempt += 1;
+      return next(withAuthorization(request, second), context);
+    } finally {
+      // Only a throw gets here unsettled (network error, abort, timeout): it teaches nothing.
+      lead?.settle('failed');
+    }
   };
 }

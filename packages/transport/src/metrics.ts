@@ -1,5 +1,5 @@
-import { GhcrError, type RateLimitInfo } from '@ghcr/oci-types';
 import { createRequire } from 'node:module';
+import { GhcrError, type RateLimitInfo } from '@ghcr/oci-types';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Middleware, TransportRequest } from './types.js';
 

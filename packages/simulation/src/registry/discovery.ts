@@ -1,18 +1,11 @@
 import { isDigest, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
 import type { RegistryAccess } from '../auth/tokens.js';
+import { indexAfter, sortedTags } from '../state/tag-map.js';
 import { authorize, parseScopes, permittedActions } from './auth.js';
 import { param, type RegistryEnvironment } from './environment.js';
 import { plainNotFound, REGISTRY_HEADERS, registryError } from './errors.js';
 import { guard } from './guard.js';
-
-/** Lexical order, case-insensitive first (distribution-spec "Listing Tags"). @internal */
-export function compareTags(a: string, b: string): number {
-  const la = a.toLowerCase();
-  const lb = b.toLowerCase();
-  if (la !== lb) return la < lb ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
   const body = JSON.stringify(value);
@@ -105,12 +98,14 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
       const last = url.searchParams.get('last');
       const parsedN = nParam !== null && /^\d+$/.test(nParam) ? Number(nParam) : undefined;
       const pageSize = parsedN ?? (env.ghcr ? options.defaultTagPageSize : Number.POSITIVE_INFINITY);
-      let tags = [...repository.tags.keys()].sort(compareTags);
-      if (last !== null) tags = tags.filter((tag) => compareTags(tag, last) > 0);
-      const page = pageSize === 0 ? [] : tags.slice(0, pageSize);
+      // The repository's tags stay sorted between requests; `last` (a tag or not) is found by
+      // binary search, so a page costs O(log N + n), not a sort of every tag.
+      const tags = sortedTags(repository.tags);
+      const start = last === null ? 0 : indexAfter(tags, last);
+      const page = pageSize === 0 ? [] : tags.slice(start, start + pageSize);
       const headers: Record<string, string> = { ...REGISTRY_HEADERS };
       const lastTag = page[page.length - 1];
-      if (pageSize > 0 && tags.length > page.length && lastTag !== undefined) {
+      if (pageSize > 0 && tags.length - start > page.length && lastTag !== undefined) {
         const next = new URLSearchParams({ n: String(pageSize), last: lastTag });
         headers.link = `</v2/${name}/tags/list?${next.toString()}>; rel="next"`;
       }

@@ -14,6 +14,7 @@ import type {
   UploadSession,
 } from './records.js';
 import { fromSnapshot, type StateSnapshot, toSnapshot } from './snapshot.js';
+import { TagMap } from './tag-map.js';
 
 /** How long a deleted package or version can be restored (GitHub: 30 days). @public */
 export const RESTORE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
@@ -233,7 +234,7 @@ export class SimulationState {
       name,
       blobs: new Set(),
       manifests: new Map(),
-      tags: new Map(),
+      tags: new TagMap(),
       uploads: new Map(),
       ...(pkg === undefined ? {} : { package: pkg }),
     };

@@ -2,6 +2,7 @@ import { type Digest, InternalError } from '@ghcr/oci-types';
 import { z } from 'zod';
 import type { ManifestRecord, OwnerRecord, PackageRecord, PatRecord } from './records.js';
 import type { MutableRepository } from './simulation-state.js';
+import { TagMap } from './tag-map.js';
 
 const SNAPSHOT_VERSION = 1;
 
@@ -131,7 +132,7 @@ function repositoryFromJson(json: z.output<typeof repositorySchema>): MutableRep
     name: json.name,
     blobs: new Set(json.blobs as Digest[]),
     manifests,
-    tags: new Map(json.tags.map(([tag, digest]) => [tag, digest as Digest])),
+    tags: new TagMap(json.tags.map(([tag, digest]) => [tag, digest as Digest])),
     uploads: new Map(),
     ...(pkg === undefined ? {} : { package: pkg }),
   };
