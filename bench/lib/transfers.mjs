@@ -8,7 +8,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { oursCommand } from './ours.mjs';
 import { run, sync } from './process.mjs';
-import { blobTraffic, processCpuMs, startRegistry } from './registry.mjs';
+import { blobTraffic, startRegistry } from './registry.mjs';
 
 const CEILING = fileURLToPath(new URL('../ceiling.mjs', import.meta.url));
 const REPO = 'bench/app';
@@ -205,7 +205,7 @@ function scenarios(image, work, implementation) {
 /** CPU time (ms) the registry processes have used so far (NaN where /proc is not there). */
 async function registryCpu(registries) {
   let total = 0;
-  for (const registry of registries) total += (await processCpuMs(registry.pid)) ?? Number.NaN;
+  for (const registry of registries) total += (await registry.cpuTimeMs()) ?? Number.NaN;
   return total;
 }
 

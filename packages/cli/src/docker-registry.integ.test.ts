@@ -1,33 +1,23 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithBinaries, useDockerRegistry } from '@ghcr/test-support/vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AttachResult } from './commands/attach.js';
 import type { CopyResult } from './commands/copy.js';
 import type { PullResult } from './commands/pull.js';
 import type { PushResult } from './commands/push.js';
 import type { ReferrersResult } from './commands/referrers.js';
 import { LAYOUT_FIXTURE, LAYOUT_INDEX_DIGEST, treeDigests } from './test-support/bed.js';
-import {
-  type DockerRegistry,
-  dockerRegistryAvailability,
-  startDockerRegistry,
-} from './test-support/docker-registry.js';
 import { ghcr, requireBuiltCli } from './test-support/spawn.js';
 
 // push, pull and copy as `ghcr` processes against real registries: Debian's docker-registry
 // (CNCF distribution 2.8: no referrers API, anonymous access, plain HTTP on loopback).
 
-const availability = dockerRegistryAvailability();
-if (!availability.available && availability.mustFail) {
-  throw new Error(`CI=true: ${availability.reason}`);
-}
-if (!availability.available) console.warn(`skipping the docker-registry tests: ${availability.reason}`);
-
-describe.skipIf(!availability.available)('ghcr push, pull and copy against docker-registry', () => {
+describeWithBinaries(['docker-registry'], 'ghcr push, pull and copy against docker-registry', () => {
   let directory: string;
-  let first: DockerRegistry;
-  let second: DockerRegistry;
+  const first = useDockerRegistry();
+  const second = useDockerRegistry();
   let env: Record<string, string | undefined>;
 
   const json = async <T>(argv: readonly string[]): Promise<T> => {
@@ -40,11 +30,9 @@ describe.skipIf(!availability.available)('ghcr push, pull and copy against docke
     requireBuiltCli();
     directory = await mkdtemp(join(tmpdir(), 'ghcr-cli-docker-registry-'));
     env = { HOME: directory, DOCKER_CONFIG: join(directory, 'docker'), PATH: process.env.PATH };
-    [first, second] = await Promise.all([startDockerRegistry(), startDockerRegistry()]);
   });
 
   afterAll(async () => {
-    await Promise.all([first?.stop(), second?.stop()]);
     if (directory !== undefined) await rm(directory, { recursive: true, force: true });
   });
 

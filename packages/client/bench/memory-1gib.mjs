@@ -3,7 +3,8 @@
 // layout, and copied between two registry processes, against the built package and Debian's
 // docker-registry (started here on loopback ports with temporary storage). Each operation runs in
 // its own child process, which reports its resident set before and its peak (getrusage maxRSS)
-// after. Not a test: numbers depend on the machine. Build first (`npx tsup` in packages/client),
+// after. Not a test: numbers depend on the machine. Build first (the client and the harness it
+// starts the registries with: `npx turbo run build --filter=@ghcr/client... --filter=@ghcr/test-support...`),
 // then:
 //   node packages/client/bench/memory-1gib.mjs [MiB]      (default 1024)
 // GHCR_CLIENT_DIST=<path to index.js> points it at another build; GHCR_BENCH_KEEP=1 keeps the files.
@@ -11,12 +12,11 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startDockerRegistry } from '@ghcr/test-support';
 
 const MiB = 1024 * 1024;
 const dist = process.env.GHCR_CLIENT_DIST
@@ -102,10 +102,9 @@ async function main(sizeMiB) {
     process.stdout.write(`writing a ${sizeMiB} MiB single-layer OCI layout… `);
     await writeLayout(source, sizeMiB * MiB);
     console.log('done');
-    registries.push(
-      await startRegistry(join(work, 'registry-a')),
-      await startRegistry(join(work, 'registry-b')),
-    );
+    for (const name of ['registry-a', 'registry-b']) {
+      registries.push(await startDockerRegistry({ directory: join(work, name) }));
+    }
     const [a, b] = registries;
     const job = { source, destination: join(work, 'pulled-layout'), registry: a.host, other: b.host };
     const rows = [];
@@ -119,8 +118,9 @@ async function main(sizeMiB) {
       );
     }
   } finally {
-    for (const registry of registries) await registry.stop();
-    if (process.env.GHCR_BENCH_KEEP !== '1') await rm(work, { recursive: true, force: true });
+    const keep = process.env.GHCR_BENCH_KEEP === '1';
+    for (const registry of registries) await registry.stop({ keepStorage: keep });
+    if (!keep) await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -194,79 +194,5 @@ async function writeLayout(dir, size) {
       schemaVersion: 2,
       manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
     }),
-  );
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function probe(url) {
-  return new Promise((resolve) => {
-    const req = request(url, { timeout: 1000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode);
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => {
-      req.destroy();
-      resolve(undefined);
-    });
-    req.end();
-  });
-}
-
-/** `docker-registry serve` on a free loopback port with storage under `dir`. */
-async function startRegistry(dir) {
-  await mkdir(dir, { recursive: true });
-  const port = await freePort();
-  const config = join(dir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: warn',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const proc = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-  const failed = new Promise((_, reject) => proc.once('error', reject));
-  const host = `127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const status = await Promise.race([probe(`http://${host}/v2/`), failed]);
-    if (status === 200) {
-      return {
-        host,
-        stop: () =>
-          new Promise((resolve) => {
-            if (proc.exitCode !== null || proc.signalCode !== null) {
-              resolve();
-              return;
-            }
-            proc.once('exit', () => resolve());
-            proc.kill('SIGTERM');
-          }),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  proc.kill('SIGKILL');
-  throw new Error(
-    'docker-registry did not start: install it with `apt-get update && apt-get install -y docker-registry`',
   );
 }

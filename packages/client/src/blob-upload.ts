@@ -261,7 +261,10 @@ function countedBody(reader: ChunkReader, length: number, job: UploadJob, start:
  * over 4 MiB, as GHCR answers a body over its cap): the session is cancelled and the caller
  * switches to chunks.
  */
-async function monolithic(job: UploadJob, opened: UploadSession | undefined): Promise<'uploaded' | 'too-large'> {
+async function monolithic(
+  job: UploadJob,
+  opened: UploadSession | undefined,
+): Promise<'uploaded' | 'too-large'> {
   let session = opened;
   let failures = 0;
   for (;;) {

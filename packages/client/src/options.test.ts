@@ -44,7 +44,8 @@ describe('client options', () => {
     expect(DEFAULT_MONOLITHIC_BYTES).toBe(1024 * 1024 * 1024);
     // A chunk size above the default threshold raises the threshold with it.
     expect(
-      resolveClientSettings({ registry: 'localhost:5000', chunkSize: 1024 * 1024 * 1024 }).monolithicThreshold,
+      resolveClientSettings({ registry: 'localhost:5000', chunkSize: 1024 * 1024 * 1024 })
+        .monolithicThreshold,
     ).toBe(1024 * 1024 * 1024);
     // Forcing the ghcr flavor keeps the 4 MiB single-request cap.
     expect(resolveClientSettings({ registry: 'mirror.local', flavor: 'ghcr' }).monolithicThreshold).toBe(

@@ -220,6 +220,7 @@ export function resolveClientSettings(input: GhcrClientOptions): ClientSettings 
     flavor,
     chunkSize,
     monolithicThreshold:
-      options.monolithicThreshold ?? (flavor === 'ghcr' ? chunkSize : Math.max(chunkSize, DEFAULT_MONOLITHIC_BYTES)),
+      options.monolithicThreshold ??
+      (flavor === 'ghcr' ? chunkSize : Math.max(chunkSize, DEFAULT_MONOLITHIC_BYTES)),
   };
 }

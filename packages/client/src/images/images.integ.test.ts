@@ -3,16 +3,17 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildIndex, descriptorOf } from '@ghcr/manifest';
 import { digestOf, MediaType } from '@ghcr/oci-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGhcrClient } from '../client.js';
-import { memoryTarget } from '../targets/memory-target.js';
-import { ociLayout } from '../targets/oci-layout.js';
 import {
   type DockerRegistry,
   findBinary,
   integrationAvailability,
   startDockerRegistry,
-} from '../testing/docker-registry.js';
+} from '@ghcr/test-support';
+import { describeWithBinaries } from '@ghcr/test-support/vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createGhcrClient } from '../client.js';
+import { memoryTarget } from '../targets/memory-target.js';
+import { ociLayout } from '../targets/oci-layout.js';
 import { createRequestLog, type LoggedRequest } from '../testing/request-log.js';
 import { copy } from './copy.js';
 import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';
@@ -21,28 +22,6 @@ const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52
 const MiB = 1024 * 1024;
 const withRegistry = integrationAvailability(['docker-registry']);
 const withSkopeo = integrationAvailability(['docker-registry', 'skopeo']);
-
-/** A describe that runs when the binaries are there, skips with the install hint when not, and fails under CI=true. */
-function describeWith(
-  availability: ReturnType<typeof integrationAvailability>,
-  name: string,
-  body: () => void,
-): void {
-  if (availability.available) {
-    describe(name, body);
-    return;
-  }
-  describe(name, () => {
-    if (availability.mustFail) {
-      it('needs its binaries (CI=true)', () => {
-        throw new Error(availability.reason);
-      });
-    } else {
-      it.skip(`skipped: ${availability.reason}`, () => {});
-      console.warn(`[@ghcr/client images integ] ${availability.reason}`);
-    }
-  });
-}
 
 /** Two registry processes and a scratch directory, shared by the tests of one describe. */
 function useRegistries(): {
@@ -101,7 +80,7 @@ const blobUploads = (log: readonly LoggedRequest[]) =>
     (entry) => entry.operation === 'blobs.upload' && (entry.method === 'PATCH' || entry.method === 'PUT'),
   );
 
-describeWith(withRegistry, 'images against docker-registry', () => {
+describeWithBinaries(withRegistry, 'images against docker-registry', () => {
   const { registry, other, workDir } = useRegistries();
   it('pushes an OCI layout and pulls it back byte for byte', async () => {
     const { images, client } = clientFor(registry().host);
@@ -169,7 +148,7 @@ describeWith(withRegistry, 'images against docker-registry', () => {
     expect((await ociLayout(dir).resolve('2.0')).digest).toBe(arm.manifest.digest);
   });
 });
-describeWith(withSkopeo, 'images: skopeo interop', () => {
+describeWithBinaries(withSkopeo, 'images: skopeo interop', () => {
   const { registry, workDir } = useRegistries();
   it('skopeo copies an image pushed by the client to an oci: layout with every digest the same', async () => {
     const { images } = clientFor(registry().host);

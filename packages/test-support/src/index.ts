@@ -1,0 +1,24 @@
+/**
+ * `@ghcr/test-support`: the workspace's harness for integration tests and benchmarks (private,
+ * never published). Plain Node: the `.mjs` benchmarks import its `dist/`; vitest resolves it to
+ * `src/`. Describe and hook helpers are in `@ghcr/test-support/vitest`.
+ * @packageDocumentation
+ */
+export { type AccessLogEntry, parseAccessLog } from './access-log.js';
+export {
+  findBinary,
+  type IntegrationAvailability,
+  installHint,
+  integrationAvailability,
+} from './binaries.js';
+export {
+  type DockerRegistry,
+  type DockerRegistryOptions,
+  type DockerRegistryStopOptions,
+  type DockerRegistryTokenAuth,
+  dockerRegistryConfig,
+  startDockerRegistry,
+} from './docker-registry.js';
+export { freePort } from './free-port.js';
+export { createDockerRegistryGroup, type DockerRegistryGroup } from './registry-group.js';
+export { createTokenSigningKey, type TokenSigningKey } from './token-signing-key.js';
