@@ -131,7 +131,9 @@ if (operation === 'push') {
   await each(blobsOf(manifest), async (descriptor) => {
     const blob = await getBlob(host, repo, descriptor);
     const path = join(dir, 'blobs/sha256', descriptor.digest.slice(7));
-    await pipeline(blob.body, createWriteStream(`${path}.part`));
+    // A 2 MiB write buffer, as ghcr's layout target uses: with the default 16 KiB, every socket
+    // read waits for the previous write, and pulls took 10-25 % longer.
+    await pipeline(blob.body, createWriteStream(`${path}.part`, { highWaterMark: 2 << 20 }));
     blob.check();
     // Durable before it is named, as ghcr's layout target and skopeo do (fdatasync, then rename).
     const handle = await open(`${path}.part`, 'r+');

@@ -23,6 +23,8 @@ import { signalOption } from './content.js';
 import { errorCode, fileFailure, LayoutPaths } from './layout-paths.js';
 import type { Target } from './target.js';
 
+/** Bytes a blob file's write stream buffers before it pushes back on the source. */
+const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 /** The annotation an OCI layout's `index.json` names its entries with. @public */
 export const OCI_REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -335,8 +337,14 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
           const temp = join(root, `${TEMP_PREFIX}${randomUUID()}`);
           const source = toBlobSource(content);
           const stream = source.open(0, pushOptions.signal);
-          // 'wx': never follows or reuses a file already at the temporary name.
-          const file = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 256 * 1024 });
+          // 'wx': never follows or reuses a file already at the temporary name. A 2 MiB buffer lets
+          // the socket keep reading while a write is out, and writes go in large writev batches:
+          // pulls took ~10-25 % less time with 2 MiB than with 256 KiB (docs/benchmarks.md).
+          const file = createWriteStream(temp, {
+            flags: 'wx',
+            mode: 0o644,
+            highWaterMark: WRITE_BUFFER_BYTES,
+          });
           try {
             let written = 0;
             const onProgress = pushOptions.onProgress;
