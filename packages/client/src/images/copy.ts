@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { descriptorOf, isIndex, manifestChildren, type ParsedManifest } from '@ghcr/manifest';
 import {
@@ -137,6 +138,9 @@ export async function copy(
   if (userSignal?.aborted === true) onUserAbort();
   userSignal?.addEventListener('abort', onUserAbort, { once: true });
   const signal = controller.signal;
+  // Every transfer in flight listens on it (its request, file streams, waits): Node's default cap
+  // of 10 listeners would warn of a leak from 3 parallel blobs on.
+  setMaxListeners(10 + 8 * concurrency, signal);
   let firstError: unknown;
   const fail = (error: unknown): never => {
     if (firstError === undefined && !(signal.aborted && userSignal?.aborted !== true)) firstError = error;

@@ -404,6 +404,31 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
   });
 });
 
+describe('parallel transfers', () => {
+  it('pull and push 16 blobs at a time without a MaxListenersExceededWarning on the shared signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      const { client } = simulatedClient({ profile: 'distribution' });
+      const { images } = imagesFor(client);
+      const image = await randomImage(Array.from({ length: 24 }, () => 8 * KiB));
+      await images.push('octo/wide:v1', { target: image.target, reference: 'v1' }, { concurrency: 16 });
+      const dir = join(await scratch(), 'wide');
+      const pulled = await images.pull('octo/wide:v1', dir, { concurrency: 16 });
+      expect(pulled.transferred).toBe(26);
+      await images.push('octo/wide-again:v1', { layout: dir }, { concurrency: 16 });
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
+
 describe('remote repository target', () => {
   it('resolves, checks, fetches and tags on the registry', async () => {
     const { client } = simulatedClient({ profile: 'distribution' });
