@@ -172,7 +172,7 @@ export function renderReport(results) {
       '## Transfers',
       '',
       'Wall time of each process from spawn to exit (what a user waits for, start-up included), median of the recorded runs; MiB/s = image bytes (blobs + manifest) ÷ that time. ' +
-        'Ceiling = `bench/ceiling.mjs`, the least an undici script can do against the same registry (monolithic POST + PUT per blob, GET + sha256), 4 blobs at a time. ' +
+        'Ceiling = `bench/ceiling.mjs`, the least an undici script can do against the same registry (monolithic POST + PUT per blob; GET + sha256 written through a 2 MiB buffer), 4 blobs at a time. ' +
         `Spread = (max − min) ÷ median; over ${percent(NOISY_SPREAD)} is marked noisy.`,
       '',
     );
