@@ -182,6 +182,15 @@ export async function copy(
       }
     }
 
+    // Between two repositories of one registry, blobs are mounted.
+    const mountFrom =
+      source.location !== undefined &&
+      destination.location !== undefined &&
+      source.location.registry === destination.location.registry &&
+      source.location.repository !== destination.location.repository
+        ? source.location.repository
+        : undefined;
+
     // Walk: what the destination lacks. A manifest it has is not descended into.
     const manifests = new Map<string, ManifestNode>();
     const blobs = new Map<string, BlobNode>();
@@ -196,7 +205,10 @@ export async function copy(
       return visiting;
     };
     const visitBlob = async (descriptor: Descriptor): Promise<number> => {
-      const present = await guarded(() => destination.exists(descriptor, readOptions));
+      // Between two repositories of one registry the mount itself says whether the blob is
+      // there (201 either way, no bytes move): a HEAD first would only add a request per blob.
+      const present =
+        mountFrom === undefined ? await guarded(() => destination.exists(descriptor, readOptions)) : false;
       blobs.set(descriptor.digest, { descriptor, present });
       return -1;
     };
@@ -271,13 +283,6 @@ export async function copy(
         });
       };
     };
-    const mountFrom =
-      source.location !== undefined &&
-      destination.location !== undefined &&
-      source.location.registry === destination.location.registry &&
-      source.location.repository !== destination.location.repository
-        ? source.location.repository
-        : undefined;
     // Blobs read from another registry are verified while they stream to a registry (a bad
     // source fails before the upload commits). A local source (a layout, memory) goes raw: the
     // destination registry checks the digest when the upload closes (DIGEST_INVALID, reported as

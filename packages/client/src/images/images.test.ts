@@ -210,6 +210,8 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
     expect(sim.log.byOperation('blob.upload.patch')).toEqual([]);
     expect(sim.log.byOperation('blob.upload.put')).toEqual([]);
     expect(sim.log.byOperation(blobBytes)).toEqual([]);
+    // The mount is the existence check: no HEAD per blob before it.
+    expect(sim.log.byOperation('blob.head')).toEqual([]);
     expect((await client.manifests.head('octo/mirror', 'copied'))?.digest).toBe(INDEX);
     expect(events<CopiedEvent>(seen, 'copied').at(-1)).toMatchObject({
       operation: 'copy',
