@@ -128,8 +128,8 @@ function simulated(options = {}) {
 }
 
 // 3. Tag listing, pages of 100 (ghcr.io's default), for growing N. Twice: through the simulation's
-// own tags/list handler, which sorts and filters every tag for every page (so the server's share
-// grows as N² / 100), and through a handler put in front of it that serves precomputed pages in
+// own tags/list handler (it keeps each repository's tags sorted and finds `last` by binary search,
+// O(log N + page) a page), and through a handler put in front of it that serves precomputed pages in
 // O(page): the client's own cost, which the target is about. Linear when the time per tag at the
 // largest N stays within 1.5× of the smallest's.
 {
