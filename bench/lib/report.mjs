@@ -242,7 +242,7 @@ export function renderReport(results) {
       '',
       `Tag listing: \`client.tags.list\` through the simulation's in-process dispatcher (ghcr profile), pages of ${micro.tagListing.pageSize}, median of ${micro.tagListing.runs} runs. ` +
         '"Client": pages served precomputed by a handler in front of the simulation\'s, O(page) each, so the time is the client\'s; ' +
-        '"with the simulation\'s handler": the server\'s own share too (it keeps each repository\'s tags sorted and finds `last` by binary search, O(log N + page) a page).',
+        "\"with the simulation's handler\": the server's own share too (it keeps each repository's tags sorted and finds `last` by binary search, O(log N + page) a page).",
       '',
       "| tags | pages | client: time | client: per tag | with the simulation's handler: time | per tag |",
       '|---|---|---|---|---|---|',
