@@ -29,7 +29,10 @@ export interface CopyProgress {
   readonly bytesTotal: number;
   /** Items (blobs and manifests) finished so far. */
   readonly itemsDone: number;
-  /** Items the copy transfers (those the destination has are not counted). */
+  /**
+   * Items the copy handles: the manifests the destination lacks and their blobs. A blob the
+   * destination turns out to have (checked when its turn comes) counts as done at once.
+   */
   readonly itemsTotal: number;
 }
 
@@ -96,15 +99,15 @@ interface ManifestNode {
 
 interface BlobNode {
   readonly descriptor: Descriptor;
-  readonly present: boolean;
 }
 
 const MiB = 1024 * 1024;
 
 /**
  * Copies a manifest and everything it references from one target to another (oras-go's `Copy`):
- * the graph is walked from the root, skipping what the destination has (a manifest there means
- * its children are there too); then blobs go in parallel under `concurrency`, then manifests,
+ * the graph is walked from the root, not descending into a manifest the destination has (its
+ * children are there too); then blobs go in parallel under `concurrency`, each checked at the
+ * destination just before it is sent (so checks overlap earlier transfers), then manifests,
  * each index after its children, and the references last. Blobs stream from source to
  * destination with nothing on disk and are verified (by the destination target, and, from one
  * registry to another, while they are read); between two repositories of one registry they are
@@ -204,12 +207,10 @@ export async function copy(
       visits.set(descriptor.digest, visiting);
       return visiting;
     };
+    // Whether the destination has a blob is asked when the blob's turn to transfer comes (below),
+    // so those checks overlap the transfers of earlier blobs instead of all running first.
     const visitBlob = async (descriptor: Descriptor): Promise<number> => {
-      // Between two repositories of one registry the mount itself says whether the blob is
-      // there (201 either way, no bytes move): a HEAD first would only add a request per blob.
-      const present =
-        mountFrom === undefined ? await guarded(() => destination.exists(descriptor, readOptions)) : false;
-      blobs.set(descriptor.digest, { descriptor, present });
+      blobs.set(descriptor.digest, { descriptor });
       return -1;
     };
     const visitManifest = async (descriptor: Descriptor, known?: ParsedManifest): Promise<number> => {
@@ -256,10 +257,11 @@ export async function copy(
     }
 
     // Transfer: blobs, then manifests level by level, then the references.
-    const blobsToSend = [...blobs.values()].filter((node) => !node.present);
+    const blobsToSend = [...blobs.values()];
     const manifestsToSend = [...manifests.values()].filter((node) => !node.present);
     const itemsTotal = blobsToSend.length + manifestsToSend.length;
-    const skipped = blobs.size + manifests.size - itemsTotal;
+    const skippedManifests = manifests.size - manifestsToSend.length;
+    let skippedBlobs = 0;
     let itemsDone = 0;
     let mounted = 0;
     let bytesTransferred = 0;
@@ -294,6 +296,14 @@ export async function copy(
     await mapLimit(blobsToSend, concurrency, ({ descriptor }) =>
       limit(async () => {
         const report = progress(descriptor);
+        // Between two repositories of one registry the mount itself says whether the blob is
+        // there (201 either way, no bytes move): a HEAD first would only add a request.
+        if (mountFrom === undefined && (await destination.exists(descriptor, readOptions))) {
+          skippedBlobs += 1;
+          itemsDone += 1;
+          report(descriptor.size, true);
+          return;
+        }
         const result = await destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {
           signal,
           onProgress: report,
@@ -331,9 +341,9 @@ export async function copy(
         ...(root.platform === undefined ? {} : { platform: root.platform }),
       }),
       references,
-      transferred: itemsTotal,
+      transferred: itemsTotal - skippedBlobs,
       mounted,
-      skipped,
+      skipped: skippedManifests + skippedBlobs,
       bytesTransferred,
       referrers,
     };

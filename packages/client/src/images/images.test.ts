@@ -431,6 +431,35 @@ describe('parallel transfers', () => {
   });
 });
 
+describe('blob checks overlap transfers', () => {
+  it('uploads a missing blob right after its HEAD, not after every blob was checked', async () => {
+    const { client, sim } = simulatedClient({ profile: 'distribution' });
+    const { images } = imagesFor(client);
+    const image = await randomImage(Array.from({ length: 10 }, () => 4 * KiB));
+    // One layer is there already: it is checked, counted as skipped, and not sent.
+    const [first] = image.manifest.manifest.layers;
+    if (first === undefined) throw new Error('randomImage made no layers');
+    await client.blobs.upload('octo/overlap', image.layers[0] as Buffer);
+    sim.log.clear();
+    const result = await images.push(
+      'octo/overlap:v1',
+      { target: image.target, reference: 'v1' },
+      { concurrency: 2 },
+    );
+    expect(result).toMatchObject({ transferred: 11, skipped: 1 });
+    const operations = sim.log.entries.map((entry) => entry.operation);
+    const firstUpload = operations.indexOf('blob.upload.start');
+    const lastHead = operations.lastIndexOf('blob.head');
+    expect(firstUpload).toBeGreaterThan(-1);
+    expect(firstUpload).toBeLessThan(lastHead);
+    expect(sim.log.byOperation('blob.head')).toHaveLength(11);
+    expect(sim.log.byOperation('blob.upload.start')).toHaveLength(10);
+    const puts = sim.log.byOperation('blob.upload.put');
+    expect(puts).toHaveLength(10);
+    expect(puts.some((entry) => decodeURIComponent(entry.url).includes(first.digest))).toBe(false);
+  });
+});
+
 describe('remote repository target', () => {
   it('resolves, checks, fetches and tags on the registry', async () => {
     const { client } = simulatedClient({ profile: 'distribution' });
