@@ -19,6 +19,9 @@ const requireFromClient = createRequire(new URL('../packages/client/package.json
 const { Agent, request } = requireFromClient('undici');
 
 const concurrency = Number(setting('GHCR_BENCH_CEILING_CONCURRENCY') ?? 4);
+// Experiment knob (the harness never sets it): HEAD each blob before uploading it, as a client
+// that skips blobs the repository has must (ours once, skopeo twice).
+const headFirst = setting('GHCR_BENCH_CEILING_HEAD') === '1';
 const dispatcher = new Agent({ connections: 16 });
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const ACCEPT = [OCI_MANIFEST, 'application/vnd.oci.image.index.v1+json'].join(', ');
@@ -43,6 +46,17 @@ async function expect(response, status, what) {
 
 /** POST an upload session, then PUT the whole body with the digest. */
 async function upload(host, repo, descriptor, body) {
+  if (headFirst) {
+    const head = await request(`http://${host}/v2/${repo}/blobs/${descriptor.digest}`, {
+      method: 'HEAD',
+      dispatcher,
+    });
+    await head.body.dump();
+    if (head.statusCode === 200) {
+      body.destroy?.();
+      return;
+    }
+  }
   const started = await request(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST', dispatcher });
   await expect(started, 202, `POST upload ${descriptor.digest}`);
   await started.body.dump();
