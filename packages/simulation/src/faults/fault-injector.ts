@@ -1,4 +1,5 @@
 import { ConfigError } from '@ghcr/oci-types';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * What a fault does.
@@ -93,18 +94,6 @@ export interface FaultInjector {
   evaluate(target: FaultTarget): { readonly id: string; readonly action: FaultAction }[];
 }
 
-/** mulberry32: a small, fast, seedable generator. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface MutableFault extends FaultRule {
   readonly id: string;
   readonly pattern: RegExp | undefined;
@@ -123,7 +112,7 @@ function list(value: string | readonly string[] | undefined): readonly string[] 
 export function createFaultInjector(): FaultInjector {
   let rules: MutableFault[] = [];
   let nextId = 1;
-  let random = generator(1);
+  let random = seededRandom(1);
   return {
     add(rule) {
       if (rule.nth !== undefined && (!Number.isInteger(rule.nth) || rule.nth < 1)) {
@@ -166,7 +155,7 @@ export function createFaultInjector(): FaultInjector {
       return rules.map(({ pattern: _pattern, ...rule }) => ({ ...rule }));
     },
     seed(value) {
-      random = generator(value);
+      random = seededRandom(value);
     },
     evaluate(target) {
       const out: { id: string; action: FaultAction }[] = [];

@@ -1,5 +1,6 @@
 import type { Digest } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../faults/seeded-random.js';
 import { compareTags, indexAfter, sortedTags, TagMap } from './tag-map.js';
 
 const ONE = `sha256:${'1'.repeat(64)}` as Digest;
@@ -9,18 +10,6 @@ const TWO = `sha256:${'2'.repeat(64)}` as Digest;
 function referencePage(tags: readonly string[], last: string | undefined): string[] {
   const sorted = [...tags].sort(compareTags);
   return last === undefined ? sorted : sorted.filter((tag) => compareTags(tag, last) > 0);
-}
-
-/** mulberry32, for repeatable random tag sets. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('TagMap', () => {
@@ -94,7 +83,7 @@ describe('indexAfter', () => {
   });
 
   it('agrees with sorting and filtering on random tag sets and random `last` values', () => {
-    const random = generator(7);
+    const random = seededRandom(7);
     const alphabet = 'aAbB0._-zZ';
     const word = () =>
       Array.from(
