@@ -373,7 +373,7 @@ async function cancelSession(job: UploadJob, session: UploadSession): Promise<vo
 /**
  * PATCH chunk after chunk, then PUT ?digest=. After a failure: ask the session for its `Range` and
  * continue from there, re-reading the source from that offset; a session the registry lost is
- * started again from byte 0. A 416 means the registry refused the chunk: its size (GHCR caps a
+ * started again from byte 0. A 416 (or a proxy's 413) means the registry refused the chunk: its size (GHCR caps a
  * request body at 4 MiB) or its position; the status tells which.
  */
 async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: number): Promise<void> {
@@ -427,18 +427,20 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
           body: countedBody(reader, length, job, offset),
           contentLength: length,
           auth: pushAuth(job.repository),
-          acceptStatus: [416],
+          // 416: GHCR's answer to a body over its cap (or a chunk at the wrong offset); 413: a
+          // proxy's limit on request bodies. Either way a smaller chunk is tried.
+          acceptStatus: [413, 416],
           ...signalOf(job),
         });
         readerAt += length;
-        if (response.status === 416) {
+        if (response.status === 416 || response.status === 413) {
           const text = await readText(response);
           reader.close();
           reader = undefined;
           failures += 1;
           if (failures > maxFailures) {
             throw new UploadError(
-              `${job.describe}: the registry refused the chunk at byte ${offset} (416${text === '' ? '' : `: ${text}`}) ${failures} times; lower chunkSize`,
+              `${job.describe}: the registry refused the chunk at byte ${offset} (${response.status}${text === '' ? '' : `: ${text}`}) ${failures} times; lower chunkSize`,
               { code: GhcrErrorCode.CHUNK_FAILED, offset, digest: job.digest, isRetryable: false },
             );
           }

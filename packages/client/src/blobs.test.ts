@@ -77,6 +77,19 @@ describe('blobs.upload against the ghcr profile', () => {
     expect(Buffer.compare((await drain(client.blobs.get('octo/app', digestOf(bytes)))).bytes, bytes)).toBe(0);
   });
 
+  it('halves the chunk when a proxy refuses one as too large (413)', async () => {
+    const { sim, client } = simulatedClient({
+      client: { flavor: 'distribution', chunkSize: 2 * MiB, monolithicThreshold: 0 },
+    });
+    sim.faults.add({ operation: 'blob.upload.patch', nth: 1, action: { type: 'status', status: 413 } });
+    const bytes = randomBytes(3 * MiB);
+    expect((await client.blobs.upload('octo/app', bytes)).method).toBe('uploaded');
+    const patches = sim.log.byOperation('blob.upload.patch');
+    expect(patches.map((entry) => entry.status)).toEqual([413, 202, 202, 202]);
+    expect(patches.slice(1).map((entry) => entry.requestBytes)).toEqual([MiB, MiB, MiB]);
+    expect(Buffer.compare((await drain(client.blobs.get('octo/app', digestOf(bytes)))).bytes, bytes)).toBe(0);
+  });
+
   it.each([416, 413])(
     'switches to chunks of at most 4 MiB when a registry refuses a whole blob in one PUT (%i)',
     async (status) => {
