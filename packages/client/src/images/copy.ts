@@ -169,9 +169,17 @@ export async function copy(
       });
     const guarded = <T>(task: () => Promise<T>): Promise<T> => limit(task).catch(fail);
 
-    // The root, and the platform's manifest when one is chosen.
-    let root = await source.resolve(sourceReference, readOptions);
-    let rootManifest = await source.fetchManifest(root, readOptions);
+    // The root, and the platform's manifest when one is chosen. A registry answers the root with
+    // one GET by reference (not a HEAD, then a GET by digest).
+    let rootManifest: ParsedManifest;
+    let root: Descriptor;
+    if (source.fetchManifestByReference === undefined) {
+      root = await source.resolve(sourceReference, readOptions);
+      rootManifest = await source.fetchManifest(root, readOptions);
+    } else {
+      rootManifest = await source.fetchManifestByReference(sourceReference, readOptions);
+      root = descriptorOf(rootManifest);
+    }
     if (isIndex(rootManifest) && wanted !== undefined) {
       root = choosePlatform(rootManifest, wanted, `${source.name}:${sourceReference}`);
       rootManifest = await source.fetchManifest(root, readOptions);

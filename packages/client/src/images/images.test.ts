@@ -242,6 +242,23 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
     expect(await destination.client.manifests.head('octo/arm', INDEX)).toBeUndefined();
   });
 
+  it('reads the root with one GET by tag (no HEAD first), and names a missing tag', async () => {
+    const { client, sim } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    const image = await randomImage([2 * KiB]);
+    await images.push('octo/root:v1', { target: image.target, reference: 'v1' });
+    sim.log.clear();
+    await images.pull('octo/root:v1', join(await scratch(), 'root'));
+    expect(sim.log.byOperation('manifest.head')).toEqual([]);
+    expect(sim.log.byOperation('manifest.get').map((entry) => entry.url.split('/manifests/')[1])).toEqual([
+      'v1',
+    ]);
+
+    const error = await rejection(images.pull('octo/root:nope', join(await scratch(), 'missing')));
+    expect((error as GhcrError).code).toBe('MANIFEST_UNKNOWN');
+    expect((error as Error).message).toContain('octo/root:nope does not exist; check the reference');
+  });
+
   it('refuses a reference naming another registry', async () => {
     const { client } = simulatedClient({ profile });
     const { images } = imagesFor(client);

@@ -96,6 +96,23 @@ export function remoteRepository(
       }
       return found;
     },
+    async fetchManifestByReference(reference, readOptions = {}) {
+      parseManifestReference(reference);
+      try {
+        return await manifests.get(repository, reference, {
+          maxBytes: maxManifestBytes,
+          ...signalOption(readOptions.signal),
+        });
+      } catch (error) {
+        if (NotFoundError.isInstance(error)) {
+          throw new NotFoundError(
+            `${name}${isDigest(reference) ? '@' : ':'}${reference} does not exist; check the reference (tags: tags.list)`,
+            { code: 'MANIFEST_UNKNOWN', resource: `manifest ${name}:${reference}`, cause: error },
+          );
+        }
+        throw error;
+      }
+    },
     async exists(descriptor, readOptions = {}) {
       if (isManifestDescriptor(descriptor)) {
         return (

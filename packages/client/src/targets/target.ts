@@ -82,6 +82,14 @@ export interface ReadOnlyTarget {
   /** A manifest with its exact bytes, checked against the descriptor's digest and size. */
   fetchManifest(descriptor: Descriptor, options?: TargetReadOptions): Promise<ParsedManifest>;
   /**
+   * The manifest a reference (a tag, or a digest) points at, with its exact bytes, in one step: a
+   * registry answers it with one GET where {@link ReadOnlyTarget.resolve} then
+   * {@link ReadOnlyTarget.fetchManifest} take a HEAD and a GET. Optional: a copy uses it for its
+   * root when present, and the two calls otherwise.
+   * @throws NotFoundError when nothing has that reference.
+   */
+  fetchManifestByReference?(reference: string, options?: TargetReadOptions): Promise<ParsedManifest>;
+  /**
    * The content as a re-readable {@link BlobSource} that can start at any byte and is NOT verified
    * here (the receiving side verifies): lets a copy resume an upload without restarting the
    * download. If a target has none, copies read through {@link ReadOnlyTarget.fetch}.
