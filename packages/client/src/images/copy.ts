@@ -31,7 +31,8 @@ export interface CopyProgress {
   readonly itemsDone: number;
   /**
    * Items the copy handles: the manifests the destination lacks and their blobs. A blob the
-   * destination turns out to have (checked when its turn comes) counts as done at once.
+   * destination turns out to have (checked when its turn comes) counts as done at once, without
+   * a progress event of its own.
    */
   readonly itemsTotal: number;
 }
@@ -307,9 +308,10 @@ export async function copy(
         // Between two repositories of one registry the mount itself says whether the blob is
         // there (201 either way, no bytes move): a HEAD first would only add a request.
         if (mountFrom === undefined && (await destination.exists(descriptor, readOptions))) {
+          // Done, but nothing moved: no progress event of its own (a progress bar would show a
+          // transfer); the next event's itemsDone counts it.
           skippedBlobs += 1;
           itemsDone += 1;
-          report(descriptor.size, true);
           return;
         }
         const result = await destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {

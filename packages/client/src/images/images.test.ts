@@ -458,11 +458,15 @@ describe('blob checks overlap transfers', () => {
     if (first === undefined) throw new Error('randomImage made no layers');
     await client.blobs.upload('octo/overlap', image.layers[0] as Buffer);
     sim.log.clear();
+    const progressed = new Set<string>();
     const result = await images.push(
       'octo/overlap:v1',
       { target: image.target, reference: 'v1' },
-      { concurrency: 2 },
+      { concurrency: 2, onProgress: (event) => progressed.add(event.digest) },
     );
+    // The blob that was there moved nothing and gets no progress event of its own.
+    expect(progressed.has(first.digest)).toBe(false);
+    expect(progressed.size).toBe(11);
     expect(result).toMatchObject({ transferred: 11, skipped: 1 });
     const operations = sim.log.entries.map((entry) => entry.operation);
     const firstUpload = operations.indexOf('blob.upload.start');
