@@ -111,7 +111,10 @@ const results = { quick };
   };
 }
 
-/** A simulation (ghcr profile, in-process dispatcher) and a client with a PAT that may push. */
+/**
+ * A simulation (ghcr profile unless `options` say otherwise, in-process dispatcher) and a client
+ * of its registry with a PAT that may push.
+ */
 function simulated(options = {}) {
   const sim = createSimulation({ profile: 'ghcr', clock: systemClock, ...options });
   sim.createUser('octo');
@@ -120,7 +123,7 @@ function simulated(options = {}) {
     scopes: ['read:packages', 'write:packages', 'delete:packages'],
   });
   const client = createGhcrClient({
-    registry: 'ghcr.io',
+    registry: options.registryUrl === undefined ? 'ghcr.io' : new URL(options.registryUrl).host,
     dispatcher: sim.dispatcher(),
     credentials: staticCredentials({ username: 'octo', password: pat }),
   });
@@ -209,24 +212,7 @@ function simulated(options = {}) {
     challenges: sim.log.filter((entry) => entry.status === 401).length,
     requests: sim.log.entries.length,
   });
-  const distribution = () => {
-    const sim = createSimulation({
-      profile: 'distribution',
-      registryUrl: 'https://registry.test',
-      clock: systemClock,
-    });
-    sim.createUser('octo');
-    const pat = sim.createToken({
-      user: 'octo',
-      scopes: ['read:packages', 'write:packages', 'delete:packages'],
-    });
-    const client = createGhcrClient({
-      registry: 'registry.test',
-      dispatcher: sim.dispatcher(),
-      credentials: staticCredentials({ username: 'octo', password: pat }),
-    });
-    return { sim, client };
-  };
+  const distribution = () => simulated({ profile: 'distribution', registryUrl: 'https://registry.test' });
   {
     const { sim, client } = distribution();
     await pushImage(sim, 'octo/app', { tag: 'v1' });

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithBinaries } from './vitest.js';
+import { describeWithBinaries, integrationPlan } from './vitest.js';
 
-let ranUnavailable = false;
 let ranAvailable = false;
-
-describeWithBinaries(
-  { available: false, missing: ['nothing-here'], mustFail: false, reason: 'nothing-here not found' },
-  'an unavailable program',
-  () => {
-    ranUnavailable = true;
-    it('never runs', () => {
-      throw new Error('the body of an unavailable describe ran');
-    });
-  },
-);
 
 describeWithBinaries({ available: true, missing: [], mustFail: false, reason: '' }, 'available', () => {
   ranAvailable = true;
@@ -22,8 +10,40 @@ describeWithBinaries({ available: true, missing: [], mustFail: false, reason: ''
   });
 });
 
-describe('describeWithBinaries', () => {
-  it('does not collect the body of a describe whose programs are missing', () => {
-    expect(ranUnavailable).toBe(false);
+describe('integrationPlan', () => {
+  it('runs a block whose programs are installed', () => {
+    expect(integrationPlan({ available: true, missing: [], mustFail: false, reason: '' })).toEqual({
+      kind: 'run',
+    });
+  });
+
+  it('skips with the reason when a program is missing', () => {
+    expect(
+      integrationPlan({
+        available: false,
+        missing: ['docker-registry'],
+        mustFail: false,
+        reason: 'docker-registry not found; apt-get install -y docker-registry',
+      }),
+    ).toEqual({
+      kind: 'skip',
+      title: 'skipped: docker-registry not found; apt-get install -y docker-registry',
+      reason: 'docker-registry not found; apt-get install -y docker-registry',
+    });
+  });
+
+  it('fails under CI=true, naming every missing program', () => {
+    expect(
+      integrationPlan({
+        available: false,
+        missing: ['docker-registry', 'skopeo'],
+        mustFail: true,
+        reason: 'docker-registry and skopeo not found',
+      }),
+    ).toEqual({
+      kind: 'fail',
+      title: 'needs docker-registry and skopeo (CI=true)',
+      reason: 'docker-registry and skopeo not found',
+    });
   });
 });

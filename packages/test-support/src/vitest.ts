@@ -22,6 +22,32 @@ import {
 } from './docker-registry.js';
 
 /**
+ * What {@link describeWithBinaries} does with an availability: run the block; skip it (one skipped
+ * test titled with the reason); or, under `CI=true`, fail (one failing test naming the programs).
+ * @internal
+ */
+export type IntegrationPlan =
+  | { readonly kind: 'run' }
+  | { readonly kind: 'skip' | 'fail'; readonly title: string; readonly reason: string };
+
+/**
+ * Decides {@link IntegrationPlan} for an availability (pure, so it is tested without registering
+ * a skipped test).
+ * @internal
+ */
+export function integrationPlan(availability: IntegrationAvailability): IntegrationPlan {
+  if (availability.available) return { kind: 'run' };
+  if (availability.mustFail) {
+    return {
+      kind: 'fail',
+      title: `needs ${availability.missing.join(' and ')} (CI=true)`,
+      reason: availability.reason,
+    };
+  }
+  return { kind: 'skip', title: `skipped: ${availability.reason}`, reason: availability.reason };
+}
+
+/**
  * A `describe` that runs when the programs it needs are installed. When one is missing it is
  * skipped with the reason and the install command (and a warning), except under `CI=true`, where
  * it holds one failing test instead, so CI cannot skip silently.
@@ -34,19 +60,19 @@ export function describeWithBinaries(
   name: string,
   body: () => void,
 ): void {
-  const availability = 'available' in needs ? needs : integrationAvailability(needs);
-  if (availability.available) {
+  const plan = integrationPlan('available' in needs ? needs : integrationAvailability(needs));
+  if (plan.kind === 'run') {
     describe(name, body);
     return;
   }
   describe(name, () => {
-    if (availability.mustFail) {
-      it(`needs ${availability.missing.join(' and ')} (CI=true)`, () => {
-        throw new ConfigError(availability.reason);
+    if (plan.kind === 'fail') {
+      it(plan.title, () => {
+        throw new ConfigError(plan.reason);
       });
     } else {
-      it.skip(`skipped: ${availability.reason}`, () => {});
-      console.warn(`[${name}] ${availability.reason}`);
+      it.skip(plan.title, () => {});
+      console.warn(`[${name}] ${plan.reason}`);
     }
   });
 }
