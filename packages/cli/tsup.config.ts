@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 /**
@@ -48,6 +49,14 @@ export default defineConfig([
         name: 'ghcr-bin-loads-main',
         setup(build) {
           build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => ({ path: args.path, external: true }));
+        },
+      },
+      {
+        name: 'ghcr-undici-slim',
+        setup(build) {
+          build.onResolve({ filter: /^undici$/ }, () => ({
+            path: fileURLToPath(new URL('./build/undici-slim.cjs', import.meta.url)),
+          }));
         },
       },
     ],

@@ -4,7 +4,7 @@
 
 import { type Clock, systemClock } from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialProvider } from './credentials/credential.js';
 import { isLoopbackHost } from './realm.js';
 import type { TokenManagerEvent } from './token-manager-events.js';

@@ -18,7 +18,7 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import { type Dispatcher, request } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Credential, type ResolvedCredential, secretsOf } from './credentials/credential.js';
 import { jwtExpiresAt } from './jwt.js';
 import { type Challenge, toBearerChallenge } from './parse-www-authenticate.js';

@@ -2,7 +2,7 @@ import type { CredentialProvider } from '@ghcr/auth';
 import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { VersionsOptions } from './versions/versions-options.js';
 import type { AttestationVerifier } from './vulnerabilities/vulnerabilities.js';
 

@@ -13,7 +13,7 @@ import {
   parseDigest,
   UnsupportedMediaTypeError,
 } from '@ghcr/oci-types';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   enforceSizeCap,
   isLegacyMediaType,

@@ -12,7 +12,7 @@ import {
   isDigest,
   parseDigest,
 } from '@ghcr/oci-types';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** A path into a JSON document, as zod reports it. */
 type Path = readonly PropertyKey[];

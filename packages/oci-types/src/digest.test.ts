@@ -287,6 +287,32 @@ describe('createVerifyingStream', () => {
     expect(received.byteLength).toBe(total.byteLength - 'last'.length);
   });
 
+  it('hands each hashed chunk to onChunk, skipping empty ones and none past the size', async () => {
+    const seen: string[] = [];
+    const chunks = [enc('abc'), new Uint8Array(), enc('def')];
+    const whole = Buffer.from('abcdef');
+    const { error } = await runThrough(
+      createVerifyingStream(digestOf(whole), {
+        size: 6,
+        onChunk: (chunk) => seen.push(Buffer.from(chunk).toString()),
+      }),
+      chunks,
+    );
+    expect(error).toBeUndefined();
+    expect(seen).toEqual(['abc', 'def']);
+
+    seen.length = 0;
+    const { error: tooLong } = await runThrough(
+      createVerifyingStream(digestOf(whole), {
+        size: 4,
+        onChunk: (chunk) => seen.push(Buffer.from(chunk).toString()),
+      }),
+      chunks,
+    );
+    expect(ProtocolError.isInstance(tooLong)).toBe(true);
+    expect(seen).toEqual(['abc']);
+  });
+
   it('holds back the final bytes even when empty chunks trail the content', async () => {
     const chunks = [enc('abc'), enc('def'), new Uint8Array(), new Uint8Array()];
     const { received, error } = await runThrough(createVerifyingStream(SHA256_EMPTY), chunks);

@@ -190,6 +190,11 @@ export interface VerifyingStreamOptions {
   /** Bytes already verified before this stream starts (a resumed download): the digest state is
    * not resumable, so pass a digester that has been fed them. If omitted, starts from zero. */
   readonly digester?: Digester;
+  /**
+   * Called with each chunk once it is hashed and within the size (e.g. to count progress without a
+   * second stream stage). If omitted, nothing is called.
+   */
+  readonly onChunk?: (chunk: Uint8Array) => void;
 }
 
 /**
@@ -221,6 +226,7 @@ export function createVerifyingStream(expected: string, options: VerifyingStream
         );
         return;
       }
+      options.onChunk?.(chunk);
       const previous = held;
       held = chunk;
       callback(null, previous);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Rate-limit state read from `x-ratelimit-*` headers (GitHub REST API) or inferred from a 429.

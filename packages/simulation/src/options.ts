@@ -1,5 +1,5 @@
 import { type Clock, ConfigError, createManualClock } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const MIB = 1024 * 1024;
 

@@ -2,7 +2,7 @@ import { type Clock, ConfigError, GhcrError, systemClock } from '@ghcr/oci-types
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Authorizer, authMiddleware } from './auth-middleware.js';
 import { createDispatchHandler, transportErrorFrom } from './dispatch.js';
 import { errorsMiddleware } from './errors-middleware.js';

@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { AuthenticationError, type Clock, GhcrErrorCode } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Credential, isEmptyCredential, type ResolvedCredential } from './credential.js';
 import { runCredentialHelper } from './credential-helper.js';
 import { helperServerUrl, lookupRegistryKey } from './registry-host.js';

@@ -7,7 +7,7 @@ import {
   MediaType,
   NotFoundError,
 } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isUntagPlaceholder } from '../placeholder.js';
 import type {
   ManifestNodeKind,

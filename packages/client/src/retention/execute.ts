@@ -1,5 +1,5 @@
 import { ConfigError, GhcrError, InvalidInputError, NotFoundError } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RetentionJournal } from './journal.js';
 import type { RetentionDecision, RetentionPlan, RetentionReason, RetentionWarning } from './plan.js';
 

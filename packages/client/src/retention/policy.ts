@@ -1,5 +1,5 @@
 import { ConfigError, GhcrError, isDigest } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { compileTagPattern, regexToPattern } from './patterns.js';
 

@@ -1,4 +1,5 @@
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   FileSystemError,
@@ -19,6 +20,11 @@ import {
 export class LayoutPaths {
   readonly directory: string;
   #root: string | undefined;
+  /**
+   * `blobs/<alg>` directories found there and checked: like the root's real path, each is checked
+   * once for the life of this object, so a pull does not lstat two directories per blob.
+   */
+  readonly #checked = new Set<string>();
 
   constructor(directory: string) {
     this.directory = resolve(directory);
@@ -52,8 +58,7 @@ export class LayoutPaths {
   ): Promise<{ path: string; algorithm: string; encoded: string }> {
     const { algorithm, encoded } = parseDigest(digest);
     const root = await this.root(create);
-    const blobs = await this.#directory(root, join(root, 'blobs'), create);
-    const dir = await this.#directory(root, join(blobs, algorithm), create);
+    const dir = await this.#blobDirectory(root, algorithm, create);
     const path = join(dir, encoded);
     const rel = relative(root, path);
     if (leaves(rel) || rel.split(sep).length !== 3) {
@@ -72,14 +77,22 @@ export class LayoutPaths {
 
   /** When `path` is a symbolic link, its target must be inside the layout. Missing paths pass. */
   async checkLink(root: string, path: string): Promise<void> {
-    let info: Awaited<ReturnType<typeof lstat>>;
-    try {
-      info = await lstat(path);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return;
-      throw error;
-    }
-    if (!info.isSymbolicLink()) return;
+    const info = await statOrNothing(lstat, path);
+    if (info?.isSymbolicLink() === true) await this.#checkLinkTarget(root, path);
+  }
+
+  /**
+   * What is at `path` (followed when it is a symbolic link, whose target must be inside the
+   * layout); `undefined` when nothing is. One `lstat` for a plain file.
+   */
+  async fileInfo(root: string, path: string): Promise<Stats | undefined> {
+    const info = await statOrNothing(lstat, path);
+    if (info?.isSymbolicLink() !== true) return info;
+    await this.#checkLinkTarget(root, path);
+    return statOrNothing(stat, path);
+  }
+
+  async #checkLinkTarget(root: string, path: string): Promise<void> {
     let target: string;
     try {
       target = await realpath(path);
@@ -89,15 +102,23 @@ export class LayoutPaths {
     if (!inside(root, target)) throw this.outside(path, target);
   }
 
-  async #directory(root: string, path: string, create: boolean): Promise<string> {
-    let info: Awaited<ReturnType<typeof lstat>> | undefined;
-    try {
-      info = await lstat(path);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw error;
-    }
+  /**
+   * `blobs/<alg>`, checked (and made, with `create`) until it has been found there and passed;
+   * from then on it is not checked again.
+   */
+  async #blobDirectory(root: string, algorithm: string, create: boolean): Promise<string> {
+    const path = join(root, 'blobs', algorithm);
+    if (this.#checked.has(path)) return path;
+    if ((await this.#directory(root, join(root, 'blobs'), create)) === undefined) return path;
+    if ((await this.#directory(root, path, create)) !== undefined) this.#checked.add(path);
+    return path;
+  }
+
+  /** Checks a directory of the layout: `undefined` when it is missing (and not made). */
+  async #directory(root: string, path: string, create: boolean): Promise<string | undefined> {
+    let info = await statOrNothing(lstat, path);
     if (info === undefined) {
-      if (!create) return path;
+      if (!create) return undefined;
       await mkdir(path).catch((error: unknown) => {
         if (errorCode(error) !== 'EEXIST') throw error;
       });
@@ -122,6 +143,19 @@ export class LayoutPaths {
       `refusing "${what}": it would lead outside the OCI layout at "${this.directory}" (to "${target}"); remove the symbolic link or use another directory`,
       { code: GhcrErrorCode.BAD_REQUEST, input: what },
     );
+  }
+}
+
+/** `lstat` or `stat` of a path; `undefined` when nothing is there. */
+async function statOrNothing(
+  statOf: (path: string) => Promise<Stats>,
+  path: string,
+): Promise<Stats | undefined> {
+  try {
+    return await statOf(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

@@ -7,7 +7,7 @@
 
 import { GhcrErrorCode, ProtocolError } from '@ghcr/oci-types';
 import type { Transport, TransportResponse } from '@ghcr/transport';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { discard } from '../context.js';
 import { nextLink } from '../link-header.js';
 import { readCapped } from '../read-body.js';

@@ -1,5 +1,5 @@
 import { GhcrErrorCode, InvalidInputError, ProtocolError } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type GithubApi, getApiObject } from './github-api.js';
 import type { OwnerType } from './versions-options.js';
 

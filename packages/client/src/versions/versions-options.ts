@@ -1,5 +1,5 @@
 import { ConfigError } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Whose packages a request addresses, which decides the Packages API path: `org` →

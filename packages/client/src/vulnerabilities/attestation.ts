@@ -1,5 +1,5 @@
 import { type Digest, isDigest, type Vulnerability } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { hasVulnerabilitySection, looksLikeCycloneDx, parseCycloneDxReport } from './cyclonedx.js';
 import { invalidReport, parseJsonText, parseWith } from './invalid.js';
 import { looksLikeSarif, parseSarifReport } from './sarif.js';

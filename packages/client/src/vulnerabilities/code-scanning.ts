@@ -1,6 +1,6 @@
 import { normalizeSeverity, ProtocolError, type Vulnerability } from '@ghcr/oci-types';
 import type { Transport } from '@ghcr/transport';
-import { z } from 'zod';
+import * as z from 'zod';
 import { nextLink } from '../link-header.js';
 import type { ResolvedCodeScanningOptions } from './gate.js';
 import { parseWith } from './invalid.js';

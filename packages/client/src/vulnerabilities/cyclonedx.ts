@@ -1,5 +1,5 @@
 import { normalizeSeverity, type Severity, type Vulnerability } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidReport, parseWith } from './invalid.js';
 import { cvssSeverity, maxSeverity } from './severity.js';
 import type { ParseReportOptions } from './types.js';

@@ -6,7 +6,7 @@ import {
   severitySchema,
   type Vulnerability,
 } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dedupeVulnerabilities } from './dedupe.js';
 import type { ReportDocumentKind } from './report.js';
 import type { ReportEnvelope, ReportFormat } from './types.js';

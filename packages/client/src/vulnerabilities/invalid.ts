@@ -1,5 +1,5 @@
 import { InvalidReportError } from '@ghcr/oci-types';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * The formats a report can be read as, with the words error messages use for them and what to

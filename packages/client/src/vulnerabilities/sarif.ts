@@ -1,6 +1,6 @@
 import type { Severity, Vulnerability } from '@ghcr/oci-types';
 import { normalizeSeverity } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { invalidReport, parseWith } from './invalid.js';
 import { cvssSeverity, isSeverityWord } from './severity.js';
 import type { ParseReportOptions } from './types.js';

@@ -1,5 +1,5 @@
 import { normalizeSeverity, type Vulnerability } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from './invalid.js';
 import type { ParseReportOptions } from './types.js';
 import { isObject, optional } from './util.js';

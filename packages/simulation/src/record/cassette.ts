@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecordedHeaders } from './headers.js';
 
 /** The value of a cassette's `format` field. @public */

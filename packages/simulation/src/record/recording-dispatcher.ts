@@ -7,7 +7,7 @@
 import { dirname, relative, resolve } from 'node:path';
 import { type Clock, ConfigError, InternalError, systemClock } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
 import {
   blobsDirectoryFor,

@@ -22,7 +22,7 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PausableController } from '../serve/pausable-controller.js';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
 import {

@@ -1,5 +1,5 @@
 import { type Digest, InternalError } from '@ghcr/oci-types';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ManifestRecord, OwnerRecord, PackageRecord, PatRecord } from './records.js';
 import type { MutableRepository } from './simulation-state.js';
 import { TagMap } from './tag-map.js';
