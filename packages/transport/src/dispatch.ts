@@ -85,6 +85,11 @@ export function createDispatchHandler(getDispatcher: () => Dispatcher, timeouts:
         signal: request.signal,
         headersTimeout: timeouts.headersTimeoutMs,
         bodyTimeout: timeouts.bodyTimeoutMs,
+        // undici closes the connection after every HEAD unless told otherwise, in case a server
+        // sends a body with it (undici issue #258). Registries answer HEAD as HTTP says, and a
+        // client asks HEAD for every blob it might skip: without this, each of those checks cost a
+        // new TCP (and, against ghcr.io, TLS) connection.
+        ...(request.method === 'HEAD' ? { reset: false } : {}),
       });
       return {
         status: response.statusCode,
