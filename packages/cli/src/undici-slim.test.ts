@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { type LoopbackServer, startLoopbackServer } from '@ghcr/test-support';
 import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -15,27 +13,21 @@ const slim = createRequire(import.meta.url)('../build/undici-slim.cjs') as Slim;
 
 describe('the bundle’s slim undici', () => {
   const seen: { method: string | undefined; url: string | undefined; body: string }[] = [];
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    let body = '';
-    incoming.setEncoding('utf8').on('data', (chunk: string) => {
-      body += chunk;
-    });
-    incoming.on('end', () => {
-      seen.push({ method: incoming.method, url: incoming.url, body });
-      response.writeHead(incoming.url === '/missing' ? 404 : 200, { 'x-echo': incoming.method ?? '' });
-      response.end(`${incoming.method} ${incoming.url} ${body}`);
-    });
-  });
-  let origin = '';
+  let server: LoopbackServer;
   beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startLoopbackServer((incoming, response) => {
+      let body = '';
+      incoming.setEncoding('utf8').on('data', (chunk: string) => {
+        body += chunk;
+      });
+      incoming.on('end', () => {
+        seen.push({ method: incoming.method, url: incoming.url, body });
+        response.writeHead(incoming.url === '/missing' ? 404 : 200, { 'x-echo': incoming.method ?? '' });
+        response.end(`${incoming.method} ${incoming.url} ${body}`);
+      });
+    });
   });
-  afterAll(async () => {
-    server.close();
-    await once(server, 'close');
-  });
+  afterAll(() => server.close());
 
   it('exports undici’s own Agent class', () => {
     expect(slim.Agent).toBe(UndiciAgent);
@@ -52,9 +44,9 @@ describe('the bundle’s slim undici', () => {
       ];
       for (const { path, options } of cases) {
         seen.length = 0;
-        const ours = await slim.request(`${origin}${path}`, { dispatcher, ...options });
+        const ours = await slim.request(`${server.origin}${path}`, { dispatcher, ...options });
         const oursText = await ours.body.text();
-        const theirs = await undiciRequest(`${origin}${path}`, { dispatcher, ...options });
+        const theirs = await undiciRequest(`${server.origin}${path}`, { dispatcher, ...options });
         const theirsText = await theirs.body.text();
         expect(ours.statusCode, path).toBe(theirs.statusCode);
         expect(ours.headers['x-echo'], path).toBe(theirs.headers['x-echo']);
@@ -68,6 +60,6 @@ describe('the bundle’s slim undici', () => {
   });
 
   it('refuses a call without a dispatcher (ghcr never uses the global one)', () => {
-    expect(() => slim.request(`${origin}/`, {})).toThrow(/needs a dispatcher/);
+    expect(() => slim.request(`${server.origin}/`, {})).toThrow(/needs a dispatcher/);
   });
 });

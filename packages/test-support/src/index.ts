@@ -20,5 +20,6 @@ export {
   startDockerRegistry,
 } from './docker-registry.js';
 export { freePort } from './free-port.js';
+export { type LoopbackServer, startLoopbackServer } from './loopback-server.js';
 export { createDockerRegistryGroup, type DockerRegistryGroup } from './registry-group.js';
 export { createTokenSigningKey, type TokenSigningKey } from './token-signing-key.js';

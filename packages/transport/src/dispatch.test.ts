@@ -1,50 +1,35 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LoopbackServer, startLoopbackServer } from '@ghcr/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from './transport.js';
 
 // The real undici Agent against a loopback HTTP server: what reaches the wire.
 describe('dispatch over undici', () => {
-  let connections = 0;
   const requests: string[] = [];
-  const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
-    requests.push(`${incoming.method} ${incoming.url}`);
-    const found = !incoming.url?.includes('missing');
-    const body = found ? '' : '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}';
-    // A HEAD response carries the length of the body a GET would get, as registries send it.
-    response.writeHead(found ? 200 : 404, {
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
-    });
-    response.end(incoming.method === 'HEAD' ? undefined : body);
-  });
-  server.on('connection', () => {
-    connections += 1;
-  });
-  let origin = '';
+  let server: LoopbackServer;
   beforeAll(async () => {
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startLoopbackServer((incoming, response) => {
+      requests.push(`${incoming.method} ${incoming.url}`);
+      const found = !incoming.url?.includes('missing');
+      const body = found ? '' : '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}';
+      // A HEAD response carries the length of the body a GET would get, as registries send it.
+      response.writeHead(found ? 200 : 404, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      });
+      response.end(incoming.method === 'HEAD' ? undefined : body);
+    });
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  afterAll(() => server.close());
 
   it('keeps the connection open after HEAD requests, found or not', async () => {
     const transport = createTransport({ retry: { maxRetries: 0 } });
-    connections = 0;
-    requests.length = 0;
     try {
       for (let i = 0; i < 10; i++) {
         const path = i % 2 === 0 ? `/v2/o/n/blobs/sha256:${i}` : `/v2/o/n/blobs/missing-${i}`;
         const response = await transport.send({
           operation: 'blobs.exists',
           method: 'HEAD',
-          url: `${origin}${path}`,
+          url: `${server.origin}${path}`,
           acceptStatus: [404],
         });
         expect(response.status).toBe(i % 2 === 0 ? 200 : 404);
@@ -53,7 +38,7 @@ describe('dispatch over undici', () => {
       const after = await transport.send({
         operation: 'blobs.get',
         method: 'GET',
-        url: `${origin}/v2/o/n/blobs/missing-get`,
+        url: `${server.origin}/v2/o/n/blobs/missing-get`,
         acceptStatus: [404],
       });
       expect(after.status).toBe(404);
@@ -65,6 +50,6 @@ describe('dispatch over undici', () => {
     // The first response may still be finishing when the second request goes out (a second
     // connection then opens); after that every request reuses one. Closing after each HEAD, as
     // undici does by default, opened one connection per request here (11).
-    expect(connections).toBeLessThanOrEqual(2);
+    expect(server.connections()).toBeLessThanOrEqual(2);
   });
 });
