@@ -6,13 +6,20 @@
  * (as Docker's native store leaves). Logout removes the entry and runs the helper's `erase`.
  */
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DOCKER_HUB, normalizeRegistryHost } from '@ghcr/auth';
 import { AuthenticationError, type Clock, GhcrErrorCode, redactText, systemClock } from '@ghcr/oci-types';
+
+/**
+ * `node:child_process`, loaded when a helper first runs: most commands never run one, and loading
+ * the module costs ~10 ms of every process's start-up.
+ */
+const childProcess = (): typeof import('node:child_process') =>
+  createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /** The key Docker uses for Docker Hub in config.json and with credential helpers. */
 const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
@@ -258,6 +265,7 @@ function runHelper(
   }
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.helperTimeoutMs ?? HELPER_TIMEOUT_MS;
+  const { spawn } = childProcess();
   return new Promise((resolve, reject) => {
     const timer = new AbortController();
     let settled = false;

@@ -5,9 +5,16 @@
  * non-zero exit with that text.
  */
 
-import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { AuthenticationError, type Clock, GhcrErrorCode, redactText, systemClock } from '@ghcr/oci-types';
 import type { Credential } from './credential.js';
+
+/**
+ * `node:child_process`, loaded when a helper first runs: most commands never run one, and loading
+ * the module costs ~10 ms of every process's start-up.
+ */
+const childProcess = (): typeof import('node:child_process') =>
+  createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 /**
  * Options of {@link runCredentialHelper}.
@@ -73,6 +80,7 @@ export function runCredentialHelper(
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason);
 
+  const { spawn } = childProcess();
   return new Promise<Credential | undefined>((resolve, reject) => {
     const timer = new AbortController();
     let settled = false;
