@@ -23,6 +23,11 @@ import { signalOption } from './content.js';
 import { errorCode, fileFailure, LayoutPaths } from './layout-paths.js';
 import type { Target } from './target.js';
 
+/**
+ * Bytes read from a blob file at a time (a push from a layout): each read is one buffer through
+ * the request body, so fewer, larger pieces cost less CPU per byte than 256 KiB ones.
+ */
+const READ_BUFFER_BYTES = 1024 * 1024;
 /** Bytes a blob file's write stream buffers before it pushes back on the source. */
 const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
 /** The annotation an OCI layout's `index.json` names its entries with. @public */
@@ -173,7 +178,7 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
         const path = await blobFile(descriptor);
         const stream = createReadStream(path, {
           start: offset,
-          highWaterMark: 256 * 1024,
+          highWaterMark: READ_BUFFER_BYTES,
           ...signalOption(signal),
         });
         try {
