@@ -52,6 +52,46 @@ async function seed(registry, image, repo = REPO) {
   await run(command, args, { measureRss: false });
 }
 
+/**
+ * The registry a scenario reads from: started with the image pushed by `setup()`, the same for
+ * every run, stopped by `teardown()`.
+ */
+function seededRegistry(dir, image) {
+  const source = {
+    registry: undefined,
+    async setup() {
+      source.registry = await startRegistry(dir);
+      await seed(source.registry, image);
+    },
+    async teardown() {
+      await source.registry?.stop();
+    },
+  };
+  return source;
+}
+
+/**
+ * The command lines of ours and skopeo for each operation (`tool` is `ours` or `skopeo`), every
+ * registry over plain HTTP: push a layout's `TAG` to `ref`, pull `ref` to a layout, copy `from` to `to`.
+ */
+function toolCommands(implementation) {
+  const ours = (operation, first, second) => oursCommand(implementation, operation, first, second);
+  return {
+    push: (tool, layout, ref) =>
+      tool === 'ours'
+        ? ours('push', ref, layout)
+        : skopeo('--dest-tls-verify=false', `oci:${layout}:${TAG}`, `docker://${ref}`),
+    pull: (tool, ref, dir) =>
+      tool === 'ours'
+        ? ours('pull', ref, dir)
+        : skopeo('--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:${TAG}`),
+    copy: (tool, from, to) =>
+      tool === 'ours'
+        ? ours('copy', from, to)
+        : skopeo('--src-tls-verify=false', '--dest-tls-verify=false', `docker://${from}`, `docker://${to}`),
+  };
+}
+
 /** Access-log entries added since `before` (an array length). */
 async function since(registry, before) {
   const entries = await registry.accessLog();
@@ -64,7 +104,7 @@ async function since(registry, before) {
  * numbers (traffic), and `teardown()` at the end.
  */
 function scenarios(image, work, implementation) {
-  const ours = (operation, first, second) => oursCommand(implementation, operation, first, second);
+  const commands = toolCommands(implementation);
   return [
     {
       name: 'push',
@@ -74,11 +114,8 @@ function scenarios(image, work, implementation) {
         return { registry: await startRegistry(`${work}/push-${tool}-${index}`) };
       },
       command(tool, { registry }) {
-        const ref = `${registry.host}/${REPO}:${TAG}`;
-        if (tool === 'ours') return ours('push', ref, image.dir);
-        if (tool === 'skopeo')
-          return skopeo('--dest-tls-verify=false', `oci:${image.dir}:${TAG}`, `docker://${ref}`);
-        return ceiling('push', image.dir, TAG, registry.host, REPO);
+        if (tool === 'ceiling') return ceiling('push', image.dir, TAG, registry.host, REPO);
+        return commands.push(tool, image.dir, `${registry.host}/${REPO}:${TAG}`);
       },
       registries: ({ registry }) => [registry],
       async finish(tool, { registry }) {
@@ -90,113 +127,81 @@ function scenarios(image, work, implementation) {
       async teardown() {},
     },
     (() => {
-      let registry;
+      const source = seededRegistry(`${work}/pull-registry`, image);
       return {
         name: 'pull',
         title: 'pull to an OCI layout',
-        async setup() {
-          registry = await startRegistry(`${work}/pull-registry`);
-          await seed(registry, image);
-        },
+        setup: source.setup,
         async prepare(tool, index) {
           const dir = `${work}/pull-${tool}-${index}`;
           await rm(dir, { recursive: true, force: true });
-          return { dir, before: (await registry.accessLog()).length };
+          return { dir, before: (await source.registry.accessLog()).length };
         },
         command(tool, { dir }) {
-          const ref = `${registry.host}/${REPO}:${TAG}`;
-          if (tool === 'ours') return ours('pull', ref, dir);
-          if (tool === 'skopeo')
-            return skopeo('--src-tls-verify=false', `docker://${ref}`, `oci:${dir}:${TAG}`);
-          return ceiling('pull', registry.host, REPO, TAG, dir);
+          if (tool === 'ceiling') return ceiling('pull', source.registry.host, REPO, TAG, dir);
+          return commands.pull(tool, `${source.registry.host}/${REPO}:${TAG}`, dir);
         },
-        registries: () => [registry],
+        registries: () => [source.registry],
         async finish(tool, { dir, before }) {
           await expectLayout(dir, image, tool);
           await rm(dir, { recursive: true, force: true });
-          return { traffic: blobTraffic(await since(registry, before)) };
+          return { traffic: blobTraffic(await since(source.registry, before)) };
         },
-        async teardown() {
-          await registry?.stop();
-        },
+        teardown: source.teardown,
       };
     })(),
     (() => {
-      let registry;
+      const source = seededRegistry(`${work}/copy-same-registry`, image);
       return {
         name: 'copy-same',
         title: 'copy inside one registry (another repository)',
-        async setup() {
-          registry = await startRegistry(`${work}/copy-same-registry`);
-          await seed(registry, image);
-        },
+        setup: source.setup,
         async prepare(tool, index) {
-          return { repo: `bench/copy-${tool}-${index}`, before: (await registry.accessLog()).length };
+          return { repo: `bench/copy-${tool}-${index}`, before: (await source.registry.accessLog()).length };
         },
         command(tool, { repo }) {
-          const from = `${registry.host}/${REPO}:${TAG}`;
-          const to = `${registry.host}/${repo}:${TAG}`;
-          if (tool === 'ours') return ours('copy', from, to);
-          if (tool === 'skopeo') {
-            return skopeo(
-              '--src-tls-verify=false',
-              '--dest-tls-verify=false',
-              `docker://${from}`,
-              `docker://${to}`,
-            );
-          }
-          return ceiling('copy', registry.host, REPO, TAG, registry.host, repo);
+          const { host } = source.registry;
+          if (tool === 'ceiling') return ceiling('copy', host, REPO, TAG, host, repo);
+          return commands.copy(tool, `${host}/${REPO}:${TAG}`, `${host}/${repo}:${TAG}`);
         },
-        registries: () => [registry],
+        registries: () => [source.registry],
         async finish(tool, { repo, before }) {
-          await expectManifest(registry.host, repo, TAG, image, tool);
-          return { traffic: blobTraffic(await since(registry, before)) };
+          await expectManifest(source.registry.host, repo, TAG, image, tool);
+          return { traffic: blobTraffic(await since(source.registry, before)) };
         },
-        async teardown() {
-          await registry?.stop();
-        },
+        teardown: source.teardown,
       };
     })(),
     (() => {
-      let source;
+      const source = seededRegistry(`${work}/copy-cross-source`, image);
       return {
         name: 'copy-cross',
         title: 'copy to a second registry',
-        async setup() {
-          source = await startRegistry(`${work}/copy-cross-source`);
-          await seed(source, image);
-        },
+        setup: source.setup,
         async prepare(tool, index) {
           return {
             destination: await startRegistry(`${work}/copy-cross-${tool}-${index}`),
-            before: (await source.accessLog()).length,
+            before: (await source.registry.accessLog()).length,
           };
         },
         command(tool, { destination }) {
-          const from = `${source.host}/${REPO}:${TAG}`;
-          const to = `${destination.host}/${REPO}:${TAG}`;
-          if (tool === 'ours') return ours('copy', from, to);
-          if (tool === 'skopeo') {
-            return skopeo(
-              '--src-tls-verify=false',
-              '--dest-tls-verify=false',
-              `docker://${from}`,
-              `docker://${to}`,
-            );
-          }
-          return ceiling('copy', source.host, REPO, TAG, destination.host, REPO);
+          if (tool === 'ceiling')
+            return ceiling('copy', source.registry.host, REPO, TAG, destination.host, REPO);
+          return commands.copy(
+            tool,
+            `${source.registry.host}/${REPO}:${TAG}`,
+            `${destination.host}/${REPO}:${TAG}`,
+          );
         },
-        registries: ({ destination }) => [source, destination],
+        registries: ({ destination }) => [source.registry, destination],
         async finish(tool, { destination, before }) {
           await expectManifest(destination.host, REPO, TAG, image, tool);
-          const read = blobTraffic(await since(source, before));
+          const read = blobTraffic(await since(source.registry, before));
           const written = blobTraffic(await destination.accessLog());
           await destination.stop();
           return { traffic: { ...written, blobGets: read.blobGets, blobGetBytes: read.blobGetBytes } };
         },
-        async teardown() {
-          await source?.stop();
-        },
+        teardown: source.teardown,
       };
     })(),
   ];
@@ -267,21 +272,14 @@ export async function runMemory(image, { work, implementation, log }) {
   const source = await startRegistry(`${work}/memory-source`);
   try {
     await seed(source, image);
-    const ours = (operation, first, second) => oursCommand(implementation, operation, first, second);
+    const commands = toolCommands(implementation);
     const operations = [
       {
         name: 'push',
         async prepare() {
           return { registry: await startRegistry(`${work}/memory-push`) };
         },
-        command: (tool, { registry }) =>
-          tool === 'ours'
-            ? ours('push', `${registry.host}/${REPO}:${TAG}`, image.dir)
-            : skopeo(
-                '--dest-tls-verify=false',
-                `oci:${image.dir}:${TAG}`,
-                `docker://${registry.host}/${REPO}:${TAG}`,
-              ),
+        command: (tool, { registry }) => commands.push(tool, image.dir, `${registry.host}/${REPO}:${TAG}`),
         async finish(tool, { registry }) {
           await expectManifest(registry.host, REPO, TAG, image, tool);
           await registry.stop();
@@ -292,10 +290,7 @@ export async function runMemory(image, { work, implementation, log }) {
         async prepare(tool) {
           return { dir: `${work}/memory-pull-${tool}` };
         },
-        command: (tool, { dir }) =>
-          tool === 'ours'
-            ? ours('pull', `${source.host}/${REPO}:${TAG}`, dir)
-            : skopeo('--src-tls-verify=false', `docker://${source.host}/${REPO}:${TAG}`, `oci:${dir}:${TAG}`),
+        command: (tool, { dir }) => commands.pull(tool, `${source.host}/${REPO}:${TAG}`, dir),
         async finish(tool, { dir }) {
           await expectLayout(dir, image, tool);
           await rm(dir, { recursive: true, force: true });
@@ -307,14 +302,7 @@ export async function runMemory(image, { work, implementation, log }) {
           return { registry: await startRegistry(`${work}/memory-copy`) };
         },
         command: (tool, { registry }) =>
-          tool === 'ours'
-            ? ours('copy', `${source.host}/${REPO}:${TAG}`, `${registry.host}/${REPO}:${TAG}`)
-            : skopeo(
-                '--src-tls-verify=false',
-                '--dest-tls-verify=false',
-                `docker://${source.host}/${REPO}:${TAG}`,
-                `docker://${registry.host}/${REPO}:${TAG}`,
-              ),
+          commands.copy(tool, `${source.host}/${REPO}:${TAG}`, `${registry.host}/${REPO}:${TAG}`),
         async finish(tool, { registry }) {
           await expectManifest(registry.host, REPO, TAG, image, tool);
           await registry.stop();
