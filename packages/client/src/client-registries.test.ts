@@ -133,3 +133,14 @@ describe('one client, many registries', () => {
     expect(hub.log.entries.map((entry) => entry.path)).toContain('/v2/library/busybox/manifests/1');
   });
 });
+
+describe('per-registry settings', () => {
+  it('lets "*" set every registry without an entry of its own', () => {
+    const client = createGhcrClient({
+      registries: { '*': { plainHttp: true }, 'quay.io': { plainHttp: false } },
+    });
+    expect(client.forRegistry('registry.internal:5000').baseUrl).toBe('http://registry.internal:5000');
+    expect(client.forRegistry('docker.io').baseUrl).toBe('http://registry-1.docker.io');
+    expect(client.forRegistry('quay.io').baseUrl).toBe('https://quay.io');
+  });
+});

@@ -104,6 +104,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       dispatcher = ownAgent;
     }
     let built: Transport | undefined;
+    const apiCredentials = resolved.apiCredentials ?? resolved.credentials;
     const authorizer =
       resolved.authorizer ??
       createRegistryAuthorizer({
@@ -114,7 +115,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
           onEvent: (event) => recordTokenEvent(built?.metrics, event),
           ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
         }),
-        ...(resolved.credentials === undefined ? {} : { apiCredentials: resolved.credentials }),
+        ...(apiCredentials === undefined ? {} : { apiCredentials }),
       });
     built = createTransport({
       ...(resolved.transportOptions ?? {}),

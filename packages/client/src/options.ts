@@ -86,7 +86,8 @@ export const ghcrClientOptionsSchema = z.object({
    * Settings of other registries the client reaches through references that name them
    * (`docker.io/library/alpine:3`) or through `forRegistry(host)`, keyed by `host[:port]`:
    * `{ 'localhost:5001': { plainHttp: true }, 'containers.ghe.example.com': { flavor: 'ghcr' } }`.
-   * If omitted, every registry gets the defaults described on each field.
+   * The key `*` applies to every registry without an entry of its own. If omitted, every registry
+   * gets the defaults described on each field.
    */
   registries: z.record(z.string().min(1), registrySettingsOverrideSchema).optional(),
   /**
@@ -111,6 +112,16 @@ export const ghcrClientOptionsSchema = z.object({
    * omitted, anonymous tokens (enough to pull public images).
    */
   credentials: z
+    .custom<CredentialProvider>(
+      (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
+      'must be a CredentialProvider (an object with resolve(registry))',
+    )
+    .optional(),
+  /**
+   * Credentials for the GitHub REST API (`client.versions`, code-scanning alerts). If omitted,
+   * what `credentials` has for `ghcr.io` (a GHCR token is a GitHub token).
+   */
+  apiCredentials: z
     .custom<CredentialProvider>(
       (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
       'must be a CredentialProvider (an object with resolve(registry))',
@@ -245,9 +256,9 @@ export function registrySettings(options: ResolvedGhcrClientOptions, registry: s
     );
   }
   const host = canonicalRegistry(registry.replace(/^https?:\/\//i, '').replace(/\/$/, ''));
-  const override = Object.entries(options.registries ?? {}).find(
-    ([key]) => canonicalRegistry(key) === host,
-  )?.[1];
+  const entries = Object.entries(options.registries ?? {});
+  const override =
+    entries.find(([key]) => key !== '*' && canonicalRegistry(key) === host)?.[1] ?? options.registries?.['*'];
   return deriveSettings(options, registry, override ?? {}, 'cap');
 }
 
