@@ -256,7 +256,7 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
 
     const error = await rejection(images.pull('octo/root:nope', join(await scratch(), 'missing')));
     expect((error as GhcrError).code).toBe('MANIFEST_UNKNOWN');
-    expect((error as Error).message).toContain('octo/root:nope does not exist; check the reference');
+    expect((error as Error).message).toContain('octo/root:nope does not exist: no manifest has that tag');
   });
 
   it('puts the root manifest once, under its first tag, after its children by digest', async () => {
