@@ -3,7 +3,13 @@
  * spaces as `_`, hyphens kept: `INPUT_KEEP-N-TAGGED`), validated all at once so that one run
  * reports every bad input, each by its name.
  */
-import { parseDuration, parseRetentionPolicy, type ResolvedRetentionPolicy } from '@ghcr/client';
+import {
+  GITHUB_TOKEN_HOURLY_REQUESTS,
+  PAT_HOURLY_REQUESTS,
+  parseDuration,
+  parseRetentionPolicy,
+  type ResolvedRetentionPolicy,
+} from '@ghcr/client';
 import { GhcrError, isDigest, SEVERITIES, type Severity } from '@ghcr/oci-types';
 
 /**
@@ -37,10 +43,34 @@ export interface GateInputs {
 }
 
 /**
+ * What the action does (`mode`): `cleanup` (retention; the default), `validate` (report broken
+ * images, change nothing) or `list` (only list the selected packages, as the `matrix` output for a
+ * fan-out). New modes are added here and in `run-action.ts`'s table of runners.
+ * @public
+ */
+export const ACTION_MODES = ['cleanup', 'validate', 'list'] as const;
+
+/**
+ * One of {@link ACTION_MODES}.
+ * @public
+ */
+export type ActionMode = (typeof ACTION_MODES)[number];
+
+/**
  * The inputs after validation.
  * @public
  */
 export interface ActionInputs {
+  /** `mode` (`validate: true` is the same as `mode: validate`). */
+  readonly mode: ActionMode;
+  /**
+   * `budget`: GitHub API requests this run may send. `auto` (the default): 1,000 for
+   * `GITHUB_TOKEN` (an installation token, `ghs_…`), 5,000 for any other token; GitHub's own
+   * `x-ratelimit-remaining` lowers it further when other steps spent some.
+   */
+  readonly budget: number;
+  /** `state-file`: where the run records which packages it finished, to continue there next run. */
+  readonly stateFile: string | undefined;
   /** `owner` (lower-cased, as registry paths are), or `GITHUB_REPOSITORY_OWNER`; undefined only when no package is given. */
   readonly owner: string | undefined;
   /** `packages`: package names under the owner (`app`, `team/app`); `*` and `?` are expanded from the owner's packages. */
@@ -71,6 +101,14 @@ export type ParsedInputs =
 
 /** The public REST API, used when neither `api-url` nor `GITHUB_API_URL` is set. */
 const DEFAULT_API_URL = 'https://api.github.com';
+
+/**
+ * The token: the `token` input, else the `GITHUB_TOKEN` variable; `''` when neither is set.
+ * @public
+ */
+export function tokenOf(env: ActionEnvironment): string {
+  return readInput(env, 'token') || env.GITHUB_TOKEN?.trim() || '';
+}
 
 /**
  * Reads one input as the runner passes it (`INPUT_KEEP-N-TAGGED`; `INPUT_KEEP_N_TAGGED` is
@@ -295,6 +333,18 @@ function registry(reader: Reader): string {
   }
 }
 
+function requestBudget(reader: Reader, token: string): number {
+  const value = reader.text('budget');
+  if (value === '' || value.toLowerCase() === 'auto')
+    return token.startsWith('ghs_') ? GITHUB_TOKEN_HOURLY_REQUESTS : PAT_HOURLY_REQUESTS;
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number.isSafeInteger(Number(value))) return Number(value);
+  reader.problem(
+    'budget',
+    `must be auto or a whole number of GitHub API requests, 1 or more (GITHUB_TOKEN allows 1000 an hour, a PAT 5000), got "${value}"`,
+  );
+  return 1;
+}
+
 function gate(reader: Reader): GateInputs | undefined {
   const image = reader.text('gate-image');
   if (image === '') {
@@ -327,11 +377,20 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const names = packages(reader);
   const policy = retentionPolicy(reader);
   const dryRun = reader.boolean('dry-run', true);
-  const validate = reader.boolean('validate', false);
+  const validateFlag = reader.boolean('validate', false);
+  let mode = reader.choice('mode', ACTION_MODES, 'cleanup');
+  if (validateFlag) {
+    if (reader.text('mode') !== '' && mode !== 'validate')
+      reader.problem('validate', `is true, but mode is "${mode}": give one of them`);
+    mode = 'validate';
+  }
+  const validate = mode === 'validate';
   const gateInputs = gate(reader);
   const resolvedApiUrl = apiUrl(reader, env);
   const resolvedRegistry = registry(reader);
-  const token = reader.text('token');
+  const token = tokenOf(env);
+  const budget = requestBudget(reader, token);
+  const stateFile = reader.text('state-file') || undefined;
 
   const ownerText = reader.text('owner') || env.GITHUB_REPOSITORY_OWNER?.trim() || '';
   let owner: string | undefined;
@@ -366,6 +425,9 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   return {
     ok: true,
     inputs: {
+      mode,
+      budget,
+      stateFile,
       owner,
       packages: names,
       token,

@@ -75,6 +75,7 @@ export interface CleanupPackagesOptions {
  */
 export type CleanupPackagesEvent =
   | { readonly type: 'selected'; readonly packages: readonly string[]; readonly resumed: readonly string[] }
+  | { readonly type: 'start'; readonly package: string }
   | { readonly type: 'package'; readonly package: string; readonly versions: number }
   | { readonly type: 'planned'; readonly package: string; readonly plan: RetentionPlan }
   | { readonly type: 'progress'; readonly package: string; readonly progress: RetentionProgressEvent }
@@ -112,7 +113,7 @@ export interface CleanupPackageOutcome {
  */
 export interface CleanupPackagesResult {
   readonly owner: string;
-  /** Every package selected, sorted (the `matrix` of a fan-out). */
+  /** Every package selected: names in the order given, what a pattern selected sorted (the `matrix` of a fan-out). */
   readonly selected: readonly string[];
   /** Packages an earlier run of this cycle finished (skipped now). */
   readonly resumed: readonly string[];
@@ -220,12 +221,12 @@ export async function cleanupPackages(
   if (patterns.some((pattern) => /[*?]/.test(pattern))) {
     for (const pkg of await client.versions.listPackages(owner)) listed.add(pkg.name);
   }
+  // Names in the order given; what a pattern selects, sorted.
   for (const pattern of patterns) {
-    if (/[*?]/.test(pattern))
-      for (const name of [...listed].filter(packageNameMatcher(pattern))) selected.add(name);
-    else selected.add(pattern);
+    if (!/[*?]/.test(pattern)) selected.add(pattern);
+    else for (const name of [...listed].filter(packageNameMatcher(pattern)).sort()) selected.add(name);
   }
-  const names = [...selected].sort();
+  const names = [...selected];
 
   const fingerprint = cleanupFingerprint({ owner, patterns: [...patterns].sort(), policy, dryRun });
   const saved = await options.state?.load();
@@ -252,6 +253,7 @@ export async function cleanupPackages(
       stopped = `the API budget is spent (${budget.used} of ${budget.limit} requests used${budget.github === undefined ? '' : `, GitHub reports ${budget.github.remaining} left`})`;
       break;
     }
+    emit({ type: 'start', package: pkg });
     const outcome = await cleanOne(client, { owner, pkg, policy, dryRun, budget, options, emit, listed });
     // Reservations are per image; whatever one package set aside and did not send goes back.
     budget?.release(budget.reserved);

@@ -105,7 +105,7 @@ export function retentionMermaid(
     const tags = decision.tags.map(shortTag).join(', ');
     const what = `${kindOf(decision, hasParent.has(decision.digest), graph)} ${tags === '' ? shortDigest(decision.digest) : tags}`;
     const why = shorten(decision.reasons[0]?.message ?? '', maxReason);
-    return label(`${decision.action === 'delete' ? '🗑 ' : ''}${what}${why === '' ? '' : `<br/>${why}`}`);
+    return `${label(`${decision.action === 'delete' ? '🗑 ' : ''}${what}`)}${why === '' ? '' : `<br/>${label(why)}`}`;
   };
   const classOf = (decision: RetentionDecision): string => (decision.action === 'delete' ? 'delete' : 'keep');
 
@@ -164,9 +164,7 @@ export function retentionMermaid(
       const kind = key.split('|')[0] ?? '';
       const id = `g${counter++}`;
       const noun = group.count === 1 ? kind : (PLURAL[kind] ?? kind);
-      const text = label(
-        `${group.action === 'delete' ? '🗑 ' : ''}${group.count} ${noun}<br/>${group.reason}`,
-      );
+      const text = `${label(`${group.action === 'delete' ? '🗑 ' : ''}${group.count} ${noun}`)}<br/>${label(group.reason)}`;
       lines.push(`  ${id}["${text}"]:::${group.action === 'delete' ? 'delete' : 'keep'}`);
       lines.push(`  ${rootId} --> ${id}`);
     }
@@ -174,9 +172,7 @@ export function retentionMermaid(
   for (const action of ['keep', 'delete'] as const) {
     const bucket = rest[action];
     if (bucket.images === 0) continue;
-    const text = label(
-      `${action === 'delete' ? '🗑 ' : ''}… ${bucket.images} more image${bucket.images === 1 ? '' : 's'} ${action === 'delete' ? 'deleted' : 'kept'}<br/>${bucket.versions} versions in all`,
-    );
+    const text = `${label(`${action === 'delete' ? '🗑 ' : ''}… ${bucket.images} more image${bucket.images === 1 ? '' : 's'} ${action === 'delete' ? 'deleted' : 'kept'}`)}<br/>${bucket.versions} versions in all`;
     lines.push(`  more_${action}["${text}"]:::${action}`);
   }
   return [...lines, ...CLASS_DEFS.map((line) => `  ${line}`)].join('\n');
