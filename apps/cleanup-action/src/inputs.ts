@@ -3,6 +3,7 @@
  * spaces as `_`, hyphens kept: `INPUT_KEEP-N-TAGGED`), validated all at once so that one run
  * reports every bad input, each by its name.
  */
+import { resolve } from 'node:path';
 import {
   GITHUB_TOKEN_HOURLY_REQUESTS,
   PAT_HOURLY_REQUESTS,
@@ -348,8 +349,15 @@ function requestBudget(reader: Reader, token: string): number {
 function gate(reader: Reader): GateInputs | undefined {
   const image = reader.text('gate-image');
   if (image === '') {
-    for (const name of ['gate-fail-on', 'gate-ignore', 'gate-no-report']) {
-      if (reader.text(name) !== '')
+    // The runner passes action.yml's defaults (high, fail) as if given: only other values count.
+    const defaults: Record<string, string> = {
+      'gate-fail-on': 'high',
+      'gate-ignore': '',
+      'gate-no-report': 'fail',
+    };
+    for (const [name, fallback] of Object.entries(defaults)) {
+      const value = reader.text(name);
+      if (value !== '' && value.toLowerCase() !== fallback)
         reader.problem(name, 'is set, but gate-image is not: name the image to judge');
     }
     return undefined;
@@ -390,7 +398,10 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const resolvedRegistry = registry(reader);
   const token = tokenOf(env);
   const budget = requestBudget(reader, token);
-  const stateFile = reader.text('state-file') || undefined;
+  const stateText = reader.text('state-file');
+  // Relative to the workspace, as every path a step is given (the runner starts steps there).
+  const stateFile =
+    stateText === '' ? undefined : resolve(env.GITHUB_WORKSPACE?.trim() || process.cwd(), stateText);
 
   const ownerText = reader.text('owner') || env.GITHUB_REPOSITORY_OWNER?.trim() || '';
   let owner: string | undefined;
