@@ -165,7 +165,7 @@ async function runWorkflow(runId: number): Promise<RunOutcome> {
       await writeFile(env.GITHUB_STEP_SUMMARY as string, '');
       // What the runner passes: every input of action.yml, given or defaulted. The one change to
       // the README's step: the registry is the loopback server, not ghcr.io.
-      const given = { ...inputs, registry: server.url };
+      const given: Record<string, string> = { ...inputs, registry: server.url };
       for (const [name, input] of Object.entries(action.inputs)) {
         const value = given[name] ?? (input.default === undefined ? '' : evaluate(input.default, github));
         env[`INPUT_${name.toUpperCase()}`] = value;

@@ -49,7 +49,7 @@ export async function seedOrganization(
     scopes: ['read:packages', 'write:packages', 'delete:packages'],
   });
   const count = options.packages ?? 200;
-  const width = String(count).length < 3 ? 3 : String(count).length;
+  const width = Math.max(3, String(count).length);
   const packages: { name: string; releases: DemoRelease[] }[] = [];
   for (let i = 1; i <= count; i++)
     packages.push({ name: `pkg-${String(i).padStart(width, '0')}`, releases: [] });
