@@ -1,5 +1,5 @@
 import type { CredentialProvider } from '@ghcr/auth';
-import { createGhcrClient, type GhcrClient } from '@ghcr/client';
+import { createGhcrClient, type GhcrClient, type RequestBudget } from '@ghcr/client';
 import { type Clock, systemClock } from '@ghcr/oci-types';
 import { cliCredentialChain, observedCredentials } from './credentials.js';
 import type { ExitCode } from './exit-codes.js';
@@ -16,6 +16,8 @@ import { cliVersion } from './version.js';
 export interface ClientOverrides {
   /** Use these credentials instead of the credential chain (`login` checks the new ones). */
   readonly credentials?: CredentialProvider;
+  /** More transport middleware (`cleanup --budget`'s request budget); such a client is not shared. */
+  readonly middleware?: readonly RequestBudget['middleware'][];
 }
 
 /**
@@ -125,7 +127,8 @@ export class CliRuntime {
       output,
       clock,
       client(registry, overrides = {}) {
-        const key = overrides.credentials === undefined ? registry : undefined;
+        const key =
+          overrides.credentials === undefined && overrides.middleware === undefined ? registry : undefined;
         const existing = key === undefined ? undefined : runtime.#clients.get(key);
         if (existing !== undefined) return existing;
         const client = createGhcrClient({
@@ -137,7 +140,10 @@ export class CliRuntime {
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           transportOptions: {
             userAgent: `ghcr-cli/${cliVersion()}`,
-            middleware: [{ name: 'request-log', middleware: runtime.#log.middleware, after: 'redirect' }],
+            middleware: [
+              { name: 'request-log', middleware: runtime.#log.middleware, after: 'redirect' },
+              ...(overrides.middleware ?? []),
+            ],
             secrets: () => runtime.secrets,
           },
         });
