@@ -17,21 +17,20 @@ const registry: TransportRequest = {
 };
 const context = (): RequestContext => ({ clock: createManualClock(), attempt: 0, retries: [] });
 
-function answering(headers: Record<string, string> = {}): Handler & { readonly calls: number } {
+function answering(headers: Record<string, string> = {}): { handler: Handler; calls: () => number } {
   let calls = 0;
-  const handler = (async () => {
+  const handler: Handler = async () => {
     calls += 1;
     return { status: 204, headers, url: '', body: undefined } as unknown as TransportResponse;
-  }) as Handler & { calls: number };
-  Object.defineProperty(handler, 'calls', { get: () => calls });
-  return handler;
+  };
+  return { handler, calls: () => calls };
 }
 
 describe('createRequestBudget', () => {
   it('counts API requests only, and refuses the one over the limit without sending it', async () => {
     const budget = createRequestBudget({ limit: 2 });
     const next = answering();
-    const send = budget.middleware.middleware(next);
+    const send = budget.middleware.middleware(next.handler);
     await send(registry, context());
     await send(api, context());
     await send(api, context());
@@ -41,7 +40,7 @@ describe('createRequestBudget', () => {
     expect((refused as RateLimitError).code).toBe(GhcrErrorCode.BUDGET_EXHAUSTED);
     expect((refused as RateLimitError).isRetryable).toBe(false);
     expect((refused as Error).message).toContain('budget of 2 GitHub API requests');
-    expect(next.calls).toBe(3);
+    expect(next.calls()).toBe(3);
     expect(budget.middleware.after).toBe('retry');
   });
 
@@ -53,7 +52,7 @@ describe('createRequestBudget', () => {
         'x-ratelimit-remaining': '3',
         'x-ratelimit-reset': '1780000000',
         'x-ratelimit-resource': 'core',
-      }),
+      }).handler,
     );
     await send(api, context());
     expect(budget.remaining).toBe(3);
