@@ -371,7 +371,9 @@ export async function runAction(
       flavor: 'ghcr',
       credentials: staticCredentials({ username: 'token', password: inputs.token }),
       versions: { apiUrl: inputs.apiUrl },
-      transportOptions: { middleware: [budget.middleware] },
+      // The budget stops the run before GitHub's limit is reached (the next run continues), so the
+      // transport's pre-emptive slow-down near the limit would only spend runner minutes waiting.
+      transportOptions: { middleware: [budget.middleware], rateLimit: { preemptiveThreshold: 0 } },
       ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
