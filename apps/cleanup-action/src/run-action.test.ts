@@ -326,6 +326,27 @@ describe('runAction: errors', () => {
     expect(summary).toContain('### Invalid inputs');
   });
 
+  it('a version GitHub answers 404 "Package not found" for mid-run is reported as already gone, not a failure', async () => {
+    const { sim, run } = await bed();
+    // What the other cleanup actions met: a version the list had just returned, 404 on its DELETE.
+    sim.faults.add({ operation: 'api.versions.delete', nth: 2, action: { type: 'status', status: 404 } });
+    const { result, outputs, stdout, summary } = await run({
+      packages: 'app',
+      'keep-tags': 'latest',
+      'keep-n-tagged': '1',
+      'dry-run': 'false',
+    });
+    expect(result.exitCode).toBe(0);
+    const deleted = entriesOf(outputs.deleted);
+    expect(deleted.filter((entry) => entry.outcome === 'already-gone')).toHaveLength(1);
+    expect(deleted.filter((entry) => entry.outcome === 'deleted').length).toBeGreaterThan(0);
+    expect(entriesOf(outputs.failed)).toEqual([]);
+    expect(stdout).toMatch(
+      /::warning title=Cleanup of octo-org\/app::octo-org\/app: 1 version was already gone when deleted/,
+    );
+    expect(summary).toContain('✅ (1 already gone: deleted since the list was read)');
+  });
+
   it('mode list sets the matrix output and changes nothing', async () => {
     const { sim, seed, client, run } = await bed();
     const before = await activeIds(client, seed.app.repository);
