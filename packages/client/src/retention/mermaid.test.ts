@@ -58,6 +58,7 @@ describe('retentionMermaid', () => {
     );
     const text = retentionMermaid({ ...plan, decisions }, graph);
     expect(text).toContain('tag #quot;a#lt;b#gt;#quot; kept');
+    expect(retentionMermaid(plan, graph)).toContain('#35;1 of keepNewestTagged');
     const section = retentionMermaidSection('octo-org/app', plan, graph, { open: true });
     expect(
       section.startsWith('<details open><summary>octo-org/app: keep 5, delete 5 of 10 versions</summary>'),

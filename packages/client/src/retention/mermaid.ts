@@ -22,9 +22,10 @@ const CLASS_DEFS = [
   'classDef delete fill:#ffebe9,stroke:#cf222e,color:#5c0011,stroke-dasharray:4 2',
 ];
 
-/** Text inside a quoted Mermaid label: quotes and angle brackets as entity codes. */
+/** Text inside a quoted Mermaid label: `#`, quotes and angle brackets as entity codes. */
 function label(text: string): string {
   return text
+    .replace(/#/g, '#35;')
     .replace(/"/g, '#quot;')
     .replace(/</g, '#lt;')
     .replace(/>/g, '#gt;')
@@ -65,6 +66,8 @@ function versionEdges(
 function kindOf(decision: RetentionDecision, parent: boolean, graph: RegistryGraph): string {
   const node = graph.nodes[decision.digest];
   if (decision.kind === 'index') return 'index';
+  if (decision.tags.some((tag) => tag.endsWith('.sig'))) return 'signature';
+  if (decision.tags.some((tag) => tag.endsWith('.sbom'))) return 'sbom';
   if (decision.kind === 'artifact') return node?.artifactType === undefined ? 'attestation' : 'artifact';
   if (decision.kind === 'image' && parent) return 'platform manifest';
   return decision.kind;
@@ -73,6 +76,8 @@ function kindOf(decision: RetentionDecision, parent: boolean, graph: RegistryGra
 const PLURAL: Record<string, string> = {
   index: 'indexes',
   attestation: 'attestations',
+  signature: 'signatures',
+  sbom: 'SBOMs',
   artifact: 'attestations and signatures',
   'platform manifest': 'platform manifests',
   image: 'images',
