@@ -180,6 +180,8 @@ describe('parseInputs', () => {
     expect(ok({ budget: '250' }).budget).toBe(250);
     expect(ok({ mode: 'list' }).mode).toBe('list');
     expect(ok({ validate: 'true' })).toMatchObject({ mode: 'validate', validate: true });
+    // As the runner passes it: mode's default alongside validate: true.
+    expect(ok({ validate: 'true', mode: 'cleanup' })).toMatchObject({ mode: 'validate', validate: true });
     expect(ok({ 'state-file': '.ghcr/state.json' }, { GITHUB_WORKSPACE: '/work/space' }).stateFile).toBe(
       '/work/space/.ghcr/state.json',
     );

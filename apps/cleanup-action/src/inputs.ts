@@ -46,7 +46,7 @@ export interface GateInputs {
 /**
  * What the action does (`mode`): `cleanup` (retention; the default), `validate` (report broken
  * images, change nothing) or `list` (only list the selected packages, as the `matrix` output for a
- * fan-out). New modes are added here and in `run-action.ts`'s table of runners.
+ * fan-out). A new mode is added here, validated in {@link parseInputs}, and run in `runAction`.
  * @public
  */
 export const ACTION_MODES = ['cleanup', 'validate', 'list'] as const;
@@ -388,7 +388,8 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const validateFlag = reader.boolean('validate', false);
   let mode = reader.choice('mode', ACTION_MODES, 'cleanup');
   if (validateFlag) {
-    if (reader.text('mode') !== '' && mode !== 'validate')
+    // The runner passes mode's default (cleanup) as if given: only another mode conflicts.
+    if (mode !== 'cleanup' && mode !== 'validate')
       reader.problem('validate', `is true, but mode is "${mode}": give one of them`);
     mode = 'validate';
   }
