@@ -40,6 +40,7 @@ export { createRegistryHandlers } from './registry/handlers.js';
 export {
   type DemoRelease,
   type DemoSeed,
+  type OrganizationSeed,
   type PushedImage,
   type PushedManifest,
   pushBlob,
@@ -48,7 +49,9 @@ export {
   pushManifest,
   type SeedDemoOptions,
   type SeedImageOptions,
+  type SeedOrganizationOptions,
   seedDemo,
+  seedOrganization,
 } from './scenarios/index.js';
 export { SimulationDispatcher } from './serve/dispatcher.js';
 export {

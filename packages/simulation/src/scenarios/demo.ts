@@ -119,7 +119,12 @@ async function buildkitAttestation(
   return pushManifest(simulation, repository, parsed);
 }
 
-async function release(
+/**
+ * Pushes one multi-arch release of `repository` tagged `tag`: an OCI index over linux/amd64 and
+ * linux/arm64/v8 images and a BuildKit attestation manifest for each (five package versions).
+ * @internal
+ */
+export async function release(
   simulation: Simulation,
   repository: string,
   tag: string,
