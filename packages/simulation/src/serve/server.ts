@@ -75,6 +75,23 @@ function rewriteValue(value: string, rewrites: readonly Rewrite[]): string {
   return out;
 }
 
+/**
+ * Resolves when `response` drains or closes, and removes both listeners either way. (Racing two
+ * `once()` promises left the loser's listener, plus the `error` listener `once()` adds, on the
+ * response at every wait: a long download tripped MaxListenersExceededWarning.)
+ */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
 function handle(
   env: ExchangeEnvironment,
   target: (request: IncomingMessage) => string,
@@ -122,7 +139,7 @@ function handle(
         for await (const chunk of answer.body) {
           if (response.destroyed) return;
           if (!response.write(chunk)) {
-            await Promise.race([once(response, 'drain'), once(response, 'close')]);
+            await drainedOrClosed(response);
           }
         }
         response.end();
