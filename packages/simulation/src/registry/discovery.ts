@@ -69,7 +69,7 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
         actions: entry.actions.filter((action) => allowed.has(action)),
       };
     });
-    const service = url.searchParams.get('service') ?? new URL(options.registryUrl).host;
+    const service = url.searchParams.get('service') ?? options.tokenService;
     const issued = tokens.issueRegistryToken(
       user === undefined ? { access, audience: service } : { user, access, audience: service },
     );

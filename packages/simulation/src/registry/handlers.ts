@@ -7,6 +7,9 @@ import { createManifestHandlers } from './manifests.js';
 import { createRegistryRateLimiter, type RegistryRateLimiter } from './rate-limit.js';
 import { registryRoutes } from './routes.js';
 import { createBlobUrlSigner } from './signed-url.js';
+import { createCdnUrlSigner } from './cdn-url.js';
+import { createDockerHubWebHandlers } from './dockerhub-web.js';
+import { createPullQuota } from './pull-quota.js';
 import { createUploadHandlers } from './uploads.js';
 
 /**
@@ -20,7 +23,8 @@ export interface RegistryHandlerSet {
 
 /**
  * msw handlers for the OCI distribution API (v1.1) on `options.registryUrl`, the token endpoint
- * `/token`, and, in the ghcr profile, the blob host on `options.blobUrl`; all over the context's
+ * (`options.tokenUrl`), and the blob host on `options.blobUrl` (ghcr, dockerhub), plus, in the
+ * dockerhub profile, the docker.io web host and its page; all over the context's
  * state. Use them with msw's `setupServer` for code that calls `fetch`, or through
  * `simulation.dispatcher()` / `startSimulationServer()`.
  * @public
@@ -38,6 +42,14 @@ export function createRegistryHandlerSet(context: SimulationContext): RegistryHa
     limiter,
     signer: createBlobUrlSigner(),
     ghcr: context.options.profile === 'ghcr',
+    dockerhub: context.options.profile === 'dockerhub',
+    uploadStarts: createRegistryRateLimiter(
+      context.options.uploadStartsPerMinute,
+      () => context.now(),
+      'TOOMANYREQUESTS',
+    ),
+    quota: createPullQuota(context.options.dockerhub, () => context.now()),
+    cdn: createCdnUrlSigner(),
   };
   return {
     limiter,
@@ -46,6 +58,7 @@ export function createRegistryHandlerSet(context: SimulationContext): RegistryHa
       ...createUploadHandlers(env),
       ...createManifestHandlers(env),
       ...createBlobHandlers(env),
+      ...(env.dockerhub ? createDockerHubWebHandlers(env) : []),
     ],
   };
 }
