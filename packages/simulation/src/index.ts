@@ -40,6 +40,7 @@ export { createRegistryHandlers } from './registry/handlers.js';
 export {
   type DemoRelease,
   type DemoSeed,
+  type DockerHubSeed,
   type PushedImage,
   type PushedManifest,
   pushBlob,
@@ -47,8 +48,10 @@ export {
   pushIndex,
   pushManifest,
   type SeedDemoOptions,
+  type SeedDockerHubOptions,
   type SeedImageOptions,
   seedDemo,
+  seedDockerHub,
 } from './scenarios/index.js';
 export { SimulationDispatcher } from './serve/dispatcher.js';
 export {

@@ -1,15 +1,15 @@
 import type { RequestHandler } from 'msw';
 import type { SimulationContext } from '../context.js';
 import { createBlobHandlers } from './blobs.js';
+import { createCdnUrlSigner } from './cdn-url.js';
 import { createDiscoveryHandlers } from './discovery.js';
+import { createDockerHubWebHandlers } from './dockerhub-web.js';
 import type { RegistryEnvironment } from './environment.js';
 import { createManifestHandlers } from './manifests.js';
+import { createPullQuota } from './pull-quota.js';
 import { createRegistryRateLimiter, type RegistryRateLimiter } from './rate-limit.js';
 import { registryRoutes } from './routes.js';
 import { createBlobUrlSigner } from './signed-url.js';
-import { createCdnUrlSigner } from './cdn-url.js';
-import { createDockerHubWebHandlers } from './dockerhub-web.js';
-import { createPullQuota } from './pull-quota.js';
 import { createUploadHandlers } from './uploads.js';
 
 /**

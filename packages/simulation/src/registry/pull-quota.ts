@@ -66,8 +66,7 @@ export function createPullQuota(
     apply(identity, method) {
       if (identity.user !== undefined && unlimited.has(identity.user)) return {};
       const source = identity.user === undefined ? identity.address : hubAccountId(identity.user);
-      const limit =
-        identity.user === undefined ? options.anonymousPullLimit : options.authenticatedPullLimit;
+      const limit = identity.user === undefined ? options.anonymousPullLimit : options.authenticatedPullLimit;
       const window = `;w=${options.windowSeconds}`;
       const made = inWindow(source);
       const headers = (remaining: number): Record<string, string> => ({

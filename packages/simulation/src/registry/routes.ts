@@ -67,7 +67,10 @@ interface Classifier {
  * @internal
  */
 export function createOperationClassifier(
-  options: Pick<ResolvedSimulationOptions, 'registryUrl' | 'blobUrl' | 'apiUrl' | 'tokenUrl' | 'dockerhub' | 'profile'>,
+  options: Pick<
+    ResolvedSimulationOptions,
+    'registryUrl' | 'blobUrl' | 'apiUrl' | 'tokenUrl' | 'dockerhub' | 'profile'
+  >,
 ): (method: string, url: URL) => string | undefined {
   const routes = registryRoutes(options);
   const registry: Classifier[] = [
