@@ -126,6 +126,16 @@ describe('ghcr serve', { timeout: 30_000 }, () => {
     const tags = await runCli(['tags', `${result.registry}/library/alpine`, '--json'], { env });
     expect(tags.code).toBe(0);
     expect((JSON.parse(tags.stdout) as { tags: string[] }).tags).toEqual(['3', '3.20', 'latest']);
+    // --debug shows the pull quota each manifest answer carried.
+    const inspected = await runCli(['--debug', 'inspect', `${result.registry}/library/alpine:3`], { env });
+    expect(inspected.code).toBe(0);
+    const manifestGets = inspected.stderr
+      .split('\n')
+      .filter((line) => /^debug: GET \S+\/manifests\/\S+ → 200/.test(line));
+    expect(manifestGets.length).toBeGreaterThan(0);
+    expect(manifestGets.at(-1)).toMatch(
+      new RegExp(`; rate limit docker-pulls: ${100 - manifestGets.length}/100 left per 6h$`),
+    );
     const challenge = await fetch(`${result.url}/v2/`);
     expect(challenge.headers.get('www-authenticate')).toBe(
       `Bearer realm="${result.tokenUrl}",service="registry.docker.io"`,
@@ -137,7 +147,8 @@ describe('ghcr serve', { timeout: 30_000 }, () => {
       headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.oci.image.index.v1+json' },
     });
     expect(manifest.status).toBe(200);
-    expect(manifest.headers.get('ratelimit-remaining')).toBe('99;w=21600');
+    // Only manifest GETs counted: inspect's, then this one.
+    expect(manifest.headers.get('ratelimit-remaining')).toBe(`${99 - manifestGets.length};w=21600`);
     expect(manifest.headers.get('docker-ratelimit-source')).toBe('127.0.0.1');
     expect(await server.stop()).toBe(0);
   });
