@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DOCKER_HUB_REGISTRY, isDockerHub } from './registry-names.js';
 
 /**
  * Rate-limit state read from `x-ratelimit-*` headers (GitHub REST API), from Docker Hub's
@@ -158,14 +159,6 @@ export function parseRetryAfterInMessage(message: string): number | undefined {
   return Math.ceil(total);
 }
 
-/** The names Docker Hub's registry goes by (its API host is `registry-1.docker.io`). */
-const DOCKER_HUB_HOSTS = new Set([
-  'docker.io',
-  'index.docker.io',
-  'registry-1.docker.io',
-  'registry.hub.docker.com',
-]);
-
 function formatWindow(windowMs: number): string {
   const seconds = Math.round(windowMs / 1000);
   if (seconds % 3600 === 0) return `${seconds / 3600}-hour`;
@@ -181,7 +174,7 @@ function formatWindow(windowMs: number): string {
  */
 export function describeDockerHubQuota(info: RateLimitInfo, host: string): string {
   const window = info.windowMs === undefined ? 'window' : `${formatWindow(info.windowMs)} window`;
-  const login = DOCKER_HUB_HOSTS.has(host.toLowerCase()) ? 'docker.io' : host;
+  const login = isDockerHub(host) ? DOCKER_HUB_REGISTRY : host;
   const resets =
     info.windowMs === undefined
       ? ''
