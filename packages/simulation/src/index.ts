@@ -24,6 +24,7 @@ export type {
 export { createGithubApiHandlers } from './github-api/index.js';
 export type { RequestLog, RequestLogEntry } from './log.js';
 export {
+  type ResolvedDockerHubOptions,
   type ResolvedSimulationOptions,
   type SimulationOptions,
   simulationOptionsSchema,

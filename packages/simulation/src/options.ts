@@ -19,6 +19,33 @@ const originSchema = z
   .url()
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** The dockerhub profile's options (see {@link simulationOptionsSchema}). */
+const dockerHubOptionsSchema = z
+  .object({
+    /**
+     * The web host people write in references, whose `/v2/…` answers a redirect to a web page.
+     * If omitted, `https://docker.io`.
+     */
+    webUrl: originSchema.default('https://docker.io'),
+    /** The web page it redirects to (HTML). If omitted, `https://www.docker.com`. */
+    homeUrl: originSchema.default('https://www.docker.com'),
+    /** Manifest GETs allowed per window to an anonymous client (per source address). If omitted, 100. */
+    anonymousPullLimit: z.number().int().positive().default(100),
+    /** Manifest GETs allowed per window to a signed-in account. If omitted, 200. */
+    authenticatedPullLimit: z.number().int().positive().default(200),
+    /** The quota window, seconds (the `w=` of the headers). If omitted, 21600 (6 hours). */
+    windowSeconds: z.number().int().positive().default(21_600),
+    /** Accounts with no pull limit (no rate-limit headers, as Hub does for paid plans). If omitted, none. */
+    unlimitedUsers: z.array(z.string().min(1)).default([]),
+    /**
+     * The source address of an anonymous request that carries no `X-Forwarded-For` (requests
+     * through the in-process dispatcher; the loopback server passes the peer's address). If
+     * omitted, `192.0.2.1`.
+     */
+    anonymousSource: z.string().min(1).default('192.0.2.1'),
+  })
+  .prefault({});
+
 /**
  * The zod schema of {@link SimulationOptions}; parsed once by `createSimulation()`.
  * @public
@@ -50,32 +77,11 @@ export const simulationOptionsSchema = z.object({
    * dockerhub profile).
    */
   tokenService: z.string().min(1).optional(),
-  /** The dockerhub profile's web hosts and pull quota. If omitted, Docker Hub's. */
-  dockerhub: z
-    .object({
-      /**
-       * The web host people write in references, whose `/v2/…` answers a redirect to a web page.
-       * If omitted, `https://docker.io`.
-       */
-      webUrl: originSchema.default('https://docker.io'),
-      /** The web page it redirects to (HTML). If omitted, `https://www.docker.com`. */
-      homeUrl: originSchema.default('https://www.docker.com'),
-      /** Manifest GETs allowed per window to an anonymous client (per source address). If omitted, 100. */
-      anonymousPullLimit: z.number().int().positive().default(100),
-      /** Manifest GETs allowed per window to a signed-in account. If omitted, 200. */
-      authenticatedPullLimit: z.number().int().positive().default(200),
-      /** The quota window, seconds (the `w=` of the headers). If omitted, 21600 (6 hours). */
-      windowSeconds: z.number().int().positive().default(21_600),
-      /** Accounts with no pull limit (no rate-limit headers, as Hub does for paid plans). If omitted, none. */
-      unlimitedUsers: z.array(z.string().min(1)).default([]),
-      /**
-       * The source address of an anonymous request that carries no `X-Forwarded-For` (requests
-       * through the in-process dispatcher; the loopback server passes the peer's address). If
-       * omitted, `192.0.2.1`.
-       */
-      anonymousSource: z.string().min(1).default('192.0.2.1'),
-    })
-    .prefault({}),
+  /**
+   * The dockerhub profile's web hosts and pull quota (ignored by the other profiles, whose resolved
+   * options have no `dockerhub`). If omitted, Docker Hub's.
+   */
+  dockerhub: dockerHubOptionsSchema,
   /** GitHub REST base URL, may carry a path (`http://127.0.0.1:5000/api`). If omitted, `https://api.github.com`. */
   apiUrl: originSchema.default('https://api.github.com'),
   /** The clock every timestamp, expiry and delay reads. If omitted, a fresh `createManualClock()`. */
@@ -150,8 +156,10 @@ export type SimulationOptions = z.input<typeof simulationOptionsSchema>;
  */
 export type ResolvedSimulationOptions = Omit<
   z.output<typeof simulationOptionsSchema>,
-  'clock' | 'registryUrl' | 'blobUrl' | 'tokenUrl' | 'tokenService'
+  'clock' | 'registryUrl' | 'blobUrl' | 'tokenUrl' | 'tokenService' | 'dockerhub'
 > & {
+  /** The dockerhub profile's hosts and quota (absent in the other profiles: they serve no such host). */
+  readonly dockerhub?: ResolvedDockerHubOptions;
   readonly clock: Clock;
   /** The registry origin (the profile's default when not given). */
   readonly registryUrl: string;
@@ -162,6 +170,19 @@ export type ResolvedSimulationOptions = Omit<
   /** The challenge's `service` (the profile's default when not given). */
   readonly tokenService: string;
 };
+
+/**
+ * The dockerhub profile's options after defaults.
+ * @public
+ */
+export type ResolvedDockerHubOptions = z.output<typeof dockerHubOptionsSchema>;
+
+/** The dockerhub options of `options`, or Docker Hub's defaults. @internal */
+export function dockerHubOptionsOf(
+  options: Pick<ResolvedSimulationOptions, 'dockerhub'>,
+): ResolvedDockerHubOptions {
+  return options.dockerhub ?? dockerHubOptionsSchema.parse(undefined);
+}
 
 const PROFILE_ORIGINS = {
   ghcr: { registryUrl: 'https://ghcr.io', blobUrl: 'https://pkg-containers.githubusercontent.com' },
@@ -188,7 +209,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
       { cause: parsed.error, field },
     );
   }
-  const { clock, registryUrl, blobUrl, tokenUrl, tokenService, ...rest } = parsed.data;
+  const { clock, registryUrl, blobUrl, tokenUrl, tokenService, dockerhub, ...rest } = parsed.data;
   const defaults: { registryUrl: string; blobUrl: string; tokenUrl?: string; tokenService?: string } =
     PROFILE_ORIGINS[rest.profile];
   const registry = registryUrl ?? defaults.registryUrl;
@@ -198,6 +219,7 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
     blobUrl: blobUrl ?? defaults.blobUrl,
     tokenUrl: tokenUrl ?? defaults.tokenUrl ?? `${registry}/token`,
     tokenService: tokenService ?? defaults.tokenService ?? new URL(registry).host,
+    ...(rest.profile === 'dockerhub' ? { dockerhub } : {}),
     clock: clock ?? createManualClock(),
   };
 }

@@ -1,4 +1,5 @@
 import { http, type RequestHandler } from 'msw';
+import { dockerHubOptionsOf } from '../options.js';
 import type { RegistryEnvironment } from './environment.js';
 
 const PAGE = `<!DOCTYPE html>
@@ -14,7 +15,7 @@ const PAGE = `<!DOCTYPE html>
  */
 export function createDockerHubWebHandlers(env: RegistryEnvironment): RequestHandler[] {
   const { routes, context } = env;
-  const home = `${context.options.dockerhub.homeUrl}/`;
+  const home = `${dockerHubOptionsOf(context.options).homeUrl}/`;
   const redirect = (): Response =>
     new Response(null, { status: 301, headers: { location: home, 'content-length': '0' } });
   const page = ({ request }: { request: Request }): Response =>

@@ -17,6 +17,25 @@ async function hub(options: Parameters<typeof createTestBed>[0] = {}): Promise<{
   return { bed, seed };
 }
 
+describe('dockerhub options', () => {
+  it('belong to the dockerhub profile only: the others name no Docker host and serve none', async () => {
+    for (const profile of ['ghcr', 'distribution'] as const) {
+      const bed = createTestBed({ profile });
+      expect(bed.sim.options.dockerhub).toBeUndefined();
+      expect(JSON.stringify(bed.sim.options)).not.toContain('docker');
+      const answer = await request('https://docker.io/v2/', { dispatcher: bed.dispatcher }).catch(
+        (error: unknown) => error,
+      );
+      expect(String(answer)).toContain('no handler');
+    }
+    expect(createTestBed({ profile: 'dockerhub' }).sim.options.dockerhub).toMatchObject({
+      webUrl: 'https://docker.io',
+      homeUrl: 'https://www.docker.com',
+      windowSeconds: 21_600,
+    });
+  });
+});
+
 describe('dockerhub profile: addresses and auth', () => {
   let bed: TestBed;
   let seed: DockerHubSeed;

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'msw';
 import type { SimulationContext } from '../context.js';
+import { dockerHubOptionsOf } from '../options.js';
 import { createBlobHandlers } from './blobs.js';
 import { createCdnUrlSigner } from './cdn-url.js';
 import { createDiscoveryHandlers } from './discovery.js';
@@ -48,7 +49,7 @@ export function createRegistryHandlerSet(context: SimulationContext): RegistryHa
       () => context.now(),
       'TOOMANYREQUESTS',
     ),
-    quota: createPullQuota(context.options.dockerhub, () => context.now()),
+    quota: createPullQuota(dockerHubOptionsOf(context.options), () => context.now()),
     cdn: createCdnUrlSigner(),
   };
   return {

@@ -1,6 +1,7 @@
 import { manifestChildren, type ParsedManifest, parseManifest } from '@ghcr/manifest';
 import { type Digest, GhcrError, isDigest, isValidTag, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
+import { dockerHubOptionsOf } from '../options.js';
 import type { ManifestRecord, ManifestReference } from '../state/records.js';
 import type { ManifestInput } from '../state/simulation-state.js';
 import { discardBody, numericHeader, readCapped } from './body.js';
@@ -130,7 +131,7 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
       const applied = env.quota.apply(
         {
           ...(principal.user === undefined ? {} : { user: principal.user }),
-          address: sourceAddressOf(request, options.dockerhub.anonymousSource),
+          address: sourceAddressOf(request, dockerHubOptionsOf(options).anonymousSource),
         },
         request.method,
       );

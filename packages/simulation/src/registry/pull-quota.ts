@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ResolvedSimulationOptions } from '../options.js';
+import type { ResolvedDockerHubOptions } from '../options.js';
 import { registryError } from './errors.js';
 
 /** Hub's 429 message for an anonymous client over its quota (docker/docs `usage/pulls.md`). @internal */
@@ -48,10 +48,7 @@ export function hubAccountId(user: string): string {
 }
 
 /** @internal */
-export function createPullQuota(
-  options: ResolvedSimulationOptions['dockerhub'],
-  now: () => number,
-): PullQuota {
+export function createPullQuota(options: ResolvedDockerHubOptions, now: () => number): PullQuota {
   const pulls = new Map<string, number[]>();
   const windowMs = options.windowSeconds * 1000;
   const unlimited = new Set(options.unlimitedUsers);

@@ -1,5 +1,8 @@
 import type { ResolvedSimulationOptions } from '../options.js';
 
+/** Matches nothing: the route of a host the profile does not serve. */
+const NEVER = /(?!)/;
+
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -47,8 +50,14 @@ export function registryRoutes(
     cdn: new RegExp(
       `^${blobOrigin}/registry-v2/docker/registry/v2/blobs/(?<algorithm>[a-z0-9]+)/[0-9a-f]{2}/(?<hex>[0-9a-f]+)/data$`,
     ),
-    web: new RegExp(`^${escapeRegExp(options.dockerhub.webUrl)}(?:/.*)?$`),
-    home: new RegExp(`^${escapeRegExp(options.dockerhub.homeUrl)}(?:/.*)?$`),
+    web:
+      options.dockerhub === undefined
+        ? NEVER
+        : new RegExp(`^${escapeRegExp(options.dockerhub.webUrl)}(?:/.*)?$`),
+    home:
+      options.dockerhub === undefined
+        ? NEVER
+        : new RegExp(`^${escapeRegExp(options.dockerhub.homeUrl)}(?:/.*)?$`),
   };
 }
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulationMismatchError } from '@ghcr/oci-types';
-import type { SimulationOptions } from '../options.js';
+import { dockerHubOptionsOf, type SimulationOptions } from '../options.js';
 import { streamOf } from '../registry/body.js';
 import { createSimulation, exchangeEnvironmentOf, type Simulation } from '../simulation.js';
 import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
@@ -185,9 +185,9 @@ function originOf(role: SiteRole, options: Simulation['options']): string {
     case 'auth':
       return new URL(options.tokenUrl).origin;
     case 'web':
-      return options.dockerhub.webUrl;
+      return dockerHubOptionsOf(options).webUrl;
     case 'home':
-      return options.dockerhub.homeUrl;
+      return dockerHubOptionsOf(options).homeUrl;
   }
 }
 
