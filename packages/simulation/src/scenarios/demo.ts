@@ -25,6 +25,14 @@ export interface SeedDemoOptions {
   readonly manyVersions?: number;
   /** Move a manual clock one minute forward between versions (distinct created_at). If omitted, true. */
   readonly advanceClock?: boolean;
+  /**
+   * The `artifactType` of the Sigstore bundle's entry in the `sha256-<hex>` fallback index. If
+   * omitted, the bundle's own type (`application/vnd.dev.sigstore.bundle.v0.3+json`). Pass
+   * `MediaType.OciEmpty` (`application/vnd.oci.empty.v1+json`) for what GitHub's attest action has
+   * been seen to leave on ghcr.io (NVIDIA/aicr#1957): the entry says "empty", the manifest it
+   * points at is the bundle.
+   */
+  readonly fallbackIndexArtifactType?: string;
 }
 
 /**
@@ -264,7 +272,7 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
     [
       {
         ...bundle.descriptor,
-        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        artifactType: options.fallbackIndexArtifactType ?? 'application/vnd.dev.sigstore.bundle.v0.3+json',
         annotations: bundleAnnotations,
       },
     ],
