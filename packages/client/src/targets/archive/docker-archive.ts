@@ -28,6 +28,7 @@ import {
   type ArchiveImage,
   type ArchiveTarget,
   blobEntry,
+  isContentDigest,
   layerGzip,
   measureLayer,
   plainDescriptor,
@@ -286,7 +287,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     name,
     images: async () => (await load()).images,
     async resolve(reference) {
-      if (isDigest(reference)) {
+      if (isContentDigest(reference)) {
         const plan = await planOf({ mediaType: '', digest: reference, size: 0 });
         const image = byDigest.get(reference)?.image;
         if (plan === 'manifest' && image !== undefined) return plainDescriptor(image.manifest);

@@ -18,6 +18,7 @@ import {
   type ArchiveImage,
   type ArchiveTarget,
   blobEntry,
+  isContentDigest,
   plainDescriptor,
   selectImage,
   writeBlob,
@@ -125,7 +126,7 @@ export function ociArchive(path: string, options: OciArchiveOptions = {}): Archi
     images: async () => (await load()).images,
     async resolve(reference) {
       const { entries, images } = await load();
-      if (isDigest(reference)) {
+      if (isContentDigest(reference)) {
         const listed = entries.find((entry) => entry.digest === reference);
         if (listed !== undefined) return plainDescriptor(listed);
         const manifest = await this.fetchManifest({ mediaType: '', digest: reference, size: -1 });

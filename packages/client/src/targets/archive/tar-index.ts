@@ -311,7 +311,10 @@ async function readHeaders(
   };
   for (;;) {
     const block = await cursor.read(BLOCK);
-    if (block.byteLength === 0) return; // the end, without the two zero blocks: accepted as tar readers do
+    if (block.byteLength === 0) {
+      // Every tar writer ends the archive with zero blocks: without them, it was cut off.
+      throw archiveError(path, 'it ends without the end-of-archive blocks: the tar is truncated');
+    }
     if (block.byteLength < BLOCK)
       throw archiveError(path, 'it ends inside a tar header: the tar is truncated');
     if (block.every((byte) => byte === 0)) return;
