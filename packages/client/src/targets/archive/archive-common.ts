@@ -238,6 +238,6 @@ export async function writeBlob(
 }
 
 /** True for `sha256:<hex>` or `sha512:<hex>` (an image name such as `app:1` is not one). @internal */
-export function isContentDigest(reference: string): boolean {
+export function isContentDigest(reference: string): reference is `sha${string}:${string}` {
   return /^sha(?:256:[a-f0-9]{64}|512:[a-f0-9]{128})$/.test(reference);
 }

@@ -111,7 +111,7 @@ export async function docker25Archive(
     return digest;
   };
   const configDigest = await put(image.config);
-  const layerDigests = [];
+  const layerDigests: string[] = [];
   for (const layer of image.layers) layerDigests.push(await put(layer));
   const manifest = Buffer.from(
     JSON.stringify({
