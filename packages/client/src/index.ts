@@ -31,6 +31,8 @@ export type {
 export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
 export { type CopyOptions, type CopyProgress, type CopyResult, copy } from './images/copy.js';
 export type {
+  ArchivePullDestination,
+  ArchivePushSource,
   CopyImageOptions,
   ImageOperationOptions,
   ImageOperationResult,
