@@ -5,6 +5,7 @@ import { type ParsedImageManifest, parseManifest } from '@ghcr/manifest';
 import { MediaType } from '@ghcr/oci-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copy } from '../../images/copy.js';
+import { inspectTarget } from '../../images/inspect.js';
 import { memoryTarget } from '../memory-target.js';
 import { archiveFormatFromName, archiveTarget, detectArchiveFormat } from './archive.js';
 import { dockerArchive } from './docker-archive.js';
@@ -159,6 +160,13 @@ describe('docker-archive', () => {
     const byIndex = await intoMemory(archive, '@0');
     expect(byIndex.manifest.manifest.config.digest).toBe(sha256(image.config));
     await expect(archive.resolve('nope:1')).rejects.toMatchObject({ code: 'GHCR_INVALID_REFERENCE' });
+  });
+
+  it('can be inspected like any target', async () => {
+    const path = await legacyArchive(work, [image]);
+    const inspected = await inspectTarget(dockerArchive(path), 'example.com/app:1.0');
+    expect(inspected).toMatchObject({ kind: 'docker-manifest' });
+    expect(inspected.layers).toHaveLength(2);
   });
 
   it('reads the fixture written by skopeo', async () => {
