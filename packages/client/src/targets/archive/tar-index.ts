@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GhcrErrorCode, InvalidInputError, NotFoundError, ProtocolError } from '@ghcr/oci-types';
 import { closeQuietly } from '../../blob-source.js';
@@ -261,11 +261,7 @@ export async function openTar(path: string, signal?: AbortSignal): Promise<TarAr
     compressed = await isGzip(handle);
     if (compressed) {
       await handle.close();
-      cursor = streamCursor(
-        createReadStream(path, { highWaterMark: READ_BUFFER_BYTES, ...signalOption(signal) }).pipe(
-          createGunzip(),
-        ),
-      );
+      cursor = streamCursor(gunzipFile(path, signal));
     } else {
       cursor = await fileCursor(handle);
     }
@@ -458,9 +454,7 @@ function archiveOf(
         { objectMode: false },
       );
     }
-    const gunzip = createReadStream(path, { highWaterMark: READ_BUFFER_BYTES, ...signalOption(signal) }).pipe(
-      createGunzip(),
-    );
+    const gunzip = gunzipFile(path, signal);
     return Readable.from(
       checkedLength(slice(gunzip, entry.offset + offset, length), length, path, entry.name),
       {
@@ -534,4 +528,20 @@ async function* checkedLength(
     stream.destroy?.();
   }
   if (done < length) throw truncated(path, name, length, done);
+}
+
+/**
+ * The decompressed bytes of a gzip file. Joined with `pipeline`, so destroying the result (a
+ * reader that stops early) closes the file too.
+ */
+function gunzipFile(path: string, signal?: AbortSignal): Readable {
+  const gunzip = createGunzip();
+  pipeline(
+    createReadStream(path, { highWaterMark: READ_BUFFER_BYTES, ...signalOption(signal) }),
+    gunzip,
+    () => {
+      // Errors reach the reader through `gunzip`.
+    },
+  );
+  return gunzip;
 }
