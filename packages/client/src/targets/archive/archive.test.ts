@@ -97,6 +97,15 @@ describe('tar index', () => {
       });
     }
   });
+  it('says a cut-off gzip-compressed tar is damaged', async () => {
+    const path = await legacyArchive(work, [image], { gzip: true, name: 'cut.tar.gz' });
+    const whole = await readFile(path);
+    await writeFile(path, whole.subarray(0, Math.floor(whole.byteLength / 2)));
+    await expect(openTar(path)).rejects.toMatchObject({
+      code: 'GHCR_INVALID_ARCHIVE',
+      message: expect.stringMatching(/gzip stream is damaged or truncated|truncated/),
+    });
+  });
 });
 
 describe('docker-archive', () => {
