@@ -220,12 +220,10 @@ export function createRevalidator(plan: RetentionPlan, source: RevalidationSourc
         let root = decision.digest;
         for (let from = reached.get(root); from !== undefined; from = reached.get(root)) root = from;
         const why = roots.get(root) ?? 'reachable from what was pushed after the plan';
-        reachable.set(decision.id, {
-          why:
-            root === decision.digest
-              ? why
-              : `${why} (through ${short(reached.get(decision.digest) as string)})`,
-        });
+        const via = reached.get(decision.digest);
+        const through =
+          via === undefined ? '' : ` (through ${index.node(via)?.kind ?? 'manifest'} ${short(via)})`;
+        reachable.set(decision.id, { why: `${why}${through}` });
       }
       return { reachable, updatedAt };
     },
