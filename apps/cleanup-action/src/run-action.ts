@@ -177,6 +177,10 @@ async function cleanPackage(
   }
   const report = await client.retention.execute(plan, {
     dryRun: inputs.dryRun,
+    ...(inputs.minAge === undefined ? {} : { minAge: inputs.minAge }),
+    revalidate: client.retention.revalidation(repository, graph, {
+      listVersions: (read) => client.versions.iterate(repository, read),
+    }),
     deleteVersion: async (id, { signal }) => {
       await client.versions.delete(repository, id, signal === undefined ? {} : { signal });
     },
