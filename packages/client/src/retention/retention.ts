@@ -121,7 +121,9 @@ export function createRetention(dependencies: RetentionDependencies): Retention 
     execute: (plan, options) => executePlan(plan, { clock, ...options }),
     revalidation: (repository, graph, options) => ({
       graph,
-      listTags: (read) => tags.list(repository, withSignal(read)),
+      // One request for the whole list where the registry allows (ghcr.io returns 10,000 tags with
+      // n=10000); pages are still followed.
+      listTags: (read) => tags.list(repository, { ...withSignal(read), pageSize: 10_000 }),
       listVersions: options.listVersions,
       fetchManifest: (digest, read) => manifests.get(repository, digest, withSignal(read)),
       resolveTag: async (tag, read) => (await manifests.head(repository, tag, withSignal(read)))?.digest,
