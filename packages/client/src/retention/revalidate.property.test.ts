@@ -40,6 +40,7 @@ const pushArbitrary: fc.Arbitrary<Push> = fc.oneof(
   fc.record({
     kind: fc.constant('retag' as const),
     children: fc.array(fc.nat(1000), { minLength: 1, maxLength: 1 }),
+    anything: fc.boolean(),
   }),
 );
 
