@@ -436,18 +436,21 @@ export async function executePlan(
           continue;
         }
         const ready = decision.deleteAfter.every((id) => done.has(id));
-        if (!ready || active >= resolved.concurrency) {
+        if (!ready) {
           i += 1;
           continue;
         }
+        // Nothing more can start now; what lies further is met again when a slot frees (each
+        // settled delete pumps), so a pump does not rescan the whole queue (10,000 versions).
+        if (active >= resolved.concurrency) break;
         if (!cleared.has(decision.id)) {
-          // The batch before has started in full: look again before the next one.
-          if (!checking && clearedQueued === 0) {
+          // The batch is a prefix of the queue (parents first), so every version cleared before is
+          // behind us: once all started (or none can: nothing in flight), look again.
+          if (!checking && (clearedQueued === 0 || active === 0)) {
             checking = true;
             void check();
           }
-          i += 1;
-          continue;
+          break;
         }
         take(i);
         if (resolved.dryRun) {
