@@ -151,7 +151,7 @@ describe('executePlan with revalidation, over generated packages', () => {
       { numRuns: 600 },
     );
     // The generator does make pushes that reuse what the plan deletes, and revalidation saves them.
-    expect(raced).toBeGreaterThan(15);
+    expect(raced).toBeGreaterThan(5); // about 24 of 600 on average
     expect(saved).toBe(raced);
   }, 120_000);
 });
