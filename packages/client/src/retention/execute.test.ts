@@ -299,4 +299,48 @@ describe('file journal', () => {
       /^its parent, version \d+, was not deleted \(created or updated 0ms ago/,
     );
   });
+
+  it('fails closed when it cannot look again: nothing more is deleted', async () => {
+    const { repo, plan } = await fixture();
+    const graph = await repo.graph();
+    const deletedIds: number[] = [];
+    const deleteVersion: DeleteVersion = async (id) => {
+      deletedIds.push(id);
+    };
+    const source = {
+      graph,
+      listTags: async () => [...repo.tags.keys()],
+      async *listVersions() {
+        yield* repo.versionList().sort((a, b) => b.id - a.id);
+      },
+      fetchManifest: async () => {
+        throw new InternalError('GET manifest: status 500');
+      },
+      resolveTag: async (tag: string) => repo.tags.get(tag),
+    };
+    const unlisted = await executePlan(plan, {
+      clock: AT_PLAN,
+      deleteVersion,
+      revalidate: {
+        ...source,
+        listTags: async () => {
+          throw new InternalError('GET tags/list: status 503');
+        },
+      },
+    });
+    expect(deletedIds).toEqual([]);
+    expect(unlisted.summary).toMatchObject({ deleted: 0, skipped: 14 });
+    expect(new Set(unlisted.skipped.map((entry) => entry.cause))).toEqual(new Set(['revalidation-failed']));
+    expect(unlisted.skipped[0]?.why).toBe(
+      'could not look at the registry again before deleting (GHCR_INTERNAL: GET tags/list: status 503); nothing more is deleted: run again',
+    );
+
+    // A version pushed since the plan whose manifest cannot be read stops the run too.
+    const pushed = repo.image({ tags: ['hotfix'], ageDays: 0 });
+    const unreadable = await executePlan(plan, { clock: AT_PLAN, deleteVersion, revalidate: source });
+    expect(deletedIds).toEqual([]);
+    expect(unreadable.summary.deleted).toBe(0);
+    expect(unreadable.skipped[0]?.why).toContain(`manifest ${pushed} could not be read`);
+    expect(unreadable.revalidation).toMatchObject({ checks: 1, tagLists: 1, manifestsFetched: 1 });
+  });
 });

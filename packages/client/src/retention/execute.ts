@@ -232,7 +232,8 @@ function errorOf(error: unknown): RetentionFailedEntry['error'] {
  * - `signal`: stops; in-flight deletes are aborted; what did not finish is skipped and
  *   `interrupted` is set (the promise still resolves with the report).
  * @throws ConfigError on invalid options; InvalidInputError for a plan that would delete every
- * version or that is blocked yet deletes (neither comes from `planRetention`).
+ * version or that is blocked yet deletes (neither comes from `planRetention`), or a
+ * `revalidate.graph` other than the one the plan was made from.
  * @public
  */
 export async function executePlan(
@@ -410,6 +411,11 @@ export async function executePlan(
           skip(decision, hold.why, hold.cause);
           continue;
         }
+        if (stopped !== undefined) {
+          take(i);
+          skip(decision, stopped, 'revalidation-failed');
+          continue;
+        }
         const blocker = decision.deleteAfter.find((id) => notDone.has(id));
         if (blocker !== undefined) {
           take(i);
@@ -428,11 +434,6 @@ export async function executePlan(
         if (signal?.aborted === true) {
           take(i);
           skip(decision, 'interrupted before it was deleted', 'interrupted');
-          continue;
-        }
-        if (stopped !== undefined) {
-          take(i);
-          skip(decision, stopped, 'revalidation-failed');
           continue;
         }
         const ready = decision.deleteAfter.every((id) => done.has(id));
