@@ -218,6 +218,15 @@ try {
       { measureRss: false },
     );
     results.retention = JSON.parse(retention.stdout);
+    const revalidation = await run(
+      process.execPath,
+      [
+        fileURLToPath(new URL('packages/client/bench/retention-revalidate.mjs', ROOT)),
+        quick ? '2000' : '10000',
+      ],
+      { measureRss: false },
+    );
+    results.retentionRevalidate = JSON.parse(revalidation.stdout);
     log(
       `  tag listing per-tag growth ${results.micro.tagListing.perTagGrowth.toFixed(2)}, token sharing ${results.micro.tokenSharing.ok ? 'ok' : 'NOT ok'}, retention ${results.retention.planMedianMs} ms`,
     );

@@ -143,8 +143,22 @@ try {
   );
   ghcr(['cleanup', 'octo-org/app', '--keep-n-tagged', '2', '--delete-tags', '*', ...api]);
 
-  heading('Apply it, then pull what was kept');
-  ghcr(['cleanup', 'octo-org/app', '--keep-n-tagged', '2', '--delete-tags', '*', '--apply', ...api]);
+  heading(
+    'Apply it, then pull what was kept',
+    'These versions were pushed seconds ago: --min-age 0 lets it delete them (by default, versions younger than 10 minutes are left alone).',
+  );
+  ghcr([
+    'cleanup',
+    'octo-org/app',
+    '--keep-n-tagged',
+    '2',
+    '--delete-tags',
+    '*',
+    '--apply',
+    '--min-age',
+    '0',
+    ...api,
+  ]);
   ghcr(['pull', `${registry}/octo-org/app:latest`, join(work, 'pulled'), '--all-platforms']);
   console.log(`\n${bold('Done.')} Every kept tag still pulls completely.`);
 } finally {

@@ -128,6 +128,7 @@ function runsTable(image, summaries) {
 export function renderReport(results) {
   const { machine, versions, options, implementation, transfers, memory, micro, retention, skipped } =
     results;
+  const revalidation = results.retentionRevalidate;
   const lines = [];
   lines.push(
     `Run: \`${options.command}\` on ${results.date}, ${options.runs} recorded run(s) per tool after ${options.warmup} warm-up, ` +
@@ -294,6 +295,17 @@ export function renderReport(results) {
       measured: `${retention.planMedianMs} ms`,
       met: retention.planMedianMs < 1000,
     });
+  }
+  if (revalidation !== undefined) {
+    const looked = revalidation.revalidated;
+    lines.push(
+      `Revalidation before each delete batch (\`packages/client/bench/retention-revalidate.mjs\`, simulation in-process): ${revalidation.versions} versions, ${revalidation.tags} tags, a plan deleting ${revalidation.delete} in batches of ${revalidation.batchSize} — ` +
+        `${looked.looks} looks, ${looked.requestCount} requests (${Object.entries(looked.requests)
+          .map(([operation, count]) => `${operation} ${count}`)
+          .join(', ')}; ${looked.requestsPerLook} a look), ` +
+        `${looked.extraMs} ms over the run without looking (${looked.msPerLook} ms a look); after a concurrent push, ${revalidation.racedPush.requestCount} requests and ${revalidation.racedPush.skipped.length} version(s) left alone.`,
+      '',
+    );
   }
 
   const targetLines = [

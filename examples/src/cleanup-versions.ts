@@ -61,6 +61,10 @@ export async function cleanupVersions(
     deleteVersion: async (id, { signal }) => {
       await client.versions.delete(repository, id, signal === undefined ? {} : { signal });
     },
+    // Before each batch, look again: what a push made reachable since the plan is left alone.
+    revalidate: client.retention.revalidation(repository, graph, {
+      listVersions: (read) => client.versions.iterate(repository, read),
+    }),
   });
   print(
     options.apply === true

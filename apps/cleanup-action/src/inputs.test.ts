@@ -216,6 +216,15 @@ describe('parseInputs', () => {
 });
 
 describe('expandLongUnits', () => {
+  it('min-age: a duration, 0 for off, omitted for the executor default', () => {
+    expect(ok({}).minAge).toBeUndefined();
+    expect(ok({ 'min-age': '15m' }).minAge).toBe(15 * 60_000);
+    expect(ok({ 'min-age': '0' }).minAge).toBe(0);
+    expect(problems({ 'min-age': 'soon' })).toEqual([
+      ['min-age', expect.stringContaining('invalid duration "soon"')],
+    ]);
+  });
+
   it('turns years and months into days, leaving minutes alone', () => {
     expect(expandLongUnits('1 year')).toBe('365d');
     expect(expandLongUnits('6 months')).toBe('180d');

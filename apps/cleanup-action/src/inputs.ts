@@ -82,6 +82,8 @@ export interface ActionInputs {
   readonly policy: ResolvedRetentionPolicy;
   /** `dry-run`: plan and report, delete nothing. */
   readonly dryRun: boolean;
+  /** `min-age` in ms: never delete a version created or updated within it. If omitted, the executor's 10 minutes. */
+  readonly minAge?: number;
   /** `validate`: report broken images, make no plan, delete nothing. */
   readonly validate: boolean;
   /** The gate, when `gate-image` is given. */
@@ -192,6 +194,18 @@ export function expandLongUnits(value: string): string {
     const days = Number(amount) * (unit.toLowerCase().startsWith('y') ? 365 : 30);
     return `${days}d`;
   });
+}
+
+/** `min-age`: a duration (`0` turns it off), or undefined for the default. */
+function minAge(reader: Reader): number | undefined {
+  const value = reader.text('min-age');
+  if (value === '') return undefined;
+  try {
+    return parseDuration(value === '0' ? 0 : expandLongUnits(value));
+  } catch (error) {
+    reader.problem('min-age', GhcrError.isInstance(error) ? error.message : String(error));
+    return undefined;
+  }
 }
 
 function olderThan(reader: Reader): number | undefined {
@@ -385,6 +399,7 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const names = packages(reader);
   const policy = retentionPolicy(reader);
   const dryRun = reader.boolean('dry-run', true);
+  const age = minAge(reader);
   const validateFlag = reader.boolean('validate', false);
   let mode = reader.choice('mode', ACTION_MODES, 'cleanup');
   if (validateFlag) {
@@ -445,6 +460,7 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
       token,
       policy,
       dryRun,
+      ...(age === undefined ? {} : { minAge: age }),
       validate,
       gate: gateInputs,
       apiUrl: resolvedApiUrl,

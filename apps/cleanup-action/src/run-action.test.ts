@@ -42,6 +42,8 @@ async function bed(): Promise<Bed> {
   const clock = createManualClock(Date.parse('2026-05-01T00:00:00Z'));
   const sim = createSimulation({ profile: 'ghcr', clock });
   const seed = await seedDemo(sim, { releases: 3, manyVersions: 3 });
+  // The cleanup runs an hour after the last push (the executor's min-age leaves fresh versions alone).
+  await clock.advance(3_600_000);
   const directory = await mkdtemp(join(tmpdir(), 'cleanup-action-'));
   directories.push(directory);
   const client = createGhcrClient({

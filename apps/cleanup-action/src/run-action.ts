@@ -227,6 +227,7 @@ async function cleanupMode(
     dryRun: inputs.dryRun,
     budget,
     ...(inputs.stateFile === undefined ? {} : { state: createFileCleanupState(inputs.stateFile) }),
+    ...(inputs.minAge === undefined ? {} : { minAge: inputs.minAge }),
     onEvent(event) {
       switch (event.type) {
         case 'selected':

@@ -186,7 +186,16 @@ describe('cleanup', () => {
     const after = await json<VersionsListResult>(['versions', 'list', 'octo-org/app']);
     expect(after.versions).toHaveLength(before.versions.length);
 
-    const applied = await json<CleanupResult>(['cleanup', 'octo-org/app', '--apply', '--validate']);
+    // `ghcr serve --seed demo` pushed these versions seconds ago (system clock): without
+    // `--min-age 0`, the default 10 minutes would leave them alone.
+    const applied = await json<CleanupResult>([
+      'cleanup',
+      'octo-org/app',
+      '--apply',
+      '--validate',
+      '--min-age',
+      '0',
+    ]);
     expect(applied.packages[0]?.report?.summary).toMatchObject({
       deleted: planned?.summary.delete,
       failed: 0,

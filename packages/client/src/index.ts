@@ -131,7 +131,10 @@ export {
   createFileJournal,
   createMemoryJournal,
   type RetentionJournal,
+  type RetentionJournalCompletion,
   type RetentionJournalEntry,
+  type RetentionJournalSkip,
+  type RetentionSkipCause,
 } from './retention/journal.js';
 export {
   type RetentionMermaidOptions,
@@ -164,7 +167,9 @@ export {
   type ReadGraphOptions,
   type Retention,
   type RetentionDependencies,
+  type RevalidationOptions,
 } from './retention/retention.js';
+export type { RevalidationSource, RevalidationStats } from './retention/revalidate.js';
 export {
   type BrokenImage,
   type BrokenTag,

@@ -92,6 +92,7 @@ interface CleanupOptions {
   readonly stateFile?: string;
   readonly format?: string;
   readonly summary?: string;
+  readonly minAge?: string;
 }
 
 /** A planned package with the graph it was planned from (drawn by `--format mermaid` and `--summary`). */
@@ -146,6 +147,20 @@ function policyOf(options: CleanupOptions): RetentionPolicy {
   return policy;
 }
 
+/** `--min-age`, checked like `--older-than`. */
+function minAgeOf(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw usageError(`--min-age "${value}" is not a duration; write e.g. 10m, 1h or 0 (off)`, {
+      cause: error,
+    });
+  }
+}
+
+/** Skips that are the executor keeping something safe (a push since the plan, minAge), not a failure. */
+const SAFE_SKIPS: ReadonlySet<string> = new Set(['changed-since-plan', 'min-age']);
+
 const short = (digest: string): string => digest.slice(0, 19);
 
 /** Attachment tags (`sha256-<64 hex>[.sig]`) shortened for the table. */
@@ -178,7 +193,9 @@ function renderReport(report: RetentionReport): string[] {
     );
   }
   for (const skipped of report.skipped)
-    lines.push(`  skipped ${skipped.id} ${short(skipped.digest)}: ${skipped.why}`);
+    lines.push(
+      `  ${SAFE_SKIPS.has(skipped.cause) ? 'left alone' : 'skipped'} ${skipped.id} ${short(skipped.digest)}: ${skipped.why}`,
+    );
   return lines;
 }
 
@@ -258,6 +275,11 @@ async function cleanupPackage(
   let report: RetentionReport | undefined;
   if (options.apply === true) {
     report = await client.retention.execute(plan, {
+      // Look again before each batch: skip what a push made reachable since the plan.
+      revalidate: client.retention.revalidation(target.repository, graph, {
+        listVersions: (read) => client.versions.iterate(target.repository, read),
+      }),
+      ...(options.minAge === undefined ? {} : { minAge: minAgeOf(options.minAge) }),
       deleteVersion: async (id, { signal }) => {
         await client.versions.delete(target.repository, id, signal === undefined ? {} : { signal });
       },
@@ -308,6 +330,7 @@ async function cleanupOwner(
     ...(budget === undefined ? {} : { budget }),
     ...(options.stateFile === undefined ? {} : { state: createFileCleanupState(options.stateFile) }),
     ...(context.options.concurrency === undefined ? {} : { concurrency: context.options.concurrency }),
+    ...(options.minAge === undefined ? {} : { minAge: minAgeOf(options.minAge) }),
     onEvent(event) {
       if (event.type === 'selected' && event.resumed.length > 0)
         context.output.note(
@@ -442,10 +465,15 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
     .option('--untagged', 'never delete a tagged image: only untagged ones')
     .option('--validate', 'report broken images (after the deletions, with --apply); exit 3 when any')
     .option('--apply', 'delete what the plan deletes (without it, nothing is deleted)')
+    .option(
+      '--min-age <duration>',
+      'with --apply, never delete a version created or updated within this (default 10m; 0 turns it off)',
+    )
     .action(async (packageArguments: string[], _options: unknown, command: Command) => {
       const context = contextOf(runtime, command);
       const options = command.opts<CleanupOptions>();
       const policy = policyOf(options);
+      if (options.minAge !== undefined) minAgeOf(options.minAge);
       const format = options.format ?? 'table';
       if (format !== 'table' && format !== 'mermaid')
         throw usageError(`--format "${format}" is not a format; give table or mermaid`);
@@ -505,7 +533,7 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
         (entry) =>
           (entry.report !== undefined &&
             (entry.report.summary.failed > 0 ||
-              entry.report.summary.skipped > 0 ||
+              entry.report.skipped.some((skipped) => !SAFE_SKIPS.has(skipped.cause)) ||
               entry.report.interrupted)) ||
           (applied && entry.plan.blocked),
       );

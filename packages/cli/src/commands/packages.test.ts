@@ -167,6 +167,29 @@ describe('ghcr cleanup', () => {
     ]);
   });
 
+  it('--apply --min-age leaves younger versions alone (exit 0, "left alone"); a bad --min-age is a usage error', async () => {
+    const applied = await api(['cleanup', 'octo-org/app', '--apply', '--min-age', '100000d']);
+    expect(applied.code).toBe(0);
+    const orphan = bed.seed.app.orphan.digest;
+    expect(applied.stdout).toMatch(
+      new RegExp(
+        `\\n  left alone \\d+ ${orphan.slice(0, 19)}: created or updated .* ago, within minAge 100000d`,
+      ),
+    );
+    expect(applied.stdout).toContain('deleted 0, kept');
+    const json = JSON.parse(
+      (await api(['cleanup', 'octo-org/app', '--apply', '--min-age', '100000d', '--json'])).stdout,
+    ) as CleanupResult;
+    expect(json.packages[0]?.report?.skipped).toEqual([
+      expect.objectContaining({ digest: orphan, cause: 'min-age' }),
+    ]);
+    expect(json.packages[0]?.report?.revalidation).toMatchObject({ checks: 1, tagLists: 1 });
+    usage(
+      await api(['cleanup', 'octo-org/app', '--apply', '--min-age', 'soon']),
+      /--min-age "soon" is not a duration/,
+    );
+  });
+
   it('--keep-n-tagged, --delete-tags and --keep-tags plan tagged images; --validate reports, --apply deletes', async () => {
     const plan = JSON.parse(
       (await api(['cleanup', 'octo-org/many', '--keep-n-tagged', '20', '--keep-tags', 'v1', '--json']))

@@ -82,6 +82,17 @@ export const buildRegistryGraphOptionsSchema = z.object({
       'must be a cache (get/set by digest, e.g. a Map)',
     )
     .optional(),
+  /**
+   * Digests already in a graph read earlier (e.g. `Object.keys(graph.nodes)`): neither read nor
+   * followed, so reading what changed since that graph costs only the new manifests. The result
+   * then has no node for them (merge it with the earlier graph). If omitted, none.
+   */
+  known: z
+    .custom<ReadonlySet<string>>(
+      (value) => isObject(value) && isFunction((value as ReadonlySet<string>).has),
+      'must be a set of digests (has(digest))',
+    )
+    .optional(),
   /** Reads in flight at once. If omitted, 4. */
   concurrency: z.number().int().positive().max(64).default(4),
   /** Aborts the reads (the promise rejects with the abort error). */
@@ -313,6 +324,7 @@ export async function buildRegistryGraph(options: BuildRegistryGraphOptions): Pr
     }
     if (requested.has(item.digest)) return;
     requested.add(item.digest);
+    if (resolved.known?.has(item.digest) === true) return;
     enqueue(item);
   };
   for (const digest of versionByDigest.keys()) request({ digest }, (item) => initial.push(item));

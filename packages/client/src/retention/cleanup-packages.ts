@@ -33,8 +33,8 @@ export function packageNameMatcher(pattern: string): (name: string) => boolean {
  * @public
  */
 export interface CleanupPackagesClient {
-  readonly versions: Pick<Versions, 'listPackages' | 'list' | 'delete'>;
-  readonly retention: Pick<Retention, 'readGraph' | 'plan' | 'execute'>;
+  readonly versions: Pick<Versions, 'listPackages' | 'list' | 'iterate' | 'delete'>;
+  readonly retention: Pick<Retention, 'readGraph' | 'plan' | 'execute' | 'revalidation'>;
 }
 
 /**
@@ -63,6 +63,16 @@ export interface CleanupPackagesOptions {
   readonly state?: CleanupStateStore;
   /** Deletions in flight at once (passed to `execute`). If omitted, the executor's default. */
   readonly concurrency?: number;
+  /**
+   * Never delete a version created or updated less than this long ago (`execute`'s `minAge`,
+   * milliseconds or `10m`). If omitted, the executor's default (10 minutes).
+   */
+  readonly minAge?: number | string;
+  /**
+   * Look again before each delete batch (tags and versions changed since the plan), so a push that
+   * races the cleanup loses nothing (`execute`'s `revalidate`). If omitted, true.
+   */
+  readonly revalidate?: boolean;
   /** For the state's timestamps. If omitted, `Date.now`. */
   readonly clock?: Pick<Clock, 'now'>;
   /** Observes the run (for logs). If omitted, nothing is called. */
@@ -333,6 +343,14 @@ async function cleanOne(client: CleanupPackagesClient, input: CleanOneInput): Pr
     const raw = await client.retention.execute(plan, {
       dryRun: input.dryRun,
       ...(input.options.concurrency === undefined ? {} : { concurrency: input.options.concurrency }),
+      ...(input.options.minAge === undefined ? {} : { minAge: input.options.minAge }),
+      ...(input.options.revalidate === false
+        ? {}
+        : {
+            revalidate: client.retention.revalidation(repository, graph, {
+              listVersions: (read) => client.versions.iterate(repository, read),
+            }),
+          }),
       deleteVersion: async (id, { signal }) => {
         if (budget !== undefined) {
           const root = rootOf.get(id) ?? id;

@@ -1,7 +1,23 @@
-import { ConfigError, GhcrError, InvalidInputError, NotFoundError } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  GhcrError,
+  InvalidInputError,
+  NotFoundError,
+  systemClock,
+} from '@ghcr/oci-types';
 import * as z from 'zod';
-import type { RetentionJournal } from './journal.js';
+import { formatDuration } from './duration.js';
+import type { RetentionJournal, RetentionJournalSkip, RetentionSkipCause } from './journal.js';
 import type { RetentionDecision, RetentionPlan, RetentionReason, RetentionWarning } from './plan.js';
+import { durationSchema } from './policy.js';
+import {
+  createRevalidator,
+  type RevalidationSource,
+  type RevalidationStats,
+  type Revalidator,
+  revalidationFailure,
+} from './revalidate.js';
 
 /**
  * Deletes one package version (e.g. `client.versions.deleteVersion`, or a `DELETE
@@ -55,7 +71,11 @@ export const executePlanOptionsSchema = z.object({
   onProgress: z
     .custom<(event: RetentionProgressEvent) => void>(isFunction, 'must be a function (event) => void')
     .optional(),
-  /** Records completed deletions; a rerun skips the ids it holds. If omitted, none (a rerun relies on 404 = done). */
+  /**
+   * Records completed deletions, and versions skipped because they changed since the plan or are
+   * within `minAge`; a rerun skips the ids it holds (the skipped ones with the recorded reason:
+   * plan again to reconsider them). If omitted, none (a rerun relies on 404 = done).
+   */
   journal: z
     .custom<RetentionJournal>(
       (value) =>
@@ -65,6 +85,42 @@ export const executePlanOptionsSchema = z.object({
       'must be a RetentionJournal (completed(), record(entry))',
     )
     .optional(),
+  /**
+   * Look again before each delete batch (see {@link RevalidationSource};
+   * `client.retention.revalidation(repository, graph, { listVersions })` makes one): one tag
+   * listing and the versions new or changed since the plan (usually one page), the new manifests
+   * (once each), then the planner's closure over what is still to be deleted. A version now
+   * reachable from a tag or a version the plan did not know is skipped, with the reason. Not used
+   * in a dry run. If omitted, the plan is executed as it was made, without looking again.
+   */
+  revalidate: z
+    .custom<RevalidationSource>(
+      (value) =>
+        isObject(value) &&
+        isObject((value as RevalidationSource).graph) &&
+        isFunction((value as RevalidationSource).listTags) &&
+        isFunction((value as RevalidationSource).listVersions) &&
+        isFunction((value as RevalidationSource).fetchManifest) &&
+        isFunction((value as RevalidationSource).resolveTag),
+      'must be a RevalidationSource ({ graph, listTags, listVersions, fetchManifest, resolveTag })',
+    )
+    .optional(),
+  /**
+   * Never delete a version created or updated less than this long ago (by `clock`; its
+   * `updated_at` as the plan saw it, or as revalidation found it since): a duration string (`10m`,
+   * `1h`) or milliseconds; 0 turns it off. Checked before each batch, so it covers a version a push
+   * touched just after the last look. If omitted, 10 minutes.
+   */
+  minAge: durationSchema.default(10 * 60_000),
+  /** Versions per delete batch (each batch is revalidated first). If omitted, 50. */
+  batchSize: z.number().int().positive().max(1000).default(50),
+  /** The clock `minAge` is measured with. If omitted, the system clock. */
+  clock: z
+    .custom<Pick<Clock, 'now'>>(
+      (value) => isObject(value) && isFunction((value as Clock).now),
+      'must be a Clock (now())',
+    )
+    .default(systemClock),
 });
 
 /** @public */
@@ -104,12 +160,16 @@ export interface RetentionFailedEntry extends RetentionReportEntry {
 }
 
 /**
- * A version the plan deletes that was not attempted: a parent's delete failed (deleting it would
- * break that parent, which still exists), or the run was interrupted.
+ * A version the plan deletes that was not attempted: it changed or became needed since the plan
+ * (`changed-since-plan`), it is within `minAge` (`min-age`), looking again failed
+ * (`revalidation-failed`), a parent's delete failed (`parent-not-deleted`: deleting it would break
+ * that parent, which still exists), the run was interrupted (`interrupted`), or the plan orders
+ * it after a version it does not delete (`order`).
  * @public
  */
 export interface RetentionSkippedEntry extends RetentionReportEntry {
   readonly why: string;
+  readonly cause: RetentionSkipCause | 'revalidation-failed' | 'parent-not-deleted' | 'interrupted' | 'order';
 }
 
 /**
@@ -132,6 +192,8 @@ export interface RetentionReport {
   readonly failed: readonly RetentionFailedEntry[];
   readonly skipped: readonly RetentionSkippedEntry[];
   readonly warnings: readonly RetentionWarning[];
+  /** With `revalidate` (and not a dry run): the looks taken and what they read. */
+  readonly revalidation?: RevalidationStats;
 }
 
 function entryOf(decision: RetentionDecision): RetentionReportEntry {
@@ -160,11 +222,18 @@ function errorOf(error: unknown): RetentionFailedEntry['error'] {
  * - Resumable: with a `journal`, each completed id is recorded; a rerun skips recorded ids.
  * - Safe on failure: when a delete fails, nothing below it is deleted (it would break a parent
  *   that still exists); those versions are reported as skipped.
+ * - Safe against concurrent pushes: versions go in batches of `batchSize`; before each batch, with
+ *   `revalidate`, it looks again (tags, versions new or changed since the plan, their manifests)
+ *   and skips what became reachable from a tag or a version the plan did not know; and it never
+ *   deletes a version created or updated within `minAge` (default 10 minutes, by `clock`). What
+ *   remains: a push that lands after a batch's look and reuses (without touching) a manifest that
+ *   batch deletes; see the package README.
  * - `dryRun`: the same report, with `outcome: 'dry-run'`, and no request made.
  * - `signal`: stops; in-flight deletes are aborted; what did not finish is skipped and
  *   `interrupted` is set (the promise still resolves with the report).
  * @throws ConfigError on invalid options; InvalidInputError for a plan that would delete every
- * version or that is blocked yet deletes (neither comes from `planRetention`).
+ * version or that is blocked yet deletes (neither comes from `planRetention`), or a
+ * `revalidate.graph` other than the one the plan was made from.
  * @public
  */
 export async function executePlan(
@@ -198,13 +267,22 @@ export async function executePlan(
   const fromJournal = new Set<number>(
     resolved.journal === undefined ? [] : [...(await resolved.journal.completed())],
   );
+  const journalSkips = new Map<number, RetentionJournalSkip>();
+  if (resolved.journal?.skipped !== undefined) {
+    for (const entry of await resolved.journal.skipped()) journalSkips.set(entry.id, entry);
+  }
+  const revalidator: Revalidator | undefined =
+    resolved.revalidate === undefined || resolved.dryRun
+      ? undefined
+      : createRevalidator(plan, resolved.revalidate);
   const signal = resolved.signal;
   const warnings: RetentionWarning[] = [...plan.warnings];
   const deleted: RetentionDeletedEntry[] = [];
   const failed: RetentionFailedEntry[] = [];
   const skipped: RetentionSkippedEntry[] = [];
   const done = new Set<number>();
-  const notDone = new Map<number, string>();
+  const notDone = new Map<number, { why: string; cause: RetentionSkippedEntry['cause'] | 'failed' }>();
+  const writes: Promise<void>[] = [];
   let settled = 0;
   const progress = (decision: RetentionDecision, outcome: RetentionProgressEvent['outcome']): void => {
     settled += 1;
@@ -221,46 +299,161 @@ export async function executePlan(
     deleted.push({ ...entryOf(decision), outcome });
     progress(decision, outcome);
   };
-  const skip = (decision: RetentionDecision, why: string): void => {
-    notDone.set(decision.id, why);
-    skipped.push({ ...entryOf(decision), why });
+  const warnJournal = (id: number, what: string, error: unknown): void => {
+    warnings.push({
+      code: 'journal',
+      message: `version ${id} was ${what} but the journal could not record it: ${errorOf(error).message}`,
+      versionId: id,
+    });
+  };
+  const skip = (
+    decision: RetentionDecision,
+    why: string,
+    cause: RetentionSkippedEntry['cause'],
+    record = true,
+  ): void => {
+    notDone.set(decision.id, { why, cause });
+    skipped.push({ ...entryOf(decision), why, cause });
     progress(decision, 'skipped');
+    const journal = resolved.journal;
+    if (
+      record &&
+      journal !== undefined &&
+      !resolved.dryRun &&
+      (cause === 'changed-since-plan' || cause === 'min-age')
+    ) {
+      // So that a rerun of this plan does not delete it blindly.
+      writes.push(
+        Promise.resolve()
+          .then(() =>
+            journal.record({ id: decision.id, digest: decision.digest, outcome: 'skipped', cause, why }),
+          )
+          .catch((error: unknown) => warnJournal(decision.id, 'skipped', error)),
+      );
+    }
   };
 
+  // Batches: before the versions of a batch may start, look again (revalidate) and check minAge.
+  const cleared = new Set<number>();
+  const held = new Map<number, { why: string; cause: RetentionSkipCause }>();
+  const updatedSince = new Map<number, number>();
+  let clearedQueued = 0;
+  let checking = false;
+  let stopped: string | undefined;
+
   const queue = order.map((id) => decisions.get(id) as RetentionDecision);
+  const take = (i: number): RetentionDecision => {
+    const [decision] = queue.splice(i, 1) as [RetentionDecision];
+    if (cleared.has(decision.id)) clearedQueued -= 1;
+    return decision;
+  };
   let active = 0;
   let onAbort: (() => void) | undefined;
   await new Promise<void>((resolve) => {
+    const check = async (): Promise<void> => {
+      try {
+        if (revalidator !== undefined) {
+          const result = await revalidator.check(queue, signal);
+          for (const [id, time] of result.updatedAt) updatedSince.set(id, time);
+          for (const [id, finding] of result.reachable)
+            if (!held.has(id)) held.set(id, { why: finding.why, cause: 'changed-since-plan' });
+          if (result.problem !== undefined) stopped = revalidationFailure(result.problem);
+        }
+      } catch (error) {
+        if (signal?.aborted !== true) stopped = revalidationFailure(error);
+      }
+      // Taken after the look: versions may have left the queue meanwhile (a parent failed).
+      const batch = queue.filter((decision) => !cleared.has(decision.id)).slice(0, resolved.batchSize);
+      const now = resolved.clock.now();
+      for (const decision of batch) {
+        if (held.has(decision.id)) continue;
+        const touched = Math.max(
+          Date.parse(decision.createdAt),
+          Date.parse(decision.updatedAt),
+          updatedSince.get(decision.id) ?? Number.NEGATIVE_INFINITY,
+        );
+        const age = now - touched;
+        if (age < resolved.minAge) {
+          held.set(decision.id, {
+            why: `created or updated ${age < 0 ? 'after now (clock skew?)' : `${formatDuration(age)} ago`}, within minAge ${formatDuration(resolved.minAge)}: a push may be using it`,
+            cause: 'min-age',
+          });
+        } else {
+          cleared.add(decision.id);
+          clearedQueued += 1;
+        }
+      }
+      checking = false;
+      pump();
+    };
     const pump = (): void => {
       for (let i = 0; i < queue.length; ) {
         const decision = queue[i] as RetentionDecision;
         if (fromJournal.has(decision.id)) {
-          queue.splice(i, 1);
+          take(i);
           complete(decision, 'journal');
+          continue;
+        }
+        const earlier = journalSkips.get(decision.id);
+        if (earlier !== undefined) {
+          take(i);
+          skip(
+            decision,
+            `an earlier run of this plan skipped it (${earlier.why}); plan again to reconsider it`,
+            earlier.cause,
+            false,
+          );
+          continue;
+        }
+        const hold = held.get(decision.id);
+        if (hold !== undefined) {
+          take(i);
+          skip(decision, hold.why, hold.cause);
+          continue;
+        }
+        if (stopped !== undefined) {
+          take(i);
+          skip(decision, stopped, 'revalidation-failed');
           continue;
         }
         const blocker = decision.deleteAfter.find((id) => notDone.has(id));
         if (blocker !== undefined) {
-          queue.splice(i, 1);
-          skip(
-            decision,
-            signal?.aborted === true
-              ? 'interrupted before it was deleted'
-              : `its parent, version ${blocker}, was not deleted (${notDone.get(blocker)}); deleting it would break that parent`,
-          );
+          take(i);
+          const parent = notDone.get(blocker);
+          const inherited =
+            parent?.cause === 'changed-since-plan' || parent?.cause === 'min-age' ? parent.cause : undefined;
+          if (signal?.aborted === true) skip(decision, 'interrupted before it was deleted', 'interrupted');
+          else
+            skip(
+              decision,
+              `its parent, version ${blocker}, was not deleted (${parent?.why ?? ''}); deleting it would break that parent`,
+              inherited ?? 'parent-not-deleted',
+            );
           continue;
         }
         if (signal?.aborted === true) {
-          queue.splice(i, 1);
-          skip(decision, 'interrupted before it was deleted');
+          take(i);
+          skip(decision, 'interrupted before it was deleted', 'interrupted');
           continue;
         }
         const ready = decision.deleteAfter.every((id) => done.has(id));
-        if (!ready || active >= resolved.concurrency) {
+        if (!ready) {
           i += 1;
           continue;
         }
-        queue.splice(i, 1);
+        // Nothing more can start now; what lies further is met again when a slot frees (each
+        // settled delete pumps), so a pump does not rescan the whole queue (10,000 versions).
+        if (active >= resolved.concurrency) break;
+        if (!cleared.has(decision.id)) {
+          // The batch is a prefix of the queue (parents first), so every version cleared before is
+          // behind us: once all started (or none can: nothing in flight), look again.
+          if (!checking && (clearedQueued === 0 || active === 0)) {
+            checking = true;
+            void check();
+          }
+          break;
+        }
+        take(i);
         if (resolved.dryRun) {
           complete(decision, 'dry-run');
           continue;
@@ -271,10 +464,10 @@ export async function executePlan(
           pump();
         });
       }
-      if (active === 0) {
+      if (active === 0 && !checking) {
         // Only a hand-made plan whose deleteAfter names a version it does not delete gets here.
         for (const decision of queue.splice(0))
-          skip(decision, 'a version it must follow is not deleted by this plan');
+          skip(decision, 'a version it must follow is not deleted by this plan', 'order');
         resolve();
       }
     };
@@ -289,11 +482,11 @@ export async function executePlan(
       } catch (error) {
         if (NotFoundError.isInstance(error)) outcome = 'already-gone';
         else if (signal?.aborted === true) {
-          skip(decision, 'interrupted while it was being deleted');
+          skip(decision, 'interrupted while it was being deleted', 'interrupted');
           return;
         } else {
           const described = errorOf(error);
-          notDone.set(decision.id, `failed: ${described.code}`);
+          notDone.set(decision.id, { why: `failed: ${described.code}`, cause: 'failed' });
           failed.push({ ...entryOf(decision), error: described });
           progress(decision, 'failed');
           return;
@@ -303,12 +496,7 @@ export async function executePlan(
         await resolved.journal?.record({ id: decision.id, digest: decision.digest, outcome });
       } catch (error) {
         // Deleted, but not recorded: a rerun will find it gone (404 counts as done).
-        const described = errorOf(error);
-        warnings.push({
-          code: 'journal',
-          message: `version ${decision.id} was deleted but the journal could not record it: ${described.message}`,
-          versionId: decision.id,
-        });
+        warnJournal(decision.id, 'deleted', error);
       }
       complete(decision, outcome);
     };
@@ -317,6 +505,7 @@ export async function executePlan(
     pump();
   });
   if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  await Promise.all(writes);
 
   const deletedIds = new Set(deleted.map((entry) => entry.id));
   const inOrder = <T extends { id: number }>(entries: T[]): T[] => {
@@ -338,5 +527,6 @@ export async function executePlan(
     failed: inOrder(failed),
     skipped: inOrder(skipped),
     warnings,
+    ...(revalidator === undefined ? {} : { revalidation: { ...revalidator.stats } }),
   };
 }

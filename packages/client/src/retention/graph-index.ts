@@ -94,3 +94,25 @@ export function indexGraph(graph: RegistryGraph): GraphIndex {
     dependents: (digest) => dependents.get(digest) ?? [],
   };
 }
+
+/**
+ * Everything reachable from `roots` through {@link GraphIndex.dependents} (index → manifests,
+ * subject → referrers, recursively): digest → the digest it was first reached from (undefined for
+ * a root). Retention's closure: what a kept (or newly pushed) manifest needs.
+ * @internal
+ */
+export function reachableFrom(index: GraphIndex, roots: Iterable<string>): Map<string, string | undefined> {
+  const reached = new Map<string, string | undefined>();
+  const queue: string[] = [];
+  const visit = (digest: string, from: string | undefined): void => {
+    if (reached.has(digest)) return;
+    reached.set(digest, from);
+    queue.push(digest);
+  };
+  for (const root of roots) visit(root, undefined);
+  for (let head = 0; head < queue.length; head++) {
+    const digest = queue[head] as string;
+    for (const dependent of index.dependents(digest)) visit(dependent, digest);
+  }
+  return reached;
+}

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '@ghcr/oci-types';
 import { formatDuration } from './duration.js';
 import type { ManifestNodeKind, RegistryGraph, RegistryGraphNode, UnreadableManifest } from './graph.js';
-import { type Anchor, type GraphIndex, indexGraph, isAttachmentTag } from './graph-index.js';
+import { type Anchor, type GraphIndex, indexGraph, isAttachmentTag, reachableFrom } from './graph-index.js';
 import { deletionOrder } from './order.js';
 import { compileTagPattern, firstMatch, type TagPattern } from './patterns.js';
 import { parseRetentionPolicy, type ResolvedRetentionPolicy, type RetentionPolicy } from './policy.js';
@@ -462,20 +462,12 @@ function unmatched(patterns: readonly TagPattern[], tags: readonly string[]): st
 }
 
 /** Digests kept: versions kept by a rule, manifests that are no version, and all they reach. */
-function closure(index: GraphIndex, states: readonly VersionState[]): Set<string> {
-  const kept = new Set<string>();
-  const queue: string[] = [];
-  const visit = (digest: string): void => {
-    if (kept.has(digest)) return;
-    kept.add(digest);
-    queue.push(digest);
-  };
-  for (const state of states) if (state.keep !== undefined) visit(state.version.digest);
-  for (const node of Object.values(index.graph.nodes)) if (node.versionId === undefined) visit(node.digest);
-  for (let head = 0; head < queue.length; head++) {
-    for (const dependent of index.dependents(queue[head] as string)) visit(dependent);
-  }
-  return kept;
+function closure(index: GraphIndex, states: readonly VersionState[]): ReadonlySet<string> {
+  const roots: string[] = [];
+  for (const state of states) if (state.keep !== undefined) roots.push(state.version.digest);
+  for (const node of Object.values(index.graph.nodes))
+    if (node.versionId === undefined) roots.push(node.digest);
+  return new Set(reachableFrom(index, roots).keys());
 }
 
 function finish(

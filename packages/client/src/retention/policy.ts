@@ -17,7 +17,11 @@ const patternSchema = z
     }
   });
 
-const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
+/**
+ * A duration: a string (`30d`, `12h`, `1w`, `1d12h`) or milliseconds, parsed to milliseconds.
+ * @internal
+ */
+export const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
   try {
     return parseDuration(value);
   } catch (error) {

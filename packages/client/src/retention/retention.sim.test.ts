@@ -5,7 +5,13 @@
  */
 import { staticCredentials } from '@ghcr/auth';
 import { cosignTagsFor, isIndex, type ParsedManifest } from '@ghcr/manifest';
-import { createManualClock, NotFoundError, type PackageVersion, packageVersionSchema } from '@ghcr/oci-types';
+import {
+  createManualClock,
+  type ManualClock,
+  NotFoundError,
+  type PackageVersion,
+  packageVersionSchema,
+} from '@ghcr/oci-types';
 import {
   createSimulation,
   type DemoSeed,
@@ -25,8 +31,10 @@ import type { RetentionPolicy } from './policy.js';
 import { createRetention, type Retention } from './retention.js';
 
 const API = 'https://api.github.com';
+const HOUR = 3_600_000;
 
 interface Bed {
+  readonly clock: ManualClock;
   readonly sim: Simulation;
   readonly seed: DemoSeed;
   readonly client: GhcrClient;
@@ -39,6 +47,8 @@ async function bed(): Promise<Bed> {
   const clock = createManualClock(Date.parse('2026-05-01T00:00:00Z'));
   const sim = createSimulation({ profile: 'ghcr', clock });
   const seed = await seedDemo(sim, { releases: 3, manyVersions: 4 });
+  // The cleanup runs an hour after the last push (executePlan's minAge leaves fresh versions alone).
+  await clock.advance(HOUR);
   const client = createGhcrClient({
     registry: 'ghcr.io',
     dispatcher: sim.dispatcher(),
@@ -57,6 +67,7 @@ async function bed(): Promise<Bed> {
     return `${API}/orgs/${owner}/packages/container/${encodeURIComponent(name.join('/'))}`;
   };
   return {
+    clock,
     sim,
     seed,
     client,
@@ -219,7 +230,7 @@ describe('retention end to end on the simulation (ghcr profile)', () => {
   });
 
   it('random policies: after each plan runs on the simulation, every kept tag pulls completely', async () => {
-    const { sim, seed, client, retention, listVersions, deleteVersion } = await bed();
+    const { clock, sim, seed, client, retention, listVersions, deleteVersion } = await bed();
     const repository = seed.app.repository;
     // More structure: an index sharing 1.0.0's platforms, a cosign signature on a platform manifest.
     const [first] = seed.app.releases;
@@ -245,6 +256,8 @@ describe('retention end to end on the simulation (ghcr profile)', () => {
     });
     await fc.assert(
       fc.asyncProperty(policyArbitrary, async (arbitrary) => {
+        // Each cleanup runs an hour after the pushes and restores before it (minAge).
+        await clock.advance(HOUR);
         const policy: RetentionPolicy = {
           keepTags: arbitrary.keepTags,
           deleteTags: arbitrary.deleteTags,

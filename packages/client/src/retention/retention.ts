@@ -7,6 +7,7 @@ import { type ExecutePlanOptions, executePlan, type RetentionReport } from './ex
 import type { RegistryGraph } from './graph.js';
 import { planRetention, type RetentionPlan } from './plan.js';
 import type { RetentionPolicy } from './policy.js';
+import type { RevalidationSource } from './revalidate.js';
 import { type RepositoryValidation, validateRepository } from './validate.js';
 import type { RetentionVersionInput } from './versions.js';
 
@@ -50,8 +51,26 @@ export interface Retention {
   ): RetentionPlan;
   /** `validateRepository(graph)`: broken images, changing nothing. */
   validate(graph: RegistryGraph): RepositoryValidation;
-  /** `executePlan(plan, options)`. */
+  /** `executePlan(plan, options)`; `minAge` is measured with the client's clock unless `options.clock` is given. */
   execute(plan: RetentionPlan, options: ExecutePlanOptions): Promise<RetentionReport>;
+  /**
+   * What `execute` reads to look again before each delete batch (its `revalidate` option):
+   * `repository`'s tags and manifests through this client, versions through `listVersions`
+   * (newest first, e.g. `(o) => client.versions.iterate(repository, o)`), and `graph`, the graph
+   * the plan was made from.
+   */
+  revalidation(repository: string, graph: RegistryGraph, options: RevalidationOptions): RevalidationSource;
+}
+
+/**
+ * Options of {@link Retention.revalidation}.
+ * @public
+ */
+export interface RevalidationOptions {
+  /** The package's active versions, newest first (e.g. `(o) => client.versions.iterate(repository, o)`). */
+  readonly listVersions: RevalidationSource['listVersions'];
+  /** Manifests already read, by digest (the one given to `readGraph` saves reads). If omitted, one per run. */
+  readonly cache?: ManifestCache;
 }
 
 /**
@@ -99,6 +118,16 @@ export function createRetention(dependencies: RetentionDependencies): Retention 
     },
     plan: (versions, graph, policy, now) => planRetention(versions, graph, policy, now ?? clock.now()),
     validate: validateRepository,
-    execute: executePlan,
+    execute: (plan, options) => executePlan(plan, { clock, ...options }),
+    revalidation: (repository, graph, options) => ({
+      graph,
+      // One request for the whole list where the registry allows (ghcr.io returns 10,000 tags with
+      // n=10000); pages are still followed.
+      listTags: (read) => tags.list(repository, { ...withSignal(read), pageSize: 10_000 }),
+      listVersions: options.listVersions,
+      fetchManifest: (digest, read) => manifests.get(repository, digest, withSignal(read)),
+      resolveTag: async (tag, read) => (await manifests.head(repository, tag, withSignal(read)))?.digest,
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
+    }),
   };
 }
