@@ -123,6 +123,8 @@ describeWithBinaries(
             'keep-n-tagged': '1',
             'keep-tags': 'latest',
             'dry-run': 'false',
+            // The test pushed these seconds ago; the default minAge (10 minutes) would leave them alone.
+            'min-age': '0',
             'gate-image': `${seed.many.repository}:v1`,
             'gate-fail-on': 'high',
             registry: server.url,
@@ -150,8 +152,8 @@ describeWithBinaries(
       ]);
       expect(outputs.matrix).toBe('["app"]');
       expect(outputs.complete).toBe('true');
-      // Owner type, one page of versions, six deletions.
-      expect(outputs.requests).toBe('8');
+      // Owner type, one page of versions, the look again before the delete batch, six deletions.
+      expect(outputs.requests).toBe('9');
       expect(outputs['gate-passed']).toBe('true');
       expect(outputs['dry-run']).toBe('false');
       const deleted = JSON.parse(outputs.deleted ?? '') as VersionEntry[];
@@ -208,7 +210,9 @@ describeWithBinaries(
               packages: '*',
               'keep-n-tagged': '1',
               'dry-run': 'false',
-              budget: '20',
+              // The test pushed these seconds ago; the default minAge (10 minutes) would leave them alone.
+              'min-age': '0',
+              budget: '23',
               'state-file': stateFile,
               registry: server.url,
               'api-url': server.apiUrl,
@@ -220,14 +224,15 @@ describeWithBinaries(
       };
       const first = await run('first');
       expect(first.code).toBe(0);
-      // Owner type and the package list (2), then 6 per package: 3 packages fit in 20.
-      expect(first.outputs.requests).toBe('20');
+      // Owner type and the package list (2), then 7 per package (versions page, the look again
+      // before the delete batch, 5 deletions): 3 packages fit in 23.
+      expect(first.outputs.requests).toBe('23');
       expect(first.outputs.complete).toBe('false');
       expect(JSON.parse(first.outputs.pending ?? '')).toEqual(['pkg-004', 'pkg-005', 'pkg-006']);
       const second = await run('second');
       expect(second.code).toBe(0);
       expect(second.outputs.complete).toBe('true');
-      expect(second.outputs.requests).toBe('20');
+      expect(second.outputs.requests).toBe('23');
       expect(second.stdout).toContain('3 finished by an earlier run of this cycle (state file) are skipped');
       for (const pkg of org.packages) {
         expect(await orgReader(org).versions.list(`${org.owner}/${pkg.name}`)).toHaveLength(5);

@@ -76,6 +76,8 @@ beforeAll(async () => {
     simulationOptions: { profile: 'ghcr', clock: manual, apiRateLimit: { limit: 1000 } },
   });
   seed = await seedOrganization(server.simulation, { owner: 'big-org', packages: 200, releases: 2 });
+  // The releases were pushed an hour before the first run (older than the cleanup's 10-minute minAge).
+  await manual.advance(HOUR);
   reader = createGhcrClient({
     registry: server.url,
     flavor: 'ghcr',
