@@ -10,6 +10,7 @@ import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSettings } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createRetention, type Retention } from './retention/retention.js';
+import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
@@ -35,6 +36,8 @@ export interface GhcrClient {
   readonly vulnerabilities: Vulnerabilities;
   /** Retention: read a package's registry graph, plan what to keep and delete, validate, execute. */
   readonly retention: Retention;
+  /** Signatures and attestations: verify offline under a policy (key or keyless), list, sign with a key (cosign format). */
+  readonly signatures: Signatures;
   /** GitHub package versions through the Packages REST API (list, delete, restore, untag on ghcr.io). */
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
@@ -134,6 +137,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     versions,
     vulnerabilities,
     retention,
+    signatures: createSignatures(context, { manifests, blobs, referrers }),
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

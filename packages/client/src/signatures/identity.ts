@@ -98,7 +98,10 @@ export function describeSigner(signer: SignerIdentity): string {
  * or undefined when it matches.
  * @internal
  */
-export function identityMismatch(signer: SignerIdentity, policy: ResolvedSignaturePolicy): string | undefined {
+export function identityMismatch(
+  signer: SignerIdentity,
+  policy: ResolvedSignaturePolicy,
+): string | undefined {
   if (policy.identity !== undefined && !policy.identity.test(signer.subjectAlternativeName)) {
     return `wrong identity: the certificate's identity is ${JSON.stringify(signer.subjectAlternativeName ?? '')}, the policy wants ${policy.identity.describe}`;
   }

@@ -55,7 +55,7 @@ export type SignaturePolicy = z.input<typeof signaturePolicySchema>;
 
 /**
  * A string compared exactly, or a whole-value regular expression.
- * @internal
+ * @public
  */
 export interface Matcher {
   readonly describe: string;
@@ -96,7 +96,10 @@ function anchored(pattern: string, field: string): Matcher {
       { field, cause: error },
     );
   }
-  return { describe: `/${regex.source}/`, test: (candidate) => candidate !== undefined && regex.test(candidate) };
+  return {
+    describe: `/${regex.source}/`,
+    test: (candidate) => candidate !== undefined && regex.test(candidate),
+  };
 }
 
 /**
@@ -118,7 +121,9 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
   const common = {
     ...(data.repository === undefined ? {} : { repository: data.repository }),
     ...(data.owner === undefined ? {} : { owner: data.owner }),
-    ...(data.workflow === undefined ? {} : { workflow: data.workflow.replace(/^https:\/\/github\.com\//, '') }),
+    ...(data.workflow === undefined
+      ? {}
+      : { workflow: data.workflow.replace(/^https:\/\/github\.com\//, '') }),
     ...(data.predicateType === undefined ? {} : { predicateType: data.predicateType }),
   };
   if (data.key !== undefined) {
@@ -145,7 +150,12 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
       : data.certificateOidcIssuerRegexp !== undefined
         ? anchored(data.certificateOidcIssuerRegexp, 'certificateOidcIssuerRegexp')
         : undefined;
-  if (identity === undefined && data.repository === undefined && data.owner === undefined && data.workflow === undefined) {
+  if (
+    identity === undefined &&
+    data.repository === undefined &&
+    data.owner === undefined &&
+    data.workflow === undefined
+  ) {
     throw new ConfigError(
       'invalid signature policy: give a key, or for keyless signatures an identity (certificateIdentity, certificateIdentityRegexp, repository, owner or workflow)',
       { field: 'certificateIdentity' },

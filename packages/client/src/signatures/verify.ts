@@ -1,4 +1,4 @@
-import { createHash, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { dsse, pem, X509Certificate } from '@sigstore/core';
 import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
@@ -31,7 +31,7 @@ export interface SignatureVerification {
 
 /**
  * What the signed content must name.
- * @internal
+ * @public
  */
 export interface Expectation {
   /** The image digest the signature or statement must name. If omitted, not checked. */
@@ -89,7 +89,9 @@ function checkStatement(
   expect: Expectation,
 ): { readonly refusal?: string; readonly predicateType?: string; readonly subjects?: readonly string[] } {
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) {
-    return { refusal: `not an attestation: the DSSE payload type is ${payloadType}, expected ${IN_TOTO_PAYLOAD_TYPE}` };
+    return {
+      refusal: `not an attestation: the DSSE payload type is ${payloadType}, expected ${IN_TOTO_PAYLOAD_TYPE}`,
+    };
   }
   let statement: ReturnType<typeof parseInTotoStatement>;
   try {
@@ -147,7 +149,8 @@ function keylessCheck(
   policy: ResolvedSignaturePolicy,
 ): { readonly refusal?: string; readonly signer?: SignerIdentity } {
   const trust = policy.trust;
-  if (trust === undefined) return { refusal: 'not verified: the policy has no trusted root for keyless signatures' };
+  if (trust === undefined)
+    return { refusal: 'not verified: the policy has no trusted root for keyless signatures' };
   const material = bundle.verificationMaterial.content;
   let leaf: X509Certificate;
   if (material.$case === 'x509CertificateChain') {
@@ -231,10 +234,16 @@ export function verifyBundle(
   const signerField = signer === undefined ? {} : { signer };
   if (content.$case === 'messageSignature') {
     if (artifact === undefined) {
-      return refuse('not an attestation: the bundle signs a blob (message signature), not this image', signerField);
+      return refuse(
+        'not an attestation: the bundle signs a blob (message signature), not this image',
+        signerField,
+      );
     }
     const checked = checkSimpleSigning(artifact, expect);
-    const read = { ...signerField, ...(checked.subjects === undefined ? {} : { subjects: checked.subjects }) };
+    const read = {
+      ...signerField,
+      ...(checked.subjects === undefined ? {} : { subjects: checked.subjects }),
+    };
     if (checked.refusal !== undefined) return refuse(checked.refusal, read);
     return {
       verified: true,
@@ -276,9 +285,13 @@ export function checkSimpleSigning(
     return { refusal: `not a cosign signature payload: ${message(error)}` };
   }
   const critical =
-    typeof document === 'object' && document !== null && 'critical' in document ? document.critical : undefined;
-  const type = typeof critical === 'object' && critical !== null && 'type' in critical ? critical.type : undefined;
-  const image = typeof critical === 'object' && critical !== null && 'image' in critical ? critical.image : undefined;
+    typeof document === 'object' && document !== null && 'critical' in document
+      ? document.critical
+      : undefined;
+  const type =
+    typeof critical === 'object' && critical !== null && 'type' in critical ? critical.type : undefined;
+  const image =
+    typeof critical === 'object' && critical !== null && 'image' in critical ? critical.image : undefined;
   const digest =
     typeof image === 'object' && image !== null && 'docker-manifest-digest' in image
       ? image['docker-manifest-digest']
@@ -289,7 +302,10 @@ export function checkSimpleSigning(
     };
   }
   if (expect.digest !== undefined && digest.toLowerCase() !== expect.digest.toLowerCase()) {
-    return { subjects: [digest], refusal: `subject mismatch: the signature is for ${digest}, not ${expect.digest}` };
+    return {
+      subjects: [digest],
+      refusal: `subject mismatch: the signature is for ${digest}, not ${expect.digest}`,
+    };
   }
   return { subjects: [digest] };
 }
@@ -324,7 +340,9 @@ function legacyBundle(
   const chain = (annotations[CosignAnnotation.Chain] ?? '')
     .split(/(?=-----BEGIN CERTIFICATE-----)/)
     .filter((part) => part.includes('BEGIN CERTIFICATE'));
-  const certificates = [certificate, ...chain].map((text) => ({ rawBytes: pem.toDER(text).toString('base64') }));
+  const certificates = [certificate, ...chain].map((text) => ({
+    rawBytes: pem.toDER(text).toString('base64'),
+  }));
   const tlogEntries: unknown[] = [];
   const rekor = annotations[CosignAnnotation.Bundle];
   if (rekor !== undefined && rekor !== '') {
@@ -333,7 +351,10 @@ function legacyBundle(
       Payload?: { body?: string; integratedTime?: number; logIndex?: number; logID?: string };
     };
     const body = parsed.Payload?.body ?? '';
-    const entry = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as { kind?: string; apiVersion?: string };
+    const entry = JSON.parse(Buffer.from(body, 'base64').toString('utf8')) as {
+      kind?: string;
+      apiVersion?: string;
+    };
     tlogEntries.push({
       logIndex: String(parsed.Payload?.logIndex ?? 0),
       logId: { keyId: Buffer.from(parsed.Payload?.logID ?? '', 'hex').toString('base64') },
@@ -347,7 +368,12 @@ function legacyBundle(
   const rfc3161 =
     timestamp === undefined || timestamp === ''
       ? []
-      : [{ signedTimestamp: (JSON.parse(timestamp) as { SignedRFC3161Timestamp?: string }).SignedRFC3161Timestamp ?? '' }];
+      : [
+          {
+            signedTimestamp:
+              (JSON.parse(timestamp) as { SignedRFC3161Timestamp?: string }).SignedRFC3161Timestamp ?? '',
+          },
+        ];
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
@@ -391,15 +417,22 @@ export function verifyCosignSignature(
   try {
     bundle = legacyBundle(annotations, {
       messageSignature: {
-        messageDigest: { algorithm: 'SHA2_256', digest: createHash('sha256').update(payload).digest('base64') },
+        messageDigest: {
+          algorithm: 'SHA2_256',
+          digest: createHash('sha256').update(payload).digest('base64'),
+        },
         signature,
       },
     });
   } catch (error) {
-    return refuse(`not verified: cosign's certificate or Rekor bundle annotation is malformed (${message(error)})`);
+    return refuse(
+      `not verified: cosign's certificate or Rekor bundle annotation is malformed (${message(error)})`,
+    );
   }
   if (bundle === undefined) {
-    return refuse('not verified: a key-based signature (no certificate), but the policy is keyless; verify it with --key');
+    return refuse(
+      'not verified: a key-based signature (no certificate), but the policy is keyless; verify it with --key',
+    );
   }
   return verifyBundle(bundle, policy, expect, payload);
 }
@@ -437,10 +470,14 @@ export function verifyCosignAttestation(
   try {
     bundle = legacyBundle(annotations, { dsseEnvelope: envelope });
   } catch (error) {
-    return refuse(`not verified: cosign's certificate or Rekor bundle annotation is malformed (${message(error)})`);
+    return refuse(
+      `not verified: cosign's certificate or Rekor bundle annotation is malformed (${message(error)})`,
+    );
   }
   if (bundle === undefined) {
-    return refuse('not verified: a key-based attestation (no certificate), but the policy is keyless; verify it with --key');
+    return refuse(
+      'not verified: a key-based attestation (no certificate), but the policy is keyless; verify it with --key',
+    );
   }
   return verifyBundle(bundle, policy, expect);
 }

@@ -153,7 +153,10 @@ export async function createLocalSigstore(): Promise<LocalSigstore> {
             },
             payloadHash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') },
             signatures: [
-              { signature: signature.toString('base64'), verifier: Buffer.from(certificatePem).toString('base64') },
+              {
+                signature: signature.toString('base64'),
+                verifier: Buffer.from(certificatePem).toString('base64'),
+              },
             ],
           },
         };
@@ -204,7 +207,9 @@ export async function createLocalSigstore(): Promise<LocalSigstore> {
         verificationMaterial: {
           ...key,
           tlogEntries,
-          ...(timestamps.length === 0 ? {} : { timestampVerificationData: { rfc3161Timestamps: timestamps } }),
+          ...(timestamps.length === 0
+            ? {}
+            : { timestampVerificationData: { rfc3161Timestamps: timestamps } }),
         },
         dsseEnvelope: envelope,
       };
@@ -231,4 +236,3 @@ export function generateSigningKey(type: 'ecdsa' | 'ed25519' | 'rsa' = 'ecdsa'):
     publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }
-
