@@ -428,8 +428,8 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     ).rejects.toSatisfy(
       (error) => InvalidInputError.isInstance(error) && /this client talks to ghcr\.io/.test(String(error)),
     );
-    await expect(
-      t.vulnerabilities.gate(`${REPO}:missing`, { allowUnverified: true }),
-    ).rejects.toSatisfy((error) => NotFoundError.isInstance(error));
+    await expect(t.vulnerabilities.gate(`${REPO}:missing`, { allowUnverified: true })).rejects.toSatisfy(
+      (error) => NotFoundError.isInstance(error),
+    );
   });
 });
