@@ -65,13 +65,16 @@ const spki = (key: KeyObject): Buffer => key.export({ type: 'spki', format: 'der
 const VALID_FROM = '2020-01-01T00:00:00Z';
 
 /**
- * Starts a local Sigstore. Its CA, log and TSA sign at one fixed moment: a minute after their root
- * certificates were made (@sigstore/mock dates those from the real time, valid for a year), so
- * every signing certificate is valid then, and expired ten minutes later.
+ * Starts a local Sigstore. Its CA, log and TSA sign at one fixed moment: by default a minute after
+ * their root certificates were made (@sigstore/mock dates those from the real time, valid for a
+ * year), so every signing certificate is valid then, and expires ten minutes later. `signingTime`
+ * moves that moment (an hour back makes certificates that have already expired).
  * @internal
  */
-export async function createLocalSigstore(): Promise<LocalSigstore> {
-  const clock = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+export async function createLocalSigstore(
+  options: { readonly signingTime?: Date } = {},
+): Promise<LocalSigstore> {
+  const clock = options.signingTime ?? new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
   const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tlogKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const tsaKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
