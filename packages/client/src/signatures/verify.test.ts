@@ -16,7 +16,7 @@ import {
 } from './testing/local-sigstore.js';
 import { CosignAnnotation, verifyBundle, verifyCosignAttestation, verifyCosignSignature } from './verify.js';
 
-const IMAGE = `sha256:${'a'.repeat(64)}`;
+const IMAGE = `sha256:${'a'.repeat(64)}` as const;
 const OTHER = `sha256:${'b'.repeat(64)}`;
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
 
