@@ -20,7 +20,7 @@ const IMAGE = `sha256:${'a'.repeat(64)}` as const;
 const OTHER = `sha256:${'b'.repeat(64)}`;
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
 
-const statement = (digest = IMAGE, predicateType = VULN) => ({
+const statement = (digest: string = IMAGE, predicateType = VULN) => ({
   _type: 'https://in-toto.io/Statement/v1',
   subject: [{ name: 'ghcr.io/octo/app', digest: { sha256: digest.slice('sha256:'.length) } }],
   predicateType,
