@@ -94,6 +94,8 @@ describe('the built bundle (dist/index.js) as a child process against the loopba
           'dry-run': 'false',
           'gate-image': `${seed.many.repository}:v1`,
           'gate-fail-on': 'high',
+          // The SARIF report attached above is unsigned: the trusting mode is asked for explicitly.
+          'gate-allow-unverified': 'true',
           registry: server.url,
           'api-url': server.apiUrl,
         },
