@@ -89,7 +89,8 @@ export function keyIdentity(key: KeyObject): SignerIdentity {
  * @public
  */
 export function describeSigner(signer: SignerIdentity): string {
-  if (signer.type === 'key') return `key ${signer.keyFingerprint ?? '(unknown)'}`;
+  if (signer.type === 'key')
+    return signer.keyFingerprint === undefined ? 'an unknown key' : `key ${signer.keyFingerprint}`;
   return `${signer.subjectAlternativeName ?? '(no SAN)'} (issuer ${signer.issuer ?? 'unknown'})`;
 }
 

@@ -61,6 +61,7 @@ async function attachBundle(
   existing: Descriptor[],
 ): Promise<void> {
   const blob = await pushBlob(sim, REPO, JSON.stringify(bundle), BUNDLE_TYPE);
+  await pushBlob(sim, REPO, '{}', 'application/vnd.oci.empty.v1+json'); // the artifact's config
   const artifact = buildArtifactManifest({
     artifactType: BUNDLE_TYPE,
     blobs: [blob],
@@ -170,6 +171,31 @@ describe('client.signatures on the simulation (ghcr profile: tag fallbacks)', ()
         signer: expect.objectContaining({ subjectAlternativeName: GITHUB_IDENTITY }),
       }),
     ]);
+  });
+});
+
+describe('copies keep their signatures', () => {
+  it('a bundle copied with its image (referrers, fallback index) still verifies at the destination', async () => {
+    const { sim, client } = simulatedClient();
+    const image = await pushImage(sim, REPO, { tag: '1.0', seed: 'app' });
+    const bundle = await sigstore.signStatement(vulnStatement(image.digest, true));
+    await attachBundle(sim, image.descriptor, bundle, 'application/vnd.oci.empty.v1+json', []);
+    const copied = await client.images.copy(`${REPO}:1.0`, 'octo/mirror:1.0', {
+      referrers: (descriptor) => client.referrers.list(REPO, descriptor.digest),
+      referrerCopied: async (subject, referrer) => {
+        await client.referrers.register('octo/mirror', subject.digest, referrer);
+      },
+    });
+    expect(copied.referrers).toHaveLength(1);
+    const verified = await client.signatures.verify('octo/mirror:1.0', { policy });
+    expect(verified.verified).toBe(true);
+    expect(verified.signatures[0]).toMatchObject({
+      format: 'sigstore-bundle',
+      verified: true,
+      predicateType: VULN,
+    });
+    const gated = await client.vulnerabilities.gate('octo/mirror:1.0', { policy });
+    expect(gated.passed).toBe(true);
   });
 });
 
