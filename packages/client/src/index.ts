@@ -153,6 +153,7 @@ export {
   createAttestationVerifier,
   type PolicyInput,
 } from './signatures/attestation-verifier.js';
+export { CosignAnnotation } from './signatures/cosign-annotation.js';
 export { describeSigner, type SignerIdentity } from './signatures/identity.js';
 export {
   type Matcher,
@@ -178,7 +179,6 @@ export {
   type VerifySignaturesResult,
 } from './signatures/signatures.js';
 export {
-  CosignAnnotation,
   type Expectation,
   type SignatureVerification,
   verifyBundle,

@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { ConfigError } from '@ghcr/oci-types';
-import { hashOfKey } from './verify.js';
 
 /** cosign's simple-signing layer media type. @public */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -92,4 +91,18 @@ export function signatureConfig(layerDigests: readonly string[]): Uint8Array {
       config: {},
     }),
   );
+}
+
+/**
+ * The hash a key signs with (null for Ed25519, which hashes internally).
+ * @internal
+ */
+export function hashOfKey(key: KeyObject): string | null {
+  if (key.asymmetricKeyType === 'ed25519') return null;
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === 'secp384r1') return 'sha384';
+    if (curve === 'secp521r1') return 'sha512';
+  }
+  return 'sha256';
 }

@@ -9,14 +9,15 @@ import {
   parseReference,
   referenceTarget,
 } from '@ghcr/oci-types';
-import { X509Certificate } from '@sigstore/core';
 import type { Blobs } from '../blobs.js';
 import { mapLimit } from '../concurrency.js';
 import type { ClientContext } from '../context.js';
 import type { Manifests } from '../manifests.js';
 import type { Referrers } from '../referrers/referrers.js';
-import { asResolvedPolicy, type PolicyInput } from './attestation-verifier.js';
+import type { PolicyInput } from './attestation-verifier.js';
+import { CosignAnnotation } from './cosign-annotation.js';
 import { certificateIdentity, keyIdentity, type SignerIdentity } from './identity.js';
+import type { ResolvedSignaturePolicy } from './policy.js';
 import {
   loadSigningKey,
   SIMPLE_SIGNING_MEDIA_TYPE,
@@ -24,13 +25,10 @@ import {
   signBytes,
   simpleSigningPayload,
 } from './sign.js';
-import {
-  CosignAnnotation,
-  type SignatureVerification,
-  verifyBundle,
-  verifyCosignAttestation,
-  verifyCosignSignature,
-} from './verify.js';
+import type { SignatureVerification } from './verify.js';
+
+/** The sigstore-js part, loaded when something is verified. */
+type Engine = typeof import('./engine.js');
 
 /** The predicate cosign v3 gives a signature written as a DSSE bundle. @public */
 export const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
@@ -190,7 +188,7 @@ function formatOfLayer(mediaType: string): Candidate['format'] | undefined {
 }
 
 /** The signer a bundle or layer claims, unverified (for listings without a policy). */
-function claimedSigner(candidate: Candidate, document: unknown): SignerIdentity | undefined {
+function claimedSigner(engine: Engine, candidate: Candidate, document: unknown): SignerIdentity | undefined {
   try {
     let pemOrDer: Buffer | string | undefined = candidate.layer.annotations?.[CosignAnnotation.Certificate];
     if (candidate.format === 'sigstore-bundle') {
@@ -203,7 +201,7 @@ function claimedSigner(candidate: Candidate, document: unknown): SignerIdentity 
       pemOrDer = Buffer.from(raw, 'base64');
     }
     if (pemOrDer === undefined || pemOrDer === '') return { type: 'key' };
-    return certificateIdentity(X509Certificate.parse(pemOrDer));
+    return certificateIdentity(engine.X509Certificate.parse(pemOrDer));
   } catch {
     return undefined;
   }
@@ -279,8 +277,9 @@ export function createSignatures(context: ClientContext, dependencies: Signature
   };
 
   const examine = (
+    engine: Engine,
     candidate: Candidate,
-    policy: ReturnType<typeof asResolvedPolicy> | undefined,
+    policy: ResolvedSignaturePolicy | undefined,
   ): FoundSignature => {
     const base = {
       format: candidate.format,
@@ -293,8 +292,8 @@ export function createSignatures(context: ClientContext, dependencies: Signature
       const result: SignatureVerification =
         policy === undefined
           ? { verified: false, reason: 'not verified: no policy given' }
-          : verifyCosignSignature(candidate.bytes, annotations, policy, { digest: candidate.subject });
-      const signer = result.signer ?? claimedSigner(candidate, undefined);
+          : engine.verifyCosignSignature(candidate.bytes, annotations, policy, { digest: candidate.subject });
+      const signer = result.signer ?? claimedSigner(engine, candidate, undefined);
       return {
         kind: 'signature',
         ...base,
@@ -313,8 +312,8 @@ export function createSignatures(context: ClientContext, dependencies: Signature
       policy === undefined
         ? { verified: false, reason: 'not verified: no policy given' }
         : candidate.format === 'sigstore-bundle'
-          ? verifyBundle(document, policy, { digest: candidate.subject })
-          : verifyCosignAttestation(document, candidate.layer.annotations ?? {}, policy, {
+          ? engine.verifyBundle(document, policy, { digest: candidate.subject })
+          : engine.verifyCosignAttestation(document, candidate.layer.annotations ?? {}, policy, {
               digest: candidate.subject,
             });
     const predicateType = result.predicateType ?? predicateOf(candidate, document);
@@ -324,7 +323,7 @@ export function createSignatures(context: ClientContext, dependencies: Signature
       document !== null &&
       'messageSignature' in document;
     const kind = isMessage || predicateType === COSIGN_SIGN_PREDICATE_TYPE ? 'signature' : 'attestation';
-    const signer = result.signer ?? claimedSigner(candidate, document);
+    const signer = result.signer ?? claimedSigner(engine, candidate, document);
     return {
       kind,
       ...base,
@@ -340,11 +339,15 @@ export function createSignatures(context: ClientContext, dependencies: Signature
     policy: PolicyInput | undefined,
     signal: AbortSignal | undefined,
   ): Promise<{ digest: string; found: FoundSignature[] }> => {
-    const resolved = policy === undefined ? undefined : asResolvedPolicy(policy);
+    const engine = await import('./engine.js');
+    const resolved = policy === undefined ? undefined : engine.asResolvedPolicy(policy);
     const { repository, target } = locate(reference);
     const root = await manifests.get(repository, target, signal === undefined ? {} : { signal });
     const candidates = await candidatesOf(repository, root.digest, signal);
-    return { digest: root.digest, found: candidates.map((candidate) => examine(candidate, resolved)) };
+    return {
+      digest: root.digest,
+      found: candidates.map((candidate) => examine(engine, candidate, resolved)),
+    };
   };
 
   const summarise = (

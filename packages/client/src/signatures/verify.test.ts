@@ -4,6 +4,7 @@ import { ConfigError } from '@ghcr/oci-types';
 import { dsse } from '@sigstore/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAttestationVerifier } from './attestation-verifier.js';
+import { CosignAnnotation } from './cosign-annotation.js';
 import { resolveSignaturePolicy, type SignaturePolicy } from './policy.js';
 import { signBytes, simpleSigningPayload } from './sign.js';
 import {
@@ -14,7 +15,7 @@ import {
   generateSigningKey,
   type LocalSigstore,
 } from './testing/local-sigstore.js';
-import { CosignAnnotation, verifyBundle, verifyCosignAttestation, verifyCosignSignature } from './verify.js';
+import { verifyBundle, verifyCosignAttestation, verifyCosignSignature } from './verify.js';
 
 const IMAGE = `sha256:${'a'.repeat(64)}` as const;
 const OTHER = `sha256:${'b'.repeat(64)}`;

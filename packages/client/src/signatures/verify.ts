@@ -3,6 +3,7 @@ import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { dsse, pem, X509Certificate } from '@sigstore/core';
 import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
 import { parseInTotoStatement } from '../vulnerabilities/attestation.js';
+import { CosignAnnotation } from './cosign-annotation.js';
 import {
   certificateIdentity,
   describeSigner,
@@ -11,6 +12,7 @@ import {
   type SignerIdentity,
 } from './identity.js';
 import type { ResolvedSignaturePolicy } from './policy.js';
+import { hashOfKey } from './sign.js';
 
 /**
  * The outcome of checking one signature or attestation against a policy.
@@ -62,20 +64,6 @@ export function verifyWithKey(key: KeyObject, data: Uint8Array, signature: Uint8
   } catch {
     return false;
   }
-}
-
-/**
- * The hash a key signs with (null for Ed25519, which hashes internally).
- * @internal
- */
-export function hashOfKey(key: KeyObject): string | null {
-  if (key.asymmetricKeyType === 'ed25519') return null;
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === 'secp384r1') return 'sha384';
-    if (curve === 'secp521r1') return 'sha512';
-  }
-  return 'sha256';
 }
 
 /**
@@ -309,23 +297,6 @@ export function checkSimpleSigning(
   }
   return { subjects: [digest] };
 }
-
-/**
- * Annotations cosign puts on a legacy signature or attestation layer.
- * @public
- */
-export const CosignAnnotation = {
-  /** The base64 signature (over the payload, or empty on `.att` layers). */
-  Signature: 'dev.cosignproject.cosign/signature',
-  /** The PEM signing certificate (keyless). */
-  Certificate: 'dev.sigstore.cosign/certificate',
-  /** The PEM chain above it. */
-  Chain: 'dev.sigstore.cosign/chain',
-  /** The Rekor bundle: `{SignedEntryTimestamp, Payload: {body, integratedTime, logIndex, logID}}`. */
-  Bundle: 'dev.sigstore.cosign/bundle',
-  /** An RFC 3161 timestamp: `{SignedRFC3161Timestamp}`. */
-  Timestamp: 'dev.sigstore.cosign/rfc3161timestamp',
-} as const;
 
 /**
  * A legacy cosign keyless layer (certificate and Rekor bundle in annotations) as a v0.1 sigstore

@@ -22,7 +22,7 @@ import type { Blobs } from '../blobs.js';
 import { mapLimit } from '../concurrency.js';
 import type { ClientContext } from '../context.js';
 import type { Manifests } from '../manifests.js';
-import { createAttestationVerifier, type PolicyInput } from '../signatures/attestation-verifier.js';
+import type { PolicyInput } from '../signatures/attestation-verifier.js';
 import type { SignerIdentity } from '../signatures/identity.js';
 import { type DsseEnvelope, isVulnerabilityPredicateType, statementNames } from './attestation.js';
 import { hasCodeScanningAnalysis, listCodeScanningAlerts } from './code-scanning.js';
@@ -366,10 +366,11 @@ export function createVulnerabilities(
         work.push({ subject, descriptor });
       }
     }
+    // sigstore-js is loaded only when a policy is given (a bad policy is a ConfigError here).
     const verifier =
       options.policy === undefined
         ? dependencies.verifyAttestation
-        : createAttestationVerifier(options.policy);
+        : (await import('../signatures/attestation-verifier.js')).createAttestationVerifier(options.policy);
     const read = await mapLimit(work, concurrency, ({ subject, descriptor }) =>
       readReferrer(repository, descriptor, subject, signal, verifier),
     );
