@@ -248,6 +248,34 @@ describe('key-based cosign signatures and attestations', () => {
   });
 });
 
+describe('cosign legacy keyless signatures (.sig layer annotations)', () => {
+  it('verifies the certificate and Rekor bundle annotations, and refuses another identity, payload or image', async () => {
+    const payload = simpleSigningPayload('ghcr.io/octo/app', IMAGE);
+    const annotations = await sigstore.signLegacy(payload);
+    const policy = resolveSignaturePolicy(keyless);
+    expect(verifyCosignSignature(payload, annotations, policy, { digest: IMAGE })).toMatchObject({
+      verified: true,
+      subjects: [IMAGE],
+      signer: { subjectAlternativeName: GITHUB_IDENTITY, issuer: GITHUB_ISSUER },
+    });
+    const other = resolveSignaturePolicy({ ...keyless, certificateIdentity: 'https://github.com/evil/x' });
+    expect(verifyCosignSignature(payload, annotations, other, { digest: IMAGE }).reason).toMatch(
+      /^wrong identity/,
+    );
+    const forged = simpleSigningPayload('ghcr.io/octo/app', OTHER);
+    expect(verifyCosignSignature(forged, annotations, policy, { digest: OTHER }).reason).toMatch(
+      /^tampered: /,
+    );
+    expect(verifyCosignSignature(payload, annotations, policy, { digest: OTHER }).reason).toBe(
+      `subject mismatch: the signature is for ${IMAGE}, not ${OTHER}`,
+    );
+    const { 'dev.sigstore.cosign/certificate': _, ...keyOnly } = annotations;
+    expect(verifyCosignSignature(payload, keyOnly, policy, { digest: IMAGE }).reason).toMatch(
+      /^not verified: a key-based signature \(no certificate\), but the policy is keyless/,
+    );
+  });
+});
+
 describe('resolveSignaturePolicy', () => {
   it.each<[string, SignaturePolicy, RegExp]>([
     ['no identity', { certificateOidcIssuer: GITHUB_ISSUER, trustedRoot: {} }, /give a key, or for keyless/],

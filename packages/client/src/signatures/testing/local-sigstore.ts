@@ -13,6 +13,14 @@ export interface LocalSigstore {
   readonly trustedRoot: Record<string, unknown>;
   /** Signs an in-toto statement as a DSSE bundle (v0.3 unless told). */
   signStatement(statement: unknown, options?: SignOptions): Promise<Record<string, unknown>>;
+  /**
+   * Signs a cosign simple-signing payload keyless, as cosign's legacy `.sig` layer carries it: the
+   * annotations (signature, PEM certificate, Rekor bundle of a `hashedrekord` entry).
+   */
+  signLegacy(
+    payload: Uint8Array,
+    options?: Pick<SignOptions, 'identity' | 'issuer'>,
+  ): Promise<Record<string, string>>;
 }
 
 /** What a test bundle carries. @internal */
@@ -122,19 +130,56 @@ export async function createLocalSigstore(
     ],
   };
 
+  const issue = async (options: SignOptions) => {
+    const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const extensions = Object.entries({
+      [FULCIO_OID.issuer]: options.issuer ?? GITHUB_ISSUER,
+      ...(options.extensions ?? {}),
+    }).map(([oid, value]) => ({ oid, value }));
+    const certificate = await ca.issueCertificate({
+      publicKey: spki(signer.publicKey),
+      subjectAltName: options.identity ?? GITHUB_IDENTITY,
+      extensions,
+    });
+    return { signer, certificate };
+  };
+
   return {
     trustedRoot,
+    async signLegacy(payload, options = {}) {
+      const { signer, certificate } = await issue(options);
+      const signature = sign('sha256', payload, signer.privateKey);
+      const certificatePem = `-----BEGIN CERTIFICATE-----\n${certificate.toString('base64')}\n-----END CERTIFICATE-----\n`;
+      const entry = {
+        apiVersion: '0.0.1',
+        kind: 'hashedrekord',
+        spec: {
+          data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(payload).digest('hex') } },
+          signature: {
+            content: signature.toString('base64'),
+            publicKey: { content: Buffer.from(certificatePem).toString('base64') },
+          },
+        },
+      };
+      const logged = Object.values(await tlog.log(entry))[0] as MockLogEntry | undefined;
+      if (logged === undefined) throw new Error('the mock log returned no entry');
+      return {
+        'dev.cosignproject.cosign/signature': signature.toString('base64'),
+        'dev.sigstore.cosign/certificate': certificatePem,
+        'dev.sigstore.cosign/chain': '',
+        'dev.sigstore.cosign/bundle': JSON.stringify({
+          SignedEntryTimestamp: logged.verification?.signedEntryTimestamp ?? '',
+          Payload: {
+            body: logged.body,
+            integratedTime: logged.integratedTime,
+            logIndex: logged.logIndex,
+            logID: logged.logID,
+          },
+        }),
+      };
+    },
     async signStatement(statement, options = {}) {
-      const signer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const extensions = Object.entries({
-        [FULCIO_OID.issuer]: options.issuer ?? GITHUB_ISSUER,
-        ...(options.extensions ?? {}),
-      }).map(([oid, value]) => ({ oid, value }));
-      const certificate = await ca.issueCertificate({
-        publicKey: spki(signer.publicKey),
-        subjectAltName: options.identity ?? GITHUB_IDENTITY,
-        extensions,
-      });
+      const { signer, certificate } = await issue(options);
       const payloadType = 'application/vnd.in-toto+json';
       const payload = Buffer.from(JSON.stringify(statement));
       const signature = sign('sha256', dsse.preAuthEncoding(payloadType, payload), signer.privateKey);
