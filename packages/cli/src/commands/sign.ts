@@ -17,8 +17,8 @@ export interface SignResult extends SignImageResult {
 
 /**
  * `ghcr sign <ref> --key cosign.key`: a cosign-compatible key-based signature at `sha256-<hex>.sig`
- * (no transparency-log upload). The key is a PEM PKCS#8 private key; an encrypted one takes its
- * password from `COSIGN_PASSWORD`.
+ * (no transparency-log upload). The key is cosign's encrypted key file or a PEM PKCS#8 private key;
+ * the password comes from `COSIGN_PASSWORD`.
  * @internal
  */
 export const registerSignCommand: CommandRegistrar = (program, runtime) => {
@@ -28,7 +28,10 @@ export const registerSignCommand: CommandRegistrar = (program, runtime) => {
       "sign an image with a key, in cosign's format (verify with `cosign verify --key` or `ghcr verify --key`)",
     )
     .argument('<ref>', 'registry/repository:tag or @digest (":latest" if neither)')
-    .requiredOption('--key <file>', 'a PEM private key (PKCS#8; encrypted ones read COSIGN_PASSWORD)')
+    .requiredOption(
+      '--key <file>',
+      "cosign's key file (cosign generate-key-pair; password from COSIGN_PASSWORD) or a PKCS#8 PEM private key",
+    )
     .option(
       '-a, --annotation <key=value>',
       "an annotation in the payload's optional section (repeatable)",
@@ -50,6 +53,7 @@ export const registerSignCommand: CommandRegistrar = (program, runtime) => {
       }
       const password = context.io.env.COSIGN_PASSWORD;
       if (password !== undefined && password !== '') context.addSecret(password);
+      // cosign's key files may have an empty password: COSIGN_PASSWORD="" is one.
       const annotations = parseAnnotations(options.annotation);
       const reference = imageReference(refArgument);
       const client = context.client(reference.registry);
@@ -57,7 +61,7 @@ export const registerSignCommand: CommandRegistrar = (program, runtime) => {
         formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
         {
           key,
-          ...(password === undefined || password === '' ? {} : { password }),
+          ...(password === undefined ? {} : { password }),
           ...(annotations === undefined ? {} : { annotations }),
         },
       );

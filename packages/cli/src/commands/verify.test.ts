@@ -141,16 +141,19 @@ describe('ghcr sign and ghcr verify (key-based, cosign format)', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/ghcr verify needs a signature policy: --key cosign\.pub/);
 
-    const encrypted = join(directory, 'cosign-format.key');
+    const damaged = join(directory, 'cosign-format.key');
     await writeFile(
-      encrypted,
+      damaged,
       '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n',
     );
-    const unsupported = await runCli(['sign', ref, '--key', encrypted], { env });
-    expect(unsupported.code).not.toBe(0);
-    expect(unsupported.stderr).toMatch(
-      /cosign's encrypted key format .* is not supported: sign with a PKCS#8 PEM key/,
-    );
+    const noPassword = await runCli(['sign', ref, '--key', damaged], { env });
+    expect(noPassword.code).toBe(2);
+    expect(noPassword.stderr).toMatch(/give its password \(COSIGN_PASSWORD/);
+    const unreadable = await runCli(['sign', ref, '--key', damaged], {
+      env: { ...env, COSIGN_PASSWORD: 'secret' },
+    });
+    expect(unreadable.stderr).toMatch(/the cosign key file is (damaged|not scrypt)/);
+    expect(unreadable.stderr).not.toContain('secret');
   });
 
   it('lists attestations with predicate type, verified with --key', async () => {

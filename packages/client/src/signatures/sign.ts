@@ -1,14 +1,90 @@
-import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, scryptSync, sign } from 'node:crypto';
 import { ConfigError } from '@ghcr/oci-types';
+import nacl from 'tweetnacl';
 
 /** cosign's simple-signing layer media type. @public */
 export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 
+const COSIGN_ENCRYPTED =
+  /-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----([\s\S]*?)-----END ENCRYPTED \1 PRIVATE KEY-----/;
+
+/** The JSON inside cosign's encrypted PEM (go-securesystemslib `encrypted`). */
+interface CosignEncryptedKey {
+  readonly kdf?: {
+    readonly name?: string;
+    readonly params?: { readonly N?: number; readonly r?: number; readonly p?: number };
+    readonly salt?: string;
+  };
+  readonly cipher?: { readonly name?: string; readonly nonce?: string };
+  readonly ciphertext?: string;
+}
+
 /**
- * Loads a private key to sign with: a PEM PKCS#8 key (`-----BEGIN PRIVATE KEY-----`), an SEC1
- * `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`, or an encrypted PKCS#8 key with `password`. cosign's
- * own encrypted format (`ENCRYPTED SIGSTORE PRIVATE KEY`, scrypt and NaCl secretbox) is not read:
- * make a PKCS#8 key with openssl and, for cosign, import the same key (`cosign import-key-pair`).
+ * Decrypts cosign's key file (`ENCRYPTED SIGSTORE PRIVATE KEY`, or the older `ENCRYPTED COSIGN
+ * PRIVATE KEY`): base64 JSON naming scrypt (N, r, p, salt) and NaCl secretbox (nonce) over the
+ * PKCS#8 DER key, as go-securesystemslib's `encrypted` package writes it.
+ */
+function decryptCosignKey(body: string, password: string): KeyObject {
+  let parsed: CosignEncryptedKey;
+  try {
+    parsed = JSON.parse(
+      Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8'),
+    ) as CosignEncryptedKey;
+  } catch (error) {
+    throw new ConfigError('the cosign key file is damaged: its body is not base64 JSON', {
+      field: 'key',
+      cause: error,
+    });
+  }
+  const { kdf, cipher, ciphertext } = parsed;
+  const N = kdf?.params?.N ?? 0;
+  const r = kdf?.params?.r ?? 0;
+  const p = kdf?.params?.p ?? 0;
+  if (
+    kdf?.name !== 'scrypt' ||
+    cipher?.name !== 'nacl/secretbox' ||
+    typeof kdf.salt !== 'string' ||
+    typeof cipher.nonce !== 'string' ||
+    typeof ciphertext !== 'string' ||
+    !(N > 1 && r > 0 && p > 0)
+  ) {
+    throw new ConfigError(
+      'the cosign key file is not scrypt + nacl/secretbox with a salt, a nonce and a ciphertext: regenerate it with `cosign generate-key-pair`',
+      { field: 'key' },
+    );
+  }
+  const secret = scryptSync(password, Buffer.from(kdf.salt, 'base64'), 32, {
+    N,
+    r,
+    p,
+    maxmem: 256 * N * r + 1024 * 1024,
+  });
+  const opened = nacl.secretbox.open(
+    new Uint8Array(Buffer.from(ciphertext, 'base64')),
+    new Uint8Array(Buffer.from(cipher.nonce, 'base64')),
+    new Uint8Array(secret),
+  );
+  if (opened === null) {
+    throw new ConfigError(
+      'the password does not open the cosign key file (COSIGN_PASSWORD is wrong, or the file is damaged)',
+      { field: 'key' },
+    );
+  }
+  try {
+    return createPrivateKey({ key: Buffer.from(opened), format: 'der', type: 'pkcs8' });
+  } catch (error) {
+    throw new ConfigError('the cosign key file decrypts to something that is not a PKCS#8 private key', {
+      field: 'key',
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Loads a private key to sign with: cosign's encrypted key file (`ENCRYPTED SIGSTORE PRIVATE KEY`,
+ * scrypt + NaCl secretbox, as `cosign generate-key-pair` writes it; `password` is what
+ * `COSIGN_PASSWORD` holds, possibly empty), a PEM PKCS#8 key (`-----BEGIN PRIVATE KEY-----`), an
+ * SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`, or an encrypted PKCS#8 key with `password`.
  * @throws ConfigError (field `key`) naming what is wrong.
  * @public
  */
@@ -16,11 +92,15 @@ export function loadSigningKey(
   pem: string,
   password?: string,
 ): { privateKey: KeyObject; publicKey: KeyObject } {
-  if (/-----BEGIN ENCRYPTED (SIGSTORE|COSIGN) PRIVATE KEY-----/.test(pem)) {
-    throw new ConfigError(
-      "cosign's encrypted key format (ENCRYPTED SIGSTORE PRIVATE KEY) is not supported: sign with a PKCS#8 PEM key (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out cosign.key`, public half: `openssl pkey -in cosign.key -pubout -out cosign.pub`); `cosign import-key-pair --key cosign.key` makes the same key usable by cosign",
-      { field: 'key' },
-    );
+  const encrypted = COSIGN_ENCRYPTED.exec(pem);
+  if (encrypted !== null) {
+    if (password === undefined) {
+      throw new ConfigError(
+        "the key is cosign's encrypted format: give its password (COSIGN_PASSWORD, empty if it has none)",
+        { field: 'key' },
+      );
+    }
+    return checkedKeyPair(decryptCosignKey(encrypted[2] ?? '', password));
   }
   let privateKey: KeyObject;
   try {
@@ -31,6 +111,10 @@ export function loadSigningKey(
       { field: 'key', cause: error },
     );
   }
+  return checkedKeyPair(privateKey);
+}
+
+function checkedKeyPair(privateKey: KeyObject): { privateKey: KeyObject; publicKey: KeyObject } {
   const type = privateKey.asymmetricKeyType;
   if (type !== 'ec' && type !== 'ed25519' && type !== 'rsa') {
     throw new ConfigError(

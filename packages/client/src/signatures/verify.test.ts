@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAttestationVerifier } from './attestation-verifier.js';
 import { CosignAnnotation } from './cosign-annotation.js';
 import { resolveSignaturePolicy, type SignaturePolicy } from './policy.js';
-import { signBytes, simpleSigningPayload } from './sign.js';
+import { loadSigningKey, signBytes, simpleSigningPayload } from './sign.js';
 import {
   createLocalSigstore,
   FULCIO_OID,
@@ -205,6 +205,22 @@ describe('key-based cosign signatures and attestations', () => {
       );
     },
   );
+
+  it("signs with cosign's encrypted key file (scrypt + secretbox), and refuses a wrong or missing password", () => {
+    const file = readFileSync(
+      new URL('./__fixtures__/cosign/encrypted-sigstore.key', import.meta.url),
+      'utf8',
+    );
+    const { privateKey, publicKey } = loadSigningKey(file, 'hello');
+    const payload = simpleSigningPayload('ghcr.io/octo/app', IMAGE);
+    const annotations = { [CosignAnnotation.Signature]: signBytes(privateKey, payload).toString('base64') };
+    const policy = resolveSignaturePolicy({
+      key: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    expect(verifyCosignSignature(payload, annotations, policy, { digest: IMAGE }).verified).toBe(true);
+    expect(() => loadSigningKey(file, 'wrong')).toThrow(/the password does not open the cosign key file/);
+    expect(() => loadSigningKey(file)).toThrow(/give its password \(COSIGN_PASSWORD/);
+  });
 
   it('writes the payload byte for byte as cosign does', () => {
     expect(Buffer.from(simpleSigningPayload('ghcr.io/octo/app', IMAGE)).toString()).toBe(
