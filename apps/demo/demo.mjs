@@ -5,6 +5,7 @@
 // Run from the repository root after a build: `node apps/demo/demo.mjs` (the README's demo command
 // builds first). Exits non-zero if any step does not behave as shown.
 import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -126,10 +127,64 @@ try {
 
   heading(
     'Gate the deployment',
-    'Blocked on the critical finding (exit 3); passes when the finding is accepted.',
+    'The SARIF report is unsigned, so it does not count: blocked (exit 3, fail closed). Trusting it on purpose (--allow-unverified), the critical finding blocks; accepted, it passes.',
   );
   ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high'], { expectExit: 3 });
-  ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high', '--ignore', 'CVE-2022-3602']);
+  ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high', '--allow-unverified'], { expectExit: 3 });
+  ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high', '--allow-unverified', '--ignore', 'CVE-2022-3602']);
+
+  heading(
+    'Sign the image and verify it',
+    'ghcr sign writes a cosign-compatible key-based signature (sha256-<hex>.sig); ghcr verify checks it offline.',
+  );
+  const keyFile = (name, pair) => {
+    writeFileSync(join(work, `${name}.key`), pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(work, `${name}.pub`), pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    return { ...pair, key: join(work, `${name}.key`), pub: join(work, `${name}.pub`) };
+  };
+  const ours = keyFile('cosign', generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const mallory = keyFile('mallory', generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  ghcr(['sign', `${repo}:1.0.0`, '--key', ours.key]);
+  ghcr(['verify', `${repo}:1.0.0`, '--key', ours.pub]);
+  ghcr(['verify', `${repo}:1.0.0`, '--key', mallory.pub], { expectExit: 3 });
+
+  heading(
+    'A gate that cannot be fooled',
+    'A clean vulnerability report signed by someone else is not counted: blocked. The same report signed with our key passes.',
+  );
+  const cleanReport = (signer, name) => {
+    const statement = {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ name: repo, digest: { sha256: inspected.digest.slice('sha256:'.length) } }],
+      predicateType: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+      predicate: {
+        scanner: {
+          uri: 'pkg:github/aquasecurity/trivy@v0.50.1',
+          version: '0.50.1',
+          result: { SchemaVersion: 2, Results: [] },
+        },
+      },
+    };
+    const payloadType = 'application/vnd.in-toto+json';
+    const payload = Buffer.from(JSON.stringify(statement));
+    const pae = Buffer.concat([
+      Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
+      payload,
+    ]);
+    const envelope = {
+      payloadType,
+      payload: payload.toString('base64'),
+      signatures: [{ keyid: '', sig: sign('sha256', pae, signer.privateKey).toString('base64') }],
+    };
+    const file = join(work, `${name}.dsse.json`);
+    writeFileSync(file, JSON.stringify(envelope));
+    return `${file}:application/vnd.dsse.envelope.v1+json`;
+  };
+  const dsseType = ['--artifact-type', 'application/vnd.dsse.envelope.v1+json'];
+  ghcr(['attach', `${repo}:1.0.0`, cleanReport(mallory, 'forged'), ...dsseType]);
+  ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high', '--key', ours.pub], { expectExit: 3 });
+  ghcr(['attach', `${repo}:1.0.0`, cleanReport(ours, 'signed'), ...dsseType]);
+  ghcr(['gate', `${repo}:1.0.0`, '--fail-on', 'high', '--key', ours.pub]);
 
   heading(
     'Package versions (GitHub Packages API)',

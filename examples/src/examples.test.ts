@@ -46,17 +46,22 @@ describe('examples (seed §7 patterns) against the GHCR simulation', () => {
     const t = fresh();
     const pushed = await pushWithTags(t);
     const reference = `ghcr.io/${pushed.repository}@${pushed.digest}`;
-    const unscanned = await securityGate(t, reference);
+    // The SARIF report attached here is unsigned: the trusting mode is asked for explicitly.
+    const unscanned = await securityGate(t, reference, { allowUnverified: true });
     expect(unscanned.passed).toBe(false);
     expect(unscanned.reports).toHaveLength(0);
 
     await attachScan(t, pushed.repository, pushed.digest, 'CVE-2022-3602', '9.8');
-    const blocked = await securityGate(t, reference, 'high');
+    const blocked = await securityGate(t, reference, { allowUnverified: true }, 'high');
+    expect((await securityGate(t, reference, {})).reason).toMatch(
+      /^blocked: no verified vulnerability report/,
+    );
     expect(blocked.passed).toBe(false);
     expect(blocked.blocking.map((v) => [v.id, v.severity])).toEqual([['CVE-2022-3602', 'critical']]);
     const ignored = await t.client.vulnerabilities.gate(reference, {
       failOn: 'high',
       ignore: ['CVE-2022-3602'],
+      allowUnverified: true,
     });
     expect(ignored.passed).toBe(true);
   });

@@ -4,17 +4,23 @@
  * digest (cosign vulnerability attestations, SARIF, CycloneDX) through the referrers API or
  * GHCR's `sha256-<hex>` tag fallback, and fails closed when there is none.
  */
-import type { GateResult } from '@ghcr/client';
+import type { GateOptions, GateResult } from '@ghcr/client';
 import type { Severity } from '@ghcr/oci-types';
 import { type ExampleTarget, runIfMain } from './connect.js';
 import { pushWithTags } from './push-and-tag.js';
 
+/**
+ * `verification` says which reports count: `{ policy }` (a key, or a keyless identity with a trusted
+ * root) counts only reports signed under it; `{ allowUnverified: true }` trusts unsigned ones, such
+ * as the SARIF file attached below (anyone who can push to the package could attach a clean one).
+ */
 export async function securityGate(
   target: ExampleTarget,
   reference: string,
+  verification: Pick<GateOptions, 'policy' | 'allowUnverified'>,
   failOn: Severity = 'high',
 ): Promise<GateResult> {
-  return target.client.vulnerabilities.gate(reference, { failOn });
+  return target.client.vulnerabilities.gate(reference, { failOn, ...verification });
 }
 
 /** Attaches a small SARIF report (as a scanner in CI would) so the embedded run has something to judge. */
@@ -66,7 +72,8 @@ runIfMain(import.meta.url, async (target) => {
     await attachScan(target, repository, pushed.digest, 'CVE-2022-3602', '9.8');
     reference = `ghcr.io/${repository}@${pushed.digest}`;
   }
-  const result = await securityGate(target, reference);
+  // The embedded run attaches an unsigned SARIF report, so it asks for the trusting mode.
+  const result = await securityGate(target, reference, { allowUnverified: true });
   if (!result.passed) process.exitCode = 3;
   return {
     passed: result.passed,

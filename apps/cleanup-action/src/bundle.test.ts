@@ -127,6 +127,8 @@ describeWithBinaries(
             'min-age': '0',
             'gate-image': `${seed.many.repository}:v1`,
             'gate-fail-on': 'high',
+            // The SARIF report attached above is unsigned: the trusting mode is asked for explicitly.
+            'gate-allow-unverified': 'true',
             registry: server.url,
             'api-url': server.apiUrl,
           },

@@ -105,12 +105,30 @@ describe('parseInputs', () => {
       failOn: 'high',
       ignore: ['CVE-1', 'GHSA-x'],
       whenNoReport: 'fail',
+      allowUnverified: false,
     });
     expect(
       ok({ 'gate-image': 'octo/app:1.0', 'gate-fail-on': 'CRITICAL', 'gate-no-report': 'pass' }).gate,
     ).toMatchObject({
       failOn: 'critical',
       whenNoReport: 'pass',
+    });
+    expect(
+      ok({
+        'gate-image': 'octo/app:1.0',
+        'gate-certificate-identity':
+          'https://github.com/octo/app/.github/workflows/release.yml@refs/heads/main',
+        'gate-certificate-oidc-issuer': 'https://token.actions.githubusercontent.com',
+        'gate-trusted-root': 'trusted_root.json',
+        'gate-allow-unverified': 'false',
+      }).gate,
+    ).toMatchObject({
+      policy: {
+        certificateIdentity: 'https://github.com/octo/app/.github/workflows/release.yml@refs/heads/main',
+        certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+        trustedRoot: 'trusted_root.json',
+      },
+      allowUnverified: false,
     });
   });
 

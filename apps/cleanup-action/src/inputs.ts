@@ -41,6 +41,26 @@ export interface GateInputs {
   readonly ignore: readonly string[];
   /** `gate-no-report`: what an image without a readable report means. */
   readonly whenNoReport: 'fail' | 'pass';
+  /**
+   * The signature policy reports must verify under: `gate-key` (a PEM public key, or a path to one),
+   * or `gate-certificate-identity`(`-regexp`) with `gate-certificate-oidc-issuer` and
+   * `gate-trusted-root` (a path to trusted_root.json). Paths are read when the gate runs.
+   */
+  readonly policy?: GatePolicyInputs;
+  /** `gate-allow-unverified`: count unsigned or unverified reports too (the trusting mode). */
+  readonly allowUnverified: boolean;
+}
+
+/**
+ * The gate's signature-policy inputs, as given.
+ * @public
+ */
+export interface GatePolicyInputs {
+  readonly key?: string;
+  readonly certificateIdentity?: string;
+  readonly certificateIdentityRegexp?: string;
+  readonly certificateOidcIssuer?: string;
+  readonly trustedRoot?: string;
 }
 
 /**
@@ -363,11 +383,13 @@ function requestBudget(reader: Reader, token: string): number {
 function gate(reader: Reader): GateInputs | undefined {
   const image = reader.text('gate-image');
   if (image === '') {
-    // The runner passes action.yml's defaults (high, fail) as if given: only other values count.
+    // The runner passes action.yml's defaults (high, fail, false) as if given: only other values count.
     const defaults: Record<string, string> = {
       'gate-fail-on': 'high',
       'gate-ignore': '',
       'gate-no-report': 'fail',
+      'gate-allow-unverified': 'false',
+      ...Object.fromEntries(POLICY_INPUTS.map((name) => [name, ''])),
     };
     for (const [name, fallback] of Object.entries(defaults)) {
       const value = reader.text(name);
@@ -379,13 +401,35 @@ function gate(reader: Reader): GateInputs | undefined {
   if (/\s/.test(image)) {
     reader.problem('gate-image', `"${image}" is not one image reference (such as owner/app:1.0)`);
   }
+  const policy: Record<string, string> = {};
+  const fields: Record<(typeof POLICY_INPUTS)[number], keyof GatePolicyInputs> = {
+    'gate-key': 'key',
+    'gate-certificate-identity': 'certificateIdentity',
+    'gate-certificate-identity-regexp': 'certificateIdentityRegexp',
+    'gate-certificate-oidc-issuer': 'certificateOidcIssuer',
+    'gate-trusted-root': 'trustedRoot',
+  };
+  for (const name of POLICY_INPUTS) {
+    const value = reader.text(name);
+    if (value !== '') policy[fields[name]] = value;
+  }
   return {
     image,
     failOn: reader.choice('gate-fail-on', [...SEVERITIES].reverse(), 'high'),
     ignore: reader.list('gate-ignore'),
     whenNoReport: reader.choice('gate-no-report', ['fail', 'pass'] as const, 'fail'),
+    ...(Object.keys(policy).length === 0 ? {} : { policy }),
+    allowUnverified: reader.boolean('gate-allow-unverified', false),
   };
 }
+
+const POLICY_INPUTS = [
+  'gate-key',
+  'gate-certificate-identity',
+  'gate-certificate-identity-regexp',
+  'gate-certificate-oidc-issuer',
+  'gate-trusted-root',
+] as const;
 
 /**
  * Reads and validates every input. Defaults: `dry-run` true (the safe default: nothing is deleted

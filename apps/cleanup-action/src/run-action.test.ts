@@ -257,7 +257,18 @@ describe('runAction: the vulnerability gate', () => {
     if (v1 === undefined || v2 === undefined) throw new Error('the demo versions are missing');
     await attachSarif(client, repository, v1.digest, 'CVE-2022-3602', '9.8');
 
-    const blocked = await run({ 'gate-image': `${repository}:v1`, 'gate-fail-on': 'high' });
+    // The SARIF report is unsigned: without a policy it does not count, and the gate fails closed.
+    const unsigned = await run({ 'gate-image': `${repository}:v1`, 'gate-fail-on': 'high' });
+    expect(unsigned.outputs['gate-passed']).toBe('false');
+    expect(unsigned.result.gate?.blocking).toEqual([]);
+    expect(unsigned.summary).toContain('| Report | Format | Verified | Signer | Reason |');
+    expect(unsigned.summary).toMatch(
+      /\| sarif \| ❌ false \| {2}\| unsigned report: a plain sarif artifact carries no signature \|/,
+    );
+
+    // The rest asks for the trusting mode explicitly.
+    const trusting = { 'gate-allow-unverified': 'true' };
+    const blocked = await run({ 'gate-image': `${repository}:v1`, 'gate-fail-on': 'high', ...trusting });
     expect(blocked.result.exitCode).toBe(1);
     expect(blocked.outputs['gate-passed']).toBe('false');
     expect(blocked.result.gate?.blocking.map((finding) => [finding.id, finding.severity])).toEqual([
@@ -274,12 +285,13 @@ describe('runAction: the vulnerability gate', () => {
       'gate-image': `${repository}:v1`,
       'gate-fail-on': 'high',
       'gate-ignore': 'cve-2022-3602',
+      ...trusting,
     });
     expect(ignored.result.exitCode).toBe(0);
     expect(ignored.outputs['gate-passed']).toBe('true');
     expect(ignored.summary).toContain('✅ passed');
 
-    const critical = await run({ 'gate-image': `${repository}:v1`, 'gate-fail-on': 'critical' });
+    const critical = await run({ 'gate-image': `${repository}:v1`, 'gate-fail-on': 'critical', ...trusting });
     expect(critical.outputs['gate-passed']).toBe('false');
 
     const unscanned = await run({ 'gate-image': `${repository}:v2` });

@@ -4,6 +4,7 @@
  * plan and execute (a dry run by default). Everything is reported as step outputs, a job summary
  * and annotations; secrets are masked and redacted.
  */
+import { readFile } from 'node:fs/promises';
 import { staticCredentials } from '@ghcr/auth';
 import {
   type CleanupPackageOutcome,
@@ -19,9 +20,17 @@ import {
   type RequestBudget,
   type RetentionDecision,
   type RetentionPlan,
+  type SignaturePolicy,
 } from '@ghcr/client';
 import { type Clock, GhcrError } from '@ghcr/oci-types';
-import { type ActionEnvironment, type ActionInputs, formatProblem, parseInputs, tokenOf } from './inputs.js';
+import {
+  type ActionEnvironment,
+  type ActionInputs,
+  formatProblem,
+  type GatePolicyInputs,
+  parseInputs,
+  tokenOf,
+} from './inputs.js';
 import {
   type BrokenEntry,
   brokenEntries,
@@ -287,6 +296,18 @@ async function cleanupMode(
   return { packages, run };
 }
 
+/** The gate's policy inputs with the files they name read: a key given as a path, the trusted root. */
+async function readGatePolicy(inputs: GatePolicyInputs): Promise<SignaturePolicy> {
+  const { key, trustedRoot, ...rest } = inputs;
+  return {
+    ...rest,
+    ...(key === undefined ? {} : { key: key.includes('-----BEGIN') ? key : await readFile(key, 'utf8') }),
+    ...(trustedRoot === undefined
+      ? {}
+      : { trustedRoot: JSON.parse(await readFile(trustedRoot, 'utf8')) as unknown }),
+  };
+}
+
 async function runGate(
   client: GhcrClient,
   inputs: ActionInputs,
@@ -296,12 +317,20 @@ async function runGate(
   if (gate === undefined) return {};
   io.group(`Vulnerability gate: ${gate.image}`);
   try {
+    const policy = gate.policy === undefined ? undefined : await readGatePolicy(gate.policy);
     const result = await client.vulnerabilities.gate(gate.image, {
       failOn: gate.failOn,
       ignore: [...gate.ignore],
       whenNoReport: gate.whenNoReport,
+      ...(policy === undefined ? {} : { policy }),
+      allowUnverified: gate.allowUnverified,
     });
     io.log(result.reason);
+    for (const report of result.reports) {
+      io.log(
+        `  report ${report.digest ?? report.location ?? report.format}: ${report.verified ? 'verified' : 'unverified'}, ${report.reason}`,
+      );
+    }
     for (const finding of result.findings) {
       io.log(`  ${finding.severity.padEnd(8)} ${finding.id} ${finding.package ?? ''} (${finding.source})`);
     }

@@ -2,6 +2,7 @@
  * The job summary (Markdown) and the JSON entries of the step outputs.
  */
 import {
+  describeSigner,
   type GateResult,
   type RegistryGraph,
   type RepositoryValidation,
@@ -357,6 +358,22 @@ export function renderSummary(input: SummaryInput): string {
         1,
       ),
     );
+    const reports = result?.reports ?? [];
+    if (reports.length > 0) {
+      parts.push(
+        table(
+          ['Report', 'Format', 'Verified', 'Signer', 'Reason'],
+          reports.map((report) => [
+            code(short(report.digest ?? report.location ?? report.format)),
+            report.format,
+            report.verified ? '✅ true' : '❌ false',
+            cell(report.signer === undefined ? '' : describeSigner(report.signer)),
+            cell(report.reason),
+          ]),
+          reports.length,
+        ),
+      );
+    }
     if (blocking.length > 0) {
       parts.push(
         table(

@@ -223,6 +223,9 @@ describe('gate', () => {
     const image = `${served.registry}/octo-org/many:v9`;
     const blocked = await json<GateResult>(['gate', image], 3);
     expect(blocked.passed).toBe(false);
+    // The report below is unsigned: the trusting mode is asked for explicitly.
+    const trusting = ['--allow-unverified'];
+    expect(blocked.passed).toBe(false);
     const noReport = await run(['gate', image, '--no-report', 'pass']);
     expect(noReport.code).toBe(0);
     expect(noReport.stdout).toMatch(/: passed: /);
@@ -230,9 +233,12 @@ describe('gate', () => {
     const report = join(directory, 'trivy.json');
     await writeFile(report, TRIVY_REPORT);
     expect((await run(['attach', image, report, '--artifact-type', TRIVY_ARTIFACT_TYPE])).code).toBe(0);
-    const high = await json<GateResult>(['gate', image], 3);
+    const unsigned = await json<GateResult>(['gate', image], 3);
+    expect(unsigned.reports[0]?.verified).toBe(false);
+    expect(unsigned.blocking).toEqual([]);
+    const high = await json<GateResult>(['gate', image, ...trusting], 3);
     expect(high.blocking.map((finding) => finding.id)).toEqual(['CVE-2023-5363']);
-    const critical = await json<GateResult>(['gate', image, '--fail-on', 'critical']);
+    const critical = await json<GateResult>(['gate', image, '--fail-on', 'critical', ...trusting]);
     expect(critical).toMatchObject({
       passed: true,
       findings: [expect.objectContaining({ id: 'CVE-2023-5363' })],

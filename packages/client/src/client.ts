@@ -17,6 +17,7 @@ import {
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createRetention, type Retention } from './retention/retention.js';
+import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
@@ -49,6 +50,8 @@ export interface GhcrClient {
   readonly vulnerabilities: Vulnerabilities;
   /** Retention: read a package's registry graph, plan what to keep and delete, validate, execute. */
   readonly retention: Retention;
+  /** Signatures and attestations: verify offline under a policy (key or keyless), list, sign with a key (cosign format). */
+  readonly signatures: Signatures;
   /** GitHub package versions through the Packages REST API (list, delete, restore, untag on ghcr.io). */
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
@@ -210,6 +213,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     versions,
     vulnerabilities,
     retention,
+    signatures: createSignatures(context, { manifests, blobs, referrers }),
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

@@ -182,6 +182,43 @@ export {
   type RetentionVersionInput,
   toRetentionVersion,
 } from './retention/versions.js';
+export {
+  type AttestationInput,
+  createAttestationVerifier,
+  type PolicyInput,
+} from './signatures/attestation-verifier.js';
+export { CosignAnnotation } from './signatures/cosign-annotation.js';
+export { describeSigner, type SignerIdentity } from './signatures/identity.js';
+export {
+  type Matcher,
+  type ResolvedSignaturePolicy,
+  resolveSignaturePolicy,
+  type SignaturePolicy,
+  signaturePolicySchema,
+} from './signatures/policy.js';
+export {
+  loadSigningKey,
+  SIMPLE_SIGNING_MEDIA_TYPE,
+  simpleSigningPayload,
+} from './signatures/sign.js';
+export {
+  COSIGN_SIGN_PREDICATE_TYPE,
+  type FoundSignature,
+  type ListAttestationsOptions,
+  type Signatures,
+  type SignaturesDependencies,
+  type SignImageOptions,
+  type SignImageResult,
+  type VerifySignaturesOptions,
+  type VerifySignaturesResult,
+} from './signatures/signatures.js';
+export {
+  type Expectation,
+  type SignatureVerification,
+  verifyBundle,
+  verifyCosignAttestation,
+  verifyCosignSignature,
+} from './signatures/verify.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
 export {
   type ArchiveTargetOptions,

@@ -12,9 +12,11 @@ import { registerPullCommand } from './pull.js';
 import { registerPushCommand } from './push.js';
 import { registerReferrersCommand } from './referrers.js';
 import { registerServeCommand } from './serve.js';
+import { registerSignCommand } from './sign.js';
 import { registerTagCommand } from './tag.js';
 import { registerTagsCommand } from './tags.js';
 import { registerUntagCommand } from './untag.js';
+import { registerVerifyCommand } from './verify.js';
 import { registerVersionsCommand } from './versions.js';
 
 /**
@@ -37,6 +39,8 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerVersionsCommand,
   registerCleanupCommand,
   registerGateCommand,
+  registerVerifyCommand,
+  registerSignCommand,
   registerLoginCommand,
   registerLogoutCommand,
   registerServeCommand,

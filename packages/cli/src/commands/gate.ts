@@ -6,6 +6,7 @@ import { collect } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatImage, imageReference } from '../references.js';
+import { addPolicyOptions, type PolicyFlags, policyFromFlags } from '../signature-policy.js';
 
 /**
  * `--json` shape of `ghcr gate`: where, then `@ghcr/client`'s verdict (`passed`, `reason`,
@@ -34,7 +35,15 @@ function inFlags(reason: string): string {
   return reason
     .replaceAll("whenNoReport: 'pass'", '--no-report pass')
     .replaceAll("whenNoReport is 'pass'", '--no-report is pass')
-    .replaceAll("whenUnreadable: 'skip'", '--skip-unreadable');
+    .replaceAll("whenUnreadable: 'skip'", '--skip-unreadable')
+    .replaceAll(
+      'and give the policy it verifies under, or set allowUnverified',
+      'and give the policy (--key, or --certificate-identity with --certificate-oidc-issuer and --trusted-root), or pass --allow-unverified',
+    )
+    .replaceAll(
+      'no signature policy was given',
+      'no signature policy was given (--key, --certificate-identity…, --policy)',
+    );
 }
 
 /**
@@ -43,7 +52,7 @@ function inFlags(reason: string): string {
  * @internal
  */
 export const registerGateCommand: CommandRegistrar = (program, runtime) => {
-  program
+  const gate = program
     .command('gate')
     .description('pass or block an image on the vulnerability reports attached to it (exit 3 when blocked)')
     .argument('<ref>', 'registry/repository:tag or @digest (":latest" if neither)')
@@ -63,39 +72,51 @@ export const registerGateCommand: CommandRegistrar = (program, runtime) => {
       '--platform <os/arch[/variant]>',
       'of an index, judge only this platform (default: every platform)',
     )
-    .action(async (refArgument: string, _options: unknown, command: Command) => {
-      const context = contextOf(runtime, command);
-      const options = command.opts<{
-        failOn: (typeof SEVERITIES)[number];
-        ignore?: string[];
-        // Commander gives `true` when `--no-report` is absent.
-        report: 'pass' | 'fail' | true;
-        skipUnreadable?: boolean;
-        platform?: string;
-      }>();
-      const reference = imageReference(refArgument);
-      if (options.platform !== undefined) parsePlatform(options.platform);
-      const client = context.client(reference.registry);
-      const verdict = await client.vulnerabilities.gate(
-        formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
-        {
-          failOn: options.failOn,
-          ignore: options.ignore ?? [],
-          whenNoReport: options.report === 'pass' ? 'pass' : 'fail',
-          whenUnreadable: options.skipUnreadable === true ? 'skip' : 'fail',
-          ...(options.platform === undefined ? {} : { platform: options.platform }),
-        },
-      );
-      const result: GateResult = {
-        registry: reference.registry,
-        repository: reference.repository,
-        ...verdict,
-        reason: inFlags(verdict.reason),
-      };
-      context.output.emit(result, () => [
-        `${formatImage(result.registry, result.repository, undefined, result.digest)}: ${result.reason}`,
-        ...result.blocking.map(findingLine),
-      ]);
-      if (!result.passed) context.setExitCode(ExitCode.Blocked);
-    });
+    .option(
+      '--allow-unverified',
+      'count reports whose signature is not verified (the old, trusting mode; default: only verified reports count)',
+    );
+  addPolicyOptions(gate).action(async (refArgument: string, _options: unknown, command: Command) => {
+    const context = contextOf(runtime, command);
+    const options = command.opts<{
+      failOn: (typeof SEVERITIES)[number];
+      ignore?: string[];
+      // Commander gives `true` when `--no-report` is absent.
+      report: 'pass' | 'fail' | true;
+      skipUnreadable?: boolean;
+      platform?: string;
+      allowUnverified?: boolean;
+    }>();
+    const policy = await policyFromFlags(command.opts<PolicyFlags>());
+    const reference = imageReference(refArgument);
+    if (options.platform !== undefined) parsePlatform(options.platform);
+    const client = context.client(reference.registry);
+    const verdict = await client.vulnerabilities.gate(
+      formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
+      {
+        failOn: options.failOn,
+        ignore: options.ignore ?? [],
+        whenNoReport: options.report === 'pass' ? 'pass' : 'fail',
+        whenUnreadable: options.skipUnreadable === true ? 'skip' : 'fail',
+        ...(options.platform === undefined ? {} : { platform: options.platform }),
+        ...(policy === undefined ? {} : { policy }),
+        allowUnverified: options.allowUnverified === true,
+      },
+    );
+    const result: GateResult = {
+      registry: reference.registry,
+      repository: reference.repository,
+      ...verdict,
+      reason: inFlags(verdict.reason),
+    };
+    context.output.emit(result, () => [
+      `${formatImage(result.registry, result.repository, undefined, result.digest)}: ${result.reason}`,
+      ...result.blocking.map(findingLine),
+      ...result.reports.map(
+        (report) =>
+          `  report ${report.digest ?? report.location ?? report.format}: ${report.verified ? 'verified' : 'unverified'}, ${report.reason}`,
+      ),
+    ]);
+    if (!result.passed) context.setExitCode(ExitCode.Blocked);
+  });
 };

@@ -177,7 +177,11 @@ describe('code-scanning alerts (GitHub API through MockAgent)', () => {
       { ref: 'refs/heads/main', category: 'container-image/', tool: { name: 'Trivy' } },
     ]);
     t.reply(query(ALERTS, '&state=open'), alerts);
-    const blocked = await t.vulnerabilities.gate('octo/app:1.0', { failOn: 'critical', codeScanning });
+    const blocked = await t.vulnerabilities.gate('octo/app:1.0', {
+      allowUnverified: true,
+      failOn: 'critical',
+      codeScanning,
+    });
     expect(blocked.passed).toBe(false);
     expect(blocked.blocking.map((v) => v.id)).toEqual(['CVE-2023-45853']);
     expect(blocked.images[0]?.reports).toBe(1);
@@ -194,7 +198,11 @@ describe('code-scanning alerts (GitHub API through MockAgent)', () => {
 
     // Only another category was analysed: no alerts cannot mean clean, so the gate stays closed.
     t.reply(query(ANALYSES), [{ ref: 'refs/heads/main', category: 'source-tree/', tool: { name: 'Trivy' } }]);
-    const closed = await t.vulnerabilities.gate('octo/app:1.0', { failOn: 'critical', codeScanning });
+    const closed = await t.vulnerabilities.gate('octo/app:1.0', {
+      allowUnverified: true,
+      failOn: 'critical',
+      codeScanning,
+    });
     expect(closed.passed).toBe(false);
     expect(closed.reports[0]).toMatchObject({
       findings: 0,

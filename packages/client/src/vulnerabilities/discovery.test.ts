@@ -83,7 +83,10 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       ReportMediaType.Sarif,
     );
 
-    const blocked = await t.vulnerabilities.gate(`${REPO}:1.0`, { failOn: 'critical' });
+    const blocked = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
+      failOn: 'critical',
+    });
     expect(blocked.passed).toBe(false);
     expect(blocked.digest).toBe(t.image.digest);
     // Both reports name CVE-2023-45853 in zlib: one finding, from the first report that said critical.
@@ -118,6 +121,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     expect(blocked.images).toEqual([{ digest: t.image.digest, reports: 2, verifiedReports: 0 }]);
 
     const passed = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
       failOn: 'critical',
       ignore: ['CVE-2023-45853'],
     });
@@ -127,6 +131,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
 
     // By digest and with the registry named, the same verdict.
     const byDigest = await t.vulnerabilities.gate(`ghcr.io/${REPO}@${t.image.digest}`, {
+      allowUnverified: true,
       maxSeverity: 'critical',
     });
     expect(byDigest.blocking.map((v) => v.id)).toEqual(['CVE-2023-45853']);
@@ -134,11 +139,15 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
 
   it('fails closed when no report is attached, and passes when told to', async () => {
     const t = await bed();
-    const closed = await t.vulnerabilities.gate(`${REPO}:1.0`, { failOn: 'critical' });
+    const closed = await t.vulnerabilities.gate(`${REPO}:1.0`, { allowUnverified: true, failOn: 'critical' });
     expect(closed.passed).toBe(false);
     expect(closed.reports).toEqual([]);
     expect(closed.reason).toContain(`no vulnerability report found for ${t.image.digest}`);
-    const open = await t.vulnerabilities.gate(`${REPO}:1.0`, { failOn: 'critical', whenNoReport: 'pass' });
+    const open = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
+      failOn: 'critical',
+      whenNoReport: 'pass',
+    });
     expect(open.passed).toBe(true);
   });
 
@@ -173,7 +182,9 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', components: [] }),
       ReportMediaType.CycloneDx,
     );
-    const result = await t.vulnerabilities.gate(`${REPO}:1.0`);
+    const result = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
+    });
     expect(result.reports).toEqual([]);
     expect(result.passed).toBe(false);
     expect(result.reason).toContain('no vulnerability report found');
@@ -185,13 +196,14 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     await t.attest(t.image.digest, [
       { document: envelopeOf(vulnStatement(other.digest)), predicateType: VULN },
     ]);
-    const result = await t.vulnerabilities.gate(`${REPO}:1.0`, { failOn: 'critical' });
+    const result = await t.vulnerabilities.gate(`${REPO}:1.0`, { allowUnverified: true, failOn: 'critical' });
     expect(result.passed).toBe(false);
     expect(result.blocking).toEqual([]);
     expect(result.reports[0]?.error).toContain(`do not name ${t.image.digest}`);
     expect(result.reason).toContain('1 report could not be read');
     // Skipping it leaves the image without a report: still closed.
     const skipped = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
       failOn: 'critical',
       whenUnreadable: 'skip',
     });
@@ -210,7 +222,9 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       }),
       ReportMediaType.Sarif,
     );
-    const result = await t.vulnerabilities.gate(`${REPO}:1.0`);
+    const result = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
+    });
     expect(result.passed).toBe(false);
     expect(result.reports).toEqual([
       expect.objectContaining({ digest: blob.digest, format: 'sarif', findings: 0 }),
@@ -240,6 +254,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     await t.attest(amd.digest, [{ document: envelopeOf(vulnStatement(amd.digest)), predicateType: VULN }]);
 
     const all = await t.vulnerabilities.gate(`${REPO}:multi`, {
+      allowUnverified: true,
       failOn: 'critical',
       ignore: ['CVE-2023-45853'],
     });
@@ -252,6 +267,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     expect(all.reason).toContain('no vulnerability report found for linux/arm64');
 
     const amdOnly = await t.vulnerabilities.gate(`${REPO}:multi`, {
+      allowUnverified: true,
       failOn: 'critical',
       ignore: ['CVE-2023-45853'],
       platform: 'linux/amd64',
@@ -259,7 +275,9 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
     expect(amdOnly.passed).toBe(true);
     expect(amdOnly.images.map((image) => image.platform)).toEqual(['linux/amd64']);
 
-    await expect(t.vulnerabilities.gate(`${REPO}:multi`, { platform: 'linux/s390x' })).rejects.toSatisfy(
+    await expect(
+      t.vulnerabilities.gate(`${REPO}:multi`, { allowUnverified: true, platform: 'linux/s390x' }),
+    ).rejects.toSatisfy(
       (error) =>
         NotFoundError.isInstance(error) &&
         /has no linux\/s390x image \(it has linux\/amd64, linux\/arm64\)/.test(String(error)),
@@ -273,6 +291,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       ReportMediaType.Sarif,
     );
     const covered = await t.vulnerabilities.gate(`${REPO}:multi`, {
+      allowUnverified: true,
       failOn: 'critical',
       ignore: ['CVE-2023-45853'],
     });
@@ -340,6 +359,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       ReportMediaType.Sarif,
     );
     const result = await t.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
       requireVerified: true,
       ignore: ['CVE-2023-45853', 'CVE-2023-39325'],
     });
@@ -360,6 +380,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
       { document: envelopeOf(vulnStatement(failing.image.digest)), predicateType: VULN },
     ]);
     const strict = await failing.vulnerabilities.gate(`${REPO}:1.0`, {
+      allowUnverified: true,
       requireVerified: true,
       failOn: 'critical',
       ignore: ['CVE-2023-45853'],
@@ -394,7 +415,7 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
         { ...signature, artifactType: 'application/vnd.cncf.notary.signature' },
       ],
     });
-    const result = await vulnerabilities.gate(`${REPO}:1.0`, { whenNoReport: 'pass' });
+    const result = await vulnerabilities.gate(`${REPO}:1.0`, { allowUnverified: true, whenNoReport: 'pass' });
     expect(result.passed).toBe(true);
     expect(fetched).toEqual(['1.0']);
     expect(image.digest).toBe(result.digest);
@@ -402,11 +423,13 @@ describe('client.vulnerabilities on the simulation (ghcr profile, tag fallbacks)
 
   it('refuses a reference to another registry, and passes registry errors on', async () => {
     const t = await bed();
-    await expect(t.vulnerabilities.gate(`docker.io/${REPO}:1.0`)).rejects.toSatisfy(
+    await expect(
+      t.vulnerabilities.gate(`docker.io/${REPO}:1.0`, { allowUnverified: true }),
+    ).rejects.toSatisfy(
       (error) => InvalidInputError.isInstance(error) && /this client talks to ghcr\.io/.test(String(error)),
     );
-    await expect(t.vulnerabilities.gate(`${REPO}:missing`)).rejects.toSatisfy((error) =>
-      NotFoundError.isInstance(error),
+    await expect(t.vulnerabilities.gate(`${REPO}:missing`, { allowUnverified: true })).rejects.toSatisfy(
+      (error) => NotFoundError.isInstance(error),
     );
   });
 });

@@ -7,6 +7,8 @@ import {
   type Vulnerability,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
+import type { PolicyInput } from '../signatures/attestation-verifier.js';
+import type { SignerIdentity } from '../signatures/identity.js';
 import { dedupeVulnerabilities } from './dedupe.js';
 import type { ReportDocumentKind } from './report.js';
 import type { ReportEnvelope, ReportFormat } from './types.js';
@@ -30,12 +32,14 @@ export interface GateReport {
   /** The scanner, when the report says. */
   readonly scanner?: string;
   /**
-   * Whether a signature over the report was verified. Always false unless a verifier was given to
-   * the capability: plain artifacts have no signature, and sigstore signatures are not checked here.
+   * Whether its signature verified under the policy (`policy` of the gate, or the client's
+   * `verifyAttestation`). Plain artifacts (SARIF, CycloneDX, Trivy files) have no signature.
    */
   readonly verified: boolean;
-  /** Why it is (not) verified: `signature not verified: …`, `unsigned report: …`, or the verifier's reason. */
+  /** Why it is (not) verified: `signed by …`, `wrong identity: …`, `unsigned report: …`. */
   readonly reason: string;
+  /** Who signed it, when its signature checked out. */
+  readonly signer?: SignerIdentity;
   /** Findings read from it (before de-duplication). */
   readonly findings: number;
   /** Set when the report could not be read (then it counts as no report, and fails the gate unless `whenUnreadable: 'skip'`). */
@@ -121,7 +125,23 @@ export const gateOptionsSchema = z.object({
   whenNoReport: z.enum(['fail', 'pass']).default('fail'),
   /** What a report that cannot be read means: `fail`, or `skip` it (then it is no report). If omitted, `fail`. */
   whenUnreadable: z.enum(['fail', 'skip']).default('fail'),
-  /** Count only verified reports as covering an image (findings of unverified ones still block). If omitted, false. */
+  /**
+   * The signature policy reports must verify under: a key (`{ key: pem }`) or a keyless identity
+   * with a trusted root (see `SignaturePolicy`). If omitted, the client's `verifyAttestation`, if any.
+   */
+  policy: z
+    .custom<PolicyInput>(
+      (value) => typeof value === 'object' && value !== null,
+      'must be a signature policy object',
+    )
+    .optional(),
+  /**
+   * Count unverified reports too (the gate's old, trusting mode). If omitted, false: only reports
+   * whose signature verifies under the policy count, their findings alone are judged, and an image
+   * without a verified report is blocked (fail closed).
+   */
+  allowUnverified: z.boolean().default(false),
+  /** With `allowUnverified`: count only verified reports as covering an image (findings of unverified ones still block). If omitted, false. */
   requireVerified: z.boolean().default(false),
   /** For an index: judge only this platform (`linux/arm64`, or a platform object). If omitted, every platform. */
   platform: z.union([z.string().min(1), platformSchema]).optional(),
@@ -182,14 +202,28 @@ export interface GateInput {
  */
 export function evaluateGate(input: GateInput, options: ResolvedGateOptions): GateResult {
   const ignore = new Set(options.ignore.map((id) => id.toUpperCase()));
-  const all = dedupeVulnerabilities(input.findings);
+  const strict = !options.allowUnverified;
+  const readable = input.reports.filter((report) => report.error === undefined);
+  const unverified = readable.filter((report) => !report.verified);
+  // Fail closed: only findings of verified reports are judged (a forged report neither clears nor blocks).
+  const verifiedDigests = new Set(
+    readable
+      .filter((report) => report.verified && report.digest !== undefined)
+      .map((report) => report.digest),
+  );
+  const judged = strict
+    ? input.findings.filter(
+        (finding) => finding.reportDigest !== undefined && verifiedDigests.has(finding.reportDigest),
+      )
+    : input.findings;
+  const all = dedupeVulnerabilities(judged);
   const ignored = all.filter((finding) => ignore.has(finding.id.toUpperCase()));
   const findings = all.filter((finding) => !ignore.has(finding.id.toUpperCase()));
   const rank = severityRank(options.threshold);
   const blocking = findings.filter((finding) => severityRank(finding.severity) >= rank);
   const unreadable = input.reports.filter((report) => report.error !== undefined);
   const covering = (image: GateImage): number =>
-    options.requireVerified ? image.verifiedReports : image.reports;
+    strict || options.requireVerified ? image.verifiedReports : image.reports;
   const uncovered = input.images.filter((image) => covering(image) === 0);
 
   const problems: string[] = [];
@@ -216,19 +250,36 @@ export function evaluateGate(input: GateInput, options: ResolvedGateOptions): Ga
   }
   if (uncovered.length > 0 && options.whenNoReport === 'fail') {
     const which = uncovered.map((image) => image.platform ?? image.digest).join(', ');
-    const kind = options.requireVerified ? 'verified vulnerability report' : 'vulnerability report';
-    problems.push(
-      `no ${kind} found for ${which}: attach one (cosign attest --type vuln, or a SARIF/CycloneDX referrer) or set whenNoReport: 'pass'`,
-    );
+    if (strict) {
+      const why =
+        unverified.length === 0
+          ? ''
+          : ` (${unverified.length} unverified report${unverified.length === 1 ? '' : 's'} not counted: ${unverified
+              .slice(0, 3)
+              .map((report) => report.reason)
+              .join('; ')}${unverified.length > 3 ? '; …' : ''})`;
+      problems.push(
+        `no verified vulnerability report for ${which}${why}: sign one (cosign attest --type vuln) and give the policy it verifies under, or set allowUnverified to trust unsigned reports`,
+      );
+    } else {
+      const kind = options.requireVerified ? 'verified vulnerability report' : 'vulnerability report';
+      problems.push(
+        `no ${kind} found for ${which}: attach one (cosign attest --type vuln, or a SARIF/CycloneDX referrer) or set whenNoReport: 'pass'`,
+      );
+    }
   }
-  const counted = input.reports.filter((report) => report.error === undefined).length;
+  const counted = strict ? readable.length - unverified.length : readable.length;
+  const skipped =
+    strict && unverified.length > 0
+      ? `; ${unverified.length} unverified report${unverified.length === 1 ? '' : 's'} not counted`
+      : '';
   let reason: string;
   if (problems.length > 0) {
     reason = `blocked: ${problems.join('; ')}`;
   } else if (uncovered.length > 0) {
     reason = `passed: no vulnerability report for ${uncovered.map((image) => image.platform ?? image.digest).join(', ')}, and whenNoReport is 'pass'${findings.length > 0 ? `; ${findings.length} findings below ${options.threshold}` : ''}`;
   } else {
-    reason = `passed: ${findings.length} finding${findings.length === 1 ? '' : 's'} in ${counted} report${counted === 1 ? '' : 's'}, none at or above ${options.threshold}${ignored.length > 0 ? ` (${ignored.length} ignored)` : ''}`;
+    reason = `passed: ${findings.length} finding${findings.length === 1 ? '' : 's'} in ${counted}${strict ? ' verified' : ''} report${counted === 1 ? '' : 's'}, none at or above ${options.threshold}${ignored.length > 0 ? ` (${ignored.length} ignored)` : ''}${skipped}`;
   }
   return {
     passed: problems.length === 0,

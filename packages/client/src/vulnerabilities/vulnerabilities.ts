@@ -22,6 +22,8 @@ import type { Blobs } from '../blobs.js';
 import { mapLimit } from '../concurrency.js';
 import type { ClientContext } from '../context.js';
 import type { Manifests } from '../manifests.js';
+import type { PolicyInput } from '../signatures/attestation-verifier.js';
+import type { SignerIdentity } from '../signatures/identity.js';
 import { type DsseEnvelope, isVulnerabilityPredicateType, statementNames } from './attestation.js';
 import { hasCodeScanningAnalysis, listCodeScanningAlerts } from './code-scanning.js';
 import { dedupeVulnerabilities } from './dedupe.js';
@@ -75,7 +77,7 @@ export interface AttestationToVerify {
  */
 export type AttestationVerifier = (
   attestation: AttestationToVerify,
-) => Promise<{ readonly verified: boolean; readonly reason: string }>;
+) => Promise<{ readonly verified: boolean; readonly reason: string; readonly signer?: SignerIdentity }>;
 
 /**
  * What {@link createVulnerabilities} needs besides the client context.
@@ -104,6 +106,8 @@ export interface VulnerabilitiesDependencies {
 export interface FindReportsOptions {
   /** For an index: only this platform (`linux/arm64` or a platform object). If omitted, every platform. */
   readonly platform?: string | Platform;
+  /** Verify signed reports under this policy. If omitted, the client's `verifyAttestation`, if any. */
+  readonly policy?: PolicyInput;
   readonly signal?: AbortSignal;
 }
 
@@ -151,7 +155,7 @@ export interface Vulnerabilities {
 
 const DEFAULT_MAX_REPORT_BYTES = 32 * 1024 * 1024;
 const UNVERIFIED_REASON =
-  'signature not verified: this client does not check sigstore signatures (wire a verifier, or verify with `cosign verify-attestation --type vuln`)';
+  'signature not verified: no signature policy was given (a key, or a keyless identity and issuer with a trusted root)';
 
 // Layer media types that say nothing about the content; the manifest's artifactType then decides.
 const GENERIC_LAYER_TYPES = new Set([
@@ -215,6 +219,7 @@ export function createVulnerabilities(
     descriptor: Descriptor,
     subject: string,
     signal: AbortSignal | undefined,
+    verifier: AttestationVerifier | undefined,
   ): Promise<{ reports: GateReport[]; findings: Vulnerability[] }> => {
     const none = { reports: [], findings: [] };
     if (descriptor.artifactType !== undefined && SIGNATURE_ARTIFACT_TYPES.has(descriptor.artifactType))
@@ -294,9 +299,9 @@ export function createVulnerabilities(
         });
         continue;
       }
-      let verification: { verified: boolean; reason: string };
+      let verification: { verified: boolean; reason: string; signer?: SignerIdentity };
       if (read.envelope !== undefined) {
-        verification = await verify(dependencies.verifyAttestation, {
+        verification = await verify(verifier, {
           repository,
           subject,
           envelope: read.envelope,
@@ -361,8 +366,13 @@ export function createVulnerabilities(
         work.push({ subject, descriptor });
       }
     }
+    // sigstore-js is loaded only when a policy is given (a bad policy is a ConfigError here).
+    const verifier =
+      options.policy === undefined
+        ? dependencies.verifyAttestation
+        : (await import('../signatures/attestation-verifier.js')).createAttestationVerifier(options.policy);
     const read = await mapLimit(work, concurrency, ({ subject, descriptor }) =>
-      readReferrer(repository, descriptor, subject, signal),
+      readReferrer(repository, descriptor, subject, signal, verifier),
     );
     const found = read.flatMap((entry) => entry.reports);
     const allFindings = read.flatMap((entry) => entry.findings);
@@ -401,6 +411,7 @@ export function createVulnerabilities(
       const signal = resolved.signal;
       const found = await reports(reference, {
         ...(resolved.platform === undefined ? {} : { platform: resolved.platform }),
+        ...(resolved.policy === undefined ? {} : { policy: resolved.policy }),
         ...(signal === undefined ? {} : { signal }),
       });
       let gateReports = found.reports;
@@ -439,11 +450,11 @@ export function createVulnerabilities(
 async function verify(
   verifier: AttestationVerifier | undefined,
   attestation: AttestationToVerify,
-): Promise<{ verified: boolean; reason: string }> {
+): Promise<{ verified: boolean; reason: string; signer?: SignerIdentity }> {
   if (verifier === undefined) return { verified: false, reason: UNVERIFIED_REASON };
   try {
-    const { verified, reason } = await verifier(attestation);
-    return { verified, reason };
+    const { verified, reason, signer } = await verifier(attestation);
+    return signer === undefined ? { verified, reason } : { verified, reason, signer };
   } catch (error) {
     return {
       verified: false,
