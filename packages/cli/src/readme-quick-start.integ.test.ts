@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GHCR_HOSTS, namespaceAvailability, runWithRealNames, secretForms } from '@ghcr/test-support';
+import { describeWithBinaries } from '@ghcr/test-support/vitest';
+import { expect, it } from 'vitest';
+import type { QuickStartInput, QuickStartResult } from './test-support/readme-quick-start.scenario.js';
+import { BIN, requireBuiltCli } from './test-support/spawn.js';
+
+// The root README's "Quick start against ghcr.io", verbatim, with the built `ghcr` on PATH: against
+// stand-ins served as ghcr.io, api.github.com and pkg-containers.githubusercontent.com over TLS on
+// port 443 in a private network namespace (@ghcr/test-support's runWithRealNames). No --api-url,
+// --plain-http or other switch: the default registry, API URL, scheme and port.
+
+const root = new URL('../../../', import.meta.url);
+
+/** The commands of the README's first fenced block under `heading` (comment-only lines dropped). */
+function readmeCommands(heading: string): string[] {
+  const readme = readFileSync(new URL('README.md', root), 'utf8');
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README.md has no "${heading}" section any more: update this test`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start));
+  if (block?.[1] === undefined) throw new Error(`README.md's "${heading}" has no \`\`\`sh block any more`);
+  return block[1].split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+}
+
+describeWithBinaries(
+  namespaceAvailability(),
+  'the README quick start against ghcr.io by its real name',
+  () => {
+    it('runs verbatim: login, push, tag, copy --referrers, gate, cleanup plan', async () => {
+      requireBuiltCli();
+      const commands = readmeCommands('## Quick start against ghcr.io');
+      expect(commands.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+        'echo "$GITHUB_TOKEN"',
+        'ghcr push',
+        'ghcr tag',
+        'ghcr copy',
+        'ghcr gate',
+        'ghcr cleanup',
+      ]);
+      const actor = 'octocat';
+      const token = `ghp_${randomBytes(18).toString('hex')}`;
+      const input: QuickStartInput = {
+        commands,
+        layout: fileURLToPath(new URL('fixtures/oci-layout-multi', root)),
+        actor,
+        token,
+      };
+      const run = await runWithRealNames<QuickStartResult>({
+        scenario: fileURLToPath(new URL('./test-support/readme-quick-start.scenario.ts', import.meta.url)),
+        input,
+        env: { GITHUB_TOKEN: token, GITHUB_ACTOR: actor, NO_COLOR: '1' },
+        commands: { ghcr: BIN },
+        secrets: secretForms('GitHub token', token, actor),
+      });
+      const { outcomes } = run.result;
+      const summary = outcomes.map((outcome) => ({
+        command: outcome.command,
+        code: outcome.code,
+        errors: outcome.stderr.split('\n').filter((line) => line.startsWith('error')),
+      }));
+      // gate blocks (exit 3, as the README's comment says): the image carries no vulnerability report.
+      expect(summary).toEqual(
+        commands.map((command) => ({ command, code: command.startsWith('ghcr gate') ? 3 : 0, errors: [] })),
+      );
+      const [login, push, , copy, gate, cleanup] = outcomes;
+      expect(login?.stdout).toMatch(/^logged in to ghcr\.io as octocat /);
+      const index = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';
+      expect(push?.stdout).toBe(`ghcr.io/octo-org/app:1.0.0@${index}\n`);
+      expect(copy?.stdout).toBe(`ghcr.io/octo-org/app-mirror:1.0.0@${index}\n`);
+      expect(gate?.stdout).toContain(
+        'blocked: no vulnerability report found for linux/amd64, linux/arm64/v8',
+      );
+      expect(cleanup?.stdout).toMatch(/^ghcr\.io\/octo-org\/app: 3 versions, keep 3, delete 0 \(plan only/);
+      expect(run.result.tags).toEqual({
+        'octo-org/app': ['1.0', '1.0.0', 'latest'],
+        'octo-org/app-mirror': ['1.0.0'],
+      });
+      // The Packages API was asked at its default URL (cleanup lists the versions there).
+      expect(run.result.operations).toContain('api.versions.list');
+      // Every request went to GitHub's names on 443 (nothing else resolves in the namespace).
+      const hosts = [...new Set(run.requests.map((entry) => `${entry.serverName} ${entry.host}`))].sort();
+      expect(hosts).toEqual(['api.github.com api.github.com', 'ghcr.io ghcr.io']);
+      expect(run.requests.every((entry) => GHCR_HOSTS.includes(entry.host))).toBe(true);
+    });
+  },
+);
