@@ -84,5 +84,31 @@ describeWithBinaries(
       expect(hosts).toEqual(['api.github.com api.github.com', 'ghcr.io ghcr.io']);
       expect(run.requests.every((entry) => GHCR_HOSTS.includes(entry.host))).toBe(true);
     });
+
+    it('without the CA trusted, says the certificate is not trusted and how to add one, not --plain-http', async () => {
+      requireBuiltCli();
+      const actor = 'octocat';
+      const token = `ghp_${randomBytes(18).toString('hex')}`;
+      const input: QuickStartInput = {
+        commands: ['ghcr inspect ghcr.io/octo-org/app:1.0.0'],
+        layout: fileURLToPath(new URL('fixtures/oci-layout-multi', root)),
+        actor,
+        token,
+      };
+      const run = await runWithRealNames<QuickStartResult>({
+        scenario: fileURLToPath(new URL('./test-support/readme-quick-start.scenario.ts', import.meta.url)),
+        input,
+        env: { GITHUB_TOKEN: token, NO_COLOR: '1' },
+        commands: { ghcr: BIN },
+        trustTestCa: false,
+      });
+      const [inspect] = run.result.outcomes;
+      expect(inspect?.code).toBe(1);
+      expect(inspect?.stderr).toMatch(
+        /^error: GHCR_CONNECTION_FAILED: HEAD "https:\/\/ghcr\.io\/v2\/octo-org\/app\/manifests\/1\.0\.0": the TLS certificate of ghcr\.io is not signed by a CA this process trusts; .*NODE_EXTRA_CA_CERTS=\/path\/ca\.pem/,
+      );
+      expect(inspect?.stderr).not.toContain('plain');
+      expect(run.requests).toEqual([]);
+    });
   },
 );
