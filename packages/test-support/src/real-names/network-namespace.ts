@@ -1,5 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { type IntegrationAvailability, installHint, integrationAvailability } from '../binaries.js';
+import {
+  findBinary,
+  type IntegrationAvailability,
+  installHint,
+  integrationAvailability,
+} from '../binaries.js';
 
 /**
  * How to enter a private mount and network namespace on this machine, or why it cannot be done.
@@ -7,7 +12,7 @@ import { type IntegrationAvailability, installHint, integrationAvailability } fr
  */
 export interface NamespaceAvailability extends IntegrationAvailability {
   /**
-   * The `unshare` command line that worked (`['unshare', '--mount', '--net']` as root, with
+   * The `unshare` command line that worked (`['/usr/bin/unshare', '--mount', '--net']` as root, with
    * `'--map-root-user'` added when only a user namespace gives the rights); empty when not available.
    */
   readonly unshare: readonly string[];
@@ -31,14 +36,15 @@ export function namespaceAvailability(
 ): NamespaceAvailability {
   const binaries = integrationAvailability(['unshare', 'ip', 'mount', 'openssl'], env);
   if (!binaries.available) return { ...binaries, unshare: [] };
+  const unshare = findBinary('unshare', env.PATH) ?? 'unshare';
   const errors: string[] = [];
   for (const flags of TRIES) {
-    const probe = spawnSync('unshare', [...flags, '--', 'ip', 'link', 'set', 'lo', 'up'], {
+    const probe = spawnSync(unshare, [...flags, '--', 'ip', 'link', 'set', 'lo', 'up'], {
       encoding: 'utf8',
       env: { PATH: env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     if (probe.status === 0) {
-      return { available: true, missing: [], mustFail: false, reason: '', unshare: ['unshare', ...flags] };
+      return { available: true, missing: [], mustFail: false, reason: '', unshare: [unshare, ...flags] };
     }
     errors.push(`unshare ${flags.join(' ')}: ${(probe.stderr ?? probe.error?.message ?? '').trim()}`);
   }
