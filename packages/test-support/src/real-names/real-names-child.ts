@@ -22,7 +22,7 @@ export interface RealNamesChildConfig {
   readonly resultPath: string;
   /** The scenario's working directory (where `./oci-layout` is). */
   readonly workDirectory: string;
-  /** The simulation profiles to start, each on its real host names. */
+  /** The simulation profiles to start, each on its real host names; the first to claim a host serves it. */
   readonly profiles: readonly string[];
   /** Values the front looks for in every request header, by label. */
   readonly secrets: Readonly<Record<string, string>>;
@@ -66,10 +66,17 @@ export interface RealNamesContext {
  */
 export type RealNamesScenario = (context: RealNamesContext) => Promise<unknown>;
 
-/** Every host a simulation answers on: the host of each of its `…Url` options. */
-function hostsOf(simulation: Simulation): string[] {
+/**
+ * Every host a simulation answers on: the host of each of its `…Url` options, nested ones included
+ * (the dockerhub profile's `dockerhub.webUrl`).
+ */
+function hostsOf(options: object): string[] {
   const hosts: string[] = [];
-  for (const [name, value] of Object.entries(simulation.options)) {
+  for (const [name, value] of Object.entries(options)) {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      hosts.push(...hostsOf(value));
+      continue;
+    }
     if (!name.endsWith('Url') || typeof value !== 'string') continue;
     try {
       hosts.push(new URL(value).hostname);
@@ -122,7 +129,9 @@ export async function runRealNamesChild(scenario: RealNamesScenario): Promise<vo
     });
     simulations.set(profile, simulation);
     const dispatcher = simulation.dispatcher();
-    for (const host of hostsOf(simulation)) routes.set(host, dispatcher);
+    // The first profile to claim a host keeps it (every profile has an apiUrl, api.github.com by
+    // default; it is GitHub's, so the ghcr profile's when both run).
+    for (const host of hostsOf(simulation.options)) if (!routes.has(host)) routes.set(host, dispatcher);
   }
   const front = await startTlsFront({
     routes,

@@ -21,8 +21,9 @@ export const GHCR_HOSTS: readonly string[] = [
 ];
 
 /**
- * Docker Hub's hosts: the registry API, the token service, the blob CDN, and the names people
- * write (`docker.io`, `index.docker.io`, `registry.hub.docker.com`), which are web hosts.
+ * Docker Hub's hosts: the registry API, the token service, the blob CDN, the names people write
+ * (`docker.io`, `index.docker.io`, `registry.hub.docker.com`), which are web hosts, and the web
+ * page `docker.io` redirects to (`www.docker.com`).
  * @internal
  */
 export const DOCKER_HUB_HOSTS: readonly string[] = [
@@ -32,6 +33,7 @@ export const DOCKER_HUB_HOSTS: readonly string[] = [
   'docker.io',
   'index.docker.io',
   'registry.hub.docker.com',
+  'www.docker.com',
 ];
 
 /**

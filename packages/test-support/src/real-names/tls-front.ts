@@ -91,6 +91,9 @@ async function answer(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
+  // The client's address, as a proxy in front of a registry passes it (Docker Hub's stand-in keeps
+  // its anonymous pull quota per address).
+  headers['x-forwarded-for'] ??= request.socket.remoteAddress ?? '127.0.0.1';
   const hasBody =
     method !== 'GET' &&
     method !== 'HEAD' &&
