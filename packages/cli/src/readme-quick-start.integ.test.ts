@@ -76,6 +76,7 @@ describeWithBinaries(
       expect(run.result.tags).toEqual({
         'octo-org/app': ['1.0', '1.0.0', 'latest'],
         'octo-org/app-mirror': ['1.0.0'],
+        'octo-org/alpine': [],
       });
       // The Packages API was asked at its default URL (cleanup lists the versions there).
       expect(run.result.operations).toContain('api.versions.list');

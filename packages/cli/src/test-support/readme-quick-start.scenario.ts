@@ -17,6 +17,8 @@ export interface QuickStartInput {
 /** What it reports back. */
 export interface QuickStartResult {
   readonly outcomes: readonly CommandOutcome[];
+  /** For each command, the `seq` of the first front request it made (the next command's is its end). */
+  readonly firstRequests: readonly number[];
   /** Tags of the two repositories afterwards. */
   readonly tags: Readonly<Record<string, readonly string[]>>;
   /** The simulation's operations, in order (`manifest.put`, `api.versions.list`, …). */
@@ -35,10 +37,14 @@ export default async function quickStart(context: RealNamesContext): Promise<Qui
   ghcr.createToken({ user: input.actor, scopes: PACKAGE_SCOPES, token: input.token });
   cpSync(input.layout, join(context.workDirectory, 'oci-layout'), { recursive: true });
   const outcomes: CommandOutcome[] = [];
-  for (const command of input.commands) outcomes.push(await context.run(command));
+  const firstRequests: number[] = [];
+  for (const command of input.commands) {
+    firstRequests.push(context.requests().length + 1);
+    outcomes.push(await context.run(command));
+  }
   const tags: Record<string, string[]> = {};
-  for (const repository of ['octo-org/app', 'octo-org/app-mirror']) {
+  for (const repository of ['octo-org/app', 'octo-org/app-mirror', 'octo-org/alpine']) {
     tags[repository] = [...(ghcr.state.getRepository(repository)?.tags.keys() ?? [])].sort();
   }
-  return { outcomes, tags, operations: ghcr.log.entries.map((entry) => entry.operation ?? '?') };
+  return { outcomes, firstRequests, tags, operations: ghcr.log.entries.map((entry) => entry.operation ?? '?') };
 }
