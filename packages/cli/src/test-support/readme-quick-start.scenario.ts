@@ -46,5 +46,10 @@ export default async function quickStart(context: RealNamesContext): Promise<Qui
   for (const repository of ['octo-org/app', 'octo-org/app-mirror', 'octo-org/alpine']) {
     tags[repository] = [...(ghcr.state.getRepository(repository)?.tags.keys() ?? [])].sort();
   }
-  return { outcomes, firstRequests, tags, operations: ghcr.log.entries.map((entry) => entry.operation ?? '?') };
+  return {
+    outcomes,
+    firstRequests,
+    tags,
+    operations: ghcr.log.entries.map((entry) => entry.operation ?? '?'),
+  };
 }
