@@ -20,6 +20,10 @@ export {
   defaultCredentialChain,
 } from './credentials/default-credential-chain.js';
 export {
+  type DockerAuthConfigEnvCredentialsOptions,
+  dockerAuthConfigEnvCredentials,
+} from './credentials/docker-auth-config-env-credentials.js';
+export {
   type DockerConfigCredentialsOptions,
   dockerConfigCredentials,
 } from './credentials/docker-config-credentials.js';

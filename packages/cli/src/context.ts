@@ -1,6 +1,7 @@
-import type { CredentialProvider } from '@ghcr/auth';
+import { type CredentialProvider, chainCredentials } from '@ghcr/auth';
 import { createGhcrClient, type GhcrClient } from '@ghcr/client';
 import { type Clock, systemClock } from '@ghcr/oci-types';
+import { type CommandLineCredentials, commandLineCredentials } from './command-line-credentials.js';
 import { cliCredentialChain, observedCredentials } from './credentials.js';
 import type { ExitCode } from './exit-codes.js';
 import { type GlobalOptions, resolveGlobalOptions } from './global-options.js';
@@ -36,6 +37,11 @@ export interface CommandContext {
    * from the chain; `--concurrency`; every request in the `--debug` log.
    */
   client(registry: string, overrides?: ClientOverrides): GhcrClient;
+  /**
+   * Gives `registry` the credentials `value` (`USER[:PASSWORD]`) for this run, ahead of the chain
+   * (`copy --src-creds` / `--dest-creds`); `flag` names them in messages and in `--debug`.
+   */
+  useCredentials(registry: string, value: string, flag: string): void;
   /** Remembers a secret (a password read from stdin, a served token) so it is redacted everywhere. */
   addSecret(secret: string): void;
   /** Ends the run with this exit code unless it fails (the gate uses 3). */
@@ -108,7 +114,17 @@ export class CliRuntime {
     const output = createOutput(this.io, options);
     if (options.debug) this.#debugSink = (entry) => output.debug(formatRequestLogEntry(entry));
     const sources = new Map<string, string>();
-    const credentials = observedCredentials(cliCredentialChain(this.io.env), {
+    const commandLine: CommandLineCredentials = commandLineCredentials(
+      this.io,
+      {
+        ...(typeof rawOptions.creds === 'string' ? { creds: rawOptions.creds } : {}),
+        ...(typeof rawOptions.username === 'string' ? { username: rawOptions.username } : {}),
+        ...(rawOptions.passwordStdin === true ? { passwordStdin: true } : {}),
+      },
+      (secret) => this.secrets.add(secret),
+    );
+    const chain = chainCredentials([commandLine, cliCredentialChain(this.io.env)]);
+    const credentials = observedCredentials(chain, {
       secret: (secret) => this.secrets.add(secret),
       source: (registry, source) => {
         const shown = source ?? 'none found (anonymous)';
@@ -126,12 +142,15 @@ export class CliRuntime {
       clock,
       client(registry, overrides = {}) {
         const key = overrides.credentials === undefined ? registry : undefined;
+        if (overrides.credentials === undefined) commandLine.bindGlobal(registry);
         const existing = key === undefined ? undefined : runtime.#clients.get(key);
         if (existing !== undefined) return existing;
+        const chosen = overrides.credentials ?? credentials;
         const client = createGhcrClient({
           registry,
-          ...(options.plainHttp ? { plainHttp: true } : {}),
-          credentials: apiCredentialsOf(overrides.credentials ?? credentials, registry, options.apiUrl),
+          ...(options.plainHttp ? { plainHttp: true, registries: { '*': { plainHttp: true } } } : {}),
+          credentials: chosen,
+          apiCredentials: apiCredentialsOf(chosen, registry, options.apiUrl),
           versions: { apiUrl: options.apiUrl },
           clock,
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -143,6 +162,9 @@ export class CliRuntime {
         });
         runtime.#clients.set(key ?? `${registry}#${runtime.#clients.size}`, client);
         return client;
+      },
+      useCredentials(registry, value, flag) {
+        commandLine.bind(registry, value, flag);
       },
       addSecret(secret) {
         if (secret !== '') runtime.secrets.add(secret);

@@ -7,8 +7,10 @@ import { cliVersion } from './version.js';
 const FOOTER = `
 References are [registry/]repository[:tag][@digest]; the registry defaults to ghcr.io.
 Plain HTTP is automatic for localhost, 127.0.0.1 and [::1].
-Credentials: GHCR_TOKEN / GITHUB_TOKEN / GH_TOKEN (ghcr.io), Docker's config.json and credential
-helpers ("ghcr login"), podman's auth.json, the GitHub CLI.
+Credentials, first found wins: --creds / --username (copy: --src-creds, --dest-creds), then
+GHCR_TOKEN / GITHUB_TOKEN / GH_TOKEN (ghcr.io only), DOCKER_AUTH_CONFIG, Docker's config.json and
+credential helpers ("ghcr login"), podman's auth.json (REGISTRY_AUTH_FILE), the GitHub CLI.
+Docker Hub is docker.io (served from registry-1.docker.io; "alpine" is "library/alpine").
 
 Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 the gate blocked or validate found
 broken images.
@@ -35,6 +37,15 @@ export function createProgram(runtime: CliRuntime): Command {
       '--api-url <url>',
       'GitHub REST API base URL (default: $GITHUB_API_URL, else https://api.github.com)',
     )
+    .option(
+      '--creds <user[:password]>',
+      "credentials for the command's registry, ahead of every other source",
+    )
+    .option(
+      '-u, --username <user>',
+      "the user name for the command's registry (and for login); the password from --password-stdin",
+    )
+    .option('--password-stdin', 'read the password or token of --creds / --username (and login) from stdin')
     .option('--concurrency <n>', 'parallel requests of one operation (default: 4)', parseConcurrency)
     .option('--debug', 'print every HTTP request (secrets redacted) and, on failure, the cause chain')
     .option('-q, --quiet', 'print results and errors only: no notes, no progress bars')

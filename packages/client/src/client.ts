@@ -1,13 +1,20 @@
 import { createTokenManager } from '@ghcr/auth';
+import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
 import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
-import { type ClientEvents, createClientEvents } from './events.js';
+import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createImages, type Images } from './images/images.js';
 import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
-import { type GhcrClientOptions, type ResolvedGhcrClientOptions, resolveClientSettings } from './options.js';
+import {
+  type ClientSettings,
+  type GhcrClientOptions,
+  type ResolvedGhcrClientOptions,
+  registrySettings,
+  resolveClientSettings,
+} from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createRetention, type Retention } from './retention/retention.js';
 import { createTags, type Tags } from './tags.js';
@@ -15,7 +22,14 @@ import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 
 /**
- * A client for one registry. Its capabilities are narrow interfaces, each usable on its own.
+ * A client of every registry. Its capabilities are narrow interfaces, each usable on its own.
+ * `images` and `vulnerabilities` go to whatever registry a reference names
+ * (`docker.io/library/alpine:3`, `ghcr.io/octo/app:1`); a reference without one, and the
+ * repository-level capabilities (`blobs`, `manifests`, `tags`, …), use the client's default
+ * registry. `forRegistry(host)` gives the same client with another default.
+ *
+ * One transport, token cache, rate-limit state and connection pool serve every registry, each kept
+ * apart per registry (per origin): a credential goes only to the registry it was found for.
  * @public
  */
 export interface GhcrClient {
@@ -39,9 +53,9 @@ export interface GhcrClient {
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
   readonly events: ClientEvents;
-  /** The registry host (`ghcr.io`, `127.0.0.1:5000`). */
+  /** The default registry's canonical name (`ghcr.io`, `127.0.0.1:5000`, `docker.io`). */
   readonly registry: string;
-  /** The base URL requests go to (`https://ghcr.io`). */
+  /** The base URL its requests go to (`https://ghcr.io`; Docker Hub's is `https://registry-1.docker.io`). */
   readonly baseUrl: string;
   /** Which registry behaviour the client expects. */
   readonly flavor: 'ghcr' | 'distribution';
@@ -49,7 +63,17 @@ export interface GhcrClient {
   readonly options: ResolvedGhcrClientOptions;
   /** The transport requests go through (shared rate limiter, token cache, metrics). */
   readonly transport: Transport;
-  /** Closes the transport this client built (a transport you passed in is left to you). */
+  /**
+   * This client with `registry` as its default (`docker.io`, `quay.io`, `localhost:5000`): the same
+   * transport, token cache, rate-limit state, connection pool and events, created once per
+   * registry. Docker Hub's names (`index.docker.io`, …) all give the `docker.io` one.
+   * @throws ConfigError when `registry` is not `host[:port]`.
+   */
+  forRegistry(registry: string): GhcrClient;
+  /**
+   * Closes the transport this client built (a transport you passed in is left to you). Every
+   * `forRegistry` view shares it, so closing any of them closes them all.
+   */
   close(): Promise<void>;
 }
 
@@ -80,6 +104,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       dispatcher = ownAgent;
     }
     let built: Transport | undefined;
+    const apiCredentials = resolved.apiCredentials ?? resolved.credentials;
     const authorizer =
       resolved.authorizer ??
       createRegistryAuthorizer({
@@ -90,7 +115,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
           onEvent: (event) => recordTokenEvent(built?.metrics, event),
           ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
         }),
-        ...(resolved.credentials === undefined ? {} : { apiCredentials: resolved.credentials }),
+        ...(apiCredentials === undefined ? {} : { apiCredentials }),
       });
     built = createTransport({
       ...(resolved.transportOptions ?? {}),
@@ -102,11 +127,50 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   };
   const transport = resolved.transport ?? buildTransport();
   const events = createClientEvents();
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    if (!ownTransport) return Promise.resolve();
+    closing ??= (async () => {
+      await transport.close();
+      await ownAgent?.close();
+    })();
+    return closing;
+  };
+  const views = new Map<string, GhcrClient>();
+  const forRegistry = (registry: string): GhcrClient => {
+    const key = canonicalRegistry(registry.replace(/^https?:\/\//i, '').replace(/\/$/, ''));
+    const existing = views.get(key);
+    if (existing !== undefined) return existing;
+    const view = createRegistryView(registrySettings(resolved, registry), {
+      transport,
+      events,
+      forRegistry,
+      close,
+    });
+    views.set(key, view);
+    return view;
+  };
+  const root = createRegistryView(settings, { transport, events, forRegistry, close });
+  views.set(settings.host, root);
+  return root;
+}
+
+interface SharedParts {
+  readonly transport: Transport;
+  readonly events: ClientEventEmitter;
+  readonly forRegistry: (registry: string) => GhcrClient;
+  readonly close: () => Promise<void>;
+}
+
+/** The capabilities of one registry, over the parts every registry of the client shares. */
+function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
+  const resolved = settings.options;
+  const { transport, events, forRegistry } = shared;
   const context: ClientContext = { settings, transport, events };
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
-  const images = createImages(context, { blobs, manifests, tags });
+  const images = createImages(context, { blobs, manifests, tags }, (registry) => forRegistry(registry));
   const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
   const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
   const multiArch = createMultiArch(context, { blobs, manifests });
@@ -117,13 +181,25 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     clock: resolved.clock,
     concurrency: resolved.concurrency,
   });
-  const vulnerabilities = createVulnerabilities(context, {
+  const ownVulnerabilities = createVulnerabilities(context, {
     manifests,
     blobs,
     listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
     githubApiUrl: versions.apiUrl,
     ...(resolved.verifyAttestation === undefined ? {} : { verifyAttestation: resolved.verifyAttestation }),
   });
+  // A reference that names another registry is that registry's view's to answer.
+  const vulnerabilitiesOf = (reference: string): Vulnerabilities => {
+    const registry = namedRegistry(reference);
+    return registry === undefined || registry === settings.host
+      ? ownVulnerabilities
+      : forRegistry(registry).vulnerabilities;
+  };
+  const vulnerabilities: Vulnerabilities = {
+    reports: (reference, options) => vulnerabilitiesOf(reference).reports(reference, options),
+    gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
+    codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
+  };
   return {
     blobs,
     manifests,
@@ -140,10 +216,16 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     flavor: settings.flavor,
     options: resolved,
     transport,
-    async close() {
-      if (!ownTransport) return;
-      await transport.close();
-      await ownAgent?.close();
-    },
+    forRegistry,
+    close: shared.close,
   };
+}
+
+/** The registry a reference names in front of its repository, canonical; undefined when none. */
+function namedRegistry(reference: string): string | undefined {
+  const first = reference.split('/')[0] ?? '';
+  const names =
+    reference.includes('/') &&
+    (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
+  return names ? canonicalRegistry(parseReference(reference).registry) : undefined;
 }

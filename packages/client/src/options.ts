@@ -1,5 +1,5 @@
 import type { CredentialProvider } from '@ghcr/auth';
-import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, canonicalRegistry, registryApiHost, systemClock } from '@ghcr/oci-types';
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
@@ -41,6 +41,28 @@ export const DEFAULT_MONOLITHIC_BYTES = 1024 * MiB;
 export type ClientTransportOptions = Omit<TransportOptions, 'dispatcher' | 'authorizer' | 'clock'>;
 
 /**
+ * How the client speaks to one registry other than its default, in the `registries` option.
+ * @public
+ */
+export interface RegistrySettingsOverride {
+  /** Speak plain HTTP to this registry. If omitted, true for `localhost`, `127.0.0.1` and `[::1]`, false otherwise. */
+  readonly plainHttp?: boolean | undefined;
+  /**
+   * Which behaviour to expect. `ghcr` for a GitHub Enterprise Server registry (`containers.<host>`):
+   * 4 MiB chunks, untag through the Packages API. If omitted, `ghcr` for ghcr.io and `distribution`
+   * for everything else.
+   */
+  readonly flavor?: 'ghcr' | 'distribution' | undefined;
+}
+
+const registrySettingsOverrideSchema = z
+  .object({
+    plainHttp: z.boolean().optional(),
+    flavor: z.enum(['ghcr', 'distribution']).optional(),
+  })
+  .strict();
+
+/**
  * Options of {@link createGhcrClient}, validated once. Parse failures become a `ConfigError` naming
  * the field.
  * @public
@@ -56,10 +78,18 @@ export const ghcrClientOptionsSchema = z.object({
     .regex(/^(?:https?:\/\/)?[^/\s]+\/?$/, 'must be host[:port] or http(s)://host[:port]')
     .default('ghcr.io'),
   /**
-   * Speak plain HTTP instead of HTTPS. If omitted, true for `localhost`, `127.0.0.1` and `[::1]`
-   * (and for an `http://` registry URL), false otherwise.
+   * Speak plain HTTP instead of HTTPS to the default registry. If omitted, true for `localhost`,
+   * `127.0.0.1` and `[::1]` (and for an `http://` registry URL), false otherwise.
    */
   plainHttp: z.boolean().optional(),
+  /**
+   * Settings of other registries the client reaches through references that name them
+   * (`docker.io/library/alpine:3`) or through `forRegistry(host)`, keyed by `host[:port]`:
+   * `{ 'localhost:5001': { plainHttp: true }, 'containers.ghe.example.com': { flavor: 'ghcr' } }`.
+   * The key `*` applies to every registry without an entry of its own. If omitted, every registry
+   * gets the defaults described on each field.
+   */
+  registries: z.record(z.string().min(1), registrySettingsOverrideSchema).optional(),
   /**
    * Which registry's behaviour to expect. `ghcr`: 4 MiB chunk cap, no manifest DELETE (untag puts a
    * placeholder; deletes go through the Packages API). `distribution`: a generic OCI registry. If
@@ -82,6 +112,16 @@ export const ghcrClientOptionsSchema = z.object({
    * omitted, anonymous tokens (enough to pull public images).
    */
   credentials: z
+    .custom<CredentialProvider>(
+      (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
+      'must be a CredentialProvider (an object with resolve(registry))',
+    )
+    .optional(),
+  /**
+   * Credentials for the GitHub REST API (`client.versions`, code-scanning alerts). If omitted,
+   * what `credentials` has for `ghcr.io` (a GHCR token is a GitHub token).
+   */
+  apiCredentials: z
     .custom<CredentialProvider>(
       (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
       'must be a CredentialProvider (an object with resolve(registry))',
@@ -167,9 +207,9 @@ export type ResolvedGhcrClientOptions = z.output<typeof ghcrClientOptionsSchema>
  */
 export interface ClientSettings {
   readonly options: ResolvedGhcrClientOptions;
-  /** `ghcr.io`, `127.0.0.1:5000`. */
+  /** The registry's canonical name: `ghcr.io`, `127.0.0.1:5000`, `docker.io`. */
   readonly host: string;
-  /** `https://ghcr.io`, `http://127.0.0.1:5000`. */
+  /** Where its API is: `https://ghcr.io`, `http://127.0.0.1:5000`, `https://registry-1.docker.io`. */
   readonly baseUrl: string;
   readonly flavor: 'ghcr' | 'distribution';
   readonly chunkSize: number;
@@ -193,20 +233,57 @@ export function resolveClientSettings(input: GhcrClientOptions): ClientSettings 
       { field, cause: parsed.error },
     );
   }
-  const options = parsed.data;
-  const schemeMatch = /^(https?):\/\//i.exec(options.registry);
-  const host = options.registry.replace(/^https?:\/\//i, '').replace(/\/$/, '');
+  return deriveSettings(parsed.data, parsed.data.registry, {
+    ...(parsed.data.plainHttp === undefined ? {} : { plainHttp: parsed.data.plainHttp }),
+    ...(parsed.data.flavor === 'auto' ? {} : { flavor: parsed.data.flavor }),
+  });
+}
+
+/**
+ * The settings of another registry the same client reaches (`docker.io`, `quay.io`,
+ * `localhost:5001`): its `registries` entry, else the defaults. The chunk size of a ghcr-flavoured
+ * registry is capped at its 4 MiB request-body limit.
+ * @throws ConfigError when `registry` is not `host[:port]` (or an http(s) base URL).
+ * @internal
+ */
+export function registrySettings(options: ResolvedGhcrClientOptions, registry: string): ClientSettings {
+  if (!/^(?:https?:\/\/)?[^/\s]+\/?$/i.test(registry)) {
+    throw new ConfigError(
+      `invalid registry "${registry}": give host[:port], e.g. docker.io or localhost:5000`,
+      {
+        field: 'registry',
+      },
+    );
+  }
+  const host = canonicalRegistry(registry.replace(/^https?:\/\//i, '').replace(/\/$/, ''));
+  const entries = Object.entries(options.registries ?? {});
+  const override =
+    entries.find(([key]) => key !== '*' && canonicalRegistry(key) === host)?.[1] ?? options.registries?.['*'];
+  return deriveSettings(options, registry, override ?? {}, 'cap');
+}
+
+function deriveSettings(
+  options: ResolvedGhcrClientOptions,
+  registry: string,
+  override: RegistrySettingsOverride,
+  oversizedGhcrChunk: 'refuse' | 'cap' = 'refuse',
+): ClientSettings {
+  const schemeMatch = /^(https?):\/\//i.exec(registry);
+  const host = canonicalRegistry(registry.replace(/^https?:\/\//i, '').replace(/\/$/, ''));
   const scheme = schemeMatch?.[1]?.toLowerCase();
-  if (scheme === 'https' && options.plainHttp === true) {
+  if (scheme === 'https' && override.plainHttp === true) {
     throw new ConfigError(
       `invalid client option "plainHttp": the registry is given as an https:// URL; drop the scheme or plainHttp`,
       { field: 'plainHttp' },
     );
   }
-  const plainHttp = options.plainHttp ?? (scheme === 'http' || (scheme === undefined && LOOPBACK.test(host)));
-  const flavor =
-    options.flavor === 'auto' ? (host.toLowerCase() === 'ghcr.io' ? 'ghcr' : 'distribution') : options.flavor;
-  const chunkSize = options.chunkSize ?? (flavor === 'ghcr' ? GHCR_MAX_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
+  const plainHttp =
+    override.plainHttp ?? (scheme === 'http' || (scheme === undefined && LOOPBACK.test(host)));
+  const flavor = override.flavor ?? (host === 'ghcr.io' ? 'ghcr' : 'distribution');
+  let chunkSize = options.chunkSize ?? (flavor === 'ghcr' ? GHCR_MAX_CHUNK_BYTES : DEFAULT_CHUNK_BYTES);
+  if (flavor === 'ghcr' && chunkSize > GHCR_MAX_CHUNK_BYTES && oversizedGhcrChunk === 'cap') {
+    chunkSize = GHCR_MAX_CHUNK_BYTES;
+  }
   if (flavor === 'ghcr' && chunkSize > GHCR_MAX_CHUNK_BYTES) {
     throw new ConfigError(
       `invalid client option "chunkSize": ${chunkSize} bytes is over ghcr.io's 4 MiB request-body cap (it answers 416); use at most ${GHCR_MAX_CHUNK_BYTES}`,
@@ -216,7 +293,7 @@ export function resolveClientSettings(input: GhcrClientOptions): ClientSettings 
   return {
     options,
     host,
-    baseUrl: `${plainHttp ? 'http' : 'https'}://${host}`,
+    baseUrl: `${plainHttp ? 'http' : 'https'}://${registryApiHost(host)}`,
     flavor,
     chunkSize,
     monolithicThreshold:

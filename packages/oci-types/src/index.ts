@@ -85,6 +85,15 @@ export {
   referenceTarget,
   splitPackagePath,
 } from './reference.js';
+export {
+  canonicalRegistry,
+  canonicalRepository,
+  DOCKER_HUB_ALIASES,
+  DOCKER_HUB_API_HOST,
+  DOCKER_HUB_REGISTRY,
+  isDockerHub,
+  registryApiHost,
+} from './registry-names.js';
 export { INVALID_REPORT_CODE, InvalidReportError } from './report-errors.js';
 export {
   annotationsSchema,

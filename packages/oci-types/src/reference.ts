@@ -1,5 +1,6 @@
 import { type Digest, parseDigest } from './digest.js';
 import { GhcrErrorCode, InvalidInputError } from './errors.js';
+import { canonicalRepository, DOCKER_HUB_REGISTRY, isDockerHub } from './registry-names.js';
 
 /**
  * The registry assumed when a reference names none. This toolkit is for GitHub Container
@@ -69,7 +70,9 @@ function looksLikeRegistry(component: string): boolean {
 /**
  * Parses `[registry/]name[:tag][@digest]` with the distribution-spec grammar. A first component
  * containing `.` or `:`, or `localhost`, is a registry; otherwise the registry is
- * {@link DEFAULT_REGISTRY} (`ghcr.io`).
+ * {@link DEFAULT_REGISTRY} (`ghcr.io`). Docker Hub's names (`docker.io`, `index.docker.io`,
+ * `registry-1.docker.io`, `registry.hub.docker.com`) all give `docker.io`, and a one-component
+ * repository there is an official image: `docker.io/alpine:3` → `docker.io/library/alpine:3`.
  * @throws InvalidInputError (code `GHCR_INVALID_REFERENCE`) naming the bad part and what to do.
  * @public
  */
@@ -121,6 +124,11 @@ export function parseReference(input: string): Reference {
     registry = rest.slice(0, slash);
     repository = rest.slice(slash + 1);
     if (!HOST_RE.test(registry)) throw invalid(input, `registry "${registry}" is not a valid host[:port]`);
+    if (isDockerHub(registry)) {
+      // One registry under four names; `docker.io/alpine` is the official `library/alpine`.
+      registry = DOCKER_HUB_REGISTRY;
+      repository = canonicalRepository(registry, repository);
+    }
   }
   if (repository === '') throw invalid(input, 'the repository name is empty');
   if (!NAME_RE.test(repository)) {

@@ -70,20 +70,32 @@ export async function readAuthConfig(path: string, label: string): Promise<AuthC
       error,
     );
   }
+  return parseAuthConfig(text, `${label} ${path}`, 'fix or remove the file');
+}
+
+/**
+ * Parses the text of an auth config (a file's, or `DOCKER_AUTH_CONFIG`'s). Resolves `undefined`
+ * for blank text. `where` names it in messages (`docker config /root/.docker/config.json`), and
+ * `fix` says what to do about invalid JSON.
+ * @throws AuthenticationError (`GHCR_CREDENTIALS_UNAVAILABLE`) naming the offending field, never
+ * the content.
+ * @internal
+ */
+export function parseAuthConfig(text: string, where: string, fix: string): AuthConfig | undefined {
   if (text.trim() === '') return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     // No cause: a JSON syntax error quotes the text around the fault, which may be a secret.
-    throw unavailable(`${label} ${path} is not valid JSON; fix or remove the file`);
+    throw unavailable(`${where} is not valid JSON; ${fix}`);
   }
   const parsed = authConfigSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue === undefined ? '' : issue.path.map(String).join('.');
     throw unavailable(
-      `${label} ${path} has an invalid "${field}" field (expected ${field.startsWith('auths') ? 'an object of strings' : 'a string'}); fix the file`,
+      `${where} has an invalid "${field}" field (expected ${field.startsWith('auths') ? 'an object of strings' : 'a string'}); ${fix}`,
     );
   }
   return parsed.data;
@@ -91,7 +103,7 @@ export async function readAuthConfig(path: string, label: string): Promise<AuthC
 
 /**
  * Looks `registry` up in a parsed config: its `credHelpers` entry, else `credsStore`, else the
- * inline `auths` entry. When a helper answers "not found", the inline entry is still tried (Docker
+ * inline `auths` entry. `path` is the file it came from (`''` for one read from the environment). When a helper answers "not found", the inline entry is still tried (Docker
  * itself stops there; a stale inline entry is better than none, and it is what `docker login`
  * wrote before a helper was configured).
  * @internal
@@ -102,6 +114,8 @@ export async function resolveFromAuthConfig(
   registry: string,
   options: AuthConfigLookupOptions,
 ): Promise<ResolvedCredential | undefined> {
+  // A config read from a file is named by label and path; one from the environment by label alone.
+  const where = path === '' ? options.label : `${options.label} ${path}`;
   const helperEntry = lookupRegistryKey(config.credHelpers, registry);
   const helper =
     helperEntry !== undefined && helperEntry.value !== ''
@@ -113,26 +127,25 @@ export async function resolveFromAuthConfig(
     const credential = await runCredentialHelper(helper.name, helperServerUrl(registry), {
       timeoutMs: options.helperTimeoutMs,
       env: options.env,
-      configuredBy: `${helper.setting} in ${path}`,
+      configuredBy: `${helper.setting} in ${path === '' ? options.label : path}`,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (credential !== undefined) {
-      return { credential, source: `${options.label} ${path} (${helper.setting}: ${helper.name})` };
+      return { credential, source: `${where} (${helper.setting}: ${helper.name})` };
     }
   }
   const entry = lookupRegistryKey(config.auths, registry);
   if (entry === undefined) return undefined;
-  const credential = credentialOfEntry(entry.value, entry.key, path, options.label);
+  const credential = credentialOfEntry(entry.value, entry.key, where);
   if (credential === undefined) return undefined;
-  return { credential, source: `${options.label} ${path} (auths: ${entry.key})` };
+  return { credential, source: `${where} (auths: ${entry.key})` };
 }
 
 function credentialOfEntry(
   entry: z.output<typeof authEntrySchema>,
   key: string,
-  path: string,
-  label: string,
+  where: string,
 ): Credential | undefined {
   let username = entry.username;
   let password = entry.password;
@@ -141,7 +154,7 @@ function credentialOfEntry(
     const colon = decoded.indexOf(':');
     if (colon < 0) {
       throw unavailable(
-        `${label} ${path}: auths["${key}"].auth is not base64 of "username:password"; run "docker login ${key}" again or fix the entry`,
+        `${where}: auths["${key}"].auth is not base64 of "username:password"; run "docker login ${key}" again or fix the entry`,
       );
     }
     username = decoded.slice(0, colon);

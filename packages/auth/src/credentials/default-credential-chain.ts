@@ -1,6 +1,7 @@
 import type { Clock } from '@ghcr/oci-types';
 import { chainCredentials } from './chain-credentials.js';
 import type { CredentialProvider } from './credential.js';
+import { dockerAuthConfigEnvCredentials } from './docker-auth-config-env-credentials.js';
 import { dockerConfigCredentials } from './docker-config-credentials.js';
 import { environmentCredentials } from './environment-credentials.js';
 import { ghCliCredentials } from './gh-cli-credentials.js';
@@ -27,7 +28,8 @@ export interface DefaultCredentialChainOptions {
 
 /**
  * The usual lookup order: environment (`GHCR_TOKEN`, `GITHUB_TOKEN`, `GH_TOKEN`; ghcr.io only),
- * Docker's config.json (with its credential helpers), podman's auth.json, then the GitHub CLI's
+ * `DOCKER_AUTH_CONFIG` (a config.json in a variable, as GitLab CI sets it), Docker's config.json
+ * (with its credential helpers), podman's auth.json, then the GitHub CLI's
  * hosts.yml (ghcr.io only). When nothing answers, access is anonymous.
  * @public
  */
@@ -47,6 +49,7 @@ export function defaultCredentialChain(options: DefaultCredentialChainOptions = 
         ...(options.env === undefined ? {} : { env: options.env }),
         ...(options.environmentRegistries === undefined ? {} : { registries: options.environmentRegistries }),
       }),
+      dockerAuthConfigEnvCredentials(helpers),
       dockerConfigCredentials(helpers),
       podmanAuthCredentials(helpers),
       ghCliCredentials(common),

@@ -1,20 +1,13 @@
 /**
  * Registry name normalisation for credential lookups.
  */
-
-/** Names of Docker Hub, all meaning the same registry. */
-const DOCKER_HUB_ALIASES = new Set([
-  'docker.io',
-  'index.docker.io',
-  'registry-1.docker.io',
-  'registry.hub.docker.com',
-]);
+import { canonicalRegistry, DOCKER_HUB_REGISTRY } from '@ghcr/oci-types';
 
 /**
  * The canonical name used for Docker Hub.
  * @public
  */
-export const DOCKER_HUB = 'docker.io';
+export const DOCKER_HUB = DOCKER_HUB_REGISTRY;
 
 /**
  * The key Docker itself uses for Docker Hub in config.json and credential helpers.
@@ -36,10 +29,7 @@ export function normalizeRegistryHost(registry: string): string {
   if (slash >= 0) host = host.slice(0, slash);
   const at = host.lastIndexOf('@');
   if (at >= 0) host = host.slice(at + 1);
-  host = host.toLowerCase();
-  if (host.endsWith(':443') && !host.startsWith('[')) host = host.slice(0, -4);
-  if (DOCKER_HUB_ALIASES.has(host)) return DOCKER_HUB;
-  return host;
+  return canonicalRegistry(host);
 }
 
 /**

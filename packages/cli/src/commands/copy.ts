@@ -57,6 +57,8 @@ interface CopyOptions {
   readonly platform?: string;
   readonly allPlatforms?: boolean;
   readonly referrers?: boolean;
+  readonly srcCreds?: string;
+  readonly destCreds?: string;
 }
 
 /**
@@ -103,6 +105,8 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
     .addOption(new Option('--platform <os/arch[/variant]>', 'of an index, copy only this platform'))
     .addOption(new Option('--all-platforms', 'copy the whole index (the default)').conflicts('platform'))
     .option('--referrers', 'also copy the signatures, SBOMs and attestations that refer to what is copied')
+    .option('--src-creds <user[:password]>', "credentials for the source's registry")
+    .option('--dest-creds <user[:password]>', "credentials for the destination's registry")
     .action(
       async (sourceArgument: string, destinationArgument: string, _options: unknown, command: Command) => {
         const context = contextOf(runtime, command);
@@ -117,9 +121,27 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
         }
         const fromTarget = from.digest ?? from.tag ?? 'latest';
         const toTag = to.tag ?? (from.digest === undefined ? (from.tag ?? 'latest') : undefined);
-        const source = context.client(from.registry);
         const sameRegistry = from.registry.toLowerCase() === to.registry.toLowerCase();
-        const destination = sameRegistry ? source : context.client(to.registry);
+        const globals = command.optsWithGlobals<{ creds?: string; username?: string }>();
+        if (!sameRegistry && (globals.creds !== undefined || globals.username !== undefined)) {
+          throw usageError(
+            `${globals.creds !== undefined ? '--creds' : '--username'} gives one registry's credentials, but this copy reaches ${from.registry} and ${to.registry}: use --src-creds and --dest-creds`,
+          );
+        }
+        if (options.srcCreds !== undefined)
+          context.useCredentials(from.registry, options.srcCreds, '--src-creds');
+        if (options.destCreds !== undefined) {
+          if (sameRegistry && options.srcCreds !== undefined && options.srcCreds !== options.destCreds) {
+            throw usageError(
+              `source and destination are both on ${from.registry}: give one set of credentials (--creds), not two`,
+            );
+          }
+          context.useCredentials(to.registry, options.destCreds, '--dest-creds');
+        }
+        // One client for both sides: the destination is the same client's view of its registry
+        // (one connection pool and token cache; each registry gets only its own credentials).
+        const source = context.client(from.registry);
+        const destination = sameRegistry ? source : source.forRegistry(to.registry);
         const registered = new Map<string, CopiedReferrer['registered']>();
         const subjects = new Map<string, string>();
         const copied = await withProgress(context, source.events, 'images.copy', () =>
@@ -130,7 +152,6 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
               : formatImage(to.registry, to.repository, toTag),
             {
               ...selection,
-              ...(sameRegistry ? {} : { destinationClient: destination }),
               ...(options.referrers === true
                 ? {
                     referrers: (descriptor: Descriptor) =>

@@ -39,11 +39,6 @@ export function registryArgument(input: string): string {
   return host;
 }
 
-/** Docker Hub's registry API lives on another host than its name. */
-function apiHostOf(host: string): string {
-  return host === 'docker.io' ? 'registry-1.docker.io' : host;
-}
-
 /**
  * Checks credentials the way `docker login` does: `GET /v2/` with them, answering the registry's
  * challenge (a token exchange at its realm refuses bad credentials).
@@ -54,7 +49,7 @@ async function verifyCredentials(
   username: string,
   password: string,
 ): Promise<void> {
-  const client = context.client(apiHostOf(host), {
+  const client = context.client(host, {
     credentials: staticCredentials({ username, password }, { source: 'login arguments' }),
   });
   try {
@@ -98,12 +93,15 @@ export const registerLoginCommand: CommandRegistrar = (program, runtime) => {
       "check credentials against a registry and store them in Docker's config.json, as docker login does",
     )
     .argument('<registry>', 'the registry, e.g. ghcr.io or 127.0.0.1:5000')
-    .option('-u, --username <user>', 'the user name (for ghcr.io any name works with a token)')
-    .option('--password-stdin', 'read the password or token from stdin')
     .option('--no-verify', 'store the credentials without checking them against the registry')
     .action(async (registryInput: string, _options: unknown, command: Command) => {
       const context = contextOf(runtime, command);
-      const options = command.opts<{ username?: string; passwordStdin?: boolean; verify: boolean }>();
+      // -u/--username and --password-stdin are global options (they also give other commands credentials).
+      const options = command.optsWithGlobals<{
+        username?: string;
+        passwordStdin?: boolean;
+        verify: boolean;
+      }>();
       const host = registryArgument(registryInput);
       const interactive = context.io.stdinIsTTY === true && options.passwordStdin !== true;
       let username = options.username?.trim();

@@ -259,12 +259,15 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
     expect((error as Error).message).toContain('octo/root:nope does not exist; check the reference');
   });
 
-  it('refuses a reference naming another registry', async () => {
-    const { client } = simulatedClient({ profile });
+  it('takes a reference naming another registry to that registry, not to its own', async () => {
+    const { client, sim } = simulatedClient({ profile });
     const { images } = imagesFor(client);
+    // No simulation serves quay.io here: the request must go there (and fail), not to our registry.
     const error = await rejection(images.inspect('quay.io/octo/app:v1'));
-    expect(InvalidInputError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain('destinationClient');
+    expect((error as Error).message).toContain('quay.io');
+    const asked = sim.log.filter((entry) => entry.path.includes('octo/app'));
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.map((entry) => entry.host)).toEqual(asked.map(() => 'quay.io'));
   });
 
   describe('faults', () => {

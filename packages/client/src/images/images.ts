@@ -1,5 +1,5 @@
 import {
-  GhcrErrorCode,
+  canonicalRegistry,
   InvalidInputError,
   type Platform,
   parseReference,
@@ -146,10 +146,24 @@ export interface ImagesDependencies {
  * Creates the image capability of a client.
  * @internal
  */
-export function createImages(context: ClientContext, dependencies: ImagesDependencies): Images {
+export function createImages(
+  context: ClientContext,
+  dependencies: ImagesDependencies,
+  forRegistry?: (registry: string) => RemoteRepositoryParts,
+): Images {
   const host = context.settings.host;
   const parts: RemoteRepositoryParts = { registry: host, ...dependencies };
   const maxManifestBytes = context.settings.options.maxManifestBytes;
+  /** This registry's parts, or another registry's (of the same client) when the reference names it. */
+  const partsOf = (registry: string): RemoteRepositoryParts => {
+    if (registry === host) return parts;
+    if (forRegistry === undefined) {
+      throw new InvalidInputError(`these image operations talk to ${host} only, not ${registry}`, {
+        input: registry,
+      });
+    }
+    return forRegistry(registry);
+  };
   const remote = (repository: string, on: RemoteRepositoryParts = parts) =>
     remoteRepository(on, repository, { maxManifestBytes });
 
@@ -180,8 +194,8 @@ export function createImages(context: ClientContext, dependencies: ImagesDepende
 
   return {
     async push(destination, source, options = {}) {
-      const { repository, tags } = pushDestination(destination, host);
-      const target = remote(repository);
+      const { registry, repository, tags } = pushDestination(destination, host);
+      const target = remote(repository, partsOf(registry));
       let from: ReadOnlyTarget;
       let reference: string;
       if ('layout' in source) {
@@ -200,36 +214,46 @@ export function createImages(context: ClientContext, dependencies: ImagesDepende
         reference,
         target,
         tags,
-        copyOptions('images.push', { registry: host, repository }, options),
+        copyOptions('images.push', { registry, repository }, options),
       );
       context.events.emit('pushed', {
         kind: 'image',
-        registry: host,
+        registry,
         repository,
         digest: result.descriptor.digest,
         size: result.descriptor.size,
         mediaType: result.descriptor.mediaType,
         tags: tags.filter((tag) => !tag.includes(':')),
       });
-      return { ...result, registry: host, repository };
+      return { ...result, registry, repository };
     },
 
     async pull(reference, directory, options = {}) {
       const parsed = imageReference(reference, host);
       const layout = ociLayout(directory, { maxManifestBytes });
       const name = options.tag ?? parsed.tag;
-      const result = await copy(remote(parsed.repository), targetOf(parsed), layout, name ?? [], {
-        ...copyOptions('images.pull', { registry: host, repository: parsed.repository }, options),
-        ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
-      });
+      const result = await copy(
+        remote(parsed.repository, partsOf(parsed.registry)),
+        targetOf(parsed),
+        layout,
+        name ?? [],
+        {
+          ...copyOptions(
+            'images.pull',
+            { registry: parsed.registry, repository: parsed.repository },
+            options,
+          ),
+          ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+        },
+      );
       // Pulled by digest without a name: record the manifest in index.json unnamed.
       const references = name === undefined ? [result.descriptor.digest] : result.references;
       if (name === undefined) await layout.tag(result.descriptor, result.descriptor.digest);
       context.events.emit('copied', {
         operation: 'pull',
-        source: `${host}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
+        source: `${parsed.registry}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
         destination: `oci:${layout.directory}${name === undefined ? '' : `:${name}`}`,
-        registry: host,
+        registry: parsed.registry,
         repository: parsed.repository,
         digest: result.descriptor.digest,
         size: result.descriptor.size,
@@ -240,16 +264,19 @@ export function createImages(context: ClientContext, dependencies: ImagesDepende
         skipped: result.skipped,
         bytesTransferred: result.bytesTransferred,
       });
-      return { ...result, references, registry: host, repository: parsed.repository };
+      return { ...result, references, registry: parsed.registry, repository: parsed.repository };
     },
 
     async copy(sourceReference, destinationReference, options = {}) {
       const from = imageReference(sourceReference, host);
-      const destinationParts = options.destinationClient ?? parts;
-      const to = imageReference(destinationReference, destinationParts.registry);
+      const to = imageReference(destinationReference, options.destinationClient?.registry ?? host);
+      const destinationParts =
+        options.destinationClient !== undefined && to.registry === options.destinationClient.registry
+          ? options.destinationClient
+          : partsOf(to.registry);
       const destination = remote(to.repository, destinationParts);
       const result = await copy(
-        remote(from.repository),
+        remote(from.repository, partsOf(from.registry)),
         targetOf(from),
         destination,
         to.digest !== undefined && to.tag === undefined ? [] : [to.tag ?? 'latest'],
@@ -265,7 +292,7 @@ export function createImages(context: ClientContext, dependencies: ImagesDepende
       );
       context.events.emit('copied', {
         operation: 'copy',
-        source: `${host}/${from.repository}${from.digest === undefined ? `:${from.tag}` : `@${from.digest}`}`,
+        source: `${from.registry}/${from.repository}${from.digest === undefined ? `:${from.tag}` : `@${from.digest}`}`,
         destination: `${destinationParts.registry}/${to.repository}${to.tag === undefined ? `@${result.descriptor.digest}` : `:${to.tag}`}`,
         registry: destinationParts.registry,
         repository: to.repository,
@@ -283,7 +310,7 @@ export function createImages(context: ClientContext, dependencies: ImagesDepende
 
     async inspect(reference, options = {}) {
       const parsed = imageReference(reference, host);
-      return inspectTarget(remote(parsed.repository), targetOf(parsed), options);
+      return inspectTarget(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), options);
     },
   };
 }
@@ -294,8 +321,9 @@ function targetOf(reference: Reference): string {
 }
 
 /**
- * Parses `repository[:tag][@digest]`, or the same with a registry in front, which must be the
- * client's. A reference without tag or digest means `latest`.
+ * Parses `repository[:tag][@digest]` (on `registry`, the client's default), or the same with a
+ * registry in front (any registry; its canonical name, so `index.docker.io/alpine` is
+ * `docker.io/library/alpine`). A reference without tag or digest means `latest`.
  * @internal
  */
 export function imageReference(input: string, registry: string): Reference & { tag?: string } {
@@ -304,30 +332,29 @@ export function imageReference(input: string, registry: string): Reference & { t
     input.includes('/') &&
     (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('['));
   const parsed = parseReference(namesRegistry ? input : `${registry}/${input}`);
-  if (parsed.registry.toLowerCase() !== registry.toLowerCase()) {
-    throw new InvalidInputError(
-      `"${input}" names the registry ${parsed.registry}, but this client talks to ${registry}; use a client for ${parsed.registry} (for a copy: destinationClient)`,
-      { code: GhcrErrorCode.INVALID_REFERENCE, input },
-    );
-  }
-  if (parsed.tag === undefined && parsed.digest === undefined) return { ...parsed, tag: 'latest' };
-  return parsed;
+  const canonical = { ...parsed, registry: canonicalRegistry(parsed.registry) };
+  if (parsed.tag === undefined && parsed.digest === undefined) return { ...canonical, tag: 'latest' };
+  return canonical;
 }
 
 function pushDestination(
   destination: ImagePushDestination,
   registry: string,
-): { repository: string; tags: string[] } {
+): { registry: string; repository: string; tags: string[] } {
   if (typeof destination !== 'string') {
     checkRepository(destination.repository);
     if (destination.tags.length === 0) {
       throw new InvalidInputError('push needs at least one tag; give tags: ["1.0.0", "latest"]');
     }
-    return { repository: destination.repository, tags: [...new Set(destination.tags)].map(checkTag) };
+    return {
+      registry,
+      repository: destination.repository,
+      tags: [...new Set(destination.tags)].map(checkTag),
+    };
   }
   const parsed = imageReference(destination, registry);
   const references: string[] = [];
   if (parsed.tag !== undefined) references.push(parsed.tag);
   if (parsed.digest !== undefined) references.push(parsed.digest);
-  return { repository: parsed.repository, tags: references };
+  return { registry: parsed.registry, repository: parsed.repository, tags: references };
 }

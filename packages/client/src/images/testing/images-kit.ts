@@ -43,7 +43,7 @@ export function imagesFor(client: GhcrClient): ImagesKit {
     transport: client.transport,
     events,
   };
-  return { images: createImages(context, client), events, seen };
+  return { images: createImages(context, client, (registry) => client.forRegistry(registry)), events, seen };
 }
 
 /** A fresh temporary directory. @internal */
