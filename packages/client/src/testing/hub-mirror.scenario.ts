@@ -20,6 +20,8 @@ export interface HubMirrorResult {
   readonly inspected: { readonly digest: string; readonly platforms: readonly string[] };
   /** The front's requests made during the copy alone. */
   readonly copyRequests: readonly FrontRequest[];
+  /** The same for a second, identical copy (the mirror job run again, nothing new on Hub). */
+  readonly againRequests: readonly FrontRequest[];
   /** The Hub stand-in's log during the copy: `METHOD host path status operation`. */
   readonly hubLog: readonly string[];
 }
@@ -46,6 +48,9 @@ export default async function hubMirror(context: RealNamesContext): Promise<HubM
     const hubLog = hub.log.entries.map(
       (entry) => `${entry.method} ${entry.host}${entry.path} ${entry.status} ${entry.operation ?? '?'}`,
     );
+    const again = context.requests().length;
+    await client.images.copy('docker.io/library/alpine:3', 'ghcr.io/octo-org/alpine:3');
+    const againRequests = context.requests().slice(again);
     const inspection = await client.images.inspect('ghcr.io/octo-org/alpine:3');
     return {
       sourceDigest: seed.alpine.index.descriptor.digest,
@@ -55,6 +60,7 @@ export default async function hubMirror(context: RealNamesContext): Promise<HubM
         platforms: inspection.platforms.map((platform) => formatPlatform(platform)),
       },
       copyRequests,
+      againRequests,
       hubLog,
     };
   } finally {

@@ -24,6 +24,8 @@ export interface FrontRequest {
   status: number;
   /** The first word of the `Authorization` header (`Bearer`, `Basic`), or `''` when there was none. */
   readonly authorization: string;
+  /** The response's `ratelimit-remaining` (Docker Hub's pull quota, e.g. `97;w=21600`), or `''`. */
+  rateLimitRemaining: string;
   /** Each watched secret (by its label) found in a header, and where: `[{ secret, header }]`. */
   readonly secretsSeen: readonly { readonly secret: string; readonly header: string }[];
 }
@@ -107,6 +109,8 @@ async function answer(
   });
   if (!hasBody) request.resume();
   entry.status = upstream.statusCode;
+  const remaining = upstream.headers['ratelimit-remaining'];
+  if (typeof remaining === 'string') entry.rateLimitRemaining = remaining;
   response.statusCode = upstream.statusCode;
   for (const [name, value] of Object.entries(upstream.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) response.setHeader(name, value);
@@ -139,6 +143,7 @@ export async function startTlsFront(options: TlsFrontOptions): Promise<TlsFront>
       path: (request.url ?? '/').replace(/\?.*$/, ''),
       status: 0,
       authorization: (request.headers.authorization ?? '').split(' ')[0] ?? '',
+      rateLimitRemaining: '',
       secretsSeen: secretsIn(request, secrets),
     };
     log.push(entry);
