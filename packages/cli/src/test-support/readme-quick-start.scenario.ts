@@ -1,6 +1,6 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_SCOPES } from '@ghcr/simulation';
+import { PACKAGE_SCOPES, seedDockerHub } from '@ghcr/simulation';
 import type { CommandOutcome, RealNamesContext } from '@ghcr/test-support';
 
 /** What the README test hands the scenario. */
@@ -23,11 +23,14 @@ export interface QuickStartResult {
   readonly tags: Readonly<Record<string, readonly string[]>>;
   /** The simulation's operations, in order (`manifest.put`, `api.versions.list`, …). */
   readonly operations: readonly string[];
+  /** The digest of `library/alpine:3` on the Docker Hub stand-in, when it runs. */
+  readonly alpine?: string;
 }
 
 /**
  * The README's quick start, line by line, in a directory holding `./oci-layout`, as `$GITHUB_ACTOR`
- * (an admin of octo-org) with `$GITHUB_TOKEN`.
+ * (an admin of octo-org) with `$GITHUB_TOKEN`; Docker Hub's stand-in, when asked for, holds
+ * `library/alpine` and `library/busybox`.
  */
 export default async function quickStart(context: RealNamesContext): Promise<QuickStartResult> {
   const input = context.input as QuickStartInput;
@@ -35,6 +38,9 @@ export default async function quickStart(context: RealNamesContext): Promise<Qui
   if (ghcr === undefined) throw new Error('the ghcr stand-in is not running');
   ghcr.createOrganization('octo-org', { admins: [input.actor] });
   ghcr.createToken({ user: input.actor, scopes: PACKAGE_SCOPES, token: input.token });
+  // Docker Hub's official images (library/alpine: a two-platform index), when its stand-in runs.
+  const hub = context.simulations.get('dockerhub');
+  const alpine = hub === undefined ? undefined : (await seedDockerHub(hub)).alpine.index.digest;
   cpSync(input.layout, join(context.workDirectory, 'oci-layout'), { recursive: true });
   const outcomes: CommandOutcome[] = [];
   const firstRequests: number[] = [];
@@ -51,5 +57,6 @@ export default async function quickStart(context: RealNamesContext): Promise<Qui
     firstRequests,
     tags,
     operations: ghcr.log.entries.map((entry) => entry.operation ?? '?'),
+    ...(alpine === undefined ? {} : { alpine }),
   };
 }
