@@ -5,7 +5,12 @@ import { namespaceAvailability } from './network-namespace.js';
 import { runWithRealNames } from './real-names.js';
 
 const probe = fileURLToPath(new URL('./scenarios/probe.scenario.ts', import.meta.url));
-const urls = ['https://ghcr.io/v2/', 'https://api.github.com/rate_limit', 'https://example.com/'];
+const urls = [
+  'https://ghcr.io/v2/',
+  'https://api.github.com/user',
+  'https://registry-1.docker.io/v2/',
+  'https://example.com/',
+];
 
 describeWithBinaries(namespaceAvailability(), 'the real-names harness', () => {
   it('serves ghcr.io and api.github.com on 443 with a certificate the child trusts, and nothing else', async () => {
@@ -18,17 +23,21 @@ describeWithBinaries(namespaceAvailability(), 'the real-names harness', () => {
     });
     expect(run.result.answers).toEqual([
       { url: urls[0], status: 401, authenticate: expect.stringContaining('realm="https://ghcr.io/token"') },
-      { url: urls[1], status: expect.any(Number) },
-      { url: urls[2], error: expect.stringMatching(/^(ENOTFOUND|EAI_AGAIN)/) },
+      { url: urls[1], status: 401 },
+      // In the hosts file and the certificate, but no stand-in runs for it (no dockerhub profile).
+      { url: urls[2], status: 421 },
+      // Not in the hosts file: no address, and no network to ask.
+      { url: urls[3], error: expect.stringMatching(/^(ENOTFOUND|EAI_AGAIN)/) },
     ]);
-    expect(run.result.outside).toMatch(/^127\.0\.0\.1\s+ghcr\.io/);
+    expect(run.result.outside).toMatch(/^127\.0\.0\.1\s+ghcr\.io.*\nexample\.com: no address\n$/s);
     expect(
       run.requests.map(
         (entry) => `${entry.method} ${entry.serverName} ${entry.host}${entry.path} ${entry.status}`,
       ),
     ).toEqual([
       'GET ghcr.io ghcr.io/v2/ 401',
-      `GET api.github.com api.github.com/rate_limit ${run.result.answers[1]?.status}`,
+      'GET api.github.com api.github.com/user 401',
+      'GET registry-1.docker.io registry-1.docker.io/v2/ 421',
     ]);
   });
 
