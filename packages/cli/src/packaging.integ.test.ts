@@ -101,6 +101,13 @@ describe('the packed packages', () => {
     };
     expect(Object.values(cli.dependencies).some((range) => range.startsWith('workspace:'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/@ghcr/cli/node_modules/@ghcr'))).toBe(false);
+    // Every published package carries its licence and names no workspace: range anywhere.
+    for (const name of PACKAGES) {
+      const installedAt = join(app, 'node_modules/@ghcr', name);
+      expect(existsSync(join(installedAt, 'LICENSE')), `@ghcr/${name} has no LICENSE`).toBe(true);
+      const manifest = await readFile(join(installedAt, 'package.json'), 'utf8');
+      expect(manifest, `@ghcr/${name}'s package.json`).not.toContain('workspace:');
+    }
 
     const help = await exec('npx', ['ghcr', '--help'], app);
     expect(help.code, help.stderr).toBe(0);

@@ -112,6 +112,7 @@ export function createManifests(context: ClientContext): Manifests {
       ...signalOption(options.signal),
     });
     const what = where(repository, reference);
+    refuseWebPage(response, what);
     const bytes = await readCapped(response, maxBytes, what);
     const reported = reportedDigest(response, what);
     if (ref.kind === 'digest' && reported !== undefined && sameAlgorithm(reported, ref.digest)) {
@@ -148,6 +149,7 @@ export function createManifests(context: ClientContext): Manifests {
       await discard(response);
       if (response.status === 404) return undefined;
       const what = where(repository, reference);
+      refuseWebPage(response, what);
       const digest = reportedDigest(response, what) ?? (ref.kind === 'digest' ? ref.digest : undefined);
       const size = Number(header(response, 'content-length'));
       const mediaType = header(response, 'content-type')?.split(';')[0]?.trim();
@@ -203,6 +205,26 @@ export function createManifests(context: ClientContext): Manifests {
       });
     },
   };
+}
+
+/**
+ * A registry API never answers a manifest request with HTML. When it does, the address is a web
+ * site (`https://docker.io/v2/…` redirects to www.docker.com): say so, and what answered, instead
+ * of parsing a page as a manifest or calling the image missing.
+ * @throws ProtocolError naming the host that answered and what to check.
+ */
+function refuseWebPage(response: TransportResponse, what: string): void {
+  const type = header(response, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'text/html' && type !== 'application/xhtml+xml') return;
+  let answered = response.url;
+  try {
+    answered = new URL(response.url).origin;
+  } catch {
+    // Keep the redacted URL as given.
+  }
+  throw new ProtocolError(
+    `${what}: ${answered} answered ${response.status} with a web page (${type}), not the registry API; the registry's address is wrong or a proxy stepped in. Check the registry name (Docker Hub is docker.io, whose API is registry-1.docker.io)`,
+  );
 }
 
 /**

@@ -102,3 +102,19 @@ describe('client options', () => {
     expect(closed).toBe(false);
   });
 });
+
+describe('unknown options', () => {
+  it('refuses a misspelled option by name, listing the real ones', () => {
+    let caught: unknown;
+    try {
+      resolveClientSettings({ registy: 'quay.io' } as never);
+    } catch (error) {
+      caught = error;
+    }
+    expect(ConfigError.isInstance(caught)).toBe(true);
+    expect((caught as ConfigError).message).toMatch(
+      /^unknown client option "registy": the options are registry, /,
+    );
+    expect((caught as ConfigError).field).toBe('registy');
+  });
+});

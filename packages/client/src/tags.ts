@@ -89,6 +89,36 @@ export interface Tags {
 }
 
 const MAX_PAGES = 100_000;
+
+/**
+ * One page of a repository's tag list: its tags, and the URL of the next page when the registry
+ * says there is one (`Link: <…>; rel="next"`).
+ * @internal
+ */
+export async function fetchTagPage(
+  context: ClientContext,
+  repository: string,
+  url: string,
+  signal: AbortSignal | undefined,
+): Promise<{ tags: string[]; next: string | undefined }> {
+  const host = context.settings.host;
+  const response = await context.transport.send({
+    operation: 'tags.list',
+    method: 'GET',
+    url,
+    headers: { accept: 'application/json' },
+    auth: { kind: 'registry', repository, actions: ['pull'] },
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const link = response.headers.link;
+  const bytes = await readCapped(
+    response,
+    MAX_TAG_PAGE_BYTES,
+    `tag list page of ${host}/${repository}`,
+    'ask for smaller pages (pageSize)',
+  );
+  return { tags: parseTagPage(bytes, `${host}/${repository}`), next: nextLink(link, url) };
+}
 const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -115,26 +145,11 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         );
       }
       seen.add(url);
-      const response = await context.transport.send({
-        operation: 'tags.list',
-        method: 'GET',
-        url,
-        headers: { accept: 'application/json' },
-        auth: { kind: 'registry', repository, actions: ['pull'] },
-        ...signalOption(options.signal),
-      });
-      const link = response.headers.link;
-      const bytes = await readCapped(
-        response,
-        MAX_TAG_PAGE_BYTES,
-        `tag list page of ${host}/${repository}`,
-        'ask for smaller pages (pageSize)',
-      );
-      const tags = parseTagPage(bytes, `${host}/${repository}`);
-      const page = tags.slice(0, Math.min(tags.length, remaining));
+      const fetched = await fetchTagPage(context, repository, url, options.signal);
+      const page = fetched.tags.slice(0, Math.min(fetched.tags.length, remaining));
       remaining -= page.length;
       if (page.length > 0) yield page;
-      url = nextLink(link, url);
+      url = fetched.next;
     }
   }
 

@@ -45,8 +45,18 @@ describe('useSimulation({ server: true })', () => {
 
 describe('useSimulation outside a test', () => {
   const sim = useSimulation();
+  // Read while the file is collected, before any beforeEach ran.
+  let readTooEarly: unknown;
+  try {
+    void sim.simulation;
+  } catch (error) {
+    readTooEarly = error;
+  }
   it('throws a helpful error when read before beforeEach', () => {
-    expect(sim.simulation).toBeDefined();
+    expect(readTooEarly).toBeInstanceOf(Error);
+    expect((readTooEarly as Error).message).toMatch(/inside a test/);
   });
-  expect(() => sim.simulation).toThrow(/inside a test/);
+  it('gives the test its simulation once the test runs', () => {
+    expect(sim.simulation.options.registryUrl).toBe('https://ghcr.io');
+  });
 });

@@ -326,9 +326,18 @@ export async function copy(
       }).catch(fail),
     );
 
+    // A registry stores a manifest put under a tag, and it is then addressable by digest too: the
+    // root goes up once, under its first tag, instead of by digest and then by tag.
+    const firstTag = destination.location === undefined ? undefined : references.find((r) => !isDigest(r));
+    const rootDeferred =
+      firstTag !== undefined && manifestsToSend.some((node) => node.descriptor.digest === root.digest);
     const levels = [...new Set(manifestsToSend.map((node) => node.level))].sort((a, b) => a - b);
     for (const level of levels) {
-      const batch = manifestsToSend.filter((node) => node.level === level);
+      const batch = manifestsToSend.filter(
+        (node) =>
+          !(rootDeferred && node.descriptor.digest === root.digest && node.subject === undefined) &&
+          node.level === level,
+      );
       await mapLimit(batch, concurrency, (node) =>
         limit(async () => {
           const bytes =
@@ -342,8 +351,18 @@ export async function copy(
       );
     }
 
-    await mapLimit(references, concurrency, (reference) =>
-      limit(() => destination.tag(root, reference, { signal, manifest: rootManifest.bytes })).catch(fail),
+    const tagRoot = (reference: string) =>
+      limit(() => destination.tag(root, reference, { signal, manifest: rootManifest.bytes })).catch(fail);
+    if (rootDeferred && firstTag !== undefined) {
+      await tagRoot(firstTag);
+      bytesTransferred += root.size;
+      itemsDone += 1;
+      progress(root)(root.size, true);
+    }
+    await mapLimit(
+      references.filter((reference) => !(rootDeferred && reference === firstTag)),
+      concurrency,
+      tagRoot,
     );
 
     return {

@@ -256,7 +256,23 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
 
     const error = await rejection(images.pull('octo/root:nope', join(await scratch(), 'missing')));
     expect((error as GhcrError).code).toBe('MANIFEST_UNKNOWN');
-    expect((error as Error).message).toContain('octo/root:nope does not exist; check the reference');
+    expect((error as Error).message).toContain('octo/root:nope does not exist: no manifest has that tag');
+  });
+
+  it('puts the root manifest once, under its first tag, after its children by digest', async () => {
+    const { client, sim } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    sim.log.clear();
+    await images.push({ repository: 'octo/once', tags: ['v1', 'latest'] }, { layout: FIXTURE_LAYOUT });
+    const puts = sim.log.byOperation('manifest.put').map((entry) => entry.path.split('/manifests/')[1]);
+    expect(puts.filter((reference) => reference === INDEX)).toEqual([]);
+    expect(puts.filter((reference) => reference === 'v1' || reference === 'latest').sort()).toEqual([
+      'latest',
+      'v1',
+    ]);
+    expect(puts).toContain(ARM64);
+    expect(puts.indexOf('v1')).toBeGreaterThan(puts.indexOf(ARM64));
+    expect((await images.inspect(`octo/once@${INDEX}`)).digest).toBe(INDEX);
   });
 
   it('takes a reference naming another registry to that registry, not to its own', async () => {

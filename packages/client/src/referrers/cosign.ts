@@ -35,6 +35,8 @@ export async function cosignReferrers(
   repository: string,
   subject: string,
   signal: AbortSignal | undefined,
+  /** The repository's tags, when known: a tag not among them is not asked for. */
+  presentTags?: ReadonlySet<string>,
 ): Promise<Descriptor[]> {
   if (parseDigest(subject).algorithm !== 'sha256') return [];
   const tags = cosignTagsFor(subject);
@@ -46,6 +48,7 @@ export async function cosignReferrers(
   const found = await Promise.all(
     KINDS.map(async (kind): Promise<Descriptor | undefined> => {
       const tag = byKind[kind];
+      if (presentTags !== undefined && !presentTags.has(tag)) return undefined;
       const head = await manifests.head(repository, tag, signal === undefined ? {} : { signal });
       if (head === undefined) return undefined;
       return {

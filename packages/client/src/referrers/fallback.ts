@@ -39,8 +39,12 @@ export async function fallbackTagReferrers(
   repository: string,
   subject: string,
   signal: AbortSignal | undefined,
+  /** The repository's tags, when known: a tag not among them is not asked for. */
+  presentTags?: ReadonlySet<string>,
 ): Promise<Descriptor[]> {
-  const found = await getIfPresent(manifests, repository, referrersTagFor(subject), signal);
+  const tag = referrersTagFor(subject);
+  if (presentTags !== undefined && !presentTags.has(tag)) return [];
+  const found = await getIfPresent(manifests, repository, tag, signal);
   if (found === undefined || found.kind !== 'oci-index') return [];
   return [...found.manifest.manifests];
 }

@@ -71,7 +71,7 @@ async function pushCosignLegacy(parts: ClientParts, repository: string, tag: str
 }
 
 describe('referrers on the ghcr profile (no referrers API: tag schema fallback)', () => {
-  it('attaches through the sha256-<hex> index tag and lists through it, asking the API only once', async () => {
+  it('attaches through the sha256-<hex> index tag and lists through it, never asking ghcr.io for a referrers API it lacks', async () => {
     const { sim, parts, referrers } = setup('ghcr');
     const image = await pushPlatformImage(
       parts,
@@ -134,17 +134,15 @@ describe('referrers on the ghcr profile (no referrers API: tag schema fallback)'
 
     sim.log.clear();
     expect(await referrers.list('octo/app', image.digest)).toEqual([sbom, signature]);
-    const apiCalls = sim.log.byOperation('referrers.get');
-    expect(apiCalls.map((entry) => entry.status)).toEqual([404]);
+    // ghcr.io is known to have no referrers API (it answers 404 for every subject): never asked.
+    expect(sim.log.byOperation('referrers.get')).toEqual([]);
     expect(sim.log.filter((entry) => entry.path.endsWith(`/manifests/${tag}`))).not.toHaveLength(0);
 
-    // The registry is now known to have no API: the second call goes straight to the tag.
     expect(await referrers.list('octo/app', image.digest, { artifactType: SIGNATURE })).toEqual([signature]);
-    expect(sim.log.byOperation('referrers.get')).toHaveLength(1);
     expect(await referrers.list('octo/app', image.digest, { artifactType: 'application/x-none' })).toEqual(
       [],
     );
-    expect(sim.log.byOperation('referrers.get')).toHaveLength(1);
+    expect(sim.log.byOperation('referrers.get')).toEqual([]);
   });
 
   it('uploads files from disk and blobs already present, in order', async () => {
@@ -231,8 +229,11 @@ describe('referrers on the ghcr profile (no referrers API: tag schema fallback)'
         annotations: { [COSIGN_TAG_ANNOTATION]: cosign.attestation },
       },
     ]);
-    // The .sbom tag was asked for and is absent.
-    expect(sim.log.filter((entry) => entry.path.endsWith(`/manifests/${cosign.sbom}`))).toHaveLength(1);
+    // One tag listing told which tags exist: the absent .sbom tag was never asked for, and only
+    // the tags that exist were read.
+    expect(sim.log.byOperation('tags.list')).toHaveLength(1);
+    expect(sim.log.filter((entry) => entry.path.endsWith(`/manifests/${cosign.sbom}`))).toHaveLength(0);
+    expect(sim.log.filter((entry) => entry.path.endsWith(`/manifests/${cosign.signature}`))).toHaveLength(1);
 
     expect(
       (await referrers.list('octo/app', image.digest, { artifactType: BUNDLE })).map((d) => d.digest),
@@ -435,5 +436,47 @@ describe('referrers on the distribution profile (referrers API)', () => {
     // (The first request also met the 401 challenge of a fresh token.)
     const answered = sim.log.byOperation('referrers.get').filter((entry) => entry.status !== 401);
     expect(answered.map((entry) => entry.status)).toEqual([404, 404]);
+  });
+});
+
+describe('request counts on ghcr.io', () => {
+  it('copy --referrers of a two-platform index asks no referrers API and lists the tags once', async () => {
+    const { sim, client, parts } = setup('ghcr');
+    const amd64 = await pushPlatformImage(parts, 'octo/app', { os: 'linux', architecture: 'amd64' });
+    const arm64 = await pushPlatformImage(parts, 'octo/app', { os: 'linux', architecture: 'arm64' });
+    const index = buildIndex({
+      manifests: [
+        {
+          mediaType: amd64.mediaType,
+          digest: amd64.digest,
+          size: amd64.size,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+        {
+          mediaType: arm64.mediaType,
+          digest: arm64.digest,
+          size: arm64.size,
+          platform: { os: 'linux', architecture: 'arm64' },
+        },
+      ],
+    });
+    await parts.manifests.put('octo/app', index, { tags: ['v1'] });
+    sim.log.clear();
+
+    const copied = await client.images.copy('octo/app:v1', 'octo/mirror:v1', {
+      referrers: (descriptor) => client.referrers.list('octo/app', descriptor.digest),
+    });
+    expect(copied.descriptor.digest).toBe(index.digest);
+    const entries = sim.log.entries;
+    expect(entries.filter((entry) => entry.operation === 'referrers.get')).toEqual([]);
+    // One listing answered the fallback and cosign tag probes of all three manifests (12 before).
+    expect(
+      entries.filter((entry) => entry.operation === 'tags.list' && entry.path.includes('octo/app')),
+    ).toHaveLength(1);
+    // No probe of the source answered 404 (the destination's existence checks before writing do).
+    const sourceMisses = entries.filter(
+      (entry) => entry.status === 404 && entry.path.startsWith('/v2/octo/app/'),
+    );
+    expect(sourceMisses.map((entry) => `${entry.method} ${entry.path}`)).toEqual([]);
   });
 });

@@ -13,8 +13,9 @@ import {
 import { type BlobInput, fileSource } from '../blob-source.js';
 import type { Blobs } from '../blobs.js';
 import { mapLimit } from '../concurrency.js';
-import { type ClientContext, checkRepository, parseManifestReference } from '../context.js';
+import { type ClientContext, checkRepository, parseManifestReference, registryUrl } from '../context.js';
 import { type Manifests, putOne } from '../manifests.js';
+import { fetchTagPage } from '../tags.js';
 import { listFromApi } from './api.js';
 import { cosignReferrers } from './cosign.js';
 import { addToFallbackIndex, describeReferrers, fallbackTagReferrers } from './fallback.js';
@@ -160,6 +161,10 @@ export interface ReferrersOptions {
 }
 
 const TITLE_ANNOTATION = 'org.opencontainers.image.title';
+/** How long one tag listing answers the tag probes of later `list` calls (client clock). */
+const TAG_SET_TTL_MS = 2000;
+/** Tags asked for in that one listing (`n`); a repository with more is probed tag by tag. */
+const TAG_SET_PAGE = 1000;
 
 /**
  * Creates the referrers capability over a client's context, blobs and manifests.
@@ -182,7 +187,34 @@ export function createReferrers(
   const apiAbsent = new Set<string>();
   // Registries (by host) whose referrers API answered: `register` need not ask again.
   const apiPresent = new Set<string>();
-  if (options.api === 'fallback') apiAbsent.add(host);
+  // ghcr.io has no referrers API (it answers 404 for every subject): never ask it.
+  if (options.api === 'fallback' || context.settings.flavor === 'ghcr') apiAbsent.add(host);
+  // While the first call finds out whether the API exists, the calls beside it wait for the answer
+  // instead of each asking (a copy lists the referrers of every manifest of an index at once).
+  let probing: Promise<unknown> | undefined;
+  const clock = context.settings.options.clock;
+  // One tag listing answers every tag probe (the fallback tag, cosign's .sig/.att/.sbom) of every
+  // subject listed at about the same time; kept briefly, and forgotten when this client writes a tag.
+  const tagSets = new Map<string, { at: number; tags: Promise<ReadonlySet<string> | undefined> }>();
+  const presentTags = (repository: string, signal: AbortSignal | undefined) => {
+    const cached = tagSets.get(repository);
+    if (cached !== undefined && clock.now() - cached.at <= TAG_SET_TTL_MS) return cached.tags;
+    const tags = (async (): Promise<ReadonlySet<string> | undefined> => {
+      // Only a listing that fits in one page beats four HEADs a subject; a longer one is not read.
+      const page = await fetchTagPage(
+        context,
+        repository,
+        registryUrl(context, repository, `tags/list?n=${TAG_SET_PAGE}`),
+        signal,
+      );
+      return page.next === undefined ? new Set(page.tags) : undefined;
+    })();
+    tagSets.set(repository, { at: clock.now(), tags });
+    tags.catch(() => {
+      if (tagSets.get(repository)?.tags === tags) tagSets.delete(repository);
+    });
+    return tags;
+  };
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
     signal === undefined ? {} : { signal };
 
@@ -194,8 +226,16 @@ export function createReferrers(
       artifactType === undefined || descriptor.artifactType === artifactType;
     const found: Descriptor[] = [];
     let answered = false;
+    if (!apiAbsent.has(host) && !apiPresent.has(host) && probing !== undefined) {
+      await probing.catch(() => {});
+    }
     if (!apiAbsent.has(host)) {
-      const answer = await listFromApi(context, repository, subject, artifactType, signal);
+      const asking = listFromApi(context, repository, subject, artifactType, signal);
+      if (!apiPresent.has(host))
+        probing ??= asking.finally(() => {
+          probing = undefined;
+        });
+      const answer = await asking;
       if (answer.kind === 'listed') {
         answered = true;
         apiPresent.add(host);
@@ -205,8 +245,9 @@ export function createReferrers(
         apiAbsent.add(host);
       }
     }
+    const known = answered ? undefined : await presentTags(repository, signal).catch(() => undefined);
     if (!answered) {
-      const entries = await fallbackTagReferrers(manifests, repository, subject, signal);
+      const entries = await fallbackTagReferrers(manifests, repository, subject, signal, known);
       const described =
         listOptions.describeEntries === false
           ? entries
@@ -214,7 +255,8 @@ export function createReferrers(
       found.push(...described.filter(matches));
     }
     if (listOptions.cosignTags ?? !answered) {
-      found.push(...(await cosignReferrers(manifests, repository, subject, signal)).filter(matches));
+      const tags = known ?? (await presentTags(repository, signal).catch(() => undefined));
+      found.push(...(await cosignReferrers(manifests, repository, subject, signal, tags)).filter(matches));
     }
     const seen = new Set<string>();
     return found.filter((descriptor) => {
@@ -285,6 +327,7 @@ export function createReferrers(
     const ociSubjectHeader = headers['oci-subject'];
     const ociSubject = Array.isArray(ociSubjectHeader) ? ociSubjectHeader[0] : ociSubjectHeader;
     if (ociSubject !== undefined && ociSubject !== '') return descriptor;
+    tagSets.delete(repository);
     await addToFallbackIndex(manifests, repository, subject.digest, descriptor, where, signal);
     return descriptor;
   };
@@ -317,6 +360,7 @@ export function createReferrers(
       else if (answer.conclusive) apiAbsent.add(host);
     }
     if (apiPresent.has(host) && !apiAbsent.has(host)) return { method: 'api', written: false };
+    tagSets.delete(repository);
     const { tag, written } = await addToFallbackIndex(
       manifests,
       repository,

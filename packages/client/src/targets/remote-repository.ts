@@ -82,6 +82,9 @@ export function remoteRepository(
     return parsed;
   };
 
+  const missing = (reference: string): string =>
+    `${name}${isDigest(reference) ? '@' : ':'}${reference} does not exist: no manifest has that ${isDigest(reference) ? 'digest' : 'tag'}`;
+
   return {
     name,
     location: { registry: parts.registry, repository },
@@ -89,10 +92,10 @@ export function remoteRepository(
       parseManifestReference(reference);
       const found = await manifests.head(repository, reference, readOptions);
       if (found === undefined) {
-        throw new NotFoundError(
-          `${name}${isDigest(reference) ? '@' : ':'}${reference} does not exist; check the reference (tags: tags.list)`,
-          { code: 'MANIFEST_UNKNOWN', resource: `manifest ${name}:${reference}` },
-        );
+        throw new NotFoundError(missing(reference), {
+          code: 'MANIFEST_UNKNOWN',
+          resource: `manifest ${name}:${reference}`,
+        });
       }
       return found;
     },
@@ -105,10 +108,11 @@ export function remoteRepository(
         });
       } catch (error) {
         if (NotFoundError.isInstance(error)) {
-          throw new NotFoundError(
-            `${name}${isDigest(reference) ? '@' : ':'}${reference} does not exist; check the reference (tags: tags.list)`,
-            { code: 'MANIFEST_UNKNOWN', resource: `manifest ${name}:${reference}`, cause: error },
-          );
+          throw new NotFoundError(missing(reference), {
+            code: 'MANIFEST_UNKNOWN',
+            resource: `manifest ${name}:${reference}`,
+            cause: error,
+          });
         }
         throw error;
       }
