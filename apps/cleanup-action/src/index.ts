@@ -7,14 +7,17 @@
  */
 
 export {
+  ACTION_MODES,
   type ActionEnvironment,
   type ActionInputs,
+  type ActionMode,
   formatProblem,
   type GateInputs,
   type InputProblem,
   type ParsedInputs,
   parseInputs,
   readInput,
+  tokenOf,
 } from './inputs.js';
-export { type ActionResult, type RunActionOptions, runAction } from './run-action.js';
+export { type ActionResult, type RunActionOptions, type RunProgress, runAction } from './run-action.js';
 export type { BrokenEntry, PackageResult, VersionEntry } from './summary.js';

@@ -174,6 +174,41 @@ describe('parseInputs', () => {
     ]);
   });
 
+  it('reads the mode, the API budget and the state file', () => {
+    expect(ok({})).toMatchObject({ mode: 'cleanup', budget: 5000, stateFile: undefined });
+    expect(ok({ token: 'ghs_installationtoken' }).budget).toBe(1000);
+    expect(ok({ budget: '250' }).budget).toBe(250);
+    expect(ok({ mode: 'list' }).mode).toBe('list');
+    expect(ok({ validate: 'true' })).toMatchObject({ mode: 'validate', validate: true });
+    // As the runner passes it: mode's default alongside validate: true.
+    expect(ok({ validate: 'true', mode: 'cleanup' })).toMatchObject({ mode: 'validate', validate: true });
+    expect(ok({ 'state-file': '.ghcr/state.json' }, { GITHUB_WORKSPACE: '/work/space' }).stateFile).toBe(
+      '/work/space/.ghcr/state.json',
+    );
+    expect(problems({ budget: '0' })).toEqual([
+      [
+        'budget',
+        'must be auto or a whole number of GitHub API requests, 1 or more (GITHUB_TOKEN allows 1000 an hour, a PAT 5000), got "0"',
+      ],
+    ]);
+    expect(problems({ mode: 'sync' })).toEqual([
+      ['mode', 'must be one of cleanup, validate, list, got "sync"'],
+    ]);
+    expect(problems({ mode: 'list', validate: 'true' })).toEqual([
+      ['validate', 'is true, but mode is "list": give one of them'],
+    ]);
+  });
+
+  it('takes the token from GITHUB_TOKEN when the input is empty, and the gate defaults the runner passes', () => {
+    expect(ok({ token: '' }, { GITHUB_TOKEN: 'ghs_fromtheenvironment' })).toMatchObject({
+      token: 'ghs_fromtheenvironment',
+      budget: 1000,
+    });
+    // action.yml's defaults arrive as INPUT_GATE-FAIL-ON=high and INPUT_GATE-NO-REPORT=fail.
+    expect(ok({ 'gate-fail-on': 'high', 'gate-no-report': 'fail' }).gate).toBeUndefined();
+    expect(problems({ 'gate-fail-on': 'critical' })[0]?.[0]).toBe('gate-fail-on');
+  });
+
   it('never puts the token in a problem', () => {
     const parsed = parseInputs(actionEnvironment({ ...BASE, token: 'ghp_secret', 'keep-n-tagged': 'x' }));
     expect(JSON.stringify(parsed)).not.toContain('ghp_secret');

@@ -3,7 +3,14 @@
  * spaces as `_`, hyphens kept: `INPUT_KEEP-N-TAGGED`), validated all at once so that one run
  * reports every bad input, each by its name.
  */
-import { parseDuration, parseRetentionPolicy, type ResolvedRetentionPolicy } from '@ghcr/client';
+import { resolve } from 'node:path';
+import {
+  GITHUB_TOKEN_HOURLY_REQUESTS,
+  PAT_HOURLY_REQUESTS,
+  parseDuration,
+  parseRetentionPolicy,
+  type ResolvedRetentionPolicy,
+} from '@ghcr/client';
 import { GhcrError, isDigest, SEVERITIES, type Severity } from '@ghcr/oci-types';
 
 /**
@@ -37,10 +44,34 @@ export interface GateInputs {
 }
 
 /**
+ * What the action does (`mode`): `cleanup` (retention; the default), `validate` (report broken
+ * images, change nothing) or `list` (only list the selected packages, as the `matrix` output for a
+ * fan-out). A new mode is added here, validated in {@link parseInputs}, and run in `runAction`.
+ * @public
+ */
+export const ACTION_MODES = ['cleanup', 'validate', 'list'] as const;
+
+/**
+ * One of {@link ACTION_MODES}.
+ * @public
+ */
+export type ActionMode = (typeof ACTION_MODES)[number];
+
+/**
  * The inputs after validation.
  * @public
  */
 export interface ActionInputs {
+  /** `mode` (`validate: true` is the same as `mode: validate`). */
+  readonly mode: ActionMode;
+  /**
+   * `budget`: GitHub API requests this run may send. `auto` (the default): 1,000 for
+   * `GITHUB_TOKEN` (an installation token, `ghs_…`), 5,000 for any other token; GitHub's own
+   * `x-ratelimit-remaining` lowers it further when other steps spent some.
+   */
+  readonly budget: number;
+  /** `state-file`: where the run records which packages it finished, to continue there next run. */
+  readonly stateFile: string | undefined;
   /** `owner` (lower-cased, as registry paths are), or `GITHUB_REPOSITORY_OWNER`; undefined only when no package is given. */
   readonly owner: string | undefined;
   /** `packages`: package names under the owner (`app`, `team/app`); `*` and `?` are expanded from the owner's packages. */
@@ -71,6 +102,14 @@ export type ParsedInputs =
 
 /** The public REST API, used when neither `api-url` nor `GITHUB_API_URL` is set. */
 const DEFAULT_API_URL = 'https://api.github.com';
+
+/**
+ * The token: the `token` input, else the `GITHUB_TOKEN` variable; `''` when neither is set.
+ * @public
+ */
+export function tokenOf(env: ActionEnvironment): string {
+  return readInput(env, 'token') || env.GITHUB_TOKEN?.trim() || '';
+}
 
 /**
  * Reads one input as the runner passes it (`INPUT_KEEP-N-TAGGED`; `INPUT_KEEP_N_TAGGED` is
@@ -295,11 +334,30 @@ function registry(reader: Reader): string {
   }
 }
 
+function requestBudget(reader: Reader, token: string): number {
+  const value = reader.text('budget');
+  if (value === '' || value.toLowerCase() === 'auto')
+    return token.startsWith('ghs_') ? GITHUB_TOKEN_HOURLY_REQUESTS : PAT_HOURLY_REQUESTS;
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number.isSafeInteger(Number(value))) return Number(value);
+  reader.problem(
+    'budget',
+    `must be auto or a whole number of GitHub API requests, 1 or more (GITHUB_TOKEN allows 1000 an hour, a PAT 5000), got "${value}"`,
+  );
+  return 1;
+}
+
 function gate(reader: Reader): GateInputs | undefined {
   const image = reader.text('gate-image');
   if (image === '') {
-    for (const name of ['gate-fail-on', 'gate-ignore', 'gate-no-report']) {
-      if (reader.text(name) !== '')
+    // The runner passes action.yml's defaults (high, fail) as if given: only other values count.
+    const defaults: Record<string, string> = {
+      'gate-fail-on': 'high',
+      'gate-ignore': '',
+      'gate-no-report': 'fail',
+    };
+    for (const [name, fallback] of Object.entries(defaults)) {
+      const value = reader.text(name);
+      if (value !== '' && value.toLowerCase() !== fallback)
         reader.problem(name, 'is set, but gate-image is not: name the image to judge');
     }
     return undefined;
@@ -327,11 +385,24 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const names = packages(reader);
   const policy = retentionPolicy(reader);
   const dryRun = reader.boolean('dry-run', true);
-  const validate = reader.boolean('validate', false);
+  const validateFlag = reader.boolean('validate', false);
+  let mode = reader.choice('mode', ACTION_MODES, 'cleanup');
+  if (validateFlag) {
+    // The runner passes mode's default (cleanup) as if given: only another mode conflicts.
+    if (mode !== 'cleanup' && mode !== 'validate')
+      reader.problem('validate', `is true, but mode is "${mode}": give one of them`);
+    mode = 'validate';
+  }
+  const validate = mode === 'validate';
   const gateInputs = gate(reader);
   const resolvedApiUrl = apiUrl(reader, env);
   const resolvedRegistry = registry(reader);
-  const token = reader.text('token');
+  const token = tokenOf(env);
+  const budget = requestBudget(reader, token);
+  const stateText = reader.text('state-file');
+  // Relative to the workspace, as every path a step is given (the runner starts steps there).
+  const stateFile =
+    stateText === '' ? undefined : resolve(env.GITHUB_WORKSPACE?.trim() || process.cwd(), stateText);
 
   const ownerText = reader.text('owner') || env.GITHUB_REPOSITORY_OWNER?.trim() || '';
   let owner: string | undefined;
@@ -366,6 +437,9 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   return {
     ok: true,
     inputs: {
+      mode,
+      budget,
+      stateFile,
       owner,
       packages: names,
       token,

@@ -3,7 +3,7 @@
  * sets the exit code. Everything else lives in `runAction`, which tests call in-process.
  */
 import { redactText } from '@ghcr/oci-types';
-import { readInput } from './inputs.js';
+import { tokenOf } from './inputs.js';
 import { runAction } from './run-action.js';
 import { escapeData } from './workflow-commands.js';
 
@@ -14,7 +14,7 @@ runAction(process.env).then(
   (error: unknown) => {
     // runAction reports its own failures; this is a last resort, still without the token.
     const message = error instanceof Error ? error.message : String(error);
-    process.stdout.write(`::error::${escapeData(redactText(message, [readInput(process.env, 'token')]))}\n`);
+    process.stdout.write(`::error::${escapeData(redactText(message, [tokenOf(process.env)]))}\n`);
     process.exitCode = 1;
   },
 );

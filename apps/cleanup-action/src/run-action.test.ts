@@ -91,7 +91,8 @@ const entriesOf = (json: string | undefined): VersionEntry[] => JSON.parse(json 
 const activeIds = async (client: GhcrClient, repository: string): Promise<number[]> =>
   (await client.versions.list(repository)).map((version) => version.id).sort((a, b) => a - b);
 
-describe('runAction: retention against the simulation', () => {
+// Each test seeds a simulation and runs the whole action on it: seconds each on a busy machine.
+describe('runAction: retention against the simulation', { timeout: 60_000 }, () => {
   it('dry run (the default) deletes nothing and reports the plan', async () => {
     const { sim, seed, client, run } = await bed();
     const repository = seed.app.repository;
@@ -323,6 +324,40 @@ describe('runAction: errors', () => {
     expect(result.problems).toHaveLength(4);
     expect(outputs).toEqual({});
     expect(summary).toContain('### Invalid inputs');
+  });
+
+  it('a version GitHub answers 404 "Package not found" for mid-run is reported as already gone, not a failure', async () => {
+    const { sim, run } = await bed();
+    // What the other cleanup actions met: a version the list had just returned, 404 on its DELETE.
+    sim.faults.add({ operation: 'api.versions.delete', nth: 2, action: { type: 'status', status: 404 } });
+    const { result, outputs, stdout, summary } = await run({
+      packages: 'app',
+      'keep-tags': 'latest',
+      'keep-n-tagged': '1',
+      'dry-run': 'false',
+    });
+    expect(result.exitCode).toBe(0);
+    const deleted = entriesOf(outputs.deleted);
+    expect(deleted.filter((entry) => entry.outcome === 'already-gone')).toHaveLength(1);
+    expect(deleted.filter((entry) => entry.outcome === 'deleted').length).toBeGreaterThan(0);
+    expect(entriesOf(outputs.failed)).toEqual([]);
+    expect(stdout).toMatch(
+      /::warning title=Cleanup of octo-org\/app::octo-org\/app: 1 version was already gone when deleted/,
+    );
+    expect(summary).toContain('✅ (1 already gone: deleted since the list was read)');
+  });
+
+  it('mode list sets the matrix output and changes nothing', async () => {
+    const { sim, seed, client, run } = await bed();
+    const before = await activeIds(client, seed.app.repository);
+    sim.log.clear();
+    const { result, outputs, summary } = await run({ mode: 'list', packages: '*' });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(outputs.matrix ?? '')).toEqual(['app', 'many']);
+    expect(outputs.deleted).toBe('[]');
+    expect(summary).toContain('## GHCR cleanup: packages listed, nothing was changed');
+    expect(sim.log.filter((entry) => entry.method === 'DELETE')).toEqual([]);
+    expect(await activeIds(client, seed.app.repository)).toEqual(before);
   });
 
   it('a package that does not exist is an error for that package; the others still run', async () => {

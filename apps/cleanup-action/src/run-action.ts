@@ -6,20 +6,22 @@
  */
 import { staticCredentials } from '@ghcr/auth';
 import {
+  type CleanupPackageOutcome,
+  type CleanupPackagesResult,
+  cleanupPackages,
+  createFileCleanupState,
   createGhcrClient,
+  createRequestBudget,
   type GateResult,
   type GhcrClient,
   type GhcrClientOptions,
+  packageNameMatcher,
+  type RequestBudget,
   type RetentionDecision,
+  type RetentionPlan,
 } from '@ghcr/client';
 import { type Clock, GhcrError } from '@ghcr/oci-types';
-import {
-  type ActionEnvironment,
-  type ActionInputs,
-  formatProblem,
-  parseInputs,
-  readInput,
-} from './inputs.js';
+import { type ActionEnvironment, type ActionInputs, formatProblem, parseInputs, tokenOf } from './inputs.js';
 import {
   type BrokenEntry,
   brokenEntries,
@@ -53,9 +55,25 @@ export interface ActionResult {
   /** The step outputs as written. */
   readonly outputs: Readonly<Record<string, string>>;
   readonly packages: readonly PackageResult[];
+  /** Cleanup mode: how far the cycle got. */
+  readonly run?: RunProgress;
   readonly gate?: GateResult;
   /** Input problems, each naming its input. */
   readonly problems: readonly string[];
+}
+
+/** A job matrix takes at most 256 jobs. */
+const MAX_MATRIX_JOBS = 256;
+
+/**
+ * How far a cleanup got: whether every selected package is finished, and which are left.
+ * @public
+ */
+export interface RunProgress {
+  /** True when every selected package is finished (with `state-file`, across runs). */
+  readonly complete: boolean;
+  /** Packages left for the next run (the API budget ran out). */
+  readonly pending: readonly string[];
 }
 
 /** GitHub caps one output at 1 MB; stay below it. */
@@ -82,18 +100,6 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A glob over package names: `*` any run (including `/`), `?` one character. */
-function globMatcher(pattern: string): (name: string) => boolean {
-  let body = '';
-  for (const char of pattern) {
-    if (char === '*') body += '.*';
-    else if (char === '?') body += '.';
-    else body += char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
-  }
-  const expression = new RegExp(`^${body}$`);
-  return (name) => expression.test(name);
-}
-
 async function expandPackages(
   client: GhcrClient,
   owner: string,
@@ -108,7 +114,7 @@ async function expandPackages(
       continue;
     }
     listed ??= (await client.versions.listPackages(owner)).map((pkg) => pkg.name);
-    const matches = listed.filter(globMatcher(name)).sort();
+    const matches = listed.filter(packageNameMatcher(name)).sort();
     if (matches.length === 0) {
       io.warning(
         `packages: "${name}" matches none of the ${listed.length} container packages of ${owner} that the token can see`,
@@ -149,19 +155,9 @@ async function validatePackage(
   return result;
 }
 
-async function cleanPackage(
-  client: GhcrClient,
-  inputs: ActionInputs,
-  pkg: string,
-  repository: string,
-  io: ActionIo,
-): Promise<PackageResult> {
-  const versions = await client.versions.list(repository);
-  io.log(`${versions.length} active versions; reading the registry graph`);
-  const graph = await client.retention.readGraph(repository, versions);
-  const plan = client.retention.plan(versions, graph, inputs.policy);
+function logPlan(plan: RetentionPlan, repository: string, dryRun: boolean, io: ActionIo): void {
   io.log(
-    `plan: keep ${plan.summary.keep}, delete ${plan.summary.delete} of ${plan.summary.versions} versions${inputs.dryRun ? ' (dry run)' : ''}`,
+    `plan: keep ${plan.summary.keep}, delete ${plan.summary.delete} of ${plan.summary.versions} versions${dryRun ? ' (dry run)' : ''}`,
   );
   for (const decision of plan.decisions) {
     const why = decision.reasons.map((reason) => `${reason.rule}: ${reason.message}`).join('; ');
@@ -175,27 +171,119 @@ async function cleanPackage(
       { title: `Cleanup of ${repository} blocked` },
     );
   }
-  const report = await client.retention.execute(plan, {
-    dryRun: inputs.dryRun,
-    deleteVersion: async (id, { signal }) => {
-      await client.versions.delete(repository, id, signal === undefined ? {} : { signal });
-    },
-    onProgress: (event) => {
-      if (event.outcome === 'dry-run') return;
-      io.log(`  [${event.done}/${event.total}] ${event.outcome} ${event.id} ${event.digest}`);
-    },
-  });
-  for (const failure of report.failed) {
+}
+
+function logOutcome(outcome: CleanupPackageOutcome, io: ActionIo): void {
+  const { repository, report } = outcome;
+  for (const failure of report?.failed ?? []) {
     io.error(`${repository}: deleting version ${describe(failure)} failed: ${failure.error.message}`, {
       title: `Cleanup of ${repository}`,
     });
   }
-  for (const skipped of report.skipped) {
+  for (const skipped of report?.skipped ?? []) {
     io.warning(`${repository}: version ${describe(skipped)} was not deleted: ${skipped.why}`, {
       title: `Cleanup of ${repository}`,
     });
   }
-  return { package: pkg, repository, versions: versions.length, plan, report };
+  const gone = report?.deleted.filter((entry) => entry.outcome === 'already-gone') ?? [];
+  if (gone.length > 0) {
+    io.warning(
+      `${repository}: ${gone.length} version${gone.length === 1 ? ' was' : 's were'} already gone when deleted (404: removed since the list was read): ${gone.map(describe).join('; ')}`,
+      { title: `Cleanup of ${repository}` },
+    );
+  }
+  if (outcome.status === 'vanished') {
+    io.warning(
+      `${repository}: the package was listed, then gone before its versions were read: ${outcome.error ?? ''}`,
+      {
+        title: 'Package vanished',
+      },
+    );
+  } else if (outcome.status === 'partial') {
+    io.notice(
+      `${repository}: the API budget ran out here; ${outcome.deferred.length} deletion${outcome.deferred.length === 1 ? '' : 's'} continue in the next run`,
+      { title: `Cleanup of ${repository}` },
+    );
+  } else if (outcome.error !== undefined && report === undefined) {
+    io.error(`${repository}: ${outcome.error}`, { title: `Cleanup of ${repository}` });
+  }
+}
+
+/**
+ * Cleanup mode: every selected package within the API budget, continuing where the state file
+ * says the last run stopped.
+ */
+async function cleanupMode(
+  client: GhcrClient,
+  inputs: ActionInputs,
+  owner: string,
+  budget: RequestBudget,
+  io: ActionIo,
+): Promise<{ packages: PackageResult[]; run: CleanupPackagesResult }> {
+  const run = await cleanupPackages(client, {
+    owner,
+    packages: inputs.packages,
+    policy: inputs.policy,
+    dryRun: inputs.dryRun,
+    budget,
+    ...(inputs.stateFile === undefined ? {} : { state: createFileCleanupState(inputs.stateFile) }),
+    onEvent(event) {
+      switch (event.type) {
+        case 'selected':
+          io.log(
+            `${event.packages.length} package${event.packages.length === 1 ? '' : 's'} selected; API budget ${budget.limit} requests${event.resumed.length === 0 ? '' : `; ${event.resumed.length} finished by an earlier run of this cycle (state file) are skipped`}`,
+          );
+          break;
+        case 'start':
+          io.group(`Clean up ${owner}/${event.package}`);
+          break;
+        case 'package':
+          io.log(`${event.versions} active versions; reading the registry graph`);
+          break;
+        case 'planned':
+          logPlan(event.plan, `${owner}/${event.package}`, inputs.dryRun, io);
+          break;
+        case 'progress':
+          if (event.progress.outcome !== 'dry-run') {
+            const { done, total, outcome, id, digest } = event.progress;
+            io.log(`  [${done}/${total}] ${outcome} ${id} ${digest}`);
+          }
+          break;
+        case 'finished':
+          logOutcome(event.result, io);
+          io.endGroup();
+          break;
+        case 'stopped':
+          io.notice(
+            `stopped before the API budget runs out: ${event.reason}; ${event.pending.length} package${event.pending.length === 1 ? '' : 's'} left for the next run${inputs.stateFile === undefined ? ' (set state-file to continue where this run stopped)' : ''}`,
+            { title: 'GHCR cleanup' },
+          );
+          break;
+      }
+    },
+  });
+  for (const pattern of inputs.packages.filter((name) => /[*?]/.test(name))) {
+    if (!run.selected.some(packageNameMatcher(pattern))) {
+      io.warning(
+        `packages: "${pattern}" matches none of the container packages of ${owner} that the token can see`,
+        { title: 'No package matched' },
+      );
+    }
+  }
+  const packages = run.packages.map(
+    (outcome): PackageResult => ({
+      package: outcome.package,
+      repository: outcome.repository,
+      versions: outcome.versions,
+      status: outcome.status,
+      deferred: outcome.deferred,
+      ...(outcome.plan === undefined ? {} : { plan: outcome.plan }),
+      ...(outcome.graph === undefined ? {} : { graph: outcome.graph }),
+      ...(outcome.report === undefined ? {} : { report: outcome.report }),
+      ...(outcome.error === undefined || outcome.report !== undefined ? {} : { error: outcome.error }),
+    }),
+  );
+  return { packages, run };
 }
 
 async function runGate(
@@ -251,7 +339,7 @@ export async function runAction(
   };
 
   // Mask first, before anything could print it: the token as given and as GHCR's Bearer form.
-  const rawToken = readInput(env, 'token');
+  const rawToken = tokenOf(env);
   if (rawToken !== '') {
     io.mask(rawToken);
     io.mask(Buffer.from(rawToken).toString('base64'));
@@ -270,8 +358,12 @@ export async function runAction(
 
   let failed = false;
   const packages: PackageResult[] = [];
+  let selected: readonly string[] | undefined;
+  let run: RunProgress | undefined;
   let gateOutcome: { result?: GateResult; error?: string } = {};
   let client: GhcrClient | undefined;
+  // One budget for every GitHub API request of this run (listing, versions, deletions).
+  const budget = createRequestBudget({ limit: inputs.budget });
   try {
     client = createGhcrClient({
       registry: inputs.registry,
@@ -279,6 +371,9 @@ export async function runAction(
       flavor: 'ghcr',
       credentials: staticCredentials({ username: 'token', password: inputs.token }),
       versions: { apiUrl: inputs.apiUrl },
+      // The budget stops the run before GitHub's limit is reached (the next run continues), so the
+      // transport's pre-emptive slow-down near the limit would only spend runner minutes waiting.
+      transportOptions: { middleware: [budget.middleware], rateLimit: { preemptiveThreshold: 0 } },
       ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
@@ -288,31 +383,42 @@ export async function runAction(
 
     const owner = inputs.owner;
     if (owner !== undefined && inputs.packages.length > 0) {
-      let names: string[] = [];
-      try {
-        names = await expandPackages(client, owner, inputs.packages, io);
-      } catch (error) {
-        failed = true;
-        io.error(`listing the packages of ${owner} failed: ${messageOf(error)}`, { title: 'Packages' });
-      }
-      for (const pkg of names) {
-        const repository = `${owner}/${pkg}`;
-        io.group(`${inputs.validate ? 'Validate' : 'Clean up'} ${repository}`);
+      if (inputs.mode === 'cleanup') {
         try {
-          const result = inputs.validate
-            ? await validatePackage(client, pkg, repository, io)
-            : await cleanPackage(client, inputs, pkg, repository, io);
-          packages.push(result);
-          if (result.validation?.ok === false) failed = true;
-          if (result.plan?.blocked === true) failed = true;
-          if ((result.report?.failed.length ?? 0) + (result.report?.skipped.length ?? 0) > 0) failed = true;
+          const cleaned = await cleanupMode(client, inputs, owner, budget, io);
+          packages.push(...cleaned.packages);
+          selected = cleaned.run.selected;
+          run = { complete: cleaned.run.complete, pending: cleaned.run.pending };
+          if (cleaned.packages.some((result) => result.status === 'failed')) failed = true;
         } catch (error) {
           failed = true;
-          const message = messageOf(error);
-          packages.push({ package: pkg, repository, versions: 0, error: message });
-          io.error(`${repository}: ${message}`, { title: `Cleanup of ${repository}` });
-        } finally {
-          io.endGroup();
+          io.error(`cleaning up the packages of ${owner} failed: ${messageOf(error)}`, { title: 'Packages' });
+        }
+      } else {
+        let names: string[] = [];
+        try {
+          names = await expandPackages(client, owner, inputs.packages, io);
+          selected = names;
+        } catch (error) {
+          failed = true;
+          io.error(`listing the packages of ${owner} failed: ${messageOf(error)}`, { title: 'Packages' });
+        }
+        if (inputs.mode === 'list') io.log(`${names.length} packages: ${names.join(', ')}`);
+        for (const pkg of inputs.mode === 'validate' ? names : []) {
+          const repository = `${owner}/${pkg}`;
+          io.group(`Validate ${repository}`);
+          try {
+            const result = await validatePackage(client, pkg, repository, io);
+            packages.push(result);
+            if (result.validation?.ok === false) failed = true;
+          } catch (error) {
+            failed = true;
+            const message = messageOf(error);
+            packages.push({ package: pkg, repository, versions: 0, error: message });
+            io.error(`${repository}: ${message}`, { title: `Validate ${repository}` });
+          } finally {
+            io.endGroup();
+          }
         }
       }
     }
@@ -338,12 +444,29 @@ export async function runAction(
   write('failed', entries.failed);
   write('broken', brokenEntries(packages));
   setOutput('dry-run', String(inputs.dryRun));
+  if (selected !== undefined && selected.length > MAX_MATRIX_JOBS) {
+    io.warning(
+      `output matrix lists ${selected.length} packages; a job matrix takes at most ${MAX_MATRIX_JOBS} jobs, so split the selection (packages: a-*, then b-*, …)`,
+      { title: 'Matrix' },
+    );
+  }
+  setOutput('matrix', JSON.stringify(selected ?? []));
+  setOutput('pending', JSON.stringify(run?.pending ?? []));
+  setOutput('complete', String(run?.complete ?? true));
+  setOutput('requests', String(budget.used));
   setOutput('gate-passed', inputs.gate === undefined ? '' : String(gateOutcome.result?.passed === true));
   io.appendSummary(
     renderSummary({
       dryRun: inputs.dryRun,
       validate: inputs.validate,
+      mode: inputs.mode,
       packages,
+      run: {
+        budget: { limit: budget.limit, used: budget.used },
+        ...(selected === undefined ? {} : { selected: selected.length }),
+        ...(run === undefined ? {} : run),
+        ...(inputs.stateFile === undefined ? {} : { stateFile: inputs.stateFile }),
+      },
       ...(inputs.gate === undefined ? {} : { gate: { image: inputs.gate.image, ...gateOutcome } }),
     }),
   );
@@ -351,6 +474,7 @@ export async function runAction(
     exitCode: failed ? 1 : 0,
     outputs,
     packages,
+    ...(run === undefined ? {} : { run }),
     ...(gateOutcome.result === undefined ? {} : { gate: gateOutcome.result }),
     problems: [],
   };

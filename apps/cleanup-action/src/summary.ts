@@ -1,13 +1,15 @@
 /**
  * The job summary (Markdown) and the JSON entries of the step outputs.
  */
-import type {
-  GateResult,
-  RepositoryValidation,
-  RetentionDecision,
-  RetentionPlan,
-  RetentionReport,
-  RetentionReportEntry,
+import {
+  type GateResult,
+  type RegistryGraph,
+  type RepositoryValidation,
+  type RetentionDecision,
+  type RetentionPlan,
+  type RetentionReport,
+  type RetentionReportEntry,
+  retentionMermaidSection,
 } from '@ghcr/client';
 
 /**
@@ -29,6 +31,12 @@ export interface PackageResult {
   readonly validation?: RepositoryValidation;
   /** Why the package could not be handled (listing, reading or planning failed). */
   readonly error?: string;
+  /** Cleanup mode: `done`, `partial` (the API budget ran out inside it), `vanished` (listed, then gone) or `failed`. */
+  readonly status?: 'done' | 'partial' | 'vanished' | 'failed';
+  /** The registry graph the plan was made from (drawn in the job summary). */
+  readonly graph?: RegistryGraph;
+  /** Deletions the API budget deferred to the next run. */
+  readonly deferred?: readonly RetentionReportEntry[];
 }
 
 /**
@@ -193,11 +201,62 @@ const tagList = (tags: readonly string[]): string => tags.map(code).join(' ');
 /** Rows shown per table; the outputs (and the log) have everything. */
 const MAX_ROWS = 100;
 
-function table(header: readonly string[], rows: readonly (readonly string[])[], total: number): string {
+/** Rows of the per-package table (one per package: an organisation's hundreds fit). */
+const MAX_PACKAGE_ROWS = 1000;
+
+function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  total: number,
+  maxRows = MAX_ROWS,
+): string {
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
-  for (const row of rows.slice(0, MAX_ROWS)) lines.push(`| ${row.join(' | ')} |`);
-  if (total > MAX_ROWS) lines.push('', `…and ${total - MAX_ROWS} more (see the step outputs and the log).`);
+  for (const row of rows.slice(0, maxRows)) lines.push(`| ${row.join(' | ')} |`);
+  if (total > maxRows) lines.push('', `…and ${total - maxRows} more (see the step outputs and the log).`);
   return lines.join('\n');
+}
+
+function runSection(run: NonNullable<SummaryInput['run']>): string {
+  const lines = [`GitHub API requests: ${run.budget.used} of a budget of ${run.budget.limit}.`];
+  if (run.complete === false) {
+    const pending = run.pending ?? [];
+    lines.push(
+      `Stopped before the budget ran out: ${pending.length} of ${run.selected ?? pending.length} packages are left for the next run${run.stateFile === undefined ? ' (set `state-file` to continue where this run stopped)' : ` (state in \`${run.stateFile}\`)`}.`,
+    );
+  } else if (run.complete === true && run.stateFile !== undefined) {
+    lines.push(
+      `Every selected package is finished; the next run starts a new cycle (state in \`${run.stateFile}\`).`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Each planned package as a Mermaid graph, folded when large. */
+function diagramSection(packages: readonly PackageResult[]): string | undefined {
+  const planned = packages.filter(
+    (result): result is PackageResult & { plan: RetentionPlan; graph: RegistryGraph } =>
+      result.plan !== undefined && result.graph !== undefined && result.plan.decisions.length > 0,
+  );
+  if (planned.length === 0) return undefined;
+  const sections: string[] = [];
+  let chars = 0;
+  for (const result of planned) {
+    if (sections.length >= MAX_DIAGRAMS || chars > MAX_DIAGRAM_CHARS) break;
+    const section = retentionMermaidSection(result.repository, result.plan, result.graph, {
+      open: planned.length === 1,
+    });
+    chars += section.length;
+    sections.push(section);
+  }
+  const more =
+    planned.length > sections.length
+      ? [
+          `…and ${planned.length - sections.length} more packages (\`ghcr cleanup OWNER/PACKAGE --format mermaid\` draws any of them).`,
+        ]
+      : [];
+  return ['### Plans', '🟩 kept, 🟥 deleted (dashed); each node says why.', ...sections, ...more].join(
+    '\n\n',
+  );
 }
 
 /**
@@ -210,14 +269,33 @@ export interface SummaryInput {
   readonly packages: readonly PackageResult[];
   readonly gate?: { readonly image: string; readonly result?: GateResult; readonly error?: string };
   readonly problems?: readonly string[];
+  /** The mode (`cleanup`, `validate`, `list`). If omitted, from `validate`. */
+  readonly mode?: string;
+  /** The API budget and how far a cleanup got. */
+  readonly run?: {
+    readonly budget: { readonly limit: number; readonly used: number };
+    readonly selected?: number;
+    readonly complete?: boolean;
+    readonly pending?: readonly string[];
+    readonly stateFile?: string;
+  };
 }
 
+/** Mermaid diagrams drawn at most (GitHub renders each; the summary is capped at 1 MiB). */
+const MAX_DIAGRAMS = 50;
+/** Characters of diagrams at most. */
+const MAX_DIAGRAM_CHARS = 600_000;
+
 function statusOf(result: PackageResult): string {
+  if (result.status === 'vanished') return '⚠️ vanished: deleted since it was listed';
+  if (result.status === 'partial')
+    return `⏸ API budget spent: ${result.deferred?.length ?? 0} deletions continue in the next run`;
   if (result.error !== undefined) return `❌ ${cell(result.error)}`;
   if (result.validation !== undefined) return result.validation.ok ? '✅ valid' : '❌ broken images';
   if (result.plan?.blocked === true) return '❌ graph unreadable: nothing deleted';
   if ((result.report?.summary.failed ?? 0) + (result.report?.summary.skipped ?? 0) > 0) return '❌ failures';
-  return '✅';
+  const gone = result.report?.deleted.filter((entry) => entry.outcome === 'already-gone').length ?? 0;
+  return gone === 0 ? '✅' : `✅ (${gone} already gone: deleted since the list was read)`;
 }
 
 function decisionRow(
@@ -248,6 +326,7 @@ export function renderSummary(input: SummaryInput): string {
       : 'applied';
   if (input.problems !== undefined && input.problems.length > 0) parts.push('## GHCR cleanup: not run');
   else if (input.packages.length === 0 && input.gate !== undefined) parts.push('## GHCR vulnerability gate');
+  else if (input.mode === 'list') parts.push('## GHCR cleanup: packages listed, nothing was changed');
   else parts.push(`## GHCR cleanup: ${mode}`);
 
   if (input.problems !== undefined && input.problems.length > 0) {
@@ -310,9 +389,13 @@ export function renderSummary(input: SummaryInput): string {
           statusOf(result),
         ]),
         input.packages.length,
+        MAX_PACKAGE_ROWS,
       ),
     );
   }
+  if (input.run !== undefined && input.problems === undefined) parts.push(runSection(input.run));
+  const diagrams = diagramSection(input.packages);
+  if (diagrams !== undefined) parts.push(diagrams);
 
   const { deleted, failed } = versionEntries(input.packages);
   if (deleted.length > 0) {

@@ -1,5 +1,5 @@
 import { type CredentialProvider, chainCredentials } from '@ghcr/auth';
-import { createGhcrClient, type GhcrClient } from '@ghcr/client';
+import { createGhcrClient, type GhcrClient, type RequestBudget } from '@ghcr/client';
 import { type Clock, systemClock } from '@ghcr/oci-types';
 import { type CommandLineCredentials, commandLineCredentials } from './command-line-credentials.js';
 import { cliCredentialChain, observedCredentials } from './credentials.js';
@@ -17,6 +17,8 @@ import { cliVersion } from './version.js';
 export interface ClientOverrides {
   /** Use these credentials instead of the credential chain (`login` checks the new ones). */
   readonly credentials?: CredentialProvider;
+  /** More transport middleware (`cleanup --budget`'s request budget); such a client is not shared. */
+  readonly middleware?: readonly RequestBudget['middleware'][];
 }
 
 /**
@@ -141,7 +143,8 @@ export class CliRuntime {
       output,
       clock,
       client(registry, overrides = {}) {
-        const key = overrides.credentials === undefined ? registry : undefined;
+        const key =
+          overrides.credentials === undefined && overrides.middleware === undefined ? registry : undefined;
         if (overrides.credentials === undefined) commandLine.bindGlobal(registry);
         const existing = key === undefined ? undefined : runtime.#clients.get(key);
         if (existing !== undefined) return existing;
@@ -156,7 +159,10 @@ export class CliRuntime {
           ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
           transportOptions: {
             userAgent: `ghcr-cli/${cliVersion()}`,
-            middleware: [{ name: 'request-log', middleware: runtime.#log.middleware, after: 'redirect' }],
+            middleware: [
+              { name: 'request-log', middleware: runtime.#log.middleware, after: 'redirect' },
+              ...(overrides.middleware ?? []),
+            ],
             secrets: () => runtime.secrets,
           },
         });

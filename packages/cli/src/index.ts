@@ -6,7 +6,7 @@
  */
 
 export type { AttachedFile, AttachResult } from './commands/attach.js';
-export type { CleanupPackageResult, CleanupResult } from './commands/cleanup.js';
+export type { CleanupOwnerResult, CleanupPackageResult, CleanupResult } from './commands/cleanup.js';
 export type { CopiedReferrer, CopyResult } from './commands/copy.js';
 export type { DeleteResult } from './commands/delete.js';
 export type { GateResult } from './commands/gate.js';

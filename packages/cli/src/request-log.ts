@@ -1,4 +1,4 @@
-import { GhcrError, redactText, redactUrl } from '@ghcr/oci-types';
+import { GhcrError, parseRateLimitHeaders, redactText, redactUrl } from '@ghcr/oci-types';
 import type { Middleware } from '@ghcr/transport';
 
 /**
@@ -18,6 +18,23 @@ export interface RequestLogEntry {
   readonly error?: string;
   /** Milliseconds from sending to the response headers (or the failure), on the transport's clock. */
   readonly durationMs: number;
+  /**
+   * The rate-limit state the response carried (GitHub's `x-ratelimit-*`, Docker Hub's pull
+   * quota). Never the quota's `source`: an address or account id has no place in a log.
+   */
+  readonly rateLimit?: {
+    readonly resource: string;
+    readonly limit: number;
+    readonly remaining: number;
+    /** Hub's window (`w=`), seconds. */
+    readonly windowSeconds?: number;
+  };
+}
+
+function formatWindow(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
 }
 
 /**
@@ -41,12 +58,23 @@ export function createRequestLog(options: {
     const started = context.clock.now();
     try {
       const response = await next(request, context);
+      const info = parseRateLimitHeaders(response.headers, context.clock.now());
       record({
         operation: request.operation,
         method: request.method,
         url: clean(request.url),
         status: response.status,
         durationMs: Math.max(0, context.clock.now() - started),
+        ...(info === undefined
+          ? {}
+          : {
+              rateLimit: {
+                resource: info.resource,
+                limit: info.limit,
+                remaining: info.remaining,
+                ...(info.windowMs === undefined ? {} : { windowSeconds: Math.round(info.windowMs / 1000) }),
+              },
+            }),
       });
       return response;
     } catch (error) {
@@ -64,10 +92,15 @@ export function createRequestLog(options: {
 }
 
 /**
- * One request log entry as a `--debug` line: `GET http://… → 200 (12 ms) manifests.get`.
+ * One request log entry as a `--debug` line: `GET http://… → 200 (12 ms) manifests.get`, and
+ * when the response carried a rate limit, `; rate limit docker-pulls: 97/100 left per 6h`.
  * @internal
  */
 export function formatRequestLogEntry(entry: RequestLogEntry): string {
   const outcome = entry.status === undefined ? `failed ${entry.error ?? ''}`.trim() : String(entry.status);
-  return `${entry.method} ${entry.url} → ${outcome} (${Math.round(entry.durationMs)} ms) ${entry.operation}`;
+  const line = `${entry.method} ${entry.url} → ${outcome} (${Math.round(entry.durationMs)} ms) ${entry.operation}`;
+  const limit = entry.rateLimit;
+  if (limit === undefined) return line;
+  const window = limit.windowSeconds === undefined ? '' : ` per ${formatWindow(limit.windowSeconds)}`;
+  return `${line}; rate limit ${limit.resource}: ${limit.remaining}/${limit.limit} left${window}`;
 }

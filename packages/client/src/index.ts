@@ -88,6 +88,21 @@ export {
   type GraphReadOptions,
   type ManifestCache,
 } from './retention/build-graph.js';
+export {
+  type CleanupPackageOutcome,
+  type CleanupPackagesClient,
+  type CleanupPackagesEvent,
+  type CleanupPackagesOptions,
+  type CleanupPackagesResult,
+  cleanupPackages,
+  packageNameMatcher,
+} from './retention/cleanup-packages.js';
+export {
+  type CleanupState,
+  type CleanupStateStore,
+  createFileCleanupState,
+  createMemoryCleanupState,
+} from './retention/cleanup-state.js';
 export { parseDuration } from './retention/duration.js';
 export {
   type DeleteVersion,
@@ -117,6 +132,11 @@ export {
   type RetentionJournalEntry,
 } from './retention/journal.js';
 export {
+  type RetentionMermaidOptions,
+  retentionMermaid,
+  retentionMermaidSection,
+} from './retention/mermaid.js';
+export {
   planRetention,
   type RetentionDecision,
   type RetentionPlan,
@@ -130,6 +150,13 @@ export {
   type RetentionPolicy,
   retentionPolicySchema,
 } from './retention/policy.js';
+export {
+  createRequestBudget,
+  GITHUB_TOKEN_HOURLY_REQUESTS,
+  PAT_HOURLY_REQUESTS,
+  type RequestBudget,
+  type RequestBudgetOptions,
+} from './retention/request-budget.js';
 export {
   createRetention,
   type ReadGraphOptions,

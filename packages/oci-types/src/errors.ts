@@ -75,6 +75,10 @@ export const GhcrErrorCode = {
   RATE_LIMITED: 'GHCR_RATE_LIMITED',
   SECONDARY_RATE_LIMITED: 'GHCR_SECONDARY_RATE_LIMITED',
   THROTTLE_TIMEOUT: 'GHCR_THROTTLE_TIMEOUT',
+  /** A request budget the caller set (e.g. GITHUB_TOKEN's 1,000 API requests an hour) is spent. */
+  BUDGET_EXHAUSTED: 'GHCR_BUDGET_EXHAUSTED',
+  /** Docker Hub's pull quota is spent (a 429 with `ratelimit-remaining: 0;w=…`). */
+  PULL_QUOTA_EXCEEDED: 'GHCR_PULL_QUOTA_EXCEEDED',
   // protocol
   UNSUPPORTED_MEDIA_TYPE: 'GHCR_UNSUPPORTED_MEDIA_TYPE',
   INVALID_MANIFEST: 'GHCR_INVALID_MANIFEST',
@@ -281,15 +285,26 @@ export class RateLimitError extends GhcrError {
   static override readonly defaultRetryable: boolean = true;
   /** Milliseconds the server asked to wait, when it said. */
   declare readonly retryAfterMs?: number;
-  /** When the limit resets (epoch milliseconds), when known. */
+  /** When the limit resets (epoch milliseconds), when known (for Docker Hub, an estimate from the window). */
   declare readonly resetAt?: number;
+  /** Requests (Docker Hub: pulls) left in the window, when the server said. */
+  declare readonly remaining?: number;
+  /** Requests (Docker Hub: pulls) allowed in the window, when the server said. */
+  declare readonly limit?: number;
   constructor(
     message: string,
-    options: GhcrErrorOptions & { readonly retryAfterMs?: number; readonly resetAt?: number } = {},
+    options: GhcrErrorOptions & {
+      readonly retryAfterMs?: number;
+      readonly resetAt?: number;
+      readonly remaining?: number;
+      readonly limit?: number;
+    } = {},
   ) {
     super(message, options);
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.resetAt !== undefined) this.resetAt = options.resetAt;
+    if (options.remaining !== undefined) this.remaining = options.remaining;
+    if (options.limit !== undefined) this.limit = options.limit;
   }
 }
 

@@ -252,6 +252,66 @@ describe('errorFromResponse: bodies', () => {
 });
 
 describe('errorFromResponse: rate limits', () => {
+  it("turns Docker Hub's quota 429 into an error saying what is left, when it frees up and what to do", () => {
+    const error = errorFromResponse({
+      method: 'GET',
+      url: 'https://registry-1.docker.io/v2/library/alpine/manifests/3',
+      status: 429,
+      headers: {
+        'ratelimit-limit': '100;w=21600',
+        'ratelimit-remaining': '0;w=21600',
+        'docker-ratelimit-source': '203.0.113.7',
+      },
+      now: NOW,
+      body: distributionBody(
+        'TOOMANYREQUESTS',
+        'You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit',
+      ),
+    });
+    expect(RateLimitError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('GHCR_PULL_QUOTA_EXCEEDED');
+    expect(error.isRetryable).toBe(false);
+    expect(error).toMatchObject({ remaining: 0, limit: 100, resetAt: NOW + 21_600_000 });
+    expect(error.message).toBe(
+      'GET "https://registry-1.docker.io/v2/library/alpine/manifests/3": status 429: too many requests: ' +
+        'You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit. ' +
+        'Docker Hub pull quota: 0 of 100 pulls left per 6-hour window (each manifest GET counts, HEADs do not); ' +
+        'they free up as the 6-hour window slides, all of them by 2026-01-01T18:00:00.000Z. ' +
+        'Log in for a larger quota (ghcr login docker.io), or pull through a mirror (a pull-through cache, or a copy in a registry of your own)',
+    );
+    // The source is an address or an account id: never in the message.
+    expect(error.message).not.toContain('203.0.113.7');
+    expect(JSON.stringify(error.toJSON())).not.toContain('203.0.113.7');
+  });
+
+  it('takes the window from w= and names the host to log in to when it is not Hub', () => {
+    const error = errorFromResponse({
+      method: 'GET',
+      url: 'http://127.0.0.1:5000/v2/library/alpine/manifests/3',
+      status: 429,
+      headers: { 'ratelimit-limit': '3;w=600', 'ratelimit-remaining': '0;w=600' },
+      now: NOW,
+      body: distributionBody('TOOMANYREQUESTS', 'You have reached your unauthenticated pull rate limit.'),
+    });
+    expect(error.code).toBe('GHCR_PULL_QUOTA_EXCEEDED');
+    expect(error.isRetryable).toBe(true);
+    expect(error.message).toContain('0 of 3 pulls left per 10-minute window');
+    expect(error.message).toContain('2026-01-01T12:10:00.000Z');
+    expect(error.message).toContain('ghcr login 127.0.0.1:5000');
+  });
+
+  it('treats a plain 429 from Hub (the abuse limit, no quota headers) as an ordinary rate limit', () => {
+    const error = errorFromResponse({
+      method: 'GET',
+      url: 'https://registry-1.docker.io/v2/library/alpine/manifests/3',
+      status: 429,
+      headers: {},
+      now: NOW,
+      body: 'Too Many Requests',
+    });
+    expect(error.code).toBe('GHCR_RATE_LIMITED');
+  });
+
   it('recognises GitHub’s 403 secondary rate limit', () => {
     const error = errorFromResponse({
       method: 'DELETE',

@@ -14,7 +14,12 @@ import {
   ServerError,
   TransportError,
 } from './errors.js';
-import { parseRetryAfterHeader, parseRetryAfterInMessage } from './rate-limit.js';
+import {
+  describeDockerHubQuota,
+  parseDockerHubRateLimitHeaders,
+  parseRetryAfterHeader,
+  parseRetryAfterInMessage,
+} from './rate-limit.js';
 import { redactText, redactUrl } from './redact.js';
 
 /** At most this much of an error body is read or kept (oras `errutil` reads 8 KiB). @public */
@@ -178,6 +183,25 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   // GitHub answers both its primary and its secondary limit with 403 or 429.
   if ((status === 403 || status === 429) && bodyTexts.some((t) => SECONDARY_RATE_LIMIT.test(t))) {
     return new RateLimitError(message, { ...rateOptions, code: GhcrErrorCode.SECONDARY_RATE_LIMITED });
+  }
+  // Docker Hub's pull quota: say what is left, when it frees up and what to do.
+  const quota = status === 429 ? parseDockerHubRateLimitHeaders(response.headers, now) : undefined;
+  if (quota !== undefined && quota.remaining === 0) {
+    let host = '';
+    try {
+      host = new URL(response.url).host;
+    } catch {
+      // A relative URL: no host to name.
+    }
+    return new RateLimitError(`${message}. ${describeDockerHubQuota(quota, host)}`, {
+      http,
+      code: GhcrErrorCode.PULL_QUOTA_EXCEEDED,
+      resetAt: quota.resetAt,
+      remaining: quota.remaining,
+      limit: quota.limit,
+      // Waiting for a window of hours is not a retry.
+      isRetryable: quota.windowMs === undefined || quota.windowMs <= 15 * 60_000,
+    });
   }
   if (status === 429 || specCode === DistributionErrorCode.TOOMANYREQUESTS) {
     return new RateLimitError(message, { ...rateOptions, code: specCode ?? GhcrErrorCode.RATE_LIMITED });

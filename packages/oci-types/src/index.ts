@@ -67,6 +67,9 @@ export {
   MediaType,
 } from './media-types.js';
 export {
+  DOCKER_PULLS_RESOURCE,
+  describeDockerHubQuota,
+  parseDockerHubRateLimitHeaders,
   parseRateLimitHeaders,
   parseRetryAfterHeader,
   parseRetryAfterInMessage,

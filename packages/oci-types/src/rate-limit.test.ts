@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  describeDockerHubQuota,
+  parseDockerHubRateLimitHeaders,
   parseRateLimitHeaders,
   parseRetryAfterHeader,
   parseRetryAfterInMessage,
@@ -71,6 +73,71 @@ describe('parseRateLimitHeaders', () => {
     expect(rateLimitInfoSchema.safeParse({ ...base, remaining: -1 }).success).toBe(false);
     expect(rateLimitInfoSchema.safeParse({ ...base, limit: 1.5 }).success).toBe(false);
     expect(rateLimitInfoSchema.safeParse({ limit: 1, remaining: 1, resetAt: 1 }).success).toBe(false);
+  });
+});
+
+describe("Docker Hub's pull-quota headers", () => {
+  it('reads ratelimit-limit/-remaining with the window from w= and docker-ratelimit-source', () => {
+    const headers = {
+      'ratelimit-limit': '100;w=21600',
+      'ratelimit-remaining': '97;w=21600',
+      'docker-ratelimit-source': '203.0.113.7',
+    };
+    const info = parseDockerHubRateLimitHeaders(headers, NOW);
+    expect(info).toEqual({
+      limit: 100,
+      remaining: 97,
+      resetAt: NOW + 21_600_000,
+      resource: 'docker-pulls',
+      windowMs: 21_600_000,
+      source: '203.0.113.7',
+    });
+    expect(rateLimitInfoSchema.parse(info)).toEqual(info);
+    expect(parseRateLimitHeaders(headers, NOW)).toEqual(info);
+  });
+
+  it('never assumes the window: an hourly w= gives an hour, and no w= gives no window', () => {
+    expect(
+      parseDockerHubRateLimitHeaders(
+        { 'ratelimit-limit': '40;w=3600', 'ratelimit-remaining': '40;w=3600' },
+        NOW,
+      ),
+    ).toMatchObject({ limit: 40, remaining: 40, windowMs: 3_600_000, resetAt: NOW + 3_600_000 });
+    const bare = parseDockerHubRateLimitHeaders(
+      { 'ratelimit-limit': '100', 'ratelimit-remaining': '5' },
+      NOW,
+    );
+    expect(bare).toEqual({ limit: 100, remaining: 5, resetAt: NOW, resource: 'docker-pulls' });
+    // The older "limit, limit;w=window" form.
+    expect(
+      parseDockerHubRateLimitHeaders(
+        { 'ratelimit-limit': '100, 100;w=21600', 'ratelimit-remaining': '7, 7;w=21600' },
+        NOW,
+      ),
+    ).toMatchObject({ limit: 100, remaining: 7, windowMs: 21_600_000 });
+  });
+
+  it('returns undefined without both headers (Hub sends none for unlimited accounts) or with garbage', () => {
+    expect(parseDockerHubRateLimitHeaders({}, NOW)).toBeUndefined();
+    expect(parseDockerHubRateLimitHeaders({ 'ratelimit-limit': '100;w=21600' }, NOW)).toBeUndefined();
+    expect(
+      parseDockerHubRateLimitHeaders({ 'ratelimit-limit': 'many', 'ratelimit-remaining': '1;w=5' }, NOW),
+    ).toBeUndefined();
+  });
+
+  it('describes a quota without its source', () => {
+    const info = parseDockerHubRateLimitHeaders(
+      {
+        'ratelimit-limit': '100;w=21600',
+        'ratelimit-remaining': '0;w=21600',
+        'docker-ratelimit-source': 'x',
+      },
+      NOW,
+    );
+    if (info === undefined) throw new Error('no info');
+    expect(describeDockerHubQuota(info, 'registry-1.docker.io')).toMatch(
+      /^Docker Hub pull quota: 0 of 100 pulls left per 6-hour window .*ghcr login docker\.io/,
+    );
   });
 });
 

@@ -37,6 +37,7 @@ describe('redactUrl', () => {
     'X-Goog-Credential',
     'skoid',
     'sktid',
+    'verify',
     'SIG',
   ])('redacts the %s query parameter', (name) => {
     expect(redactUrl(`https://x.example/p?a=1&${name}=s3cr3t&b=2`)).toBe(

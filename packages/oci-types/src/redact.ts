@@ -3,9 +3,12 @@
  * line, a span attribute, a metric label or a cassette.
  */
 
-/** Query parameter names whose values are credentials or signatures. */
+/**
+ * Query parameter names whose values are credentials or signatures (`verify` signs Docker Hub's
+ * CDN redirects: `?verify=<expiry>-<signature>`).
+ */
 const SENSITIVE_QUERY_NAMES =
-  'sig|signature|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|key|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|skoid|sktid';
+  'sig|signature|verify|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|key|api_key|apikey|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|skoid|sktid';
 const SENSITIVE_QUERY = new RegExp(`^(?:${SENSITIVE_QUERY_NAMES})$`, 'i');
 
 /** The value that replaces a secret. @public */

@@ -24,6 +24,7 @@ export type {
 export { createGithubApiHandlers } from './github-api/index.js';
 export type { RequestLog, RequestLogEntry } from './log.js';
 export {
+  type ResolvedDockerHubOptions,
   type ResolvedSimulationOptions,
   type SimulationOptions,
   simulationOptionsSchema,
@@ -40,6 +41,8 @@ export { createRegistryHandlers } from './registry/handlers.js';
 export {
   type DemoRelease,
   type DemoSeed,
+  type DockerHubSeed,
+  type OrganizationSeed,
   type PushedImage,
   type PushedManifest,
   pushBlob,
@@ -47,8 +50,12 @@ export {
   pushIndex,
   pushManifest,
   type SeedDemoOptions,
+  type SeedDockerHubOptions,
   type SeedImageOptions,
+  type SeedOrganizationOptions,
   seedDemo,
+  seedDockerHub,
+  seedOrganization,
 } from './scenarios/index.js';
 export { SimulationDispatcher } from './serve/dispatcher.js';
 export {

@@ -19,17 +19,69 @@ const originSchema = z
   .url()
   .transform((value) => value.replace(/\/+$/, ''));
 
+/** The dockerhub profile's options (see {@link simulationOptionsSchema}). */
+const dockerHubOptionsSchema = z
+  .object({
+    /**
+     * The web host people write in references, whose `/v2/…` answers a redirect to a web page.
+     * If omitted, `https://docker.io`.
+     */
+    webUrl: originSchema.default('https://docker.io'),
+    /** The web page it redirects to (HTML). If omitted, `https://www.docker.com`. */
+    homeUrl: originSchema.default('https://www.docker.com'),
+    /** Manifest GETs allowed per window to an anonymous client (per source address). If omitted, 100. */
+    anonymousPullLimit: z.number().int().positive().default(100),
+    /** Manifest GETs allowed per window to a signed-in account. If omitted, 200. */
+    authenticatedPullLimit: z.number().int().positive().default(200),
+    /** The quota window, seconds (the `w=` of the headers). If omitted, 21600 (6 hours). */
+    windowSeconds: z.number().int().positive().default(21_600),
+    /** Accounts with no pull limit (no rate-limit headers, as Hub does for paid plans). If omitted, none. */
+    unlimitedUsers: z.array(z.string().min(1)).default([]),
+    /**
+     * The source address of an anonymous request that carries no `X-Forwarded-For` (requests
+     * through the in-process dispatcher; the loopback server passes the peer's address). If
+     * omitted, `192.0.2.1`.
+     */
+    anonymousSource: z.string().min(1).default('192.0.2.1'),
+  })
+  .prefault({});
+
 /**
  * The zod schema of {@link SimulationOptions}; parsed once by `createSimulation()`.
  * @public
  */
 export const simulationOptionsSchema = z.object({
-  /** `'ghcr'` (GHCR's deviations) or `'distribution'` (spec-conformant). If omitted, `'ghcr'`. */
-  profile: z.enum(['ghcr', 'distribution']).default('ghcr'),
-  /** Registry origin the handlers answer on. If omitted, `https://ghcr.io`. */
-  registryUrl: originSchema.default('https://ghcr.io'),
-  /** The ghcr profile's blob redirect host. If omitted, `https://pkg-containers.githubusercontent.com`. */
-  blobUrl: originSchema.default('https://pkg-containers.githubusercontent.com'),
+  /**
+   * `'ghcr'` (GHCR's deviations), `'distribution'` (spec-conformant) or `'dockerhub'` (Docker
+   * Hub: token realm on another host, pull quota, blob GETs redirected to a CDN). If omitted, `'ghcr'`.
+   */
+  profile: z.enum(['ghcr', 'distribution', 'dockerhub']).default('ghcr'),
+  /**
+   * Registry origin the handlers answer on. If omitted, `https://ghcr.io`
+   * (`https://registry-1.docker.io` in the dockerhub profile).
+   */
+  registryUrl: originSchema.optional(),
+  /**
+   * Where blob GETs redirect (ghcr and dockerhub profiles). If omitted,
+   * `https://pkg-containers.githubusercontent.com` (`https://production.cloudflare.docker.com` in
+   * the dockerhub profile).
+   */
+  blobUrl: originSchema.optional(),
+  /**
+   * The token endpoint (the challenge's `realm`), a full URL. If omitted, `<registryUrl>/token`
+   * (`https://auth.docker.io/token` in the dockerhub profile).
+   */
+  tokenUrl: z.string().url().optional(),
+  /**
+   * The challenge's `service`. If omitted, the registry's host (`registry.docker.io` in the
+   * dockerhub profile).
+   */
+  tokenService: z.string().min(1).optional(),
+  /**
+   * The dockerhub profile's web hosts and pull quota (ignored by the other profiles, whose resolved
+   * options have no `dockerhub`). If omitted, Docker Hub's.
+   */
+  dockerhub: dockerHubOptionsSchema,
   /** GitHub REST base URL, may carry a path (`http://127.0.0.1:5000/api`). If omitted, `https://api.github.com`. */
   apiUrl: originSchema.default('https://api.github.com'),
   /** The clock every timestamp, expiry and delay reads. If omitted, a fresh `createManualClock()`. */
@@ -43,6 +95,12 @@ export const simulationOptionsSchema = z.object({
     .default({ kind: 'memory' }),
   /** ghcr profile: registry requests allowed per minute before 429. If omitted, unlimited. */
   registryRequestsPerMinute: z.number().int().positive().optional(),
+  /**
+   * ghcr profile: blob upload POSTs (`/v2/<name>/blobs/uploads/`) allowed per minute before 429
+   * (`TOOMANYREQUESTS: retry-after: …, allowed: 2000/minute`, as reported of ghcr.io). If
+   * omitted, unlimited.
+   */
+  uploadStartsPerMinute: z.number().int().positive().optional(),
   /** GitHub REST primary budget per token per hour. If omitted, `{ limit: 5000 }`. */
   apiRateLimit: z.object({ limit: z.number().int().positive() }).default({ limit: 5000 }),
   /** GitHub REST secondary budget in points per minute (DELETE = 5). If omitted, 900. */
@@ -96,9 +154,46 @@ export type SimulationOptions = z.input<typeof simulationOptionsSchema>;
  * Options after defaults, with the clock resolved.
  * @public
  */
-export type ResolvedSimulationOptions = Omit<z.output<typeof simulationOptionsSchema>, 'clock'> & {
+export type ResolvedSimulationOptions = Omit<
+  z.output<typeof simulationOptionsSchema>,
+  'clock' | 'registryUrl' | 'blobUrl' | 'tokenUrl' | 'tokenService' | 'dockerhub'
+> & {
+  /** The dockerhub profile's hosts and quota (absent in the other profiles: they serve no such host). */
+  readonly dockerhub?: ResolvedDockerHubOptions;
   readonly clock: Clock;
+  /** The registry origin (the profile's default when not given). */
+  readonly registryUrl: string;
+  /** The blob redirect host (the profile's default when not given). */
+  readonly blobUrl: string;
+  /** The token endpoint URL (the profile's default when not given). */
+  readonly tokenUrl: string;
+  /** The challenge's `service` (the profile's default when not given). */
+  readonly tokenService: string;
 };
+
+/**
+ * The dockerhub profile's options after defaults.
+ * @public
+ */
+export type ResolvedDockerHubOptions = z.output<typeof dockerHubOptionsSchema>;
+
+/** The dockerhub options of `options`, or Docker Hub's defaults. @internal */
+export function dockerHubOptionsOf(
+  options: Pick<ResolvedSimulationOptions, 'dockerhub'>,
+): ResolvedDockerHubOptions {
+  return options.dockerhub ?? dockerHubOptionsSchema.parse(undefined);
+}
+
+const PROFILE_ORIGINS = {
+  ghcr: { registryUrl: 'https://ghcr.io', blobUrl: 'https://pkg-containers.githubusercontent.com' },
+  distribution: { registryUrl: 'https://ghcr.io', blobUrl: 'https://pkg-containers.githubusercontent.com' },
+  dockerhub: {
+    registryUrl: 'https://registry-1.docker.io',
+    blobUrl: 'https://production.cloudflare.docker.com',
+    tokenUrl: 'https://auth.docker.io/token',
+    tokenService: 'registry.docker.io',
+  },
+} as const;
 
 /**
  * Parses simulation options, turning a failure into a {@link ConfigError} naming the field.
@@ -114,6 +209,17 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
       { cause: parsed.error, field },
     );
   }
-  const { clock, ...rest } = parsed.data;
-  return { ...rest, clock: clock ?? createManualClock() };
+  const { clock, registryUrl, blobUrl, tokenUrl, tokenService, dockerhub, ...rest } = parsed.data;
+  const defaults: { registryUrl: string; blobUrl: string; tokenUrl?: string; tokenService?: string } =
+    PROFILE_ORIGINS[rest.profile];
+  const registry = registryUrl ?? defaults.registryUrl;
+  return {
+    ...rest,
+    registryUrl: registry,
+    blobUrl: blobUrl ?? defaults.blobUrl,
+    tokenUrl: tokenUrl ?? defaults.tokenUrl ?? `${registry}/token`,
+    tokenService: tokenService ?? defaults.tokenService ?? new URL(registry).host,
+    ...(rest.profile === 'dockerhub' ? { dockerhub } : {}),
+    clock: clock ?? createManualClock(),
+  };
 }

@@ -76,9 +76,9 @@ export function createTestBed(options: SimulationOptions = {}): TestBed {
       };
     },
     async token(pat, ...scopes) {
-      const query = new URLSearchParams({ service: new URL(sim.options.registryUrl).host });
+      const query = new URLSearchParams({ service: sim.options.tokenService });
       for (const scope of scopes) query.append('scope', scope);
-      const response = await request(`${sim.options.registryUrl}/token?${query.toString()}`, {
+      const response = await request(`${sim.options.tokenUrl}?${query.toString()}`, {
         headers:
           pat === undefined
             ? {}

@@ -29,6 +29,8 @@ export interface TransportMetrics {
   readonly bytesReceived: Counter<'operation'>;
   readonly retries: Counter<'operation' | 'reason'>;
   readonly rateLimitRemaining: Gauge<'resource'>;
+  /** Requests (Docker Hub: pulls) allowed per window, by resource. */
+  readonly rateLimitLimit: Gauge<'resource'>;
   readonly throttleWaitSeconds: Counter<'reason'>;
   readonly tokenCache: Counter<'result'>;
   readonly errors: Counter<'operation' | 'code'>;
@@ -76,6 +78,12 @@ export function createTransportMetrics(registry: Registry, prefix = 'ghcr_'): Tr
     rateLimitRemaining: new Gauge({
       name: `${prefix}rate_limit_remaining`,
       help: 'Requests left in the current rate-limit window, by resource',
+      labelNames: ['resource'],
+      registers,
+    }),
+    rateLimitLimit: new Gauge({
+      name: `${prefix}rate_limit_limit`,
+      help: 'Requests (Docker Hub: manifest GETs) allowed per rate-limit window, by resource',
       labelNames: ['resource'],
       registers,
     }),
@@ -146,9 +154,13 @@ export function metricsMiddleware(metrics: TransportMetrics): Middleware {
   };
 }
 
-/** Feeds rate-limit state into the gauge. @internal */
+/**
+ * Feeds rate-limit state into the gauges, labelled by resource only: never Docker Hub's `source`
+ * (a client address or account id). @internal
+ */
 export function recordRateLimit(metrics: TransportMetrics, info: RateLimitInfo): void {
   metrics.rateLimitRemaining.set({ resource: info.resource }, info.remaining);
+  metrics.rateLimitLimit.set({ resource: info.resource }, info.limit);
 }
 
 /**

@@ -1,5 +1,7 @@
 import {
   type Clock,
+  DOCKER_PULLS_RESOURCE,
+  parseDockerHubRateLimitHeaders,
   parseRateLimitHeaders,
   parseRetryAfterHeader,
   parseRetryAfterInMessage,
@@ -60,6 +62,26 @@ interface KeyState {
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
+/** A GET of a manifest: what Docker Hub's pull quota counts (HEADs and blob GETs are free). */
+function spendsPullQuota(request: TransportRequest): boolean {
+  if (request.method !== 'GET') return false;
+  try {
+    return /\/v2\/.+\/manifests\/[^/]+$/.test(new URL(request.url).pathname);
+  } catch {
+    return false;
+  }
+}
+
+/** `example.com:443` from a host or an URL. */
+function hostOf(hostOrUrl: string): string {
+  if (!hostOrUrl.includes('://')) return hostOrUrl.toLowerCase();
+  try {
+    return new URL(hostOrUrl).host;
+  } catch {
+    return hostOrUrl;
+  }
+}
+
 /**
  * The rate limiter shared by every concurrent request of one transport: per-host (and per GitHub
  * `x-ratelimit-resource`) state, pre-emptive throttling, waits on 429 and GitHub's 403 secondary
@@ -78,9 +100,13 @@ export class RateLimiter {
     this.#options = options;
   }
 
-  /** The last known state for a key (`host` or `host/resource`). */
+  /**
+   * The last known state for a key: a host (`registry-1.docker.io`; an URL works too), which
+   * holds the most recent state any response from it carried, or `host/resource`
+   * (`api.github.com/core`, `registry-1.docker.io/docker-pulls`).
+   */
   info(key: string): RateLimitInfo | undefined {
-    return this.#state(key).info;
+    return this.#states.get(key.includes('://') ? hostOf(key) : key)?.info;
   }
 
   #state(key: string): KeyState {
@@ -106,7 +132,7 @@ export class RateLimiter {
         } finally {
           release?.();
         }
-        const info = parseRateLimitHeaders(response.headers);
+        const info = parseRateLimitHeaders(response.headers, context.clock.now());
         const key = info === undefined ? host : `${host}/${info.resource}`;
         if (info !== undefined) {
           this.#state(key).info = info;
@@ -161,7 +187,9 @@ export class RateLimiter {
       await clock.sleep(blockedFor, request.signal);
     }
     const info = state.info;
-    if (info !== undefined && info.limit > 0) {
+    if (info?.resource === DOCKER_PULLS_RESOURCE) {
+      await this.#beforePull(host, request, attempt, info);
+    } else if (info !== undefined && info.limit > 0) {
       const untilReset = info.resetAt - clock.now();
       const fraction = info.remaining / info.limit;
       if (untilReset > 0 && fraction < this.#options.preemptiveThreshold) {
@@ -184,6 +212,37 @@ export class RateLimiter {
       }
     }
     if (request.auth?.kind === 'github-api') await this.#spendPoints(host, request);
+  }
+
+  /**
+   * Docker Hub's pull quota, before a manifest GET: when the last answer said none is left, wait
+   * for the window to free one if that is within `maxWaitMs` (short windows); otherwise send
+   * anyway: Hub refuses an over-quota pull without counting it, and its 429 becomes the error
+   * that says when the quota frees up. The quota is not spread over the window as GitHub's
+   * hourly budget is: it slides over hours, and waiting does not refill it any faster than using
+   * it, so a pull with pulls left goes at once. HEADs and blob GETs never wait: they do not count.
+   */
+  async #beforePull(
+    host: string,
+    request: TransportRequest,
+    attempt: number,
+    info: RateLimitInfo,
+  ): Promise<void> {
+    if (info.remaining > 0 || !spendsPullQuota(request)) return;
+    const clock = this.#options.clock;
+    const waitMs = info.resetAt - clock.now();
+    if (waitMs <= 0 || waitMs > this.#options.maxWaitMs) return;
+    const allowed = await this.#ask({
+      key: host,
+      operation: request.operation,
+      reason: 'preemptive',
+      waitMs,
+      attempt,
+      info,
+    });
+    if (!allowed) return;
+    this.#options.onWait?.(host, waitMs, 'preemptive');
+    await clock.sleep(waitMs, request.signal);
   }
 
   async #spendPoints(host: string, request: TransportRequest): Promise<void> {
@@ -255,6 +314,15 @@ export class RateLimiter {
   > {
     if (request.acceptStatus?.includes(response.status) === true) return { limited: false, response };
     if (response.status !== 429 && response.status !== 403) return { limited: false, response };
+    const quota = response.status === 429 ? parseDockerHubRateLimitHeaders(response.headers, now) : undefined;
+    if (quota !== undefined && quota.remaining === 0) {
+      // Hub's pull quota frees up as its window slides: wait (at most the window) when that is
+      // within maxWaitMs, else let the 429 through to become the error that says so.
+      const waitMs = quota.resetAt - now;
+      const peeked = withBufferedBody(response, await readBodyText(response.body));
+      if (waitMs <= 0 || waitMs > this.#options.maxWaitMs) return { limited: false, response: peeked };
+      return { limited: true, waitMs, response: peeked };
+    }
     const remaining = headerValue(response.headers, 'x-ratelimit-remaining');
     const text = await readBodyText(response.body);
     const peeked = withBufferedBody(response, text);

@@ -1,4 +1,4 @@
-import { type Clock, ConfigError, GhcrError, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, GhcrError, type RateLimitInfo, systemClock } from '@ghcr/oci-types';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
@@ -122,6 +122,13 @@ export interface Transport {
   readonly pipeline: readonly string[];
   readonly options: ResolvedTransportOptions;
   readonly rateLimiter: RateLimiter;
+  /**
+   * The last rate-limit state a response from `host` carried (a host such as
+   * `registry-1.docker.io`, or an URL on it): GitHub's `x-ratelimit-*` or Docker Hub's pull quota
+   * (`resource: 'docker-pulls'`, with `windowMs` and the `source` it is counted against). Undefined
+   * until a response carried one.
+   */
+  rateLimit(host: string): RateLimitInfo | undefined;
   /** The metrics, when a registry was given. */
   readonly metrics?: TransportMetrics;
   /** Closes the default Agent (an injected dispatcher is left to its owner). */
@@ -217,6 +224,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     pipeline: entries.map((e) => e.name),
     options: resolved,
     rateLimiter,
+    rateLimit: (host) => rateLimiter.info(host),
     ...(metrics === undefined ? {} : { metrics }),
     send(request) {
       const context: RequestContext = { clock: resolved.clock, attempt: 0, retries: [] };

@@ -1,15 +1,23 @@
+import { writeFile } from 'node:fs/promises';
 import {
+  type CleanupPackageOutcome,
+  cleanupPackages,
+  createFileCleanupState,
+  createRequestBudget,
   type GhcrClient,
   parseDuration,
   parseRetentionPolicy,
+  type RegistryGraph,
   type RepositoryValidation,
   type RetentionPlan,
   type RetentionPolicy,
   type RetentionReport,
+  type RetentionReportEntry,
+  retentionMermaidSection,
 } from '@ghcr/client';
 import { ConfigError, NotFoundError } from '@ghcr/oci-types';
 import type { Command } from 'commander';
-import { collect, type PackageArgument, packageArgument, parseCount } from '../arguments.js';
+import { collect, type PackageArgument, packageArgument, parseCount, registryOfApi } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../errors.js';
@@ -31,6 +39,30 @@ export interface CleanupPackageResult {
   readonly report?: RetentionReport;
   /** With `--validate`: broken images (`RepositoryValidation`), after the deletions when applied. */
   readonly validation?: RepositoryValidation;
+  /** With `--owner`: `done`, or `partial` (the `--budget` ran out inside it; the rest is deferred). */
+  readonly status?: 'done' | 'partial' | 'failed';
+  /** With `--owner`: deletions the budget deferred to the next run. */
+  readonly deferred?: readonly RetentionReportEntry[];
+}
+
+/**
+ * With `--owner`: how far the run got over the owner's packages.
+ * @public
+ */
+export interface CleanupOwnerResult {
+  readonly owner: string;
+  /** Every package selected (`--all`: every container package of the owner). */
+  readonly selected: readonly string[];
+  /** Finished by an earlier run of this cycle (`--state-file`), skipped now. */
+  readonly resumed: readonly string[];
+  /** Left for the next run: the budget ran out. */
+  readonly pending: readonly string[];
+  /** True when every selected package is finished. */
+  readonly complete: boolean;
+  /** GitHub API requests sent, with `--budget`. */
+  readonly budget?: { readonly limit: number; readonly used: number };
+  /** Packages that could not be cleaned (`failed`) or were gone once listed (`vanished`). */
+  readonly problems: readonly { readonly package: string; readonly status: string; readonly error: string }[];
 }
 
 /**
@@ -41,6 +73,8 @@ export interface CleanupResult {
   /** True with `--apply` (versions were deleted); false: a plan only. */
   readonly applied: boolean;
   readonly packages: readonly CleanupPackageResult[];
+  /** With `--owner`. */
+  readonly owner?: CleanupOwnerResult;
 }
 
 interface CleanupOptions {
@@ -52,6 +86,19 @@ interface CleanupOptions {
   readonly untagged?: boolean;
   readonly validate?: boolean;
   readonly apply?: boolean;
+  readonly owner?: string;
+  readonly all?: boolean;
+  readonly budget?: number;
+  readonly stateFile?: string;
+  readonly format?: string;
+  readonly summary?: string;
+}
+
+/** A planned package with the graph it was planned from (drawn by `--format mermaid` and `--summary`). */
+interface Planned {
+  readonly target: PackageArgument;
+  readonly entry: CleanupPackageResult;
+  readonly graph?: RegistryGraph;
 }
 
 const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
@@ -135,6 +182,21 @@ function renderReport(report: RetentionReport): string[] {
   return lines;
 }
 
+function renderOwner(owner: CleanupOwnerResult): string[] {
+  const lines = [''];
+  lines.push(
+    `${owner.owner}: ${owner.selected.length} packages selected${owner.resumed.length === 0 ? '' : `, ${owner.resumed.length} finished by an earlier run`}${owner.budget === undefined ? '' : `; ${owner.budget.used} of ${owner.budget.limit} API requests used`}`,
+  );
+  for (const problem of owner.problems)
+    lines.push(`  ${problem.status} ${problem.package}: ${problem.error}`);
+  lines.push(
+    owner.complete
+      ? 'every selected package is finished'
+      : `${owner.pending.length} packages left for the next run: ${owner.pending.join(', ')}`,
+  );
+  return lines;
+}
+
 function renderValidation(validation: RepositoryValidation): string[] {
   if (validation.ok) return ['validation: every image pulls completely'];
   const lines = ['validation: broken images found'];
@@ -183,7 +245,7 @@ async function cleanupPackage(
   target: PackageArgument,
   policy: RetentionPolicy,
   options: CleanupOptions,
-): Promise<CleanupPackageResult> {
+): Promise<Planned> {
   const client = context.client(target.registry);
   const { versions, graph } = await readPackage(client, target);
   const plan = client.retention.plan(versions, graph, policy);
@@ -214,13 +276,127 @@ async function cleanupPackage(
         ? client.retention.validate(graph)
         : client.retention.validate((await readPackage(client, target)).graph);
   }
-  return {
+  const entry: CleanupPackageResult = {
     registry: target.registry,
     package: target.repository,
     plan,
     ...(report === undefined ? {} : { report }),
     ...(validation === undefined ? {} : { validation }),
   };
+  return { target, entry, graph };
+}
+
+/**
+ * `--owner`: the owner's packages (`--all`, or the names and globs given) through `cleanupPackages`,
+ * within `--budget` API requests, continuing from `--state-file`.
+ */
+async function cleanupOwner(
+  context: CommandContext,
+  owner: string,
+  names: readonly string[],
+  policy: RetentionPolicy,
+  options: CleanupOptions,
+): Promise<{ planned: Planned[]; owner: CleanupOwnerResult }> {
+  const registry = registryOfApi(context.options.apiUrl);
+  const budget = options.budget === undefined ? undefined : createRequestBudget({ limit: options.budget });
+  const client = context.client(registry, budget === undefined ? {} : { middleware: [budget.middleware] });
+  const run = await cleanupPackages(client, {
+    owner,
+    ...(options.all === true ? {} : { packages: names }),
+    policy,
+    dryRun: options.apply !== true,
+    ...(budget === undefined ? {} : { budget }),
+    ...(options.stateFile === undefined ? {} : { state: createFileCleanupState(options.stateFile) }),
+    ...(context.options.concurrency === undefined ? {} : { concurrency: context.options.concurrency }),
+    onEvent(event) {
+      if (event.type === 'selected' && event.resumed.length > 0)
+        context.output.note(
+          `${event.resumed.length} packages finished by an earlier run are skipped (${options.stateFile})`,
+        );
+      if (event.type === 'progress' && event.progress.outcome !== 'dry-run')
+        context.output.note(
+          `${event.progress.outcome} ${owner}/${event.package} version ${event.progress.id} (${event.progress.done}/${event.progress.total})`,
+        );
+      if (event.type === 'stopped')
+        context.output.warn(
+          `stopped: ${event.reason}; ${event.pending.length} packages left for the next run`,
+        );
+    },
+  });
+  const planned: Planned[] = [];
+  const problems: CleanupOwnerResult['problems'][number][] = [];
+  for (const outcome of run.packages) {
+    const target = packageArgument(`${registry}/${outcome.repository}`, context.options.apiUrl);
+    if (outcome.plan === undefined) {
+      if (outcome.status !== 'partial')
+        problems.push({ package: outcome.repository, status: outcome.status, error: outcome.error ?? '' });
+      continue;
+    }
+    planned.push({
+      target,
+      entry: ownerEntry(registry, outcome, outcome.plan),
+      ...(outcome.graph === undefined ? {} : { graph: outcome.graph }),
+    });
+    if (outcome.status === 'failed' && outcome.report === undefined)
+      problems.push({ package: outcome.repository, status: outcome.status, error: outcome.error ?? '' });
+  }
+  return {
+    planned,
+    owner: {
+      owner,
+      selected: run.selected,
+      resumed: run.resumed,
+      pending: run.pending,
+      complete: run.complete,
+      ...(budget === undefined ? {} : { budget: { limit: budget.limit, used: budget.used } }),
+      problems,
+    },
+  };
+}
+
+function ownerEntry(
+  registry: string,
+  outcome: CleanupPackageOutcome,
+  plan: RetentionPlan,
+): CleanupPackageResult {
+  return {
+    registry,
+    package: outcome.repository,
+    plan,
+    ...(outcome.report === undefined ? {} : { report: outcome.report }),
+    status: outcome.status === 'partial' ? 'partial' : outcome.status === 'done' ? 'done' : 'failed',
+    ...(outcome.deferred.length === 0 ? {} : { deferred: outcome.deferred }),
+  };
+}
+
+/** The Markdown of `--summary`: one row per package, then each plan as a Mermaid graph. */
+function summaryMarkdown(planned: readonly Planned[], result: CleanupResult): string {
+  const lines = [
+    `## ghcr cleanup: ${result.applied ? 'applied' : 'plan only (--apply deletes)'}`,
+    '',
+    '| Package | Versions | Keep | Delete | Deleted | Failed |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const { entry } of planned) {
+    const { summary } = entry.plan;
+    lines.push(
+      `| \`${entry.package}\` | ${summary.versions} | ${summary.keep} | ${summary.delete} | ${entry.report?.summary.deleted ?? 0} | ${(entry.report?.summary.failed ?? 0) + (entry.report?.summary.skipped ?? 0)} |`,
+    );
+  }
+  const owner = result.owner;
+  if (owner !== undefined) {
+    lines.push('');
+    if (owner.budget !== undefined)
+      lines.push(`GitHub API requests: ${owner.budget.used} of a budget of ${owner.budget.limit}.`);
+    if (!owner.complete) lines.push(`${owner.pending.length} packages are left for the next run.`);
+    for (const problem of owner.problems)
+      lines.push(`- \`${problem.package}\`: ${problem.status}: ${problem.error}`);
+  }
+  for (const { entry, graph } of planned) {
+    if (graph === undefined) continue;
+    lines.push('', retentionMermaidSection(entry.package, entry.plan, graph, { open: planned.length === 1 }));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -233,7 +409,23 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
   program
     .command('cleanup')
     .description('plan (and with --apply, do) the deletion of package versions by a retention policy')
-    .argument('<package...>', '[registry/]owner/package, e.g. octo-org/app')
+    .argument(
+      '[package...]',
+      '[registry/]owner/package, e.g. octo-org/app; with --owner, package names or globs (app-*)',
+    )
+    .option('--owner <owner>', 'the packages of this user or organisation (with --all, or names and globs)')
+    .option('--all', 'with --owner: every container package of the owner (every page of the Packages API)')
+    .option(
+      '--budget <n>',
+      'with --owner: GitHub API requests this run may send; it stops before they run out',
+      parseCount,
+    )
+    .option('--state-file <file>', 'with --owner: record the packages finished, and continue there next run')
+    .option('--format <format>', 'table (the default) or mermaid: each plan as a Mermaid graph in Markdown')
+    .option(
+      '--summary <file>',
+      'also write a Markdown summary: a row per package and each plan as a Mermaid graph',
+    )
     .option('--keep-n-tagged <n>', 'keep the N newest tagged images', parseCount)
     .option('--keep-n-untagged <n>', 'keep the N newest untagged images', parseCount)
     .option(
@@ -254,22 +446,61 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
       const context = contextOf(runtime, command);
       const options = command.opts<CleanupOptions>();
       const policy = policyOf(options);
-      const targets = packageArguments.map((argument) => packageArgument(argument, context.options.apiUrl));
-      const planned: { target: PackageArgument; entry: CleanupPackageResult }[] = [];
-      for (const target of targets) {
-        planned.push({ target, entry: await cleanupPackage(context, target, policy, options) });
+      const format = options.format ?? 'table';
+      if (format !== 'table' && format !== 'mermaid')
+        throw usageError(`--format "${format}" is not a format; give table or mermaid`);
+      if (options.owner === undefined) {
+        for (const flag of ['all', 'budget', 'stateFile'] as const) {
+          if (options[flag] !== undefined)
+            throw usageError(
+              `--${flag === 'stateFile' ? 'state-file' : flag} needs --owner: name the user or organisation`,
+            );
+        }
+        if (packageArguments.length === 0)
+          throw usageError('name a package (owner/package), or give --owner OWNER --all');
+      } else if (options.validate === true) {
+        throw usageError('--validate takes package arguments (owner/package), not --owner');
+      } else if (options.all === true && packageArguments.length > 0) {
+        throw usageError('--all selects every package of the owner: give --all or package names, not both');
+      } else if (options.all !== true && packageArguments.length === 0) {
+        throw usageError('--owner needs package names (globs allowed: app-*) or --all');
+      }
+      let planned: Planned[] = [];
+      let owner: CleanupOwnerResult | undefined;
+      if (options.owner === undefined) {
+        const targets = packageArguments.map((argument) => packageArgument(argument, context.options.apiUrl));
+        for (const target of targets) planned.push(await cleanupPackage(context, target, policy, options));
+      } else {
+        ({ planned, owner } = await cleanupOwner(context, options.owner, packageArguments, policy, options));
       }
       const packages = planned.map(({ entry }) => entry);
       const applied = options.apply === true;
-      const result: CleanupResult = { applied, packages };
+      const result: CleanupResult = { applied, packages, ...(owner === undefined ? {} : { owner }) };
+      if (options.summary !== undefined)
+        await writeFile(options.summary, summaryMarkdown(planned, result), 'utf8');
       context.output.emit(result, () =>
-        planned.flatMap(({ target, entry }, position) => [
-          ...(position === 0 ? [] : ['']),
-          ...renderPlan(target, entry.plan, applied),
-          ...(entry.report === undefined ? [] : renderReport(entry.report)),
-          ...(entry.validation === undefined ? [] : renderValidation(entry.validation)),
-        ]),
+        format === 'mermaid'
+          ? planned.flatMap(({ entry, graph }, position) => [
+              ...(position === 0 ? [] : ['']),
+              ...(graph === undefined
+                ? []
+                : [retentionMermaidSection(entry.package, entry.plan, graph, { open: true })]),
+            ])
+          : [
+              ...planned.flatMap(({ target, entry }, position) => [
+                ...(position === 0 ? [] : ['']),
+                ...renderPlan(target, entry.plan, applied),
+                ...(entry.report === undefined ? [] : renderReport(entry.report)),
+                ...(entry.deferred === undefined
+                  ? []
+                  : [`  ${entry.deferred.length} deletions deferred to the next run (budget)`]),
+                ...(entry.validation === undefined ? [] : renderValidation(entry.validation)),
+              ]),
+              ...(owner === undefined ? [] : renderOwner(owner)),
+            ],
       );
+      if (owner !== undefined && owner.problems.some((problem) => problem.status === 'failed'))
+        context.setExitCode(ExitCode.Failed);
       const failed = packages.some(
         (entry) =>
           (entry.report !== undefined &&

@@ -237,7 +237,7 @@ describe('ghcr cleanup', () => {
     );
     usage(await api(['cleanup', 'octo-org/app', '--keep-n-tagged', '-1']), /expected a whole number/);
     usage(await api(['cleanup', 'octo-org/app', '--keep-tags', '/[/']), /^error: GHCR_USAGE: --keep-tags: /);
-    usage(await api(['cleanup']), /missing required argument 'package'/);
+    usage(await api(['cleanup']), /name a package \(owner\/package\), or give --owner OWNER --all/);
   });
 });
 

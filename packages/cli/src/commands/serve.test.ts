@@ -110,6 +110,60 @@ describe('ghcr serve', { timeout: 30_000 }, () => {
     expect(await second.stop()).toBe(0);
   });
 
+  it('--profile dockerhub serves a Docker Hub stand-in: token host, CDN and docker.io web host apart, quota headers', async () => {
+    const server = await serve(['--json', '--profile', 'dockerhub', '--seed', 'demo']);
+    const result = JSON.parse(server.line) as ServeResult;
+    expect(result).toMatchObject({
+      profile: 'dockerhub',
+      seed: 'demo',
+      tokenUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/token$/),
+      webUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    const hosts = new Set([result.url, result.blobUrl, result.webUrl, new URL(result.tokenUrl ?? '').origin]);
+    expect(hosts.size).toBe(4);
+    // Anonymous, as Hub allows for public repositories; the realm is on the token host.
+    const env = { HOME: directory, DOCKER_CONFIG: join(directory, 'serve-hub'), PATH: process.env.PATH };
+    const tags = await runCli(['tags', `${result.registry}/library/alpine`, '--json'], { env });
+    expect(tags.code).toBe(0);
+    expect((JSON.parse(tags.stdout) as { tags: string[] }).tags).toEqual(['3', '3.20', 'latest']);
+    // --debug shows the pull quota each manifest answer carried.
+    const inspected = await runCli(['--debug', 'inspect', `${result.registry}/library/alpine:3`], { env });
+    expect(inspected.code).toBe(0);
+    const manifestGets = inspected.stderr
+      .split('\n')
+      .filter((line) => /^debug: GET \S+\/manifests\/\S+ → 200/.test(line));
+    expect(manifestGets.length).toBeGreaterThan(0);
+    expect(manifestGets.at(-1)).toMatch(
+      new RegExp(`; rate limit docker-pulls: ${100 - manifestGets.length}/100 left per 6h$`),
+    );
+    const challenge = await fetch(`${result.url}/v2/`);
+    expect(challenge.headers.get('www-authenticate')).toBe(
+      `Bearer realm="${result.tokenUrl}",service="registry.docker.io"`,
+    );
+    const { token } = (await (
+      await fetch(`${result.tokenUrl}?service=registry.docker.io&scope=repository:library/alpine:pull`)
+    ).json()) as { token: string };
+    const manifest = await fetch(`${result.url}/v2/library/alpine/manifests/3`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/vnd.oci.image.index.v1+json' },
+    });
+    expect(manifest.status).toBe(200);
+    // Only manifest GETs counted: inspect's, then this one.
+    expect(manifest.headers.get('ratelimit-remaining')).toBe(`${99 - manifestGets.length};w=21600`);
+    expect(manifest.headers.get('docker-ratelimit-source')).toBe('127.0.0.1');
+    expect(await server.stop()).toBe(0);
+  });
+
+  it("prints the Docker Hub stand-in's hosts", async () => {
+    const server = await serve(['--profile', 'dockerhub']);
+    const [, registry, tokenHost, cdn, web] = server.stdout.text.split('\n');
+    expect(server.line).toBe('ghcr serve: a local Docker Hub stand-in is listening\n');
+    expect(registry).toMatch(/^ {2}registry: +http:\/\/127\.0\.0\.1:\d+ {2}\(references: /);
+    expect(tokenHost).toMatch(/^ {2}token host: +http:\/\/127\.0\.0\.1:\d+\/token$/);
+    expect(cdn).toMatch(/^ {2}CDN: +http:\/\/127\.0\.0\.1:\d+$/);
+    expect(web).toMatch(/^ {2}docker\.io: +http:\/\/127\.0\.0\.1:\d+ {2}\(a web host/);
+    expect(await server.stop()).toBe(0);
+  });
+
   it('fails with exit 1 and a way out when the port is taken', async () => {
     const server = await serve(['--json']);
     const port = new URL((JSON.parse(server.line) as ServeResult).url).port;

@@ -18,16 +18,23 @@ export interface ServeResult {
   readonly registry: string;
   /** GitHub REST API base URL (Packages API), `<url>/api`: pass it as `--api-url`. */
   readonly apiUrl: string;
-  /** Where blob downloads are redirected (ghcr profile); equals `url` in the distribution profile. */
+  /** Where blob downloads are redirected (ghcr profile; dockerhub's CDN); equals `url` in the distribution profile. */
   readonly blobUrl: string;
-  readonly profile: 'ghcr' | 'distribution';
+  readonly profile: 'ghcr' | 'distribution' | 'dockerhub';
+  /** dockerhub profile: the token endpoint, on a host (port) of its own as auth.docker.io is. */
+  readonly tokenUrl?: string;
+  /** dockerhub profile: the stand-in for the docker.io web host, whose `/v2/…` redirects to a web page. */
+  readonly webUrl?: string;
   /** A personal access token with read, write and delete packages scopes. */
   readonly token: string;
   /** The user the token belongs to. */
   readonly user: string;
   /** The data directory (`--data`), absent when the state lives in memory. */
   readonly data?: string;
-  /** The seed applied (`demo`), absent without `--seed` or when the data directory had it already. */
+  /**
+   * The seed applied (`demo`: GHCR's demo, or in the dockerhub profile `library/alpine`,
+   * `library/busybox` and `<user>/private`), absent without `--seed` or when the data directory had it already.
+   */
   readonly seed?: 'demo';
   /** Process id of the server, to stop it with SIGTERM. */
   readonly pid: number;
@@ -35,6 +42,7 @@ export interface ServeResult {
 
 const ALL_SCOPES: readonly PackageScope[] = ['read:packages', 'write:packages', 'delete:packages'];
 const DEMO_OWNER = 'octo-org';
+const HUB_DEMO_QUOTA = '100 manifest GETs per 6 hours per address';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -54,7 +62,7 @@ function checkToken(value: string): string {
 interface ServeOptions {
   readonly host: string;
   readonly port: number;
-  readonly profile: 'ghcr' | 'distribution';
+  readonly profile: 'ghcr' | 'distribution' | 'dockerhub';
   readonly data?: string;
   readonly seed?: 'demo';
   readonly token?: string;
@@ -115,15 +123,35 @@ async function start(options: ServeOptions): Promise<SimulationServer> {
   }
 }
 
+const PROFILE_TITLES = {
+  ghcr: 'GitHub Container Registry',
+  distribution: 'OCI registry',
+  dockerhub: 'Docker Hub stand-in',
+} as const;
+
 function renderServe(result: ServeResult, seeded: boolean): string[] {
+  const hub = result.profile === 'dockerhub';
   const lines = [
-    `ghcr serve: a local ${result.profile === 'ghcr' ? 'GitHub Container Registry' : 'OCI registry'} is listening`,
+    `ghcr serve: a local ${PROFILE_TITLES[result.profile]} is listening`,
     ...alignedFields([
       ['  registry', `${result.url}  (references: ${result.registry}/<owner>/<name>:<tag>)`],
-      ['  API', `${result.apiUrl}  (--api-url ${result.apiUrl})`],
+      ['  API', hub ? undefined : `${result.apiUrl}  (--api-url ${result.apiUrl})`],
+      ['  token host', result.tokenUrl],
+      ['  CDN', hub ? result.blobUrl : undefined],
+      [
+        '  docker.io',
+        result.webUrl === undefined ? undefined : `${result.webUrl}  (a web host: /v2/… redirects to a page)`,
+      ],
       ['  token', `${result.token}  (user ${result.user}; read, write and delete packages)`],
       ['  data', result.data ?? 'in memory: gone when the server stops (--data DIR keeps it)'],
-      ['  demo', seeded ? `${DEMO_OWNER}/app (multi-arch), ${DEMO_OWNER}/many, octocat/hello` : undefined],
+      [
+        '  demo',
+        seeded
+          ? hub
+            ? `library/alpine (two platforms, public), library/busybox (public), ${result.user}/private; pull quota ${HUB_DEMO_QUOTA}`
+            : `${DEMO_OWNER}/app (multi-arch), ${DEMO_OWNER}/many, octocat/hello`
+          : undefined,
+      ],
     ]),
     `log in:  echo ${result.token} | ghcr login ${result.registry} -u ${result.user} --password-stdin`,
     'stop with Ctrl-C (or SIGTERM)',
@@ -144,16 +172,17 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
     .addOption(
       new Option(
         '--profile <profile>',
-        "ghcr (GHCR's behaviour) or distribution (a spec-conformant registry)",
+        "ghcr (GHCR's behaviour), distribution (a spec-conformant registry) or dockerhub (Docker Hub: token host, pull quota, CDN)",
       )
-        .choices(['ghcr', 'distribution'])
+        .choices(['ghcr', 'distribution', 'dockerhub'])
         .default('ghcr'),
     )
     .option('--data <dir>', 'keep blobs and metadata in this directory across restarts (default: in memory)')
     .addOption(
-      new Option('--seed <name>', 'create demo content: octo-org/app, octo-org/many, octocat/hello').choices([
-        'demo',
-      ]),
+      new Option(
+        '--seed <name>',
+        'create demo content: octo-org/app, octo-org/many, octocat/hello (dockerhub: library/alpine, library/busybox)',
+      ).choices(['demo']),
     )
     .option('--token <pat>', 'accept this token (default: a new ghp_… token is made)', checkToken)
     .option('--user <login>', "the token's user, created if needed (admin of the demo's octo-org)", 'octocat')
@@ -162,7 +191,7 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
       const raw = command.opts<{
         host: string;
         port: number;
-        profile: 'ghcr' | 'distribution';
+        profile: 'ghcr' | 'distribution' | 'dockerhub';
         data?: string;
         seed?: 'demo';
         token?: string;
@@ -193,7 +222,15 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
       context.onClose(close);
       const simulation = server.simulation;
       let seeded = false;
-      if (options.seed === 'demo') {
+      if (options.seed === 'demo' && options.profile === 'dockerhub') {
+        if (simulation.state.getOwner('library') === undefined) {
+          const { seedDockerHub } = await import('@ghcr/simulation');
+          await seedDockerHub(simulation, { user: options.user });
+          seeded = true;
+        } else {
+          context.output.note('the data directory has library/ already: not seeding it again');
+        }
+      } else if (options.seed === 'demo') {
         if (simulation.state.getOwner(DEMO_OWNER) === undefined) {
           const { seedDemo } = await import('@ghcr/simulation');
           await seedDemo(simulation, { admin: options.user });
@@ -214,6 +251,8 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
         apiUrl: server.apiUrl,
         blobUrl: server.blobUrl,
         profile: options.profile,
+        ...(options.profile === 'dockerhub' ? { tokenUrl: server.tokenUrl } : {}),
+        ...(server.webUrl === undefined ? {} : { webUrl: server.webUrl }),
         token,
         user: options.user,
         ...(options.data === undefined ? {} : { data: options.data }),

@@ -99,8 +99,7 @@ export function challenge(
   error?: 'insufficient_scope' | 'invalid_token',
 ): string {
   const { options } = context;
-  const service = new URL(options.registryUrl).host;
-  let header = `Bearer realm="${options.registryUrl}/token",service="${service}"`;
+  let header = `Bearer realm="${options.tokenUrl}",service="${options.tokenService}"`;
   if (name !== undefined) {
     header += `,scope="repository:${name}:${actions.join(',')}"`;
   } else if (options.profile === 'ghcr') {

@@ -54,7 +54,7 @@ export function serveBlobBytes(
 }
 
 /**
- * Blob GET/HEAD/DELETE on the registry, and the ghcr profile's blob host.
+ * Blob GET/HEAD/DELETE on the registry, the ghcr profile's blob host and the dockerhub profile's CDN.
  * @internal
  */
 export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
@@ -78,6 +78,20 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     const size = state.store.sizeOf(digest);
     if (!repository.blobs.has(digest) || size === undefined) {
       return registryError(404, 'BLOB_UNKNOWN', { detail: { digest } });
+    }
+    if (env.dockerhub && request.method === 'GET') {
+      // Hub redirects blob GETs to its CDN with a signed, expiring URL.
+      const path = env.cdn.pathOf(digest);
+      const query = env.cdn.sign(path, context.now() + context.options.signedUrlTtlSeconds * 1000);
+      return new Response(null, {
+        status: 307,
+        headers: {
+          ...REGISTRY_HEADERS,
+          location: `${context.options.blobUrl}${path}?${query}`,
+          'docker-content-digest': digest,
+          'content-length': '0',
+        },
+      });
     }
     if (env.ghcr && request.method === 'GET') {
       const path = `/ghcr1/blobs/${digest}`;
@@ -138,7 +152,40 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     return serveBlobBytes(env, request, digest, size, { 'x-ms-blob-type': 'BlockBlob' });
   };
 
+  const cdn = async ({
+    request,
+    params,
+  }: {
+    request: Request;
+    params: Record<string, string | readonly string[] | undefined>;
+  }): Promise<Response> => {
+    const text = (status: number, message: string): Response =>
+      new Response(`${message}\n`, {
+        status,
+        headers: {
+          'content-type': 'text/plain; charset=utf-8',
+          'content-length': String(Buffer.byteLength(`${message}\n`)),
+        },
+      });
+    if (request.headers.has('authorization')) {
+      return text(
+        403,
+        'Forbidden: an Authorization header must not be sent to the CDN with a signed URL; drop it when following a redirect to another origin.',
+      );
+    }
+    const verdict = env.cdn.verify(new URL(request.url), context.now());
+    if (verdict === 'expired') {
+      return text(403, 'Forbidden: the signed URL has expired; request the blob from the registry again.');
+    }
+    if (verdict === 'invalid') return text(403, 'Forbidden: the URL signature does not match.');
+    const digest = `${param(params, 'algorithm')}:${param(params, 'hex')}`;
+    const size = isDigest(digest) ? state.store.sizeOf(digest) : undefined;
+    if (!isDigest(digest) || size === undefined) return text(404, 'Not Found');
+    return serveBlobBytes(env, request, digest, size, { 'cf-cache-status': 'HIT' });
+  };
+
   return [
+    ...(env.dockerhub ? [http.get(routes.cdn, cdn), http.head(routes.cdn, cdn)] : []),
     http.get(routes.blob, getOrHead),
     http.head(routes.blob, getOrHead),
     http.delete(routes.blob, async ({ request, params }) => {

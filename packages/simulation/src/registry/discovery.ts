@@ -69,7 +69,7 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
         actions: entry.actions.filter((action) => allowed.has(action)),
       };
     });
-    const service = url.searchParams.get('service') ?? new URL(options.registryUrl).host;
+    const service = url.searchParams.get('service') ?? options.tokenService;
     const issued = tokens.issueRegistryToken(
       user === undefined ? { access, audience: service } : { user, access, audience: service },
     );
@@ -122,11 +122,14 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
       const principal = guard(env, request, name, ['pull']);
       if (principal instanceof Response) return principal;
       if (!isDigest(digest)) return registryError(400, 'DIGEST_INVALID', { detail: { digest } });
+      // "If the registry supports the referrers API, the registry MUST NOT return a 404 Not Found
+      // to a referrers API request"; "if a query results in no matching referrers, an empty
+      // manifest list MUST be returned" (distribution-spec v1.1, Listing Referrers). A client that
+      // gets 404 falls back to the tag schema, so a repository nothing was pushed to yet answers
+      // an empty index too.
       const repository = state.getRepository(name);
-      if (repository === undefined) return registryError(404, 'NAME_UNKNOWN', { detail: { name } });
       const filter = new URL(request.url).searchParams.get('artifactType');
-      const referrers = state
-        .referrersOf(repository, digest)
+      const referrers = (repository === undefined ? [] : state.referrersOf(repository, digest))
         .filter((manifest) => filter === null || manifest.artifactType === filter)
         .map((manifest) => ({
           mediaType: manifest.mediaType,

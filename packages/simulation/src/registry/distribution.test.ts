@@ -436,6 +436,16 @@ describe('distribution profile: push', () => {
     const invalid = await f.bed.call('GET', `/v2/${NAME}/referrers/sha256:nothex`, { token: f.token });
     expect(invalid.status).toBe(400);
   });
+
+  it('answers 200 with an empty index, never 404, for a subject in a repository nothing was pushed to', async () => {
+    const token = await f.bed.token(f.pat, `repository:${NAME}-new:pull`);
+    const response = await f.bed.call('GET', `/v2/${NAME}-new/referrers/${digestOf('no such subject')}`, {
+      token,
+    });
+    expect(response.status).toBe(200);
+    expect(response.header('content-type')).toBe(MediaType.OciIndex);
+    expect(response.json()).toEqual({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+  });
 });
 
 describe('distribution profile: pull and content negotiation', () => {

@@ -127,6 +127,20 @@ describe('ghcr profile: authentication', () => {
   });
 });
 
+describe('ghcr profile: long installation tokens', () => {
+  it('accepts a long ghs_ token as Bearer base64(token) and as the password at /token: no token shape is checked', async () => {
+    const bed = createTestBed();
+    // GitHub App installation tokens are moving to a longer ghs_ format (snok/container-retention-policy#129).
+    const long = `ghs_${'Zz9_'.repeat(130)}`;
+    expect(
+      bed.sim.createToken({ user: 'octocat', scopes: ['read:packages', 'write:packages'], token: long }),
+    ).toBe(long);
+    expect((await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat: long })).status).toBe(202);
+    const token = await bed.token(long, 'repository:octocat/app:pull,push');
+    expect((await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { token })).status).toBe(202);
+  });
+});
+
 describe('ghcr profile: quirks', () => {
   let bed: TestBed;
   let pat: string;
@@ -312,6 +326,27 @@ describe('ghcr profile: request budget', () => {
     expect((await bed.call('GET', '/v2/', { pat })).status).toBe(200);
     const token = await bed.call('GET', '/token?scope=repository:a/b:pull');
     expect(token.status).toBe(429);
+  });
+
+  it('limits upload POSTs on their own budget (GHCR reports 2000/minute), on the simulation clock', async () => {
+    const bed = createTestBed({ uploadStartsPerMinute: 20 });
+    const pat = bed.sim.createToken({ user: 'octocat', scopes: ['read:packages', 'write:packages'] });
+    for (let i = 0; i < 20; i++) {
+      const started = await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat });
+      if (started.status !== 202) throw new Error(`POST ${i} answered ${started.status}`);
+    }
+    const limited = await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat });
+    expect(limited.status).toBe(429);
+    expect(limited.json()).toEqual({
+      errors: [{ code: 'TOOMANYREQUESTS', message: 'TOOMANYREQUESTS: retry-after: 3s, allowed: 20/minute' }],
+    });
+    // Other requests are not part of this budget.
+    expect((await bed.call('GET', '/v2/', { pat })).status).toBe(200);
+    await bed.clock.advance(2_999);
+    expect((await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat })).status).toBe(429);
+    await bed.clock.advance(3_000);
+    expect((await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat })).status).toBe(202);
+    expect((await bed.call('POST', '/v2/octocat/app/blobs/uploads/', { pat })).status).toBe(429);
   });
 
   it('gives sub-millisecond waits at GHCR-like budgets', async () => {

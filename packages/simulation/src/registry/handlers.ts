@@ -1,9 +1,13 @@
 import type { RequestHandler } from 'msw';
 import type { SimulationContext } from '../context.js';
+import { dockerHubOptionsOf } from '../options.js';
 import { createBlobHandlers } from './blobs.js';
+import { createCdnUrlSigner } from './cdn-url.js';
 import { createDiscoveryHandlers } from './discovery.js';
+import { createDockerHubWebHandlers } from './dockerhub-web.js';
 import type { RegistryEnvironment } from './environment.js';
 import { createManifestHandlers } from './manifests.js';
+import { createPullQuota } from './pull-quota.js';
 import { createRegistryRateLimiter, type RegistryRateLimiter } from './rate-limit.js';
 import { registryRoutes } from './routes.js';
 import { createBlobUrlSigner } from './signed-url.js';
@@ -20,7 +24,8 @@ export interface RegistryHandlerSet {
 
 /**
  * msw handlers for the OCI distribution API (v1.1) on `options.registryUrl`, the token endpoint
- * `/token`, and, in the ghcr profile, the blob host on `options.blobUrl`; all over the context's
+ * (`options.tokenUrl`), and the blob host on `options.blobUrl` (ghcr, dockerhub), plus, in the
+ * dockerhub profile, the docker.io web host and its page; all over the context's
  * state. Use them with msw's `setupServer` for code that calls `fetch`, or through
  * `simulation.dispatcher()` / `startSimulationServer()`.
  * @public
@@ -38,6 +43,14 @@ export function createRegistryHandlerSet(context: SimulationContext): RegistryHa
     limiter,
     signer: createBlobUrlSigner(),
     ghcr: context.options.profile === 'ghcr',
+    dockerhub: context.options.profile === 'dockerhub',
+    uploadStarts: createRegistryRateLimiter(
+      context.options.uploadStartsPerMinute,
+      () => context.now(),
+      'TOOMANYREQUESTS',
+    ),
+    quota: createPullQuota(dockerHubOptionsOf(context.options), () => context.now()),
+    cdn: createCdnUrlSigner(),
   };
   return {
     limiter,
@@ -46,6 +59,7 @@ export function createRegistryHandlerSet(context: SimulationContext): RegistryHa
       ...createUploadHandlers(env),
       ...createManifestHandlers(env),
       ...createBlobHandlers(env),
+      ...(env.dockerhub ? createDockerHubWebHandlers(env) : []),
     ],
   };
 }

@@ -1,6 +1,7 @@
 import { manifestChildren, type ParsedManifest, parseManifest } from '@ghcr/manifest';
 import { type Digest, GhcrError, isDigest, isValidTag, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
+import { dockerHubOptionsOf } from '../options.js';
 import type { ManifestRecord, ManifestReference } from '../state/records.js';
 import type { ManifestInput } from '../state/simulation-state.js';
 import { discardBody, numericHeader, readCapped } from './body.js';
@@ -13,6 +14,7 @@ import {
   SPEC_ERROR_MESSAGES,
 } from './errors.js';
 import { guard, manifestPath } from './guard.js';
+import { sourceAddressOf } from './pull-quota.js';
 
 const UNSUPPORTED_MESSAGE = 'The operation is unsupported.';
 const OCI_TYPES = new Set<string>([MediaType.OciManifest, MediaType.OciIndex]);
@@ -123,10 +125,23 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
         detail: { reference },
       });
     }
+    let quota: Record<string, string> = {};
+    if (env.dockerhub) {
+      // Hub's pull quota: this GET counts (a HEAD does not); both say what is left.
+      const applied = env.quota.apply(
+        {
+          ...(principal.user === undefined ? {} : { user: principal.user }),
+          address: sourceAddressOf(request, dockerHubOptionsOf(options).anonymousSource),
+        },
+        request.method,
+      );
+      if (applied instanceof Response) return applied;
+      quota = applied;
+    }
     if (request.method === 'HEAD')
-      return new Response(null, { status: 200, headers: manifestHeaders(manifest) });
+      return new Response(null, { status: 200, headers: { ...manifestHeaders(manifest), ...quota } });
     state.recordDownload(manifest);
-    return new Response(manifest.bytes, { status: 200, headers: manifestHeaders(manifest) });
+    return new Response(manifest.bytes, { status: 200, headers: { ...manifestHeaders(manifest), ...quota } });
   };
 
   return [

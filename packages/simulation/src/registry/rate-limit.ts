@@ -18,6 +18,8 @@ export interface RegistryRateLimiter {
 export function createRegistryRateLimiter(
   perMinute: number | undefined,
   now: () => number,
+  /** How the message starts: GHCR writes `toomanyrequests` on pulls, `TOOMANYREQUESTS` on upload POSTs. */
+  prefix = 'toomanyrequests',
 ): RegistryRateLimiter {
   let tokens = perMinute ?? 0;
   let updatedAt = now();
@@ -34,7 +36,7 @@ export function createRegistryRateLimiter(
       }
       const waitNs = ((1 - tokens) / ratePerMs) * 1_000_000;
       return registryError(429, 'TOOMANYREQUESTS', {
-        message: `toomanyrequests: retry-after: ${formatGoDuration(waitNs)}, allowed: ${perMinute}/minute`,
+        message: `${prefix}: retry-after: ${formatGoDuration(waitNs)}, allowed: ${perMinute}/minute`,
       });
     },
     reset() {

@@ -114,6 +114,13 @@ export function createUploadHandlers(env: RegistryEnvironment): RequestHandler[]
       const name = param(params, 'name');
       const principal = guard(env, request, name, ['pull', 'push']);
       if (principal instanceof Response) return principal;
+      // GHCR's own budget for upload POSTs ("TOOMANYREQUESTS: retry-after: …, allowed: 2000/minute"
+      // reported in chainguard-images/images#173), on top of the request budget.
+      const tooMany = env.ghcr ? env.uploadStarts.take() : undefined;
+      if (tooMany !== undefined) {
+        await discardBody(request);
+        return tooMany;
+      }
       const url = new URL(request.url);
       const mount = url.searchParams.get('mount');
       const digestParam = url.searchParams.get('digest');

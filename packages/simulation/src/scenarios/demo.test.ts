@@ -103,4 +103,33 @@ describe('seedDemo', () => {
     });
     expect(bed.clock.now()).toBe(Date.UTC(2026, 0, 1));
   });
+
+  it('can list the bundle in the fallback index under the empty artifactType, as seen on ghcr.io', async () => {
+    const bed = createTestBed();
+    const seed = await seedDemo(bed.sim, {
+      releases: 1,
+      manyVersions: 1,
+      fallbackIndexArtifactType: MediaType.OciEmpty,
+    });
+    const latest = seed.app.releases[0]?.index.digest ?? '';
+    const token = await bed.token(seed.tokens.read, `repository:${seed.app.repository}:pull`);
+    const served = await bed.call('GET', `/v2/${seed.app.repository}/manifests/${referrersTagFor(latest)}`, {
+      token,
+      headers: { accept: MediaType.OciIndex },
+    });
+    expect(served.status).toBe(200);
+    const fallback = parseManifest(served.body);
+    if (fallback.kind !== 'oci-index') throw new Error('not an index');
+    expect(fallback.manifest.manifests).toEqual([
+      expect.objectContaining({
+        digest: seed.app.bundle.digest,
+        artifactType: 'application/vnd.oci.empty.v1+json',
+      }),
+    ]);
+    // The manifest it points at is still the bundle: only reading it tells.
+    const bundle = parseManifest(seed.app.bundle.record.bytes);
+    expect(bundle.kind === 'oci-manifest' ? bundle.manifest.artifactType : undefined).toBe(
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+    );
+  });
 });

@@ -25,6 +25,14 @@ export interface SeedDemoOptions {
   readonly manyVersions?: number;
   /** Move a manual clock one minute forward between versions (distinct created_at). If omitted, true. */
   readonly advanceClock?: boolean;
+  /**
+   * The `artifactType` of the Sigstore bundle's entry in the `sha256-<hex>` fallback index. If
+   * omitted, the bundle's own type (`application/vnd.dev.sigstore.bundle.v0.3+json`). Pass
+   * `MediaType.OciEmpty` (`application/vnd.oci.empty.v1+json`) for what GitHub's attest action has
+   * been seen to leave on ghcr.io (NVIDIA/aicr#1957): the entry says "empty", the manifest it
+   * points at is the bundle.
+   */
+  readonly fallbackIndexArtifactType?: string;
 }
 
 /**
@@ -119,7 +127,12 @@ async function buildkitAttestation(
   return pushManifest(simulation, repository, parsed);
 }
 
-async function release(
+/**
+ * Pushes one multi-arch release of `repository` tagged `tag`: an OCI index over linux/amd64 and
+ * linux/arm64/v8 images and a BuildKit attestation manifest for each (five package versions).
+ * @internal
+ */
+export async function release(
   simulation: Simulation,
   repository: string,
   tag: string,
@@ -259,7 +272,7 @@ export async function seedDemo(simulation: Simulation, options: SeedDemoOptions 
     [
       {
         ...bundle.descriptor,
-        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        artifactType: options.fallbackIndexArtifactType ?? 'application/vnd.dev.sigstore.bundle.v0.3+json',
         annotations: bundleAnnotations,
       },
     ],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { digestOf } from '@ghcr/oci-types';
 import { Agent, interceptors, request } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
 import { createSimulation } from '../simulation.js';
 import { type SimulationServer, startSimulationServer } from './server.js';
@@ -224,5 +224,33 @@ describe('startSimulationServer', () => {
         for (;;) if ((await iterator.next()).done) return;
       })(),
     ).rejects.toBeDefined();
+  });
+
+  it('waits for backpressure without leaving listeners behind (no MaxListenersExceededWarning)', async () => {
+    // 64 chunks of 64 KiB, stored as they arrive: each write exceeds the socket's high-water mark,
+    // so every chunk of the download waits for 'drain'.
+    const chunk = randomBytes(64 * 1024);
+    const writer = server.simulation.state.store.createWriter();
+    for (let i = 0; i < 64; i++) await writer.write(chunk);
+    const all = Buffer.concat(Array.from({ length: 64 }, () => chunk));
+    const digest = digestOf(all);
+    expect((await writer.commit(digest)).ok).toBe(true);
+    server.simulation.state.linkBlob(server.simulation.state.ensureRepository('octocat/big'), digest);
+    const warnings = vi.spyOn(process, 'emitWarning');
+    try {
+      const redirect = await request(`${server.url}/v2/octocat/big/blobs/${digest}`, {
+        headers: { authorization: auth },
+        dispatcher: agent,
+      });
+      await redirect.body.dump();
+      const response = await request(String(redirect.headers.location), { dispatcher: agent });
+      expect(digestOf(Buffer.from(await response.body.arrayBuffer()))).toBe(digest);
+      const leaks = warnings.mock.calls
+        .map((call) => String(call[0]))
+        .filter((text) => text.includes('MaxListenersExceeded'));
+      expect(leaks).toEqual([]);
+    } finally {
+      warnings.mockRestore();
+    }
   });
 });

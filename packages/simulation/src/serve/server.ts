@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulationMismatchError } from '@ghcr/oci-types';
-import type { SimulationOptions } from '../options.js';
+import { dockerHubOptionsOf, type SimulationOptions } from '../options.js';
 import { streamOf } from '../registry/body.js';
 import { createSimulation, exchangeEnvironmentOf, type Simulation } from '../simulation.js';
 import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
@@ -34,8 +34,14 @@ export interface SimulationServer {
   readonly url: string;
   /** GitHub REST base URL: `<url>/api`. */
   readonly apiUrl: string;
-  /** The blob host (ghcr profile redirects); equals `url` in the distribution profile. */
+  /** The blob host (ghcr profile redirects, dockerhub's CDN); equals `url` in the distribution profile. */
   readonly blobUrl: string;
+  /** The token endpoint: `<url>/token`, or, in the dockerhub profile, `/token` on a port of its own. */
+  readonly tokenUrl: string;
+  /** dockerhub profile: the web host standing in for `docker.io` (its `/v2/…` redirects to `homeUrl`). */
+  readonly webUrl?: string;
+  /** dockerhub profile: the web page standing in for `www.docker.com`. */
+  readonly homeUrl?: string;
   /** The simulation behind it. */
   readonly simulation: Simulation;
   /** Stops listening and closes idle and active connections. */
@@ -75,6 +81,23 @@ function rewriteValue(value: string, rewrites: readonly Rewrite[]): string {
   return out;
 }
 
+/**
+ * Resolves when `response` drains or closes, and removes both listeners either way. (Racing two
+ * `once()` promises left the loser's listener, plus the `error` listener `once()` adds, on the
+ * response at every wait: a long download tripped MaxListenersExceededWarning.)
+ */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
 function handle(
   env: ExchangeEnvironment,
   target: (request: IncomingMessage) => string,
@@ -90,6 +113,9 @@ function handle(
       const name = (request.rawHeaders[i] ?? '').toLowerCase();
       if (!HOP_BY_HOP.has(name)) headers.append(name, request.rawHeaders[i + 1] ?? '');
     }
+    // The peer's address, for what counts per source address (Docker Hub's anonymous pull quota).
+    const peer = request.socket.remoteAddress;
+    if (!headers.has('x-forwarded-for') && peer !== undefined) headers.set('x-forwarded-for', peer);
     const method = (request.method ?? 'GET').toUpperCase();
     const hasBody =
       method !== 'GET' &&
@@ -122,7 +148,7 @@ function handle(
         for await (const chunk of answer.body) {
           if (response.destroyed) return;
           if (!response.write(chunk)) {
-            await Promise.race([once(response, 'drain'), once(response, 'close')]);
+            await drainedOrClosed(response);
           }
         }
         response.end();
@@ -142,12 +168,36 @@ function handle(
   };
 }
 
+/** The hosts besides the registry that a profile serves, each on a port of its own. */
+type SiteRole = 'blob' | 'auth' | 'web' | 'home';
+
+function rolesOf(profile: string): readonly SiteRole[] {
+  if (profile === 'ghcr') return ['blob'];
+  if (profile === 'dockerhub') return ['blob', 'auth', 'web', 'home'];
+  return [];
+}
+
+/** The simulation origin each role stands in for. */
+function originOf(role: SiteRole, options: Simulation['options']): string {
+  switch (role) {
+    case 'blob':
+      return options.blobUrl;
+    case 'auth':
+      return new URL(options.tokenUrl).origin;
+    case 'web':
+      return dockerHubOptionsOf(options).webUrl;
+    case 'home':
+      return dockerHubOptionsOf(options).homeUrl;
+  }
+}
+
 /**
  * Starts a real HTTP server on loopback over a simulation's handlers (with its faults and request
- * log): the registry, `/token` and the GitHub API under `/api` on one port, and, in the ghcr
- * profile, the blob host on a second port. Request URLs are rewritten to the origins the handlers
+ * log): the registry, `/token` and the GitHub API under `/api` on one port, and each other host
+ * of the profile on a port of its own: the blob host (ghcr); the CDN, the token host and the
+ * docker.io web host and page (dockerhub). Request URLs are rewritten to the origins the handlers
  * expect, and those origins in response headers (Location, Link, WWW-Authenticate) back to the
- * server's URLs.
+ * server's URLs. Requests get `X-Forwarded-For` with the peer's address unless they carry one.
  * @public
  */
 export async function startSimulationServer(
@@ -181,7 +231,6 @@ export async function startSimulationServer(
     classify: (method, url) => current().classify(method, url),
   };
   let registryTarget = (_request: IncomingMessage): string => '';
-  let blobTarget = (_request: IncomingMessage): string => '';
   const registryServer = createServer(
     handle(
       lazyEnv,
@@ -189,33 +238,54 @@ export async function startSimulationServer(
       () => rewrites,
     ),
   );
-  const blobServer =
-    profile === 'ghcr'
-      ? createServer(
-          handle(
-            lazyEnv,
-            (request) => blobTarget(request),
-            () => rewrites,
-          ),
-        )
-      : undefined;
+  const sites = rolesOf(profile).map((role) => {
+    // The origin is known once the simulation exists (after every port listens).
+    const target = { origin: '' };
+    const server = createServer(
+      handle(
+        lazyEnv,
+        (request) => `${target.origin}${request.url ?? '/'}`,
+        () => rewrites,
+      ),
+    );
+    return { role, target, server };
+  });
   await listen(registryServer, host, options.port ?? 0);
-  if (blobServer !== undefined) await listen(blobServer, host, 0);
+  for (const site of sites) await listen(site.server, host, 0);
   const url = urlOf(registryServer, host);
-  const blobUrl = blobServer === undefined ? url : urlOf(blobServer, host);
+  const urlOfRole = (role: SiteRole): string | undefined => {
+    const site = sites.find((candidate) => candidate.role === role);
+    return site === undefined ? undefined : urlOf(site.server, host);
+  };
+  const blobUrl = urlOfRole('blob') ?? url;
+  const authUrl = urlOfRole('auth');
+  const webUrl = urlOfRole('web');
+  const homeUrl = urlOfRole('home');
   const apiUrl = `${url}/api`;
+  const given = options.simulationOptions;
   simulation ??= createSimulation({
-    ...options.simulationOptions,
-    registryUrl: options.simulationOptions?.registryUrl ?? url,
-    blobUrl: options.simulationOptions?.blobUrl ?? blobUrl,
-    apiUrl: options.simulationOptions?.apiUrl ?? apiUrl,
+    ...given,
+    registryUrl: given?.registryUrl ?? url,
+    blobUrl: given?.blobUrl ?? blobUrl,
+    apiUrl: given?.apiUrl ?? apiUrl,
+    ...(authUrl === undefined ? {} : { tokenUrl: given?.tokenUrl ?? `${authUrl}/token` }),
+    ...(webUrl === undefined || homeUrl === undefined
+      ? {}
+      : {
+          dockerhub: {
+            ...given?.dockerhub,
+            webUrl: given?.dockerhub?.webUrl ?? webUrl,
+            homeUrl: given?.dockerhub?.homeUrl ?? homeUrl,
+          },
+        }),
   });
   const simulationOptions = simulation.options;
   env = exchangeEnvironmentOf(simulation);
+  for (const site of sites) site.target.origin = originOf(site.role, simulationOptions);
   rewrites = [
     { from: simulationOptions.apiUrl, to: apiUrl },
     { from: simulationOptions.registryUrl, to: url },
-    { from: simulationOptions.blobUrl, to: blobUrl },
+    ...sites.map((site) => ({ from: site.target.origin, to: urlOf(site.server, host) })),
   ];
   registryTarget = (request) => {
     const path = request.url ?? '/';
@@ -223,13 +293,15 @@ export async function startSimulationServer(
       return `${simulationOptions.apiUrl}${path.slice(4)}`;
     return `${simulationOptions.registryUrl}${path}`;
   };
-  blobTarget = (request) => `${simulationOptions.blobUrl}${request.url ?? '/'}`;
-  const servers = blobServer === undefined ? [registryServer] : [registryServer, blobServer];
+  const servers = [registryServer, ...sites.map((site) => site.server)];
   const served = simulation;
   return {
     url,
     apiUrl,
     blobUrl,
+    tokenUrl: rewriteValue(simulationOptions.tokenUrl, rewrites),
+    ...(webUrl === undefined ? {} : { webUrl }),
+    ...(homeUrl === undefined ? {} : { homeUrl }),
     simulation: served,
     async close() {
       await Promise.all(
