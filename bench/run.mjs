@@ -2,8 +2,8 @@
 // `pnpm bench` / `pnpm bench:quick`: ours against skopeo on Debian's docker-registry, the undici
 // ceiling, peak memory, and the library microbenchmarks; results into docs/benchmarks.md.
 //   node bench/run.mjs [--quick] [--runs N] [--warmup N] [--images 1x256,8x32,64x1]
-//                      [--only startup,transfers,memory,micro] [--scenarios push,pull,copy-same,copy-cross]
-//                      [--memory-mib N] [--out FILE | --no-write] [--json FILE] [--keep]
+//                      [--only startup,transfers,memory,archives,micro] [--scenarios push,pull,copy-same,copy-cross]
+//                      [--memory-mib N] [--archive-mib N] [--out FILE | --no-write] [--json FILE] [--keep]
 // Full: 5 recorded runs after 1 warm-up, images 1×256, 8×32, 64×1 MiB, a 1 GiB layer for memory,
 // writes docs/benchmarks.md. Quick: 1 run after 1 warm-up, images 1×8 and 4×1 MiB, a 64 MiB layer,
 // writes nothing unless --out is given. Without docker-registry or skopeo the transfer and memory
@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderArchives, runArchiveMemory, runArchives } from './lib/archives.mjs';
 import { setting } from './lib/env.mjs';
 import { writeRandomImage } from './lib/layout.mjs';
 import { describeMachine, describeVersions } from './lib/machine.mjs';
@@ -35,6 +36,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     scenarios: { type: 'string' },
     'memory-mib': { type: 'string' },
+    'archive-mib': { type: 'string' },
     out: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     json: { type: 'string' },
@@ -47,9 +49,10 @@ const options = {
   runs: Number(flags.runs ?? (quick ? 1 : 5)),
   warmup: Number(flags.warmup ?? 1),
   images: (flags.images ?? (quick ? '1x8,4x1' : '1x256,8x32,64x1')).split(','),
-  parts: (flags.only ?? 'startup,transfers,memory,micro').split(','),
+  parts: (flags.only ?? 'startup,transfers,memory,archives,micro').split(','),
   scenarios: flags.scenarios?.split(','),
   memoryMiB: Number(flags['memory-mib'] ?? (quick ? 64 : 1024)),
+  archiveMiB: Number(flags['archive-mib'] ?? (quick ? 8 : 256)),
   out: flags['no-write']
     ? undefined
     : (flags.out ?? (quick ? undefined : fileURLToPath(new URL('docs/benchmarks.md', ROOT)))),
@@ -75,7 +78,10 @@ log(
 
 const missing = [];
 for (const tool of ['docker-registry', 'skopeo']) if (!(await hasCommand(tool))) missing.push(tool);
-const wantsRegistry = options.parts.includes('transfers') || options.parts.includes('memory');
+const wantsRegistry =
+  options.parts.includes('transfers') ||
+  options.parts.includes('memory') ||
+  options.parts.includes('archives');
 if (missing.length > 0 && wantsRegistry) {
   const message = `transfers and memory need ${missing.join(' and ')}: apt-get update && apt-get install -y docker-registry skopeo`;
   if (setting('CI') === 'true') {
@@ -161,6 +167,41 @@ try {
     };
     await rm(image.dir, { recursive: true, force: true });
   }
+  if (registryParts && options.parts.includes('archives')) {
+    // Archives: 1×archiveMiB pushed and pulled by each tool, then ours' peak RSS at a quarter of
+    // the memory layer and at the memory layer (flat = streamed).
+    log(`archives: 1×${options.archiveMiB} MiB`);
+    const image = await writeRandomImage(join(work, 'image-archives'), {
+      layers: 1,
+      layerBytes: options.archiveMiB * MiB,
+      realDiffIds: true,
+    });
+    const rows = await runArchives(image, {
+      work: join(work, 'archives'),
+      runs: options.runs,
+      warmup: options.warmup,
+      log,
+    });
+    for (const row of rows) {
+      log(
+        `  ${row.name.padEnd(20)} ours ${(row.oursMs / 1000).toFixed(2)} s, skopeo ${(row.skopeoMs / 1000).toFixed(2)} s, ratio ${row.ratio.toFixed(2)}×`,
+      );
+    }
+    await rm(image.dir, { recursive: true, force: true });
+    log('archives: peak RSS as the archive grows');
+    const sizes = [Math.max(1, Math.round(options.memoryMiB / 4)), options.memoryMiB];
+    const memory = [];
+    for (const size of sizes) {
+      const grown = await writeRandomImage(join(work, `image-archives-${size}`), {
+        layers: 1,
+        layerBytes: size * MiB,
+        realDiffIds: true,
+      });
+      memory.push(...(await runArchiveMemory([grown], { work: join(work, `archives-memory-${size}`), log })));
+      await rm(grown.dir, { recursive: true, force: true });
+    }
+    results.archives = { image: `1×${options.archiveMiB} MiB`, rows, memory };
+  }
   if (options.parts.includes('micro')) {
     log('library microbenchmarks…');
     const micro = await run(
@@ -189,7 +230,9 @@ try {
 
 results.loadAtEnd = loadavg();
 results.elapsedMs = Date.now() - started;
-const { markdown, targets } = renderReport(results);
+const report = renderReport(results);
+const markdown = report.markdown + renderArchives(results.archives);
+const targets = report.targets;
 if (options.out !== undefined) {
   const existing = await readFile(options.out, 'utf8').catch(() => undefined);
   await writeFile(options.out, mergeReport(existing, markdown));

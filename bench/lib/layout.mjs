@@ -20,10 +20,15 @@ export const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
 
 async function writeRandomBlob(dir, size) {
   const hash = createHash('sha256');
+  const uncompressed = createHash('sha256');
   let written = 0;
   const temp = join(dir, `blobs/sha256/.tmp-${randomBytes(6).toString('hex')}`);
   async function* pieces() {
-    for (let at = 0; at < size; at += MiB) yield randomBytes(Math.min(MiB, size - at));
+    for (let at = 0; at < size; at += MiB) {
+      const piece = randomBytes(Math.min(MiB, size - at));
+      uncompressed.update(piece);
+      yield piece;
+    }
   }
   const measure = new Transform({
     transform(chunk, _encoding, callback) {
@@ -35,7 +40,10 @@ async function writeRandomBlob(dir, size) {
   await pipeline(pieces(), createGzip({ level: 0 }), measure, createWriteStream(temp));
   const digest = `sha256:${hash.digest('hex')}`;
   await rename(temp, join(dir, 'blobs/sha256', digest.slice(7)));
-  return { mediaType: LAYER_MEDIA_TYPE, digest, size: written };
+  return {
+    descriptor: { mediaType: LAYER_MEDIA_TYPE, digest, size: written },
+    diffId: `sha256:${uncompressed.digest('hex')}`,
+  };
 }
 
 async function writeBlob(dir, bytes, mediaType) {
@@ -50,13 +58,15 @@ async function writeBlob(dir, bytes, mediaType) {
  * `{ dir, tag, manifest, config, layers, totalBytes }` (descriptors; totalBytes counts every blob
  * and the manifest).
  */
-export async function writeRandomImage(dir, { layers, layerBytes, tag = 'v1' }) {
+export async function writeRandomImage(dir, { layers, layerBytes, tag = 'v1', realDiffIds = false }) {
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'blobs/sha256'), { recursive: true });
-  const layerDescriptors = [];
-  for (let i = 0; i < layers; i++) layerDescriptors.push(await writeRandomBlob(dir, layerBytes));
-  // diff_ids name the uncompressed content; nothing here unpacks layers, so the digest of the
-  // stored stream stands in (no tool checks it without unpacking).
+  const written = [];
+  for (let i = 0; i < layers; i++) written.push(await writeRandomBlob(dir, layerBytes));
+  const layerDescriptors = written.map((layer) => layer.descriptor);
+  // diff_ids name the uncompressed content. The transfers never unpack layers, so the digest of
+  // the stored stream stands in (no tool checks it without unpacking); the archive runs
+  // (`realDiffIds`) decompress and check them, so they get the real ones.
   const config = await writeBlob(
     dir,
     Buffer.from(
@@ -64,7 +74,10 @@ export async function writeRandomImage(dir, { layers, layerBytes, tag = 'v1' }) 
         architecture: 'amd64',
         os: 'linux',
         config: {},
-        rootfs: { type: 'layers', diff_ids: layerDescriptors.map((layer) => layer.digest) },
+        rootfs: {
+          type: 'layers',
+          diff_ids: written.map((layer) => (realDiffIds ? layer.diffId : layer.descriptor.digest)),
+        },
       }),
     ),
     CONFIG_MEDIA_TYPE,

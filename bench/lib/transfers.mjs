@@ -47,7 +47,8 @@ async function expectLayout(dir, image, who) {
   }
 }
 
-async function seed(registry, image, repo = REPO) {
+/** Pushes `image` (an OCI layout) to `registry` with the ceiling script (not timed). */
+export async function seed(registry, image, repo = REPO) {
   const [command, args] = ceiling('push', image.dir, TAG, registry.host, repo);
   await run(command, args, { measureRss: false });
 }

@@ -31,6 +31,8 @@ export type {
 export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
 export { type CopyOptions, type CopyProgress, type CopyResult, copy } from './images/copy.js';
 export type {
+  ArchivePullDestination,
+  ArchivePushSource,
   CopyImageOptions,
   ImageOperationOptions,
   ImageOperationResult,
@@ -176,6 +178,15 @@ export {
   toRetentionVersion,
 } from './retention/versions.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
+export {
+  type ArchiveTargetOptions,
+  archiveFormatFromName,
+  archiveTarget,
+  detectArchiveFormat,
+} from './targets/archive/archive.js';
+export type { ArchiveFormat, ArchiveImage, ArchiveTarget } from './targets/archive/archive-common.js';
+export { type DockerArchiveOptions, dockerArchive } from './targets/archive/docker-archive.js';
+export { type OciArchiveOptions, ociArchive } from './targets/archive/oci-archive.js';
 export { type MemoryTarget, type MemoryTargetOptions, memoryTarget } from './targets/memory-target.js';
 export {
   OCI_REF_NAME_ANNOTATION,

@@ -91,6 +91,8 @@ export const GhcrErrorCode = {
   INVALID_REPORT: 'GHCR_INVALID_REPORT',
   MISSING_HEADER: 'GHCR_MISSING_HEADER',
   BAD_REQUEST: 'GHCR_BAD_REQUEST',
+  /** A tar archive (docker-archive, oci-archive) that is damaged, truncated or unsafe to read. */
+  INVALID_ARCHIVE: 'GHCR_INVALID_ARCHIVE',
   UNEXPECTED_RESPONSE: 'GHCR_UNEXPECTED_RESPONSE',
   // upload
   UPLOAD_FAILED: 'GHCR_UPLOAD_FAILED',

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
+import { archiveToWrite } from '../archive-arguments.js';
 import { platformSelection } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { formatImage, imageReference } from '../references.js';
@@ -21,8 +22,10 @@ export interface PullResult extends TransferCounts {
   readonly size: number;
   /** The `--platform` asked for, when one was. */
   readonly platform?: string;
-  /** The OCI image layout directory (absolute). */
+  /** The OCI image layout directory (absolute); for an archive, the archive file. */
   readonly directory: string;
+  /** `docker-archive` or `oci-archive` when an archive was written. */
+  readonly format?: string;
   /** The names (`org.opencontainers.image.ref.name`) it has in the layout's `index.json`; the digest when pulled by digest. */
   readonly names: readonly string[];
 }
@@ -35,25 +38,39 @@ export interface PullResult extends TransferCounts {
 export const registerPullCommand: CommandRegistrar = (program, runtime) => {
   program
     .command('pull')
-    .description('pull an image into an OCI image layout directory (every platform, or one)')
+    .description(
+      'pull an image into an OCI image layout directory or a docker-archive/oci-archive file (every platform, or one)',
+    )
     .argument('<ref>', 'registry/repository:tag or @digest (":latest" if neither)')
-    .argument('<dir>', 'the OCI image layout directory (created if missing; other entries are kept)')
+    .argument(
+      '<dir>',
+      'the OCI image layout directory (created if missing; other entries are kept), or an archive to write: FILE.tar, docker-archive:FILE or oci-archive:FILE',
+    )
+    .addOption(
+      new Option(
+        '--format <format>',
+        'write an archive in this format: docker-archive (one platform, what docker load reads) or oci-archive (the whole index); default from the name: *.oci.tar is an oci-archive, other *.tar a docker-archive',
+      ).choices(['docker-archive', 'oci-archive']),
+    )
     .addOption(
       new Option('--platform <os/arch[/variant]>', 'of an index, pull only the manifest for this platform'),
     )
     .addOption(new Option('--all-platforms', 'pull the whole index (the default)').conflicts('platform'))
     .action(async (refArgument: string, directoryArgument: string, _options: unknown, command: Command) => {
       const context = contextOf(runtime, command);
-      const options = command.opts<{ platform?: string; allPlatforms?: boolean }>();
+      const options = command.opts<{ platform?: string; allPlatforms?: boolean; format?: string }>();
       const selection = platformSelection(options);
       const reference = imageReference(refArgument);
       const target = reference.digest ?? reference.tag ?? 'latest';
-      const directory = resolve(directoryArgument);
+      const archive = archiveToWrite(directoryArgument, options.format);
+      const directory = archive?.path ?? resolve(directoryArgument);
       const client = context.client(reference.registry);
       const pulled = await withProgress(context, client.events, 'images.pull', () =>
         client.images.pull(
           formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
-          directory,
+          archive === undefined
+            ? directory
+            : { archive: archive.path, ...(archive.format === undefined ? {} : { format: archive.format }) },
           selection,
         ),
       );
@@ -66,6 +83,7 @@ export const registerPullCommand: CommandRegistrar = (program, runtime) => {
         size: pulled.descriptor.size,
         ...(options.platform === undefined ? {} : { platform: options.platform }),
         directory,
+        ...(archive?.format === undefined ? {} : { format: archive.format }),
         names: pulled.references,
         ...transferCounts(pulled),
       };

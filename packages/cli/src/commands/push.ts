@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ArtifactFile, ImagePushSource } from '@ghcr/client';
 import type { Command } from 'commander';
+import { archiveToRead } from '../archive-arguments.js';
 import { collect, type PathArgument, parseAnnotations, pathArgument } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { usageError } from '../errors.js';
@@ -24,15 +25,17 @@ export interface PushResult extends TransferCounts {
   readonly kind: 'image' | 'artifact';
   /** The artifact's type (`--artifact-type`), for an artifact. */
   readonly artifactType?: string;
-  /** What was pushed: the layout directory (absolute) and, when given, the entry's name; or the files, as given. */
+  /** What was pushed: the layout directory (absolute) and, when given, the entry's name; the archive (absolute), its format when given and the image chosen; or the files, as given. */
   readonly source:
     | { readonly layout: string; readonly name?: string }
-    | { readonly files: readonly string[] };
+    | { readonly files: readonly string[] }
+    | { readonly archive: string; readonly format?: string; readonly image?: string };
 }
 
 interface PushOptions {
   readonly artifactType?: string;
   readonly annotation?: string[];
+  readonly keepUncompressed?: boolean;
 }
 
 async function isLayout(directory: string): Promise<boolean> {
@@ -102,14 +105,20 @@ async function pushSource(
 export const registerPushCommand: CommandRegistrar = (program, runtime) => {
   program
     .command('push')
-    .description('push an OCI image layout directory, or files as an artifact, under a tag')
+    .description(
+      'push an OCI image layout directory, a docker-archive or oci-archive, or files as an artifact, under a tag',
+    )
     .argument('<ref>', 'where to: registry/repository:tag (":latest" if no tag)')
     .argument(
       '<path...>',
-      'an OCI image layout directory (DIR or DIR:NAME for one of its entries), or files (FILE or FILE:MEDIA-TYPE)',
+      'an OCI image layout directory (DIR or DIR:NAME for one of its entries), an archive (docker-archive:FILE[:IMAGE], oci-archive:FILE[:IMAGE], or a tar FILE[:IMAGE] detected by content; IMAGE is NAME[:TAG] or @INDEX), or files (FILE or FILE:MEDIA-TYPE)',
     )
     .option('--artifact-type <type>', 'the artifact type of files pushed as an artifact (required for files)')
     .option('--annotation <key=value>', 'an annotation of the artifact manifest (repeatable)', collect)
+    .option(
+      '--keep-uncompressed',
+      "push a docker-archive's uncompressed layers as they are (OCI uncompressed layer type, digest = diff_id) instead of gzip-compressing them",
+    )
     .action(async (refArgument: string, pathArguments: string[], _options: unknown, command: Command) => {
       const context = contextOf(runtime, command);
       const options = command.opts<PushOptions>();
@@ -120,8 +129,30 @@ export const registerPushCommand: CommandRegistrar = (program, runtime) => {
         );
       }
       const tag = reference.tag ?? 'latest';
-      const paths = await Promise.all(pathArguments.map(pathArgument));
-      const { source, described, kind } = await pushSource(paths, options);
+      const archive =
+        pathArguments.length === 1 && options.artifactType === undefined
+          ? await archiveToRead(pathArguments[0] as string)
+          : undefined;
+      if (archive === undefined && options.keepUncompressed === true) {
+        throw usageError('--keep-uncompressed is for pushing a docker-archive');
+      }
+      const { source, described, kind } =
+        archive === undefined
+          ? await pushSource(await Promise.all(pathArguments.map(pathArgument)), options)
+          : {
+              source: {
+                archive: archive.path,
+                ...(archive.format === undefined ? {} : { format: archive.format }),
+                ...(archive.image === undefined ? {} : { image: archive.image }),
+                ...(options.keepUncompressed === true ? { keepUncompressed: true } : {}),
+              },
+              described: {
+                archive: archive.path,
+                ...(archive.format === undefined ? {} : { format: archive.format }),
+                ...(archive.image === undefined ? {} : { image: archive.image }),
+              },
+              kind: 'image' as const,
+            };
       const client = context.client(reference.registry);
       const pushed = await withProgress(context, client.events, 'images.push', () =>
         client.images.push({ repository: reference.repository, tags: [tag] }, source),

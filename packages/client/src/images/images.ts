@@ -9,6 +9,12 @@ import type { Blobs } from '../blobs.js';
 import { type ClientContext, checkRepository, checkTag } from '../context.js';
 import type { Manifests } from '../manifests.js';
 import type { Tags } from '../tags.js';
+import {
+  type ArchiveTargetOptions,
+  archiveFormatFromName,
+  archiveTarget,
+} from '../targets/archive/archive.js';
+import type { ArchiveFormat, ArchiveTarget } from '../targets/archive/archive-common.js';
 import { ociLayout } from '../targets/oci-layout.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../targets/remote-repository.js';
 import type { ReadOnlyTarget } from '../targets/target.js';
@@ -48,7 +54,35 @@ export interface PlatformSelection {
 export type ImagePushSource =
   | { readonly layout: string; readonly tag?: string }
   | FilesArtifactSource
-  | { readonly target: ReadOnlyTarget; readonly reference: string };
+  | { readonly target: ReadOnlyTarget; readonly reference: string }
+  | ArchivePushSource;
+
+/**
+ * An archive to push from (see `archiveTarget`): a docker-archive (`docker save`) or an
+ * oci-archive, plain or gzip-compressed.
+ * @public
+ */
+export interface ArchivePushSource {
+  /** The archive file. */
+  readonly archive: string;
+  /** Its format. If omitted, found from the content. */
+  readonly format?: ArchiveFormat;
+  /** Which image: `NAME[:TAG]` or `@INDEX`. If omitted, the archive must hold one. */
+  readonly image?: string;
+  /** Push uncompressed docker-archive layers as they are (OCI uncompressed layer type, digest = diff_id). If omitted, false: they are gzip-compressed. */
+  readonly keepUncompressed?: boolean;
+}
+
+/**
+ * An archive to pull into, written atomically (a temporary file renamed when every digest is verified).
+ * @public
+ */
+export interface ArchivePullDestination {
+  /** The archive file to write (replaced if it exists). */
+  readonly archive: string;
+  /** Its format. If omitted, from the file name (`archiveFormatFromName`: `*.oci.tar` → oci-archive, else docker-archive). */
+  readonly format?: ArchiveFormat;
+}
 
 /**
  * Where `Images.push` pushes: `repository[:tag]` (or with this client's registry in front), or a
@@ -118,7 +152,11 @@ export interface Images {
    * skopeo and oras read. Every blob is verified and renamed into place only when whole; a rerun
    * skips the blobs already there. Nothing is written outside `directory`.
    */
-  pull(reference: string, directory: string, options?: PullImageOptions): Promise<ImageOperationResult>;
+  pull(
+    reference: string,
+    directory: string | ArchivePullDestination,
+    options?: PullImageOptions,
+  ): Promise<ImageOperationResult>;
   /**
    * Copies an image: inside this registry blobs are mounted (no bytes move); to another registry
    * (`destinationClient`) they stream through without touching the disk, verified.
@@ -192,6 +230,49 @@ export function createImages(
     },
   });
 
+  /** A pull into an archive: copied, then committed (or discarded after a failure). */
+  const pullToArchive = async (
+    out: ArchiveTarget,
+    parsed: Reference & { tag?: string },
+    options: PullImageOptions,
+  ): Promise<ImageOperationResult> => {
+    const tag = options.tag ?? parsed.tag;
+    // A docker-archive's RepoTags name the image whole (registry/repository:tag).
+    const names =
+      tag === undefined
+        ? []
+        : [out.format === 'docker-archive' ? `${host}/${parsed.repository}:${tag}` : tag];
+    let result: CopyResult;
+    try {
+      result = await copy(remote(parsed.repository), targetOf(parsed), out, names, {
+        ...copyOptions('images.pull', { registry: host, repository: parsed.repository }, options),
+        ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+      });
+      if (tag === undefined) await out.tag(result.descriptor, result.descriptor.digest);
+      await out.commit();
+    } catch (error) {
+      await out.discard();
+      throw error;
+    }
+    const references = tag === undefined ? [result.descriptor.digest] : result.references;
+    context.events.emit('copied', {
+      operation: 'pull',
+      source: `${host}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
+      destination: `${out.name}${tag === undefined ? '' : `:${tag}`}`,
+      registry: host,
+      repository: parsed.repository,
+      digest: result.descriptor.digest,
+      size: result.descriptor.size,
+      mediaType: result.descriptor.mediaType,
+      tags: references,
+      transferred: result.transferred,
+      mounted: result.mounted,
+      skipped: result.skipped,
+      bytesTransferred: result.bytesTransferred,
+    });
+    return { ...result, references, registry: host, repository: parsed.repository };
+  };
+
   return {
     async push(destination, source, options = {}) {
       const { registry, repository, tags } = pushDestination(destination, host);
@@ -201,6 +282,14 @@ export function createImages(
       if ('layout' in source) {
         from = ociLayout(source.layout, { maxManifestBytes });
         reference = source.tag ?? '';
+      } else if ('archive' in source) {
+        const options: ArchiveTargetOptions = {
+          maxManifestBytes,
+          ...(source.format === undefined ? {} : { format: source.format }),
+          ...(source.keepUncompressed === undefined ? {} : { keepUncompressed: source.keepUncompressed }),
+        };
+        from = await archiveTarget(source.archive, options);
+        reference = source.image ?? '';
       } else if ('files' in source) {
         const artifact = await filesArtifact(source, options.signal);
         from = artifact.target;
@@ -230,6 +319,11 @@ export function createImages(
 
     async pull(reference, directory, options = {}) {
       const parsed = imageReference(reference, host);
+      if (typeof directory !== 'string') {
+        const format = directory.format ?? archiveFormatFromName(directory.archive);
+        const out = await archiveTarget(directory.archive, { format, maxManifestBytes });
+        return pullToArchive(out, parsed, options);
+      }
       const layout = ociLayout(directory, { maxManifestBytes });
       const name = options.tag ?? parsed.tag;
       const result = await copy(
