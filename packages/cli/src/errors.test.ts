@@ -73,19 +73,45 @@ describe('describeError', () => {
     expect(described.hint).toContain('https://github.com/ghcr-ts/ghcr/issues');
   });
 
-  it('suggests --plain-http only for an https registry that cannot be reached', () => {
+  it('suggests --plain-http only for a local or private https registry that cannot be reached', () => {
     const https = new TransportError('connection failed', {
-      http: { method: 'GET', url: 'https://registry.example/v2/', status: 0 },
+      http: { method: 'GET', url: 'https://registry.example:5000/v2/', status: 0 },
     });
     expect(describeError(https, none).hint).toContain('--plain-http');
-    const fromMessage = new TransportError(
-      'GET "https://registry.example/v2/": connection failed: ECONNRESET',
-    );
+    const fromMessage = new TransportError('GET "https://registry.lan/v2/": connection failed: ECONNRESET');
     expect(describeError(fromMessage, none).hint).toContain('--plain-http');
+    const address = new TransportError('GET "https://10.0.0.5/v2/": connection failed: ECONNREFUSED');
+    expect(describeError(address, none).hint).toContain('--plain-http');
     const local = new TransportError('connection failed', {
       http: { method: 'GET', url: 'http://127.0.0.1:1/v2/', status: 0 },
     });
     expect(describeError(local, none).hint).not.toContain('--plain-http');
+  });
+
+  it('never suggests turning TLS off for a public host', () => {
+    for (const url of [
+      'https://ghcr.io/v2/',
+      'https://registry-1.docker.io/v2/',
+      'https://registry.example/v2/',
+    ]) {
+      const unreachable = new TransportError(`GET "${url}": connection failed: ECONNREFUSED`);
+      expect(describeError(unreachable, none).hint).toBe(
+        'Check that the registry is running and the address is right.',
+      );
+    }
+  });
+
+  it('leaves a TLS certificate failure to its message, which says how to trust the CA', () => {
+    const cause = Object.assign(new Error('unable to verify the first certificate'), {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    const error = new TransportError(
+      'HEAD "https://ghcr.io/v2/o/a/manifests/1": the TLS certificate of ghcr.io is not signed by a CA this process trusts; …',
+      { cause, isRetryable: false },
+    );
+    const described = describeError(error, none);
+    expect(described.hint).toBeUndefined();
+    expect(formatErrorLine(described)).not.toContain('plain');
   });
 });
 

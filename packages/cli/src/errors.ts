@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { ConfigError, GhcrError, InvalidInputError, redactText } from '@ghcr/oci-types';
+import { tlsCertificateProblem } from '@ghcr/transport';
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 
@@ -83,6 +85,18 @@ function requestUrlOf(error: GhcrError): string | undefined {
   return error.http?.url ?? /^[A-Z]+ "(https?:\/\/[^"\s]+)"/.exec(error.message)?.[1];
 }
 
+/**
+ * Whether a host may be a registry without TLS (a local or private one: an IP address, a name
+ * without dots, `.local`/`.internal`/`.lan`, or an explicit port other than 443). A public name on
+ * 443, such as ghcr.io, never gets the advice to turn TLS off.
+ */
+function mayBePlainHttp(host: string): boolean {
+  const port = /:(\d+)$/.exec(host)?.[1];
+  if (port !== undefined && port !== '443') return true;
+  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return isIP(name) !== 0 || !name.includes('.') || /\.(local|internal|lan|localhost)$/.test(name);
+}
+
 function hintFor(error: GhcrError, context: ErrorContext): string | undefined {
   const url = requestUrlOf(error);
   const host = hostOf(url);
@@ -93,14 +107,17 @@ function hintFor(error: GhcrError, context: ErrorContext): string | undefined {
     return `Log in with "ghcr login ${registry}"${environment}; "--debug" shows which credentials were used.`;
   }
   if (UNREACHABLE_CODES.has(error.code)) {
+    // The message already says what to do about a certificate (trust its CA); turning TLS off is
+    // never the advice.
+    if (tlsCertificateProblem(error) !== undefined) return undefined;
     if (
       url?.startsWith('https:') === true &&
       /WRONG_VERSION_NUMBER|wrong version number/.test(error.message)
     ) {
       return 'The registry answered in plain HTTP, not HTTPS: add --plain-http.';
     }
-    const https = url?.startsWith('https:') === true;
-    return `Check that the registry is running and the address is right${https ? '; for a registry that speaks plain HTTP, add --plain-http' : ''}.`;
+    const plainHttpHint = url?.startsWith('https:') === true && host !== undefined && mayBePlainHttp(host);
+    return `Check that the registry is running and the address is right${plainHttpHint ? '; for a registry that speaks plain HTTP, add --plain-http' : ''}.`;
   }
   if (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN') {
     return 'Check the reference; "ghcr tags <repository>" lists the tags.';

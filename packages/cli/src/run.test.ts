@@ -132,7 +132,7 @@ describe('usage errors exit 2 with one helpful line', () => {
     [
       'a bad serve profile',
       ['serve', '--profile', 'quay'],
-      /^error: GHCR_USAGE: option '--profile <profile>' argument 'quay' is invalid\. Allowed choices are ghcr, distribution\./,
+      /^error: GHCR_USAGE: option '--profile <profile>' argument 'quay' is invalid\. Allowed choices are ghcr, distribution, dockerhub\./,
     ],
     [
       'a bad serve user',

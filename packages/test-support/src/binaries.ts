@@ -10,6 +10,9 @@ const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   openssl: 'openssl',
+  unshare: 'util-linux',
+  mount: 'mount',
+  ip: 'iproute2',
 };
 
 /**

@@ -21,5 +21,29 @@ export {
 } from './docker-registry.js';
 export { freePort } from './free-port.js';
 export { type LoopbackServer, startLoopbackServer } from './loopback-server.js';
+export { type NamespaceAvailability, namespaceAvailability } from './real-names/network-namespace.js';
+export {
+  DOCKER_HUB_HOSTS,
+  GHCR_HOSTS,
+  type RealNamesRun,
+  type RealNamesRunOptions,
+  runWithRealNames,
+  secretForms,
+} from './real-names/real-names.js';
+export type {
+  CommandOutcome,
+  RealNamesContext,
+  RealNamesScenario,
+} from './real-names/real-names-child.js';
+export {
+  createTestCertificateAuthority,
+  type TestCertificateAuthority,
+} from './real-names/test-certificate-authority.js';
+export {
+  type FrontRequest,
+  startTlsFront,
+  type TlsFront,
+  type TlsFrontOptions,
+} from './real-names/tls-front.js';
 export { createDockerRegistryGroup, type DockerRegistryGroup } from './registry-group.js';
 export { createTokenSigningKey, type TokenSigningKey } from './token-signing-key.js';

@@ -1,6 +1,7 @@
 import { GhcrError, GhcrErrorCode, redactUrl, TransportError } from '@ghcr/oci-types';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { bodyForAttempt } from './body.js';
+import { tlsCertificateAdvice, tlsCertificateProblem } from './tls-certificate.js';
 import type { Handler, ResponseBody, TransportRequest } from './types.js';
 
 /**
@@ -26,6 +27,14 @@ const CONNECTION_ERROR_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'the server';
+  }
+}
 
 /**
  * Maps a failure of the HTTP exchange (not an HTTP status) to a {@link TransportError}.
@@ -53,6 +62,13 @@ export function transportErrorFrom(error: unknown, request: TransportRequest): E
     );
   }
   const detail = error instanceof Error ? error.message : String(error);
+  const certificate = tlsCertificateProblem(error);
+  if (certificate !== undefined) {
+    return new TransportError(
+      `${where}: ${tlsCertificateAdvice(certificate, hostOf(request.url))} (${detail}${code === '' ? '' : `, ${code}`})`,
+      { code: GhcrErrorCode.CONNECTION_FAILED, cause: error, isRetryable: false },
+    );
+  }
   return new TransportError(`${where}: connection failed: ${detail}${code === '' ? '' : ` (${code})`}`, {
     code: GhcrErrorCode.CONNECTION_FAILED,
     cause: error,

@@ -22,6 +22,7 @@ export { type RateLimitEvent, RateLimiter, type RateLimiterOptions } from './rat
 export { redirectMiddleware } from './redirect.js';
 export { createRegistryAuthorizer, type RegistryAuthorizerOptions } from './registry-authorizer.js';
 export { type RetryOptions, retryMiddleware } from './retry.js';
+export { type TlsCertificateProblem, tlsCertificateProblem } from './tls-certificate.js';
 export { traceAttempts, tracingMiddleware } from './tracing.js';
 export {
   createTransport,
