@@ -17,6 +17,9 @@ import {
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createRetention, type Retention } from './retention/retention.js';
+import { parseSyncConfig, type SyncConfig } from './sync/config.js';
+import { createRateLimitObserver, type RateLimitReader } from './sync/rate-limit.js';
+import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
@@ -53,6 +56,13 @@ export interface GhcrClient {
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
   readonly events: ClientEvents;
+  /**
+   * Keeps mirrors in step (`ghcr sync`): for each `{ source, target }` pair and selected tag, HEADs
+   * both sides and copies only what differs, within the source's rate limit. `config` is a
+   * validated {@link SyncConfig} (`parseSyncConfig`) or YAML/JSON text.
+   * @throws SyncConfigError when text does not validate.
+   */
+  sync(config: SyncConfig | string, options?: SyncOptions): Promise<SyncReport>;
   /** The default registry's canonical name (`ghcr.io`, `127.0.0.1:5000`, `docker.io`). */
   readonly registry: string;
   /** The base URL its requests go to (`https://ghcr.io`; Docker Hub's is `https://registry-1.docker.io`). */
@@ -91,6 +101,9 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const resolved = settings.options;
   const ownTransport = resolved.transport === undefined;
   let ownAgent: Agent | undefined;
+  // Reads each response's `ratelimit-*` headers for `sync`'s floor. TODO: read the transport's own
+  // parsed per-host state once it has one.
+  const rateLimitObserver = resolved.transport === undefined ? createRateLimitObserver() : undefined;
   const buildTransport = (): Transport => {
     // The token manager and the transport share one dispatcher (and so one connection pool).
     let dispatcher: Dispatcher | undefined = resolved.dispatcher;
@@ -119,6 +132,12 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       });
     built = createTransport({
       ...(resolved.transportOptions ?? {}),
+      middleware: [
+        ...(resolved.transportOptions?.middleware ?? []),
+        ...(rateLimitObserver === undefined
+          ? []
+          : [{ name: 'sync-rate-limit', middleware: rateLimitObserver.middleware, after: 'redirect' }]),
+      ],
       clock: resolved.clock,
       dispatcher,
       authorizer,
@@ -146,11 +165,18 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       events,
       forRegistry,
       close,
+      rateLimits: rateLimitObserver,
     });
     views.set(key, view);
     return view;
   };
-  const root = createRegistryView(settings, { transport, events, forRegistry, close });
+  const root = createRegistryView(settings, {
+    transport,
+    events,
+    forRegistry,
+    close,
+    rateLimits: rateLimitObserver,
+  });
   views.set(settings.host, root);
   return root;
 }
@@ -160,6 +186,7 @@ interface SharedParts {
   readonly events: ClientEventEmitter;
   readonly forRegistry: (registry: string) => GhcrClient;
   readonly close: () => Promise<void>;
+  readonly rateLimits: RateLimitReader | undefined;
 }
 
 /** The capabilities of one registry, over the parts every registry of the client shares. */
@@ -200,7 +227,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
     codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
   };
-  return {
+  const view: GhcrClient = {
     blobs,
     manifests,
     tags,
@@ -210,6 +237,16 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     versions,
     vulnerabilities,
     retention,
+    sync: (config, options = {}) =>
+      runSync(
+        typeof config === 'string' ? parseSyncConfig(config) : config,
+        {
+          root: view,
+          clock: resolved.clock,
+          ...(shared.rateLimits === undefined ? {} : { rateLimits: shared.rateLimits }),
+        },
+        options,
+      ),
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,
@@ -219,6 +256,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     forRegistry,
     close: shared.close,
   };
+  return view;
 }
 
 /** The registry a reference names in front of its repository, canonical; undefined when none. */
