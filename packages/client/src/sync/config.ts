@@ -230,7 +230,7 @@ export function parseSyncConfig(text: string, source = 'sync config'): SyncConfi
   }
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = deepest(parsed.error.issues[0]);
     if (issue === undefined) fail([], 'is not valid');
     const path = issue?.path ?? [];
     const keys = issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
@@ -245,6 +245,17 @@ export function parseSyncConfig(text: string, source = 'sync config'): SyncConfi
       return line === undefined ? pair : { ...pair, line };
     }),
   };
+}
+
+/** A union's failure is told by its branch that got furthest (`tags.0`, not `tags`). */
+function deepest(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | undefined {
+  if (issue?.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  let best: z.core.$ZodIssue | undefined;
+  for (const branch of issue.errors) {
+    const first = deepest(branch[0]);
+    if (first !== undefined && (best === undefined || first.path.length > best.path.length)) best = first;
+  }
+  return best === undefined ? issue : { ...best, path: [...issue.path, ...best.path] };
 }
 
 function issueText(message: string, root: unknown, path: readonly PropertyKey[]): string {
