@@ -12,6 +12,7 @@ import { registerPullCommand } from './pull.js';
 import { registerPushCommand } from './push.js';
 import { registerReferrersCommand } from './referrers.js';
 import { registerServeCommand } from './serve.js';
+import { registerSyncCommand } from './sync.js';
 import { registerTagCommand } from './tag.js';
 import { registerTagsCommand } from './tags.js';
 import { registerUntagCommand } from './untag.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerPushCommand,
   registerPullCommand,
   registerCopyCommand,
+  registerSyncCommand,
   registerInspectCommand,
   registerTagsCommand,
   registerTagCommand,

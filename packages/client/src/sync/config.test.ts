@@ -83,7 +83,7 @@ describe('selectTags', () => {
     '1.2',
     'edge',
     '1.10.0',
-    'sha256-' + 'a'.repeat(64) + '.sig',
+    `sha256-${'a'.repeat(64)}.sig`,
   ];
 
   it('semver ranges: v-prefix accepted, prereleases left out unless asked, non-semver tags noted', () => {
