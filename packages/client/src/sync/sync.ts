@@ -227,6 +227,7 @@ export async function runSync(
     const host = hostOf(source.view.baseUrl);
     let sourceDigest: string | undefined;
     let targetDigest: string | undefined;
+    options.signal?.throwIfAborted();
     try {
       const [sourceDescriptor, targetDescriptor] = await Promise.all([
         source.view.manifests.head(source.repository, source.tag),
