@@ -8,6 +8,7 @@
 //   node bench/sync.mjs [--tags 50] [--changed 5] [--runs 3] [--json FILE]
 // Build first (`pnpm build`): it runs packages/cli/dist/bin.js and imports packages/client/dist.
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,13 +40,14 @@ const { digestOf, MediaType } = await import(
   new URL('../packages/oci-types/dist/index.js', import.meta.url).href
 );
 
-/** A small image of random bytes (two 64 KiB layers and a config) in a memory target, tagged `v1`. */
+/** A small image of random bytes (two 64 KiB gzip layers and a config) in a memory target, tagged `v1`. */
 async function randomImage() {
   const target = memoryTarget();
   const layers = [];
   for (const size of [64 * 1024, 64 * 1024]) {
-    const bytes = randomBytes(size);
-    const descriptor = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size };
+    // A real gzip stream (stored blocks): skopeo recompresses what it sees as uncompressed.
+    const bytes = gzipSync(randomBytes(size), { level: 0 });
+    const descriptor = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size: bytes.byteLength };
     await target.push(descriptor, bytes);
     layers.push(descriptor);
   }
@@ -95,6 +97,7 @@ try {
         [
           '--insecure-policy',
           'sync',
+          '--preserve-digests',
           '--src',
           'docker',
           '--dest',
