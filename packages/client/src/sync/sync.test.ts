@@ -272,6 +272,28 @@ sync: [{ source: docker.io/library/app, target: ghcr.io/octo/app, tags: ['1.0.0'
     expect(copied.map((descriptor) => descriptor.digest)).toEqual([signature.digest]);
   });
 
+  it('digestTags: the cosign tags of the synced digests follow, others do not', async () => {
+    const env = await mirrors(['1.0.0', '2.0.0']);
+    const hexOf = (tag: string) => (env.digests.get(tag) as string).slice(7);
+    const ours = `sha256-${hexOf('1.0.0')}.sig`;
+    const notOurs = `sha256-${hexOf('2.0.0')}.sig`;
+    const signature = await env.publish(ours);
+    await env.publish(notOurs);
+    const report = await env.client.sync(config());
+    expect(report.items.map((item) => item.target)).toEqual(['ghcr.io/octo/app:1.0.0']);
+    const withDigestTags = await env.client.sync(
+      parseSyncConfig(
+        `sync: [{ source: docker.io/library/app, target: ghcr.io/octo/app, tags: { glob: ['1.*'] }, digestTags: true }]`,
+      ),
+    );
+    expect(withDigestTags.items.map((item) => [item.target, item.action])).toEqual([
+      ['ghcr.io/octo/app:1.0.0', 'in-sync'],
+      [`ghcr.io/octo/app:${ours}`, 'copied'],
+    ]);
+    expect(await targetDigest(env.client, ours)).toBe(signature);
+    expect(await targetDigest(env.client, notOurs)).toBeUndefined();
+  });
+
   it('a single image to a renamed tag', async () => {
     const env = await mirrors(['1.0.0', '1.1.0']);
     const report = await env.client.sync(
