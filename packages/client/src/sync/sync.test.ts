@@ -1,9 +1,11 @@
 import { staticCredentials } from '@ghcr/auth';
-import { type Clock, createManualClock } from '@ghcr/oci-types';
+import { buildImageManifest, descriptorOf } from '@ghcr/manifest';
+import { type Clock, createManualClock, digestOf, MediaType } from '@ghcr/oci-types';
 import { createSimulation } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient, type GhcrClient } from '../client.js';
 import { randomImage } from '../images/testing/images-kit.js';
+import { memoryTarget } from '../targets/memory-target.js';
 import { HubQuotaDispatcher } from '../testing/hub-quota-dispatcher.js';
 import { RoutingDispatcher } from '../testing/routing-dispatcher.js';
 import { parseSyncConfig } from './config.js';
@@ -72,7 +74,37 @@ async function mirrors(tags: readonly string[], quota = { limit: 100, windowSeco
   });
   const hubManifestGets = () =>
     hub.log.entries.filter((entry) => entry.method === 'GET' && /\/manifests\//.test(entry.path)).length;
+  /** Pushes an image whose config says it was created at `created`. */
+  const publishCreated = async (tag: string, created: string) => {
+    const target = memoryTarget();
+    const layer = Buffer.from(`layer of ${tag}`);
+    const layerDescriptor = {
+      mediaType: MediaType.OciLayerGzip,
+      digest: digestOf(layer),
+      size: layer.byteLength,
+    };
+    await target.push(layerDescriptor, layer);
+    const config = Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        created,
+        rootfs: { type: 'layers', diff_ids: [] },
+      }),
+    );
+    const configDescriptor = {
+      mediaType: MediaType.OciConfig,
+      digest: digestOf(config),
+      size: config.byteLength,
+    };
+    await target.push(configDescriptor, config);
+    const manifest = buildImageManifest({ config: configDescriptor, layers: [layerDescriptor] });
+    await target.push(descriptorOf(manifest), manifest.bytes);
+    await target.tag(descriptorOf(manifest), 'v1');
+    await publisher.images.push(`app:${tag}`, { target, reference: 'v1' });
+  };
   return {
+    publishCreated,
     clock,
     sleeps,
     ghcr,
@@ -292,6 +324,28 @@ sync: [{ source: docker.io/library/app, target: ghcr.io/octo/app, tags: ['1.0.0'
     ]);
     expect(await targetDigest(env.client, ours)).toBe(signature);
     expect(await targetDigest(env.client, notOurs)).toBeUndefined();
+  });
+
+  it('newest N by creation time; what is mirrored already is dated from the target', async () => {
+    const env = await mirrors([]);
+    await env.publishCreated('stable', '2026-03-01T00:00:00Z');
+    await env.publishCreated('edge', '2026-05-01T00:00:00Z');
+    await env.publishCreated('old', '2025-01-01T00:00:00Z');
+    await env.publishCreated('nightly', '2026-04-01T00:00:00Z');
+    env.hub.setVisibility('library', 'app', 'public');
+    const newest = parseSyncConfig(
+      `sync: [{ source: docker.io/library/app, target: ghcr.io/octo/app, tags: { newest: { count: 2, by: created } } }]`,
+    );
+    const first = await env.client.sync(newest);
+    expect(first.items.map((item) => item.target).sort()).toEqual([
+      'ghcr.io/octo/app:edge',
+      'ghcr.io/octo/app:nightly',
+    ]);
+    env.quota.counted = 0;
+    const again = await env.client.sync(newest);
+    expect(again.counts).toMatchObject({ copied: 0, 'in-sync': 2 });
+    // The two not mirrored are dated from the source (a manifest GET each); the mirrored two from the target.
+    expect(env.quota.counted).toBe(2);
   });
 
   it('a single image to a renamed tag', async () => {
