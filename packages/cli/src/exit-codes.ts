@@ -1,6 +1,6 @@
 /**
  * The exit codes of the `ghcr` command (issue 7): 0 success; 1 the operation failed; 2 usage error;
- * 3 the gate blocked or validate found broken images.
+ * 3 the gate blocked, validate found broken images, or sync stopped at a rate limit.
  * @public
  */
 export const ExitCode = {

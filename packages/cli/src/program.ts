@@ -12,8 +12,8 @@ GHCR_TOKEN / GITHUB_TOKEN / GH_TOKEN (ghcr.io only), DOCKER_AUTH_CONFIG, Docker'
 credential helpers ("ghcr login"), podman's auth.json (REGISTRY_AUTH_FILE), the GitHub CLI.
 Docker Hub is docker.io (served from registry-1.docker.io; "alpine" is "library/alpine").
 
-Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 the gate blocked or validate found
-broken images.
+Exit codes: 0 success, 1 the operation failed, 2 usage error, 3 the gate blocked, validate found
+broken images, or sync stopped at a rate limit.
 
 Packages API commands (versions, cleanup) use --api-url; a package is [registry/]owner/package,
 its registry by default the API's (ghcr.io for api.github.com).`;

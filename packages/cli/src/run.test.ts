@@ -18,6 +18,7 @@ describe('help and version', () => {
       'push',
       'pull',
       'copy',
+      'sync',
       'inspect',
       'tags',
       'tag',

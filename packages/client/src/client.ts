@@ -18,6 +18,9 @@ import {
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { createRetention, type Retention } from './retention/retention.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
+import { parseSyncConfig, type SyncConfig } from './sync/config.js';
+import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
+import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
 import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
@@ -56,6 +59,13 @@ export interface GhcrClient {
   readonly versions: Versions;
   /** Operation events (`pushed`, `tagged`, `deleted`) and `progress`. */
   readonly events: ClientEvents;
+  /**
+   * Keeps mirrors in step (`ghcr sync`): for each `{ source, target }` pair and selected tag, HEADs
+   * both sides and copies only what differs, within the source's rate limit. `config` is a
+   * validated {@link SyncConfig} (`parseSyncConfig`) or YAML/JSON text.
+   * @throws SyncConfigError when text does not validate.
+   */
+  sync(config: SyncConfig | string, options?: SyncOptions): Promise<SyncReport>;
   /** The default registry's canonical name (`ghcr.io`, `127.0.0.1:5000`, `docker.io`). */
   readonly registry: string;
   /** The base URL its requests go to (`https://ghcr.io`; Docker Hub's is `https://registry-1.docker.io`). */
@@ -129,6 +139,8 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     return built;
   };
   const transport = resolved.transport ?? buildTransport();
+  // `sync`'s floor reads the quota each registry reported, as the transport parsed it.
+  const rateLimits = transportRateLimitReader(transport);
   const events = createClientEvents();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -149,11 +161,18 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       events,
       forRegistry,
       close,
+      rateLimits,
     });
     views.set(key, view);
     return view;
   };
-  const root = createRegistryView(settings, { transport, events, forRegistry, close });
+  const root = createRegistryView(settings, {
+    transport,
+    events,
+    forRegistry,
+    close,
+    rateLimits,
+  });
   views.set(settings.host, root);
   return root;
 }
@@ -163,6 +182,7 @@ interface SharedParts {
   readonly events: ClientEventEmitter;
   readonly forRegistry: (registry: string) => GhcrClient;
   readonly close: () => Promise<void>;
+  readonly rateLimits: RateLimitReader;
 }
 
 /** The capabilities of one registry, over the parts every registry of the client shares. */
@@ -203,7 +223,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
     codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
   };
-  return {
+  const view: GhcrClient = {
     blobs,
     manifests,
     tags,
@@ -214,6 +234,16 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     vulnerabilities,
     retention,
     signatures: createSignatures(context, { manifests, blobs, referrers }),
+    sync: (config, options = {}) =>
+      runSync(
+        typeof config === 'string' ? parseSyncConfig(config) : config,
+        {
+          root: view,
+          clock: resolved.clock,
+          rateLimits: shared.rateLimits,
+        },
+        options,
+      ),
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,
@@ -223,6 +253,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     forRegistry,
     close: shared.close,
   };
+  return view;
 }
 
 /** The registry a reference names in front of its repository, canonical; undefined when none. */

@@ -219,6 +219,27 @@ export {
   verifyCosignAttestation,
   verifyCosignSignature,
 } from './signatures/verify.js';
+export {
+  parseSyncConfig,
+  type SyncConfig,
+  SyncConfigError,
+  type SyncPair,
+  type SyncRateLimitPolicy,
+  type SyncTagSelection,
+} from './sync/config.js';
+export { type RateLimitReader, type RateLimitState, transportRateLimitReader } from './sync/rate-limit.js';
+export { type RegisteredReferrer, registerCopiedReferrer } from './sync/register-referrer.js';
+export { formatSyncItem, syncReportMarkdown } from './sync/report.js';
+export { type SyncFileResult, syncExitCode, syncFromFile } from './sync/run-file.js';
+export type {
+  SyncAction,
+  SyncItem,
+  SyncOptions,
+  SyncProgress,
+  SyncRegistryView,
+  SyncReport,
+} from './sync/sync.js';
+export { isDigestTag, type SelectedTags, selectTags, tagVersion } from './sync/tag-selection.js';
 export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
 export {
   type ArchiveTargetOptions,

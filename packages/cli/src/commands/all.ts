@@ -13,6 +13,7 @@ import { registerPushCommand } from './push.js';
 import { registerReferrersCommand } from './referrers.js';
 import { registerServeCommand } from './serve.js';
 import { registerSignCommand } from './sign.js';
+import { registerSyncCommand } from './sync.js';
 import { registerTagCommand } from './tag.js';
 import { registerTagsCommand } from './tags.js';
 import { registerUntagCommand } from './untag.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerPushCommand,
   registerPullCommand,
   registerCopyCommand,
+  registerSyncCommand,
   registerInspectCommand,
   registerTagsCommand,
   registerTagCommand,

@@ -1,4 +1,4 @@
-import { COSIGN_TAG_ANNOTATION, type GhcrClient } from '@ghcr/client';
+import { registerCopiedReferrer } from '@ghcr/client';
 import type { Descriptor } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';
 import { platformSelection } from '../arguments.js';
@@ -59,33 +59,6 @@ interface CopyOptions {
   readonly referrers?: boolean;
   readonly srcCreds?: string;
   readonly destCreds?: string;
-}
-
-/**
- * Records a referrer that reached the destination where the destination's clients look for it:
- * cosign's legacy tag when it was found through one, else the referrers API or the fallback tag.
- */
-async function registerReferrer(
-  destination: GhcrClient,
-  repository: string,
-  subject: Descriptor,
-  referrer: Descriptor,
-): Promise<NonNullable<CopiedReferrer['registered']>> {
-  const cosignTag = referrer.annotations?.[COSIGN_TAG_ANNOTATION];
-  if (cosignTag !== undefined) {
-    await destination.tags.tag(repository, referrer.digest, [cosignTag]);
-    return 'cosign-tag';
-  }
-  const { [COSIGN_TAG_ANNOTATION]: _internal, ...annotations } = referrer.annotations ?? {};
-  const entry: Descriptor = {
-    mediaType: referrer.mediaType,
-    digest: referrer.digest,
-    size: referrer.size,
-    ...(referrer.artifactType === undefined ? {} : { artifactType: referrer.artifactType }),
-    ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
-  };
-  const registered = await destination.referrers.register(repository, subject.digest, entry);
-  return registered.method;
 }
 
 /**
@@ -160,7 +133,7 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
                       subjects.set(referrer.digest, subject.digest);
                       registered.set(
                         referrer.digest,
-                        await registerReferrer(destination, to.repository, subject, referrer),
+                        await registerCopiedReferrer(destination, to.repository, subject, referrer),
                       );
                     },
                   }
