@@ -8,12 +8,12 @@
 //   node bench/sync.mjs [--tags 50] [--changed 5] [--runs 3] [--json FILE]
 // Build first (`pnpm build`): it runs packages/cli/dist/bin.js and imports packages/client/dist.
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { run } from './lib/process.mjs';
 import { startRegistry, stopAllRegistries } from './lib/registry.mjs';
 import { median } from './lib/stats.mjs';

@@ -94,7 +94,7 @@ export function commandLineCredentials(
       if (flags.creds !== undefined && flags.username !== undefined) {
         throw usageError('give either --creds USER[:PASSWORD] or --username USER, not both');
       }
-      if (flags.username !== undefined && flags.username.includes(':')) {
+      if (flags.username?.includes(':')) {
         throw usageError('--username takes the user name alone; pass the password with --password-stdin');
       }
       globalCredential ??= parse(globalValue, globalFlag);

@@ -336,9 +336,8 @@ export type {
   ReportEnvelope,
   ReportFormat,
 } from './vulnerabilities/types.js';
+export type { AttestationToVerify, AttestationVerifier } from './vulnerabilities/verifier.js';
 export type {
-  AttestationToVerify,
-  AttestationVerifier,
   FindReportsOptions,
   ImageReports,
   ListReports,

@@ -4,7 +4,7 @@ import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { VersionsOptions } from './versions/versions-options.js';
-import type { AttestationVerifier } from './vulnerabilities/vulnerabilities.js';
+import type { AttestationVerifier } from './vulnerabilities/verifier.js';
 
 const MiB = 1024 * 1024;
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;

@@ -527,7 +527,7 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
               ...(owner === undefined ? [] : renderOwner(owner)),
             ],
       );
-      if (owner !== undefined && owner.problems.some((problem) => problem.status === 'failed'))
+      if (owner?.problems.some((problem) => problem.status === 'failed'))
         context.setExitCode(ExitCode.Failed);
       const failed = packages.some(
         (entry) =>

@@ -24,7 +24,7 @@ import type { ClientContext } from '../context.js';
 import type { Manifests } from '../manifests.js';
 import type { PolicyInput } from '../signatures/attestation-verifier.js';
 import type { SignerIdentity } from '../signatures/identity.js';
-import { type DsseEnvelope, isVulnerabilityPredicateType, statementNames } from './attestation.js';
+import { isVulnerabilityPredicateType, statementNames } from './attestation.js';
 import { hasCodeScanningAnalysis, listCodeScanningAlerts } from './code-scanning.js';
 import { dedupeVulnerabilities } from './dedupe.js';
 import {
@@ -39,6 +39,7 @@ import {
   resolveGateOptions,
 } from './gate.js';
 import { type ReportDocumentKind, readReportDocument, reportKindOfMediaType } from './report.js';
+import type { AttestationToVerify, AttestationVerifier } from './verifier.js';
 
 /**
  * Lists the referrer manifests of `digest` in `repository` (the referrers API, or the
@@ -51,33 +52,6 @@ export type ListReports = (
   digest: string,
   options: { readonly signal?: AbortSignal },
 ) => Promise<readonly Descriptor[]>;
-
-/**
- * What a verifier is given: the DSSE envelope (and the sigstore bundle around it, if any), the
- * layer it came from (cosign keeps the certificate and Rekor bundle in its annotations) and the
- * subject it should attest.
- * @public
- */
-export interface AttestationToVerify {
-  readonly repository: string;
-  /** The digest the attestation was found attached to. */
-  readonly subject: string;
-  readonly envelope: DsseEnvelope;
-  /** The whole sigstore bundle, for bundle-format attestations. */
-  readonly bundle?: unknown;
-  /** The layer holding it, with its annotations. */
-  readonly layer: Descriptor;
-  /** The referrer manifest holding the layer. */
-  readonly manifest: ParsedManifest;
-}
-
-/**
- * Checks an attestation's signature. `reason` says what was checked (identity, key) or why it failed.
- * @public
- */
-export type AttestationVerifier = (
-  attestation: AttestationToVerify,
-) => Promise<{ readonly verified: boolean; readonly reason: string; readonly signer?: SignerIdentity }>;
 
 /**
  * What {@link createVulnerabilities} needs besides the client context.

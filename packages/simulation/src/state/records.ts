@@ -176,3 +176,11 @@ export type StateFailure =
   | 'restore-window-expired'
   | 'name-reused'
   | 'forbidden';
+
+/**
+ * A repository as the state keeps it: its record, and the package it belongs to once declared.
+ * @internal
+ */
+export interface MutableRepository extends RepositoryRecord {
+  package?: PackageRecord;
+}

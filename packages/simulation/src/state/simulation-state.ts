@@ -4,6 +4,7 @@ import type { BlobStore } from './blob-store.js';
 import type {
   ManifestRecord,
   ManifestReference,
+  MutableRepository,
   OwnerRecord,
   PackageRecord,
   PackageScope,
@@ -44,9 +45,6 @@ export interface SimulationStateOptions {
 }
 
 /** @internal */
-export interface MutableRepository extends RepositoryRecord {
-  package?: PackageRecord;
-}
 
 function key(login: string): string {
   return login.toLowerCase();

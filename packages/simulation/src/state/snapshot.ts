@@ -1,7 +1,6 @@
 import { type Digest, InternalError } from '@ghcr/oci-types';
 import * as z from 'zod';
-import type { ManifestRecord, OwnerRecord, PackageRecord, PatRecord } from './records.js';
-import type { MutableRepository } from './simulation-state.js';
+import type { ManifestRecord, MutableRepository, OwnerRecord, PackageRecord, PatRecord } from './records.js';
 import { TagMap } from './tag-map.js';
 
 const SNAPSHOT_VERSION = 1;
