@@ -1,4 +1,4 @@
-import { ConfigError, GhcrError, InvalidInputError, redactText } from '@ghcr/oci-types';
+import { ConfigError, GhcrError, InvalidInputError, redactText, TransportError } from '@ghcr/oci-types';
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 
@@ -93,14 +93,21 @@ function hintFor(error: GhcrError, context: ErrorContext): string | undefined {
     return `Log in with "ghcr login ${registry}"${environment}; "--debug" shows which credentials were used.`;
   }
   if (UNREACHABLE_CODES.has(error.code)) {
-    if (
-      url?.startsWith('https:') === true &&
-      /WRONG_VERSION_NUMBER|wrong version number/.test(error.message)
-    ) {
+    const https = url?.startsWith('https:') === true;
+    if (https && /WRONG_VERSION_NUMBER|wrong version number/.test(error.message)) {
       return 'The registry answered in plain HTTP, not HTTPS: add --plain-http.';
     }
-    const https = url?.startsWith('https:') === true;
+    const connected = TransportError.isInstance(error) ? error.connected : undefined;
+    // The library's message already says what fits (check the address, or retry / check a
+    // proxy); the CLI adds what only it knows: its flags.
+    if (connected === true) return '"--debug" shows every attempt.';
+    if (connected === false) {
+      return https ? 'For a registry that speaks plain HTTP, add --plain-http.' : undefined;
+    }
     return `Check that the registry is running and the address is right${https ? '; for a registry that speaks plain HTTP, add --plain-http' : ''}.`;
+  }
+  if (error.family === 'server' || error.code === 'GHCR_CHUNK_FAILED') {
+    return '"--debug" shows every attempt.';
   }
   if (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN') {
     return 'Check the reference; "ghcr tags <repository>" lists the tags.';
