@@ -21,7 +21,7 @@ import {
   parseManifestReference,
   registryUrl,
 } from './context.js';
-import { readCapped } from './read-body.js';
+import { readCapped, readDocument } from './read-body.js';
 
 /**
  * Manifest bytes to push: a `ParsedManifest` (from `parseManifest`, a `build*` function or a
@@ -103,32 +103,45 @@ export function createManifests(context: ClientContext): Manifests {
     checkRepository(repository);
     const ref = parseManifestReference(reference);
     const maxBytes = maxBytesOf(options);
-    const response = await context.transport.send({
+    const what = where(repository, reference);
+    const request = {
       operation: 'manifests.get',
       method: 'GET',
       url: registryUrl(context, repository, `manifests/${reference}`),
       headers: { accept: MANIFEST_ACCEPT_HEADER },
       auth: { kind: 'registry', repository, actions: ['pull'] },
       ...signalOption(options.signal),
-    });
-    const what = where(repository, reference);
-    const bytes = await readCapped(response, maxBytes, what);
-    const reported = reportedDigest(response, what);
-    if (ref.kind === 'digest' && reported !== undefined && sameAlgorithm(reported, ref.digest)) {
-      if (reported !== ref.digest) {
-        throw new DigestMismatchError(
-          `${what}: the registry says it served ${reported}; fetch it again, and report the registry if it persists`,
-          { expected: ref.digest, actual: reported },
-        );
+    } as const;
+    const parseFetched = (response: TransportResponse, bytes: Uint8Array): ParsedManifest => {
+      const reported = reportedDigest(response, what);
+      if (ref.kind === 'digest' && reported !== undefined && sameAlgorithm(reported, ref.digest)) {
+        if (reported !== ref.digest) {
+          throw new DigestMismatchError(
+            `${what}: the registry says it served ${reported}; fetch it again, and report the registry if it persists`,
+            { expected: ref.digest, actual: reported },
+          );
+        }
       }
-    }
-    const expectedDigest = ref.kind === 'digest' ? ref.digest : reported;
-    const contentType = header(response, 'content-type');
-    return parseManifest(bytes, {
-      maxBytes,
-      ...(contentType === undefined ? {} : { contentType }),
-      ...(expectedDigest === undefined ? {} : { expectedDigest }),
-    });
+      const expectedDigest = ref.kind === 'digest' ? ref.digest : reported;
+      const contentType = header(response, 'content-type');
+      return parseManifest(bytes, {
+        maxBytes,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(expectedDigest === undefined ? {} : { expectedDigest }),
+      });
+    };
+    // A body cut off, or bytes that do not hash to the digest, are read again (a fresh GET).
+    return readDocument(
+      context,
+      request,
+      {
+        operation: 'manifests.get',
+        repository,
+        what,
+        ...(ref.kind === 'digest' ? { digest: ref.digest } : {}),
+      },
+      async (response) => parseFetched(response, await readCapped(response, maxBytes, what)),
+    );
   };
 
   return {

@@ -1,4 +1,4 @@
-import { GhcrError, GhcrErrorCode, RateLimitError } from '@ghcr/oci-types';
+import { GhcrError, GhcrErrorCode, RateLimitError, ServerError } from '@ghcr/oci-types';
 import type { ClientContext } from './context.js';
 
 /**
@@ -36,7 +36,8 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined, bod
 /**
  * Waits before the `failures`-th consecutive resume: the first is immediate (a dropped connection
  * is best retried at once), later ones back off exponentially from `resumeDelayMs`; a rate limit
- * waits as long as the registry asked.
+ * or a 5xx with `Retry-After` waits at least as long as the registry asked (uploads included: a
+ * registry that says "come back in a second" is not helped by a re-upload 5 ms later).
  * @internal
  */
 export async function waitBeforeResume(
@@ -47,9 +48,9 @@ export async function waitBeforeResume(
 ): Promise<void> {
   const base = context.settings.options.resumeDelayMs;
   let delay = failures <= 1 ? 0 : Math.min(60_000, base * 2 ** (failures - 2));
-  if (RateLimitError.isInstance(error) && error.retryAfterMs !== undefined) {
-    delay = Math.max(delay, error.retryAfterMs);
-  }
+  const asked =
+    RateLimitError.isInstance(error) || ServerError.isInstance(error) ? error.retryAfterMs : undefined;
+  if (asked !== undefined) delay = Math.max(delay, asked);
   if (delay > 0) await context.settings.options.clock.sleep(delay, signal);
 }
 

@@ -22,7 +22,7 @@ import {
   putOne,
 } from './manifests.js';
 import { buildUntagPlaceholder } from './placeholder.js';
-import { readCapped } from './read-body.js';
+import { readCapped, readDocument } from './read-body.js';
 
 /**
  * Options of {@link Tags.list} and {@link Tags.pages}.
@@ -115,22 +115,29 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         );
       }
       seen.add(url);
-      const response = await context.transport.send({
-        operation: 'tags.list',
-        method: 'GET',
-        url,
-        headers: { accept: 'application/json' },
-        auth: { kind: 'registry', repository, actions: ['pull'] },
-        ...signalOption(options.signal),
-      });
-      const link = response.headers.link;
-      const bytes = await readCapped(
-        response,
-        MAX_TAG_PAGE_BYTES,
-        `tag list page of ${host}/${repository}`,
-        'ask for smaller pages (pageSize)',
+      const what = `tag list page of ${host}/${repository}`;
+      // A page cut off mid-body (or not JSON because of it) is read again.
+      const { link, tags } = await readDocument(
+        context,
+        {
+          operation: 'tags.list',
+          method: 'GET',
+          url,
+          headers: { accept: 'application/json' },
+          auth: { kind: 'registry', repository, actions: ['pull'] },
+          ...signalOption(options.signal),
+        },
+        { operation: 'tags.list', repository, what },
+        async (response) => {
+          const bytes = await readCapped(
+            response,
+            MAX_TAG_PAGE_BYTES,
+            what,
+            'ask for smaller pages (pageSize)',
+          );
+          return { link: response.headers.link, tags: parseTagPage(bytes, `${host}/${repository}`) };
+        },
       );
-      const tags = parseTagPage(bytes, `${host}/${repository}`);
       const page = tags.slice(0, Math.min(tags.length, remaining));
       remaining -= page.length;
       if (page.length > 0) yield page;
