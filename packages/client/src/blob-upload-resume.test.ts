@@ -79,4 +79,28 @@ describe.each(['ghcr', 'distribution'] as const)('a one-PUT upload that fails (%
     expect(retries[0]?.message).toMatch(/dropped the upload session: starting over from byte 0/);
     expect(Buffer.compare((await drain(client.blobs.get('octo/app', digestOf(bytes)))).bytes, bytes)).toBe(0);
   });
+
+  it('starts over when the registry answers the PUT that it no longer knows the session (a restart)', async () => {
+    const { sim, client, clock } = simulatedClient({ profile });
+    sim.faults.add({
+      operation: 'blob.upload.put',
+      nth: 1,
+      action: {
+        type: 'status',
+        status: 404,
+        body: JSON.stringify({
+          errors: [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown to registry' }],
+        }),
+      },
+    });
+    const bytes = randomBytes(300 * 1024);
+    expect((await settle(client.blobs.upload('octo/app', bytes), clock)).method).toBe('uploaded');
+    expect(uploadSteps(sim)).toEqual([
+      'blob.upload.start 202',
+      'blob.upload.put 404',
+      'blob.upload.status 204',
+      'blob.upload.start 202',
+      'blob.upload.put 201',
+    ]);
+  });
 });

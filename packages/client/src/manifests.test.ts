@@ -154,6 +154,27 @@ describe('manifests against the ghcr profile', () => {
     );
   });
 
+  it('says an HTML page is not a manifest, and what to check (not retried)', async () => {
+    const { sim, client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({
+      operation: 'manifest.get',
+      action: {
+        type: 'status',
+        status: 200,
+        body: '<html><body>Sign in to the network</body></html>',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      },
+    });
+    sim.log.clear();
+    const error = await client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: GhcrErrorCode.UNSUPPORTED_MEDIA_TYPE, mediaType: 'text/html' });
+    expect((error as Error).message).toMatch(
+      /answered with an HTML page, not a manifest .*check the registry address .*then retry$/,
+    );
+    expect(sim.log.byOperation('manifest.get')).toHaveLength(1);
+  });
+
   it('reads a tag list page again when it arrives cut short', async () => {
     const { sim, client } = simulatedClient();
     await pushImage(client, 'octo/app', 'x', ['v1', 'v2']);

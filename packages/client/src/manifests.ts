@@ -9,6 +9,7 @@ import {
   MANIFEST_ACCEPT_HEADER,
   ProtocolError,
   parseDigest,
+  UnsupportedMediaTypeError,
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { mapLimit } from './concurrency.js';
@@ -124,6 +125,13 @@ export function createManifests(context: ClientContext): Manifests {
       }
       const expectedDigest = ref.kind === 'digest' ? ref.digest : reported;
       const contentType = header(response, 'content-type');
+      if (/^\s*text\/html/i.test(contentType ?? '')) {
+        // A 200 with a web page: a captive portal, a proxy's login page, a quota page.
+        throw new UnsupportedMediaTypeError(
+          `${what}: the registry answered with an HTML page, not a manifest (a proxy's or captive portal's login page, or a quota page); check the registry address and what sits between you and it, then retry`,
+          { mediaType: 'text/html' },
+        );
+      }
       return parseManifest(bytes, {
         maxBytes,
         ...(contentType === undefined ? {} : { contentType }),

@@ -178,7 +178,7 @@ async function layoutTag(directory: string): Promise<string | undefined> {
 
 /** Words of an error line that tell the reader what to do. */
 const ADVICE =
-  /\b(retry|check|add --|log in|run |see |raise|lower|fix|push again|fetch it again|give |report)/i;
+  /\b(retry|check|add --[a-z-]+|log in|run|see|raise|lower|fix|push again|fetch it again|give|report)\b/i;
 
 /** One clear line: ours prints `error: CODE: what happened. What to do.`; anything else is unclear. */
 function clarity(tool: MatrixTool, stderr: string): { unclear: boolean; line: string } {

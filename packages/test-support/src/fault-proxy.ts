@@ -26,7 +26,9 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `status-429`: 429 (half with `Retry-After: 1`) without asking the registry.
  * - `slow-headers`: the request is held 200–700 ms before it is forwarded.
  * - `stray-401`: 401 with a Bearer challenge (`error="invalid_token"`) pointing at the proxy's
- *   own token endpoint, as a registry answers a token that expired mid-push.
+ *   own token endpoint, as a registry answers a token that expired mid-push: the token the
+ *   request carried is refused from then on (a fresh one from the endpoint works; a token is
+ *   never refused on its first use).
  * - `html-200`: 200 with an HTML page instead of what the registry would send (a captive portal).
  * - `expired-redirect`: a blob GET is redirected to a signed-looking URL on the proxy, which
  *   answers 403 the first time (an expired blob URL) and serves the blob when the registry is
@@ -156,6 +158,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let interrupting: Promise<void> | undefined;
   let interrupted = false;
   const expired = new Set<string>();
+  const expiredPaths = new Set<string>();
+  const expiredTokens = new Set<string>();
+  const usedTokens = new Set<string>();
   let tokens = 0;
   let origin = '';
   /** A second listener plays the blob host a registry redirects to (another origin, no credentials). */
@@ -271,9 +276,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (signed !== null) {
       const [, blobPath = '', sig = ''] = signed;
       records.push({ method, path: '/__blob' });
-      if (!expired.has(sig)) {
-        // Every signed URL is already expired the first time: the client must ask the registry again.
-        expired.add(sig);
+      if (expired.has(sig)) {
+        // The URL handed out had already expired: the client must ask the registry again.
         reply(
           response,
           403,
@@ -296,7 +300,26 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       interrupting = undefined;
       return;
     }
-    const fault = pick(method, path, incoming.headers);
+    const bearer = /^Bearer (t\d+)$/.exec(String(incoming.headers.authorization ?? ''))?.[1];
+    if (bearer !== undefined && expiredTokens.has(bearer)) {
+      records.push({ method, path });
+      reply(
+        response,
+        401,
+        {
+          'content-type': 'application/json',
+          'www-authenticate': `Bearer realm="${origin}/__token",service="faults",error="invalid_token"`,
+        },
+        JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'token expired' }] }),
+      );
+      incoming.resume();
+      return;
+    }
+    // A token is never refused on its first use: it was just issued.
+    const firstUse = bearer !== undefined && !usedTokens.has(bearer);
+    if (bearer !== undefined) usedTokens.add(bearer);
+    const drawn = pick(method, path, incoming.headers);
+    const fault = drawn === 'stray-401' && firstUse ? undefined : drawn;
     records.push({ method, path, ...(fault === undefined ? {} : { fault }) });
     if (fault === undefined) {
       forward(incoming, response, undefined);
@@ -335,6 +358,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         return;
       }
       case 'stray-401':
+        // The token the request carries expires now (every request still bearing it is refused
+        // from here on), or a request without one is challenged.
+        if (bearer !== undefined) expiredTokens.add(bearer);
         drainThen(() =>
           reply(
             response,
@@ -358,7 +384,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         );
         return;
       case 'expired-redirect': {
+        // The first URL handed out for a blob has expired by the time it is used; a URL the
+        // registry hands out again (asked afresh) is good.
         const sig = `s${records.length}`;
+        if (!expiredPaths.has(path)) {
+          expiredPaths.add(path);
+          expired.add(sig);
+        }
         reply(response, 307, { location: `${blobOrigin}/__blob/${encodeURIComponent(path)}?sig=${sig}` }, '');
         return;
       }

@@ -1,4 +1,4 @@
-import { ProtocolError } from '@ghcr/oci-types';
+import { GhcrErrorCode, ProtocolError, redactUrl } from '@ghcr/oci-types';
 import type { Middleware, TransportRequest } from './types.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -30,14 +30,20 @@ export function redirectMiddleware(options: { readonly maxRedirects: number }): 
     for (let hops = 0; ; hops++) {
       const response = await next(current, context);
       if (
-        !askedAgain &&
         current !== request &&
         EXPIRED_URL_STATUSES.has(response.status) &&
         new URL(current.url).origin !== new URL(request.url).origin &&
         request.acceptStatus?.includes(response.status) !== true
       ) {
-        askedAgain = true;
         await response.body.dump();
+        if (askedAgain) {
+          // Not a credential of ours (none went to that host): "log in" would be the wrong advice.
+          throw new ProtocolError(
+            `${request.method} "${redactUrl(request.url)}": the blob host ${new URL(current.url).host} refused the signed URL the registry redirected to (status ${response.status}), also when asked again; the URL expires before it is used: retry, and check this machine's clock`,
+            { code: GhcrErrorCode.UNEXPECTED_RESPONSE },
+          );
+        }
+        askedAgain = true;
         current = request;
         hops = -1;
         continue;

@@ -446,7 +446,7 @@ describe('redirects', () => {
     ]);
   });
 
-  it("gives up with the blob host's 403 when the fresh URL is refused too", async () => {
+  it('gives up with an error that says the signed URL expired (not "log in") when the fresh URL is refused too', async () => {
     const { transport, agent, pool, seen } = setup();
     pool
       .intercept({ path: '/v2/o/n/blobs/sha256:x', method: 'GET' })
@@ -458,7 +458,11 @@ describe('redirects', () => {
       .reply(403, 'denied')
       .times(2);
     const error = await transport.send(get('/v2/o/n/blobs/sha256:x')).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ http: { status: 403 } });
+    expect(error).toMatchObject({ code: 'GHCR_UNEXPECTED_RESPONSE', isRetryable: false });
+    expect((error as Error).message).toMatch(
+      /the blob host blobs\.test refused the signed URL .* \(status 403\), also when asked again; .*: retry, and check this machine's clock$/,
+    );
+    expect((error as Error).message).not.toContain('sig=');
     expect(seen).toHaveLength(4);
   });
 
