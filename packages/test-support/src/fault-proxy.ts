@@ -71,7 +71,12 @@ export interface FaultProxyOptions {
    * Faults forced on matching requests regardless of `rate` (e.g. corrupt every blob GET). If
    * omitted, none.
    */
-  readonly always?: { readonly kind: FaultKind; readonly match: (method: string, path: string) => boolean };
+  readonly always?: {
+    readonly kind: FaultKind;
+    readonly match: (method: string, path: string) => boolean;
+    /** At most this many times. If omitted, every matching request. */
+    readonly times?: number;
+  };
   /**
    * Called before a request the given predicate picks is forwarded (once): e.g. restart the
    * registry and `setTarget` the new one. The request itself is reset; requests arriving while
@@ -154,6 +159,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const kinds = options.kinds ?? DEFAULT_KINDS;
   const records: FaultRecord[] = [];
   let injected = 0;
+  let alwaysFired = 0;
   let target = new URL(options.target);
   let interrupting: Promise<void> | undefined;
   let interrupted = false;
@@ -167,7 +173,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let blobOrigin = '';
 
   const pick = (method: string, path: string, headers: IncomingHttpHeaders): FaultKind | undefined => {
-    if (options.always?.match(method, path) === true) return options.always.kind;
+    if (options.always?.match(method, path) === true && alwaysFired < (options.always.times ?? Infinity)) {
+      alwaysFired += 1;
+      return options.always.kind;
+    }
     // Draw for every request, so the sequence of decisions depends on the seed and the order only.
     const hit = random() < options.rate;
     const which = random();
