@@ -1,4 +1,4 @@
-import { formatMatrixTable, type MatrixRun, runFaultMatrix } from '@ghcr/test-support';
+import { DEFAULT_FAULT_KINDS, formatMatrixTable, type MatrixRun, runFaultMatrix } from '@ghcr/test-support';
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { beforeAll, expect, it } from 'vitest';
 import { BIN, requireBuiltCli } from './test-support/spawn.js';
@@ -9,6 +9,9 @@ import { BIN, requireBuiltCli } from './test-support/spawn.js';
 // proxy delays real sockets (slow headers, Retry-After); no assertion depends on wall time.
 
 const KiB = 1024;
+// A 429 that does not say how long to wait is waited out for 60 s (GitHub's convention): right,
+// but a minute per fault is for `pnpm faults`, not the normal suite.
+const kinds = DEFAULT_FAULT_KINDS.filter((kind) => kind !== 'status-429-bare');
 
 const describeRuns = (runs: readonly MatrixRun[]): string =>
   runs
@@ -29,9 +32,9 @@ describeWithBinaries(['docker-registry', 'skopeo'], 'the fault matrix (quick)', 
       layerSizes: [64 * KiB, 300 * KiB, 900 * KiB],
       skopeo: false,
       scenarios: [
-        { name: 'push heavy', operation: 'push', rate: 0.25, seed: 11 },
-        { name: 'pull heavy', operation: 'pull', rate: 0.25, seed: 12 },
-        { name: 'copy heavy', operation: 'copy', rate: 0.25, seed: 13 },
+        { name: 'push heavy', operation: 'push', rate: 0.25, seed: 11, kinds },
+        { name: 'pull heavy', operation: 'pull', rate: 0.25, seed: 12, kinds },
+        { name: 'copy heavy', operation: 'copy', rate: 0.25, seed: 13, kinds },
         {
           name: 'pull, expired blob URLs',
           operation: 'pull',

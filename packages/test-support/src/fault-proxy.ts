@@ -23,7 +23,9 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `reset-request`: part of the request body is forwarded, then both connections are dropped
  *   (a reset mid-upload).
  * - `status-5xx`: 500, 502 or 503 (half of them with `Retry-After: 1`) without asking the registry.
- * - `status-429`: 429 (half with `Retry-After: 1`) without asking the registry.
+ * - `status-429`: 429 with `Retry-After: 1` without asking the registry.
+ * - `status-429-bare`: 429 without `Retry-After` (a client that waits the conventional 60 s for
+ *   an unstated limit, as ours does, spends a minute on each).
  * - `slow-headers`: the request is held 200–700 ms before it is forwarded.
  * - `stray-401`: 401 with a Bearer challenge (`error="invalid_token"`) pointing at the proxy's
  *   own token endpoint, as a registry answers a token that expired mid-push: the token the
@@ -42,6 +44,7 @@ export type FaultKind =
   | 'reset-request'
   | 'status-5xx'
   | 'status-429'
+  | 'status-429-bare'
   | 'slow-headers'
   | 'stray-401'
   | 'html-200'
@@ -115,13 +118,19 @@ function seeded(seed: number): () => number {
   };
 }
 
-const DEFAULT_KINDS: readonly FaultKind[] = [
+/**
+ * The mix a proxy draws from when not told otherwise: every kind but `html-200` (which no client
+ * can get past: it is a scenario of its own).
+ * @internal
+ */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = [
   'reset-response',
   'truncate',
   'corrupt',
   'reset-request',
   'status-5xx',
   'status-429',
+  'status-429-bare',
   'slow-headers',
   'stray-401',
   'expired-redirect',
@@ -156,7 +165,7 @@ function applies(kind: FaultKind, method: string, path: string, headers: Incomin
  */
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const random = seeded(options.seed);
-  const kinds = options.kinds ?? DEFAULT_KINDS;
+  const kinds = options.kinds ?? DEFAULT_FAULT_KINDS;
   const records: FaultRecord[] = [];
   let injected = 0;
   let alwaysFired = 0;
@@ -354,8 +363,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         );
         return;
       }
-      case 'status-429': {
-        const retryAfter = random() < 0.5;
+      case 'status-429':
+      case 'status-429-bare': {
+        const retryAfter = fault === 'status-429';
         drainThen(() =>
           reply(
             response,

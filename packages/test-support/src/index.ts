@@ -30,6 +30,7 @@ export {
   runFaultMatrix,
 } from './fault-matrix.js';
 export {
+  DEFAULT_FAULT_KINDS,
   type FaultKind,
   type FaultProxy,
   type FaultProxyOptions,
