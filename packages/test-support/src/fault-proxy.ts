@@ -29,8 +29,8 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `slow-headers`: the request is held 200–700 ms before it is forwarded.
  * - `stray-401`: 401 with a Bearer challenge (`error="invalid_token"`) pointing at the proxy's
  *   own token endpoint, as a registry answers a token that expired mid-push: the token the
- *   request carried is refused from then on (a fresh one from the endpoint works; a token is
- *   never refused on its first use).
+ *   request carried is refused from then on (a fresh one from the endpoint works; a token serves
+ *   8 requests before it can expire).
  * - `html-200`: 200 with an HTML page instead of what the registry would send (a captive portal).
  * - `expired-redirect`: a blob GET is redirected to a signed-looking URL on the proxy, which
  *   answers 403 the first time (an expired blob URL) and serves the blob when the registry is
@@ -136,6 +136,9 @@ export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = [
   'expired-redirect',
 ];
 
+/** Requests a new token serves before a stray 401 may expire it. */
+const TOKEN_FRESH_USES = 8;
+
 const isBlobGet = (method: string, path: string): boolean =>
   method === 'GET' && /\/blobs\/sha256:/.test(path);
 const hasBody = (method: string): boolean => method === 'PUT' || method === 'PATCH' || method === 'POST';
@@ -175,7 +178,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const expired = new Set<string>();
   const expiredPaths = new Set<string>();
   const expiredTokens = new Set<string>();
-  const usedTokens = new Set<string>();
+  const tokenUses = new Map<string, number>();
   let tokens = 0;
   let origin = '';
   /** A second listener plays the blob host a registry redirects to (another origin, no credentials). */
@@ -333,11 +336,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       incoming.resume();
       return;
     }
-    // A token is never refused on its first use: it was just issued.
-    const firstUse = bearer !== undefined && !usedTokens.has(bearer);
-    if (bearer !== undefined) usedTokens.add(bearer);
+    // A token that was just issued does not expire: only after TOKEN_FRESH_USES requests may a
+    // fault expire it (a real token lives minutes; one expiring twice within a retry would be
+    // a fault of the model, not of the network).
+    const uses = bearer === undefined ? 0 : (tokenUses.get(bearer) ?? 0) + 1;
+    if (bearer !== undefined) tokenUses.set(bearer, uses);
     const drawn = pick(method, path, incoming.headers);
-    const fault = drawn === 'stray-401' && firstUse ? undefined : drawn;
+    const fault =
+      drawn === 'stray-401' && bearer !== undefined && uses <= TOKEN_FRESH_USES ? undefined : drawn;
     records.push({ method, path, ...(fault === undefined ? {} : { fault }) });
     if (fault === undefined) {
       forward(incoming, response, undefined);
