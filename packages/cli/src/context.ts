@@ -166,6 +166,8 @@ export class CliRuntime {
             secrets: () => runtime.secrets,
           },
         });
+        // Under --debug, say when a transfer goes on after a failure (re-fetched, resumed, restarted).
+        if (options.debug) client.events.on('retry', (event) => output.debug(event.message));
         runtime.#clients.set(key ?? `${registry}#${runtime.#clients.size}`, client);
         return client;
       },

@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   NotFoundError,
   ProtocolError,
+  ServerError,
   TransportError,
 } from '@ghcr/oci-types';
 import { CommanderError } from 'commander';
@@ -112,6 +113,30 @@ describe('describeError', () => {
     const described = describeError(error, none);
     expect(described.hint).toBeUndefined();
     expect(formatErrorLine(described)).not.toContain('plain');
+  });
+
+  it('fits the hint to the fault: broke off, never answered, failing after retries', () => {
+    const brokeOff = new TransportError(
+      'GET "http://127.0.0.1:5000/v2/": connection failed: other side closed (UND_ERR_SOCKET); the registry was reached but the connection broke off: retry; if it keeps happening, check a proxy or firewall in between',
+      { connected: true },
+    );
+    const line = formatErrorLine(describeError(brokeOff, none));
+    expect(line).toMatch(/broke off: retry; .*check a proxy.*\. "--debug" shows every attempt\.$/);
+    expect(line).not.toContain('address');
+    const never = new TransportError(
+      'GET "https://registry.internal/v2/": connection failed: getaddrinfo ENOTFOUND (ENOTFOUND); the host name did not resolve: check the registry address and your DNS',
+      { connected: false },
+    );
+    expect(formatErrorLine(describeError(never, none))).toMatch(
+      /check the registry address and your DNS\. For a registry that speaks plain HTTP, add --plain-http\.$/,
+    );
+    const failing = new ServerError(
+      'HEAD "http://127.0.0.1:5000/v2/o/a/blobs/sha256:aa": status 503: service unavailable; the registry is failing (4 attempts): retry later',
+      { code: 'GHCR_SERVICE_UNAVAILABLE' },
+    );
+    expect(formatErrorLine(describeError(failing, none))).toMatch(
+      /the registry is failing \(4 attempts\): retry later\. "--debug" shows every attempt\.$/,
+    );
   });
 });
 

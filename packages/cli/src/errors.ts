@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, GhcrError, InvalidInputError, redactText } from '@ghcr/oci-types';
+import { ConfigError, GhcrError, InvalidInputError, redactText, TransportError } from '@ghcr/oci-types';
 import { tlsCertificateProblem } from '@ghcr/transport';
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
@@ -110,14 +110,23 @@ function hintFor(error: GhcrError, context: ErrorContext): string | undefined {
     // The message already says what to do about a certificate (trust its CA); turning TLS off is
     // never the advice.
     if (tlsCertificateProblem(error) !== undefined) return undefined;
-    if (
-      url?.startsWith('https:') === true &&
-      /WRONG_VERSION_NUMBER|wrong version number/.test(error.message)
-    ) {
+    const https = url?.startsWith('https:') === true;
+    if (https && /WRONG_VERSION_NUMBER|wrong version number/.test(error.message)) {
       return 'The registry answered in plain HTTP, not HTTPS: add --plain-http.';
     }
-    const plainHttpHint = url?.startsWith('https:') === true && host !== undefined && mayBePlainHttp(host);
+    const connected = TransportError.isInstance(error) ? error.connected : undefined;
+    // The library's message already says what fits (check the address, or retry / check a
+    // proxy); the CLI adds what only it knows: its flags, and --plain-http only for a host that may
+    // well speak it (local or private).
+    const plainHttpHint = https && host !== undefined && mayBePlainHttp(host);
+    if (connected === true) return '"--debug" shows every attempt.';
+    if (connected === false) {
+      return plainHttpHint ? 'For a registry that speaks plain HTTP, add --plain-http.' : undefined;
+    }
     return `Check that the registry is running and the address is right${plainHttpHint ? '; for a registry that speaks plain HTTP, add --plain-http' : ''}.`;
+  }
+  if (error.family === 'server' || error.code === 'GHCR_CHUNK_FAILED') {
+    return '"--debug" shows every attempt.';
   }
   if (error.code === 'MANIFEST_UNKNOWN' || error.code === 'NAME_UNKNOWN') {
     return 'Check the reference; "ghcr tags <repository>" lists the tags.';

@@ -210,7 +210,7 @@ describe('operation failures exit 1', () => {
     expect(outcome.code).toBe(1);
     expect(outcome.stdout).toBe('');
     expect(errorLine(outcome.stderr)).toMatch(
-      /^error: GHCR_CONNECTION_FAILED: GET "http:\/\/127\.0\.0\.1:1\/v2\/octo\/app\/tags\/list": connection failed: .*ECONNREFUSED.*\. Check that the registry is running and the address is right\.$/,
+      /^error: GHCR_CONNECTION_FAILED: GET "http:\/\/127\.0\.0\.1:1\/v2\/octo\/app\/tags\/list": connection failed: .*ECONNREFUSED.*; the registry never answered: check that it is running and the address \(and port\) is right$/,
     );
   });
 

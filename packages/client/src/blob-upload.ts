@@ -159,7 +159,13 @@ export async function pushBlob(
   const threshold = options.monolithicThreshold ?? context.settings.monolithicThreshold;
   const chunkSize = options.chunkSize ?? context.settings.chunkSize;
   if (job.size <= threshold) {
-    if ((await monolithic(job, session)) === 'uploaded') return 'uploaded';
+    const outcome = await monolithic(job, session);
+    if (outcome === 'uploaded') return 'uploaded';
+    if (outcome !== 'too-large') {
+      // The PUT broke off but the session kept what arrived: the rest goes up as PATCHes.
+      await chunked(job, outcome.session, chunkSize, outcome.offset);
+      return 'uploaded';
+    }
     // The registry refused the whole blob in one request as too large (GHCR caps a request body
     // at 4 MiB): send it in chunks no larger than that cap, halving further on another 416.
     await chunked(job, await startSession(job), Math.min(chunkSize, GHCR_MAX_CHUNK_BYTES));
@@ -255,16 +261,57 @@ function countedBody(reader: ChunkReader, length: number, job: UploadJob, start:
   };
 }
 
+/** Tells `retry` listeners (the CLI's `--debug`) that an upload goes on after a failure, and how. */
+function announce(
+  job: UploadJob,
+  action: 'resume' | 'restart',
+  offset: number,
+  attempt: number,
+  error: unknown,
+): void {
+  const next =
+    action === 'resume'
+      ? `the session kept ${offset} bytes: resuming from byte ${offset}`
+      : 'the registry dropped the upload session: starting over from byte 0 with a new one';
+  job.context.events.emit('retry', {
+    operation: 'blobs.upload',
+    registry: job.context.settings.host,
+    repository: job.repository,
+    digest: job.digest,
+    action,
+    offset,
+    attempt,
+    message: `${job.describe}: ${messageOf(error)}; ${next} (attempt ${attempt})`,
+  });
+}
+
+/** The session's status after a failed request, or undefined when it cannot be had (start over). */
+async function statusAfterFailure(
+  job: UploadJob,
+  session: UploadSession,
+  lastConfirmed: number,
+): Promise<{ session: UploadSession; offset: number } | undefined> {
+  try {
+    return await sessionStatus(job, session, lastConfirmed);
+  } catch (error) {
+    if (!isResumable(error, job.signal)) throw error;
+    return undefined;
+  }
+}
+
 /**
- * POST (unless a mount opened the session) + one PUT ?digest= carrying the whole blob; restarts on
- * failure. `'too-large'` when the registry refused the body as too large (413, or 416 for a blob
- * over 4 MiB, as GHCR answers a body over its cap): the session is cancelled and the caller
+ * POST (unless a mount opened the session) + one PUT ?digest= carrying the whole blob. After a
+ * failure mid-body the session is asked for its offset (`GET`, `Range`): a registry that kept the
+ * bytes gets only the rest (the caller continues with PATCHes from `offset`); one that dropped
+ * the session (docker-registry 2.8 does, after a broken PUT) gets a new session and the whole
+ * blob again. `'too-large'` when the registry refused the body as too large (413, or 416 for a
+ * blob over 4 MiB, as GHCR answers a body over its cap): the session is cancelled and the caller
  * switches to chunks.
  */
 async function monolithic(
   job: UploadJob,
   opened: UploadSession | undefined,
-): Promise<'uploaded' | 'too-large'> {
+): Promise<'uploaded' | 'too-large' | { session: UploadSession; offset: number }> {
   let session = opened;
   let failures = 0;
   for (;;) {
@@ -304,7 +351,15 @@ async function monolithic(
       }
       failures += 1;
       await waitBeforeResume(job.context, failures, error, job.signal);
-      // A failed monolithic PUT may have left the session in any state: open a fresh one.
+      const status =
+        bodySent && session !== undefined ? await statusAfterFailure(job, session, 0) : undefined;
+      if (status !== undefined && status.offset > 0) {
+        announce(job, 'resume', status.offset, failures + 1, error);
+        return status;
+      }
+      if (bodySent) announce(job, 'restart', 0, failures + 1, error);
+      // The session is gone, holds nothing, or its state is unknown: open a fresh one (the
+      // registry purges a stale session by itself).
       session = undefined;
     } finally {
       reader?.close();
@@ -376,12 +431,18 @@ async function cancelSession(job: UploadJob, session: UploadSession): Promise<vo
  * started again from byte 0. A 416 (or a proxy's 413) means the registry refused the chunk: its size (GHCR caps a
  * request body at 4 MiB) or its position; the status tells which.
  */
-async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: number): Promise<void> {
+async function chunked(
+  job: UploadJob,
+  opened: UploadSession,
+  requestedChunk: number,
+  startOffset = 0,
+): Promise<void> {
   let session = opened;
   let chunkSize = Math.max(requestedChunk, session.minChunk);
-  let offset = 0;
+  let offset = startOffset;
   let failures = 0;
   let needStatus = false;
+  let lastError: unknown;
   let reader: ChunkReader | undefined;
   let readerAt = 0;
   const maxFailures = job.context.settings.options.maxResumeAttempts;
@@ -396,10 +457,12 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
           reader = undefined;
           const status = await sessionStatus(job, session, offset);
           if (status === undefined) {
+            announce(job, 'restart', 0, failures + 1, lastError);
             session = await startSession(job);
             chunkSize = Math.max(chunkSize, session.minChunk);
             offset = 0;
           } else {
+            announce(job, 'resume', status.offset, failures + 1, lastError);
             session = status.session;
             offset = status.offset;
           }
@@ -474,6 +537,7 @@ async function chunked(job: UploadJob, opened: UploadSession, requestedChunk: nu
           throw finalError(error, job, offset, failures);
         }
         failures += 1;
+        lastError = error;
         await waitBeforeResume(job.context, failures, error, job.signal);
         needStatus = true;
       }

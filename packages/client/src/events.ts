@@ -103,6 +103,30 @@ export interface CopiedEvent {
 }
 
 /**
+ * A transfer failed part-way and is being tried again: a blob re-fetched after its bytes failed
+ * verification, an upload resumed from the session's offset or started over because the registry
+ * dropped the session, a manifest or list re-read after its body broke off. For logs (the CLI
+ * prints it under `--debug`); the operation goes on.
+ * @public
+ */
+export interface RetryEvent {
+  /** `blobs.get`, `blobs.upload`, `manifests.get`, `tags.list`, `images.copy`, … */
+  readonly operation: string;
+  readonly registry: string;
+  readonly repository: string;
+  /** The blob or manifest, when there is one. */
+  readonly digest?: string;
+  /** `refetch`: from byte 0 again; `resume`: from `offset`; `restart`: a new upload session from byte 0. */
+  readonly action: 'refetch' | 'resume' | 'restart';
+  /** Byte the next attempt starts at. */
+  readonly offset: number;
+  /** The attempt about to start (2 for the first retry). */
+  readonly attempt: number;
+  /** One line saying what went wrong and what happens next, secrets redacted. */
+  readonly message: string;
+}
+
+/**
  * The events a client emits.
  * @public
  */
@@ -112,6 +136,7 @@ export interface ClientEventMap {
   deleted: DeletedEvent;
   progress: ProgressEvent;
   copied: CopiedEvent;
+  retry: RetryEvent;
 }
 
 /**

@@ -26,10 +26,17 @@ export type {
   DeletedEvent,
   ProgressEvent,
   PushedEvent,
+  RetryEvent,
   TaggedEvent,
 } from './events.js';
 export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
-export { type CopyOptions, type CopyProgress, type CopyResult, copy } from './images/copy.js';
+export {
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  type CopyRetry,
+  copy,
+} from './images/copy.js';
 export type {
   ArchivePullDestination,
   ArchivePushSource,

@@ -40,8 +40,8 @@ describe('a registry address that answers with a web page', () => {
       );
       expect(ProtocolError.isInstance(error)).toBe(true);
       const message = (error as Error).message;
-      expect(message).toContain('https://www.docker.example answered 200 with a web page (text/html)');
-      expect(message).toContain('not the registry API');
+      expect(message).toContain('https://www.docker.example answered 200 with an HTML page, not a manifest');
+      expect(message).toContain('check the registry address');
       expect(message).not.toContain('does not exist');
       expect(message).not.toContain('tags.list');
     }

@@ -11,8 +11,8 @@ import {
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
 import type { GhcrClient } from './client.js';
-import type { DeletedEvent, PushedEvent } from './events.js';
-import { simulatedClient } from './testing/simulated-client.js';
+import type { DeletedEvent, PushedEvent, RetryEvent } from './events.js';
+import { settle, simulatedClient } from './testing/simulated-client.js';
 
 async function pushImage(client: GhcrClient, repository: string, label: string, tags: string[] = []) {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', label }));
@@ -85,21 +85,103 @@ describe('manifests against the ghcr profile', () => {
     expect((await client.manifests.get('octo/app', 'multi')).kind).toBe('oci-index');
   });
 
-  it('checks the bytes fetched by tag against Docker-Content-Digest', async () => {
-    const { sim, client } = simulatedClient();
+  it('checks the bytes fetched by tag against Docker-Content-Digest (three reads, then it fails)', async () => {
+    const { sim, client, clock } = simulatedClient();
     await pushImage(client, 'octo/app', 'x', ['v1']);
-    sim.faults.add({ operation: 'manifest.get', count: 1, action: { type: 'corrupt', offset: 30 } });
-    const error = await client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught);
+    sim.faults.add({ operation: 'manifest.get', action: { type: 'corrupt', offset: 30 } });
+    sim.log.clear();
+    const error = await settle(
+      client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught),
+      clock,
+    );
     expect(DigestMismatchError.isInstance(error)).toBe(true);
+    expect(sim.log.byOperation('manifest.get')).toHaveLength(3);
   });
 
   it('checks the bytes fetched by digest against that digest', async () => {
-    const { sim, client } = simulatedClient();
+    const { sim, client, clock } = simulatedClient();
     const manifest = await pushImage(client, 'octo/app', 'x');
-    sim.faults.add({ operation: 'manifest.get', count: 1, action: { type: 'corrupt', offset: 30 } });
-    const error = await client.manifests.get('octo/app', manifest.digest).catch((caught: unknown) => caught);
+    sim.faults.add({ operation: 'manifest.get', action: { type: 'corrupt', offset: 30 } });
+    const error = await settle(
+      client.manifests.get('octo/app', manifest.digest).catch((caught: unknown) => caught),
+      clock,
+    );
     expect(DigestMismatchError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ expected: manifest.digest });
+  });
+
+  it('reads a manifest again after a flipped byte, and announces it', async () => {
+    const { sim, client, sleeps } = simulatedClient();
+    const manifest = await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({ operation: 'manifest.get', count: 1, action: { type: 'corrupt', offset: 30 } });
+    const retries: RetryEvent[] = [];
+    client.events.on('retry', (event) => retries.push(event));
+    sim.log.clear();
+    expect((await client.manifests.get('octo/app', manifest.digest)).digest).toBe(manifest.digest);
+    expect(sim.log.byOperation('manifest.get').map((entry) => entry.status)).toEqual([200, 200]);
+    expect(retries).toMatchObject([
+      { operation: 'manifests.get', action: 'refetch', attempt: 2, digest: manifest.digest },
+    ]);
+    // The first re-read is immediate; backoff starts with the second.
+    expect(sleeps).toEqual([]);
+  });
+
+  it('retries a manifest body cut off mid-stream as a transport error, not a connection failure to advise on', async () => {
+    const { sim, client, clock } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({ operation: 'manifest.get', count: 2, action: { type: 'reset', afterBytes: 100 } });
+    sim.log.clear();
+    const parsed = await settle(client.manifests.get('octo/app', 'v1'), clock);
+    expect(parsed.kind).toBe('oci-manifest');
+    expect(sim.log.byOperation('manifest.get')).toHaveLength(3);
+  });
+
+  it('says the registry was reached when every read of a manifest breaks off', async () => {
+    const { sim, client, clock } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({ operation: 'manifest.get', action: { type: 'reset', afterBytes: 100 } });
+    const error = await settle(
+      client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught),
+      clock,
+    );
+    expect(error).toMatchObject({
+      code: GhcrErrorCode.CONNECTION_FAILED,
+      connected: true,
+      isRetryable: true,
+    });
+    expect((error as Error).message).toMatch(
+      /sent 100 of \d+ bytes, then the body broke off.*; retry, and if it keeps happening, check a proxy in between$/,
+    );
+  });
+
+  it('says an HTML page is not a manifest, and what to check (not retried)', async () => {
+    const { sim, client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1']);
+    sim.faults.add({
+      operation: 'manifest.get',
+      action: {
+        type: 'status',
+        status: 200,
+        body: '<html><body>Sign in to the network</body></html>',
+        headers: { 'content-type': 'text/html; charset=utf-8' },
+      },
+    });
+    sim.log.clear();
+    const error = await client.manifests.get('octo/app', 'v1').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: GhcrErrorCode.UNSUPPORTED_MEDIA_TYPE, mediaType: 'text/html' });
+    expect((error as Error).message).toMatch(
+      /answered 200 with an HTML page, not a manifest .*check the registry address .*then retry$/,
+    );
+    expect(sim.log.byOperation('manifest.get')).toHaveLength(1);
+  });
+
+  it('reads a tag list page again when it arrives cut short', async () => {
+    const { sim, client } = simulatedClient();
+    await pushImage(client, 'octo/app', 'x', ['v1', 'v2']);
+    sim.faults.add({ operation: 'tags.list', count: 1, action: { type: 'truncate', afterBytes: 10 } });
+    sim.log.clear();
+    expect(await client.tags.list('octo/app')).toEqual(['v1', 'v2']);
+    expect(sim.log.byOperation('tags.list')).toHaveLength(2);
   });
 
   it('refuses a manifest whose Content-Length is over the cap', async () => {

@@ -9,6 +9,7 @@ import {
   MANIFEST_ACCEPT_HEADER,
   ProtocolError,
   parseDigest,
+  UnsupportedMediaTypeError,
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { mapLimit } from './concurrency.js';
@@ -21,7 +22,7 @@ import {
   parseManifestReference,
   registryUrl,
 } from './context.js';
-import { readCapped } from './read-body.js';
+import { readCapped, readDocument } from './read-body.js';
 
 /**
  * Manifest bytes to push: a `ParsedManifest` (from `parseManifest`, a `build*` function or a
@@ -103,33 +104,46 @@ export function createManifests(context: ClientContext): Manifests {
     checkRepository(repository);
     const ref = parseManifestReference(reference);
     const maxBytes = maxBytesOf(options);
-    const response = await context.transport.send({
+    const what = where(repository, reference);
+    const request = {
       operation: 'manifests.get',
       method: 'GET',
       url: registryUrl(context, repository, `manifests/${reference}`),
       headers: { accept: MANIFEST_ACCEPT_HEADER },
       auth: { kind: 'registry', repository, actions: ['pull'] },
       ...signalOption(options.signal),
-    });
-    const what = where(repository, reference);
-    refuseWebPage(response, what);
-    const bytes = await readCapped(response, maxBytes, what);
-    const reported = reportedDigest(response, what);
-    if (ref.kind === 'digest' && reported !== undefined && sameAlgorithm(reported, ref.digest)) {
-      if (reported !== ref.digest) {
-        throw new DigestMismatchError(
-          `${what}: the registry says it served ${reported}; fetch it again, and report the registry if it persists`,
-          { expected: ref.digest, actual: reported },
-        );
+    } as const;
+    const parseFetched = (response: TransportResponse, bytes: Uint8Array): ParsedManifest => {
+      refuseWebPage(response, what);
+      const reported = reportedDigest(response, what);
+      if (ref.kind === 'digest' && reported !== undefined && sameAlgorithm(reported, ref.digest)) {
+        if (reported !== ref.digest) {
+          throw new DigestMismatchError(
+            `${what}: the registry says it served ${reported}; fetch it again, and report the registry if it persists`,
+            { expected: ref.digest, actual: reported },
+          );
+        }
       }
-    }
-    const expectedDigest = ref.kind === 'digest' ? ref.digest : reported;
-    const contentType = header(response, 'content-type');
-    return parseManifest(bytes, {
-      maxBytes,
-      ...(contentType === undefined ? {} : { contentType }),
-      ...(expectedDigest === undefined ? {} : { expectedDigest }),
-    });
+      const expectedDigest = ref.kind === 'digest' ? ref.digest : reported;
+      const contentType = header(response, 'content-type');
+      return parseManifest(bytes, {
+        maxBytes,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(expectedDigest === undefined ? {} : { expectedDigest }),
+      });
+    };
+    // A body cut off, or bytes that do not hash to the digest, are read again (a fresh GET).
+    return readDocument(
+      context,
+      request,
+      {
+        operation: 'manifests.get',
+        repository,
+        what,
+        ...(ref.kind === 'digest' ? { digest: ref.digest } : {}),
+      },
+      async (response) => parseFetched(response, await readCapped(response, maxBytes, what)),
+    );
   };
 
   return {
@@ -222,8 +236,10 @@ function refuseWebPage(response: TransportResponse, what: string): void {
   } catch {
     // Keep the redacted URL as given.
   }
-  throw new ProtocolError(
-    `${what}: ${answered} answered ${response.status} with a web page (${type}), not the registry API; the registry's address is wrong or a proxy stepped in. Check the registry name (Docker Hub is docker.io, whose API is registry-1.docker.io)`,
+  // Not retried: the same address gives the same page.
+  throw new UnsupportedMediaTypeError(
+    `${what}: ${answered} answered ${response.status} with an HTML page, not a manifest (a web site, a proxy's or captive portal's login page, or a quota page); check the registry address (Docker Hub is docker.io, whose API is registry-1.docker.io) and what sits between you and it, then retry`,
+    { mediaType: type },
   );
 }
 

@@ -1,4 +1,4 @@
-import { GhcrError, GhcrErrorCode, RateLimitError } from '@ghcr/oci-types';
+import { GhcrError, GhcrErrorCode, RateLimitError, ServerError } from '@ghcr/oci-types';
 import type { ClientContext } from './context.js';
 
 /**
@@ -6,7 +6,10 @@ import type { ClientContext } from './context.js';
  * connection, a retryable 5xx, a rate limit, or a body the transport could not re-send. A 401 is
  * resumable only for a request that carried a one-shot body (`bodySent`): the transport could not
  * answer that challenge itself, and the status request that follows gets a fresh token; anywhere
- * else the transport already tried and the credentials are simply refused. Never after an abort.
+ * else the transport already tried and the credentials are simply refused. An upload request
+ * answered `BLOB_UPLOAD_UNKNOWN`/`BLOB_UPLOAD_INVALID` (a session the registry lost, e.g. across a
+ * restart) is resumable too: the status request finds the session gone and a new one starts.
+ * Never after an abort.
  * @internal
  */
 export function isResumable(error: unknown, signal: AbortSignal | undefined, bodySent = false): boolean {
@@ -18,6 +21,9 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined, bod
     return !/^E[A-Z]+$/.test(code) || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
   }
   if (error.code === GhcrErrorCode.ABORTED) return false;
+  // The registry no longer knows the upload session (restarted, or it expired the session): the
+  // spec says the client MUST start the upload again. Only for a request of an upload (`bodySent`).
+  if (bodySent && (error.code === 'BLOB_UPLOAD_UNKNOWN' || error.code === 'BLOB_UPLOAD_INVALID')) return true;
   switch (error.family) {
     case 'transport':
     case 'server':
@@ -36,7 +42,8 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined, bod
 /**
  * Waits before the `failures`-th consecutive resume: the first is immediate (a dropped connection
  * is best retried at once), later ones back off exponentially from `resumeDelayMs`; a rate limit
- * waits as long as the registry asked.
+ * or a 5xx with `Retry-After` waits at least as long as the registry asked (uploads included: a
+ * registry that says "come back in a second" is not helped by a re-upload 5 ms later).
  * @internal
  */
 export async function waitBeforeResume(
@@ -47,9 +54,9 @@ export async function waitBeforeResume(
 ): Promise<void> {
   const base = context.settings.options.resumeDelayMs;
   let delay = failures <= 1 ? 0 : Math.min(60_000, base * 2 ** (failures - 2));
-  if (RateLimitError.isInstance(error) && error.retryAfterMs !== undefined) {
-    delay = Math.max(delay, error.retryAfterMs);
-  }
+  const asked =
+    RateLimitError.isInstance(error) || ServerError.isInstance(error) ? error.retryAfterMs : undefined;
+  if (asked !== undefined) delay = Math.max(delay, asked);
   if (delay > 0) await context.settings.options.clock.sleep(delay, signal);
 }
 

@@ -22,7 +22,7 @@ import {
   putOne,
 } from './manifests.js';
 import { buildUntagPlaceholder } from './placeholder.js';
-import { readCapped } from './read-body.js';
+import { readCapped, readDocument } from './read-body.js';
 
 /**
  * Options of {@link Tags.list} and {@link Tags.pages}.
@@ -102,22 +102,27 @@ export async function fetchTagPage(
   signal: AbortSignal | undefined,
 ): Promise<{ tags: string[]; next: string | undefined }> {
   const host = context.settings.host;
-  const response = await context.transport.send({
-    operation: 'tags.list',
-    method: 'GET',
-    url,
-    headers: { accept: 'application/json' },
-    auth: { kind: 'registry', repository, actions: ['pull'] },
-    ...(signal === undefined ? {} : { signal }),
-  });
-  const link = response.headers.link;
-  const bytes = await readCapped(
-    response,
-    MAX_TAG_PAGE_BYTES,
-    `tag list page of ${host}/${repository}`,
-    'ask for smaller pages (pageSize)',
+  const what = `tag list page of ${host}/${repository}`;
+  // A page cut off mid-body (or not JSON because of it) is read again.
+  return readDocument(
+    context,
+    {
+      operation: 'tags.list',
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+      auth: { kind: 'registry', repository, actions: ['pull'] },
+      ...(signal === undefined ? {} : { signal }),
+    },
+    { operation: 'tags.list', repository, what },
+    async (response) => {
+      const bytes = await readCapped(response, MAX_TAG_PAGE_BYTES, what, 'ask for smaller pages (pageSize)');
+      return {
+        tags: parseTagPage(bytes, `${host}/${repository}`),
+        next: nextLink(response.headers.link, url),
+      };
+    },
   );
-  return { tags: parseTagPage(bytes, `${host}/${repository}`), next: nextLink(link, url) };
 }
 const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
 

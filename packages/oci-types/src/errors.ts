@@ -421,6 +421,12 @@ export class ServerError extends GhcrError {
   static override readonly family: ErrorFamily = 'server';
   static override readonly defaultCode: string = GhcrErrorCode.SERVER_ERROR;
   static override readonly defaultRetryable: boolean = true;
+  /** Milliseconds the server asked to wait (`Retry-After` on a 503), when it said. */
+  declare readonly retryAfterMs?: number;
+  constructor(message: string, options: GhcrErrorOptions & { readonly retryAfterMs?: number } = {}) {
+    super(message, options);
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
 }
 
 /** The connection failed, timed out or was aborted before a response was complete. @public */
@@ -429,6 +435,17 @@ export class TransportError extends GhcrError {
   static override readonly family: ErrorFamily = 'transport';
   static override readonly defaultCode: string = GhcrErrorCode.CONNECTION_FAILED;
   static override readonly defaultRetryable: boolean = true;
+  /**
+   * Whether the registry was reached: `true` when it accepted the connection (or answered) and
+   * then broke off, so the address is right and a retry, or a look at a proxy in between, is
+   * what helps; `false` when it never answered (no such host, refused, connect timeout). If
+   * omitted, unknown.
+   */
+  declare readonly connected?: boolean;
+  constructor(message: string, options: GhcrErrorOptions & { readonly connected?: boolean } = {}) {
+    super(message, options);
+    if (options.connected !== undefined) this.connected = options.connected;
+  }
 }
 
 /** Options failed validation; the message names the field. Never retryable. @public */

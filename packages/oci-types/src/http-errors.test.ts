@@ -11,7 +11,12 @@ import {
   ServerError,
   TransportError,
 } from './errors.js';
-import { errorFromResponse, type FailedResponse, MAX_ERROR_BODY_BYTES } from './http-errors.js';
+import {
+  errorFromResponse,
+  type FailedResponse,
+  MAX_ERROR_BODY_BYTES,
+  RETRYABLE_STATUSES,
+} from './http-errors.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MANIFEST_URL = 'https://ghcr.io/v2/octo/app/manifests/latest';
@@ -219,13 +224,35 @@ describe('errorFromResponse: bodies', () => {
     );
   });
 
+  it('says what to do after a 5xx, with the attempts made, and keeps Retry-After (all methods)', () => {
+    const error = failed({ status: 503, attempts: 4, headers: { 'retry-after': '7' } });
+    expect(error.message).toMatch(
+      /status 503: service unavailable; the registry is failing \(4 attempts\): retry later$/,
+    );
+    expect(error).toMatchObject({ code: 'GHCR_SERVICE_UNAVAILABLE', isRetryable: true, retryAfterMs: 7000 });
+  });
+
+  it('decides retryability from the one RETRYABLE_STATUSES set (408 included)', () => {
+    for (const status of [408, 500, 502, 503, 504]) {
+      expect(RETRYABLE_STATUSES.has(status)).toBe(true);
+      expect(failed({ status }).isRetryable).toBe(true);
+    }
+    for (const status of [501, 505, 400, 404]) {
+      expect(RETRYABLE_STATUSES.has(status)).toBe(false);
+      expect(failed({ status }).isRetryable).toBe(false);
+    }
+    expect(failed({ status: 408 })).toMatchObject({ code: 'GHCR_TIMEOUT', connected: true });
+  });
+
   it('falls back to x-request-id, and takes the first value of a repeated header', () => {
     expect(failed({ status: 500, headers: { 'x-request-id': ['one', 'two'] } }).http?.requestId).toBe('one');
   });
 
   it('puts a non-JSON body into the message, trimmed', () => {
     const error = failed({ status: 502, body: '  <html>Bad Gateway</html>\n' });
-    expect(error.message).toMatch(/: status 502: bad gateway: <html>Bad Gateway<\/html>$/);
+    expect(error.message).toMatch(
+      /: status 502: bad gateway: <html>Bad Gateway<\/html>; the registry is failing: retry later$/,
+    );
     expect(error.http).not.toHaveProperty('apiMessage');
   });
 
@@ -241,7 +268,7 @@ describe('errorFromResponse: bodies', () => {
     const body = `${'x'.repeat(MAX_ERROR_BODY_BYTES)}TAIL-MARKER${'y'.repeat(10_000)}`;
     const error = failed({ status: 500, body });
     expect(error.message).not.toContain('TAIL-MARKER');
-    expect(error.message).not.toContain('y');
+    expect(error.message).not.toContain('yyy');
     expect(error.message.length).toBeLessThan(MAX_ERROR_BODY_BYTES + 200);
     // A JSON body longer than the cap is cut, so it is no longer JSON: no crash, the text is kept.
     const longJson = distributionBody('MANIFEST_INVALID', 'm'.repeat(MAX_ERROR_BODY_BYTES * 2));

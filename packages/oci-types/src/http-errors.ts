@@ -26,6 +26,14 @@ import { redactText, redactUrl } from './redact.js';
 export const MAX_ERROR_BODY_BYTES = 8 * 1024;
 
 /**
+ * Statuses that mean "the same request may succeed if sent again", rate limits aside (429 is the
+ * rate limiter's): 408 and 500/502/503/504. The one place this is decided: the retry middleware
+ * repeats these, and {@link errorFromResponse} marks the errors it makes for them retryable.
+ * @public
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 500, 502, 503, 504]);
+
+/**
  * The parts of a failed HTTP exchange that {@link errorFromResponse} needs.
  * @public
  */
@@ -41,6 +49,8 @@ export interface FailedResponse {
   readonly now?: number;
   /** Secrets to scrub from any text taken from the body. */
   readonly secrets?: Iterable<string>;
+  /** How many times the request was sent (retries included). If omitted, 1. */
+  readonly attempts?: number;
 }
 
 const specCodes = new Set<string>(Object.values(DistributionErrorCode));
@@ -218,15 +228,21 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   if (status === 404) {
     return new NotFoundError(message, { http, code: specCode ?? GhcrErrorCode.NOT_FOUND });
   }
+  const attempts = response.attempts ?? 1;
+  const tried = attempts > 1 ? ` (${attempts} attempts)` : '';
   if (status === 408) {
     // The server gave up waiting for the request: like a timeout, repeating it may succeed.
-    return new TransportError(message, { http, code: GhcrErrorCode.TIMEOUT });
+    return new TransportError(
+      `${message}; the registry timed out waiting for the request${tried}: retry later, or check the network to it`,
+      { http, code: GhcrErrorCode.TIMEOUT, connected: true, isRetryable: RETRYABLE_STATUSES.has(status) },
+    );
   }
   if (status >= 500) {
-    return new ServerError(message, {
+    return new ServerError(`${message}; the registry is failing${tried}: retry later`, {
       http,
       code: status === 503 ? GhcrErrorCode.SERVICE_UNAVAILABLE : GhcrErrorCode.SERVER_ERROR,
-      isRetryable: status === 500 || status === 502 || status === 503 || status === 504,
+      isRetryable: RETRYABLE_STATUSES.has(status),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
   if (status === 409) {

@@ -49,7 +49,12 @@ export {
   UploadError,
 } from './errors.js';
 export { FileSystemError } from './file-system-error.js';
-export { errorFromResponse, type FailedResponse, MAX_ERROR_BODY_BYTES } from './http-errors.js';
+export {
+  errorFromResponse,
+  type FailedResponse,
+  MAX_ERROR_BODY_BYTES,
+  RETRYABLE_STATUSES,
+} from './http-errors.js';
 export {
   EMPTY_DESCRIPTOR,
   EMPTY_JSON_BYTES,

@@ -55,6 +55,11 @@ export interface DockerRegistryOptions {
   readonly attempts?: number;
   /** The program: a name looked up on `PATH`, or a path. If omitted, `docker-registry`. */
   readonly binary?: string;
+  /**
+   * Keep what `directory` already holds (its `data/`): start the registry again over the storage a
+   * stopped one left (`stop({ keepStorage: true })`), as a restart does. If omitted, false.
+   */
+  readonly keepData?: boolean;
 }
 
 /**
@@ -202,7 +207,7 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'ghcr-docker-registry-')));
   let lastOutput = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    await rm(directory, { recursive: true, force: true });
+    if (options.keepData !== true) await rm(directory, { recursive: true, force: true });
     await mkdir(directory, { recursive: true });
     const port = await freePort();
     const configPath = join(directory, 'config.yml');
@@ -270,8 +275,9 @@ export async function startDockerRegistry(options: DockerRegistryOptions = {}): 
       await delay(PROBE_INTERVAL_MS);
     }
     lastOutput = spawnError === undefined ? output : `${output}\n${spawnError.message}`;
-    // Keep nothing from a failed attempt: the next one starts afresh (and the last one cleans up).
-    await stop();
+    // Keep nothing from a failed attempt: the next one starts afresh (and the last one cleans up),
+    // unless the storage is a restart's to keep.
+    await stop({ keepStorage: options.keepData === true });
   }
   throw new ConfigError(
     `${name} did not answer on /v2/ (${attempts} attempt(s), ${readyTimeoutMs} ms each); ` +

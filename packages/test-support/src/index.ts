@@ -19,6 +19,24 @@ export {
   dockerRegistryConfig,
   startDockerRegistry,
 } from './docker-registry.js';
+export {
+  type FaultMatrixOptions,
+  formatMatrixTable,
+  type MatrixOperation,
+  type MatrixRow,
+  type MatrixRun,
+  type MatrixScenario,
+  type MatrixTool,
+  runFaultMatrix,
+} from './fault-matrix.js';
+export {
+  DEFAULT_FAULT_KINDS,
+  type FaultKind,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultRecord,
+  startFaultProxy,
+} from './fault-proxy.js';
 export { freePort } from './free-port.js';
 export { type LoopbackServer, startLoopbackServer } from './loopback-server.js';
 export { type NamespaceAvailability, namespaceAvailability } from './real-names/network-namespace.js';

@@ -27,6 +27,42 @@ const CONNECTION_ERROR_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** Failures before the registry accepted a connection: it never answered. */
+const NEVER_ANSWERED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * What to do about a failed exchange, fitting how it failed: a host that never answered is an
+ * address (or DNS, or firewall) problem; one that answered and broke off is worth a retry, and if
+ * it keeps happening, a look at whatever sits in between.
+ * @internal
+ */
+export function connectionAdvice(code: string): { readonly connected: boolean; readonly advice: string } {
+  if (code === 'ENOTFOUND' || code === 'EAI_NONAME' || code === 'EAI_AGAIN') {
+    return {
+      connected: false,
+      advice: 'the host name did not resolve: check the registry address and your DNS',
+    };
+  }
+  if (NEVER_ANSWERED_CODES.has(code)) {
+    return {
+      connected: false,
+      advice: 'the registry never answered: check that it is running and the address (and port) is right',
+    };
+  }
+  return {
+    connected: true,
+    advice:
+      'the registry was reached but the connection broke off: retry; if it keeps happening, check a proxy or firewall in between',
+  };
+}
 
 function hostOf(url: string): string {
   try {
@@ -58,6 +94,7 @@ export function transportErrorFrom(error: unknown, request: TransportRequest): E
       {
         code: GhcrErrorCode.TIMEOUT,
         cause: error,
+        connected: code !== 'UND_ERR_CONNECT_TIMEOUT',
       },
     );
   }
@@ -69,11 +106,16 @@ export function transportErrorFrom(error: unknown, request: TransportRequest): E
       { code: GhcrErrorCode.CONNECTION_FAILED, cause: error, isRetryable: false },
     );
   }
-  return new TransportError(`${where}: connection failed: ${detail}${code === '' ? '' : ` (${code})`}`, {
-    code: GhcrErrorCode.CONNECTION_FAILED,
-    cause: error,
-    isRetryable: CONNECTION_ERROR_CODES.has(code) || code === '',
-  });
+  const { connected, advice } = connectionAdvice(code);
+  return new TransportError(
+    `${where}: connection failed: ${detail}${code === '' ? '' : ` (${code})`}; ${advice}`,
+    {
+      code: GhcrErrorCode.CONNECTION_FAILED,
+      cause: error,
+      isRetryable: CONNECTION_ERROR_CODES.has(code) || code === '',
+      connected,
+    },
+  );
 }
 
 /**

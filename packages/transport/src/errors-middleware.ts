@@ -5,6 +5,7 @@ import type { Middleware } from './types.js';
 /**
  * Turns a final response that is neither 2xx nor listed in `acceptStatus` into the matching
  * GhcrError (status and body mapped by `errorFromResponse`; at most 8 KiB of the body is read).
+ * The error's message counts the attempts the retry layer made.
  * @public
  */
 export function errorsMiddleware(options: { readonly secrets?: () => Iterable<string> } = {}): Middleware {
@@ -24,6 +25,7 @@ export function errorsMiddleware(options: { readonly secrets?: () => Iterable<st
       headers: response.headers,
       body,
       now: context.clock.now(),
+      attempts: context.retries.length + 1,
       ...(options.secrets === undefined ? {} : { secrets: options.secrets() }),
     });
   };

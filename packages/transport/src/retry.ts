@@ -1,4 +1,4 @@
-import { GhcrError, parseRetryAfterHeader } from '@ghcr/oci-types';
+import { GhcrError, parseRetryAfterHeader, RETRYABLE_STATUSES } from '@ghcr/oci-types';
 import { isReplayable } from './body.js';
 import { headerValue } from './buffered-body.js';
 import type { Middleware } from './types.js';
@@ -22,12 +22,12 @@ export interface RetryOptions {
   readonly onRetry?: (reason: string, delayMs: number) => void;
 }
 
-const RETRY_STATUSES = new Set([500, 502, 503, 504]);
-
 /**
- * Retries 500/502/503/504 responses and retryable connection failures with exponential backoff and
- * jitter (honouring a longer `Retry-After`), only when the body can be replayed. 400/401/403/404
- * are never retried here (401 is the auth layer's, 429 the rate limiter's).
+ * Retries the statuses `RETRYABLE_STATUSES` names (408, 500, 502, 503, 504: the same set that
+ * marks the resulting errors retryable) and retryable connection failures with exponential backoff
+ * and jitter, waiting at least as long as a `Retry-After` asks (any method), only when the body can
+ * be replayed. 400/401/403/404 are never retried here (401 is the auth layer's, 429 the rate
+ * limiter's).
  * @public
  */
 export function retryMiddleware(options: RetryOptions): Middleware {
@@ -43,7 +43,7 @@ export function retryMiddleware(options: RetryOptions): Middleware {
       try {
         const response = await next(request, context);
         if (
-          !RETRY_STATUSES.has(response.status) ||
+          !RETRYABLE_STATUSES.has(response.status) ||
           !canRetry ||
           request.acceptStatus?.includes(response.status) === true
         ) {

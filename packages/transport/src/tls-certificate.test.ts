@@ -54,11 +54,12 @@ describe('TLS certificate failures', () => {
     expect(name.message).not.toContain('NODE_EXTRA_CA_CERTS');
   });
 
-  it('other connection failures stay as they were', () => {
+  it('other connection failures are not taken for certificate problems', () => {
     const error = transportErrorFrom(tlsError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:443'), request);
     expect(error.message).toBe(
-      'HEAD "https://ghcr.io/v2/octo-org/app/manifests/1.0.0": connection failed: connect ECONNREFUSED 127.0.0.1:443 (ECONNREFUSED)',
+      'HEAD "https://ghcr.io/v2/octo-org/app/manifests/1.0.0": connection failed: connect ECONNREFUSED 127.0.0.1:443 (ECONNREFUSED); the registry never answered: check that it is running and the address (and port) is right',
     );
+    expect(error.message).not.toContain('certificate');
     expect(error).toMatchObject({ isRetryable: true });
   });
 });

@@ -123,6 +123,33 @@ describe('retry (seed §6.2)', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('retries 408 like a 5xx (retryability is decided in one place)', async () => {
+    const { transport, pool, clock, seen } = setup();
+    pool.intercept({ path: '/x', method: 'GET' }).reply(408, 'timeout');
+    pool.intercept({ path: '/x', method: 'GET' }).reply(200, 'ok');
+    const response = await settle(transport.send(get('/x')), clock);
+    expect(await response.body.text()).toBe('ok');
+    expect(seen).toHaveLength(2);
+    expect(clock.sleeps).toEqual([1000]);
+  });
+
+  it('honours Retry-After on a PUT with a replayable body, and counts the attempts in the final error', async () => {
+    const { transport, pool, clock, seen } = setup({ retry: { maxRetries: 1, random: () => 0 } });
+    pool
+      .intercept({ path: '/up', method: 'PUT' })
+      .reply(503, 'busy', { headers: { 'retry-after': '5' } })
+      .times(2);
+    const error = await settle(
+      transport.send(get('/up', { method: 'PUT', body: 'abc' })).catch((caught: unknown) => caught),
+      clock,
+    );
+    expect(seen).toHaveLength(2);
+    expect(clock.sleeps).toEqual([5000]);
+    expect((error as Error).message).toMatch(
+      /status 503: service unavailable: busy; the registry is failing \(2 attempts\): retry later$/,
+    );
+  });
+
   it('honours a Retry-After longer than the backoff on 503', async () => {
     const { transport, pool, clock } = setup();
     pool.intercept({ path: '/x', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '7' } });
@@ -396,6 +423,47 @@ describe('redirects', () => {
       /more than 2 redirects/,
     );
     expect(seen.every((r) => r.headers?.authorization === 'Bearer abc')).toBe(true);
+  });
+
+  it('asks the registry again, once, when the signed URL it redirected to has expired (403)', async () => {
+    const { transport, agent, pool, seen } = setup();
+    pool
+      .intercept({ path: '/v2/o/n/blobs/sha256:x', method: 'GET' })
+      .reply(307, '', { headers: { location: 'https://blobs.test/b?sig=old' } });
+    pool
+      .intercept({ path: '/v2/o/n/blobs/sha256:x', method: 'GET' })
+      .reply(307, '', { headers: { location: 'https://blobs.test/b?sig=new' } });
+    const host = agent.get('https://blobs.test');
+    host.intercept({ path: '/b?sig=old', method: 'GET' }).reply(403, 'Request has expired');
+    host.intercept({ path: '/b?sig=new', method: 'GET' }).reply(200, 'bytes');
+    const response = await transport.send(get('/v2/o/n/blobs/sha256:x'));
+    expect(await response.body.text()).toBe('bytes');
+    expect(seen.map((request) => request.url)).toEqual([
+      `${ORIGIN}/v2/o/n/blobs/sha256:x`,
+      'https://blobs.test/b?sig=old',
+      `${ORIGIN}/v2/o/n/blobs/sha256:x`,
+      'https://blobs.test/b?sig=new',
+    ]);
+  });
+
+  it('gives up with an error that says the signed URL expired (not "log in") when the fresh URL is refused too', async () => {
+    const { transport, agent, pool, seen } = setup();
+    pool
+      .intercept({ path: '/v2/o/n/blobs/sha256:x', method: 'GET' })
+      .reply(307, '', { headers: { location: 'https://blobs.test/b?sig=s' } })
+      .times(2);
+    agent
+      .get('https://blobs.test')
+      .intercept({ path: '/b?sig=s', method: 'GET' })
+      .reply(403, 'denied')
+      .times(2);
+    const error = await transport.send(get('/v2/o/n/blobs/sha256:x')).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'GHCR_UNEXPECTED_RESPONSE', isRetryable: false });
+    expect((error as Error).message).toMatch(
+      /the blob host blobs\.test refused the signed URL .* \(status 403\), also when asked again; .*: retry, and check this machine's clock$/,
+    );
+    expect((error as Error).message).not.toContain('sig=');
+    expect(seen).toHaveLength(4);
   });
 
   it('does not follow redirects for PUT', async () => {

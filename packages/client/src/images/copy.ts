@@ -2,12 +2,15 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { descriptorOf, isIndex, manifestChildren, type ParsedManifest } from '@ghcr/manifest';
 import {
+  type Clock,
   type Descriptor,
+  DigestMismatchError,
   GhcrError,
   GhcrErrorCode,
   InvalidInputError,
   isDigest,
   type Platform,
+  systemClock,
   TransportError,
 } from '@ghcr/oci-types';
 import type { BlobSource } from '../blob-source.js';
@@ -67,6 +70,41 @@ export interface CopyOptions {
   readonly onProgress?: (progress: CopyProgress) => void;
   /** Report a blob's progress at most once per this many bytes (and at its end). If omitted, 1 MiB. */
   readonly progressIntervalBytes?: number;
+  /**
+   * Fetches of one blob from a registry source before giving up when its bytes fail verification
+   * (a digest or size mismatch: corrupted on the way). Each bad copy is discarded by the
+   * destination; the next fetch starts from byte 0. If omitted, 3.
+   */
+  readonly blobAttempts?: number;
+  /** Time source for the wait between those fetches (1 s, then 2 s, …). If omitted, the system clock. */
+  readonly clock?: Clock;
+  /** Called before a blob is fetched again. If omitted, nothing is reported. */
+  readonly onRetry?: (retry: CopyRetry) => void;
+}
+
+/**
+ * A blob fetched again because the copy before it failed verification.
+ * @public
+ */
+export interface CopyRetry {
+  readonly digest: string;
+  /** The attempt about to start (2 for the first re-fetch). */
+  readonly attempt: number;
+  /** Why: the verification failure of the previous copy. */
+  readonly error: unknown;
+}
+
+/** Wait before the second fetch of a corrupted blob, doubled after. */
+const REFETCH_DELAY_MS = 1000;
+
+/**
+ * True when `error` says the bytes read for `descriptor` were not its bytes: fetching it again
+ * from a registry may give the right ones. A blob the source itself holds wrongly (a corrupt
+ * layout file) would fail the same way every time, so only registry sources qualify.
+ */
+function isBadCopy(error: unknown, descriptor: Descriptor): boolean {
+  if (DigestMismatchError.isInstance(error)) return error.expected === descriptor.digest;
+  return GhcrError.isInstance(error) && error.code === GhcrErrorCode.SIZE_MISMATCH;
 }
 
 /**
@@ -301,6 +339,19 @@ export async function copy(
     // A target that verifies what it writes itself (a layout, memory) always gets the raw,
     // resumable source.
     const verifiedReads = destination.location !== undefined && source.location !== undefined;
+    const blobAttempts = source.location === undefined ? 1 : Math.max(1, options.blobAttempts ?? 3);
+    const clock = options.clock ?? systemClock;
+    const pushVerified = async <T>(descriptor: Descriptor, push: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await push();
+        } catch (error) {
+          if (attempt >= blobAttempts || signal.aborted || !isBadCopy(error, descriptor)) throw error;
+          options.onRetry?.({ digest: descriptor.digest, attempt: attempt + 1, error });
+          await clock.sleep(REFETCH_DELAY_MS * 2 ** (attempt - 1), signal);
+        }
+      }
+    };
 
     await mapLimit(blobsToSend, concurrency, ({ descriptor }) =>
       limit(async () => {
@@ -314,11 +365,13 @@ export async function copy(
           itemsDone += 1;
           return;
         }
-        const result = await destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {
-          signal,
-          onProgress: report,
-          ...(mountFrom === undefined ? {} : { mountFrom }),
-        });
+        const result = await pushVerified(descriptor, () =>
+          destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {
+            signal,
+            onProgress: report,
+            ...(mountFrom === undefined ? {} : { mountFrom }),
+          }),
+        );
         if (result.method === 'mounted') mounted += 1;
         else bytesTransferred += descriptor.size;
         itemsDone += 1;

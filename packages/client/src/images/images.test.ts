@@ -11,10 +11,10 @@ import {
   UploadError,
 } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CopiedEvent, ProgressEvent, PushedEvent } from '../events.js';
+import type { CopiedEvent, ProgressEvent, PushedEvent, RetryEvent } from '../events.js';
 import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../targets/oci-layout.js';
 import { remoteRepository } from '../targets/remote-repository.js';
-import { simulatedClient } from '../testing/simulated-client.js';
+import { settle, simulatedClient } from '../testing/simulated-client.js';
 import { TITLE_ANNOTATION } from './artifact.js';
 import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';
 
@@ -316,8 +316,35 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
       expect(requests[1]?.status).toBe(206);
     });
 
-    it('fails a corrupted blob with DigestMismatchError and leaves no complete file', async () => {
-      const { client, sim } = simulatedClient({ profile });
+    it('re-fetches a blob whose bytes fail verification, discarding the bad copy', async () => {
+      const { client, sim, clock, sleeps } = simulatedClient({ profile });
+      const { images, events: kitEvents } = imagesFor(client);
+      const image = await randomImage([300 * KiB, 200 * KiB]);
+      await images.push('octo/flip:v1', { target: image.target, reference: 'v1' });
+      const bad = digestOf(image.layers[1] as Buffer);
+      sim.faults.add({
+        operation: blobBytes,
+        path: new RegExp(hexOf(bad)),
+        count: 1,
+        action: { type: 'corrupt', offset: 1000 },
+      });
+      const retries: RetryEvent[] = [];
+      kitEvents.on('retry', (event) => retries.push(event));
+      sim.log.clear();
+      const dir = join(await scratch(), 'flip');
+      await settle(images.pull('octo/flip:v1', dir, { concurrency: 1 }), clock);
+      const fetches = sim.log.byOperation(blobBytes).filter((entry) => entry.path.includes(hexOf(bad)));
+      expect(fetches.map((entry) => entry.requestHeaders.range)).toEqual([undefined, undefined]);
+      expect(retries).toMatchObject([
+        { operation: 'images.pull', digest: bad, action: 'refetch', attempt: 2 },
+      ]);
+      expect(retries[0]?.message).toMatch(/discarded, fetching it again/);
+      expect(sleeps).toContain(1000);
+      expect(await readFile(join(dir, 'blobs/sha256', hexOf(bad)))).toEqual(image.layers[1]);
+    });
+
+    it('fails a blob corrupted on every fetch with DigestMismatchError and leaves no complete file', async () => {
+      const { client, sim, clock } = simulatedClient({ profile });
       const { images } = imagesFor(client);
       const image = await randomImage([300 * KiB, 200 * KiB]);
       await images.push('octo/bad:v1', { target: image.target, reference: 'v1' });
@@ -327,9 +354,16 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
         path: new RegExp(hexOf(bad)),
         action: { type: 'corrupt', offset: 1000 },
       });
+      sim.log.clear();
       const dir = join(await scratch(), 'bad');
-      const error = await rejection(images.pull('octo/bad:v1', dir));
+      const error = await rejection(settle(images.pull('octo/bad:v1', dir), clock));
       expect(DigestMismatchError.isInstance(error)).toBe(true);
+      // Three fetches (the first and two more), then it gives up.
+      expect(
+        sim.log
+          .byOperation(blobBytes)
+          .filter((entry) => entry.path.includes(hexOf(bad)) && !entry.requestHeaders.range),
+      ).toHaveLength(3);
       expect(await readdir(join(dir, 'blobs/sha256'))).not.toContain(hexOf(bad));
       expect((await readdir(dir)).filter((name) => name.startsWith('.ghcr-tmp-'))).toEqual([]);
       expect(await ociLayout(dir).list()).toEqual([]); // nothing names a partial image
@@ -381,21 +415,22 @@ describe.each(['ghcr', 'distribution'] as const)('images on the %s profile', (pr
     });
 
     it('reruns an interrupted pull fetching only the blobs that were not already there and verified', async () => {
-      const { client, sim } = simulatedClient({ profile });
+      const { client, sim, clock } = simulatedClient({ profile });
       const { images } = imagesFor(client);
       const image = await randomImage([40 * KiB, 50 * KiB, 60 * KiB, 70 * KiB]);
       await images.push('octo/rerun:v1', { target: image.target, reference: 'v1' });
       const last = digestOf(image.layers[3] as Buffer);
+      // Corrupt on each of the pull's three fetches, then good again.
       sim.faults.add({
         operation: blobBytes,
         path: new RegExp(hexOf(last)),
-        nth: 1,
+        count: 3,
         action: { type: 'corrupt' },
       });
       const dir = join(await scratch(), 'rerun');
       expect(
         DigestMismatchError.isInstance(
-          await rejection(images.pull('octo/rerun:v1', dir, { concurrency: 1 })),
+          await rejection(settle(images.pull('octo/rerun:v1', dir, { concurrency: 1 }), clock)),
         ),
       ).toBe(true);
       const kept = new Set((await readdir(join(dir, 'blobs/sha256'))).map((hex) => `sha256:${hex}`));

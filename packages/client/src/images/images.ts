@@ -20,6 +20,7 @@ import { type RemoteRepositoryParts, remoteRepository } from '../targets/remote-
 import type { ReadOnlyTarget } from '../targets/target.js';
 import { type FilesArtifactSource, filesArtifact } from './artifact.js';
 import { type CopyOptions, type CopyProgress, type CopyResult, copy } from './copy.js';
+import { emitCopyRetry } from './copy-retry.js';
 import { type ImageInspection, type InspectOptions, inspectTarget } from './inspect.js';
 
 /**
@@ -212,6 +213,8 @@ export function createImages(
   ): CopyOptions => ({
     concurrency: options.concurrency ?? context.settings.options.concurrency,
     progressIntervalBytes: context.settings.options.progressIntervalBytes,
+    clock: context.settings.options.clock,
+    onRetry: (retry) => emitCopyRetry(context, operation, where, retry),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     ...(options.allPlatforms === undefined ? {} : { allPlatforms: options.allPlatforms }),

@@ -1,0 +1,26 @@
+import type { ClientContext } from '../context.js';
+import { messageOf } from '../resume.js';
+import type { CopyRetry } from './copy.js';
+
+/**
+ * Emits the client's `retry` event for a blob an image operation fetches again after its bytes
+ * failed verification.
+ * @internal
+ */
+export function emitCopyRetry(
+  context: ClientContext,
+  operation: string,
+  where: { readonly registry: string; readonly repository: string },
+  retry: CopyRetry,
+): void {
+  context.events.emit('retry', {
+    operation,
+    registry: where.registry,
+    repository: where.repository,
+    digest: retry.digest,
+    action: 'refetch',
+    offset: 0,
+    attempt: retry.attempt,
+    message: `blob ${retry.digest}: ${messageOf(retry.error)}; the bad copy was discarded, fetching it again (attempt ${retry.attempt})`,
+  });
+}
