@@ -151,6 +151,8 @@ describeWithBinaries(
         'matrix',
         'pending',
         'requests',
+        'sync-status',
+        'synced',
       ]);
       expect(outputs.matrix).toBe('["app"]');
       expect(outputs.complete).toBe('true');

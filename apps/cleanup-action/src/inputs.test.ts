@@ -197,6 +197,11 @@ describe('parseInputs', () => {
     expect(ok({ token: 'ghs_installationtoken' }).budget).toBe(1000);
     expect(ok({ budget: '250' }).budget).toBe(250);
     expect(ok({ mode: 'list' }).mode).toBe('list');
+    // Sync needs no packages, only its config (resolved against the workspace).
+    expect(ok({ mode: 'sync', packages: '', 'sync-config': '.github/mirrors.yml' })).toMatchObject({
+      mode: 'sync',
+      syncConfig: expect.stringMatching(/\.github\/mirrors\.yml$/),
+    });
     expect(ok({ validate: 'true' })).toMatchObject({ mode: 'validate', validate: true });
     // As the runner passes it: mode's default alongside validate: true.
     expect(ok({ validate: 'true', mode: 'cleanup' })).toMatchObject({ mode: 'validate', validate: true });
@@ -209,8 +214,8 @@ describe('parseInputs', () => {
         'must be auto or a whole number of GitHub API requests, 1 or more (GITHUB_TOKEN allows 1000 an hour, a PAT 5000), got "0"',
       ],
     ]);
-    expect(problems({ mode: 'sync' })).toEqual([
-      ['mode', 'must be one of cleanup, validate, list, got "sync"'],
+    expect(problems({ mode: 'mirror' })).toEqual([
+      ['mode', 'must be one of cleanup, validate, list, sync, got "mirror"'],
     ]);
     expect(problems({ mode: 'list', validate: 'true' })).toEqual([
       ['validate', 'is true, but mode is "list": give one of them'],

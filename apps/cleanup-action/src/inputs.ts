@@ -65,11 +65,12 @@ export interface GatePolicyInputs {
 
 /**
  * What the action does (`mode`): `cleanup` (retention; the default), `validate` (report broken
- * images, change nothing) or `list` (only list the selected packages, as the `matrix` output for a
- * fan-out). A new mode is added here, validated in {@link parseInputs}, and run in `runAction`.
+ * images, change nothing), `list` (only list the selected packages, as the `matrix` output for a
+ * fan-out) or `sync` (keep mirrors of other registries' images in step, from `sync-config`). A new
+ * mode is added here, validated in {@link parseInputs}, and run in `runAction`.
  * @public
  */
-export const ACTION_MODES = ['cleanup', 'validate', 'list'] as const;
+export const ACTION_MODES = ['cleanup', 'validate', 'list', 'sync'] as const;
 
 /**
  * One of {@link ACTION_MODES}.
@@ -112,6 +113,8 @@ export interface ActionInputs {
   readonly apiUrl: string;
   /** `registry`: `host[:port]` or `http(s)://host[:port]`. */
   readonly registry: string;
+  /** `sync-config` (mode `sync`): the sync config's path, resolved against the workspace. */
+  readonly syncConfig?: string;
 }
 
 /**
@@ -458,6 +461,17 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   const resolvedRegistry = registry(reader);
   const token = tokenOf(env);
   const budget = requestBudget(reader, token);
+  const syncText = reader.text('sync-config');
+  if (mode === 'sync' && syncText === '') {
+    reader.problem(
+      'sync-config',
+      'is empty: give the path of the sync config in the repository (e.g. .github/mirrors.yml)',
+    );
+  } else if (mode !== 'sync' && syncText !== '') {
+    reader.problem('sync-config', `is set, but mode is "${mode}": add mode: sync`);
+  }
+  const syncConfig =
+    syncText === '' ? undefined : resolve(env.GITHUB_WORKSPACE?.trim() || process.cwd(), syncText);
   const stateText = reader.text('state-file');
   // Relative to the workspace, as every path a step is given (the runner starts steps there).
   const stateFile =
@@ -476,7 +490,7 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
   } else {
     owner = ownerText.toLowerCase();
   }
-  if (names.length === 0 && gateInputs === undefined) {
+  if (names.length === 0 && gateInputs === undefined && mode !== 'sync') {
     reader.problem(
       'packages',
       'is empty: name the packages to clean up (or give gate-image to run the gate only)',
@@ -509,6 +523,7 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
       gate: gateInputs,
       apiUrl: resolvedApiUrl,
       registry: resolvedRegistry,
+      ...(syncConfig === undefined ? {} : { syncConfig }),
     },
   };
 }

@@ -5,7 +5,7 @@
  * and annotations; secrets are masked and redacted.
  */
 import { readFile } from 'node:fs/promises';
-import { staticCredentials } from '@ghcr/auth';
+import { chainCredentials, defaultCredentialChain, staticCredentials } from '@ghcr/auth';
 import {
   type CleanupPackageOutcome,
   type CleanupPackagesResult,
@@ -13,6 +13,7 @@ import {
   createFileCleanupState,
   createGhcrClient,
   createRequestBudget,
+  formatSyncItem,
   type GateResult,
   type GhcrClient,
   type GhcrClientOptions,
@@ -21,6 +22,9 @@ import {
   type RetentionDecision,
   type RetentionPlan,
   type SignaturePolicy,
+  type SyncFileResult,
+  type SyncReport,
+  syncFromFile,
 } from '@ghcr/client';
 import { type Clock, GhcrError } from '@ghcr/oci-types';
 import {
@@ -353,6 +357,37 @@ async function runGate(
  * failure becomes an `::error::` annotation and `exitCode: 1`.
  * @public
  */
+/**
+ * Sync mode: the mirrors of `config` brought in step (a dry run only plans). A run stopped by a
+ * source's rate limit is not a failure: the next scheduled run continues where it stopped.
+ */
+async function syncMode(
+  client: GhcrClient,
+  config: string,
+  dryRun: boolean,
+  io: ActionIo,
+): Promise<SyncFileResult> {
+  const result = await syncFromFile(client, config, { dryRun });
+  for (const item of result.report.items) io.log(formatSyncItem(item));
+  for (const note of result.report.notes) io.log(note);
+  for (const item of result.report.items.filter((entry) => entry.action === 'failed')) {
+    io.error(formatSyncItem(item), { title: 'Sync' });
+  }
+  if (result.exitCode === 3) {
+    io.notice("a source registry's rate limit stopped the sync; the next run continues where it stopped", {
+      title: 'Sync',
+    });
+  }
+  return result;
+}
+
+/** The tags a sync copied (or, in a dry run, would copy): `source → target`. */
+function syncedTags(report: SyncReport): string[] {
+  return report.items
+    .filter((item) => item.action === 'copied' || item.action === 'would-copy')
+    .map((item) => `${item.source} → ${item.target}`);
+}
+
 export async function runAction(
   env: ActionEnvironment,
   options: RunActionOptions = {},
@@ -391,6 +426,7 @@ export async function runAction(
   let selected: readonly string[] | undefined;
   let run: RunProgress | undefined;
   let gateOutcome: { result?: GateResult; error?: string } = {};
+  let synced: SyncFileResult | undefined;
   let client: GhcrClient | undefined;
   // One budget for every GitHub API request of this run (listing, versions, deletions).
   const budget = createRequestBudget({ limit: inputs.budget });
@@ -399,7 +435,14 @@ export async function runAction(
       registry: inputs.registry,
       // The Packages API, untagging and deletion are GitHub's: whatever the host, it is a GHCR.
       flavor: 'ghcr',
-      credentials: staticCredentials({ username: 'token', password: inputs.token }),
+      // The token goes to the action's registry only; every other registry a sync reads from gets
+      // what the runner has for it (docker/login-action's config.json, DOCKER_AUTH_CONFIG), else
+      // anonymous access. The Packages API gets the token.
+      credentials: chainCredentials([
+        staticCredentials({ username: 'token', password: inputs.token }, { registries: [inputs.registry] }),
+        defaultCredentialChain({ env }),
+      ]),
+      apiCredentials: staticCredentials({ username: 'token', password: inputs.token }),
       versions: { apiUrl: inputs.apiUrl },
       // The budget stops the run before GitHub's limit is reached (the next run continues), so the
       // transport's pre-emptive slow-down near the limit would only spend runner minutes waiting.
@@ -412,7 +455,18 @@ export async function runAction(
     if (inputs.gate !== undefined && gateOutcome.result?.passed !== true) failed = true;
 
     const owner = inputs.owner;
-    if (owner !== undefined && inputs.packages.length > 0) {
+    if (inputs.mode === 'sync' && inputs.syncConfig !== undefined) {
+      io.group(`Sync ${inputs.syncConfig}`);
+      try {
+        synced = await syncMode(client, inputs.syncConfig, inputs.dryRun, io);
+        if (synced.exitCode === 1) failed = true;
+      } catch (error) {
+        failed = true;
+        io.error(`sync from ${inputs.syncConfig} failed: ${messageOf(error)}`, { title: 'Sync' });
+      } finally {
+        io.endGroup();
+      }
+    } else if (owner !== undefined && inputs.packages.length > 0) {
       if (inputs.mode === 'cleanup') {
         try {
           const cleaned = await cleanupMode(client, inputs, owner, budget, io);
@@ -485,6 +539,8 @@ export async function runAction(
   setOutput('complete', String(run?.complete ?? true));
   setOutput('requests', String(budget.used));
   setOutput('gate-passed', inputs.gate === undefined ? '' : String(gateOutcome.result?.passed === true));
+  setOutput('sync-status', synced?.report.status ?? '');
+  setOutput('synced', JSON.stringify(synced === undefined ? [] : syncedTags(synced.report)));
   io.appendSummary(
     renderSummary({
       dryRun: inputs.dryRun,
@@ -500,6 +556,8 @@ export async function runAction(
       ...(inputs.gate === undefined ? {} : { gate: { image: inputs.gate.image, ...gateOutcome } }),
     }),
   );
+  if (synced !== undefined) io.appendSummary(synced.markdown);
+
   return {
     exitCode: failed ? 1 : 0,
     outputs,

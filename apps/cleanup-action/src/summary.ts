@@ -328,6 +328,10 @@ export function renderSummary(input: SummaryInput): string {
   if (input.problems !== undefined && input.problems.length > 0) parts.push('## GHCR cleanup: not run');
   else if (input.packages.length === 0 && input.gate !== undefined) parts.push('## GHCR vulnerability gate');
   else if (input.mode === 'list') parts.push('## GHCR cleanup: packages listed, nothing was changed');
+  else if (input.mode === 'sync')
+    parts.push(
+      `## GHCR sync${input.dryRun ? ': dry run, nothing was copied (set `dry-run: false` to apply)' : ''}`,
+    );
   else parts.push(`## GHCR cleanup: ${mode}`);
 
   if (input.problems !== undefined && input.problems.length > 0) {
