@@ -265,8 +265,12 @@ describe('ghcr cleanup', () => {
 });
 
 describe('ghcr gate', () => {
+  // These reports are unsigned: the trusting mode (--allow-unverified) is asked for explicitly.
   it('blocks (exit 3) an image without a report, passes it with --no-report pass', async () => {
-    const blocked = await runCli(['gate', `${bed.registry}/octo-org/many:v7`, '--json'], { env: bed.env });
+    const blocked = await runCli(
+      ['gate', `${bed.registry}/octo-org/many:v7`, '--allow-unverified', '--json'],
+      { env: bed.env },
+    );
     expect(blocked.code).toBe(3);
     expect(blocked.stderr).toBe('');
     const result = JSON.parse(blocked.stdout) as GateResult;
@@ -279,9 +283,12 @@ describe('ghcr gate', () => {
       blocking: [],
     });
     expect(result.reason).toContain('--no-report pass');
-    const passed = await runCli(['gate', `${bed.registry}/octo-org/many:v7`, '--no-report', 'pass'], {
-      env: bed.env,
-    });
+    const passed = await runCli(
+      ['gate', `${bed.registry}/octo-org/many:v7`, '--allow-unverified', '--no-report', 'pass'],
+      {
+        env: bed.env,
+      },
+    );
     expect(passed.code).toBe(0);
     expect(passed.stdout).toMatch(/^127\.0\.0\.1:\d+\/octo-org\/many@sha256:[0-9a-f]{64}: passed: /);
   });
@@ -294,13 +301,15 @@ describe('ghcr gate', () => {
       { env: bed.env },
     );
     expect(attached.code).toBe(0);
-    const blocked = await runCli(['gate', `${bed.registry}/octo-org/many:v8`], { env: bed.env });
+    const blocked = await runCli(['gate', `${bed.registry}/octo-org/many:v8`, '--allow-unverified'], {
+      env: bed.env,
+    });
     expect(blocked.code).toBe(3);
     expect(blocked.stdout.split('\n')[1]).toBe(
       '  high     CVE-2023-5363 libcrypto3 3.1.3-r0 (fixed in 3.1.4-r0)',
     );
     const critical = await runCli(
-      ['gate', `${bed.registry}/octo-org/many:v8`, '--fail-on', 'critical', '--json'],
+      ['gate', `${bed.registry}/octo-org/many:v8`, '--allow-unverified', '--fail-on', 'critical', '--json'],
       {
         env: bed.env,
       },
@@ -312,7 +321,14 @@ describe('ghcr gate', () => {
       findings: [expect.objectContaining({ id: 'CVE-2023-5363' })],
     });
     const ignored = await runCli(
-      ['gate', `${bed.registry}/octo-org/many:v8`, '--ignore', 'cve-2023-5363', '--json'],
+      [
+        'gate',
+        `${bed.registry}/octo-org/many:v8`,
+        '--allow-unverified',
+        '--ignore',
+        'cve-2023-5363',
+        '--json',
+      ],
       {
         env: bed.env,
       },
