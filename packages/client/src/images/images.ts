@@ -233,6 +233,31 @@ export function createImages(
     },
   });
 
+  /** The `copied` event of a pull, and its result. */
+  const pulled = (
+    parsed: Reference & { tag?: string },
+    destination: string,
+    result: CopyResult,
+    references: readonly string[],
+  ): ImageOperationResult => {
+    context.events.emit('copied', {
+      operation: 'pull',
+      source: `${parsed.registry}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
+      destination,
+      registry: parsed.registry,
+      repository: parsed.repository,
+      digest: result.descriptor.digest,
+      size: result.descriptor.size,
+      mediaType: result.descriptor.mediaType,
+      tags: [...references],
+      transferred: result.transferred,
+      mounted: result.mounted,
+      skipped: result.skipped,
+      bytesTransferred: result.bytesTransferred,
+    });
+    return { ...result, references, registry: parsed.registry, repository: parsed.repository };
+  };
+
   /** A pull into an archive: copied, then committed (or discarded after a failure). */
   const pullToArchive = async (
     out: ArchiveTarget,
@@ -244,11 +269,11 @@ export function createImages(
     const names =
       tag === undefined
         ? []
-        : [out.format === 'docker-archive' ? `${host}/${parsed.repository}:${tag}` : tag];
+        : [out.format === 'docker-archive' ? `${parsed.registry}/${parsed.repository}:${tag}` : tag];
     let result: CopyResult;
     try {
-      result = await copy(remote(parsed.repository), targetOf(parsed), out, names, {
-        ...copyOptions('images.pull', { registry: host, repository: parsed.repository }, options),
+      result = await copy(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), out, names, {
+        ...copyOptions('images.pull', { registry: parsed.registry, repository: parsed.repository }, options),
         ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
       });
       if (tag === undefined) await out.tag(result.descriptor, result.descriptor.digest);
@@ -258,22 +283,7 @@ export function createImages(
       throw error;
     }
     const references = tag === undefined ? [result.descriptor.digest] : result.references;
-    context.events.emit('copied', {
-      operation: 'pull',
-      source: `${host}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
-      destination: `${out.name}${tag === undefined ? '' : `:${tag}`}`,
-      registry: host,
-      repository: parsed.repository,
-      digest: result.descriptor.digest,
-      size: result.descriptor.size,
-      mediaType: result.descriptor.mediaType,
-      tags: references,
-      transferred: result.transferred,
-      mounted: result.mounted,
-      skipped: result.skipped,
-      bytesTransferred: result.bytesTransferred,
-    });
-    return { ...result, references, registry: host, repository: parsed.repository };
+    return pulled(parsed, `${out.name}${tag === undefined ? '' : `:${tag}`}`, result, references);
   };
 
   return {
@@ -346,22 +356,12 @@ export function createImages(
       // Pulled by digest without a name: record the manifest in index.json unnamed.
       const references = name === undefined ? [result.descriptor.digest] : result.references;
       if (name === undefined) await layout.tag(result.descriptor, result.descriptor.digest);
-      context.events.emit('copied', {
-        operation: 'pull',
-        source: `${parsed.registry}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
-        destination: `oci:${layout.directory}${name === undefined ? '' : `:${name}`}`,
-        registry: parsed.registry,
-        repository: parsed.repository,
-        digest: result.descriptor.digest,
-        size: result.descriptor.size,
-        mediaType: result.descriptor.mediaType,
-        tags: references,
-        transferred: result.transferred,
-        mounted: result.mounted,
-        skipped: result.skipped,
-        bytesTransferred: result.bytesTransferred,
-      });
-      return { ...result, references, registry: parsed.registry, repository: parsed.repository };
+      return pulled(
+        parsed,
+        `oci:${layout.directory}${name === undefined ? '' : `:${name}`}`,
+        result,
+        references,
+      );
     },
 
     async copy(sourceReference, destinationReference, options = {}) {
