@@ -42,12 +42,16 @@ describe('ghcr cleanup --owner', { timeout: 60_000 }, () => {
       '--apply',
       '--state-file',
       stateFile,
+      // The packages were pushed moments ago by the test bed: no grace period.
+      '--min-age',
+      '0',
     ];
     const before = apiRequests();
-    const first = await api([...argv, '--budget', '14', '--json']);
+    const first = await api([...argv, '--budget', '16', '--json']);
     expect(first.code).toBe(0);
-    // Owner type and the package list, then 6 per package (the versions, five deletions).
-    expect(apiRequests() - before).toBe(14);
+    // Owner type and the package list, then 7 per package (the versions, the look again before
+    // the delete batch, five deletions).
+    expect(apiRequests() - before).toBe(16);
     const result = JSON.parse(first.stdout) as CleanupResult;
     expect(result.owner).toMatchObject({
       owner: 'big-org',
@@ -55,7 +59,7 @@ describe('ghcr cleanup --owner', { timeout: 60_000 }, () => {
       resumed: [],
       pending: ['pkg-003', 'pkg-004', 'pkg-005'],
       complete: false,
-      budget: { limit: 14, used: 14 },
+      budget: { limit: 16, used: 16 },
       problems: [],
     });
     expect(
@@ -71,7 +75,7 @@ describe('ghcr cleanup --owner', { timeout: 60_000 }, () => {
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('2 packages finished by an earlier run are skipped');
     expect(second.stdout).toContain(
-      'big-org: 5 packages selected, 2 finished by an earlier run; 20 of 100 API requests used',
+      'big-org: 5 packages selected, 2 finished by an earlier run; 23 of 100 API requests used',
     );
     expect(second.stdout).toContain('every selected package is finished');
     for (const pkg of org.packages) {
