@@ -74,7 +74,7 @@ describeWithBinaries(
         `ghcr.io/octo-org/alpine:3@${run.result.alpine}\n`,
       );
       expect(outcome('ghcr gate')?.stdout).toContain(
-        'blocked: no vulnerability report found for linux/amd64, linux/arm64/v8',
+        'blocked: no verified vulnerability report for linux/amd64, linux/arm64/v8',
       );
       expect(outcome('ghcr cleanup')?.stdout).toMatch(
         /^ghcr\.io\/octo-org\/app: 3 versions, keep 3, delete 0 \(plan only/,
