@@ -79,28 +79,25 @@ export function createBlobHandlers(env: RegistryEnvironment): RequestHandler[] {
     if (!repository.blobs.has(digest) || size === undefined) {
       return registryError(404, 'BLOB_UNKNOWN', { detail: { digest } });
     }
-    if (env.dockerhub && request.method === 'GET') {
-      // Hub redirects blob GETs to its CDN with a signed, expiring URL.
-      const path = env.cdn.pathOf(digest);
-      const query = env.cdn.sign(path, context.now() + context.options.signedUrlTtlSeconds * 1000);
+    // Blob GETs redirect to a blob host with a signed, expiring URL: Hub's CDN, GHCR's blob host.
+    const redirect =
+      request.method !== 'GET'
+        ? undefined
+        : env.dockerhub
+          ? { path: env.cdn.pathOf(digest), signer: env.cdn }
+          : env.ghcr
+            ? { path: `/ghcr1/blobs/${digest}`, signer: env.signer }
+            : undefined;
+    if (redirect !== undefined) {
+      const query = redirect.signer.sign(
+        redirect.path,
+        context.now() + context.options.signedUrlTtlSeconds * 1000,
+      );
       return new Response(null, {
         status: 307,
         headers: {
           ...REGISTRY_HEADERS,
-          location: `${context.options.blobUrl}${path}?${query}`,
-          'docker-content-digest': digest,
-          'content-length': '0',
-        },
-      });
-    }
-    if (env.ghcr && request.method === 'GET') {
-      const path = `/ghcr1/blobs/${digest}`;
-      const query = env.signer.sign(path, context.now() + context.options.signedUrlTtlSeconds * 1000);
-      return new Response(null, {
-        status: 307,
-        headers: {
-          ...REGISTRY_HEADERS,
-          location: `${context.options.blobUrl}${path}?${query}`,
+          location: `${context.options.blobUrl}${redirect.path}?${query}`,
           'docker-content-digest': digest,
           'content-length': '0',
         },
