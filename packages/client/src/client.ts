@@ -2,11 +2,8 @@ import { createTokenManager } from '@ghcr/auth';
 import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
 import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
-import { type Blobs, createBlobs } from './blobs.js';
-import type { ClientContext } from './context.js';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createImages, type Images } from './images/images.js';
-import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import {
   type ClientSettings,
@@ -16,12 +13,15 @@ import {
   resolveClientSettings,
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
+import { type Blobs, createBlobs } from './registry/blobs.js';
+import type { ClientContext } from './registry/context.js';
+import { createManifests, type Manifests } from './registry/manifests.js';
+import { createTags, type Tags } from './registry/tags.js';
 import { createRetention, type Retention } from './retention/retention.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { parseSyncConfig, type SyncConfig } from './sync/config.js';
 import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
 import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
-import { createTags, type Tags } from './tags.js';
 import { createVersions, type Versions } from './versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 

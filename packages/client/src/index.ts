@@ -5,19 +5,6 @@
  * @packageDocumentation
  */
 
-export {
-  type BlobInput,
-  type BlobSource,
-  bufferSource,
-  fileSource,
-} from './blob-source.js';
-export type { UploadBlobOptions, UploadBlobResult } from './blob-upload.js';
-export type {
-  BlobRef,
-  Blobs,
-  GetBlobBytesOptions,
-  GetBlobOptions,
-} from './blobs.js';
 export { createGhcrClient, type GhcrClient } from './client.js';
 export type {
   ClientEventMap,
@@ -52,13 +39,6 @@ export type {
 } from './images/images.js';
 export type { ImageInspection, InspectOptions } from './images/inspect.js';
 export type {
-  DeleteManifestOptions,
-  GetManifestOptions,
-  ManifestContent,
-  Manifests,
-  PutManifestOptions,
-} from './manifests.js';
-export type {
   AddPlatformOptions,
   CreateIndexOptions,
   EditIndexOptions,
@@ -74,12 +54,6 @@ export {
   ghcrClientOptionsSchema,
   type ResolvedGhcrClientOptions,
 } from './options.js';
-export {
-  buildUntagPlaceholder,
-  isUntagPlaceholder,
-  UNTAG_PLACEHOLDER_ANNOTATION,
-  UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
-} from './placeholder.js';
 export { COSIGN_ARTIFACT_TYPES, COSIGN_TAG_ANNOTATION } from './referrers/cosign.js';
 export type {
   AttachFile,
@@ -90,6 +64,33 @@ export type {
   RegisterReferrerOptions,
   RegisterReferrerResult,
 } from './referrers/referrers.js';
+export {
+  type BlobInput,
+  type BlobSource,
+  bufferSource,
+  fileSource,
+} from './registry/blob-source.js';
+export type { UploadBlobOptions, UploadBlobResult } from './registry/blob-upload.js';
+export type {
+  BlobRef,
+  Blobs,
+  GetBlobBytesOptions,
+  GetBlobOptions,
+} from './registry/blobs.js';
+export type {
+  DeleteManifestOptions,
+  GetManifestOptions,
+  ManifestContent,
+  Manifests,
+  PutManifestOptions,
+} from './registry/manifests.js';
+export {
+  buildUntagPlaceholder,
+  isUntagPlaceholder,
+  UNTAG_PLACEHOLDER_ANNOTATION,
+  UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
+} from './registry/placeholder.js';
+export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './registry/tags.js';
 export {
   type BuildRegistryGraphOptions,
   buildRegistryGraph,
@@ -247,7 +248,6 @@ export type {
   SyncReport,
 } from './sync/sync.js';
 export { isDigestTag, type SelectedTags, selectTags, tagVersion } from './sync/tag-selection.js';
-export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
 export {
   type ArchiveTargetOptions,
   archiveFormatFromName,

@@ -1,5 +1,5 @@
-import type { ClientContext } from './context.js';
 import type { ProgressEvent } from './events.js';
+import type { ClientContext } from './registry/context.js';
 
 /**
  * Emits `progress` events for one blob, at most once per `progressIntervalBytes`, always at the end

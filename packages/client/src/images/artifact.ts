@@ -13,7 +13,7 @@ import {
   MediaType,
   NotFoundError,
 } from '@ghcr/oci-types';
-import { type BlobSource, bufferSource, closeQuietly, fileSource } from '../blob-source.js';
+import { type BlobSource, bufferSource, closeQuietly, fileSource } from '../registry/blob-source.js';
 import { fileFailure } from '../targets/layout-paths.js';
 import type { ReadOnlyTarget } from '../targets/target.js';
 

@@ -1,5 +1,5 @@
-import type { ClientContext } from '../context.js';
-import { messageOf } from '../resume.js';
+import type { ClientContext } from '../registry/context.js';
+import { messageOf } from '../registry/resume.js';
 import type { CopyRetry } from './copy.js';
 
 /**

@@ -13,8 +13,8 @@ import {
   systemClock,
   TransportError,
 } from '@ghcr/oci-types';
-import type { BlobSource } from '../blob-source.js';
-import { mapLimit } from '../concurrency.js';
+import type { BlobSource } from '../registry/blob-source.js';
+import { mapLimit } from '../registry/concurrency.js';
 import { signalOption, skipBytes } from '../targets/content.js';
 import { isManifestDescriptor, type ReadOnlyTarget, type Target } from '../targets/target.js';
 import { createLimiter } from './limiter.js';

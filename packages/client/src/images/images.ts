@@ -5,10 +5,10 @@ import {
   parseReference,
   type Reference,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../blobs.js';
-import { type ClientContext, checkRepository, checkTag } from '../context.js';
-import type { Manifests } from '../manifests.js';
-import type { Tags } from '../tags.js';
+import type { Blobs } from '../registry/blobs.js';
+import { type ClientContext, checkRepository, checkTag } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
+import type { Tags } from '../registry/tags.js';
 import {
   type ArchiveTargetOptions,
   archiveFormatFromName,

@@ -16,7 +16,7 @@ import {
   type Platform,
   ProtocolError,
 } from '@ghcr/oci-types';
-import { mapLimit } from '../concurrency.js';
+import { mapLimit } from '../registry/concurrency.js';
 import { signalOption } from '../targets/content.js';
 import type { ReadOnlyTarget } from '../targets/target.js';
 import { choosePlatform, platformWanted } from './platform-choice.js';

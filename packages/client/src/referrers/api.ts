@@ -1,9 +1,9 @@
 import { parseManifest } from '@ghcr/manifest';
 import { type Descriptor, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import { type ClientContext, header, registryUrl } from '../context.js';
-import { nextLink } from '../link-header.js';
-import { readCapped } from '../read-body.js';
+import { type ClientContext, header, registryUrl } from '../registry/context.js';
+import { nextLink } from '../registry/link-header.js';
+import { readCapped } from '../registry/read-body.js';
 
 /**
  * What the referrers API said.

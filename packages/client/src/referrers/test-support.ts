@@ -5,12 +5,12 @@
  */
 import { buildImageManifest, type ParsedImageManifest } from '@ghcr/manifest';
 import { MediaType, type Platform } from '@ghcr/oci-types';
-import { type Blobs, createBlobs } from '../blobs.js';
 import type { GhcrClient } from '../client.js';
-import type { ClientContext } from '../context.js';
 import { type ClientEventEmitter, createClientEvents } from '../events.js';
-import { createManifests, type Manifests } from '../manifests.js';
 import { resolveClientSettings } from '../options.js';
+import { type Blobs, createBlobs } from '../registry/blobs.js';
+import type { ClientContext } from '../registry/context.js';
+import { createManifests, type Manifests } from '../registry/manifests.js';
 
 /** @internal */
 export interface ClientParts {

@@ -23,7 +23,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient, type GhcrClient } from '../client.js';
-import { nextLink } from '../link-header.js';
+import { nextLink } from '../registry/link-header.js';
 import { drain } from '../testing/simulated-client.js';
 import type { DeleteVersion } from './execute.js';
 import { createMemoryJournal } from './journal.js';

@@ -6,7 +6,7 @@ import {
   GhcrErrorCode,
   ProtocolError,
 } from '@ghcr/oci-types';
-import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../blob-source.js';
+import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../registry/blob-source.js';
 
 /**
  * Reads a whole (small) content into memory, refusing more than `maxBytes`.

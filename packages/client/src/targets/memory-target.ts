@@ -9,8 +9,8 @@ import {
   ProtocolError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobInput, type BlobSource, bufferSource, toBlobSource } from '../blob-source.js';
-import { checkTag } from '../context.js';
+import { type BlobInput, type BlobSource, bufferSource, toBlobSource } from '../registry/blob-source.js';
+import { checkTag } from '../registry/context.js';
 import { checkBytes, readAllCapped } from './content.js';
 import { isManifestDescriptor, type Target } from './target.js';
 

@@ -18,7 +18,7 @@ import {
   ProtocolError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../blob-source.js';
+import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../registry/blob-source.js';
 import { signalOption } from './content.js';
 import { errorCode, fileFailure, LayoutPaths } from './layout-paths.js';
 import type { Target } from './target.js';

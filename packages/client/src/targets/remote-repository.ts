@@ -8,11 +8,11 @@ import {
   ProtocolError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobInput, type BlobSource, toBlobSource } from '../blob-source.js';
-import type { Blobs } from '../blobs.js';
-import { checkRepository, checkTag, parseManifestReference } from '../context.js';
-import type { Manifests } from '../manifests.js';
-import type { Tags } from '../tags.js';
+import { type BlobInput, type BlobSource, toBlobSource } from '../registry/blob-source.js';
+import type { Blobs } from '../registry/blobs.js';
+import { checkRepository, checkTag, parseManifestReference } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
+import type { Tags } from '../registry/tags.js';
 import { checkBytes, countingSource, readAllCapped, signalOption } from './content.js';
 import { isManifestDescriptor, type Target, type TargetLocation } from './target.js';
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ParsedManifest } from '@ghcr/manifest';
 import { type Descriptor, isManifestMediaType } from '@ghcr/oci-types';
-import type { BlobInput, BlobSource } from '../blob-source.js';
+import type { BlobInput, BlobSource } from '../registry/blob-source.js';
 
 /**
  * Options of the reading operations of a target.

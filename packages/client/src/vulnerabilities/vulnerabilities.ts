@@ -18,10 +18,10 @@ import {
   referenceTarget,
   type Vulnerability,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../blobs.js';
-import { mapLimit } from '../concurrency.js';
-import type { ClientContext } from '../context.js';
-import type { Manifests } from '../manifests.js';
+import type { Blobs } from '../registry/blobs.js';
+import { mapLimit } from '../registry/concurrency.js';
+import type { ClientContext } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
 import type { PolicyInput } from '../signatures/attestation-verifier.js';
 import type { SignerIdentity } from '../signatures/identity.js';
 import { isVulnerabilityPredicateType, statementNames } from './attestation.js';

@@ -12,9 +12,9 @@ import { gzipSync } from 'node:zlib';
 import { buildImageManifest, descriptorOf, type ParsedImageManifest } from '@ghcr/manifest';
 import { type Descriptor, digestOf, MediaType } from '@ghcr/oci-types';
 import type { GhcrClient } from '../../client.js';
-import type { ClientContext } from '../../context.js';
 import { type ClientEventEmitter, type ClientEventMap, createClientEvents } from '../../events.js';
 import { type GhcrClientOptions, resolveClientSettings } from '../../options.js';
+import type { ClientContext } from '../../registry/context.js';
 import { type MemoryTarget, memoryTarget } from '../../targets/memory-target.js';
 import { createImages, type Images } from '../images.js';
 

@@ -9,7 +9,7 @@ import {
   GhcrErrorCode,
   InvalidInputError,
 } from '@ghcr/oci-types';
-import { type BlobInput, toBlobSource } from '../../blob-source.js';
+import { type BlobInput, toBlobSource } from '../../registry/blob-source.js';
 import type { Target, TargetPushOptions, TargetPushResult } from '../target.js';
 import { archiveError } from './tar-index.js';
 import type { TarWriter } from './tar-writer.js';

@@ -18,8 +18,8 @@ import {
   NotFoundError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobSource, closeQuietly } from '../../blob-source.js';
-import { mapLimit } from '../../concurrency.js';
+import { type BlobSource, closeQuietly } from '../../registry/blob-source.js';
+import { mapLimit } from '../../registry/concurrency.js';
 import { readAllCapped, skipBytes } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
 import { goJson } from '../oci-layout.js';

@@ -10,7 +10,7 @@ import {
   NotFoundError,
   parseDigest,
 } from '@ghcr/oci-types';
-import type { BlobSource } from '../../blob-source.js';
+import type { BlobSource } from '../../registry/blob-source.js';
 import { readAllCapped } from '../content.js';
 import { goJson, OCI_REF_NAME_ANNOTATION } from '../oci-layout.js';
 import { isManifestDescriptor } from '../target.js';

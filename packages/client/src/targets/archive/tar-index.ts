@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GhcrErrorCode, InvalidInputError, NotFoundError, ProtocolError } from '@ghcr/oci-types';
-import { closeQuietly } from '../../blob-source.js';
+import { closeQuietly } from '../../registry/blob-source.js';
 import { signalOption } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
 

@@ -7,8 +7,8 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
+import { ProgressReporter } from '../progress.js';
 import { type ClientContext, header, registryUrl, release } from './context.js';
-import { ProgressReporter } from './progress.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
 /** @internal */

@@ -9,9 +9,9 @@ import {
   UploadError,
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import type { ProgressEvent, PushedEvent } from '../events.js';
+import { drain, settle, simulatedClient } from '../testing/simulated-client.js';
 import type { BlobSource } from './blob-source.js';
-import type { ProgressEvent, PushedEvent } from './events.js';
-import { drain, settle, simulatedClient } from './testing/simulated-client.js';
 
 const MiB = 1024 * 1024;
 
@@ -423,7 +423,7 @@ describe('anonymous access', () => {
     const bytes = Buffer.from('public layer');
     await owner.client.blobs.upload('octo/public', bytes);
     owner.sim.setVisibility('octo', 'public', 'public');
-    const { createGhcrClient } = await import('./client.js');
+    const { createGhcrClient } = await import('../client.js');
     const anonymous = createGhcrClient({ dispatcher: owner.sim.dispatcher(), clock: owner.clock });
     expect(Buffer.compare(await anonymous.blobs.getBytes('octo/public', digestOf(bytes)), bytes)).toBe(0);
     const denied = await anonymous.blobs

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { UploadError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { createClientEvents } from '../events.js';
 import { offsetFromRange } from './blob-upload.js';
 import { ChunkReader } from './chunk-reader.js';
 import { mapLimit } from './concurrency.js';
 import { appendQuery, resolveLocation } from './context.js';
-import { createClientEvents } from './events.js';
 import { nextLink } from './link-header.js';
 
 async function collect(iterable: AsyncIterable<Uint8Array>): Promise<string> {

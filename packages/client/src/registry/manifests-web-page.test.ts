@@ -1,7 +1,7 @@
 import { ProtocolError } from '@ghcr/oci-types';
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createGhcrClient } from './client.js';
+import { createGhcrClient } from '../client.js';
 
 /** A "registry" address that is really a web site: /v2/… redirects to an HTML page elsewhere. */
 function webSite(): MockAgent {

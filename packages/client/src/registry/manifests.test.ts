@@ -10,9 +10,9 @@ import {
   ProtocolError,
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import type { GhcrClient } from './client.js';
-import type { DeletedEvent, PushedEvent, RetryEvent } from './events.js';
-import { settle, simulatedClient } from './testing/simulated-client.js';
+import type { GhcrClient } from '../client.js';
+import type { DeletedEvent, PushedEvent, RetryEvent } from '../events.js';
+import { settle, simulatedClient } from '../testing/simulated-client.js';
 
 async function pushImage(client: GhcrClient, repository: string, label: string, tags: string[] = []) {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', label }));

@@ -12,11 +12,11 @@ import {
   UploadError,
 } from '@ghcr/oci-types';
 import type { AuthHint, RequestBody, TransportResponse } from '@ghcr/transport';
+import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
+import { ProgressReporter } from '../progress.js';
 import { type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import { appendQuery, type ClientContext, discard, header, registryUrl, resolveLocation } from './context.js';
-import { GHCR_MAX_CHUNK_BYTES } from './options.js';
-import { ProgressReporter } from './progress.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
 const OCTET_STREAM = 'application/octet-stream';

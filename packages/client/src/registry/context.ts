@@ -7,8 +7,8 @@ import {
   parseDigest,
 } from '@ghcr/oci-types';
 import type { Transport, TransportResponse } from '@ghcr/transport';
-import type { ClientEventEmitter } from './events.js';
-import type { ClientSettings } from './options.js';
+import type { ClientEventEmitter } from '../events.js';
+import type { ClientSettings } from '../options.js';
 
 /**
  * What every capability of one client shares.

@@ -1,10 +1,10 @@
 import { buildImageManifest } from '@ghcr/manifest';
 import { EMPTY_JSON_DIGEST, MediaType, NotFoundError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import type { GhcrClient } from './client.js';
-import type { DeletedEvent, TaggedEvent } from './events.js';
+import type { GhcrClient } from '../client.js';
+import type { DeletedEvent, TaggedEvent } from '../events.js';
+import { simulatedClient } from '../testing/simulated-client.js';
 import { isUntagPlaceholder, UNTAG_PLACEHOLDER_ANNOTATION } from './placeholder.js';
-import { simulatedClient } from './testing/simulated-client.js';
 
 async function pushImage(client: GhcrClient, repository: string, tags: string[]) {
   const config = (
