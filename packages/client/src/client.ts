@@ -3,6 +3,9 @@ import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
 import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
+import { createRetention, type Retention } from './github/retention/retention.js';
+import { createVersions, type Versions } from './github/versions/versions.js';
+import { createVulnerabilities, type Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { createImages, type Images } from './images/images.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import {
@@ -17,13 +20,10 @@ import { type Blobs, createBlobs } from './registry/blobs.js';
 import type { ClientContext } from './registry/context.js';
 import { createManifests, type Manifests } from './registry/manifests.js';
 import { createTags, type Tags } from './registry/tags.js';
-import { createRetention, type Retention } from './retention/retention.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { parseSyncConfig, type SyncConfig } from './sync/config.js';
 import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
 import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
-import { createVersions, type Versions } from './versions/versions.js';
-import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 
 /**
  * A client of every registry. Its capabilities are narrow interfaces, each usable on its own.

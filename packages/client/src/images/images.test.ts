@@ -11,9 +11,9 @@ import {
   UploadError,
 } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../content/oci-layout.js';
+import { remoteRepository } from '../content/remote-repository.js';
 import type { CopiedEvent, ProgressEvent, PushedEvent, RetryEvent } from '../events.js';
-import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../targets/oci-layout.js';
-import { remoteRepository } from '../targets/remote-repository.js';
 import { settle, simulatedClient } from '../testing/simulated-client.js';
 import { TITLE_ANNOTATION } from './artifact.js';
 import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';

@@ -6,8 +6,8 @@ import {
   RateLimitError,
   ThrottleTimeoutError,
 } from '@ghcr/oci-types';
+import { createLimiter } from '../content/limiter.js';
 import type { Images } from '../images/images.js';
-import { createLimiter } from '../images/limiter.js';
 import type { Referrers } from '../referrers/referrers.js';
 import type { Manifests } from '../registry/manifests.js';
 import type { Tags } from '../registry/tags.js';

@@ -1,7 +1,7 @@
 import { normalizeSeverity, ProtocolError, type Vulnerability } from '@ghcr/oci-types';
 import type { Transport } from '@ghcr/transport';
 import * as z from 'zod';
-import { nextLink } from '../registry/link-header.js';
+import { nextLink } from '../../registry/link-header.js';
 import type { ResolvedCodeScanningOptions } from './gate.js';
 import { parseWith } from './invalid.js';
 import { optional, packageFromMessage } from './util.js';

@@ -17,7 +17,7 @@ import {
   type OciImageManifest,
   type Platform,
 } from '@ghcr/oci-types';
-import { buildUntagPlaceholder } from '../../registry/placeholder.js';
+import { buildUntagPlaceholder } from '../../../registry/placeholder.js';
 import { buildRegistryGraph } from '../build-graph.js';
 import type { RegistryGraph } from '../graph.js';
 import type { RetentionPlan } from '../plan.js';

@@ -12,8 +12,8 @@ import {
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
-import { copy } from '../../images/copy.js';
 import { FIXTURE_LAYOUT } from '../../images/testing/images-kit.js';
+import { copy } from '../copy.js';
 import { memoryTarget } from '../memory-target.js';
 import { ociLayout } from '../oci-layout.js';
 import { dockerArchive } from './docker-archive.js';

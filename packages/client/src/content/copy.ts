@@ -15,10 +15,10 @@ import {
 } from '@ghcr/oci-types';
 import type { BlobSource } from '../registry/blob-source.js';
 import { mapLimit } from '../registry/concurrency.js';
-import { signalOption, skipBytes } from '../targets/content.js';
-import { isManifestDescriptor, type ReadOnlyTarget, type Target } from '../targets/target.js';
+import { signalOption, skipBytes } from './content.js';
 import { createLimiter } from './limiter.js';
 import { choosePlatform, platformWanted } from './platform-choice.js';
+import { isManifestDescriptor, type ReadOnlyTarget, type Target } from './target.js';
 
 /**
  * Progress of one item of a copy (a blob or a manifest), with the operation's totals.

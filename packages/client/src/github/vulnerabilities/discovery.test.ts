@@ -8,7 +8,7 @@ import {
 import { type Descriptor, InvalidInputError, MediaType, NotFoundError } from '@ghcr/oci-types';
 import { pushBlob, pushImage, pushIndex, pushManifest, type Simulation } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
-import { simulatedClient } from '../testing/simulated-client.js';
+import { simulatedClient } from '../../testing/simulated-client.js';
 import { ReportMediaType } from './report.js';
 import { envelopeOf, fixture, vulnerabilitiesFor, vulnStatement } from './test-helpers.js';
 import type { VulnerabilitiesDependencies } from './vulnerabilities.js';

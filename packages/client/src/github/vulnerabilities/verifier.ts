@@ -1,6 +1,6 @@
 import type { ParsedManifest } from '@ghcr/manifest';
 import type { Descriptor } from '@ghcr/oci-types';
-import type { SignerIdentity } from '../signatures/identity.js';
+import type { SignerIdentity } from '../../signatures/identity.js';
 import type { DsseEnvelope } from './attestation.js';
 
 /**

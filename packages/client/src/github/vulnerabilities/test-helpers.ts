@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { cosignTagsFor, isIndex, referrersTagFor } from '@ghcr/manifest';
 import { type Descriptor, NotFoundError } from '@ghcr/oci-types';
-import type { GhcrClient } from '../client.js';
-import { createClientEvents } from '../events.js';
-import { resolveClientSettings } from '../options.js';
-import type { ClientContext } from '../registry/context.js';
+import type { GhcrClient } from '../../client.js';
+import { createClientEvents } from '../../events.js';
+import { resolveClientSettings } from '../../options.js';
+import type { ClientContext } from '../../registry/context.js';
 import {
   createVulnerabilities,
   type ListReports,

@@ -9,7 +9,7 @@ import {
 } from '@ghcr/oci-types';
 import { pushImage as seedImage } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
-import { createGhcrClient } from '../client.js';
+import { createGhcrClient } from '../../client.js';
 import { packageVersionTags, type Versions } from './versions.js';
 import { resolveVersionsOptions } from './versions-options.js';
 import { versionsBed, versionsFor } from './versions-test-support.js';

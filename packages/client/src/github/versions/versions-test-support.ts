@@ -3,10 +3,10 @@
  * `createGhcrClient` builds its capabilities. Not part of the published API.
  */
 
-import { createClientEvents } from '../events.js';
-import { resolveClientSettings } from '../options.js';
-import type { ClientContext } from '../registry/context.js';
-import { type SimulatedClient, simulatedClient } from '../testing/simulated-client.js';
+import { createClientEvents } from '../../events.js';
+import { resolveClientSettings } from '../../options.js';
+import type { ClientContext } from '../../registry/context.js';
+import { type SimulatedClient, simulatedClient } from '../../testing/simulated-client.js';
 import { createVersions, type Versions } from './versions.js';
 import type { VersionsOptions } from './versions-options.js';
 

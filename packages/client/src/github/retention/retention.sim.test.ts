@@ -22,9 +22,9 @@ import {
 } from '@ghcr/simulation';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createGhcrClient, type GhcrClient } from '../client.js';
-import { nextLink } from '../registry/link-header.js';
-import { drain } from '../testing/simulated-client.js';
+import { createGhcrClient, type GhcrClient } from '../../client.js';
+import { nextLink } from '../../registry/link-header.js';
+import { drain } from '../../testing/simulated-client.js';
 import type { DeleteVersion } from './execute.js';
 import { createMemoryJournal } from './journal.js';
 import type { RetentionPolicy } from './policy.js';

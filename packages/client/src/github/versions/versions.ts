@@ -12,10 +12,10 @@ import {
   parseDigest,
   splitPackagePath,
 } from '@ghcr/oci-types';
-import { type ClientContext, checkRepository, checkTag, discard, header } from '../registry/context.js';
-import type { Manifests } from '../registry/manifests.js';
-import { isUntagPlaceholder } from '../registry/placeholder.js';
-import type { Tags, UntagResult } from '../registry/tags.js';
+import { type ClientContext, checkRepository, checkTag, discard, header } from '../../registry/context.js';
+import type { Manifests } from '../../registry/manifests.js';
+import { isUntagPlaceholder } from '../../registry/placeholder.js';
+import type { Tags, UntagResult } from '../../registry/tags.js';
 import { type ApiAction, type ApiTarget, describeTarget } from './api-errors.js';
 import {
   type ApiRequest,

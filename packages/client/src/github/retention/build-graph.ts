@@ -8,7 +8,7 @@ import {
   NotFoundError,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
-import { isUntagPlaceholder } from '../registry/placeholder.js';
+import { isUntagPlaceholder } from '../../registry/placeholder.js';
 import type {
   ManifestNodeKind,
   MissingManifest,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { NotFoundError } from '@ghcr/oci-types';
 import { type PushedImage, type PushedManifest, pushImage, pushIndex } from '@ghcr/simulation';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SimulatedClient, settle, simulatedClient } from '../testing/simulated-client.js';
+import { type SimulatedClient, settle, simulatedClient } from '../../testing/simulated-client.js';
 import type { ExecutePlanOptions } from './execute.js';
 import type { RegistryGraph } from './graph.js';
 import { createFileJournal } from './journal.js';

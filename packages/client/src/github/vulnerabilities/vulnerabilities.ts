@@ -18,12 +18,12 @@ import {
   referenceTarget,
   type Vulnerability,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../registry/blobs.js';
-import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
-import type { Manifests } from '../registry/manifests.js';
-import type { PolicyInput } from '../signatures/attestation-verifier.js';
-import type { SignerIdentity } from '../signatures/identity.js';
+import type { Blobs } from '../../registry/blobs.js';
+import { mapLimit } from '../../registry/concurrency.js';
+import type { ClientContext } from '../../registry/context.js';
+import type { Manifests } from '../../registry/manifests.js';
+import type { PolicyInput } from '../../signatures/attestation-verifier.js';
+import type { SignerIdentity } from '../../signatures/identity.js';
 import { isVulnerabilityPredicateType, statementNames } from './attestation.js';
 import { hasCodeScanningAnalysis, listCodeScanningAlerts } from './code-scanning.js';
 import { dedupeVulnerabilities } from './dedupe.js';
@@ -344,7 +344,9 @@ export function createVulnerabilities(
     const verifier =
       options.policy === undefined
         ? dependencies.verifyAttestation
-        : (await import('../signatures/attestation-verifier.js')).createAttestationVerifier(options.policy);
+        : (await import('../../signatures/attestation-verifier.js')).createAttestationVerifier(
+            options.policy,
+          );
     const read = await mapLimit(work, concurrency, ({ subject, descriptor }) =>
       readReferrer(repository, descriptor, subject, signal, verifier),
     );

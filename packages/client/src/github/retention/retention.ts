@@ -1,7 +1,7 @@
 import type { Clock } from '@ghcr/oci-types';
-import type { Blobs } from '../registry/blobs.js';
-import type { Manifests } from '../registry/manifests.js';
-import type { Tags } from '../registry/tags.js';
+import type { Blobs } from '../../registry/blobs.js';
+import type { Manifests } from '../../registry/manifests.js';
+import type { Tags } from '../../registry/tags.js';
 import { buildRegistryGraph, type GraphReadOptions, type ManifestCache } from './build-graph.js';
 import { type ExecutePlanOptions, executePlan, type RetentionReport } from './execute.js';
 import type { RegistryGraph } from './graph.js';

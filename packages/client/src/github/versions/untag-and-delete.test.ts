@@ -2,8 +2,8 @@ import { staticCredentials } from '@ghcr/auth';
 import { AuthorizationError, GhcrErrorCode, NotFoundError } from '@ghcr/oci-types';
 import { pushImage as seedImage } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
-import { createGhcrClient } from '../client.js';
-import { settle } from '../testing/simulated-client.js';
+import { createGhcrClient } from '../../client.js';
+import { settle } from '../../testing/simulated-client.js';
 import { packageVersionTags } from './versions.js';
 import { versionsBed, versionsFor } from './versions-test-support.js';
 

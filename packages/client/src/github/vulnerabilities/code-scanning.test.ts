@@ -3,8 +3,8 @@ import { ConfigError, InvalidReportError, ProtocolError } from '@ghcr/oci-types'
 import { pushImage } from '@ghcr/simulation';
 import { type Dispatcher, MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGhcrClient } from '../client.js';
-import { simulatedClient } from '../testing/simulated-client.js';
+import { createGhcrClient } from '../../client.js';
+import { simulatedClient } from '../../testing/simulated-client.js';
 import { fixture, vulnerabilitiesFor } from './test-helpers.js';
 
 const API = 'https://api.github.com';

@@ -7,8 +7,8 @@ import {
   type Vulnerability,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
-import type { PolicyInput } from '../signatures/attestation-verifier.js';
-import type { SignerIdentity } from '../signatures/identity.js';
+import type { PolicyInput } from '../../signatures/attestation-verifier.js';
+import type { SignerIdentity } from '../../signatures/identity.js';
 import { dedupeVulnerabilities } from './dedupe.js';
 import type { ReportDocumentKind } from './report.js';
 import type { ReportEnvelope, ReportFormat } from './types.js';

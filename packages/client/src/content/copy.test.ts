@@ -13,12 +13,12 @@ import {
   ServerError,
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import { type MemoryTarget, memoryTarget } from '../targets/memory-target.js';
-import { ociLayout } from '../targets/oci-layout.js';
-import type { Target } from '../targets/target.js';
+import { FIXTURE_LAYOUT, randomImage } from '../images/testing/images-kit.js';
 import { type CopyProgress, copy } from './copy.js';
+import { type MemoryTarget, memoryTarget } from './memory-target.js';
+import { ociLayout } from './oci-layout.js';
 import { hostPlatform } from './platform-choice.js';
-import { FIXTURE_LAYOUT, randomImage } from './testing/images-kit.js';
+import type { Target } from './target.js';
 
 const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';
 const AMD64 = 'sha256:54c3fdf3d12995ffa296feabe5f3b893e6bebd436bf8770111b2b6a21d463799';
