@@ -13,7 +13,7 @@ import {
   ServerError,
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_LAYOUT, randomImage } from '../images/testing/images-kit.js';
+import { FIXTURE_LAYOUT, randomImage } from '../testing/images-kit.js';
 import { type CopyProgress, copy } from './copy.js';
 import { type MemoryTarget, memoryTarget } from './memory-target.js';
 import { ociLayout } from './oci-layout.js';

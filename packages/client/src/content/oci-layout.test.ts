@@ -14,8 +14,8 @@ import {
   NotFoundError,
 } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURE_LAYOUT, tempDir } from '../images/testing/images-kit.js';
 import type { BlobSource } from '../registry/blob-source.js';
+import { FIXTURE_LAYOUT, tempDir } from '../testing/images-kit.js';
 import { drain } from '../testing/simulated-client.js';
 import { goJson, OCI_REF_NAME_ANNOTATION, ociLayout } from './oci-layout.js';
 

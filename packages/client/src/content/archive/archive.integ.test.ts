@@ -12,13 +12,13 @@ import {
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
-import { FIXTURE_LAYOUT } from '../../images/testing/images-kit.js';
+import { type KitImage, legacyArchive, makeImage, scratch, sha256 } from '../../testing/archive-kit.js';
+import { FIXTURE_LAYOUT } from '../../testing/images-kit.js';
 import { copy } from '../copy.js';
 import { memoryTarget } from '../memory-target.js';
 import { ociLayout } from '../oci-layout.js';
 import { dockerArchive } from './docker-archive.js';
 import { ociArchive } from './oci-archive.js';
-import { type KitImage, legacyArchive, makeImage, scratch, sha256 } from './testing/archive-kit.js';
 
 const FIXTURE = resolve(__dirname, '../../../../../fixtures/docker-archive-amd64.tar');
 const withSkopeo = integrationAvailability(['docker-registry', 'skopeo']);

@@ -5,12 +5,6 @@ import { type ParsedImageManifest, parseManifest } from '@ghcr/manifest';
 import { MediaType } from '@ghcr/oci-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectTarget } from '../../images/inspect.js';
-import { copy } from '../copy.js';
-import { memoryTarget } from '../memory-target.js';
-import { archiveFormatFromName, archiveTarget, detectArchiveFormat } from './archive.js';
-import { dockerArchive } from './docker-archive.js';
-import { ociArchive } from './oci-archive.js';
-import { openTar } from './tar-index.js';
 import {
   docker25Archive,
   type KitImage,
@@ -20,7 +14,13 @@ import {
   scratch,
   sha256,
   tar,
-} from './testing/archive-kit.js';
+} from '../../testing/archive-kit.js';
+import { copy } from '../copy.js';
+import { memoryTarget } from '../memory-target.js';
+import { archiveFormatFromName, archiveTarget, detectArchiveFormat } from './archive.js';
+import { dockerArchive } from './docker-archive.js';
+import { ociArchive } from './oci-archive.js';
+import { openTar } from './tar-index.js';
 
 const FIXTURE = resolve(__dirname, '../../../../../fixtures/docker-archive-amd64.tar');
 

@@ -2,9 +2,9 @@ import type { ParsedManifest } from '@ghcr/manifest';
 import { cosignTagsFor, referrersTagFor } from '@ghcr/manifest';
 import { ConfigError, type Digest, InternalError, NotFoundError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { ModelRepository } from '../../testing/model-repository.js';
 import { buildRegistryGraph } from './build-graph.js';
 import { attachmentOf, isAttachmentTag } from './graph-index.js';
-import { ModelRepository } from './testing/model-repository.js';
 import { validateRepository } from './validate.js';
 
 function serve(repo: ModelRepository, counts = new Map<string, number>()) {

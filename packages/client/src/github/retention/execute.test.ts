@@ -10,10 +10,10 @@ import {
   NotFoundError,
 } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MODEL_NOW, ModelRepository } from '../../testing/model-repository.js';
 import { type DeleteVersion, executePlan, type RetentionProgressEvent } from './execute.js';
 import { createFileJournal, createMemoryJournal } from './journal.js';
 import { planRetention, type RetentionPlan } from './plan.js';
-import { MODEL_NOW, ModelRepository } from './testing/model-repository.js';
 
 /** The time the fixtures' plans are made for (minAge is measured from it, not the machine's clock). */
 const AT_PLAN = { now: () => MODEL_NOW };

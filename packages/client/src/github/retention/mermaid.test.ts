@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { MODEL_NOW, ModelRepository } from '../../testing/model-repository.js';
 import { retentionMermaid, retentionMermaidSection } from './mermaid.js';
 import { planRetention } from './plan.js';
-import { MODEL_NOW, ModelRepository } from './testing/model-repository.js';
 
 async function twoReleases(count = 2) {
   const repo = new ModelRepository();

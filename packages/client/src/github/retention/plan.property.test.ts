@@ -2,12 +2,12 @@ import { referrersTagFor } from '@ghcr/manifest';
 import type { Digest } from '@ghcr/oci-types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { build, scenarioArbitrary } from '../../testing/generated-package.js';
+import { MODEL_NOW, type ModelRepository } from '../../testing/model-repository.js';
 import { isAttachmentTag } from './graph-index.js';
 import { compileTagPattern } from './patterns.js';
 import { planRetention, type RetentionPlan } from './plan.js';
 import type { RetentionPolicy } from './policy.js';
-import { build, scenarioArbitrary } from './testing/generated-package.js';
-import { MODEL_NOW, type ModelRepository } from './testing/model-repository.js';
 
 /** A cheap assertion for hot loops (vitest's expect costs microseconds a call). */
 function check(condition: boolean, message: string | (() => string)): void {

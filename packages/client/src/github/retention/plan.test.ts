@@ -1,10 +1,10 @@
 import { cosignTagsFor, type ParsedManifest, referrersTagFor } from '@ghcr/manifest';
 import { ConfigError, type Digest, InternalError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { MODEL_NOW, ModelRepository } from '../../testing/model-repository.js';
 import { buildRegistryGraph } from './build-graph.js';
 import { planRetention, type RetentionDecision, type RetentionPlan } from './plan.js';
 import { parseRetentionPolicy, type RetentionPolicy } from './policy.js';
-import { MODEL_NOW, ModelRepository } from './testing/model-repository.js';
 
 async function planOf(repo: ModelRepository, policy: RetentionPolicy): Promise<RetentionPlan> {
   const graph = await repo.graph();

@@ -7,11 +7,11 @@
 import { type Digest, NotFoundError } from '@ghcr/oci-types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { build, scenarioArbitrary, TAGS } from '../../testing/generated-package.js';
+import { DAY, MODEL_NOW, type ModelRepository } from '../../testing/model-repository.js';
 import { executePlan } from './execute.js';
 import { planRetention } from './plan.js';
 import type { RevalidationSource } from './revalidate.js';
-import { build, scenarioArbitrary, TAGS } from './testing/generated-package.js';
-import { DAY, MODEL_NOW, type ModelRepository } from './testing/model-repository.js';
 import type { RetentionVersion } from './versions.js';
 
 /**

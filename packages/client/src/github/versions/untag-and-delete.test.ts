@@ -4,8 +4,8 @@ import { pushImage as seedImage } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
 import { settle } from '../../testing/simulated-client.js';
+import { versionsBed, versionsFor } from '../../testing/versions-bed.js';
 import { packageVersionTags } from './versions.js';
-import { versionsBed, versionsFor } from './versions-test-support.js';
 
 const ADMIN_MESSAGE = 'You must have admin permissions on this package to delete or restore it.';
 

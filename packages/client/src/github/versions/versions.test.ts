@@ -10,9 +10,9 @@ import {
 import { pushImage as seedImage } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
+import { versionsBed, versionsFor } from '../../testing/versions-bed.js';
 import { packageVersionTags, type Versions } from './versions.js';
 import { resolveVersionsOptions } from './versions-options.js';
-import { versionsBed, versionsFor } from './versions-test-support.js';
 
 const API = 'https://api.github.com';
 const isInvalidInput = (value: unknown): boolean => InvalidInputError.isInstance(value);

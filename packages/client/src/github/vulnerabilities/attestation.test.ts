@@ -1,5 +1,6 @@
 import { InvalidReportError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { envelopeOf, fixture, vulnStatement } from '../../testing/vulnerability-reports.js';
 import {
   isVulnerabilityPredicateType,
   parseCosignVulnPredicate,
@@ -8,7 +9,6 @@ import {
   statementNames,
 } from './attestation.js';
 import { detectReportKind, parseReport, type ReportDocumentKind, reportKindOfMediaType } from './report.js';
-import { envelopeOf, fixture, vulnStatement } from './test-helpers.js';
 
 const IMAGE = `sha256:${'1f'.repeat(32)}`;
 const LAYER = `sha256:${'2e'.repeat(32)}`;

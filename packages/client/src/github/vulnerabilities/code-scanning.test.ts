@@ -5,7 +5,7 @@ import { type Dispatcher, MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
 import { simulatedClient } from '../../testing/simulated-client.js';
-import { fixture, vulnerabilitiesFor } from './test-helpers.js';
+import { fixture, vulnerabilitiesFor } from '../../testing/vulnerability-reports.js';
 
 const API = 'https://api.github.com';
 const ALERTS = '/repos/octo/app/code-scanning/alerts';

@@ -9,8 +9,13 @@ import { type Descriptor, InvalidInputError, MediaType, NotFoundError } from '@g
 import { pushBlob, pushImage, pushIndex, pushManifest, type Simulation } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { simulatedClient } from '../../testing/simulated-client.js';
+import {
+  envelopeOf,
+  fixture,
+  vulnerabilitiesFor,
+  vulnStatement,
+} from '../../testing/vulnerability-reports.js';
 import { ReportMediaType } from './report.js';
-import { envelopeOf, fixture, vulnerabilitiesFor, vulnStatement } from './test-helpers.js';
 import type { VulnerabilitiesDependencies } from './vulnerabilities.js';
 
 const REPO = 'octo/app';

@@ -1,8 +1,8 @@
 import { INVALID_REPORT_CODE, InvalidReportError } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../../testing/vulnerability-reports.js';
 import { parseCycloneDxReport } from './cyclonedx.js';
 import { parseSarifReport } from './sarif.js';
-import { fixture } from './test-helpers.js';
 import { parseTrivyReport } from './trivy.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;

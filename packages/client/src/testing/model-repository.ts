@@ -17,11 +17,11 @@ import {
   type OciImageManifest,
   type Platform,
 } from '@ghcr/oci-types';
-import { buildUntagPlaceholder } from '../../../registry/placeholder.js';
-import { buildRegistryGraph } from '../build-graph.js';
-import type { RegistryGraph } from '../graph.js';
-import type { RetentionPlan } from '../plan.js';
-import type { RetentionVersion } from '../versions.js';
+import { buildRegistryGraph } from '../github/retention/build-graph.js';
+import type { RegistryGraph } from '../github/retention/graph.js';
+import type { RetentionPlan } from '../github/retention/plan.js';
+import type { RetentionVersion } from '../github/retention/versions.js';
+import { buildUntagPlaceholder } from '../registry/placeholder.js';
 
 /** One day in ms. @internal */
 export const DAY = 86_400_000;

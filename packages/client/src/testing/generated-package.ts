@@ -5,7 +5,7 @@
  */
 import type { Digest } from '@ghcr/oci-types';
 import fc from 'fast-check';
-import type { RetentionPolicy } from '../policy.js';
+import type { RetentionPolicy } from '../github/retention/policy.js';
 import { DAY, ModelRepository } from './model-repository.js';
 
 /** Tag names the generated packages use. @internal */

@@ -11,16 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildImageManifest, descriptorOf, type ParsedImageManifest } from '@ghcr/manifest';
 import { type Descriptor, digestOf, MediaType } from '@ghcr/oci-types';
-import type { GhcrClient } from '../../client.js';
-import { type MemoryTarget, memoryTarget } from '../../content/memory-target.js';
-import { type ClientEventEmitter, type ClientEventMap, createClientEvents } from '../../events.js';
-import { type GhcrClientOptions, resolveClientSettings } from '../../options.js';
-import type { ClientContext } from '../../registry/context.js';
-import { createImages, type Images } from '../images.js';
+import type { GhcrClient } from '../client.js';
+import { type MemoryTarget, memoryTarget } from '../content/memory-target.js';
+import { type ClientEventEmitter, type ClientEventMap, createClientEvents } from '../events.js';
+import { createImages, type Images } from '../images/images.js';
+import { type GhcrClientOptions, resolveClientSettings } from '../options.js';
+import type { ClientContext } from '../registry/context.js';
 
 /** The fixture layout skopeo wrote (two platforms, tag `v1`). @internal */
 export const FIXTURE_LAYOUT = fileURLToPath(
-  new URL('../../../../../fixtures/oci-layout-multi', import.meta.url),
+  new URL('../../../../fixtures/oci-layout-multi', import.meta.url),
 );
 
 /** @internal */

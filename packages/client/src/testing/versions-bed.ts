@@ -3,12 +3,12 @@
  * `createGhcrClient` builds its capabilities. Not part of the published API.
  */
 
-import { createClientEvents } from '../../events.js';
-import { resolveClientSettings } from '../../options.js';
-import type { ClientContext } from '../../registry/context.js';
-import { type SimulatedClient, simulatedClient } from '../../testing/simulated-client.js';
-import { createVersions, type Versions } from './versions.js';
-import type { VersionsOptions } from './versions-options.js';
+import { createClientEvents } from '../events.js';
+import { createVersions, type Versions } from '../github/versions/versions.js';
+import type { VersionsOptions } from '../github/versions/versions-options.js';
+import { resolveClientSettings } from '../options.js';
+import type { ClientContext } from '../registry/context.js';
+import { type SimulatedClient, simulatedClient } from './simulated-client.js';
 
 /** @internal */
 export interface VersionsBed extends SimulatedClient {
