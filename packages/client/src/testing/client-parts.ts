@@ -7,10 +7,10 @@ import { buildImageManifest, type ParsedImageManifest } from '@ghcr/manifest';
 import { MediaType, type Platform } from '@ghcr/oci-types';
 import type { GhcrClient } from '../client.js';
 import { type ClientEventEmitter, createClientEvents } from '../events.js';
-import { resolveClientSettings } from '../options.js';
 import { type Blobs, createBlobs } from '../registry/blobs.js';
 import type { ClientContext } from '../registry/context.js';
 import { createManifests, type Manifests } from '../registry/manifests.js';
+import { contextOf } from './client-context.js';
 
 /** @internal */
 export interface ClientParts {
@@ -22,9 +22,8 @@ export interface ClientParts {
 
 /** The context, blobs and manifests of `client`, as client.ts wires them (own event emitter). @internal */
 export function partsOf(client: GhcrClient): ClientParts {
-  const settings = resolveClientSettings({ ...client.options, transport: client.transport });
   const events = createClientEvents();
-  const context: ClientContext = { settings, transport: client.transport, events };
+  const context = contextOf(client, events);
   return { context, blobs: createBlobs(context), manifests: createManifests(context), events };
 }
 

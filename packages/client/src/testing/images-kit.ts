@@ -15,8 +15,7 @@ import type { GhcrClient } from '../client.js';
 import { type MemoryTarget, memoryTarget } from '../content/memory-target.js';
 import { type ClientEventEmitter, type ClientEventMap, createClientEvents } from '../events.js';
 import { createImages, type Images } from '../images/images.js';
-import { type GhcrClientOptions, resolveClientSettings } from '../options.js';
-import type { ClientContext } from '../registry/context.js';
+import { contextOf } from './client-context.js';
 
 /** The fixture layout skopeo wrote (two platforms, tag `v1`). @internal */
 export const FIXTURE_LAYOUT = fileURLToPath(
@@ -38,12 +37,11 @@ export function imagesFor(client: GhcrClient): ImagesKit {
   for (const name of ['pushed', 'copied', 'progress', 'tagged', 'deleted'] as const) {
     events.on(name, (payload) => seen.push({ name, payload }));
   }
-  const context: ClientContext = {
-    settings: resolveClientSettings(client.options as GhcrClientOptions),
-    transport: client.transport,
+  return {
+    images: createImages(contextOf(client, events), client, (registry) => client.forRegistry(registry)),
     events,
+    seen,
   };
-  return { images: createImages(context, client, (registry) => client.forRegistry(registry)), events, seen };
 }
 
 /** A fresh temporary directory. @internal */

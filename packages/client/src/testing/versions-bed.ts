@@ -3,11 +3,10 @@
  * `createGhcrClient` builds its capabilities. Not part of the published API.
  */
 
-import { createClientEvents } from '../events.js';
 import { createVersions, type Versions } from '../github/versions/versions.js';
 import type { VersionsOptions } from '../github/versions/versions-options.js';
-import { resolveClientSettings } from '../options.js';
 import type { ClientContext } from '../registry/context.js';
+import { contextOf } from './client-context.js';
 import { type SimulatedClient, simulatedClient } from './simulated-client.js';
 
 /** @internal */
@@ -51,11 +50,7 @@ export function versionsFor(
   options: VersionsOptions = {},
 ): { versions: Versions; context: ClientContext } {
   const { client, sim } = bed;
-  const context: ClientContext = {
-    settings: resolveClientSettings({ ...client.options, transport: client.transport }),
-    transport: client.transport,
-    events: createClientEvents(),
-  };
+  const context = contextOf(client);
   const versions = createVersions(
     context,
     { tags: client.tags, manifests: client.manifests },
