@@ -10,7 +10,7 @@ import {
   parseDigest,
 } from '@ghcr/oci-types';
 import { type BlobInput, type BlobSource, bufferSource, toBlobSource } from '../registry/blob-source.js';
-import { checkTag } from '../registry/context.js';
+import { checkTag } from '../registry/names.js';
 import { checkBytes, readAllCapped } from './content.js';
 import { isManifestDescriptor, type Target } from './target.js';
 

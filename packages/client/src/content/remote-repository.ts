@@ -10,8 +10,8 @@ import {
 } from '@ghcr/oci-types';
 import { type BlobInput, type BlobSource, toBlobSource } from '../registry/blob-source.js';
 import type { Blobs } from '../registry/blobs.js';
-import { checkRepository, checkTag, parseManifestReference } from '../registry/context.js';
 import type { Manifests } from '../registry/manifests.js';
+import { checkRepository, checkTag, parseManifestReference } from '../registry/names.js';
 import type { Tags } from '../registry/tags.js';
 import { checkBytes, countingSource, readAllCapped, signalOption } from './content.js';
 import { isManifestDescriptor, type Target, type TargetLocation } from './target.js';

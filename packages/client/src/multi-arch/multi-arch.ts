@@ -21,8 +21,9 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import { type ClientContext, checkRepository, parseManifestReference } from '../registry/context.js';
+import type { ClientContext } from '../registry/context.js';
 import type { Manifests } from '../registry/manifests.js';
+import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { isImageConfig, platformFromConfig } from './platform-from-config.js';
 
 /**

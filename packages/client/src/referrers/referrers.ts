@@ -13,14 +13,11 @@ import {
 import { type BlobInput, fileSource } from '../registry/blob-source.js';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import {
-  type ClientContext,
-  checkRepository,
-  parseManifestReference,
-  registryUrl,
-} from '../registry/context.js';
+import type { ClientContext } from '../registry/context.js';
 import { type Manifests, putOne } from '../registry/manifests.js';
+import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { fetchTagPage } from '../registry/tags.js';
+import { registryUrl } from '../registry/urls.js';
 import { listFromApi } from './api.js';
 import { cosignReferrers } from './cosign.js';
 import { addToFallbackIndex, describeReferrers, fallbackTagReferrers } from './fallback.js';

@@ -8,8 +8,10 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { ProgressReporter } from '../progress.js';
-import { type ClientContext, header, registryUrl, release } from './context.js';
+import type { ClientContext } from './context.js';
+import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
+import { registryUrl } from './urls.js';
 
 /** @internal */
 export interface DownloadTarget {

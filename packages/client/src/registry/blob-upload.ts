@@ -16,8 +16,10 @@ import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
 import { ProgressReporter } from '../progress.js';
 import { type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
-import { appendQuery, type ClientContext, discard, header, registryUrl, resolveLocation } from './context.js';
+import type { ClientContext } from './context.js';
+import { discard, header } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
+import { appendQuery, registryUrl, resolveLocation } from './urls.js';
 
 const OCTET_STREAM = 'application/octet-stream';
 

@@ -10,7 +10,10 @@ import {
 import { resumableBlobBytes, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
 import { identifySource, pushBlob, type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
-import { type ClientContext, checkRepository, discard, header, registryUrl } from './context.js';
+import type { ClientContext } from './context.js';
+import { checkRepository } from './names.js';
+import { discard, header } from './responses.js';
+import { registryUrl } from './urls.js';
 
 const OCTET_STREAM = 'application/octet-stream';
 

@@ -5,8 +5,8 @@ import { createClientEvents } from '../events.js';
 import { offsetFromRange } from './blob-upload.js';
 import { ChunkReader } from './chunk-reader.js';
 import { mapLimit } from './concurrency.js';
-import { appendQuery, resolveLocation } from './context.js';
 import { nextLink } from './link-header.js';
+import { appendQuery, resolveLocation } from './urls.js';
 
 async function collect(iterable: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Buffer[] = [];

@@ -13,16 +13,11 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { mapLimit } from './concurrency.js';
-import {
-  type ClientContext,
-  checkRepository,
-  checkTag,
-  discard,
-  header,
-  parseManifestReference,
-  registryUrl,
-} from './context.js';
+import type { ClientContext } from './context.js';
+import { checkRepository, checkTag, parseManifestReference } from './names.js';
 import { readCapped, readDocument } from './read-body.js';
+import { discard, header } from './responses.js';
+import { registryUrl } from './urls.js';
 
 /**
  * Manifest bytes to push: a `ParsedManifest` (from `parseManifest`, a `build*` function or a

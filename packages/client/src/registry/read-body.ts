@@ -7,7 +7,8 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import type { TransportRequest, TransportResponse } from '@ghcr/transport';
-import { type ClientContext, header, release } from './context.js';
+import type { ClientContext } from './context.js';
+import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
 /**

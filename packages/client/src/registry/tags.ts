@@ -12,7 +12,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from './blobs.js';
 import { mapLimit } from './concurrency.js';
-import { type ClientContext, checkRepository, checkTag, discard, registryUrl } from './context.js';
+import type { ClientContext } from './context.js';
 import { nextLink } from './link-header.js';
 import {
   deleteByDigest,
@@ -21,8 +21,11 @@ import {
   type Manifests,
   putOne,
 } from './manifests.js';
+import { checkRepository, checkTag } from './names.js';
 import { buildUntagPlaceholder } from './placeholder.js';
 import { readCapped, readDocument } from './read-body.js';
+import { discard } from './responses.js';
+import { registryUrl } from './urls.js';
 
 /**
  * Options of {@link Tags.list} and {@link Tags.pages}.

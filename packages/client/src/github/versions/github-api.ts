@@ -8,9 +8,9 @@
 import { GhcrErrorCode, ProtocolError } from '@ghcr/oci-types';
 import type { Transport, TransportResponse } from '@ghcr/transport';
 import type * as z from 'zod';
-import { discard } from '../../registry/context.js';
 import { nextLink } from '../../registry/link-header.js';
 import { readCapped } from '../../registry/read-body.js';
+import { discard } from '../../registry/responses.js';
 import { type ApiTarget, explainApiError } from './api-errors.js';
 
 /** A GitHub list page of 100 objects is well under this. */

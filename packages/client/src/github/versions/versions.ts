@@ -12,9 +12,11 @@ import {
   parseDigest,
   splitPackagePath,
 } from '@ghcr/oci-types';
-import { type ClientContext, checkRepository, checkTag, discard, header } from '../../registry/context.js';
+import type { ClientContext } from '../../registry/context.js';
 import type { Manifests } from '../../registry/manifests.js';
+import { checkRepository, checkTag } from '../../registry/names.js';
 import { isUntagPlaceholder } from '../../registry/placeholder.js';
+import { discard, header } from '../../registry/responses.js';
 import type { Tags, UntagResult } from '../../registry/tags.js';
 import { type ApiAction, type ApiTarget, describeTarget } from './api-errors.js';
 import {
