@@ -47,9 +47,11 @@ for (const root of roots) {
     ]);
     const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
     for (const file of walk(join(root, dir, 'src'))) {
+      // Test code: test files, each package's testing/ folder, and the whole test harness package.
       const isTest =
         /\.(test|test-d|bench)\.ts$/.test(file) ||
-        /[\\/](testing|testing-internal|test-support)[\\/]/.test(file);
+        /[\\/]testing[\\/]/.test(file) ||
+        pkg.name === '@ghcr/test-support';
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(importRe)) {
         const spec = match[1] ?? match[2];
