@@ -120,9 +120,11 @@ function scan(base) {
       ]);
       const dev = new Set(Object.keys(pkg.devDependencies ?? {}));
       for (const file of walk(srcDir)) {
+        // Test code: test files, each package's testing/ folder, and the whole test harness package.
         const isTest =
           /\.(test|test-d|bench)\.ts$/.test(file) ||
-          /[\\/](testing|testing-internal|test-support)[\\/]/.test(file);
+          /[\\/]testing[\\/]/.test(file) ||
+          pkg.name === '@ghcr/test-support';
         const text = readFileSync(file, 'utf8');
         if (pkg.name === '@ghcr/client' && !isTest) {
           const inSrc = relative(srcDir, file).split('\\').join('/');

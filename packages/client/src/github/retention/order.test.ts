@@ -28,6 +28,23 @@ describe('deletionOrder', () => {
     ).toEqual(['p', 'x', 'y', 'q', 'z']);
   });
 
+  it('inside a cycle, puts an index before what it lists, whatever the keys', () => {
+    // s (key 1) is the subject of the fallback index r (key 2) tagged at its fallback tag, and r
+    // lists s: r follows s as a referrer, s follows r as a listed manifest.
+    const parents: Record<string, string[]> = { r: ['s'], s: ['r'] };
+    const listedBy: Record<string, string[]> = { s: ['r'] };
+    const key: Record<string, number> = { s: 1, r: 2 };
+    const order = (content?: (x: string) => string[]) =>
+      deletionOrder(
+        ['s', 'r'],
+        (x) => parents[x] ?? [],
+        (x) => key[x] ?? 0,
+        content,
+      );
+    expect(order()).toEqual(['s', 'r']);
+    expect(order((x) => listedBy[x] ?? [])).toEqual(['r', 's']);
+  });
+
   it('orders any random graph so every edge outside a cycle goes parent first', () => {
     fc.assert(
       fc.property(

@@ -2,18 +2,25 @@
  * Orders deletions so that parents go before children: a topological order of "parent before
  * dependent" over the versions to delete. Cycles (possible only through tags, e.g. an index at the
  * fallback tag of a manifest it lists) are strongly connected components: each is placed as a
- * whole, once every parent outside it is placed, its members by ascending key. The order goes
- * level by level (all items whose parents are placed, lowest key first), so it is deterministic.
+ * whole, once every parent outside it is placed. Inside a component, members follow
+ * `contentParentsOf` (an index before what it lists: those edges cannot form a cycle, since a
+ * manifest's digest covers its children), lowest key first. So while a run deletes, no manifest
+ * still present lists one already deleted, and a push that reuses a present manifest gets all of
+ * it. The order goes level by level (all items whose parents are placed, lowest key first), so it
+ * is deterministic.
  *
  * @param items - the versions to delete, any order.
  * @param parentsOf - the items a given item must follow (others are ignored).
  * @param keyOf - a number that orders ties (the version id).
+ * @param contentParentsOf - the subset of `parentsOf` that lists the item in its content. If
+ *   omitted, none: a cycle's members go by ascending key.
  * @internal
  */
 export function deletionOrder(
   items: readonly string[],
   parentsOf: (item: string) => Iterable<string>,
   keyOf: (item: string) => number,
+  contentParentsOf: (item: string) => Iterable<string> = () => [],
 ): string[] {
   const members = new Set(items);
   const keys = new Map([...members].map((item) => [item, keyOf(item)]));
@@ -76,7 +83,7 @@ export function deletionOrder(
           component.push(member);
           if (member === frame.item) break;
         }
-        components.push(component.sort(byKey));
+        components.push(orderInside(component.sort(byKey), contentParentsOf));
       }
     }
   }
@@ -110,5 +117,32 @@ export function deletionOrder(
     }
     ready = following.sort(byFirstKey);
   }
+  return order;
+}
+
+/**
+ * A cycle's members (sorted by key) in a topological order of their content edges, lowest key
+ * first among the ready; members left over (content edges that loop, which real manifests cannot)
+ * keep their key order at the end.
+ */
+function orderInside(members: string[], contentParentsOf: (item: string) => Iterable<string>): string[] {
+  if (members.length < 2) return members;
+  const inside = new Set(members);
+  const waiting = new Map<string, Set<string>>();
+  for (const member of members) {
+    const parents = new Set([...contentParentsOf(member)].filter((p) => p !== member && inside.has(p)));
+    waiting.set(member, parents);
+  }
+  const order: string[] = [];
+  const placed = new Set<string>();
+  for (;;) {
+    const next = members.find(
+      (member) => !placed.has(member) && [...(waiting.get(member) ?? [])].every((p) => placed.has(p)),
+    );
+    if (next === undefined) break;
+    order.push(next);
+    placed.add(next);
+  }
+  for (const member of members) if (!placed.has(member)) order.push(member);
   return order;
 }

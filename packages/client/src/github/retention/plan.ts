@@ -485,12 +485,17 @@ function finish(
     state.keep !== undefined || (kept?.has(state.version.digest) ?? true);
   const deleted = new Set(states.filter((state) => !isKept(state)).map((state) => state.version.digest));
 
-  // Parents first (an index before its manifests, a subject before its referrers).
+  // Parents first (an index before its manifests, a subject before its referrers); inside a cycle
+  // through a tag, an index before what it lists.
   const idOf = (digest: string): number => (byDigest.get(digest) as VersionState).version.id;
   const order = deletionOrder(
     [...deleted],
     (digest) => (byDigest.get(digest) as VersionState).anchors.map((anchor) => anchor.digest),
     idOf,
+    (digest) =>
+      (byDigest.get(digest) as VersionState).anchors
+        .filter((anchor) => anchor.relation === 'child')
+        .map((anchor) => anchor.digest),
   );
   const position = new Map(order.map((digest, i) => [digest, i]));
 

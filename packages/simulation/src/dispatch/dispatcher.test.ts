@@ -4,7 +4,7 @@ import { HttpResponse, http } from 'msw';
 import { Agent, type Dispatcher, fetch, interceptors, request } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
-import { createTestBed, type TestBed, uploadBlob } from '../test-support.js';
+import { createTestBed, type TestBed, uploadBlob } from '../testing/test-bed.js';
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));

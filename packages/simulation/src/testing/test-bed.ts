@@ -4,8 +4,8 @@
  */
 import { createManualClock, type ManualClock } from '@ghcr/oci-types';
 import { type Dispatcher, request } from 'undici';
-import type { SimulationOptions } from './options.js';
-import { createSimulation, type Simulation } from './simulation.js';
+import type { SimulationOptions } from '../options.js';
+import { createSimulation, type Simulation } from '../simulation.js';
 
 /** @internal */
 export interface CallResult {

@@ -7,12 +7,12 @@ import { createManualClock, digestOf, type ManualClock } from '@ghcr/oci-types';
 import { getResponse } from 'msw';
 import { createTokenService } from '../auth/tokens.js';
 import type { SimulationContext } from '../context.js';
+import { createGithubApiHandlers } from '../github-api/handlers.js';
 import { createRequestLog } from '../log.js';
 import { resolveSimulationOptions, type SimulationOptions } from '../options.js';
 import { createMemoryBlobStore } from '../state/memory-store.js';
 import type { ManifestRecord, PackageScope, RepositoryRecord } from '../state/records.js';
 import { SimulationState } from '../state/simulation-state.js';
-import { createGithubApiHandlers } from './handlers.js';
 
 /** @internal */
 export interface ApiTestBed {

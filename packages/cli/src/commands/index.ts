@@ -1,3 +1,7 @@
+/**
+ * `ghcr index create`: the `ghcr index` command group. Like every file in this folder it is named
+ * for its command (`versions.ts` holds `ghcr versions list|delete|restore`); it is not a barrel.
+ */
 import { formatPlatform, isIndex } from '@ghcr/manifest';
 import { isDigest, isValidTag, parseReference, type Reference } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';

@@ -1,11 +1,22 @@
+/**
+ * A manual clock for tests that assert on the waits code asked for, never on elapsed time.
+ */
 import { createManualClock, type ManualClock } from '@ghcr/oci-types';
 
-/** A manual clock that also records every sleep requested (for asserting on waits, not on time). */
+/**
+ * A manual clock that also records every sleep requested (for asserting on waits, not on time).
+ * @internal
+ */
 export interface RecordingClock extends ManualClock {
+  /** Every sleep asked for, in ms, in order. */
   readonly sleeps: number[];
 }
 
-/** @internal test support */
+/**
+ * Creates a {@link RecordingClock} starting at `start` (epoch ms; if omitted, the manual clock's
+ * default).
+ * @internal
+ */
 export function createRecordingClock(start?: number): RecordingClock {
   const clock = createManualClock(start);
   const sleeps: number[] = [];
@@ -24,7 +35,11 @@ export function createRecordingClock(start?: number): RecordingClock {
   };
 }
 
-/** Advances `clock` in steps until `promise` settles; returns its outcome. */
+/**
+ * Advances `clock` in steps of `stepMs` (yielding to I/O before each) until `promise` settles;
+ * returns its outcome. Gives up advancing after `maxSteps`.
+ * @internal
+ */
 export async function settle<T>(
   promise: Promise<T>,
   clock: ManualClock,

@@ -1,7 +1,7 @@
 import { SimulationMismatchError } from '@ghcr/oci-types';
 import { Dispatcher, errors } from 'undici';
+import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from '../exchange.js';
 import { streamOf } from '../registry/body.js';
-import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
 import { PausableController } from './pausable-controller.js';
 
 type DispatchOptions = Dispatcher.DispatchOptions;

@@ -1,9 +1,14 @@
+/**
+ * One request/response exchange with a simulation: the request goes through the fault injector,
+ * msw's handlers and the request log, and the answer comes back with faults applied. Both ways in
+ * share it: the in-process undici dispatcher (`dispatch/`) and the loopback HTTP server (`serve/`).
+ */
 import { randomUUID } from 'node:crypto';
 import { type Clock, redactUrl, SimulationMismatchError } from '@ghcr/oci-types';
 import { getResponse, type RequestHandler } from 'msw';
-import type { AnnotationRegistry } from '../context.js';
-import type { FaultAction, FaultInjector } from '../faults/fault-injector.js';
-import { redactHeadersForLog, SIMULATION_REQUEST_ID_HEADER, type WritableRequestLog } from '../log.js';
+import type { AnnotationRegistry } from './context.js';
+import type { FaultAction, FaultInjector } from './faults/fault-injector.js';
+import { redactHeadersForLog, SIMULATION_REQUEST_ID_HEADER, type WritableRequestLog } from './log.js';
 
 /**
  * Creates a Request whose `clone()` does not tee the body. msw clones every request it matches (to keep a
@@ -34,7 +39,7 @@ export class ConnectionResetSignal extends Error {
 }
 
 /**
- * What the serving layers need from a simulation.
+ * What the in-process dispatcher and the loopback server need from a simulation.
  * @internal
  */
 export interface ExchangeEnvironment {
@@ -47,7 +52,7 @@ export interface ExchangeEnvironment {
 }
 
 /**
- * A request as a serving layer hands it over (URL on the configured origins).
+ * A request as the dispatcher or the server hands it over (URL on the configured origins).
  * @internal
  */
 export interface ExchangeRequest {

@@ -93,13 +93,3 @@ export function expectNoSecret(error: unknown, secrets: Iterable<string> = Objec
     expect(texts).not.toContain(Buffer.from(secret).toString('base64'));
   }
 }
-
-/** Awaits `promise`, expecting it to reject; returns the rejection. @internal */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
