@@ -16,8 +16,10 @@ import {
   ConfigError,
   createDigester,
   DigestMismatchError,
+  type ErrorCode,
   GhcrError,
   GhcrErrorCode,
+  isErrorCode,
   SimulationMismatchError,
   TransportError,
 } from '@ghcr/oci-types';
@@ -141,7 +143,7 @@ export class ReplayDispatcher extends Dispatcher {
         const recorded = entry.error;
         throw new TransportError(
           `replayed failure of ${describe(live)}: ${recorded?.name ?? 'Error'}: ${recorded?.message ?? 'no response was recorded'}`,
-          { code: recorded?.code ?? GhcrErrorCode.CONNECTION_FAILED },
+          { code: replayedCode(recorded?.code) },
         );
       }
       target.onResponseStart?.(
@@ -155,7 +157,7 @@ export class ReplayDispatcher extends Dispatcher {
       if (entry.error !== undefined) {
         throw new TransportError(
           `replayed failure while reading the response body of ${describe(live)}: ${entry.error.name}: ${entry.error.message}`,
-          { code: entry.error.code ?? GhcrErrorCode.CONNECTION_FAILED },
+          { code: replayedCode(entry.error.code) },
         );
       }
       finished = true;
@@ -370,4 +372,13 @@ export function createReplayDispatcher(options: ReplayDispatcherOptions): Replay
     '(in memory)',
     resolve(resolved.baseDirectory ?? '.'),
   );
+}
+
+/**
+ * The code of a replayed failure: the recorded one when it is a {@link ErrorCode} (a GhcrError was
+ * recorded); otherwise (undici's `UND_ERR_SOCKET`, Node's `ECONNRESET`, none) a connection
+ * failure, which is what the transport makes of those codes.
+ */
+function replayedCode(recorded: string | undefined): ErrorCode {
+  return isErrorCode(recorded) ? recorded : GhcrErrorCode.CONNECTION_FAILED;
 }
