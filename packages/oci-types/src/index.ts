@@ -144,3 +144,4 @@ export {
   type Vulnerability,
   vulnerabilitySchema,
 } from './schemas.js';
+export { closestName, unknownKeysError } from './unknown-keys.js';
