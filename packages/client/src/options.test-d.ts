@@ -5,6 +5,19 @@
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
 import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
+import type { RetentionPolicy, retentionPolicySchema } from './retention/policy.js';
+import type {
+  CodeScanningOptions,
+  codeScanningOptionsSchema,
+  GateOptions,
+  gateOptionsSchema,
+} from './vulnerabilities/gate.js';
+
+// The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
+// says mutable arrays. The same elements, so compare with the arrays made mutable.
+type MutableArrays<T> = {
+  [K in keyof T]: T[K] extends readonly (infer E)[] | undefined ? E[] | Exclude<T[K], readonly E[]> : T[K];
+};
 
 type Input = z.input<typeof ghcrClientOptionsSchema>;
 
@@ -26,3 +39,22 @@ expectTypeOf<{
 // The key check has teeth: one key more, or one fewer, is not equal.
 expectTypeOf<keyof Input>().not.toEqualTypeOf<keyof (GhcrClientOptions & { readonly registy?: string })>();
 expectTypeOf<keyof Omit<Input, 'clock'>>().not.toEqualTypeOf<keyof GhcrClientOptions>();
+
+type PolicyInput = z.input<typeof retentionPolicySchema>;
+expectTypeOf<keyof PolicyInput>().toEqualTypeOf<keyof RetentionPolicy>();
+expectTypeOf<PolicyInput>().toExtend<RetentionPolicy>();
+expectTypeOf<MutableArrays<RetentionPolicy>>().toExtend<PolicyInput>();
+
+type GateInput = z.input<typeof gateOptionsSchema>;
+expectTypeOf<keyof GateInput>().toEqualTypeOf<keyof GateOptions>();
+expectTypeOf<GateInput>().toExtend<GateOptions>();
+expectTypeOf<MutableArrays<GateOptions>>().toExtend<GateInput>();
+
+type CodeScanningInput = z.input<typeof codeScanningOptionsSchema>;
+expectTypeOf<keyof CodeScanningInput>().toEqualTypeOf<keyof CodeScanningOptions>();
+expectTypeOf<CodeScanningInput>().toExtend<CodeScanningOptions>();
+expectTypeOf<CodeScanningOptions>().toExtend<CodeScanningInput>();
+
+expectTypeOf<{ [K in keyof RetentionPolicy]-?: undefined }>().toExtend<RetentionPolicy>();
+expectTypeOf<{ [K in keyof GateOptions]-?: undefined }>().toExtend<GateOptions>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<GateOptions>();
