@@ -12,7 +12,14 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DOCKER_HUB, normalizeRegistryHost } from '@ghcr/auth';
-import { AuthenticationError, type Clock, GhcrErrorCode, redactText, systemClock } from '@ghcr/oci-types';
+import {
+  AuthenticationError,
+  type Clock,
+  type ErrorCode,
+  GhcrErrorCode,
+  redactText,
+  systemClock,
+} from '@ghcr/oci-types';
 
 /**
  * `node:child_process`, loaded when a helper first runs: most commands never run one, and loading
@@ -62,7 +69,10 @@ function keyNames(key: string, host: string): boolean {
   return normalizeRegistryHost(key) === host;
 }
 
-function failure(message: string, code: string = GhcrErrorCode.CREDENTIALS_UNAVAILABLE): AuthenticationError {
+function failure(
+  message: string,
+  code: ErrorCode = GhcrErrorCode.CREDENTIALS_UNAVAILABLE,
+): AuthenticationError {
   return new AuthenticationError(message, { code });
 }
 

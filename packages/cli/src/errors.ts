@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
-import { ConfigError, GhcrError, InvalidInputError, redactText, TransportError } from '@ghcr/oci-types';
+import {
+  ConfigError,
+  GhcrError,
+  GhcrErrorCode,
+  InvalidInputError,
+  redactText,
+  TransportError,
+} from '@ghcr/oci-types';
 import { tlsCertificateProblem } from '@ghcr/transport';
 import { CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
@@ -8,7 +15,7 @@ import { ExitCode } from './exit-codes.js';
  * The code of a command-line usage error (bad flag, missing argument, unknown command).
  * @public
  */
-export const USAGE_ERROR_CODE = 'GHCR_USAGE';
+export const USAGE_ERROR_CODE = GhcrErrorCode.USAGE;
 
 /**
  * A usage error: exits 2. Its message says what was wrong with the command line and how to fix it.

@@ -5,6 +5,41 @@
  * @packageDocumentation
  */
 
+// The one error hierarchy, re-exported so an application catches and narrows without depending on
+// @ghcr/oci-types itself. Prefer `isGhcrError(value)` and `XError.isInstance(value)` (brands that
+// hold across duplicate package copies) over `instanceof`, and match on `code`.
+export {
+  AuthenticationError,
+  AuthorizationError,
+  ConfigError,
+  DigestMismatchError,
+  DistributionErrorCode,
+  type ErrorCode,
+  type ErrorFamily,
+  FileSystemError,
+  GhcrError,
+  GhcrErrorCode,
+  type GhcrErrorOptions,
+  type HttpErrorContext,
+  InternalError,
+  InvalidInputError,
+  InvalidManifestError,
+  InvalidReportError,
+  isErrorCode,
+  isGhcrError,
+  MissingHeaderError,
+  NotFoundError,
+  ProtocolError,
+  RateLimitError,
+  type RegistryErrorEntry,
+  ResourceConflictError,
+  ServerError,
+  SimulationMismatchError,
+  ThrottleTimeoutError,
+  TransportError,
+  UnsupportedMediaTypeError,
+  UploadError,
+} from '@ghcr/oci-types';
 export { createGhcrClient, type GhcrClient } from './client.js';
 export {
   type ArchiveTargetOptions,

@@ -60,146 +60,174 @@ const registrySettingsOverrideSchema = z
     plainHttp: z.boolean().optional(),
     flavor: z.enum(['ghcr', 'distribution']).optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<unknown, RegistrySettingsOverride>;
 
 /**
- * Options of {@link createGhcrClient}, validated once. Parse failures become a `ConfigError` naming
- * the field.
+ * Options of {@link createGhcrClient}. Every one is optional; they are validated once by
+ * {@link ghcrClientOptionsSchema}, and an unknown key or a bad value is a `ConfigError` naming it.
+ * @public
+ */
+export interface GhcrClientOptions {
+  /**
+   * The registry: `host[:port]` (`ghcr.io`, `localhost:5000`) or a base URL whose scheme decides
+   * plain HTTP (`http://127.0.0.1:5000`). If omitted, `ghcr.io`.
+   */
+  readonly registry?: string | undefined;
+  /**
+   * Speak plain HTTP instead of HTTPS to the default registry. If omitted, true for `localhost`,
+   * `127.0.0.1` and `[::1]` (and for an `http://` registry URL), false otherwise.
+   */
+  readonly plainHttp?: boolean | undefined;
+  /**
+   * Settings of other registries the client reaches through references that name them
+   * (`docker.io/library/alpine:3`) or through `forRegistry(host)`, keyed by `host[:port]`:
+   * `{ 'localhost:5001': { plainHttp: true }, 'containers.ghe.example.com': { flavor: 'ghcr' } }`.
+   * The key `*` applies to every registry without an entry of its own. If omitted, every registry
+   * gets the defaults described on each field.
+   */
+  readonly registries?: Readonly<Record<string, RegistrySettingsOverride>> | undefined;
+  /**
+   * Which registry's behaviour to expect. `ghcr`: 4 MiB chunk cap, no manifest DELETE (untag puts a
+   * placeholder; deletes go through the Packages API). `distribution`: a generic OCI registry. If
+   * omitted, `auto`: `ghcr` for ghcr.io, `distribution` for anything else.
+   */
+  readonly flavor?: 'auto' | 'ghcr' | 'distribution' | undefined;
+  /** A ready transport (shared limiter, token cache, metrics). If omitted, one is built from the options below. */
+  readonly transport?: Transport | undefined;
+  /** The undici dispatcher the built transport sends through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own Agent. */
+  readonly dispatcher?: Dispatcher | undefined;
+  /**
+   * Where credentials come from (`@ghcr/auth`: `defaultCredentialChain()`, `staticCredentials(…)`,
+   * `environmentCredentials()`). The built transport gets a token manager over them: scoped,
+   * cached tokens; ghcr.io's `Bearer base64(PAT)`. Ignored with `transport` or `authorizer`. If
+   * omitted, anonymous tokens (enough to pull public images).
+   */
+  readonly credentials?: CredentialProvider | undefined;
+  /**
+   * Credentials for the GitHub REST API (`client.versions`, code-scanning alerts). If omitted,
+   * what `credentials` has for `ghcr.io` (a GHCR token is a GitHub token).
+   */
+  readonly apiCredentials?: CredentialProvider | undefined;
+  /**
+   * Whether `client.referrers` asks the registry's referrers API: `auto` asks, and after a 404
+   * remembers it is absent and uses the `sha256-<hex>` tag schema; `fallback` uses the tag schema
+   * only. If omitted, `auto`.
+   */
+  readonly referrersApi?: 'auto' | 'fallback' | undefined;
+  /**
+   * Verifies vulnerability attestations for `client.vulnerabilities` (e.g. with `sigstore`). If
+   * omitted, reports are read but stated as unverified.
+   */
+  readonly verifyAttestation?: AttestationVerifier | undefined;
+  /**
+   * GitHub Packages API settings for `client.versions` (validated by `versionsOptionsSchema`). If
+   * omitted, `GITHUB_API_URL` or `https://api.github.com`, API version `2022-11-28`, owner type
+   * detected per owner.
+   */
+  readonly versions?: VersionsOptions | undefined;
+  /** Supplies `Authorization` headers to the built transport instead of `credentials` (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, built from `credentials`. */
+  readonly authorizer?: Authorizer | undefined;
+  /** Further options for the built transport (retry, rate limit, metrics, tracer, timeouts). Ignored with `transport`. If omitted, the transport's defaults. */
+  readonly transportOptions?: ClientTransportOptions | undefined;
+  /**
+   * Bytes per PATCH of a chunked upload. Raised to the registry's `OCI-Chunk-Min-Length` when that
+   * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 64 MiB elsewhere
+   * ({@link DEFAULT_CHUNK_BYTES}).
+   */
+  readonly chunkSize?: number | undefined;
+  /**
+   * Blobs up to this size go up in one PUT (POST + PUT); larger ones in chunks. If omitted, the
+   * chunk size on ghcr.io (4 MiB: larger bodies are refused there) and 1 GiB elsewhere
+   * ({@link DEFAULT_MONOLITHIC_BYTES}).
+   */
+  readonly monolithicThreshold?: number | undefined;
+  /** Parallel requests of one operation (tagging many tags; layers later). If omitted, 4. */
+  readonly concurrency?: number | undefined;
+  /** Largest manifest read or written, in bytes. If omitted, 4 MiB (what registries accept). */
+  readonly maxManifestBytes?: number | undefined;
+  /**
+   * Consecutive failed attempts a blob transfer survives (a dropped download resumed with `Range`, a
+   * failed PATCH resumed from the session's offset) before it gives up. Progress resets the count.
+   * If omitted, 5.
+   */
+  readonly maxResumeAttempts?: number | undefined;
+  /** Delay before the second consecutive resume attempt, doubled each time after (the first is immediate). If omitted, 1 s. */
+  readonly resumeDelayMs?: number | undefined;
+  /** Progress events are emitted at most once per this many bytes of a blob (and at its end). If omitted, 1 MiB. */
+  readonly progressIntervalBytes?: number | undefined;
+  /** Time source for backoff. If omitted, the system clock (the built transport gets the same clock). */
+  readonly clock?: Clock | undefined;
+  /** Makes the unique id of untag placeholders. If omitted, `crypto.randomUUID`. */
+  readonly randomId?: (() => string) | undefined;
+}
+
+/**
+ * The zod schema of {@link GhcrClientOptions} (each option is documented there), parsed once by
+ * {@link createGhcrClient}. Strict: an unknown key is a `ConfigError` naming it.
  * @public
  */
 export const ghcrClientOptionsSchema = z
   .object({
-    /**
-     * The registry: `host[:port]` (`ghcr.io`, `localhost:5000`) or a base URL whose scheme decides
-     * plain HTTP (`http://127.0.0.1:5000`). If omitted, `ghcr.io`.
-     */
     registry: z
       .string()
       .min(1)
       .regex(/^(?:https?:\/\/)?[^/\s]+\/?$/, 'must be host[:port] or http(s)://host[:port]')
       .default('ghcr.io'),
-    /**
-     * Speak plain HTTP instead of HTTPS to the default registry. If omitted, true for `localhost`,
-     * `127.0.0.1` and `[::1]` (and for an `http://` registry URL), false otherwise.
-     */
     plainHttp: z.boolean().optional(),
-    /**
-     * Settings of other registries the client reaches through references that name them
-     * (`docker.io/library/alpine:3`) or through `forRegistry(host)`, keyed by `host[:port]`:
-     * `{ 'localhost:5001': { plainHttp: true }, 'containers.ghe.example.com': { flavor: 'ghcr' } }`.
-     * The key `*` applies to every registry without an entry of its own. If omitted, every registry
-     * gets the defaults described on each field.
-     */
     registries: z.record(z.string().min(1), registrySettingsOverrideSchema).optional(),
-    /**
-     * Which registry's behaviour to expect. `ghcr`: 4 MiB chunk cap, no manifest DELETE (untag puts a
-     * placeholder; deletes go through the Packages API). `distribution`: a generic OCI registry. If
-     * omitted, `auto`: `ghcr` for ghcr.io, `distribution` for anything else.
-     */
     flavor: z.enum(['auto', 'ghcr', 'distribution']).default('auto'),
-    /** A ready transport (shared limiter, token cache, metrics). If omitted, one is built from the options below. */
     transport: z
       .custom<Transport>(
         (value) => isObject(value) && isFunction((value as Transport).send),
         'must be a Transport (an object with send(request))',
       )
       .optional(),
-    /** The undici dispatcher the built transport sends through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own Agent. */
     dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
-    /**
-     * Where credentials come from (`@ghcr/auth`: `defaultCredentialChain()`, `staticCredentials(…)`,
-     * `environmentCredentials()`). The built transport gets a token manager over them: scoped,
-     * cached tokens; ghcr.io's `Bearer base64(PAT)`. Ignored with `transport` or `authorizer`. If
-     * omitted, anonymous tokens (enough to pull public images).
-     */
     credentials: z
       .custom<CredentialProvider>(
         (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
         'must be a CredentialProvider (an object with resolve(registry))',
       )
       .optional(),
-    /**
-     * Credentials for the GitHub REST API (`client.versions`, code-scanning alerts). If omitted,
-     * what `credentials` has for `ghcr.io` (a GHCR token is a GitHub token).
-     */
     apiCredentials: z
       .custom<CredentialProvider>(
         (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
         'must be a CredentialProvider (an object with resolve(registry))',
       )
       .optional(),
-    /**
-     * Whether `client.referrers` asks the registry's referrers API: `auto` asks, and after a 404
-     * remembers it is absent and uses the `sha256-<hex>` tag schema; `fallback` uses the tag schema
-     * only. If omitted, `auto`.
-     */
     referrersApi: z.enum(['auto', 'fallback']).default('auto'),
-    /**
-     * Verifies vulnerability attestations for `client.vulnerabilities` (e.g. with `sigstore`). If
-     * omitted, reports are read but stated as unverified.
-     */
     verifyAttestation: z.custom<AttestationVerifier>(isFunction, 'must be a function').optional(),
-    /**
-     * GitHub Packages API settings for `client.versions` (validated by `versionsOptionsSchema`). If
-     * omitted, `GITHUB_API_URL` or `https://api.github.com`, API version `2022-11-28`, owner type
-     * detected per owner.
-     */
     versions: z.custom<VersionsOptions>(isObject, 'must be an object of versions options').optional(),
-    /** Supplies `Authorization` headers to the built transport instead of `credentials` (see `@ghcr/transport`'s `Authorizer`). Ignored with `transport`. If omitted, built from `credentials`. */
     authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
-    /** Further options for the built transport (retry, rate limit, metrics, tracer, timeouts). Ignored with `transport`. If omitted, the transport's defaults. */
     transportOptions: z
       .custom<ClientTransportOptions>(isObject, 'must be an object of transport options')
       .optional(),
-    /**
-     * Bytes per PATCH of a chunked upload. Raised to the registry's `OCI-Chunk-Min-Length` when that
-     * is larger. If omitted, 4 MiB for ghcr.io (its request-body cap) and 64 MiB elsewhere
-     * ({@link DEFAULT_CHUNK_BYTES}).
-     */
     chunkSize: z
       .number()
       .int()
       .positive()
       .max(1024 * MiB)
       .optional(),
-    /**
-     * Blobs up to this size go up in one PUT (POST + PUT); larger ones in chunks. If omitted, the
-     * chunk size on ghcr.io (4 MiB: larger bodies are refused there) and 1 GiB elsewhere
-     * ({@link DEFAULT_MONOLITHIC_BYTES}).
-     */
     monolithicThreshold: z.number().int().min(0).optional(),
-    /** Parallel requests of one operation (tagging many tags; layers later). If omitted, 4. */
     concurrency: z.number().int().positive().max(64).default(4),
-    /** Largest manifest read or written, in bytes. If omitted, 4 MiB (what registries accept). */
     maxManifestBytes: z
       .number()
       .int()
       .positive()
       .default(4 * MiB),
-    /**
-     * Consecutive failed attempts a blob transfer survives (a dropped download resumed with `Range`, a
-     * failed PATCH resumed from the session's offset) before it gives up. Progress resets the count.
-     * If omitted, 5.
-     */
     maxResumeAttempts: z.number().int().min(0).max(100).default(5),
-    /** Delay before the second consecutive resume attempt, doubled each time after (the first is immediate). If omitted, 1 s. */
     resumeDelayMs: z.number().int().min(0).default(1000),
-    /** Progress events are emitted at most once per this many bytes of a blob (and at its end). If omitted, 1 MiB. */
     progressIntervalBytes: z.number().int().positive().default(MiB),
-    /** Time source for backoff. If omitted, the system clock (the built transport gets the same clock). */
     clock: z
       .custom<Clock>(
         (value) => isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
         'must be a Clock (now(), sleep(ms, signal))',
       )
       .default(systemClock),
-    /** Makes the unique id of untag placeholders. If omitted, `crypto.randomUUID`. */
     randomId: z.custom<() => string>(isFunction, 'must be a function returning a string').optional(),
   })
-  .strict();
+  .strict() satisfies z.ZodType<unknown, GhcrClientOptions>;
 
-/** @public */
-export type GhcrClientOptions = z.input<typeof ghcrClientOptionsSchema>;
 /** @public */
 export type ResolvedGhcrClientOptions = z.output<typeof ghcrClientOptionsSchema>;
 

@@ -11,6 +11,8 @@ import {
   InternalError,
   InvalidInputError,
   InvalidManifestError,
+  isErrorCode,
+  isGhcrError,
   MissingHeaderError,
   NotFoundError,
   ProtocolError,
@@ -467,5 +469,58 @@ describe('branding across two copies of the package', () => {
         (s) => !Object.getOwnPropertyDescriptor(error, s)?.enumerable,
       ),
     ).toBe(true);
+  });
+});
+
+describe('isGhcrError', () => {
+  it.each(rows)('holds for $cls.errorName', (row) => {
+    expect(isGhcrError(row.make('x'))).toBe(true);
+  });
+
+  it('holds for an error from another copy of the package, where instanceof does not', async () => {
+    vi.resetModules();
+    const copy = (await import('./errors.js')) as typeof import('./errors.js');
+    expect(copy.isGhcrError).not.toBe(isGhcrError);
+    const foreign = new copy.NotFoundError('x', { code: 'MANIFEST_UNKNOWN' });
+    expect(foreign instanceof GhcrError).toBe(false);
+    expect(isGhcrError(foreign)).toBe(true);
+    expect(copy.isGhcrError(new ThrottleTimeoutError('x', { waitMs: 1 }))).toBe(true);
+  });
+
+  it('rejects lookalikes and non-errors', () => {
+    const impostor = Object.assign(new Error('x'), { name: 'GhcrError', code: 'GHCR_INTERNAL' });
+    for (const value of [
+      null,
+      undefined,
+      0,
+      'GhcrError',
+      new Error('x'),
+      impostor,
+      { code: 'GHCR_NOT_FOUND' },
+      () => {},
+    ]) {
+      expect(isGhcrError(value)).toBe(false);
+    }
+  });
+
+  it('narrows to GhcrError, so code is typed', () => {
+    const caught: unknown = new NotFoundError('x', { code: DistributionErrorCode.MANIFEST_UNKNOWN });
+    if (!isGhcrError(caught)) throw new Error('expected a GhcrError');
+    expect(caught.code).toBe('MANIFEST_UNKNOWN');
+  });
+});
+
+describe('isErrorCode', () => {
+  it('accepts every own and spec code and nothing else', () => {
+    for (const code of [...Object.values(GhcrErrorCode), ...Object.values(DistributionErrorCode)]) {
+      expect(isErrorCode(code), code).toBe(true);
+    }
+    for (const value of ['UND_ERR_SOCKET', 'ECONNRESET', 'ghcr_not_found', '', undefined, 404]) {
+      expect(isErrorCode(value)).toBe(false);
+    }
+  });
+
+  it('every default code of a class is one of them', () => {
+    for (const row of rows) expect(isErrorCode(row.cls.defaultCode), row.cls.errorName).toBe(true);
   });
 });

@@ -108,12 +108,45 @@ export const GhcrErrorCode = {
   ABORTED: 'GHCR_ABORTED',
   // internal
   CONFIG: 'GHCR_CONFIG',
+  /** A sync configuration file (`ghcr sync`) is malformed. */
+  SYNC_CONFIG: 'GHCR_SYNC_CONFIG',
+  /** The command line was wrong (an unknown command or flag, a malformed argument). */
+  USAGE: 'GHCR_USAGE',
+  /** A docker credential helper (`docker-credential-*`) failed or is missing. */
+  CREDENTIAL_HELPER_FAILED: 'GHCR_CREDENTIAL_HELPER_FAILED',
+  /** `ghcr serve` could not listen: the address is taken. */
+  ADDRESS_IN_USE: 'GHCR_ADDRESS_IN_USE',
+  /** `ghcr serve` could not listen: the address is not on this machine. */
+  ADDRESS_UNAVAILABLE: 'GHCR_ADDRESS_UNAVAILABLE',
   SIMULATION_MISMATCH: 'GHCR_SIMULATION_MISMATCH',
   INTERNAL: 'GHCR_INTERNAL',
 } as const;
 
 /** @public */
 export type GhcrErrorCode = (typeof GhcrErrorCode)[keyof typeof GhcrErrorCode];
+
+/**
+ * Every `code` a {@link GhcrError} can carry: one of this project's `GHCR_*` codes
+ * ({@link GhcrErrorCode}) or a distribution-spec code the registry reported
+ * ({@link DistributionErrorCode}). A union of literals, so a `switch` over it is checked and a
+ * misspelled code does not compile.
+ * @public
+ */
+export type ErrorCode = GhcrErrorCode | DistributionErrorCode;
+
+const ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(GhcrErrorCode),
+  ...Object.values(DistributionErrorCode),
+]);
+
+/**
+ * True when `value` is one of the {@link ErrorCode} literals (a registry may send codes of its
+ * own, which are not).
+ * @public
+ */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && ERROR_CODES.has(value);
+}
 
 /**
  * One entry of a distribution-spec error body (`{"errors":[{code,message,detail}]}`).
@@ -151,13 +184,13 @@ export interface HttpErrorContext {
  */
 export interface GhcrErrorOptions {
   /** The stable code. If omitted, the class's default code. */
-  readonly code?: string;
-  /** The failure this error wraps (an undici error, a zod error, …). */
+  readonly code?: ErrorCode | undefined;
+  /** The failure this error wraps (an undici error, a zod error, …). If omitted, none. */
   readonly cause?: unknown;
-  /** HTTP context for failures that came from a response. Its URL is redacted again here. */
-  readonly http?: HttpErrorContext;
+  /** HTTP context for failures that came from a response. Its URL is redacted again here. If omitted, none. */
+  readonly http?: HttpErrorContext | undefined;
   /** Override retryability. If omitted, the class decides (see each class). */
-  readonly isRetryable?: boolean;
+  readonly isRetryable?: boolean | undefined;
 }
 
 const ROOT_BRAND = Symbol.for('ghcr.error');
@@ -181,12 +214,12 @@ export class GhcrError extends Error {
   /** The family this class belongs to in the taxonomy. */
   static readonly family: ErrorFamily = 'internal';
   /** The code used when the constructor is given none. */
-  static readonly defaultCode: string = GhcrErrorCode.INTERNAL;
+  static readonly defaultCode: ErrorCode = GhcrErrorCode.INTERNAL;
   /** Whether errors of this class are retryable unless told otherwise. */
   static readonly defaultRetryable: boolean = false;
 
   /** A stable, machine-readable code: a distribution-spec code or a `GHCR_*` code. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** The taxonomy family. */
   readonly family: ErrorFamily;
   /** Whether repeating the same request may succeed. Decided once, where the error is made. */
@@ -235,21 +268,44 @@ export class GhcrError extends Error {
   }
 }
 
+/**
+ * True when `value` is a {@link GhcrError} (of any subclass) thrown by any copy of
+ * `@ghcr/oci-types`: it checks the `Symbol.for('ghcr.error')` brand every `GhcrError` carries,
+ * not `instanceof`, so it holds when an application ends up with two copies of the package (two
+ * versions in `node_modules`, a bundled and an installed one). Narrow further on `code`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.manifests.get('ghcr.io/octo/app:1.0');
+ * } catch (error) {
+ *   if (isGhcrError(error) && error.code === 'MANIFEST_UNKNOWN') console.log('no such tag');
+ *   else throw error;
+ * }
+ * ```
+ * @public
+ */
+export function isGhcrError(value: unknown): value is GhcrError {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ROOT_BRAND] === true
+  );
+}
+
 /** Authentication failed: the token endpoint refused, or 401 persisted after a refresh. @public */
 export class AuthenticationError extends GhcrError {
   static override readonly errorName: string = 'AuthenticationError';
   static override readonly family: ErrorFamily = 'authentication';
-  static override readonly defaultCode: string = GhcrErrorCode.UNAUTHORIZED;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.UNAUTHORIZED;
 }
 
 /** The credentials are valid but lack a permission (a scope, an admin role). @public */
 export class AuthorizationError extends GhcrError {
   static override readonly errorName: string = 'AuthorizationError';
   static override readonly family: ErrorFamily = 'authorization';
-  static override readonly defaultCode: string = GhcrErrorCode.FORBIDDEN;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.FORBIDDEN;
   /** The scope or permission that was missing, when known (e.g. `repository:o/n:push`). */
   declare readonly scope?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly scope?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly scope?: string | undefined } = {}) {
     super(message, options);
     if (options.scope !== undefined) this.scope = options.scope;
   }
@@ -259,10 +315,10 @@ export class AuthorizationError extends GhcrError {
 export class NotFoundError extends GhcrError {
   static override readonly errorName: string = 'NotFoundError';
   static override readonly family: ErrorFamily = 'resource';
-  static override readonly defaultCode: string = GhcrErrorCode.NOT_FOUND;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.NOT_FOUND;
   /** What was looked for, e.g. `manifest ghcr.io/o/n:latest` or `blob sha256:…`. */
   declare readonly resource?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly resource?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly resource?: string | undefined } = {}) {
     super(message, options);
     if (options.resource !== undefined) this.resource = options.resource;
   }
@@ -276,14 +332,14 @@ export class NotFoundError extends GhcrError {
 export class ResourceConflictError extends GhcrError {
   static override readonly errorName: string = 'ResourceConflictError';
   static override readonly family: ErrorFamily = 'resource';
-  static override readonly defaultCode: string = GhcrErrorCode.CONFLICT;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.CONFLICT;
 }
 
 /** A rate limit was hit; `retryAfterMs` says how long the server asked to wait, when it did. @public */
 export class RateLimitError extends GhcrError {
   static override readonly errorName: string = 'RateLimitError';
   static override readonly family: ErrorFamily = 'rate-limit';
-  static override readonly defaultCode: string = GhcrErrorCode.RATE_LIMITED;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.RATE_LIMITED;
   static override readonly defaultRetryable: boolean = true;
   /** Milliseconds the server asked to wait, when it said. */
   declare readonly retryAfterMs?: number;
@@ -296,10 +352,10 @@ export class RateLimitError extends GhcrError {
   constructor(
     message: string,
     options: GhcrErrorOptions & {
-      readonly retryAfterMs?: number;
-      readonly resetAt?: number;
-      readonly remaining?: number;
-      readonly limit?: number;
+      readonly retryAfterMs?: number | undefined;
+      readonly resetAt?: number | undefined;
+      readonly remaining?: number | undefined;
+      readonly limit?: number | undefined;
     } = {},
   ) {
     super(message, options);
@@ -314,7 +370,7 @@ export class RateLimitError extends GhcrError {
 export class ThrottleTimeoutError extends GhcrError {
   static override readonly errorName: string = 'ThrottleTimeoutError';
   static override readonly family: ErrorFamily = 'rate-limit';
-  static override readonly defaultCode: string = GhcrErrorCode.THROTTLE_TIMEOUT;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.THROTTLE_TIMEOUT;
   /** The wait that was refused, in milliseconds. */
   readonly waitMs: number;
   constructor(message: string, options: GhcrErrorOptions & { readonly waitMs: number }) {
@@ -327,13 +383,13 @@ export class ThrottleTimeoutError extends GhcrError {
 export class ProtocolError extends GhcrError {
   static override readonly errorName: string = 'ProtocolError';
   static override readonly family: ErrorFamily = 'protocol';
-  static override readonly defaultCode: string = GhcrErrorCode.UNEXPECTED_RESPONSE;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.UNEXPECTED_RESPONSE;
 }
 
 /** A media type this library does not handle (or refuses, like Docker schema 1). @public */
 export class UnsupportedMediaTypeError extends ProtocolError {
   static override readonly errorName: string = 'UnsupportedMediaTypeError';
-  static override readonly defaultCode: string = GhcrErrorCode.UNSUPPORTED_MEDIA_TYPE;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.UNSUPPORTED_MEDIA_TYPE;
   /** The media type that was refused. */
   readonly mediaType: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly mediaType: string }) {
@@ -345,10 +401,10 @@ export class UnsupportedMediaTypeError extends ProtocolError {
 /** A manifest (or another document) failed validation; `field` names where. @public */
 export class InvalidManifestError extends ProtocolError {
   static override readonly errorName: string = 'InvalidManifestError';
-  static override readonly defaultCode: string = GhcrErrorCode.INVALID_MANIFEST;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.INVALID_MANIFEST;
   /** Dotted path of the offending field (`layers.0.digest`), when known. */
   declare readonly field?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly field?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly field?: string | undefined } = {}) {
     super(message, options);
     if (options.field !== undefined) this.field = options.field;
   }
@@ -357,7 +413,7 @@ export class InvalidManifestError extends ProtocolError {
 /** Content did not hash to the digest it was supposed to have. @public */
 export class DigestMismatchError extends ProtocolError {
   static override readonly errorName: string = 'DigestMismatchError';
-  static override readonly defaultCode: string = GhcrErrorCode.DIGEST_MISMATCH;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.DIGEST_MISMATCH;
   /** The digest that was expected. */
   readonly expected: string;
   /** The digest the bytes really have. */
@@ -375,10 +431,10 @@ export class DigestMismatchError extends ProtocolError {
 /** A string that should be a digest, reference, platform or name is malformed. @public */
 export class InvalidInputError extends ProtocolError {
   static override readonly errorName: string = 'InvalidInputError';
-  static override readonly defaultCode: string = GhcrErrorCode.BAD_REQUEST;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.BAD_REQUEST;
   /** The offending input (never a secret). */
   declare readonly input?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly input?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly input?: string | undefined } = {}) {
     super(message, options);
     if (options.input !== undefined) this.input = options.input;
   }
@@ -387,7 +443,7 @@ export class InvalidInputError extends ProtocolError {
 /** A response lacked a header the protocol requires (`Location`, `Docker-Content-Digest`, …). @public */
 export class MissingHeaderError extends ProtocolError {
   static override readonly errorName: string = 'MissingHeaderError';
-  static override readonly defaultCode: string = GhcrErrorCode.MISSING_HEADER;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.MISSING_HEADER;
   /** The header's name. */
   readonly header: string;
   constructor(message: string, options: GhcrErrorOptions & { readonly header: string }) {
@@ -400,14 +456,17 @@ export class MissingHeaderError extends ProtocolError {
 export class UploadError extends GhcrError {
   static override readonly errorName: string = 'UploadError';
   static override readonly family: ErrorFamily = 'upload';
-  static override readonly defaultCode: string = GhcrErrorCode.UPLOAD_FAILED;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.UPLOAD_FAILED;
   /** Byte offset the failed chunk started at, for `GHCR_CHUNK_FAILED`. */
   declare readonly offset?: number;
   /** The digest being uploaded or mounted. */
   declare readonly digest?: string;
   constructor(
     message: string,
-    options: GhcrErrorOptions & { readonly offset?: number; readonly digest?: string } = {},
+    options: GhcrErrorOptions & {
+      readonly offset?: number | undefined;
+      readonly digest?: string | undefined;
+    } = {},
   ) {
     super(message, options);
     if (options.offset !== undefined) this.offset = options.offset;
@@ -419,11 +478,14 @@ export class UploadError extends GhcrError {
 export class ServerError extends GhcrError {
   static override readonly errorName: string = 'ServerError';
   static override readonly family: ErrorFamily = 'server';
-  static override readonly defaultCode: string = GhcrErrorCode.SERVER_ERROR;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.SERVER_ERROR;
   static override readonly defaultRetryable: boolean = true;
   /** Milliseconds the server asked to wait (`Retry-After` on a 503), when it said. */
   declare readonly retryAfterMs?: number;
-  constructor(message: string, options: GhcrErrorOptions & { readonly retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    options: GhcrErrorOptions & { readonly retryAfterMs?: number | undefined } = {},
+  ) {
     super(message, options);
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
@@ -433,7 +495,7 @@ export class ServerError extends GhcrError {
 export class TransportError extends GhcrError {
   static override readonly errorName: string = 'TransportError';
   static override readonly family: ErrorFamily = 'transport';
-  static override readonly defaultCode: string = GhcrErrorCode.CONNECTION_FAILED;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.CONNECTION_FAILED;
   static override readonly defaultRetryable: boolean = true;
   /**
    * Whether the registry was reached: `true` when it accepted the connection (or answered) and
@@ -442,7 +504,10 @@ export class TransportError extends GhcrError {
    * omitted, unknown.
    */
   declare readonly connected?: boolean;
-  constructor(message: string, options: GhcrErrorOptions & { readonly connected?: boolean } = {}) {
+  constructor(
+    message: string,
+    options: GhcrErrorOptions & { readonly connected?: boolean | undefined } = {},
+  ) {
     super(message, options);
     if (options.connected !== undefined) this.connected = options.connected;
   }
@@ -452,10 +517,10 @@ export class TransportError extends GhcrError {
 export class ConfigError extends GhcrError {
   static override readonly errorName: string = 'ConfigError';
   static override readonly family: ErrorFamily = 'internal';
-  static override readonly defaultCode: string = GhcrErrorCode.CONFIG;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.CONFIG;
   /** Dotted path of the offending option, when known. */
   declare readonly field?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly field?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly field?: string | undefined } = {}) {
     super(message, options);
     if (options.field !== undefined) this.field = options.field;
   }
@@ -465,10 +530,10 @@ export class ConfigError extends GhcrError {
 export class SimulationMismatchError extends GhcrError {
   static override readonly errorName: string = 'SimulationMismatchError';
   static override readonly family: ErrorFamily = 'internal';
-  static override readonly defaultCode: string = GhcrErrorCode.SIMULATION_MISMATCH;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.SIMULATION_MISMATCH;
   /** `METHOD url` of the closest recorded request, when there was any. */
   declare readonly closest?: string;
-  constructor(message: string, options: GhcrErrorOptions & { readonly closest?: string } = {}) {
+  constructor(message: string, options: GhcrErrorOptions & { readonly closest?: string | undefined } = {}) {
     super(message, options);
     if (options.closest !== undefined) this.closest = options.closest;
   }
@@ -478,5 +543,5 @@ export class SimulationMismatchError extends GhcrError {
 export class InternalError extends GhcrError {
   static override readonly errorName: string = 'InternalError';
   static override readonly family: ErrorFamily = 'internal';
-  static override readonly defaultCode: string = GhcrErrorCode.INTERNAL;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.INTERNAL;
 }

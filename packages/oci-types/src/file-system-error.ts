@@ -1,4 +1,10 @@
-import { type ErrorFamily, GhcrError, GhcrErrorCode, type GhcrErrorOptions } from './errors.js';
+import {
+  type ErrorCode,
+  type ErrorFamily,
+  GhcrError,
+  GhcrErrorCode,
+  type GhcrErrorOptions,
+} from './errors.js';
 
 /**
  * A local file operation failed (reading or writing an OCI image layout, a source file): no
@@ -9,14 +15,17 @@ import { type ErrorFamily, GhcrError, GhcrErrorCode, type GhcrErrorOptions } fro
 export class FileSystemError extends GhcrError {
   static override readonly errorName: string = 'FileSystemError';
   static override readonly family: ErrorFamily = 'resource';
-  static override readonly defaultCode: string = GhcrErrorCode.FILE_SYSTEM;
+  static override readonly defaultCode: ErrorCode = GhcrErrorCode.FILE_SYSTEM;
   /** The file or directory the operation was on. */
   declare readonly path?: string;
   /** Node's error code (`ENOSPC`, `EACCES`, `EROFS`, …), when there was one. */
   declare readonly systemCode?: string;
   constructor(
     message: string,
-    options: GhcrErrorOptions & { readonly path?: string; readonly systemCode?: string } = {},
+    options: GhcrErrorOptions & {
+      readonly path?: string | undefined;
+      readonly systemCode?: string | undefined;
+    } = {},
   ) {
     super(message, options);
     if (options.path !== undefined) this.path = options.path;

@@ -53,7 +53,8 @@ export interface FailedResponse {
   readonly attempts?: number;
 }
 
-const specCodes = new Set<string>(Object.values(DistributionErrorCode));
+const specCodes: ReadonlySet<string> = new Set<string>(Object.values(DistributionErrorCode));
+const isSpecCode = (code: string): code is DistributionErrorCode => specCodes.has(code);
 
 function header(headers: FailedResponse['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -171,7 +172,7 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
   };
   const statusText = STATUS_TEXT[response.status] ?? 'error';
   const message = `${response.method} "${url}": status ${response.status}: ${statusText}${detailText === '' ? '' : `: ${detailText}`}`;
-  const specCode = first !== undefined && specCodes.has(first.code) ? first.code : undefined;
+  const specCode = first !== undefined && isSpecCode(first.code) ? first.code : undefined;
   const status = response.status;
   const now = response.now ?? Date.now();
 

@@ -27,6 +27,7 @@ export {
   ConfigError,
   DigestMismatchError,
   DistributionErrorCode,
+  type ErrorCode,
   type ErrorFamily,
   GhcrError,
   GhcrErrorCode,
@@ -35,6 +36,8 @@ export {
   InternalError,
   InvalidInputError,
   InvalidManifestError,
+  isErrorCode,
+  isGhcrError,
   MissingHeaderError,
   NotFoundError,
   ProtocolError,
@@ -141,3 +144,4 @@ export {
   type Vulnerability,
   vulnerabilitySchema,
 } from './schemas.js';
+export { closestName, unknownKeysError } from './unknown-keys.js';

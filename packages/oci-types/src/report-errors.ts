@@ -1,11 +1,11 @@
-import { GhcrErrorCode, type GhcrErrorOptions, InvalidInputError } from './errors.js';
+import { type ErrorCode, GhcrErrorCode, type GhcrErrorOptions, InvalidInputError } from './errors.js';
 
 /**
  * The code of {@link InvalidReportError}: a vulnerability report (SARIF, CycloneDX, Trivy JSON, a
  * DSSE envelope or in-toto statement) that does not have the shape its format requires.
  * @public
  */
-export const INVALID_REPORT_CODE: string = GhcrErrorCode.INVALID_REPORT;
+export const INVALID_REPORT_CODE: typeof GhcrErrorCode.INVALID_REPORT = GhcrErrorCode.INVALID_REPORT;
 
 /**
  * A vulnerability report or attestation that fails validation. `format` names the format it was
@@ -15,14 +15,14 @@ export const INVALID_REPORT_CODE: string = GhcrErrorCode.INVALID_REPORT;
  */
 export class InvalidReportError extends InvalidInputError {
   static override readonly errorName: string = 'InvalidReportError';
-  static override readonly defaultCode: string = INVALID_REPORT_CODE;
+  static override readonly defaultCode: ErrorCode = INVALID_REPORT_CODE;
   /** The format the document was read as. */
   readonly format: string;
   /** The offending field (`runs[0].results[2].ruleId`); empty for the document as a whole. */
   readonly field: string;
   constructor(
     message: string,
-    options: GhcrErrorOptions & { readonly format: string; readonly field?: string },
+    options: GhcrErrorOptions & { readonly format: string; readonly field?: string | undefined },
   ) {
     super(message, options);
     this.format = options.format;

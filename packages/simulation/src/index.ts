@@ -27,7 +27,9 @@ export type { RequestLog, RequestLogEntry } from './log.js';
 export {
   type ResolvedDockerHubOptions,
   type ResolvedSimulationOptions,
+  type SimulationDockerHubOptions,
   type SimulationOptions,
+  type SimulationTokenSigningOptions,
   simulationOptionsSchema,
 } from './options.js';
 export {

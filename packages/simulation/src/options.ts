@@ -1,4 +1,4 @@
-import { type Clock, ConfigError, createManualClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, createManualClock, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 
 const MIB = 1024 * 1024;
@@ -19,92 +19,118 @@ const originSchema = z
   .url()
   .transform((value) => value.replace(/\/+$/, ''));
 
+/**
+ * The dockerhub profile's options (`dockerhub` of {@link SimulationOptions}).
+ * @public
+ */
+export interface SimulationDockerHubOptions {
+  /**
+   * The web host people write in references, whose `/v2/…` answers a redirect to a web page.
+   * If omitted, `https://docker.io`.
+   */
+  readonly webUrl?: string | undefined;
+  /** The web page it redirects to (HTML). If omitted, `https://www.docker.com`. */
+  readonly homeUrl?: string | undefined;
+  /** Manifest GETs allowed per window to an anonymous client (per source address). If omitted, 100. */
+  readonly anonymousPullLimit?: number | undefined;
+  /** Manifest GETs allowed per window to a signed-in account. If omitted, 200. */
+  readonly authenticatedPullLimit?: number | undefined;
+  /** The quota window, seconds (the `w=` of the headers). If omitted, 21600 (6 hours). */
+  readonly windowSeconds?: number | undefined;
+  /** Accounts with no pull limit (no rate-limit headers, as Hub does for paid plans). If omitted, none. */
+  readonly unlimitedUsers?: readonly string[] | undefined;
+  /**
+   * The source address of an anonymous request that carries no `X-Forwarded-For` (requests
+   * through the in-process dispatcher; the loopback server passes the peer's address). If
+   * omitted, `192.0.2.1`.
+   */
+  readonly anonymousSource?: string | undefined;
+}
+
 /** The dockerhub profile's options (see {@link simulationOptionsSchema}). */
 const dockerHubOptionsSchema = z
   .object({
-    /**
-     * The web host people write in references, whose `/v2/…` answers a redirect to a web page.
-     * If omitted, `https://docker.io`.
-     */
     webUrl: originSchema.default('https://docker.io'),
-    /** The web page it redirects to (HTML). If omitted, `https://www.docker.com`. */
     homeUrl: originSchema.default('https://www.docker.com'),
-    /** Manifest GETs allowed per window to an anonymous client (per source address). If omitted, 100. */
     anonymousPullLimit: z.number().int().positive().default(100),
-    /** Manifest GETs allowed per window to a signed-in account. If omitted, 200. */
     authenticatedPullLimit: z.number().int().positive().default(200),
-    /** The quota window, seconds (the `w=` of the headers). If omitted, 21600 (6 hours). */
     windowSeconds: z.number().int().positive().default(21_600),
-    /** Accounts with no pull limit (no rate-limit headers, as Hub does for paid plans). If omitted, none. */
     unlimitedUsers: z.array(z.string().min(1)).default([]),
-    /**
-     * The source address of an anonymous request that carries no `X-Forwarded-For` (requests
-     * through the in-process dispatcher; the loopback server passes the peer's address). If
-     * omitted, `192.0.2.1`.
-     */
     anonymousSource: z.string().min(1).default('192.0.2.1'),
   })
-  .prefault({});
+  .strict()
+  .prefault({}) satisfies z.ZodType<unknown, SimulationDockerHubOptions | undefined>;
 
 /**
- * The zod schema of {@link SimulationOptions}; parsed once by `createSimulation()`.
+ * The `tokenSigning` option of {@link SimulationOptions}: sign registry tokens as RS256 JWTs a real
+ * registry accepts.
  * @public
  */
-export const simulationOptionsSchema = z.object({
+export interface SimulationTokenSigningOptions {
+  /** PEM-encoded RSA private key. Required. */
+  readonly privateKey: string;
+  /** The `iss` claim (the registry's `auth.token.issuer`). If omitted, `ghcr-simulation`. */
+  readonly issuer?: string | undefined;
+}
+
+/**
+ * Options of `createSimulation()`: every one is optional. Validated once by
+ * {@link simulationOptionsSchema}; an unknown key or a bad value is a `ConfigError` naming it.
+ * @public
+ */
+export interface SimulationOptions {
   /**
    * `'ghcr'` (GHCR's deviations), `'distribution'` (spec-conformant) or `'dockerhub'` (Docker
    * Hub: token realm on another host, pull quota, blob GETs redirected to a CDN). If omitted, `'ghcr'`.
    */
-  profile: z.enum(['ghcr', 'distribution', 'dockerhub']).default('ghcr'),
+  readonly profile?: 'ghcr' | 'distribution' | 'dockerhub' | undefined;
   /**
    * Registry origin the handlers answer on. If omitted, `https://ghcr.io`
    * (`https://registry-1.docker.io` in the dockerhub profile).
    */
-  registryUrl: originSchema.optional(),
+  readonly registryUrl?: string | undefined;
   /**
    * Where blob GETs redirect (ghcr and dockerhub profiles). If omitted,
    * `https://pkg-containers.githubusercontent.com` (`https://production.cloudflare.docker.com` in
    * the dockerhub profile).
    */
-  blobUrl: originSchema.optional(),
+  readonly blobUrl?: string | undefined;
   /**
    * The token endpoint (the challenge's `realm`), a full URL. If omitted, `<registryUrl>/token`
    * (`https://auth.docker.io/token` in the dockerhub profile).
    */
-  tokenUrl: z.string().url().optional(),
+  readonly tokenUrl?: string | undefined;
   /**
    * The challenge's `service`. If omitted, the registry's host (`registry.docker.io` in the
    * dockerhub profile).
    */
-  tokenService: z.string().min(1).optional(),
+  readonly tokenService?: string | undefined;
   /**
    * The dockerhub profile's web hosts and pull quota (ignored by the other profiles, whose resolved
    * options have no `dockerhub`). If omitted, Docker Hub's.
    */
-  dockerhub: dockerHubOptionsSchema,
+  readonly dockerhub?: SimulationDockerHubOptions | undefined;
   /** GitHub REST base URL, may carry a path (`http://127.0.0.1:5000/api`). If omitted, `https://api.github.com`. */
-  apiUrl: originSchema.default('https://api.github.com'),
+  readonly apiUrl?: string | undefined;
   /** The clock every timestamp, expiry and delay reads. If omitted, a fresh `createManualClock()`. */
-  clock: clockSchema.optional(),
+  readonly clock?: Clock | undefined;
   /** Where blobs and metadata live. If omitted, memory. */
-  store: z
-    .discriminatedUnion('kind', [
-      z.object({ kind: z.literal('memory') }),
-      z.object({ kind: z.literal('disk'), directory: z.string().min(1) }),
-    ])
-    .default({ kind: 'memory' }),
+  readonly store?:
+    | { readonly kind: 'memory' }
+    | { readonly kind: 'disk'; readonly directory: string }
+    | undefined;
   /** ghcr profile: registry requests allowed per minute before 429. If omitted, unlimited. */
-  registryRequestsPerMinute: z.number().int().positive().optional(),
+  readonly registryRequestsPerMinute?: number | undefined;
   /**
    * ghcr profile: blob upload POSTs (`/v2/<name>/blobs/uploads/`) allowed per minute before 429
    * (`TOOMANYREQUESTS: retry-after: …, allowed: 2000/minute`, as reported of ghcr.io). If
    * omitted, unlimited.
    */
-  uploadStartsPerMinute: z.number().int().positive().optional(),
+  readonly uploadStartsPerMinute?: number | undefined;
   /** GitHub REST primary budget per token per hour. If omitted, `{ limit: 5000 }`. */
-  apiRateLimit: z.object({ limit: z.number().int().positive() }).default({ limit: 5000 }),
+  readonly apiRateLimit?: { readonly limit: number } | undefined;
   /** GitHub REST secondary budget in points per minute (DELETE = 5). If omitted, 900. */
-  apiWritePointsPerMinute: z.number().int().positive().default(900),
+  readonly apiWritePointsPerMinute?: number | undefined;
   /**
    * Issue registry tokens as RS256 JWTs in the distribution token format (`iss`, `aud` = the
    * requested `service`, `exp`, `nbf`, `iat`, `jti`, `access`), signed with this PEM private key,
@@ -112,43 +138,72 @@ export const simulationOptionsSchema = z.object({
    * `auth.token` and the key's certificate as `rootcertbundle`) accepts them. If omitted, tokens are
    * opaque HMAC-signed strings that only the simulation understands.
    */
-  tokenSigning: z
-    .object({
-      /** PEM-encoded RSA private key. */
-      privateKey: z.string().min(1),
-      /** The `iss` claim (the registry's `auth.token.issuer`). If omitted, `ghcr-simulation`. */
-      issuer: z.string().min(1).default('ghcr-simulation'),
-    })
-    .optional(),
+  readonly tokenSigning?: SimulationTokenSigningOptions | undefined;
   /** Lifetime of registry tokens from `/token`, seconds on the simulation clock. If omitted, 300. */
-  tokenTtlSeconds: z.number().positive().default(300),
+  readonly tokenTtlSeconds?: number | undefined;
   /** Largest manifest accepted on PUT (413 above). If omitted, 4 MiB. */
-  maxManifestBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(4 * MIB),
+  readonly maxManifestBytes?: number | undefined;
   /** ghcr profile: largest PATCH body (416 above). If omitted, 4 MiB. */
-  maxUploadChunkBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(4 * MIB),
+  readonly maxUploadChunkBytes?: number | undefined;
   /** Whether public repositories can be pulled without credentials. If omitted, true. */
-  anonymousPull: z.boolean().default(true),
+  readonly anonymousPull?: boolean | undefined;
   /** Visibility of packages created by a first push. If omitted, `'private'` (as on ghcr.io). */
-  defaultVisibility: z.enum(['public', 'private']).default('private'),
+  readonly defaultVisibility?: 'public' | 'private' | undefined;
   /** Lifetime of the ghcr profile's signed blob URLs, seconds. If omitted, 600. */
-  signedUrlTtlSeconds: z.number().positive().default(600),
+  readonly signedUrlTtlSeconds?: number | undefined;
   /** Registry tag-list page size when the client sends no `n`. If omitted, 100 (as on ghcr.io). */
-  defaultTagPageSize: z.number().int().positive().default(100),
-});
+  readonly defaultTagPageSize?: number | undefined;
+}
 
 /**
- * Options of `createSimulation()` (every field optional; see {@link simulationOptionsSchema}).
+ * The zod schema of {@link SimulationOptions} (each option is documented there); parsed once by
+ * `createSimulation()`. Strict: an unknown key, at any level, is refused with its name.
  * @public
  */
-export type SimulationOptions = z.input<typeof simulationOptionsSchema>;
+export const simulationOptionsSchema = z
+  .object({
+    profile: z.enum(['ghcr', 'distribution', 'dockerhub']).default('ghcr'),
+    registryUrl: originSchema.optional(),
+    blobUrl: originSchema.optional(),
+    tokenUrl: z.string().url().optional(),
+    tokenService: z.string().min(1).optional(),
+    dockerhub: dockerHubOptionsSchema,
+    apiUrl: originSchema.default('https://api.github.com'),
+    clock: clockSchema.optional(),
+    store: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('memory') }).strict(),
+        z.object({ kind: z.literal('disk'), directory: z.string().min(1) }).strict(),
+      ])
+      .default({ kind: 'memory' }),
+    registryRequestsPerMinute: z.number().int().positive().optional(),
+    uploadStartsPerMinute: z.number().int().positive().optional(),
+    apiRateLimit: z.object({ limit: z.number().int().positive() }).strict().default({ limit: 5000 }),
+    apiWritePointsPerMinute: z.number().int().positive().default(900),
+    tokenSigning: z
+      .object({
+        privateKey: z.string().min(1),
+        issuer: z.string().min(1).default('ghcr-simulation'),
+      })
+      .strict()
+      .optional(),
+    tokenTtlSeconds: z.number().positive().default(300),
+    maxManifestBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * MIB),
+    maxUploadChunkBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * MIB),
+    anonymousPull: z.boolean().default(true),
+    defaultVisibility: z.enum(['public', 'private']).default('private'),
+    signedUrlTtlSeconds: z.number().positive().default(600),
+    defaultTagPageSize: z.number().int().positive().default(100),
+  })
+  .strict() satisfies z.ZodType<unknown, SimulationOptions>;
 
 /**
  * Options after defaults, with the clock resolved.
@@ -203,6 +258,9 @@ export function resolveSimulationOptions(options: SimulationOptions = {}): Resol
   const parsed = simulationOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('simulation option', simulationOptionsSchema, issue, parsed.error);
+    }
     const field = issue === undefined ? 'options' : issue.path.join('.') || 'options';
     throw new ConfigError(
       `invalid simulation option "${field}": ${issue?.message ?? 'invalid value'}; fix the options passed to createSimulation()`,

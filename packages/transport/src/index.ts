@@ -28,9 +28,15 @@ export {
   createTransport,
   type ResolvedTransportOptions,
   type Transport,
-  type TransportOptions,
   transportOptionsSchema,
 } from './transport.js';
+export type {
+  TransportMetricsOptions,
+  TransportMiddlewareOptions,
+  TransportOptions,
+  TransportRateLimitOptions,
+  TransportRetryOptions,
+} from './transport-options.js';
 export type {
   AuthHint,
   Handler,

@@ -1,4 +1,11 @@
-import { type Clock, ConfigError, GhcrError, type RateLimitInfo, systemClock } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  GhcrError,
+  type RateLimitInfo,
+  systemClock,
+  unknownKeysError,
+} from '@ghcr/oci-types';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
@@ -17,6 +24,10 @@ import { type RateLimitEvent, RateLimiter } from './rate-limiter.js';
 import { redirectMiddleware } from './redirect.js';
 import { retryMiddleware } from './retry.js';
 import { traceAttempts, tracingMiddleware } from './tracing.js';
+import type { TransportOptions } from './transport-options.js';
+
+export type { TransportOptions } from './transport-options.js';
+
 import type {
   Handler,
   Middleware,
@@ -30,84 +41,75 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
 
 /**
- * Options of {@link createTransport}, validated once.
+ * The zod schema of {@link TransportOptions} (documented there), parsed once by
+ * {@link createTransport}. Strict: an unknown key, at the top or inside `retry`, `rateLimit`,
+ * `metrics` or a `middleware` entry, is refused with its name.
  * @public
  */
-export const transportOptionsSchema = z.object({
-  /** An undici Dispatcher to send through (a simulation, a proxy Agent, a MockAgent). If omitted, an Agent is created on first use. */
-  dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
-  /** Connections per origin for the default Agent. If omitted, 16. */
-  connections: z.number().int().positive().default(16),
-  /** Keep-alive for idle sockets of the default Agent, ms. If omitted, 30 s. */
-  keepAliveTimeoutMs: z.number().int().positive().default(30_000),
-  /** TCP/TLS connect timeout of the default Agent, ms. If omitted, 10 s. */
-  connectTimeoutMs: z.number().int().positive().default(10_000),
-  /** Wait for response headers, ms. If omitted, 60 s. */
-  headersTimeoutMs: z.number().int().positive().default(60_000),
-  /** Longest idle gap inside a response body, ms. If omitted, 5 min. */
-  bodyTimeoutMs: z.number().int().positive().default(300_000),
-  /** `User-Agent` header. If omitted, `ghcr-ts`. */
-  userAgent: z.string().min(1).default('ghcr-ts'),
-  /** Time source for backoff and rate-limit waits. If omitted, the system clock. */
-  clock: z
-    .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
-    .default(systemClock),
-  /** Supplies credentials (see `createRegistryAuthorizer`). If omitted, requests go unauthenticated. */
-  authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
-  /** Retry policy for 5xx and connection failures. */
-  retry: z
-    .object({
-      maxRetries: z.number().int().min(0).default(3),
-      baseDelayMs: z.number().int().min(0).default(1000),
-      maxDelayMs: z.number().int().min(0).default(30_000),
-      jitter: z.number().min(0).max(1).default(0.2),
-      random: z.custom<() => number>(isFunction).default(() => Math.random),
-    })
-    .prefault({}),
-  /** Rate limiting. */
-  rateLimit: z
-    .object({
-      preemptiveThreshold: z.number().min(0).max(1).default(0.2),
-      maxWaitMs: z
-        .number()
-        .int()
-        .min(0)
-        .default(15 * 60_000),
-      maxRetries: z.number().int().min(0).default(3),
-      fallbackWaitMs: z.number().int().min(0).default(60_000),
-      apiPointsPerMinute: z.number().int().positive().default(900),
-      maxConcurrentApiRequests: z.number().int().positive().default(100),
-      onRateLimit: z.custom<(event: RateLimitEvent) => boolean | Promise<boolean>>(isFunction).optional(),
-    })
-    .prefault({}),
-  /** Redirects followed for GET and HEAD. If omitted, 5. */
-  maxRedirects: z.number().int().min(0).default(5),
-  /** Prometheus metrics on your registry. If omitted, no metrics. */
-  metrics: z
-    .object({
-      registry: z.custom<Registry>(isObject, 'must be a prom-client Registry'),
-      prefix: z.string().default('ghcr_'),
-    })
-    .optional(),
-  /** OpenTelemetry tracer. If omitted, no spans. */
-  tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
-  /** Your middleware, placed before or after a named layer. */
-  middleware: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        middleware: z.custom<Middleware>(isFunction, 'must be a function (next) => handler'),
-        before: z.string().optional(),
-        after: z.string().optional(),
-      }),
-    )
-    .default([]),
-  /** Returns strings to scrub from error messages (the credentials in use). */
-  secrets: z.custom<() => Iterable<string>>(isFunction).optional(),
-});
+export const transportOptionsSchema = z
+  .object({
+    dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
+    connections: z.number().int().positive().default(16),
+    keepAliveTimeoutMs: z.number().int().positive().default(30_000),
+    connectTimeoutMs: z.number().int().positive().default(10_000),
+    headersTimeoutMs: z.number().int().positive().default(60_000),
+    bodyTimeoutMs: z.number().int().positive().default(300_000),
+    userAgent: z.string().min(1).default('ghcr-ts'),
+    clock: z
+      .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
+      .default(systemClock),
+    authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
+    retry: z
+      .object({
+        maxRetries: z.number().int().min(0).default(3),
+        baseDelayMs: z.number().int().min(0).default(1000),
+        maxDelayMs: z.number().int().min(0).default(30_000),
+        jitter: z.number().min(0).max(1).default(0.2),
+        random: z.custom<() => number>(isFunction).default(() => Math.random),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        preemptiveThreshold: z.number().min(0).max(1).default(0.2),
+        maxWaitMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(15 * 60_000),
+        maxRetries: z.number().int().min(0).default(3),
+        fallbackWaitMs: z.number().int().min(0).default(60_000),
+        apiPointsPerMinute: z.number().int().positive().default(900),
+        maxConcurrentApiRequests: z.number().int().positive().default(100),
+        onRateLimit: z.custom<(event: RateLimitEvent) => boolean | Promise<boolean>>(isFunction).optional(),
+      })
+      .strict()
+      .prefault({}),
+    maxRedirects: z.number().int().min(0).default(5),
+    metrics: z
+      .object({
+        registry: z.custom<Registry>(isObject, 'must be a prom-client Registry'),
+        prefix: z.string().default('ghcr_'),
+      })
+      .strict()
+      .optional(),
+    tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
+    middleware: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            middleware: z.custom<Middleware>(isFunction, 'must be a function (next) => handler'),
+            before: z.string().optional(),
+            after: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    secrets: z.custom<() => Iterable<string>>(isFunction).optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, TransportOptions>;
 
-/** @public */
-export type TransportOptions = z.input<typeof transportOptionsSchema>;
 /** @public */
 export type ResolvedTransportOptions = z.output<typeof transportOptionsSchema>;
 
@@ -143,6 +145,9 @@ export function resolveTransportOptions(options: TransportOptions): ResolvedTran
   const parsed = transportOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('transport option', transportOptionsSchema, issue, parsed.error);
+    }
     const field = issue?.path.join('.') ?? '';
     throw new ConfigError(
       `invalid transport option ${field === '' ? '' : `"${field}" `}: ${issue?.message ?? 'invalid'}`,

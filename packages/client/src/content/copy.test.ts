@@ -249,11 +249,12 @@ describe('copy', () => {
     const failing = digestOf(layers[1] as Buffer);
     const destination = spy(memoryTarget(), {
       beforePush: async (descriptor) => {
-        if (descriptor.digest === failing) throw new ServerError('storage is down', { code: 'TEST_DOWN' });
+        if (descriptor.digest === failing)
+          throw new ServerError('storage is down', { code: 'GHCR_SERVICE_UNAVAILABLE' });
       },
     });
     const error = await rejection(copy(source, 'v1', destination.target, 'v1', { concurrency: 2 }));
-    expect((error as GhcrError).code).toBe('TEST_DOWN');
+    expect((error as GhcrError).code).toBe('GHCR_SERVICE_UNAVAILABLE');
     expect(destination.calls.some((call) => call.manifest)).toBe(false);
   });
 

@@ -5,7 +5,7 @@
  */
 
 import { dirname, relative, resolve } from 'node:path';
-import { type Clock, ConfigError, InternalError, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, InternalError, systemClock, unknownKeysError } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
 import * as z from 'zod';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
@@ -34,36 +34,48 @@ const dispatcherSchema = z.custom<Dispatcher>(
 );
 
 /**
- * The zod schema of {@link RecordingDispatcherOptions}.
+ * Options of {@link createRecordingDispatcher}, validated once by
+ * {@link recordingDispatcherOptionsSchema} (an unknown key or a bad value is a `ConfigError` naming it).
  * @public
  */
-export const recordingDispatcherOptionsSchema = z.object({
+export interface RecordingDispatcherOptions {
   /** The dispatcher that really sends the requests. Required. */
-  dispatcher: dispatcherSchema,
+  readonly dispatcher: Dispatcher;
   /** Path of the cassette file to write; large bodies go to `blobs/` beside it. Required. */
-  cassette: z.string().min(1),
+  readonly cassette: string;
   /** A hook run on every entry after the built-in redaction. If omitted, only the built-in rules apply. */
-  redact: z
-    .custom<RedactHook>((value) => typeof value === 'function', { message: 'must be a function' })
-    .optional(),
+  readonly redact?: RedactHook | undefined;
   /** Bodies larger than this many bytes are stored by digest in `blobs/`. If omitted, 64 KiB. */
-  bodyThresholdBytes: z.number().int().nonnegative().default(DEFAULT_BODY_THRESHOLD_BYTES),
+  readonly bodyThresholdBytes?: number | undefined;
   /** Clock for the cassette's `recordedAt`. If omitted, the system clock. */
-  clock: z
-    .custom<Clock>(
-      (value) => typeof value === 'object' && value !== null && typeof (value as Clock).now === 'function',
-      { message: 'must be a Clock' },
-    )
-    .optional(),
+  readonly clock?: Clock | undefined;
   /** Whether `close()` also closes the wrapped dispatcher. If omitted, true (as undici's wrappers do). */
-  closeDispatcher: z.boolean().default(true),
-});
+  readonly closeDispatcher?: boolean | undefined;
+}
 
 /**
- * Options of {@link createRecordingDispatcher}.
+ * The zod schema of {@link RecordingDispatcherOptions} (each option is documented there). Strict: an
+ * unknown key is refused with its name.
  * @public
  */
-export type RecordingDispatcherOptions = z.input<typeof recordingDispatcherOptionsSchema>;
+export const recordingDispatcherOptionsSchema = z
+  .object({
+    dispatcher: dispatcherSchema,
+    cassette: z.string().min(1),
+    redact: z
+      .custom<RedactHook>((value) => typeof value === 'function', { message: 'must be a function' })
+      .optional(),
+    bodyThresholdBytes: z.number().int().nonnegative().default(DEFAULT_BODY_THRESHOLD_BYTES),
+    clock: z
+      .custom<Clock>(
+        (value) => typeof value === 'object' && value !== null && typeof (value as Clock).now === 'function',
+        { message: 'must be a Clock' },
+      )
+      .optional(),
+    closeDispatcher: z.boolean().default(true),
+  })
+  .strict() satisfies z.ZodType<unknown, RecordingDispatcherOptions>;
+
 /**
  * {@link RecordingDispatcherOptions} after defaults.
  * @public
@@ -293,6 +305,14 @@ export function createRecordingDispatcher(options: RecordingDispatcherOptions): 
   const parsed = recordingDispatcherOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError(
+        'createRecordingDispatcher() option',
+        recordingDispatcherOptionsSchema,
+        issue,
+        parsed.error,
+      );
+    }
     const field = issue === undefined ? 'options' : issue.path.join('.') || 'options';
     throw new ConfigError(
       `invalid createRecordingDispatcher() option "${field}": ${issue?.message ?? 'invalid value'}`,

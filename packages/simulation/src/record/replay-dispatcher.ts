@@ -16,10 +16,13 @@ import {
   ConfigError,
   createDigester,
   DigestMismatchError,
+  type ErrorCode,
   GhcrError,
   GhcrErrorCode,
+  isErrorCode,
   SimulationMismatchError,
   TransportError,
+  unknownKeysError,
 } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
 import * as z from 'zod';
@@ -44,32 +47,43 @@ const BODY_MATCHED_METHODS = new Set(['PUT', 'POST', 'PATCH']);
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
- * The zod schema of {@link ReplayDispatcherOptions}.
+ * Options of {@link createReplayDispatcher}, validated once by {@link replayDispatcherOptionsSchema}
+ * (an unknown key or a bad value is a `ConfigError` naming it).
  * @public
  */
-export const replayDispatcherOptionsSchema = z.object({
+export interface ReplayDispatcherOptions {
   /** A cassette file path, or a cassette already loaded (see `readCassette`). Required. */
-  cassette: z.union([z.string().min(1), cassetteSchema]),
+  readonly cassette: string | Cassette;
   /** `'unordered'` or `'ordered'` matching (see the module docs). If omitted, `'unordered'`. */
-  mode: z.enum(['ordered', 'unordered']).default('unordered'),
+  readonly mode?: 'ordered' | 'unordered' | undefined;
   /** When every matching entry was used, serve the last one again instead of failing. If omitted, false. */
-  allowRepeats: z.boolean().default(false),
+  readonly allowRepeats?: boolean | undefined;
   /** The same hook given to the recorder, run on each live request. If omitted, none. */
-  redact: z
-    .custom<RedactHook>((value) => typeof value === 'function', { message: 'must be a function' })
-    .optional(),
+  readonly redact?: RedactHook | undefined;
   /**
    * Directory the cassette's `blob` paths are relative to. If omitted, the cassette file's
    * directory (the current directory when a loaded cassette is given).
    */
-  baseDirectory: z.string().min(1).optional(),
-});
+  readonly baseDirectory?: string | undefined;
+}
 
 /**
- * Options of {@link createReplayDispatcher}.
+ * The zod schema of {@link ReplayDispatcherOptions} (each option is documented there). Strict: an
+ * unknown key is refused with its name.
  * @public
  */
-export type ReplayDispatcherOptions = z.input<typeof replayDispatcherOptionsSchema>;
+export const replayDispatcherOptionsSchema = z
+  .object({
+    cassette: z.union([z.string().min(1), cassetteSchema]),
+    mode: z.enum(['ordered', 'unordered']).default('unordered'),
+    allowRepeats: z.boolean().default(false),
+    redact: z
+      .custom<RedactHook>((value) => typeof value === 'function', { message: 'must be a function' })
+      .optional(),
+    baseDirectory: z.string().min(1).optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, ReplayDispatcherOptions>;
+
 /**
  * {@link ReplayDispatcherOptions} after defaults.
  * @public
@@ -141,7 +155,7 @@ export class ReplayDispatcher extends Dispatcher {
         const recorded = entry.error;
         throw new TransportError(
           `replayed failure of ${describe(live)}: ${recorded?.name ?? 'Error'}: ${recorded?.message ?? 'no response was recorded'}`,
-          { code: recorded?.code ?? GhcrErrorCode.CONNECTION_FAILED },
+          { code: replayedCode(recorded?.code) },
         );
       }
       target.onResponseStart?.(
@@ -155,7 +169,7 @@ export class ReplayDispatcher extends Dispatcher {
       if (entry.error !== undefined) {
         throw new TransportError(
           `replayed failure while reading the response body of ${describe(live)}: ${entry.error.name}: ${entry.error.message}`,
-          { code: entry.error.code ?? GhcrErrorCode.CONNECTION_FAILED },
+          { code: replayedCode(entry.error.code) },
         );
       }
       finished = true;
@@ -345,6 +359,14 @@ export function createReplayDispatcher(options: ReplayDispatcherOptions): Replay
   const parsed = replayDispatcherOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError(
+        'createReplayDispatcher() option',
+        replayDispatcherOptionsSchema,
+        issue,
+        parsed.error,
+      );
+    }
     const field = issue === undefined ? 'options' : issue.path.join('.') || 'options';
     throw new ConfigError(
       `invalid createReplayDispatcher() option "${field}": ${issue?.message ?? 'invalid value'}`,
@@ -370,4 +392,13 @@ export function createReplayDispatcher(options: ReplayDispatcherOptions): Replay
     '(in memory)',
     resolve(resolved.baseDirectory ?? '.'),
   );
+}
+
+/**
+ * The code of a replayed failure: the recorded one when it is a {@link ErrorCode} (a GhcrError was
+ * recorded); otherwise (undici's `UND_ERR_SOCKET`, Node's `ECONNRESET`, none) a connection
+ * failure, which is what the transport makes of those codes.
+ */
+function replayedCode(recorded: string | undefined): ErrorCode {
+  return isErrorCode(recorded) ? recorded : GhcrErrorCode.CONNECTION_FAILED;
 }

@@ -515,7 +515,7 @@ describe('retention policy validation', () => {
     [{ keepNewestUntagged: 1.5 }, 'keepNewestUntagged'],
     [{ keepDigests: ['sha256:nothex'] }, 'keepDigests.0'],
     [{ timestamp: 'deleted_at' }, 'timestamp'],
-    [{ keepNewest: 3 }, ''],
+    [{ keepNewest: 3 }, 'keepNewest'],
   ])('refuses %j (field %s)', (policy, field) => {
     let caught: unknown;
     try {
@@ -525,6 +525,15 @@ describe('retention policy validation', () => {
     }
     expect(ConfigError.isInstance(caught)).toBe(true);
     expect((caught as ConfigError).field).toBe(field);
+  });
+
+  it('names an unknown key, and the key it is an obvious typo of', () => {
+    expect(() => parseRetentionPolicy({ keepTag: ['latest'] } as RetentionPolicy)).toThrow(
+      'unknown retention policy field "keepTag" (did you mean "keepTags"?): the valid ones are keepNewestTagged, keepNewestUntagged, keepTags, deleteTags, olderThan, timestamp, untaggedOnly, keepDigests',
+    );
+    expect(() => parseRetentionPolicy({ keepNewest: 3 } as RetentionPolicy)).toThrow(
+      /^unknown retention policy field "keepNewest": the valid ones are /,
+    );
   });
 
   it('fills defaults and converts durations to ms', () => {

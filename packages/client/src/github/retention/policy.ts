@@ -1,4 +1,4 @@
-import { ConfigError, GhcrError, isDigest } from '@ghcr/oci-types';
+import { ConfigError, GhcrError, isDigest, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { compileTagPattern, regexToPattern } from './patterns.js';
@@ -68,51 +68,66 @@ export const durationSchema = z.union([z.string(), z.number()]).transform((value
  * 6. **Last versions.** If the plan would delete every version, the newest root (tagged first) is
  *    kept; if it would delete every tagged version, the newest tagged one is kept (GitHub refuses
  *    both deletes).
+ * A policy as written (durations as strings or milliseconds, patterns as strings or `RegExp`).
+ * @public
+ */
+export interface RetentionPolicy {
+  /**
+   * Keep the newest N tagged images (roots with a tag of their own, see above) among those the
+   * tag rules could delete, by `created_at`, whatever their age. An image with five tags counts
+   * once. Versions kept by `keepTags`/`keepDigests` are not counted. If omitted, no tagged image
+   * is kept by count (tagged images are then deleted only when `deleteTags` selects them).
+   */
+  readonly keepNewestTagged?: number | undefined;
+  /**
+   * Keep the newest N untagged images (untagged roots: not children or referrers of something
+   * present), by `created_at`, whatever their age. If omitted, none is kept by count.
+   */
+  readonly keepNewestUntagged?: number | undefined;
+  /**
+   * Tag patterns whose versions are always kept (with everything reachable from them). A
+   * pattern `/…/flags` is a regular expression searched in the tag; anything else is a glob over
+   * the whole tag (`*`, `?`). A `RegExp` is accepted and stored as `/source/flags`. If omitted, none.
+   */
+  readonly keepTags?: readonly (string | RegExp)[] | undefined;
+  /**
+   * Tag patterns (same syntax) that make a tagged image deletable: an image is selected only when
+   * every one of its tags matches (`['*']`: any tagged image). If omitted (or empty), tagged images
+   * are deleted only beyond `keepNewestTagged`, when that is given.
+   */
+  readonly deleteTags?: readonly (string | RegExp)[] | undefined;
+  /**
+   * Select only versions older than this: a duration string (`30d`, `12h`, `1w`, `1d12h`) or
+   * milliseconds. Age is `now` minus the version's `timestamp`. A filter: on its own it selects
+   * untagged images only (add `deleteTags: ['*']` for tagged ones). If omitted, age does not matter.
+   */
+  readonly olderThan?: string | number | undefined;
+  /** Which timestamp `olderThan` reads. If omitted, `created_at` (it does not move when tags do). */
+  readonly timestamp?: 'created_at' | 'updated_at' | undefined;
+  /** Never select tagged images: only untagged roots can be deleted. If omitted, false. */
+  readonly untaggedOnly?: boolean | undefined;
+  /** Digests (`sha256:…`) whose versions are always kept, with everything reachable from them. If omitted, none. */
+  readonly keepDigests?: readonly string[] | undefined;
+}
+
+/**
+ * The zod schema of {@link RetentionPolicy} (how the rules combine, and each rule, are documented
+ * there). Strict: an unknown key is a `ConfigError` naming it.
  * @public
  */
 export const retentionPolicySchema = z
   .object({
-    /**
-     * Keep the newest N tagged images (roots with a tag of their own, see above) among those the
-     * tag rules could delete, by `created_at`, whatever their age. An image with five tags counts
-     * once. Versions kept by `keepTags`/`keepDigests` are not counted. If omitted, no tagged image
-     * is kept by count (tagged images are then deleted only when `deleteTags` selects them).
-     */
     keepNewestTagged: z.number().int().min(0).optional(),
-    /**
-     * Keep the newest N untagged images (untagged roots: not children or referrers of something
-     * present), by `created_at`, whatever their age. If omitted, none is kept by count.
-     */
     keepNewestUntagged: z.number().int().min(0).optional(),
-    /**
-     * Tag patterns whose versions are always kept (with everything reachable from them). A
-     * pattern `/…/flags` is a regular expression searched in the tag; anything else is a glob over
-     * the whole tag (`*`, `?`). A `RegExp` is accepted and stored as `/source/flags`. If omitted, none.
-     */
     keepTags: z.array(patternSchema).default([]),
-    /**
-     * Tag patterns (same syntax) that make a tagged image deletable: an image is selected only when
-     * every one of its tags matches (`['*']`: any tagged image). If omitted (or empty), tagged images
-     * are deleted only beyond `keepNewestTagged`, when that is given.
-     */
     deleteTags: z.array(patternSchema).default([]),
-    /**
-     * Select only versions older than this: a duration string (`30d`, `12h`, `1w`, `1d12h`) or
-     * milliseconds. Age is `now` minus the version's `timestamp`. A filter: on its own it selects
-     * untagged images only (add `deleteTags: ['*']` for tagged ones). If omitted, age does not matter.
-     */
     olderThan: durationSchema.optional(),
-    /** Which timestamp `olderThan` reads. If omitted, `created_at` (it does not move when tags do). */
     timestamp: z.enum(['created_at', 'updated_at']).default('created_at'),
-    /** Never select tagged images: only untagged roots can be deleted. If omitted, false. */
     untaggedOnly: z.boolean().default(false),
-    /** Digests (`sha256:…`) whose versions are always kept, with everything reachable from them. If omitted, none. */
     keepDigests: z.array(z.string().refine(isDigest, 'must be a digest such as sha256:<64 hex>')).default([]),
   })
-  .strict();
+  .strict() satisfies z.ZodType<unknown, RetentionPolicy>;
 
-/** A policy as written (durations as strings, patterns as strings or `RegExp`). @public */
-export type RetentionPolicy = z.input<typeof retentionPolicySchema>;
 /** A policy after validation: durations in ms, patterns as strings; JSON-serialisable. @public */
 export type ResolvedRetentionPolicy = z.output<typeof retentionPolicySchema>;
 
@@ -125,6 +140,9 @@ export function parseRetentionPolicy(policy: RetentionPolicy): ResolvedRetention
   const parsed = retentionPolicySchema.safeParse(policy);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('retention policy field', retentionPolicySchema, issue, parsed.error);
+    }
     const field = issue?.path.join('.') ?? '';
     throw new ConfigError(
       `invalid retention policy${field === '' ? '' : ` field "${field}"`}: ${issue?.message ?? 'invalid'}`,

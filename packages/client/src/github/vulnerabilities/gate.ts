@@ -1,9 +1,11 @@
 import {
   ConfigError,
+  type Platform,
   platformSchema,
   type Severity,
   severityRank,
   severitySchema,
+  unknownKeysError,
   type Vulnerability,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
@@ -87,71 +89,106 @@ export interface GateResult {
 }
 
 /**
+ * Where the gate reads GitHub code-scanning alerts (`codeScanning` of {@link GateOptions}).
+ * @public
+ */
+export interface CodeScanningOptions {
+  /** The repository owner (user or organisation). */
+  readonly owner: string;
+  /** The repository name. */
+  readonly repo: string;
+  /** `refs/heads/<branch>` or `refs/pull/<n>/merge`. If omitted, the default branch. */
+  readonly ref?: string | undefined;
+  /** Only alerts of this tool (`tool_name`, e.g. `Trivy`). If omitted, every tool. */
+  readonly toolName?: string | undefined;
+  /** Only alerts whose most recent analysis has this category (the upload's `category`). If omitted, every category. */
+  readonly category?: string | undefined;
+  /** Alert state. If omitted, `open`. */
+  readonly state?: 'open' | 'closed' | 'dismissed' | 'fixed' | undefined;
+}
+
+/**
  * Options of GitHub code-scanning alerts as a report source.
  * @public
  */
-export const codeScanningOptionsSchema = z.object({
-  /** The repository owner (user or organisation). */
-  owner: z.string().min(1),
-  /** The repository name. */
-  repo: z.string().min(1),
-  /** `refs/heads/<branch>` or `refs/pull/<n>/merge`. If omitted, the default branch. */
-  ref: z.string().min(1).optional(),
-  /** Only alerts of this tool (`tool_name`, e.g. `Trivy`). If omitted, every tool. */
-  toolName: z.string().min(1).optional(),
-  /** Only alerts whose most recent analysis has this category (the upload's `category`). If omitted, every category. */
-  category: z.string().min(1).optional(),
-  /** Alert state. If omitted, `open`. */
-  state: z.enum(['open', 'closed', 'dismissed', 'fixed']).default('open'),
-});
+export const codeScanningOptionsSchema = z
+  .object({
+    owner: z.string().min(1),
+    repo: z.string().min(1),
+    ref: z.string().min(1).optional(),
+    toolName: z.string().min(1).optional(),
+    category: z.string().min(1).optional(),
+    state: z.enum(['open', 'closed', 'dismissed', 'fixed']).default('open'),
+  })
+  .strict() satisfies z.ZodType<unknown, CodeScanningOptions>;
 
-/** @public */
-export type CodeScanningOptions = z.input<typeof codeScanningOptionsSchema>;
 /** @public */
 export type ResolvedCodeScanningOptions = z.output<typeof codeScanningOptionsSchema>;
 
 /**
- * Options of the gate, validated on each call.
+ * Options of the vulnerability gate (`client.vulnerabilities.gate(reference, options)`), validated
+ * once by {@link gateOptionsSchema}: an unknown key or a bad value is a `ConfigError` naming it.
  * @public
  */
-export const gateOptionsSchema = z.object({
+export interface GateOptions {
   /** Block on findings at or above this severity. If omitted, `maxSeverity`, else `high`. */
-  failOn: severitySchema.optional(),
+  readonly failOn?: Severity | undefined;
   /** The same threshold under the seed's name (`severity >= maxSeverity` blocks). Give one of the two. */
-  maxSeverity: severitySchema.optional(),
+  readonly maxSeverity?: Severity | undefined;
   /** Vulnerability ids (CVE, GHSA, scanner ids) never to block on, matched case-insensitively. If omitted, none. */
-  ignore: z.array(z.string().trim().min(1)).default([]),
+  readonly ignore?: readonly string[] | undefined;
   /** What an image with no readable report means: `fail` (closed) or `pass`. If omitted, `fail`. */
-  whenNoReport: z.enum(['fail', 'pass']).default('fail'),
+  readonly whenNoReport?: 'fail' | 'pass' | undefined;
   /** What a report that cannot be read means: `fail`, or `skip` it (then it is no report). If omitted, `fail`. */
-  whenUnreadable: z.enum(['fail', 'skip']).default('fail'),
+  readonly whenUnreadable?: 'fail' | 'skip' | undefined;
   /**
    * The signature policy reports must verify under: a key (`{ key: pem }`) or a keyless identity
    * with a trusted root (see `SignaturePolicy`). If omitted, the client's `verifyAttestation`, if any.
    */
-  policy: z
-    .custom<PolicyInput>(
-      (value) => typeof value === 'object' && value !== null,
-      'must be a signature policy object',
-    )
-    .optional(),
+  readonly policy?: PolicyInput | undefined;
   /**
    * Count unverified reports too (the gate's old, trusting mode). If omitted, false: only reports
    * whose signature verifies under the policy count, their findings alone are judged, and an image
    * without a verified report is blocked (fail closed).
    */
-  allowUnverified: z.boolean().default(false),
+  readonly allowUnverified?: boolean | undefined;
   /** With `allowUnverified`: count only verified reports as covering an image (findings of unverified ones still block). If omitted, false. */
-  requireVerified: z.boolean().default(false),
+  readonly requireVerified?: boolean | undefined;
   /** For an index: judge only this platform (`linux/arm64`, or a platform object). If omitted, every platform. */
-  platform: z.union([z.string().min(1), platformSchema]).optional(),
+  readonly platform?: string | Platform | undefined;
   /** Also read GitHub code-scanning alerts (they cover every image: they are keyed by repository, ref and category, not digest). If omitted, not read. */
-  codeScanning: codeScanningOptionsSchema.optional(),
-  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, 'must be an AbortSignal').optional(),
-});
+  readonly codeScanning?: CodeScanningOptions | undefined;
+  /** Aborts the registry and API reads; the gate then rejects with the abort error. If omitted, it runs to the end. */
+  readonly signal?: AbortSignal | undefined;
+}
 
-/** @public */
-export type GateOptions = z.input<typeof gateOptionsSchema>;
+/**
+ * Options of the gate, validated on each call.
+ * @public
+ */
+export const gateOptionsSchema = z
+  .object({
+    failOn: severitySchema.optional(),
+    maxSeverity: severitySchema.optional(),
+    ignore: z.array(z.string().trim().min(1)).default([]),
+    whenNoReport: z.enum(['fail', 'pass']).default('fail'),
+    whenUnreadable: z.enum(['fail', 'skip']).default('fail'),
+    policy: z
+      .custom<PolicyInput>(
+        (value) => typeof value === 'object' && value !== null,
+        'must be a signature policy object',
+      )
+      .optional(),
+    allowUnverified: z.boolean().default(false),
+    requireVerified: z.boolean().default(false),
+    platform: z.union([z.string().min(1), platformSchema]).optional(),
+    codeScanning: codeScanningOptionsSchema.optional(),
+    signal: z
+      .custom<AbortSignal>((value) => value instanceof AbortSignal, 'must be an AbortSignal')
+      .optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, GateOptions>;
+
 /** @public */
 export type ResolvedGateOptions = z.output<typeof gateOptionsSchema> & { readonly threshold: Severity };
 
@@ -163,6 +200,9 @@ export function resolveGateOptions(options: GateOptions = {}): ResolvedGateOptio
   const result = gateOptionsSchema.safeParse(options);
   if (!result.success) {
     const issue = result.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('gate option', gateOptionsSchema, issue, result.error);
+    }
     const field = (issue?.path ?? []).map(String).join('.');
     throw new ConfigError(
       `invalid gate option ${field === '' ? '' : `"${field}"`}: ${issue?.message ?? 'invalid'}`,

@@ -1,0 +1,60 @@
+// Type tests, checked by `tsc --noEmit` (the package's typecheck): the documented interfaces and
+// the zod schemas accept exactly the same options. A key only in the schema, or only in an
+// interface, fails `toEqualTypeOf` on the key sets; a property typed differently fails `toExtend`
+// in one direction or the other.
+import { expectTypeOf } from 'vitest';
+import type * as z from 'zod';
+import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
+import type { RetentionPolicy, retentionPolicySchema } from './retention/policy.js';
+import type {
+  CodeScanningOptions,
+  codeScanningOptionsSchema,
+  GateOptions,
+  gateOptionsSchema,
+} from './vulnerabilities/gate.js';
+
+// The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
+// says mutable arrays. The same elements, so compare with the arrays made mutable.
+type MutableArrays<T> = {
+  [K in keyof T]: T[K] extends readonly (infer E)[] | undefined ? E[] | Exclude<T[K], readonly E[]> : T[K];
+};
+
+type Input = z.input<typeof ghcrClientOptionsSchema>;
+
+expectTypeOf<keyof Input>().toEqualTypeOf<keyof GhcrClientOptions>();
+expectTypeOf<Input>().toExtend<GhcrClientOptions>();
+expectTypeOf<GhcrClientOptions>().toExtend<Input>();
+
+type OverrideInput = NonNullable<Input['registries']>[string];
+expectTypeOf<keyof OverrideInput>().toEqualTypeOf<keyof RegistrySettingsOverride>();
+expectTypeOf<OverrideInput>().toExtend<RegistrySettingsOverride>();
+expectTypeOf<RegistrySettingsOverride>().toExtend<OverrideInput>();
+
+// Under `exactOptionalPropertyTypes`, every option accepts an explicit `undefined` (a value passed
+// through from an optional of the caller's own).
+expectTypeOf<{
+  [K in keyof GhcrClientOptions]-?: undefined;
+}>().toExtend<GhcrClientOptions>();
+
+// The key check has teeth: one key more, or one fewer, is not equal.
+expectTypeOf<keyof Input>().not.toEqualTypeOf<keyof (GhcrClientOptions & { readonly registy?: string })>();
+expectTypeOf<keyof Omit<Input, 'clock'>>().not.toEqualTypeOf<keyof GhcrClientOptions>();
+
+type PolicyInput = z.input<typeof retentionPolicySchema>;
+expectTypeOf<keyof PolicyInput>().toEqualTypeOf<keyof RetentionPolicy>();
+expectTypeOf<PolicyInput>().toExtend<RetentionPolicy>();
+expectTypeOf<MutableArrays<RetentionPolicy>>().toExtend<PolicyInput>();
+
+type GateInput = z.input<typeof gateOptionsSchema>;
+expectTypeOf<keyof GateInput>().toEqualTypeOf<keyof GateOptions>();
+expectTypeOf<GateInput>().toExtend<GateOptions>();
+expectTypeOf<MutableArrays<GateOptions>>().toExtend<GateInput>();
+
+type CodeScanningInput = z.input<typeof codeScanningOptionsSchema>;
+expectTypeOf<keyof CodeScanningInput>().toEqualTypeOf<keyof CodeScanningOptions>();
+expectTypeOf<CodeScanningInput>().toExtend<CodeScanningOptions>();
+expectTypeOf<CodeScanningOptions>().toExtend<CodeScanningInput>();
+
+expectTypeOf<{ [K in keyof RetentionPolicy]-?: undefined }>().toExtend<RetentionPolicy>();
+expectTypeOf<{ [K in keyof GateOptions]-?: undefined }>().toExtend<GateOptions>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<GateOptions>();
