@@ -5,13 +5,13 @@
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
 import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
-import type { RetentionPolicy, retentionPolicySchema } from './retention/policy.js';
+import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
 import type {
   CodeScanningOptions,
   codeScanningOptionsSchema,
   GateOptions,
   gateOptionsSchema,
-} from './vulnerabilities/gate.js';
+} from './github/vulnerabilities/gate.js';
 
 // The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
 // says mutable arrays. The same elements, so compare with the arrays made mutable.
