@@ -89,7 +89,11 @@ export const transportOptionsSchema = z.object({
       prefix: z.string().default('ghcr_'),
     })
     .optional(),
-  /** OpenTelemetry tracer. If omitted, no spans. */
+  /**
+   * OpenTelemetry tracer. If omitted, a tracer of the provider registered globally with
+   * `@opentelemetry/api` (looked up on each request, without loading the API), and no spans when
+   * none is registered.
+   */
   tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
   /** Your middleware, placed before or after a named layer. */
   middleware: z
@@ -190,7 +194,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   let entries: PipelineEntry[] = [
     {
       name: 'tracing',
-      middleware: resolved.tracer === undefined ? passThrough : tracingMiddleware(resolved.tracer),
+      middleware: tracingMiddleware(resolved.tracer),
     },
     { name: 'metrics', middleware: metrics === undefined ? passThrough : metricsMiddleware(metrics) },
     {
@@ -213,11 +217,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
       custom.before !== undefined ? { before: custom.before } : { after: custom.after ?? 'redirect' };
     entries = insertMiddleware(entries, { name: custom.name, middleware: custom.middleware }, position);
   }
-  let terminal: Handler = createDispatchHandler(getDispatcher, {
-    headersTimeoutMs: resolved.headersTimeoutMs,
-    bodyTimeoutMs: resolved.bodyTimeoutMs,
-  });
-  if (resolved.tracer !== undefined) terminal = traceAttempts(resolved.tracer, terminal);
+  const terminal: Handler = traceAttempts(
+    createDispatchHandler(getDispatcher, {
+      headersTimeoutMs: resolved.headersTimeoutMs,
+      bodyTimeoutMs: resolved.bodyTimeoutMs,
+    }),
+  );
   const handler = composePipeline(entries, terminal);
 
   return {
