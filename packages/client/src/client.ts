@@ -1,6 +1,13 @@
 import { createTokenManager } from '@ghcr/auth';
 import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
-import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
+import {
+  createOperationTracing,
+  createRegistryAuthorizer,
+  createTransport,
+  type OperationTracing,
+  recordTokenEvent,
+  type Transport,
+} from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
@@ -8,6 +15,7 @@ import { type ClientEventEmitter, type ClientEvents, createClientEvents } from '
 import { createImages, type Images } from './images/images.js';
 import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
+import { operationTransport, traceClient } from './operation-spans.js';
 import {
   type ClientSettings,
   type GhcrClientOptions,
@@ -141,6 +149,8 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const transport = resolved.transport ?? buildTransport();
   // `sync`'s floor reads the quota each registry reported, as the transport parsed it.
   const rateLimits = transportRateLimitReader(transport);
+  // One span per operation, from the tracer given to the transport or the global provider.
+  const tracing = createOperationTracing({ tracer: resolved.transportOptions?.tracer });
   const events = createClientEvents();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -162,6 +172,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       forRegistry,
       close,
       rateLimits,
+      tracing,
     });
     views.set(key, view);
     return view;
@@ -172,6 +183,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     forRegistry,
     close,
     rateLimits,
+    tracing,
   });
   views.set(settings.host, root);
   return root;
@@ -183,13 +195,18 @@ interface SharedParts {
   readonly forRegistry: (registry: string) => GhcrClient;
   readonly close: () => Promise<void>;
   readonly rateLimits: RateLimitReader;
+  readonly tracing: OperationTracing;
 }
 
 /** The capabilities of one registry, over the parts every registry of the client shares. */
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
   const { transport, events, forRegistry } = shared;
-  const context: ClientContext = { settings, transport, events };
+  const context: ClientContext = {
+    settings,
+    transport: operationTransport(transport, shared.tracing),
+    events,
+  };
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
@@ -223,7 +240,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
     codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
   };
-  const view: GhcrClient = {
+  const view: GhcrClient = traceClient(shared.tracing, {
     blobs,
     manifests,
     tags,
@@ -252,7 +269,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     transport,
     forRegistry,
     close: shared.close,
-  };
+  });
   return view;
 }
 

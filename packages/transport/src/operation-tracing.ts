@@ -11,8 +11,12 @@ const SPAN_KIND_INTERNAL = 0 as SpanKind.INTERNAL;
  * @public
  */
 export interface OperationSpanOptions<T> {
-  /** Attributes of the operation span (repository, reference, registry host; never a credential). */
-  readonly attributes?: Attributes;
+  /**
+   * Attributes of the operation span (repository, reference, registry host; never a credential),
+   * or a function computing them, called only when a span is made. If omitted, only
+   * `ghcr.operation`.
+   */
+  readonly attributes?: Attributes | (() => Attributes);
   /** Attributes read from the operation's result when it succeeds (a digest, counts). If omitted, none. */
   readonly resultAttributes?: (result: Awaited<T>) => Attributes;
   /**
@@ -77,18 +81,23 @@ export function createOperationTracing(options: OperationTracingOptions = {}): O
     return storage?.getStore() ?? active;
   };
   const insideOperation = (): boolean => storage?.getStore() !== undefined;
-  const start = (tracing: ActiveTracing, name: string, attributes: Attributes | undefined) => {
+  const start = (
+    tracing: ActiveTracing,
+    name: string,
+    attributes: OperationSpanOptions<never>['attributes'],
+  ) => {
     const parent = parentOf(tracing);
+    const own = typeof attributes === 'function' ? attributes() : attributes;
     const span = tracing.tracer.startSpan(
       name,
-      { kind: SPAN_KIND_INTERNAL, attributes: { 'ghcr.operation': name, ...attributes } },
+      { kind: SPAN_KIND_INTERNAL, attributes: { 'ghcr.operation': name, ...own } },
       parent,
     );
     const context = contextWithSpan(parent, span);
     // Created on the first traced operation: a process that never traces never enables async hooks.
     storage ??= new AsyncLocalStorage<Context>();
-    const own = storage;
-    const within = <R>(fn: () => R): R => own.run(context, () => tracing.with(context, fn));
+    const store = storage;
+    const within = <R>(fn: () => R): R => store.run(context, () => tracing.with(context, fn));
     return { span, within };
   };
   return {

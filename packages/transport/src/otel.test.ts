@@ -172,7 +172,7 @@ describe('operation spans', () => {
     }
     const iterable = tracing.iterate(
       'versions.iterate',
-      { attributes: { 'ghcr.repository': 'o/n' } },
+      { attributes: () => ({ 'ghcr.repository': 'o/n' }) },
       pages(),
     );
     expect(exporter.getFinishedSpans()).toEqual([]);
@@ -183,7 +183,9 @@ describe('operation spans', () => {
     }
     expect(values).toEqual([1, 2]);
     expect(seen).toEqual([true, true]);
-    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(['versions.iterate']);
+    expect(exporter.getFinishedSpans().map((span) => [span.name, span.attributes])).toEqual([
+      ['versions.iterate', { 'ghcr.operation': 'versions.iterate', 'ghcr.repository': 'o/n' }],
+    ]);
 
     // Leaving the loop early ends the span too.
     for await (const value of tracing.iterate('versions.iterate', {}, pages())) {
@@ -196,7 +198,10 @@ describe('operation spans', () => {
   it('calls the operation as it is when there is no tracer', async () => {
     const tracing = createOperationTracing();
     const value = { answer: 42 };
-    expect(tracing.run('images.push', {}, () => value)).toBe(value);
+    const attributes = () => {
+      throw new Error('attributes are read only for a span');
+    };
+    expect(tracing.run('images.push', { attributes }, () => value)).toBe(value);
     await expect(tracing.run('images.push', {}, async () => value)).resolves.toBe(value);
     expect(tracing.current()).toBeUndefined();
   });
