@@ -157,7 +157,10 @@ describe.each([
     const { client } = simulatedGhcr();
     const image = await randomImage([16]);
     await client.images.push('octo/app:1', { target: image.target, reference: 'v1' });
-    const error = await client.images.inspect('octo/app:missing').catch((caught: unknown) => caught as Error);
+    const error = await client.images.inspect('octo/app:missing').then(
+      () => expect.fail('inspecting a missing tag resolved'),
+      (caught: unknown) => caught as Error,
+    );
     const spans = await finished(provider, exporter);
     const inspect = named(spans, 'images.inspect');
     expect(inspect.status).toEqual({ code: SpanStatusCode.ERROR, message: error.message });
