@@ -11,6 +11,7 @@ import {
 import { Agent, type Dispatcher } from 'undici';
 import { type Blobs, createBlobs } from './blobs.js';
 import type { ClientContext } from './context.js';
+import { createSecretMemory } from './credential-secrets.js';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createImages, type Images } from './images/images.js';
 import { createManifests, type Manifests } from './manifests.js';
@@ -125,7 +126,11 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       dispatcher = ownAgent;
     }
     let built: Transport | undefined;
-    const apiCredentials = resolved.apiCredentials ?? resolved.credentials;
+    // Every credential resolved is remembered, so a registry echoing one in an error body does
+    // not put it in a message (nor in a span, a log).
+    const secretMemory = createSecretMemory();
+    const credentials = secretMemory.watch(resolved.credentials);
+    const apiCredentials = secretMemory.watch(resolved.apiCredentials ?? resolved.credentials);
     const authorizer =
       resolved.authorizer ??
       createRegistryAuthorizer({
@@ -134,7 +139,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
           clock: resolved.clock,
           // Token cache hits and misses go to the transport's metrics, when it has any.
           onEvent: (event) => recordTokenEvent(built?.metrics, event),
-          ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
+          ...(credentials === undefined ? {} : { credentials }),
         }),
         ...(apiCredentials === undefined ? {} : { apiCredentials }),
       });
@@ -143,6 +148,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       clock: resolved.clock,
       dispatcher,
       authorizer,
+      secrets: secretMemory.secrets(resolved.transportOptions?.secrets),
     });
     return built;
   };

@@ -198,16 +198,35 @@ describe.each([
 });
 
 describe('secrets in spans', () => {
-  it('puts the PAT nowhere in a span, plain or base64, through a push, a pull and a failure', async () => {
+  it('puts the PAT nowhere in a span, plain or base64, through a push, a pull, a copy and failures (one echoing it)', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = startTracing(exporter, { contextManager: true });
-    const { client, pat } = simulatedGhcr();
+    const { client, pat, sim } = simulatedGhcr();
     const image = await randomImage([64, 128]);
     await client.images.push('octo/app:1', { target: image.target, reference: 'v1' });
     const directory = await tempDir('ghcr-otel-');
     await client.images.pull('octo/app:1', directory);
     await client.images.copy('octo/app:1', 'octo/other:1');
     await client.images.inspect('octo/nothing:1').catch(() => undefined);
+    // A registry that echoes the credential in an error body: the error, and so the span, says
+    // REDACTED instead.
+    const echo = `credential ${pat} ${Buffer.from(pat).toString('base64')}`;
+    sim.faults.add({
+      host: 'ghcr.io',
+      method: 'GET',
+      path: '/manifests/',
+      count: 1,
+      action: {
+        type: 'status',
+        status: 400,
+        body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: echo }] }),
+      },
+    });
+    const echoed = await client.images.inspect('octo/app:1').then(
+      () => expect.fail('the fault did not fire'),
+      (caught: unknown) => caught as Error,
+    );
+    expect(echoed.message).toContain('credential REDACTED REDACTED');
     const spans = await finished(provider, exporter);
     expect(spans.length).toBeGreaterThan(10);
     const dump = JSON.stringify(
@@ -229,5 +248,6 @@ describe('secrets in spans', () => {
     // What is there instead: the operations and the redacted URLs.
     expect(dump).toContain('images.copy');
     expect(dump).toContain('sig=REDACTED');
+    expect(dump).toContain('credential REDACTED REDACTED');
   });
 });
