@@ -9,12 +9,12 @@ import {
   type Transport,
 } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
-import { type Blobs, createBlobs } from './blobs.js';
-import type { ClientContext } from './context.js';
-import { createSecretMemory } from './credential-secrets.js';
+import { createSecretMemory } from './registry/credential-secrets.js';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
+import { createRetention, type Retention } from './github/retention/retention.js';
+import { createVersions, type Versions } from './github/versions/versions.js';
+import { createVulnerabilities, type Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { createImages, type Images } from './images/images.js';
-import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { operationTransport, traceClient } from './operation-spans.js';
 import {
@@ -25,14 +25,14 @@ import {
   resolveClientSettings,
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
-import { createRetention, type Retention } from './retention/retention.js';
+import { type Blobs, createBlobs } from './registry/blobs.js';
+import type { ClientContext } from './registry/context.js';
+import { createManifests, type Manifests } from './registry/manifests.js';
+import { createTags, type Tags } from './registry/tags.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { parseSyncConfig, type SyncConfig } from './sync/config.js';
 import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
 import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
-import { createTags, type Tags } from './tags.js';
-import { createVersions, type Versions } from './versions/versions.js';
-import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 
 /**
  * A client of every registry. Its capabilities are narrow interfaces, each usable on its own.

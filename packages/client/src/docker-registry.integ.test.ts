@@ -8,9 +8,9 @@ import { buildImageManifest } from '@ghcr/manifest';
 import { digestOf, type GhcrError, MediaType, NotFoundError } from '@ghcr/oci-types';
 import { describeWithBinaries, useDockerRegistry } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fileSource } from './blob-source.js';
 import { createGhcrClient } from './client.js';
 import type { ClientEventMap } from './events.js';
+import { fileSource } from './registry/blob-source.js';
 import { createRequestLog, type LoggedRequest } from './testing/request-log.js';
 import { startTcpProxy } from './testing/tcp-proxy.js';
 

@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGhcrClient } from './client.js';
-import { randomImage, tempDir } from './images/testing/images-kit.js';
+import { randomImage, tempDir } from './testing/images-kit.js';
 
 /**
  * The README's setup ("Tracing with OpenTelemetry"), with the in-memory exporter in place of the

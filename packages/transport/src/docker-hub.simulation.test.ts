@@ -1,11 +1,11 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import { GhcrError, MediaType, RateLimitError } from '@ghcr/oci-types';
 import { createSimulation, type SimulationOptions, seedDockerHub } from '@ghcr/simulation';
+import { createRecordingClock, settle } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { RateLimitEvent } from './rate-limiter.js';
 import { createRegistryAuthorizer } from './registry-authorizer.js';
-import { createRecordingClock, settle } from './testing-internal/clock.js';
 import { createTransport } from './transport.js';
 
 const HUB = 'https://registry-1.docker.io';

@@ -1,11 +1,11 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import { AuthenticationError, type Clock, createManualClock, GhcrError } from '@ghcr/oci-types';
 import { createSimulation, pushBlob, type Simulation } from '@ghcr/simulation';
+import { settle } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { recordTokenEvent } from './metrics.js';
 import { createRegistryAuthorizer } from './registry-authorizer.js';
-import { settle } from './testing-internal/clock.js';
 import { createTransport, type Transport } from './transport.js';
 
 const REGISTRY = 'https://registry.test';

@@ -7,9 +7,9 @@ import {
   ThrottleTimeoutError,
   TransportError,
 } from '@ghcr/oci-types';
+import { createRecordingClock, settle } from '@ghcr/test-support';
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createRecordingClock, settle } from './testing-internal/clock.js';
 import { createTransport, type TransportOptions } from './transport.js';
 import type { Middleware, TransportRequest } from './types.js';
 
