@@ -1,13 +1,22 @@
 import { createTokenManager } from '@ghcr/auth';
 import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
-import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
+import {
+  createOperationTracing,
+  createRegistryAuthorizer,
+  createTransport,
+  type OperationTracing,
+  recordTokenEvent,
+  type Transport,
+} from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
+import { createSecretMemory } from './registry/credential-secrets.js';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createRetention, type Retention } from './github/retention/retention.js';
 import { createVersions, type Versions } from './github/versions/versions.js';
 import { createVulnerabilities, type Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { createImages, type Images } from './images/images.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
+import { operationTransport, traceClient } from './operation-spans.js';
 import {
   type ClientSettings,
   type GhcrClientOptions,
@@ -117,7 +126,11 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       dispatcher = ownAgent;
     }
     let built: Transport | undefined;
-    const apiCredentials = resolved.apiCredentials ?? resolved.credentials;
+    // Every credential resolved is remembered, so a registry echoing one in an error body does
+    // not put it in a message (nor in a span, a log).
+    const secretMemory = createSecretMemory();
+    const credentials = secretMemory.watch(resolved.credentials);
+    const apiCredentials = secretMemory.watch(resolved.apiCredentials ?? resolved.credentials);
     const authorizer =
       resolved.authorizer ??
       createRegistryAuthorizer({
@@ -126,7 +139,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
           clock: resolved.clock,
           // Token cache hits and misses go to the transport's metrics, when it has any.
           onEvent: (event) => recordTokenEvent(built?.metrics, event),
-          ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
+          ...(credentials === undefined ? {} : { credentials }),
         }),
         ...(apiCredentials === undefined ? {} : { apiCredentials }),
       });
@@ -135,12 +148,15 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       clock: resolved.clock,
       dispatcher,
       authorizer,
+      secrets: secretMemory.secrets(resolved.transportOptions?.secrets),
     });
     return built;
   };
   const transport = resolved.transport ?? buildTransport();
   // `sync`'s floor reads the quota each registry reported, as the transport parsed it.
   const rateLimits = transportRateLimitReader(transport);
+  // One span per operation, from the tracer given to the transport or the global provider.
+  const tracing = createOperationTracing({ tracer: resolved.transportOptions?.tracer });
   const events = createClientEvents();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -162,6 +178,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       forRegistry,
       close,
       rateLimits,
+      tracing,
     });
     views.set(key, view);
     return view;
@@ -172,6 +189,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     forRegistry,
     close,
     rateLimits,
+    tracing,
   });
   views.set(settings.host, root);
   return root;
@@ -183,13 +201,18 @@ interface SharedParts {
   readonly forRegistry: (registry: string) => GhcrClient;
   readonly close: () => Promise<void>;
   readonly rateLimits: RateLimitReader;
+  readonly tracing: OperationTracing;
 }
 
 /** The capabilities of one registry, over the parts every registry of the client shares. */
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
   const { transport, events, forRegistry } = shared;
-  const context: ClientContext = { settings, transport, events };
+  const context: ClientContext = {
+    settings,
+    transport: operationTransport(transport, shared.tracing),
+    events,
+  };
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
@@ -223,7 +246,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
     codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
   };
-  const view: GhcrClient = {
+  const view: GhcrClient = traceClient(shared.tracing, {
     blobs,
     manifests,
     tags,
@@ -252,7 +275,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     transport,
     forRegistry,
     close: shared.close,
-  };
+  });
   return view;
 }
 

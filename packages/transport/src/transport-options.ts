@@ -104,7 +104,11 @@ export interface TransportOptions {
   readonly maxRedirects?: number | undefined;
   /** Prometheus metrics on your registry. If omitted, no metrics. */
   readonly metrics?: TransportMetricsOptions | undefined;
-  /** OpenTelemetry tracer. If omitted, no spans. */
+  /**
+   * OpenTelemetry tracer. If omitted, a tracer of the provider registered globally with
+   * `@opentelemetry/api` (looked up on each request, without loading the API), and no spans while
+   * none is registered.
+   */
   readonly tracer?: Tracer | undefined;
   /** Your middleware, each placed before or after a named layer. If omitted, none. */
   readonly middleware?: readonly TransportMiddlewareOptions[] | undefined;

@@ -195,7 +195,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   let entries: PipelineEntry[] = [
     {
       name: 'tracing',
-      middleware: resolved.tracer === undefined ? passThrough : tracingMiddleware(resolved.tracer),
+      middleware: tracingMiddleware(resolved.tracer),
     },
     { name: 'metrics', middleware: metrics === undefined ? passThrough : metricsMiddleware(metrics) },
     {
@@ -218,11 +218,12 @@ export function createTransport(options: TransportOptions = {}): Transport {
       custom.before !== undefined ? { before: custom.before } : { after: custom.after ?? 'redirect' };
     entries = insertMiddleware(entries, { name: custom.name, middleware: custom.middleware }, position);
   }
-  let terminal: Handler = createDispatchHandler(getDispatcher, {
-    headersTimeoutMs: resolved.headersTimeoutMs,
-    bodyTimeoutMs: resolved.bodyTimeoutMs,
-  });
-  if (resolved.tracer !== undefined) terminal = traceAttempts(resolved.tracer, terminal);
+  const terminal: Handler = traceAttempts(
+    createDispatchHandler(getDispatcher, {
+      headersTimeoutMs: resolved.headersTimeoutMs,
+      bodyTimeoutMs: resolved.bodyTimeoutMs,
+    }),
+  );
   const handler = composePipeline(entries, terminal);
 
   return {
