@@ -10,12 +10,13 @@ import {
   MediaType,
   UploadError,
 } from '@ghcr/oci-types';
+import { settle } from '@ghcr/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../content/oci-layout.js';
 import { remoteRepository } from '../content/remote-repository.js';
 import type { CopiedEvent, ProgressEvent, PushedEvent, RetryEvent } from '../events.js';
 import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from '../testing/images-kit.js';
-import { settle, simulatedClient } from '../testing/simulated-client.js';
+import { simulatedClient } from '../testing/simulated-client.js';
 import { TITLE_ANNOTATION } from './artifact.js';
 
 const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { digestOf } from '@ghcr/oci-types';
+import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../events.js';
-import { drain, settle, simulatedClient } from '../testing/simulated-client.js';
+import { drain, simulatedClient } from '../testing/simulated-client.js';
 
 const MiB = 1024 * 1024;
 

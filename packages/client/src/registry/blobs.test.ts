@@ -8,9 +8,10 @@ import {
   NotFoundError,
   UploadError,
 } from '@ghcr/oci-types';
+import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent, PushedEvent } from '../events.js';
-import { drain, settle, simulatedClient } from '../testing/simulated-client.js';
+import { drain, simulatedClient } from '../testing/simulated-client.js';
 import type { BlobSource } from './blob-source.js';
 
 const MiB = 1024 * 1024;

@@ -9,10 +9,11 @@ import {
   NotFoundError,
   ProtocolError,
 } from '@ghcr/oci-types';
+import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import type { GhcrClient } from '../client.js';
 import type { DeletedEvent, PushedEvent, RetryEvent } from '../events.js';
-import { settle, simulatedClient } from '../testing/simulated-client.js';
+import { simulatedClient } from '../testing/simulated-client.js';
 
 async function pushImage(client: GhcrClient, repository: string, label: string, tags: string[] = []) {
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', label }));

@@ -6,9 +6,9 @@
 import { staticCredentials } from '@ghcr/auth';
 import { createManualClock, GhcrErrorCode, type ManualClock } from '@ghcr/oci-types';
 import { createSimulation, type OrganizationSeed, type Simulation, seedOrganization } from '@ghcr/simulation';
+import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
-import { settle } from '../../testing/simulated-client.js';
 import { cleanupPackages, packageNameMatcher } from './cleanup-packages.js';
 import { createMemoryCleanupState } from './cleanup-state.js';
 import { createRequestBudget } from './request-budget.js';

@@ -1,9 +1,9 @@
 import { staticCredentials } from '@ghcr/auth';
 import { AuthorizationError, GhcrErrorCode, NotFoundError } from '@ghcr/oci-types';
 import { pushImage as seedImage } from '@ghcr/simulation';
+import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from '../../client.js';
-import { settle } from '../../testing/simulated-client.js';
 import { versionsBed, versionsFor } from '../../testing/versions-bed.js';
 import { packageVersionTags } from './versions.js';
 
