@@ -113,8 +113,15 @@ for (const name of readdirSync(join(ROOT, 'packages')).sort()) {
   const committed = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   const perEntry = counts.map(({ specifier, count }) => `${specifier} ${count}`).join(', ');
   if (check) {
-    if (committed !== text) stale.push(`packages/${name}/api-report.md`);
-    else console.log(`api-report: ${manifest.name}: ${total} exported names (${perEntry})`);
+    if (committed !== text) {
+      stale.push(`packages/${name}/api-report.md`);
+      const was = (committed ?? '').split('\n');
+      const now = text.split('\n');
+      const line = now.findIndex((content, index) => content !== was[index]);
+      console.error(
+        `api-report: packages/${name}/api-report.md:${line + 1}: committed ${JSON.stringify(was[line] ?? '(end)')}, built ${JSON.stringify(now[line] ?? '(end)')}`,
+      );
+    } else console.log(`api-report: ${manifest.name}: ${total} exported names (${perEntry})`);
   } else {
     if (committed !== text) writeFileSync(path, text);
     console.log(
