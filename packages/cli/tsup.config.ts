@@ -5,13 +5,15 @@ import { defineConfig } from 'tsup';
  * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
  * dependency: the workspace packages, zod, undici, commander… are in the bundle, and npm installs
  * none of them a second time):
- * - `bin` + `main`: the `ghcr` executable, one bundled file (main.js) behind a small loader. Each
+ * - `bin` + `main`: the `ghcr` executable, a bundle (main.js and the chunks it imports) behind a
+ *   small loader. Each
  *   command is a new process, and start-up is a large part of a short command: resolving and
  *   linking zod's ~200 modules and the workspace packages one by one cost ~0.15 s of CPU and ~9 MiB
  *   per process (docs/benchmarks.md). Bundled, they are parsed once.
  * - `index`: the programmatic `run(argv, io)`, sharing the bundle's chunks. Its declarations name
  *   the library packages' types (GhcrClient, RetentionReport…), optional peer dependencies.
- * What a command loads only on request is a chunk of its own (`lazy-*.js`), parsed only when needed:
+ * The chunks (`lazy-*.js`) hold the code the entries share, and, each in its own, what a command
+ * loads only on request (parsed only when needed):
  * the simulation with msw's request handling for `ghcr serve` (msw's browser worker, CLI and
  * GraphQL are never imported, so they are not in it), the gh hosts.yml parser, the signature
  * verifier. The observability peers (prom-client, @opentelemetry/api) stay imports: the CLI never
