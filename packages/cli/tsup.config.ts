@@ -16,8 +16,9 @@ import { defineConfig } from 'tsup';
  * loads only on request (parsed only when needed):
  * the simulation with msw's request handling for `ghcr serve` (msw's browser worker, CLI and
  * GraphQL are never imported, so they are not in it), the gh hosts.yml parser, the signature
- * verifier. The observability peers (prom-client, @opentelemetry/api) stay imports: the CLI never
- * loads them. No source maps: a map of this bundle is a map of its dependencies (4 MB of them).
+ * verifier. @opentelemetry/api is bundled too (its copies share one global registration), so a
+ * library that imports it needs nothing installed; prom-client stays an import, which the transport
+ * requires only when metrics are asked for, as the CLI never does. No source maps: a map of this bundle is a map of its dependencies (4 MB of them).
  * esbuild keeps the `#!/usr/bin/env node` line at the top. ESM bundles of CommonJS dependencies
  * (undici, commander) call `require` for built-ins, which an ES module lacks: the banner defines one.
  */
@@ -43,7 +44,7 @@ export default defineConfig([
     // msw imports graphql only to parse a GraphQL request, which the simulation never serves.
     external: ['graphql'],
     // Everything but these (tsup's `external` does not override `noExternal`).
-    noExternal: [/^(?!(?:vitest|graphql|prom-client|@opentelemetry\/api)(?:\/|$))/],
+    noExternal: [/^(?!(?:vitest|graphql|prom-client)(?:\/|$))/],
     esbuildPlugins: [
       {
         name: 'ghcr-bin-loads-main',
