@@ -75,6 +75,16 @@ describe('the packed packages', () => {
     }
   }, 600_000);
 
+  /** The tarball `pnpm pack` made of packages/<name> (ghcr-<name>-<version>.tgz). */
+  async function tarballOf(name: (typeof PACKAGES)[number]): Promise<string> {
+    const prefix = `ghcr-${name}-`;
+    const file = (await readdir(tarballs)).find(
+      (entry) => entry.startsWith(prefix) && /^\d.*\.tgz$/.test(entry.slice(prefix.length)),
+    );
+    if (file === undefined) throw new Error(`no tarball of @ghcr/${name} in ${tarballs}`);
+    return join(tarballs, file);
+  }
+
   afterAll(async () => {
     if (directory !== undefined) await rm(directory, { recursive: true, force: true });
   });
@@ -83,7 +93,7 @@ describe('the packed packages', () => {
     for (const name of PACKAGES) {
       const unpacked = join(directory, 'unpacked', name);
       await mkdir(unpacked, { recursive: true });
-      const extracted = await exec('tar', ['-xzf', join(tarballs, `ghcr-${name}-0.0.0.tgz`)], unpacked);
+      const extracted = await exec('tar', ['-xzf', await tarballOf(name)], unpacked);
       expect(extracted.code, extracted.stderr).toBe(0);
       const root = join(unpacked, 'package');
       expect(existsSync(join(root, 'LICENSE')), `@ghcr/${name} has no LICENSE`).toBe(true);
@@ -110,14 +120,7 @@ describe('the packed packages', () => {
     );
     const installed = await exec(
       'npm',
-      [
-        'install',
-        '--omit=dev',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        join(tarballs, 'ghcr-cli-0.0.0.tgz'),
-      ],
+      ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', await tarballOf('cli')],
       alone,
     );
     expect(installed.code, `npm install: ${installed.stderr}`).toBe(0);
