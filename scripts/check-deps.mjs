@@ -31,6 +31,10 @@ const LAYER = {
   '@ghcr/cli': 5,
 };
 const RUNTIME_SIMULATION_ALLOWED = new Set(['@ghcr/cli', '@ghcr/simulation']);
+// Packages whose build bundles every import (tsup.config.ts) and that publish no runtime
+// dependency: their src may import their devDependencies. The packaging test
+// (packages/cli/src/packaging.integ.test.ts) checks that the tarball runs with nothing installed.
+const BUNDLED = new Set(['@ghcr/cli']);
 
 // The layers inside @ghcr/client's src, lowest first. A file may import its own layer or a lower
 // one, never a higher one: registry/ (the distribution protocol) imports nothing above it;
@@ -158,7 +162,10 @@ function scan(base) {
           if (name.startsWith('@ghcr/') && /\/(src|dist)(\/|$)/.test(spec)) {
             problems.push(`${where}: deep import ${spec}; import from the package's exports instead`);
           }
-          const declared = runtime.has(name) || (isTest && (dev.has(name) || rootDev.has(name)));
+          const declared =
+            runtime.has(name) ||
+            ((isTest || BUNDLED.has(pkg.name)) && dev.has(name)) ||
+            (isTest && rootDev.has(name));
           if (!declared) {
             problems.push(
               `${where}: imports ${name} but ${pkg.name} does not declare it in ${isTest ? 'dependencies or devDependencies' : 'dependencies'}`,

@@ -23,13 +23,17 @@ export interface ProcessOutcome {
   readonly stderr: string;
 }
 
-/** Runs `node dist/bin.js <argv>` to completion, with `stdin` piped in. */
+/** Runs `node dist/bin.js <argv>` (or `options.bin`, an installed copy) to completion, with `stdin` piped in. */
 export function ghcr(
   argv: readonly string[],
-  options: { readonly env: Readonly<Record<string, string | undefined>>; readonly stdin?: string },
+  options: {
+    readonly env: Readonly<Record<string, string | undefined>>;
+    readonly stdin?: string;
+    readonly bin?: string;
+  },
 ): Promise<ProcessOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...argv], {
       env: options.env as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -57,13 +61,14 @@ export interface ServeProcess {
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Starts `node dist/bin.js serve <argv>` and waits for its first line on stdout. */
+/** Starts `node dist/bin.js serve <argv>` (or `bin`, an installed copy) and waits for its first line on stdout. */
 export function startServe(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  bin: string = BIN,
 ): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', ...argv], {
+    const child = spawn(process.execPath, [bin, 'serve', ...argv], {
       env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
