@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeResult } from './commands/serve.js';
-import { ghcr, startServe } from './test-support/spawn.js';
+import { ghcr, startServe } from './testing/spawn.js';
 
 // Packaging: what `pnpm pack` makes (what `changeset publish` publishes) installs into an empty
 // folder with npm, and `npx ghcr --help` works from there; the tarballs carry their LICENSE, no
