@@ -16,7 +16,7 @@ while [ "$#" -gt 0 ]; do
   posts+=(-X POST -o /dev/null "$base/v2/$repo/blobs/uploads/")
   shift 2
 done
-curl=(curl --silent --show-error --fail)
+curl=(curl --silent --no-progress-meter --show-error --fail)
 # One Location per line (docker-registry answers absolute URLs; a relative one gets the host).
 mapfile -t locations < <("${curl[@]}" -w '%header{location}\n' "${posts[@]}")
 if [ "${#locations[@]}" -ne "${#digests[@]}" ]; then

@@ -19,7 +19,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CURL = ['curl', '--silent', '--show-error', '--fail'];
+const CURL = ['curl', '--silent', '--no-progress-meter', '--show-error', '--fail'];
 const PARALLEL = ['--parallel', '--parallel-max', '4'];
 
 /** Every blob of the image (config first), as `{ digest, size, file }`. */

@@ -7,6 +7,7 @@
 
 export {
   type BlobInput,
+  type BlobOpenOptions,
   type BlobSource,
   bufferSource,
   fileSource,

@@ -271,7 +271,8 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     Readable.from(
       (async function* content() {
         const plan = await planOf(descriptor);
-        const spooled = plan !== 'manifest' && plan.kind === 'entry' ? plan.spool?.open(offset, signal) : undefined;
+        const spooled =
+          plan !== 'manifest' && plan.kind === 'entry' ? plan.spool?.open(offset, signal) : undefined;
         if (spooled !== undefined) {
           yield* spooled as AsyncIterable<Buffer>;
           return;
