@@ -77,6 +77,10 @@ describe('layer spool', () => {
     }
   });
 
+  it('is not made where no temp file can be opened (the push then compresses again)', async () => {
+    expect(await createSpool(join(tmpdir(), 'ghcr-no-such-directory', 'below'))).toBeUndefined();
+  });
+
   it('stays while another read is open, and is released when the last one closes', async () => {
     const writer = await createSpool();
     if (writer === undefined) throw new Error('no temp directory for the spool');
