@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSource, recycledFileChunks } from './blob-source.js';
+import { fileSource, recycledFileChunks, ringPays } from './blob-source.js';
 
 let work: string;
 let path: string;
@@ -45,6 +45,14 @@ describe('recycledFileChunks', () => {
 
   it('refuses a ring of less than one buffer', async () => {
     await expect(recycledFileChunks(path, 0, 0).next()).rejects.toThrow(/at least 1/);
+  });
+});
+
+describe('ringPays', () => {
+  it('reads through a ring only when the ring comes round', () => {
+    expect(ringPays(5 * 1024, { recycleAfter: 4 }, 1024)).toBe(false);
+    expect(ringPays(5 * 1024 + 1, { recycleAfter: 4 }, 1024)).toBe(true);
+    expect(ringPays(100 * 1024, {}, 1024)).toBe(false);
   });
 });
 

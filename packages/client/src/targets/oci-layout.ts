@@ -24,6 +24,7 @@ import {
   type BlobSource,
   closeQuietly,
   recycledFileChunks,
+  ringPays,
   toBlobSource,
 } from '../blob-source.js';
 import { signalOption } from './content.js';
@@ -189,13 +190,13 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
       (async function* fileBytes() {
         const path = await blobFile(descriptor);
         const stream =
-          options.recycleAfter === undefined
-            ? createReadStream(path, {
+          options.recycleAfter !== undefined && ringPays(descriptor.size - offset, options, READ_BUFFER_BYTES)
+            ? recycledFileChunks(path, offset, options.recycleAfter, signal, READ_BUFFER_BYTES)
+            : createReadStream(path, {
                 start: offset,
                 highWaterMark: READ_BUFFER_BYTES,
                 ...signalOption(signal),
-              })
-            : recycledFileChunks(path, offset, options.recycleAfter, signal, READ_BUFFER_BYTES);
+              });
         try {
           for await (const chunk of stream) yield chunk as Buffer;
         } catch (error) {
