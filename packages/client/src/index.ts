@@ -303,6 +303,7 @@ export type {
 } from './referrers/referrers.js';
 export {
   type BlobInput,
+  type BlobOpenOptions,
   type BlobSource,
   bufferSource,
   fileSource,

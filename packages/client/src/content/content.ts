@@ -80,8 +80,8 @@ export function checkBytes(
 export function countingSource(source: BlobSource, onProgress: (bytesDone: number) => void): BlobSource {
   return {
     ...(source.size === undefined ? {} : { size: source.size }),
-    open(offset, signal) {
-      const inner = source.open(offset, signal);
+    open(offset, signal, options) {
+      const inner = source.open(offset, signal, options);
       onProgress(offset);
       let done = offset;
       return Readable.from(

@@ -441,8 +441,8 @@ function contentOf(source: ReadOnlyTarget, descriptor: Descriptor, verified: boo
   const raw = source.source?.(descriptor);
   return {
     size: descriptor.size,
-    open(offset, signal) {
-      if (raw !== undefined && (offset > 0 || !verified)) return raw.open(offset, signal);
+    open(offset, signal, options) {
+      if (raw !== undefined && (offset > 0 || !verified)) return raw.open(offset, signal, options);
       const stream = source.fetch(descriptor, signalOption(signal));
       return offset === 0 ? stream : Readable.from(skipBytes(stream, offset), { objectMode: false });
     },

@@ -18,7 +18,15 @@ import {
   ProtocolError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../registry/blob-source.js';
+import {
+  type BlobInput,
+  type BlobOpenOptions,
+  type BlobSource,
+  closeQuietly,
+  recycledFileChunks,
+  ringPays,
+  toBlobSource,
+} from '../registry/blob-source.js';
 import { signalOption } from './content.js';
 import { errorCode, fileFailure, LayoutPaths } from './layout-paths.js';
 import type { Target } from './target.js';
@@ -172,22 +180,30 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
     return path;
   };
 
-  const openFile = (descriptor: Descriptor, offset: number, signal?: AbortSignal): Readable =>
+  const openFile = (
+    descriptor: Descriptor,
+    offset: number,
+    signal?: AbortSignal,
+    options: BlobOpenOptions = {},
+  ): Readable =>
     Readable.from(
       (async function* fileBytes() {
         const path = await blobFile(descriptor);
-        const stream = createReadStream(path, {
-          start: offset,
-          highWaterMark: READ_BUFFER_BYTES,
-          ...signalOption(signal),
-        });
+        const stream =
+          options.recycleAfter !== undefined && ringPays(descriptor.size - offset, options, READ_BUFFER_BYTES)
+            ? recycledFileChunks(path, offset, options.recycleAfter, signal, READ_BUFFER_BYTES)
+            : createReadStream(path, {
+                start: offset,
+                highWaterMark: READ_BUFFER_BYTES,
+                ...signalOption(signal),
+              });
         try {
           for await (const chunk of stream) yield chunk as Buffer;
         } catch (error) {
           if (errorCode(error) === 'ENOENT') throw missing(descriptor);
           throw fileFailure(error, `reading blob ${descriptor.digest} of ${name}`, path, signal);
         } finally {
-          stream.destroy();
+          closeQuietly(stream);
         }
       })(),
       { objectMode: false },
@@ -323,7 +339,10 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
         }
       }),
     source(descriptor): BlobSource {
-      return { size: descriptor.size, open: (offset, signal) => openFile(descriptor, offset, signal) };
+      return {
+        size: descriptor.size,
+        open: (offset, signal, options) => openFile(descriptor, offset, signal, options),
+      };
     },
     push: (descriptor, content: BlobInput, pushOptions = {}) =>
       guard(

@@ -299,6 +299,8 @@ export function createImages(
       } else if ('archive' in source) {
         const options: ArchiveTargetOptions = {
           maxManifestBytes,
+          // Compressed once: the pass that learns each layer's digest keeps the bytes it sends.
+          spoolCompressed: true,
           ...(source.format === undefined ? {} : { format: source.format }),
           ...(source.keepUncompressed === undefined ? {} : { keepUncompressed: source.keepUncompressed }),
         };

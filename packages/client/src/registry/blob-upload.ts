@@ -14,7 +14,7 @@ import {
 import type { AuthHint, RequestBody, TransportResponse } from '@ghcr/transport';
 import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
 import { ProgressReporter } from '../progress.js';
-import { type BlobSource, closeQuietly } from './blob-source.js';
+import { type BlobOpenOptions, type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { ClientContext } from './context.js';
 import { discard, header } from './responses.js';
@@ -22,6 +22,18 @@ import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { appendQuery, registryUrl, resolveLocation } from './urls.js';
 
 const OCTET_STREAM = 'application/octet-stream';
+
+/**
+ * What an upload request body holds of its source at once. The transport writes each chunk to
+ * the socket and (a chunk being larger than the socket's 64 KiB mark) takes the next only once
+ * the socket has flushed it; between the source and the socket each stream layer reads at most
+ * one chunk ahead. So a chunk is done with long before 4 later ones have been taken (the upload
+ * tests pass with 1), and a source
+ * may read into a ring of buffers instead of allocating one per chunk (`recycleAfter`). Were a
+ * buffer reused too early, the registry would refuse the upload's digest (DIGEST_INVALID), not
+ * store other bytes.
+ */
+const UPLOAD_READ: BlobOpenOptions = { recycleAfter: 4 };
 
 /**
  * Options of `Blobs.upload`.
@@ -100,7 +112,8 @@ export async function identifySource(
   if (digest !== undefined && size !== undefined) return { digest, size };
   const algorithm = digest === undefined ? 'sha256' : (parseDigest(digest).algorithm as DigestAlgorithm);
   const digester = createDigester(algorithm);
-  const stream = source.open(0, options.signal);
+  // Each chunk is hashed before the next is taken: the source may reuse one buffer.
+  const stream = source.open(0, options.signal, { recycleAfter: 1 });
   try {
     for await (const chunk of stream) digester.update(chunk);
   } finally {
@@ -321,7 +334,7 @@ async function monolithic(
     let bodySent = false;
     try {
       session ??= await startSession(job);
-      reader = new ChunkReader(job.source.open(0, job.signal));
+      reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
       bodySent = true;
       const response = await job.context.transport.send({
         operation: 'blobs.upload',
@@ -476,7 +489,7 @@ async function chunked(
         }
         if (reader === undefined || readerAt !== offset) {
           reader?.close();
-          reader = new ChunkReader(job.source.open(offset, job.signal));
+          reader = new ChunkReader(job.source.open(offset, job.signal, UPLOAD_READ));
           readerAt = offset;
         }
         const length = Math.min(chunkSize, job.size - offset);

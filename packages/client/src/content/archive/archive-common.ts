@@ -11,6 +11,7 @@ import {
 } from '@ghcr/oci-types';
 import { type BlobInput, toBlobSource } from '../../registry/blob-source.js';
 import type { Target, TargetPushOptions, TargetPushResult } from '../target.js';
+import { createSpool, type LayerSpool } from './layer-spool.js';
 import { archiveError } from './tar-index.js';
 import type { TarWriter } from './tar-writer.js';
 
@@ -108,8 +109,11 @@ export interface LayerMeasure {
   readonly stored: { readonly digest: Digest; readonly size: number };
   /** sha256 of the uncompressed tar (the config's diff_id). */
   readonly diffId: Digest;
-  /** sha256 and size of the gzip stream made from an uncompressed layer, when asked for. */
-  readonly gzip?: { readonly digest: Digest; readonly size: number };
+  /**
+   * sha256 and size of the gzip stream made from an uncompressed layer, when asked for; with the
+   * stream itself kept in `spool` when one was asked for and could be written.
+   */
+  readonly gzip?: { readonly digest: Digest; readonly size: number; readonly spool?: LayerSpool };
 }
 
 /**
@@ -123,7 +127,9 @@ export function layerGzip(level: number): Transform {
 
 /**
  * Reads a stored layer once: hashes it, finds its compression, hashes its uncompressed tar (the
- * diff_id) and, when `compress` is set and it is uncompressed, the gzip stream made from it.
+ * diff_id) and, when `compress` is set and it is uncompressed, the gzip stream made from it
+ * (kept in a {@link LayerSpool} when `spool` is set, so reading the layer later does not compress
+ * it again).
  * @throws InvalidInputError `GHCR_INVALID_ARCHIVE` for a zstd layer (Node.js cannot check its diff_id).
  * @internal
  */
@@ -133,6 +139,7 @@ export async function measureLayer(
   level: number,
   what: string,
   path: string,
+  spool = false,
 ): Promise<LayerMeasure> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await iterator.next();
@@ -180,13 +187,21 @@ export async function measureLayer(
     return { compression: 'none', stored: { digest, size: stored.size }, diffId: digest };
   }
   const zipped = createDigester('sha256');
-  await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
+  const writer = spool ? await createSpool() : undefined;
+  try {
+    if (writer === undefined) await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
+    else await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), writer.writable);
+  } catch (error) {
+    await writer?.discard();
+    throw error;
+  }
+  const kept = writer?.finish();
   const digest = stored.digest();
   return {
     compression: 'none',
     stored: { digest, size: stored.size },
     diffId: digest,
-    gzip: { digest: zipped.digest(), size: zipped.size },
+    gzip: { digest: zipped.digest(), size: zipped.size, ...(kept === undefined ? {} : { spool: kept }) },
   };
 }
 

@@ -35,6 +35,7 @@ import {
   selectImage,
   writeBlob,
 } from './archive-common.js';
+import type { LayerSpool } from './layer-spool.js';
 import { archiveError, openTar, type TarArchive, type TarEntry } from './tar-index.js';
 import { TarWriter } from './tar-writer.js';
 
@@ -56,6 +57,14 @@ export interface DockerArchiveOptions {
   readonly concurrency?: number;
   /** Largest manifest or config read. If omitted, 4 MiB for manifests and 64 MiB for configs. */
   readonly maxManifestBytes?: number;
+  /**
+   * Keep the gzip stream of each layer compressed while reading (the pass that learns its digest
+   * for the manifest) in an unlinked temp file, so sending the layer reads it back instead of
+   * compressing it again. A layer's file is freed once the layer has been read to its end (a
+   * later read compresses again, to the same bytes); it needs temp space for the compressed
+   * layers of the image. If omitted, false: each read compresses again. `Images.push` sets it.
+   */
+  readonly spoolCompressed?: boolean;
 }
 
 interface LegacyItem {
@@ -66,7 +75,13 @@ interface LegacyItem {
 
 type BlobPlan =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
-  | { readonly kind: 'entry'; readonly entry: TarEntry; readonly gzip: boolean };
+  | {
+      readonly kind: 'entry';
+      readonly entry: TarEntry;
+      readonly gzip: boolean;
+      /** The gzip stream kept from the measuring pass (`spoolCompressed`). */
+      readonly spool?: LayerSpool;
+    };
 
 interface BuiltImage {
   readonly manifest: ParsedManifest;
@@ -187,6 +202,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
         level,
         `layer "${layerPath}"`,
         writer.path,
+        options.spoolCompressed ?? false,
       ).catch((error: unknown) => {
         throw fileFailure(error, `reading layer "${layerPath}"`, writer.path);
       });
@@ -202,7 +218,12 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     const blobs = new Map<string, BlobPlan>([[configDigest, { kind: 'bytes', bytes: configBytes }]]);
     const layerDescriptors = layers.map(({ entry, measure }): Descriptor => {
       if (measure.gzip !== undefined) {
-        blobs.set(measure.gzip.digest, { kind: 'entry', entry, gzip: true });
+        blobs.set(measure.gzip.digest, {
+          kind: 'entry',
+          entry,
+          gzip: true,
+          ...(measure.gzip.spool === undefined ? {} : { spool: measure.gzip.spool }),
+        });
         return {
           mediaType: oci ? MediaType.OciLayerGzip : MediaType.DockerLayerGzip,
           digest: measure.gzip.digest,
@@ -245,10 +266,21 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     return later.plan;
   };
 
-  const open = (descriptor: Descriptor, signal?: AbortSignal): Readable =>
+  /** The content from `offset` (a compressed layer reads its spool from there when it has one). */
+  const open = (descriptor: Descriptor, signal?: AbortSignal, offset = 0): Readable =>
     Readable.from(
       (async function* content() {
         const plan = await planOf(descriptor);
+        const spooled =
+          plan !== 'manifest' && plan.kind === 'entry' ? plan.spool?.open(offset, signal) : undefined;
+        if (spooled !== undefined) {
+          yield* spooled as AsyncIterable<Buffer>;
+          return;
+        }
+        if (offset > 0) {
+          yield* skipBytes(open(descriptor, signal), offset) as AsyncIterable<Buffer>;
+          return;
+        }
         if (plan === 'manifest') {
           yield Buffer.from(
             (byDigest.get(descriptor.digest)?.image.manifest.bytes ?? new Uint8Array()) as Uint8Array,
@@ -332,10 +364,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     source(descriptor): BlobSource {
       return {
         size: descriptor.size,
-        open: (offset, signal) => {
-          const stream = open(descriptor, signal);
-          return offset === 0 ? stream : Readable.from(skipBytes(stream, offset), { objectMode: false });
-        },
+        open: (offset, signal) => open(descriptor, signal, offset),
       };
     },
     async push(descriptor, content, pushOptions = {}) {
