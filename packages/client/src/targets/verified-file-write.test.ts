@@ -110,14 +110,14 @@ describe('writeVerifiedFile', () => {
   });
 
   it('writes back every syncEveryBytes while data still arrives, and not without the option', async () => {
-    const content = randomBytes(40 * MiB);
+    const content = randomBytes(10 * MiB);
     const verifier = () => createContentVerifier(digestOf(content), { size: content.byteLength });
     const synced = recordingHandle();
     await writeVerifiedFile(fromArray(piecesOf(content, MiB)), synced.handle, verifier(), {
-      syncEveryBytes: 16 * MiB,
+      syncEveryBytes: 4 * MiB,
     });
-    // After 16 and 32 MiB were in the file; the caller syncs the rest itself.
-    expect(synced.syncs).toEqual([16 * MiB, 32 * MiB]);
+    // After 4 and 8 MiB were in the file; the caller syncs the rest itself.
+    expect(synced.syncs).toEqual([4 * MiB, 8 * MiB]);
     const unsynced = recordingHandle();
     await writeVerifiedFile(fromArray(piecesOf(content, MiB)), unsynced.handle, verifier());
     expect(unsynced.syncs).toEqual([]);

