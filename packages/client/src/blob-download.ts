@@ -82,12 +82,14 @@ class ResumableBlobStream extends ReadableStream {
   }
 
   async #run(): Promise<void> {
-    const { context, url } = { context: this.#context, url: this.#url };
+    const context = this.#context;
+    const url = this.#url;
     const target = this.#target;
     const maxFailures = context.settings.options.maxResumeAttempts;
     const first = target.offset ?? 0;
     let failures = 0;
     for (;;) {
+      if (this.destroyed) return;
       if (target.size !== undefined && this.#offset >= target.size && this.#offset > first) {
         this.push(null);
         return;
