@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCallback, Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DEFAULT_MAX_MANIFEST_BYTES, type ParsedManifest, parseManifest } from '@ghcr/manifest';
 import {
+  createContentVerifier,
   createVerifyingStream,
   type Descriptor,
   type DigestAlgorithm,
@@ -30,14 +30,20 @@ import {
 import { signalOption } from './content.js';
 import { errorCode, fileFailure, LayoutPaths } from './layout-paths.js';
 import type { Target } from './target.js';
+import { writeVerifiedFile } from './verified-file-write.js';
 
 /**
  * Bytes read from a blob file at a time (a push from a layout): each read is one buffer through
  * the request body, so fewer, larger pieces cost less CPU per byte than 256 KiB ones.
  */
 const READ_BUFFER_BYTES = 1024 * 1024;
-/** Bytes a blob file's write stream buffers before it pushes back on the source. */
-const WRITE_BUFFER_BYTES = 2 * 1024 * 1024;
+/**
+ * With `sync`, a blob is written back to disk every this many bytes while the rest arrives: the
+ * kernel would otherwise keep all of it dirty (its background write-back starts at 10 % of memory
+ * or after 30 s), and the final `fdatasync` then waited for the whole blob at disk speed after
+ * the last byte (docs/benchmarks.md, "Pull: write back while receiving").
+ */
+const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
 /** The annotation an OCI layout's `index.json` names its entries with. @public */
 export const OCI_REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 
@@ -353,50 +359,38 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
           // A symbolic link already at `path` is replaced by the rename, never followed.
           const { path } = await paths.blobPath(digest, true);
           const temp = join(root, `${TEMP_PREFIX}${randomUUID()}`);
-          // 'wx': never follows or reuses a file already at the temporary name. The write stream
-          // owns the handle (destroying it closes it); the handle is synced and stat'ed here. A
-          // 2 MiB buffer lets the socket keep reading while a write is out, and writes go in
-          // large writev batches: pulls took ~10-25 % less time with 2 MiB than with 256 KiB
-          // (docs/benchmarks.md).
+          // 'wx': never follows or reuses a file already at the temporary name. The bytes go
+          // straight from the source to the file in 2 MiB writev batches, verified on the way
+          // (writeVerifiedFile); the file is renamed into place only once they verified.
           const handle = await open(temp, 'wx', 0o644);
-          const file = createWriteStream(temp, {
-            fd: handle,
-            autoClose: false,
-            highWaterMark: WRITE_BUFFER_BYTES,
-          });
           let stream: ReturnType<BlobSource['open']> | undefined;
           try {
             stream = toBlobSource(content).open(0, pushOptions.signal);
-            let written = 0;
             const onProgress = pushOptions.onProgress;
-            await pipeline(
+            await writeVerifiedFile(
               stream,
-              createVerifyingStream(digest, {
+              handle,
+              createContentVerifier(digest, {
                 size: descriptor.size,
                 what: `blob ${digest} written to ${name}`,
-                ...(onProgress === undefined
-                  ? {}
-                  : {
-                      onChunk: (chunk: Uint8Array) => {
-                        written += chunk.byteLength;
-                        onProgress(written);
-                      },
-                    }),
               }),
-              file,
-              ...(pushOptions.signal === undefined ? [] : [{ signal: pushOptions.signal }]),
+              {
+                ...(onProgress === undefined ? {} : { onBytes: onProgress }),
+                ...(sync ? { syncEveryBytes: EARLY_SYNC_BYTES } : {}),
+                ...signalOption(pushOptions.signal),
+              },
             );
             if (sync) await handle.datasync();
             // The inode and mtime stay the same through the rename.
             const info = await handle.stat();
-            await closeFile(file);
+            await handle.close();
             await rename(temp, path);
             verified.set(path, `${info.size}:${info.mtimeMs}:${info.ino}`);
             return { method: 'transferred' } as const;
           } catch (error) {
             if (stream !== undefined) closeQuietly(stream);
             // Remove the temporary file only once it is closed.
-            await closeFile(file);
+            await handle.close().catch(() => {});
             await rm(temp, { force: true });
             throw error;
           }
@@ -469,12 +463,6 @@ function checkLayoutFile(text: string, path: string): void {
       { input: path },
     );
   }
-}
-
-/** Destroys a file's write stream (closing its file) and waits until the file is closed. */
-async function closeFile(file: WriteStream): Promise<void> {
-  file.destroy();
-  if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
 }
 
 async function fileExists(path: string): Promise<boolean> {

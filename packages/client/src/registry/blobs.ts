@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   type Descriptor,
   type Digest,
@@ -7,7 +7,7 @@ import {
   ProtocolError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { resumableBlobBytes, verifiedBlobStream } from './blob-download.js';
+import { resumableBlobStream, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
 import { identifySource, pushBlob, type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
 import type { ClientContext } from './context.js';
@@ -144,17 +144,14 @@ export function createBlobs(context: ClientContext): Blobs {
       return {
         ...(ref.size === undefined ? {} : { size: ref.size }),
         open(offset, signal) {
-          return Readable.from(
-            resumableBlobBytes(context, {
-              repository,
-              digest: ref.digest,
-              offset,
-              operation: 'blobs.get',
-              ...(ref.size === undefined ? {} : { size: ref.size }),
-              ...(signal === undefined ? {} : { signal }),
-            }),
-            { objectMode: false },
-          );
+          return resumableBlobStream(context, {
+            repository,
+            digest: ref.digest,
+            offset,
+            operation: 'blobs.get',
+            ...(ref.size === undefined ? {} : { size: ref.size }),
+            ...(signal === undefined ? {} : { signal }),
+          });
         },
       };
     },
