@@ -9,7 +9,6 @@ import {
   type Transport,
 } from '@ghcr/transport';
 import { Agent, type Dispatcher } from 'undici';
-import { createSecretMemory } from './registry/credential-secrets.js';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createRetention, type Retention } from './github/retention/retention.js';
 import { createVersions, type Versions } from './github/versions/versions.js';
@@ -27,6 +26,7 @@ import {
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { type Blobs, createBlobs } from './registry/blobs.js';
 import type { ClientContext } from './registry/context.js';
+import { createSecretMemory } from './registry/credential-secrets.js';
 import { createManifests, type Manifests } from './registry/manifests.js';
 import { createTags, type Tags } from './registry/tags.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';

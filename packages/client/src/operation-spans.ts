@@ -1,16 +1,16 @@
 import type { OperationSpanOptions, OperationTracing, Transport } from '@ghcr/transport';
-import type { Blobs } from './registry/blobs.js';
+import type { Retention } from './github/retention/retention.js';
+import type { Versions } from './github/versions/versions.js';
+import type { Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { type Images, imageReference } from './images/images.js';
-import type { Manifests } from './registry/manifests.js';
 import type { MultiArch } from './multi-arch/multi-arch.js';
 import type { Referrers } from './referrers/referrers.js';
-import type { Retention } from './github/retention/retention.js';
+import type { Blobs } from './registry/blobs.js';
+import type { Manifests } from './registry/manifests.js';
+import type { Tags } from './registry/tags.js';
 import type { Signatures } from './signatures/signatures.js';
 import type { SyncConfig } from './sync/config.js';
 import type { SyncOptions, SyncReport } from './sync/sync.js';
-import type { Tags } from './registry/tags.js';
-import type { Versions } from './github/versions/versions.js';
-import type { Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 
 // One span per public operation of the client, named `<capability>.<method>` (`images.push`,
 // `retention.execute`, `sync.run`), with the requests it sends as children (their HTTP spans come

@@ -4,7 +4,6 @@
 // in one direction or the other.
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
-import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
 import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
 import type {
   CodeScanningOptions,
@@ -12,6 +11,7 @@ import type {
   GateOptions,
   gateOptionsSchema,
 } from './github/vulnerabilities/gate.js';
+import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
 
 // The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
 // says mutable arrays. The same elements, so compare with the arrays made mutable.

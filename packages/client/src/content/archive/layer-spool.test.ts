@@ -5,12 +5,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ParsedImageManifest } from '@ghcr/manifest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type KitImage, legacyArchive, makeImage, scratch, sha256 } from '../../testing/archive-kit.js';
 import { copy } from '../copy.js';
 import { memoryTarget } from '../memory-target.js';
 import { layerGzip } from './archive-common.js';
 import { dockerArchive } from './docker-archive.js';
 import { createSpool } from './layer-spool.js';
-import { type KitImage, legacyArchive, makeImage, scratch, sha256 } from '../../testing/archive-kit.js';
 
 // Counts the compressions a docker-archive makes when its layers are read (the measuring pass
 // compresses inside archive-common and is not counted).
