@@ -8,7 +8,6 @@ import {
   recordTokenEvent,
   type Transport,
 } from '@ghcr/transport';
-import { Agent, type Dispatcher } from 'undici';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createRetention, type Retention } from './github/retention/retention.js';
 import { createVersions, type Versions } from './github/versions/versions.js';
@@ -112,45 +111,33 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const settings = resolveClientSettings(options);
   const resolved = settings.options;
   const ownTransport = resolved.transport === undefined;
-  let ownAgent: Agent | undefined;
   const buildTransport = (): Transport => {
-    // The token manager and the transport share one dispatcher (and so one connection pool).
-    let dispatcher: Dispatcher | undefined = resolved.dispatcher;
-    if (dispatcher === undefined) {
-      const transportOptions = resolved.transportOptions ?? {};
-      ownAgent = new Agent({
-        connections: transportOptions.connections ?? 16,
-        keepAliveTimeout: transportOptions.keepAliveTimeoutMs ?? 30_000,
-        connect: { timeout: transportOptions.connectTimeoutMs ?? 10_000 },
-      });
-      dispatcher = ownAgent;
-    }
-    let built: Transport | undefined;
     // Every credential resolved is remembered, so a registry echoing one in an error body does
     // not put it in a message (nor in a span, a log).
     const secretMemory = createSecretMemory();
     const credentials = secretMemory.watch(resolved.credentials);
     const apiCredentials = secretMemory.watch(resolved.apiCredentials ?? resolved.credentials);
-    const authorizer =
-      resolved.authorizer ??
-      createRegistryAuthorizer({
-        tokenManager: createTokenManager({
-          dispatcher,
-          clock: resolved.clock,
-          // Token cache hits and misses go to the transport's metrics, when it has any.
-          onEvent: (event) => recordTokenEvent(built?.metrics, event),
-          ...(credentials === undefined ? {} : { credentials }),
-        }),
-        ...(apiCredentials === undefined ? {} : { apiCredentials }),
-      });
-    built = createTransport({
+    return createTransport({
       ...(resolved.transportOptions ?? {}),
       clock: resolved.clock,
-      dispatcher,
-      authorizer,
+      dispatcher: resolved.dispatcher,
+      // The token manager and the transport share the transport's dispatcher (and so one
+      // connection pool); the Agent, when the transport creates one, is the transport's to close.
+      authorizer:
+        resolved.authorizer ??
+        (({ dispatcher, metrics }) =>
+          createRegistryAuthorizer({
+            tokenManager: createTokenManager({
+              dispatcher,
+              clock: resolved.clock,
+              // Token cache hits and misses go to the transport's metrics, when it has any.
+              onEvent: (event) => recordTokenEvent(metrics, event),
+              ...(credentials === undefined ? {} : { credentials }),
+            }),
+            ...(apiCredentials === undefined ? {} : { apiCredentials }),
+          })),
       secrets: secretMemory.secrets(resolved.transportOptions?.secrets),
     });
-    return built;
   };
   const transport = resolved.transport ?? buildTransport();
   // `sync`'s floor reads the quota each registry reported, as the transport parsed it.
@@ -161,10 +148,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     if (!ownTransport) return Promise.resolve();
-    closing ??= (async () => {
-      await transport.close();
-      await ownAgent?.close();
-    })();
+    closing ??= transport.close();
     return closing;
   };
   const views = new Map<string, GhcrClient>();

@@ -34,9 +34,13 @@ export {
   createTransport,
   type ResolvedTransportOptions,
   type Transport,
+  type TransportDetails,
+  transportDetails,
   transportOptionsSchema,
 } from './transport.js';
 export type {
+  AuthorizerFactory,
+  TransportAuthParts,
   TransportMetricsOptions,
   TransportMiddlewareOptions,
   TransportOptions,
