@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The ceiling: the same bytes moved by the least a client can do with undici, against the same
-// registry. No retries, no resumption, no progress, no checks beyond sha256 of what is downloaded.
+// A DIAGNOSTIC, not the machine's limit (that is lib/limits.mjs: curl, openssl, dd): the same bytes
+// moved by the least a Node client can do with undici, against the same registry, so what it
+// shows is Node's own overhead. No retries, no resumption, no progress, no checks beyond sha256 of
+// what is downloaded. `node bench/run.mjs` runs it in the full run (`--no-ceiling` leaves it out).
 //   node bench/ceiling.mjs push <layout-dir> <tag> <host> <repo>          monolithic POST + PUT per blob (streamed from the file), then the manifest
 //   node bench/ceiling.mjs pull <host> <repo> <tag> <dir>                 GET + sha256 per blob into an OCI layout (fdatasync, rename)
 //   node bench/ceiling.mjs copy <host> <repo> <tag> <host> <repo>         another registry: GET + sha256 piped into POST + PUT; the same registry: mount

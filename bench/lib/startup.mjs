@@ -9,7 +9,7 @@ export async function runStartup({ runs, implementation }) {
   const commands = [
     { name: '`node -e 0`', command: [process.execPath, ['-e', '0']] },
     {
-      name: 'ceiling script (undici imported)',
+      name: 'ceiling script, a diagnostic (undici imported)',
       command: [process.execPath, [here('../ceiling.mjs'), 'noop']],
     },
     {

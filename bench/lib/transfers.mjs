@@ -3,9 +3,11 @@
 // new port for every push and every cross-registry destination, so neither tool finds blobs there
 // nor in skopeo's blob-info cache; a new directory for every pull; a new repository for every
 // same-registry copy). Ours and skopeo alternate run for run (who goes first flips each run); the
-// ceiling runs after both. The first `warmup` runs are not recorded.
+// machine's limit (curl, openssl, dd: lib/limits.mjs) and the ceiling script (a diagnostic) run after
+// both. The first `warmup` runs are not recorded.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { LIMIT_TOOLS, limitDisk, limitGet, limitGetSha256, limitPut } from './limits.mjs';
 import { oursCommand } from './ours.mjs';
 import { run, sync } from './process.mjs';
 import { blobTraffic, startRegistry } from './registry.mjs';
@@ -116,6 +118,7 @@ function scenarios(image, work, implementation) {
       },
       command(tool, { registry }) {
         if (tool === 'ceiling') return ceiling('push', image.dir, TAG, registry.host, REPO);
+        if (tool === 'limit-put') return limitPut(image, registry.host, REPO, TAG);
         return commands.push(tool, image.dir, `${registry.host}/${REPO}:${TAG}`);
       },
       registries: ({ registry }) => [registry],
@@ -139,12 +142,16 @@ function scenarios(image, work, implementation) {
           return { dir, before: (await source.registry.accessLog()).length };
         },
         command(tool, { dir }) {
-          if (tool === 'ceiling') return ceiling('pull', source.registry.host, REPO, TAG, dir);
-          return commands.pull(tool, `${source.registry.host}/${REPO}:${TAG}`, dir);
+          const { host } = source.registry;
+          if (tool === 'ceiling') return ceiling('pull', host, REPO, TAG, dir);
+          if (tool === 'limit-get') return limitGet(image, host, REPO);
+          if (tool === 'limit-get-sha256') return limitGetSha256(image, host, REPO);
+          if (tool === 'limit-disk') return limitDisk(image, dir);
+          return commands.pull(tool, `${host}/${REPO}:${TAG}`, dir);
         },
         registries: () => [source.registry],
         async finish(tool, { dir, before }) {
-          await expectLayout(dir, image, tool);
+          if (!tool.startsWith('limit-')) await expectLayout(dir, image, tool);
           await rm(dir, { recursive: true, force: true });
           return { traffic: blobTraffic(await since(source.registry, before)) };
         },
@@ -181,21 +188,32 @@ function scenarios(image, work, implementation) {
         setup: source.setup,
         async prepare(tool, index) {
           return {
-            destination: await startRegistry(`${work}/copy-cross-${tool}-${index}`),
+            // The GET stage of the limit reads the source only.
+            destination:
+              tool === 'limit-get-sha256'
+                ? undefined
+                : await startRegistry(`${work}/copy-cross-${tool}-${index}`),
             before: (await source.registry.accessLog()).length,
           };
         },
         command(tool, { destination }) {
           if (tool === 'ceiling')
             return ceiling('copy', source.registry.host, REPO, TAG, destination.host, REPO);
+          if (tool === 'limit-get-sha256') return limitGetSha256(image, source.registry.host, REPO);
+          // The PUT stage of the limit uploads the layout's files (what the copy must send).
+          if (tool === 'limit-put') return limitPut(image, destination.host, REPO, TAG);
           return commands.copy(
             tool,
             `${source.registry.host}/${REPO}:${TAG}`,
             `${destination.host}/${REPO}:${TAG}`,
           );
         },
-        registries: ({ destination }) => [source.registry, destination],
+        registries: ({ destination }) =>
+          destination === undefined ? [source.registry] : [source.registry, destination],
         async finish(tool, { destination, before }) {
+          if (destination === undefined) {
+            return { traffic: blobTraffic(await since(source.registry, before)) };
+          }
           await expectManifest(destination.host, REPO, TAG, image, tool);
           const read = blobTraffic(await since(source.registry, before));
           const written = blobTraffic(await destination.accessLog());
@@ -216,23 +234,28 @@ async function registryCpu(registries) {
 }
 
 /**
- * Runs every scenario for `image`; returns `[{ name, title, tools: { ours, skopeo, ceiling } }]`
+ * Runs every scenario for `image`; returns `[{ name, title, tools: { ours, skopeo, ceiling?, limit-… } }]`
  * where each tool has `ms[]`, `cpuMs[]` (the tool's user + system time), `registryCpuMs[]` (the
  * registries' CPU during the run), `rss[]`, `traffic[]` of the recorded runs (and `warmupMs[]`).
+ * `ceiling: false` leaves the ceiling script (a diagnostic) out; the limit tools always run.
  */
-export async function runTransfers(image, { work, runs, warmup, implementation, only, log }) {
+export async function runTransfers(
+  image,
+  { work, runs, warmup, implementation, only, ceiling: withCeiling = true, log },
+) {
   const results = [];
   for (const scenario of scenarios(image, work, implementation)) {
     if (only !== undefined && !only.includes(scenario.name)) continue;
     log(`  ${scenario.title}`);
     await scenario.setup();
+    const after = [...(withCeiling ? ['ceiling'] : []), ...(LIMIT_TOOLS[scenario.name] ?? [])];
     const tools = {};
-    for (const tool of ['ours', 'skopeo', 'ceiling']) {
+    for (const tool of ['ours', 'skopeo', ...after]) {
       tools[tool] = { ms: [], cpuMs: [], registryCpuMs: [], rss: [], traffic: [], warmupMs: [] };
     }
     try {
       for (let index = 0; index < warmup + runs; index++) {
-        const order = index % 2 === 0 ? ['ours', 'skopeo', 'ceiling'] : ['skopeo', 'ours', 'ceiling'];
+        const order = [...(index % 2 === 0 ? ['ours', 'skopeo'] : ['skopeo', 'ours']), ...after];
         const line = [];
         for (const tool of order) {
           const context = await scenario.prepare(tool, index);

@@ -2,38 +2,35 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
 
 /**
- * Two builds:
- * - `index`: the programmatic `run(argv, io)`, with its dependencies as imports, like every
- *   library package.
- * - `bin` + `main`: the `ghcr` executable, one bundled file (main.js) behind a small loader. Each command is a new process, and start-up is a
- *   large part of a short command: resolving and linking zod's ~200 modules and the workspace
- *   packages one by one cost ~0.15 s of CPU and ~9 MiB per process (docs/benchmarks.md). Bundled,
- *   they are parsed once. What a command loads only on request stays an import: the simulation
- *   (`ghcr serve`, with msw) and the optional observability peers. esbuild keeps the
- *   `#!/usr/bin/env node` line at the top. ESM bundles of CommonJS dependencies (undici, commander)
- *   call `require` for built-ins, which an ES module lacks: the banner defines one.
+ * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
+ * dependency: the workspace packages, zod, undici, commander… are in the bundle, and npm installs
+ * none of them a second time):
+ * - `bin` + `main`: the `ghcr` executable, a bundle (main.js and the chunks it imports) behind a
+ *   small loader. Each
+ *   command is a new process, and start-up is a large part of a short command: resolving and
+ *   linking zod's ~200 modules and the workspace packages one by one cost ~0.15 s of CPU and ~9 MiB
+ *   per process (docs/benchmarks.md). Bundled, they are parsed once.
+ * - `index`: the programmatic `run(argv, io)`, sharing the bundle's chunks. Its declarations name
+ *   the library packages' types (GhcrClient, RetentionReport…), optional peer dependencies.
+ * The chunks (`lazy-*.js`) hold the code the entries share, and, each in its own, what a command
+ * loads only on request (parsed only when needed):
+ * the simulation with msw's request handling for `ghcr serve` (msw's browser worker, CLI and
+ * GraphQL are never imported, so they are not in it), the gh hosts.yml parser, the signature
+ * verifier. @opentelemetry/api is bundled too (its copies share one global registration), so a
+ * library that imports it needs nothing installed; prom-client stays an import, which the transport
+ * requires only when metrics are asked for, as the CLI never does. No source maps: a map of this bundle is a map of its dependencies (4 MB of them).
+ * esbuild keeps the `#!/usr/bin/env node` line at the top. ESM bundles of CommonJS dependencies
+ * (undici, commander) call `require` for built-ins, which an ES module lacks: the banner defines one.
  */
 export default defineConfig([
   {
-    entry: ['src/index.ts'],
-    format: ['esm'],
-    dts: { entry: 'src/index.ts' },
-    sourcemap: true,
-    // Each build cleans only its own files: the two run side by side.
-    clean: ['index.*'],
-    target: 'node20',
-    external: ['vitest', 'msw'],
-  },
-  {
     // bin.js turns on Node's compile cache, then imports main.js (the bundle) as a file of its own.
-    entry: { bin: 'src/bin.ts', main: 'src/main.ts' },
+    entry: { index: 'src/index.ts', bin: 'src/bin.ts', main: 'src/main.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',
-    sourcemap: true,
-    clean: ['bin.*', 'main.*', 'lazy-*'],
-    // What is imported on demand (the gh hosts.yml parser) becomes a chunk of its own, parsed only
-    // when needed.
+    sourcemap: false,
+    clean: true,
     splitting: true,
     // Whitespace and syntax only: identifiers keep their names (error classes, stack traces).
     esbuildOptions(options) {
@@ -41,9 +38,13 @@ export default defineConfig([
       options.minifyWhitespace = true;
       options.minifySyntax = true;
     },
-    dts: false,
+    // The declarations name the library packages' types (GhcrClient, RetentionReport…): those are
+    // optional peer dependencies, for a TypeScript program that calls run() (npm installs none).
+    dts: { entry: { index: 'src/index.ts' } },
+    // msw imports graphql only to parse a GraphQL request, which the simulation never serves.
+    external: ['graphql'],
     // Everything but these (tsup's `external` does not override `noExternal`).
-    noExternal: [/^(?!(?:@ghcr\/simulation|msw|vitest|prom-client|@opentelemetry\/api)(?:\/|$))/],
+    noExternal: [/^(?!(?:vitest|graphql|prom-client)(?:\/|$))/],
     esbuildPlugins: [
       {
         name: 'ghcr-bin-loads-main',

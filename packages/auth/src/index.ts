@@ -8,11 +8,12 @@
 
 export { anonymousCredentials } from './credentials/anonymous-credentials.js';
 export { type ChainCredentialsOptions, chainCredentials } from './credentials/chain-credentials.js';
-export type {
-  Credential,
-  CredentialProvider,
-  ResolveCredentialOptions,
-  ResolvedCredential,
+export {
+  type Credential,
+  type CredentialProvider,
+  type ResolveCredentialOptions,
+  type ResolvedCredential,
+  secretsOf,
 } from './credentials/credential.js';
 export { type CredentialHelperOptions, runCredentialHelper } from './credentials/credential-helper.js';
 export {

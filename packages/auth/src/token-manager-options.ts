@@ -2,7 +2,7 @@
  * Options of {@link createTokenManager}, validated once by zod.
  */
 
-import { type Clock, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { CredentialProvider } from './credentials/credential.js';
@@ -89,3 +89,19 @@ export type TokenManagerOptions = z.input<typeof tokenManagerOptionsSchema>;
  * @public
  */
 export type ResolvedTokenManagerOptions = z.output<typeof tokenManagerOptionsSchema>;
+
+/**
+ * Validates `options` and applies the defaults.
+ * @throws ConfigError naming the first invalid field.
+ * @internal
+ */
+export function resolveTokenManagerOptions(options: TokenManagerOptions): ResolvedTokenManagerOptions {
+  const parsed = tokenManagerOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue === undefined ? '' : issue.path.map(String).join('.');
+  throw new ConfigError(
+    `invalid token manager option "${field}": ${issue?.message ?? 'invalid value'}; see the TokenManagerOptions documentation`,
+    { field, cause: parsed.error },
+  );
+}

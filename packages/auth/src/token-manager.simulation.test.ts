@@ -6,13 +6,14 @@
 
 import { AuthenticationError, createManualClock, GhcrErrorCode, type ManualClock } from '@ghcr/oci-types';
 import { createSimulation, type Simulation } from '@ghcr/simulation';
+import { rejectionOf } from '@ghcr/test-support';
 import { type Dispatcher, request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { CredentialProvider } from './credentials/credential.js';
 import { staticCredentials } from './credentials/static-credentials.js';
 import { challengesOf } from './parse-www-authenticate.js';
 import { formatScope, repositoryScope } from './scope.js';
-import { expectNoSecret, rejectionOf } from './test-support/fixtures.js';
+import { expectNoSecret } from './testing/fixtures.js';
 import { type Authorization, createTokenManager, type TokenManager } from './token-manager.js';
 import type { TokenManagerEvent } from './token-manager-events.js';
 import type { TokenManagerOptions } from './token-manager-options.js';

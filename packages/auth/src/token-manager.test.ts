@@ -6,19 +6,20 @@ import {
   RateLimitError,
   TransportError,
 } from '@ghcr/oci-types';
+import { rejectionOf } from '@ghcr/test-support';
 import { MockAgent } from 'undici';
 import { describe, expect, it, vi } from 'vitest';
 import { anonymousCredentials } from './credentials/anonymous-credentials.js';
 import type { CredentialProvider } from './credentials/credential.js';
 import { staticCredentials } from './credentials/static-credentials.js';
 import { parseWwwAuthenticate } from './parse-www-authenticate.js';
-import { expectNoSecret, rejectionOf } from './test-support/fixtures.js';
+import { expectNoSecret } from './testing/fixtures.js';
 import {
   createStubDispatcher,
   fakeJwt,
   type StubRequest,
   type StubResponse,
-} from './test-support/stub-dispatcher.js';
+} from './testing/stub-dispatcher.js';
 import { createTokenManager } from './token-manager.js';
 import type { TokenManagerEvent } from './token-manager-events.js';
 

@@ -6,7 +6,10 @@
 const Agent = require('undici/lib/dispatcher/agent.js');
 const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
 const api = require('undici/lib/api/index.js');
-const { InvalidArgumentError } = require('undici/lib/core/errors.js');
+const errors = require('undici/lib/core/errors.js');
+const coreUtil = require('undici/lib/core/util.js');
+
+const { InvalidArgumentError } = errors;
 
 // What undici's index does, so that `dispatcher.request(...)` works on an Agent of this copy too.
 Object.assign(Dispatcher.prototype, api);
@@ -27,4 +30,8 @@ function request(url, options) {
   });
 }
 
-module.exports = { Agent, Dispatcher, request };
+// `errors` and `util` as undici's index exports them (the simulation, bundled for `ghcr serve`, uses
+// both); both modules are loaded by the Agent anyway.
+const util = { parseHeaders: coreUtil.parseHeaders, headerNameToString: coreUtil.headerNameToString };
+
+module.exports = { Agent, Dispatcher, errors, request, util };

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PullResult } from './commands/pull.js';
 import type { PushResult } from './commands/push.js';
 import type { ServeResult } from './commands/serve.js';
-import { LAYOUT_FIXTURE } from './test-support/bed.js';
-import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './test-support/spawn.js';
+import { LAYOUT_FIXTURE } from './testing/bed.js';
+import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './testing/spawn.js';
 
 // End to end: `ghcr push` from and `ghcr pull` to docker-archive and oci-archive files (issue 15),
 // as separate `ghcr` processes against `ghcr serve`.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectResult } from './commands/inspect.js';
 import type { ServeResult } from './commands/serve.js';
-import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './test-support/spawn.js';
+import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './testing/spawn.js';
 
 // End to end: the built `ghcr` executable, as separate processes talking over real sockets to a
 // `ghcr serve` process.

@@ -6,7 +6,7 @@ import type { AttachResult } from './commands/attach.js';
 import type { CleanupResult } from './commands/cleanup.js';
 import type { CopyResult } from './commands/copy.js';
 import type { GateResult } from './commands/gate.js';
-import type { IndexCreateResult } from './commands/index-create.js';
+import type { IndexCreateResult } from './commands/index.js';
 import type { InspectResult } from './commands/inspect.js';
 import type { PullResult } from './commands/pull.js';
 import type { PushResult } from './commands/push.js';
@@ -19,14 +19,14 @@ import {
   TRIVY_ARTIFACT_TYPE,
   TRIVY_REPORT,
   treeDigests,
-} from './test-support/bed.js';
+} from './testing/bed.js';
 import {
   ghcr,
   type ProcessOutcome,
   requireBuiltCli,
   type ServeProcess,
   startServe,
-} from './test-support/spawn.js';
+} from './testing/spawn.js';
 
 // End to end: every command added for issue 7 as a separate `ghcr` process (the built executable),
 // over real sockets, against a `ghcr serve --seed demo` process.

@@ -1,6 +1,6 @@
 import { type DemoSeed, type SimulationServer, seedDemo, startSimulationServer } from '@ghcr/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './test-support/io.js';
+import { runCli } from './testing/io.js';
 
 interface Bed {
   readonly server: SimulationServer;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { dockerConfigCredentials } from '@ghcr/auth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerConfigFile, eraseCredentials, serverAddressOf, storeCredentials } from './docker-config.js';
-import { installTestCredentialHelper, readHelperStore } from './test-support/credential-helper.js';
+import { installTestCredentialHelper, readHelperStore } from './testing/credential-helper.js';
 
 let directory: string;
 let env: Record<string, string | undefined>;

@@ -8,8 +8,8 @@ import type { CopyResult } from './commands/copy.js';
 import type { PullResult } from './commands/pull.js';
 import type { PushResult } from './commands/push.js';
 import type { ReferrersResult } from './commands/referrers.js';
-import { LAYOUT_FIXTURE, LAYOUT_INDEX_DIGEST, treeDigests } from './test-support/bed.js';
-import { ghcr, requireBuiltCli } from './test-support/spawn.js';
+import { LAYOUT_FIXTURE, LAYOUT_INDEX_DIGEST, treeDigests } from './testing/bed.js';
+import { ghcr, requireBuiltCli } from './testing/spawn.js';
 
 // push, pull and copy as `ghcr` processes against real registries: Debian's docker-registry
 // (CNCF distribution 2.8: no referrers API, anonymous access, plain HTTP on loopback).

@@ -1,7 +1,7 @@
 import { DEFAULT_FAULT_KINDS, formatMatrixTable, type MatrixRun, runFaultMatrix } from '@ghcr/test-support';
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { beforeAll, expect, it } from 'vitest';
-import { BIN, requireBuiltCli } from './test-support/spawn.js';
+import { BIN, requireBuiltCli } from './testing/spawn.js';
 
 // The fault matrix, quick size: the built `ghcr` through the seeded fault proxy of
 // @ghcr/test-support to Debian's docker-registry, with skopeo checking every result by reading

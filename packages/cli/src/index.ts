@@ -10,7 +10,7 @@ export type { CleanupOwnerResult, CleanupPackageResult, CleanupResult } from './
 export type { CopiedReferrer, CopyResult } from './commands/copy.js';
 export type { DeleteResult } from './commands/delete.js';
 export type { GateResult } from './commands/gate.js';
-export type { IndexCreateResult, IndexEntry } from './commands/index-create.js';
+export type { IndexCreateResult, IndexEntry } from './commands/index.js';
 export type {
   InspectConfig,
   InspectDescriptor,

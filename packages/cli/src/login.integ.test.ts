@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeResult } from './commands/serve.js';
-import { installTestCredentialHelper, readHelperStore } from './test-support/credential-helper.js';
-import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './test-support/spawn.js';
+import { installTestCredentialHelper, readHelperStore } from './testing/credential-helper.js';
+import { ghcr, requireBuiltCli, type ServeProcess, startServe } from './testing/spawn.js';
 
 // `ghcr login` / `logout` as processes, with a temporary DOCKER_CONFIG and a real
 // `docker-credential-test` helper on a temporary PATH, against a `ghcr serve` process.

@@ -5,10 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServeResult } from './commands/serve.js';
+import { ghcr, startServe } from './testing/spawn.js';
 
-// Packaging: what `pnpm -r pack` makes installs into an empty folder with npm, and `npx ghcr --help`
-// works from there. Slow (pnpm, then npm fetching the third-party dependencies from the registry),
-// hence an integration test.
+// Packaging: what `pnpm pack` makes (what `changeset publish` publishes) installs into an empty
+// folder with npm, and `npx ghcr --help` works from there; the tarballs carry their LICENSE, no
+// `workspace:` range and no source map of a bundled dependency; `@ghcr/cli` alone installs nothing
+// else (its bundle holds what it runs, msw and the simulation for `ghcr serve` included). Slow
+// (pnpm, then npm fetching the third-party dependencies from the registry), hence an integration test.
 
 const PACKAGES = ['oci-types', 'manifest', 'auth', 'transport', 'client', 'simulation', 'cli'] as const;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,21 +65,93 @@ describe('the packed packages', () => {
     app = join(directory, 'app');
     await mkdir(tarballs);
     await mkdir(app);
-  });
-
-  afterAll(async () => {
-    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
-  });
-
-  it('pack, install into an empty folder, and run npx ghcr --help', { timeout: 600_000 }, async () => {
     for (const name of PACKAGES) {
       const packed = await exec(
         'npx',
         ['-y', PNPM, 'pack', '--pack-destination', tarballs],
         join(ROOT, 'packages', name),
       );
-      expect(packed.code, `pnpm pack in packages/${name}: ${packed.stderr}`).toBe(0);
+      if (packed.code !== 0) throw new Error(`pnpm pack in packages/${name}: ${packed.stderr}`);
     }
+  }, 600_000);
+
+  /** The tarball `pnpm pack` made of packages/<name> (ghcr-<name>-<version>.tgz). */
+  async function tarballOf(name: (typeof PACKAGES)[number]): Promise<string> {
+    const prefix = `ghcr-${name}-`;
+    const file = (await readdir(tarballs)).find(
+      (entry) => entry.startsWith(prefix) && /^\d.*\.tgz$/.test(entry.slice(prefix.length)),
+    );
+    if (file === undefined) throw new Error(`no tarball of @ghcr/${name} in ${tarballs}`);
+    return join(tarballs, file);
+  }
+
+  afterAll(async () => {
+    if (directory !== undefined) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('each tarball has its LICENSE, no workspace: range and no source map of a dependency', async () => {
+    for (const name of PACKAGES) {
+      const unpacked = join(directory, 'unpacked', name);
+      await mkdir(unpacked, { recursive: true });
+      const extracted = await exec('tar', ['-xzf', await tarballOf(name)], unpacked);
+      expect(extracted.code, extracted.stderr).toBe(0);
+      const root = join(unpacked, 'package');
+      expect(existsSync(join(root, 'LICENSE')), `@ghcr/${name} has no LICENSE`).toBe(true);
+      expect(await readFile(join(root, 'package.json'), 'utf8'), `@ghcr/${name}`).not.toContain('workspace:');
+      const maps = (await readdir(root, { recursive: true })).filter((file) => file.endsWith('.map'));
+      for (const map of maps) {
+        const { sources } = JSON.parse(await readFile(join(root, map), 'utf8')) as { sources: string[] };
+        const foreign = sources.filter((source) => source.includes('node_modules/'));
+        expect(foreign, `@ghcr/${name}/${map} maps bundled dependencies`).toEqual([]);
+      }
+      // The executable is a bundle: a map of it would be a map of its dependencies.
+      if (name === 'cli') expect(maps).toEqual([]);
+    }
+  });
+
+  it('@ghcr/cli alone installs nothing else, and ghcr serve and ghcr tags run from it', {
+    timeout: 600_000,
+  }, async () => {
+    const alone = join(directory, 'alone');
+    await mkdir(alone);
+    await writeFile(
+      join(alone, 'package.json'),
+      JSON.stringify({ name: 'cli-alone', version: '1.0.0', private: true }),
+    );
+    const installed = await exec(
+      'npm',
+      ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', await tarballOf('cli')],
+      alone,
+    );
+    expect(installed.code, `npm install: ${installed.stderr}`).toBe(0);
+    // What `npm i -g @ghcr/cli` installs: the one package (no msw, graphql, tough-cookie, zod…).
+    const modules = (await readdir(join(alone, 'node_modules'))).filter((entry) => !entry.startsWith('.'));
+    expect(modules).toEqual(['@ghcr']);
+    expect(await readdir(join(alone, 'node_modules/@ghcr'))).toEqual(['cli']);
+
+    const bin = join(alone, 'node_modules/@ghcr/cli/dist/bin.js');
+    const home = join(directory, 'home');
+    await mkdir(home);
+    const env = { HOME: home, DOCKER_CONFIG: join(home, 'docker'), PATH: process.env.PATH };
+    const serve = await startServe(['--port', '0', '--json', '--seed', 'demo'], env, bin);
+    try {
+      const served = JSON.parse(serve.firstLine) as ServeResult;
+      const login = await ghcr(['login', served.registry, '-u', served.user, '--password-stdin'], {
+        env,
+        bin,
+        stdin: `${served.token}\n`,
+      });
+      expect(login.code, login.stderr).toBe(0);
+      const tags = await ghcr(['tags', `${served.registry}/octo-org/app`], { env, bin });
+      expect(tags.stderr).toBe('');
+      expect(tags.code).toBe(0);
+      expect(tags.stdout.trimEnd().split('\n')).toEqual(expect.arrayContaining(['1.0.0', 'latest']));
+    } finally {
+      await serve.stop();
+    }
+  });
+
+  it('pack, install into an empty folder, and run npx ghcr --help', { timeout: 600_000 }, async () => {
     const files = (await readdir(tarballs)).filter((file) => file.endsWith('.tgz')).sort();
     expect(files).toHaveLength(PACKAGES.length);
 
@@ -95,11 +171,21 @@ describe('the packed packages', () => {
       app,
     );
     expect(installed.code, `npm install: ${installed.stderr}`).toBe(0);
-    // The workspace versions were replaced by real ones, and the tarballs satisfied them: one copy each.
+    // The cli's bundle needs nothing installed; the library packages are optional peers (their
+    // types, for a program that calls run()), with the workspace ranges replaced by real versions,
+    // which the tarballs satisfied: one copy each.
     const cli = JSON.parse(await readFile(join(app, 'node_modules/@ghcr/cli/package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
+      dependencies?: Record<string, string>;
+      peerDependencies: Record<string, string>;
     };
-    expect(Object.values(cli.dependencies).some((range) => range.startsWith('workspace:'))).toBe(false);
+    expect(cli.dependencies).toBeUndefined();
+    expect(Object.keys(cli.peerDependencies).sort()).toEqual([
+      '@ghcr/auth',
+      '@ghcr/client',
+      '@ghcr/manifest',
+      '@ghcr/oci-types',
+    ]);
+    expect(Object.values(cli.peerDependencies).some((range) => range.startsWith('workspace:'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/@ghcr/cli/node_modules/@ghcr'))).toBe(false);
     // Every published package carries its licence and names no workspace: range anywhere.
     for (const name of PACKAGES) {

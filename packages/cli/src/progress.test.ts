@@ -2,7 +2,7 @@ import type { ClientEventMap, ClientEvents, ProgressEvent } from '@ghcr/client';
 import { describe, expect, it } from 'vitest';
 import { CliRuntime, type CommandContext } from './context.js';
 import { showProgress, wantsProgress } from './progress.js';
-import { type Capture, instantClock, testIo } from './test-support/io.js';
+import { type Capture, instantClock, testIo } from './testing/io.js';
 
 type Listener = (payload: ProgressEvent) => void;
 

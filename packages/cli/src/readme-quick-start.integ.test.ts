@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { type FrontRequest, namespaceAvailability, runWithRealNames, secretForms } from '@ghcr/test-support';
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { expect, it } from 'vitest';
-import type { QuickStartInput, QuickStartResult } from './test-support/readme-quick-start.scenario.js';
-import { BIN, requireBuiltCli } from './test-support/spawn.js';
+import type { QuickStartInput, QuickStartResult } from './testing/readme-quick-start.scenario.js';
+import { BIN, requireBuiltCli } from './testing/spawn.js';
 
 // The root README's "Quick start against ghcr.io", verbatim, with the built `ghcr` on PATH: against
 // stand-ins served as ghcr.io, api.github.com and pkg-containers.githubusercontent.com, and Docker
@@ -48,7 +48,7 @@ describeWithBinaries(
         token,
       };
       const run = await runWithRealNames<QuickStartResult>({
-        scenario: fileURLToPath(new URL('./test-support/readme-quick-start.scenario.ts', import.meta.url)),
+        scenario: fileURLToPath(new URL('./testing/readme-quick-start.scenario.ts', import.meta.url)),
         input,
         profiles: ['ghcr', 'dockerhub'],
         env: { GITHUB_TOKEN: token, GITHUB_ACTOR: actor, NO_COLOR: '1' },
@@ -151,7 +151,7 @@ describeWithBinaries(
         token,
       };
       const run = await runWithRealNames<QuickStartResult>({
-        scenario: fileURLToPath(new URL('./test-support/readme-quick-start.scenario.ts', import.meta.url)),
+        scenario: fileURLToPath(new URL('./testing/readme-quick-start.scenario.ts', import.meta.url)),
         input,
         env: { GITHUB_TOKEN: token, NO_COLOR: '1' },
         commands: { ghcr: BIN },

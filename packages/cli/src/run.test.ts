@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instantClock, runCli } from './test-support/io.js';
+import { instantClock, runCli } from './testing/io.js';
 import { cliVersion } from './version.js';
 
 /** The one error line a failed run prints (without --debug). */

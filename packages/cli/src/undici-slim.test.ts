@@ -1,13 +1,22 @@
 import { createRequire } from 'node:module';
 import { type LoopbackServer, startLoopbackServer } from '@ghcr/test-support';
-import { Agent as UndiciAgent, request as undiciRequest } from 'undici';
+import {
+  Agent as UndiciAgent,
+  Dispatcher as UndiciDispatcher,
+  errors as undiciErrors,
+  request as undiciRequest,
+  util as undiciUtil,
+} from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The `ghcr` bundle maps `undici` to build/undici-slim.cjs (tsup.config.ts): these tests hold that
 // file to what the bundled code needs from undici, against the undici installed here.
 interface Slim {
   readonly Agent: typeof UndiciAgent;
+  readonly Dispatcher: typeof UndiciDispatcher;
+  readonly errors: typeof undiciErrors;
   readonly request: typeof undiciRequest;
+  readonly util: typeof undiciUtil;
 }
 const slim = createRequire(import.meta.url)('../build/undici-slim.cjs') as Slim;
 
@@ -31,6 +40,13 @@ describe('the bundle’s slim undici', () => {
 
   it('exports undici’s own Agent class', () => {
     expect(slim.Agent).toBe(UndiciAgent);
+  });
+
+  it('exports undici’s Dispatcher, errors and header parsing (the bundled simulation uses them)', () => {
+    expect(slim.Dispatcher).toBe(UndiciDispatcher);
+    expect(slim.errors).toBe(undiciErrors);
+    expect(slim.util.parseHeaders).toBe(undiciUtil.parseHeaders);
+    expect(slim.util.headerNameToString).toBe(undiciUtil.headerNameToString);
   });
 
   it('sends what undici.request sends and reads the same response', async () => {

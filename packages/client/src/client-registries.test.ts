@@ -3,7 +3,7 @@ import { createManualClock, MediaType } from '@ghcr/oci-types';
 import { createSimulation } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient } from './client.js';
-import { randomImage } from './images/testing/images-kit.js';
+import { randomImage } from './testing/images-kit.js';
 import { RoutingDispatcher } from './testing/routing-dispatcher.js';
 
 /** ghcr.io and a Docker-Hub-addressed distribution registry, both simulated, behind one dispatcher. */

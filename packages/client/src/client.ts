@@ -1,13 +1,20 @@
 import { createTokenManager } from '@ghcr/auth';
 import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
-import { createRegistryAuthorizer, createTransport, recordTokenEvent, type Transport } from '@ghcr/transport';
-import { Agent, type Dispatcher } from 'undici';
-import { type Blobs, createBlobs } from './blobs.js';
-import type { ClientContext } from './context.js';
+import {
+  createOperationTracing,
+  createRegistryAuthorizer,
+  createTransport,
+  type OperationTracing,
+  recordTokenEvent,
+  type Transport,
+} from '@ghcr/transport';
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
+import { createRetention, type Retention } from './github/retention/retention.js';
+import { createVersions, type Versions } from './github/versions/versions.js';
+import { createVulnerabilities, type Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { createImages, type Images } from './images/images.js';
-import { createManifests, type Manifests } from './manifests.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
+import { operationTransport, traceClient } from './operation-spans.js';
 import {
   type ClientSettings,
   type GhcrClientOptions,
@@ -16,14 +23,15 @@ import {
   resolveClientSettings,
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
-import { createRetention, type Retention } from './retention/retention.js';
+import { type Blobs, createBlobs } from './registry/blobs.js';
+import type { ClientContext } from './registry/context.js';
+import { createSecretMemory } from './registry/credential-secrets.js';
+import { createManifests, type Manifests } from './registry/manifests.js';
+import { createTags, type Tags } from './registry/tags.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
 import { parseSyncConfig, type SyncConfig } from './sync/config.js';
 import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
 import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
-import { createTags, type Tags } from './tags.js';
-import { createVersions, type Versions } from './versions/versions.js';
-import { createVulnerabilities, type Vulnerabilities } from './vulnerabilities/vulnerabilities.js';
 
 /**
  * A client of every registry. Its capabilities are narrow interfaces, each usable on its own.
@@ -103,52 +111,44 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
   const settings = resolveClientSettings(options);
   const resolved = settings.options;
   const ownTransport = resolved.transport === undefined;
-  let ownAgent: Agent | undefined;
   const buildTransport = (): Transport => {
-    // The token manager and the transport share one dispatcher (and so one connection pool).
-    let dispatcher: Dispatcher | undefined = resolved.dispatcher;
-    if (dispatcher === undefined) {
-      const transportOptions = resolved.transportOptions ?? {};
-      ownAgent = new Agent({
-        connections: transportOptions.connections ?? 16,
-        keepAliveTimeout: transportOptions.keepAliveTimeoutMs ?? 30_000,
-        connect: { timeout: transportOptions.connectTimeoutMs ?? 10_000 },
-      });
-      dispatcher = ownAgent;
-    }
-    let built: Transport | undefined;
-    const apiCredentials = resolved.apiCredentials ?? resolved.credentials;
-    const authorizer =
-      resolved.authorizer ??
-      createRegistryAuthorizer({
-        tokenManager: createTokenManager({
-          dispatcher,
-          clock: resolved.clock,
-          // Token cache hits and misses go to the transport's metrics, when it has any.
-          onEvent: (event) => recordTokenEvent(built?.metrics, event),
-          ...(resolved.credentials === undefined ? {} : { credentials: resolved.credentials }),
-        }),
-        ...(apiCredentials === undefined ? {} : { apiCredentials }),
-      });
-    built = createTransport({
+    // Every credential resolved is remembered, so a registry echoing one in an error body does
+    // not put it in a message (nor in a span, a log).
+    const secretMemory = createSecretMemory();
+    const credentials = secretMemory.watch(resolved.credentials);
+    const apiCredentials = secretMemory.watch(resolved.apiCredentials ?? resolved.credentials);
+    return createTransport({
       ...(resolved.transportOptions ?? {}),
       clock: resolved.clock,
-      dispatcher,
-      authorizer,
+      dispatcher: resolved.dispatcher,
+      // The token manager and the transport share the transport's dispatcher (and so one
+      // connection pool); the Agent, when the transport creates one, is the transport's to close.
+      authorizer:
+        resolved.authorizer ??
+        (({ dispatcher, metrics }) =>
+          createRegistryAuthorizer({
+            tokenManager: createTokenManager({
+              dispatcher,
+              clock: resolved.clock,
+              // Token cache hits and misses go to the transport's metrics, when it has any.
+              onEvent: (event) => recordTokenEvent(metrics, event),
+              ...(credentials === undefined ? {} : { credentials }),
+            }),
+            ...(apiCredentials === undefined ? {} : { apiCredentials }),
+          })),
+      secrets: secretMemory.secrets(resolved.transportOptions?.secrets),
     });
-    return built;
   };
   const transport = resolved.transport ?? buildTransport();
   // `sync`'s floor reads the quota each registry reported, as the transport parsed it.
   const rateLimits = transportRateLimitReader(transport);
+  // One span per operation, from the tracer given to the transport or the global provider.
+  const tracing = createOperationTracing({ tracer: resolved.transportOptions?.tracer });
   const events = createClientEvents();
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     if (!ownTransport) return Promise.resolve();
-    closing ??= (async () => {
-      await transport.close();
-      await ownAgent?.close();
-    })();
+    closing ??= transport.close();
     return closing;
   };
   const views = new Map<string, GhcrClient>();
@@ -162,6 +162,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       forRegistry,
       close,
       rateLimits,
+      tracing,
     });
     views.set(key, view);
     return view;
@@ -172,6 +173,7 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
     forRegistry,
     close,
     rateLimits,
+    tracing,
   });
   views.set(settings.host, root);
   return root;
@@ -183,13 +185,18 @@ interface SharedParts {
   readonly forRegistry: (registry: string) => GhcrClient;
   readonly close: () => Promise<void>;
   readonly rateLimits: RateLimitReader;
+  readonly tracing: OperationTracing;
 }
 
 /** The capabilities of one registry, over the parts every registry of the client shares. */
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
   const { transport, events, forRegistry } = shared;
-  const context: ClientContext = { settings, transport, events };
+  const context: ClientContext = {
+    settings,
+    transport: operationTransport(transport, shared.tracing),
+    events,
+  };
   const blobs = createBlobs(context);
   const manifests = createManifests(context);
   const tags = createTags(context, manifests, blobs);
@@ -223,7 +230,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
     codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
   };
-  const view: GhcrClient = {
+  const view: GhcrClient = traceClient(shared.tracing, {
     blobs,
     manifests,
     tags,
@@ -252,7 +259,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     transport,
     forRegistry,
     close: shared.close,
-  };
+  });
   return view;
 }
 

@@ -8,9 +8,9 @@ import { buildImageManifest } from '@ghcr/manifest';
 import { digestOf, type GhcrError, MediaType, NotFoundError } from '@ghcr/oci-types';
 import { describeWithBinaries, useDockerRegistry } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fileSource } from './blob-source.js';
 import { createGhcrClient } from './client.js';
 import type { ClientEventMap } from './events.js';
+import { fileSource } from './registry/blob-source.js';
 import { createRequestLog, type LoggedRequest } from './testing/request-log.js';
 import { startTcpProxy } from './testing/tcp-proxy.js';
 
@@ -93,6 +93,36 @@ describeWithBinaries(['docker-registry'], 'docker-registry integration', () => {
     const read = await sha256Of(client.blobs.get('integ/mono', first.descriptor));
     expect(read).toEqual({ digest: digestOf(bytes), size: bytes.byteLength });
     expect(Buffer.compare(await client.blobs.getBytes('integ/mono', first.descriptor), bytes)).toBe(0);
+  });
+
+  it('pushes a 24 MiB file in one PUT read through a ring of reused buffers, whole', async () => {
+    // The upload reads a file into 5 buffers used in turn (recycleAfter): a buffer refilled before
+    // the socket had sent it would change the bytes, and the registry would refuse the digest.
+    const { client, log } = clientFor(registry.host);
+    const file = await writeRandomFile(workDir, 'ring.bin', 24 * MiB + 7);
+    const result = await client.blobs.upload('integ/ring', await fileSource(file.path), {
+      digest: file.digest,
+    });
+    expect(result).toMatchObject({ method: 'uploaded', descriptor: { digest: file.digest } });
+    expect(log.filter((entry) => entry.method === 'PUT')).toHaveLength(1);
+    const read = await sha256Of(client.blobs.get('integ/ring', result.descriptor));
+    expect(read).toEqual({ digest: file.digest, size: 24 * MiB + 7 });
+  });
+
+  it('pushes a file in PATCH chunks that cut across the ring buffers, whole', async () => {
+    // Chunks of 700 KiB + 3 over 1 MiB read buffers: a buffer's rest goes in the next request.
+    const { client, log } = clientFor(registry.host, {
+      chunkSize: 700 * 1024 + 3,
+      monolithicThreshold: MiB,
+    });
+    const file = await writeRandomFile(workDir, 'ring-chunks.bin', 6 * MiB + 5);
+    const result = await client.blobs.upload('integ/ring-chunks', await fileSource(file.path), {
+      digest: file.digest,
+    });
+    expect(result).toMatchObject({ method: 'uploaded', descriptor: { digest: file.digest } });
+    expect(patches(log)).toHaveLength(9);
+    const read = await sha256Of(client.blobs.get('integ/ring-chunks', result.descriptor));
+    expect(read).toEqual({ digest: file.digest, size: 6 * MiB + 5 });
   });
 
   it('pushes a large file in chunks with Content-Range and a Location carrying ?_state=', async () => {

@@ -40,20 +40,45 @@ export {
   UnsupportedMediaTypeError,
   UploadError,
 } from '@ghcr/oci-types';
-export {
-  type BlobInput,
-  type BlobSource,
-  bufferSource,
-  fileSource,
-} from './blob-source.js';
-export type { UploadBlobOptions, UploadBlobResult } from './blob-upload.js';
-export type {
-  BlobRef,
-  Blobs,
-  GetBlobBytesOptions,
-  GetBlobOptions,
-} from './blobs.js';
 export { createGhcrClient, type GhcrClient } from './client.js';
+export {
+  type ArchiveTargetOptions,
+  archiveFormatFromName,
+  archiveTarget,
+  detectArchiveFormat,
+} from './content/archive/archive.js';
+export type { ArchiveFormat, ArchiveImage, ArchiveTarget } from './content/archive/archive-common.js';
+export { type DockerArchiveOptions, dockerArchive } from './content/archive/docker-archive.js';
+export { type OciArchiveOptions, ociArchive } from './content/archive/oci-archive.js';
+export {
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  type CopyRetry,
+  copy,
+} from './content/copy.js';
+export { type MemoryTarget, type MemoryTargetOptions, memoryTarget } from './content/memory-target.js';
+export {
+  OCI_REF_NAME_ANNOTATION,
+  type OciLayoutOptions,
+  type OciLayoutTarget,
+  ociLayout,
+} from './content/oci-layout.js';
+export {
+  type RemoteRepositoryOptions,
+  type RemoteRepositoryParts,
+  type RemoteRepositoryTarget,
+  remoteRepository,
+} from './content/remote-repository.js';
+export type {
+  ReadOnlyTarget,
+  Target,
+  TargetLocation,
+  TargetPushOptions,
+  TargetPushResult,
+  TargetReadOptions,
+  TargetTagOptions,
+} from './content/target.js';
 export type {
   ClientEventMap,
   ClientEvents,
@@ -64,14 +89,178 @@ export type {
   RetryEvent,
   TaggedEvent,
 } from './events.js';
-export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
 export {
-  type CopyOptions,
-  type CopyProgress,
-  type CopyResult,
-  type CopyRetry,
-  copy,
-} from './images/copy.js';
+  type BuildRegistryGraphOptions,
+  buildRegistryGraph,
+  buildRegistryGraphOptionsSchema,
+  type GraphReadOptions,
+  type ManifestCache,
+} from './github/retention/build-graph.js';
+export {
+  type CleanupPackageOutcome,
+  type CleanupPackagesClient,
+  type CleanupPackagesEvent,
+  type CleanupPackagesOptions,
+  type CleanupPackagesResult,
+  cleanupPackages,
+  packageNameMatcher,
+} from './github/retention/cleanup-packages.js';
+export {
+  type CleanupState,
+  type CleanupStateStore,
+  createFileCleanupState,
+  createMemoryCleanupState,
+} from './github/retention/cleanup-state.js';
+export { parseDuration } from './github/retention/duration.js';
+export {
+  type DeleteVersion,
+  type ExecutePlanOptions,
+  executePlan,
+  executePlanOptionsSchema,
+  type RetentionDeletedEntry,
+  type RetentionFailedEntry,
+  type RetentionProgressEvent,
+  type RetentionReport,
+  type RetentionReportEntry,
+  type RetentionSkippedEntry,
+} from './github/retention/execute.js';
+export type {
+  ManifestNodeKind,
+  MissingManifest,
+  ReferrerLink,
+  ReferrerRelation,
+  RegistryGraph,
+  RegistryGraphNode,
+  UnreadableManifest,
+} from './github/retention/graph.js';
+export {
+  createFileJournal,
+  createMemoryJournal,
+  type RetentionJournal,
+  type RetentionJournalCompletion,
+  type RetentionJournalEntry,
+  type RetentionJournalSkip,
+  type RetentionSkipCause,
+} from './github/retention/journal.js';
+export {
+  type RetentionMermaidOptions,
+  retentionMermaid,
+  retentionMermaidSection,
+} from './github/retention/mermaid.js';
+export {
+  planRetention,
+  type RetentionDecision,
+  type RetentionPlan,
+  type RetentionReason,
+  type RetentionRule,
+  type RetentionWarning,
+} from './github/retention/plan.js';
+export {
+  parseRetentionPolicy,
+  type ResolvedRetentionPolicy,
+  type RetentionPolicy,
+  retentionPolicySchema,
+} from './github/retention/policy.js';
+export {
+  createRequestBudget,
+  GITHUB_TOKEN_HOURLY_REQUESTS,
+  PAT_HOURLY_REQUESTS,
+  type RequestBudget,
+  type RequestBudgetOptions,
+} from './github/retention/request-budget.js';
+export {
+  createRetention,
+  type ReadGraphOptions,
+  type Retention,
+  type RetentionDependencies,
+  type RevalidationOptions,
+} from './github/retention/retention.js';
+export type { RevalidationSource, RevalidationStats } from './github/retention/revalidate.js';
+export {
+  type BrokenImage,
+  type BrokenTag,
+  type OrphanedReferrer,
+  type RepositoryValidation,
+  validateRepository,
+} from './github/retention/validate.js';
+export {
+  type RetentionVersion,
+  type RetentionVersionInput,
+  toRetentionVersion,
+} from './github/retention/versions.js';
+export {
+  createVersions,
+  type DeleteVersionOptions,
+  type DeleteVersionResult,
+  type ListPackagesOptions,
+  type ListVersionsOptions,
+  packageVersionTags,
+  type RestorePackageOptions,
+  type UntagAndDeleteResult,
+  type VersionCallOptions,
+  type Versions,
+} from './github/versions/versions.js';
+export {
+  DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITHUB_API_VERSION,
+  type OwnerType,
+  type ResolvedVersionsOptions,
+  type VersionsOptions,
+  versionsOptionsSchema,
+} from './github/versions/versions-options.js';
+export {
+  COSIGN_VULN_PREDICATE_TYPES,
+  type DsseEnvelope,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_TYPES,
+  type InTotoStatement,
+  isVulnerabilityPredicateType,
+  parseCosignVulnPredicate,
+  parseDsseEnvelope,
+  parseInTotoStatement,
+  parseSigstoreBundle,
+  readStatement,
+  statementOfEnvelope,
+} from './github/vulnerabilities/attestation.js';
+export { parseCycloneDxReport } from './github/vulnerabilities/cyclonedx.js';
+export { dedupeVulnerabilities } from './github/vulnerabilities/dedupe.js';
+export {
+  type CodeScanningOptions,
+  codeScanningOptionsSchema,
+  evaluateGate,
+  type GateImage,
+  type GateOptions,
+  type GateReport,
+  type GateResult,
+  gateOptionsSchema,
+  type ResolvedCodeScanningOptions,
+  type ResolvedGateOptions,
+} from './github/vulnerabilities/gate.js';
+export {
+  detectReportKind,
+  parseReport,
+  type ReportDocumentKind,
+  ReportMediaType,
+  reportKindOfMediaType,
+} from './github/vulnerabilities/report.js';
+export { parseSarifReport } from './github/vulnerabilities/sarif.js';
+export { cvssSeverity } from './github/vulnerabilities/severity.js';
+export { parseTrivyReport } from './github/vulnerabilities/trivy.js';
+export type {
+  ParsedReport,
+  ParseReportOptions,
+  ReportEnvelope,
+  ReportFormat,
+} from './github/vulnerabilities/types.js';
+export type { AttestationToVerify, AttestationVerifier } from './github/vulnerabilities/verifier.js';
+export type {
+  FindReportsOptions,
+  ImageReports,
+  ListReports,
+  Vulnerabilities,
+  VulnerabilitiesDependencies,
+} from './github/vulnerabilities/vulnerabilities.js';
+export { type ArtifactFile, type FilesArtifactSource, TITLE_ANNOTATION } from './images/artifact.js';
 export type {
   ArchivePullDestination,
   ArchivePushSource,
@@ -86,13 +275,6 @@ export type {
   PushImageOptions,
 } from './images/images.js';
 export type { ImageInspection, InspectOptions } from './images/inspect.js';
-export type {
-  DeleteManifestOptions,
-  GetManifestOptions,
-  ManifestContent,
-  Manifests,
-  PutManifestOptions,
-} from './manifests.js';
 export type {
   AddPlatformOptions,
   CreateIndexOptions,
@@ -109,12 +291,6 @@ export {
   ghcrClientOptionsSchema,
   type ResolvedGhcrClientOptions,
 } from './options.js';
-export {
-  buildUntagPlaceholder,
-  isUntagPlaceholder,
-  UNTAG_PLACEHOLDER_ANNOTATION,
-  UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
-} from './placeholder.js';
 export { COSIGN_ARTIFACT_TYPES, COSIGN_TAG_ANNOTATION } from './referrers/cosign.js';
 export type {
   AttachFile,
@@ -126,104 +302,33 @@ export type {
   RegisterReferrerResult,
 } from './referrers/referrers.js';
 export {
-  type BuildRegistryGraphOptions,
-  buildRegistryGraph,
-  buildRegistryGraphOptionsSchema,
-  type GraphReadOptions,
-  type ManifestCache,
-} from './retention/build-graph.js';
-export {
-  type CleanupPackageOutcome,
-  type CleanupPackagesClient,
-  type CleanupPackagesEvent,
-  type CleanupPackagesOptions,
-  type CleanupPackagesResult,
-  cleanupPackages,
-  packageNameMatcher,
-} from './retention/cleanup-packages.js';
-export {
-  type CleanupState,
-  type CleanupStateStore,
-  createFileCleanupState,
-  createMemoryCleanupState,
-} from './retention/cleanup-state.js';
-export { parseDuration } from './retention/duration.js';
-export {
-  type DeleteVersion,
-  type ExecutePlanOptions,
-  executePlan,
-  executePlanOptionsSchema,
-  type RetentionDeletedEntry,
-  type RetentionFailedEntry,
-  type RetentionProgressEvent,
-  type RetentionReport,
-  type RetentionReportEntry,
-  type RetentionSkippedEntry,
-} from './retention/execute.js';
+  type BlobInput,
+  type BlobOpenOptions,
+  type BlobSource,
+  bufferSource,
+  fileSource,
+} from './registry/blob-source.js';
+export type { UploadBlobOptions, UploadBlobResult } from './registry/blob-upload.js';
 export type {
-  ManifestNodeKind,
-  MissingManifest,
-  ReferrerLink,
-  ReferrerRelation,
-  RegistryGraph,
-  RegistryGraphNode,
-  UnreadableManifest,
-} from './retention/graph.js';
+  BlobRef,
+  Blobs,
+  GetBlobBytesOptions,
+  GetBlobOptions,
+} from './registry/blobs.js';
+export type {
+  DeleteManifestOptions,
+  GetManifestOptions,
+  ManifestContent,
+  Manifests,
+  PutManifestOptions,
+} from './registry/manifests.js';
 export {
-  createFileJournal,
-  createMemoryJournal,
-  type RetentionJournal,
-  type RetentionJournalCompletion,
-  type RetentionJournalEntry,
-  type RetentionJournalSkip,
-  type RetentionSkipCause,
-} from './retention/journal.js';
-export {
-  type RetentionMermaidOptions,
-  retentionMermaid,
-  retentionMermaidSection,
-} from './retention/mermaid.js';
-export {
-  planRetention,
-  type RetentionDecision,
-  type RetentionPlan,
-  type RetentionReason,
-  type RetentionRule,
-  type RetentionWarning,
-} from './retention/plan.js';
-export {
-  parseRetentionPolicy,
-  type ResolvedRetentionPolicy,
-  type RetentionPolicy,
-  retentionPolicySchema,
-} from './retention/policy.js';
-export {
-  createRequestBudget,
-  GITHUB_TOKEN_HOURLY_REQUESTS,
-  PAT_HOURLY_REQUESTS,
-  type RequestBudget,
-  type RequestBudgetOptions,
-} from './retention/request-budget.js';
-export {
-  createRetention,
-  type ReadGraphOptions,
-  type Retention,
-  type RetentionDependencies,
-  type RevalidationOptions,
-} from './retention/retention.js';
-export type { RevalidationSource, RevalidationStats } from './retention/revalidate.js';
-export {
-  type BrokenImage,
-  type BrokenTag,
-  type OrphanedReferrer,
-  type RepositoryValidation,
-  validateRepository,
-} from './retention/validate.js';
-export {
-  type RetentionVersion,
-  type RetentionVersionInput,
-  toRetentionVersion,
-} from './retention/versions.js';
+  buildUntagPlaceholder,
+  isUntagPlaceholder,
+  UNTAG_PLACEHOLDER_ANNOTATION,
+  UNTAG_PLACEHOLDER_ARTIFACT_TYPE,
+} from './registry/placeholder.js';
+export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './registry/tags.js';
 export {
   type AttestationInput,
   createAttestationVerifier,
@@ -282,107 +387,3 @@ export type {
   SyncReport,
 } from './sync/sync.js';
 export { isDigestTag, type SelectedTags, selectTags, tagVersion } from './sync/tag-selection.js';
-export type { ListTagsOptions, TagOptions, Tags, UntagResult } from './tags.js';
-export {
-  type ArchiveTargetOptions,
-  archiveFormatFromName,
-  archiveTarget,
-  detectArchiveFormat,
-} from './targets/archive/archive.js';
-export type { ArchiveFormat, ArchiveImage, ArchiveTarget } from './targets/archive/archive-common.js';
-export { type DockerArchiveOptions, dockerArchive } from './targets/archive/docker-archive.js';
-export { type OciArchiveOptions, ociArchive } from './targets/archive/oci-archive.js';
-export { type MemoryTarget, type MemoryTargetOptions, memoryTarget } from './targets/memory-target.js';
-export {
-  OCI_REF_NAME_ANNOTATION,
-  type OciLayoutOptions,
-  type OciLayoutTarget,
-  ociLayout,
-} from './targets/oci-layout.js';
-export {
-  type RemoteRepositoryOptions,
-  type RemoteRepositoryParts,
-  type RemoteRepositoryTarget,
-  remoteRepository,
-} from './targets/remote-repository.js';
-export type {
-  ReadOnlyTarget,
-  Target,
-  TargetLocation,
-  TargetPushOptions,
-  TargetPushResult,
-  TargetReadOptions,
-  TargetTagOptions,
-} from './targets/target.js';
-export {
-  createVersions,
-  type DeleteVersionOptions,
-  type DeleteVersionResult,
-  type ListPackagesOptions,
-  type ListVersionsOptions,
-  packageVersionTags,
-  type RestorePackageOptions,
-  type UntagAndDeleteResult,
-  type VersionCallOptions,
-  type Versions,
-} from './versions/versions.js';
-export {
-  DEFAULT_GITHUB_API_URL,
-  DEFAULT_GITHUB_API_VERSION,
-  type OwnerType,
-  type ResolvedVersionsOptions,
-  type VersionsOptions,
-  versionsOptionsSchema,
-} from './versions/versions-options.js';
-export {
-  COSIGN_VULN_PREDICATE_TYPES,
-  type DsseEnvelope,
-  IN_TOTO_PAYLOAD_TYPE,
-  IN_TOTO_STATEMENT_TYPES,
-  type InTotoStatement,
-  isVulnerabilityPredicateType,
-  parseCosignVulnPredicate,
-  parseDsseEnvelope,
-  parseInTotoStatement,
-  parseSigstoreBundle,
-  readStatement,
-  statementOfEnvelope,
-} from './vulnerabilities/attestation.js';
-export { parseCycloneDxReport } from './vulnerabilities/cyclonedx.js';
-export { dedupeVulnerabilities } from './vulnerabilities/dedupe.js';
-export {
-  type CodeScanningOptions,
-  codeScanningOptionsSchema,
-  evaluateGate,
-  type GateImage,
-  type GateOptions,
-  type GateReport,
-  type GateResult,
-  gateOptionsSchema,
-  type ResolvedCodeScanningOptions,
-  type ResolvedGateOptions,
-} from './vulnerabilities/gate.js';
-export {
-  detectReportKind,
-  parseReport,
-  type ReportDocumentKind,
-  ReportMediaType,
-  reportKindOfMediaType,
-} from './vulnerabilities/report.js';
-export { parseSarifReport } from './vulnerabilities/sarif.js';
-export { cvssSeverity } from './vulnerabilities/severity.js';
-export { parseTrivyReport } from './vulnerabilities/trivy.js';
-export type {
-  ParsedReport,
-  ParseReportOptions,
-  ReportEnvelope,
-  ReportFormat,
-} from './vulnerabilities/types.js';
-export type { AttestationToVerify, AttestationVerifier } from './vulnerabilities/verifier.js';
-export type {
-  FindReportsOptions,
-  ImageReports,
-  ListReports,
-  Vulnerabilities,
-  VulnerabilitiesDependencies,
-} from './vulnerabilities/vulnerabilities.js';

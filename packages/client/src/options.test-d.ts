@@ -5,18 +5,18 @@
 import type { TransportRequest } from '@ghcr/transport';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
-import type { UploadBlobOptions } from './blob-upload.js';
-import type { CopyOptions } from './images/copy.js';
-import type { InspectOptions } from './images/inspect.js';
-import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
-import type { BuildRegistryGraphOptions } from './retention/build-graph.js';
-import type { RetentionPolicy, retentionPolicySchema } from './retention/policy.js';
+import type { CopyOptions } from './content/copy.js';
+import type { BuildRegistryGraphOptions } from './github/retention/build-graph.js';
+import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
 import type {
   CodeScanningOptions,
   codeScanningOptionsSchema,
   GateOptions,
   gateOptionsSchema,
-} from './vulnerabilities/gate.js';
+} from './github/vulnerabilities/gate.js';
+import type { InspectOptions } from './images/inspect.js';
+import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
+import type { UploadBlobOptions } from './registry/blob-upload.js';
 
 // The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
 // says mutable arrays. The same elements, so compare with the arrays made mutable.

@@ -3,8 +3,8 @@ import { type Clock, ConfigError, canonicalRegistry, registryApiHost, systemCloc
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
-import type { VersionsOptions } from './versions/versions-options.js';
-import type { AttestationVerifier } from './vulnerabilities/verifier.js';
+import type { VersionsOptions } from './github/versions/versions-options.js';
+import type { AttestationVerifier } from './github/vulnerabilities/verifier.js';
 
 const MiB = 1024 * 1024;
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;

@@ -1,5 +1,13 @@
-import type { ClientContext } from './context.js';
-import type { ProgressEvent } from './events.js';
+import type { ClientEventEmitter, ProgressEvent } from './events.js';
+
+/**
+ * What a {@link ProgressReporter} needs of the client: its events and how often to emit.
+ * @internal
+ */
+export interface ProgressContext {
+  readonly events: ClientEventEmitter;
+  readonly settings: { readonly options: { readonly progressIntervalBytes: number } };
+}
 
 /**
  * Emits `progress` events for one blob, at most once per `progressIntervalBytes`, always at the end
@@ -7,12 +15,12 @@ import type { ProgressEvent } from './events.js';
  * @internal
  */
 export class ProgressReporter {
-  readonly #context: ClientContext;
+  readonly #context: ProgressContext;
   readonly #base: Omit<ProgressEvent, 'bytesDone'>;
   #lastEmitted = -1;
   #done = 0;
 
-  constructor(context: ClientContext, base: Omit<ProgressEvent, 'bytesDone'>) {
+  constructor(context: ProgressContext, base: Omit<ProgressEvent, 'bytesDone'>) {
     this.#context = context;
     this.#base = base;
   }

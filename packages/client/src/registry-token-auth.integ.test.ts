@@ -8,8 +8,8 @@ import { type SimulationServer, startSimulationServer } from '@ghcr/simulation';
 import { createTokenSigningKey } from '@ghcr/test-support';
 import { describeWithBinaries, useDockerRegistry } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bufferSource } from './blob-source.js';
 import { createGhcrClient } from './client.js';
+import { bufferSource } from './registry/blob-source.js';
 
 // docker-registry with bearer-token auth whose JWTs the simulation's token endpoint mints
 // (shared/reference/toolchain.md): the client's whole challenge → token → retry flow against a

@@ -3,6 +3,7 @@ import { Readable, type Transform } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  createContentVerifier,
   createDigester,
   createVerifyingStream,
   digestOf,
@@ -243,6 +244,41 @@ async function runThrough(
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('createContentVerifier', () => {
+  const enc = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+
+  it('returns the digest of content that matches, fed in any pieces', () => {
+    const verifier = createContentVerifier(digestOf('hello world'), { size: 11 });
+    verifier.update(enc('hello '));
+    verifier.update(enc('world'));
+    expect(verifier.size).toBe(11);
+    expect(verifier.finish()).toBe(digestOf('hello world'));
+  });
+
+  it('throws DigestMismatchError naming both digests when the content differs', () => {
+    const verifier = createContentVerifier(digestOf('hello world'), { what: 'blob x' });
+    verifier.update(enc('hello there'));
+    let caught: unknown;
+    try {
+      verifier.finish();
+    } catch (error) {
+      caught = error;
+    }
+    expect(DigestMismatchError.isInstance(caught)).toBe(true);
+    expect((caught as DigestMismatchError).actual).toBe(digestOf('hello there'));
+    expect((caught as Error).message).toContain('blob x failed verification');
+  });
+
+  it('throws SIZE_MISMATCH at the first byte past the size, and at the end when short', () => {
+    const long = createContentVerifier(digestOf('abc'), { size: 3 });
+    long.update(enc('ab'));
+    expect(() => long.update(enc('cd'))).toThrow(/larger than its descriptor says: expected 3 bytes/);
+    const short = createContentVerifier(digestOf('abc'), { size: 3 });
+    short.update(enc('ab'));
+    expect(() => short.finish()).toThrow(/shorter than its descriptor says: expected 3 bytes, received 2/);
+  });
+});
 
 describe('createVerifyingStream', () => {
   const content = ['first chunk|', 'second chunk|', 'third chunk|', 'last'];

@@ -198,15 +198,72 @@ export interface VerifyingStreamOptions {
 }
 
 /**
+ * Checks content against a digest (and size) as it arrives, without a stream: feed each chunk to
+ * `update` (it throws as soon as the content is larger than its size), then call `finish` (it
+ * throws when the content is shorter, or hashes to another digest). For a consumer that writes
+ * the bytes itself, e.g. to a temporary file it renames only once `finish` returned.
+ * @public
+ */
+export interface ContentVerifier {
+  /** Hashes `chunk`. @throws ProtocolError (`GHCR_SIZE_MISMATCH`) when past the size. */
+  update(chunk: Uint8Array): void;
+  /** Bytes fed so far. */
+  readonly size: number;
+  /**
+   * The digest, once the whole content has been fed. Call once.
+   * @throws ProtocolError (`GHCR_SIZE_MISMATCH`) or {@link DigestMismatchError}.
+   */
+  finish(): Digest;
+}
+
+/**
+ * Starts a {@link ContentVerifier} for content that must hash to `expected` (with `expected`'s
+ * algorithm) and, when `options.size` is given, have that many bytes.
+ * @public
+ */
+export function createContentVerifier(
+  expected: string,
+  options: Pick<VerifyingStreamOptions, 'size' | 'what' | 'digester'> = {},
+): ContentVerifier {
+  const { algorithm } = parseDigest(expected);
+  const digester = options.digester ?? createDigester(algorithm);
+  const what = options.what ?? 'content';
+  const limit = options.size;
+  return {
+    update(chunk) {
+      digester.update(chunk);
+      if (limit !== undefined && digester.size > limit) {
+        throw new ProtocolError(
+          `${what} is larger than its descriptor says: expected ${limit} bytes, received at least ${digester.size}`,
+          { code: GhcrErrorCode.SIZE_MISMATCH },
+        );
+      }
+    },
+    get size() {
+      return digester.size;
+    },
+    finish() {
+      if (limit !== undefined && digester.size !== limit) {
+        throw new ProtocolError(
+          `${what} is shorter than its descriptor says: expected ${limit} bytes, received ${digester.size}`,
+          { code: GhcrErrorCode.SIZE_MISMATCH },
+        );
+      }
+      const actual = digester.digest();
+      if (actual !== expected) throw digestMismatch(what, expected, actual);
+      return actual;
+    },
+  };
+}
+
+/**
  * A pass-through stream that verifies digest (and size) while bytes flow. The last chunk is held
  * back until the whole content has been checked, so a consumer never receives the final byte of
  * content that turns out to be wrong: a mismatch is an error, not a complete-looking file.
  * @public
  */
 export function createVerifyingStream(expected: string, options: VerifyingStreamOptions = {}): Transform {
-  const { algorithm } = parseDigest(expected);
-  const digester = options.digester ?? createDigester(algorithm);
-  const what = options.what ?? 'content';
+  const verifier = createContentVerifier(expected, options);
   let held: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -216,14 +273,10 @@ export function createVerifyingStream(expected: string, options: VerifyingStream
         callback();
         return;
       }
-      digester.update(chunk);
-      if (options.size !== undefined && digester.size > options.size) {
-        callback(
-          new ProtocolError(
-            `${what} is larger than its descriptor says: expected ${options.size} bytes, received at least ${digester.size}`,
-            { code: GhcrErrorCode.SIZE_MISMATCH },
-          ),
-        );
+      try {
+        verifier.update(chunk);
+      } catch (error) {
+        callback(error as Error);
         return;
       }
       options.onChunk?.(chunk);
@@ -232,18 +285,10 @@ export function createVerifyingStream(expected: string, options: VerifyingStream
       callback(null, previous);
     },
     flush(callback: TransformCallback) {
-      if (options.size !== undefined && digester.size !== options.size) {
-        callback(
-          new ProtocolError(
-            `${what} is shorter than its descriptor says: expected ${options.size} bytes, received ${digester.size}`,
-            { code: GhcrErrorCode.SIZE_MISMATCH },
-          ),
-        );
-        return;
-      }
-      const actual = digester.digest();
-      if (actual !== expected) {
-        callback(digestMismatch(what, expected, actual));
+      try {
+        verifier.finish();
+      } catch (error) {
+        callback(error as Error);
         return;
       }
       callback(null, held);

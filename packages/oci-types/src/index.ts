@@ -8,6 +8,8 @@
 
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
 export {
+  type ContentVerifier,
+  createContentVerifier,
   createDigester,
   createVerifyingStream,
   type Digest,

@@ -15,6 +15,7 @@ export type {
   TokenService,
 } from './auth/tokens.js';
 export type { RequestAnnotation, SimulationContext } from './context.js';
+export { SimulationDispatcher } from './dispatch/dispatcher.js';
 export type {
   ActiveFault,
   FaultAction,
@@ -59,7 +60,6 @@ export {
   seedDockerHub,
   seedOrganization,
 } from './scenarios/index.js';
-export { SimulationDispatcher } from './serve/dispatcher.js';
 export {
   type SimulationServer,
   type StartSimulationServerOptions,

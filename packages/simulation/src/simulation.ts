@@ -3,6 +3,8 @@ import type { RequestHandler } from 'msw';
 import type { Dispatcher } from 'undici';
 import { createTokenService } from './auth/tokens.js';
 import { createAnnotationRegistry, type SimulationContext } from './context.js';
+import { SimulationDispatcher } from './dispatch/dispatcher.js';
+import type { ExchangeEnvironment } from './exchange.js';
 import { createFaultInjector, type FaultInjector } from './faults/fault-injector.js';
 import { createGithubApiHandlers } from './github-api/index.js';
 import { createRequestLog, type RequestLog } from './log.js';
@@ -13,8 +15,6 @@ import {
 } from './options.js';
 import { createRegistryHandlerSet } from './registry/handlers.js';
 import { createOperationClassifier } from './registry/routes.js';
-import { SimulationDispatcher } from './serve/dispatcher.js';
-import type { ExchangeEnvironment } from './serve/exchange.js';
 import type { BlobStore } from './state/blob-store.js';
 import { createDiskBlobStore } from './state/disk-store.js';
 import { createMemoryBlobStore } from './state/memory-store.js';

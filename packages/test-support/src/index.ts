@@ -1,7 +1,9 @@
 /**
  * `@ghcr/test-support`: the workspace's harness for integration tests and benchmarks (private,
  * never published). Plain Node: the `.mjs` benchmarks import its `dist/`; vitest resolves it to
- * `src/`. Describe and hook helpers are in `@ghcr/test-support/vitest`.
+ * `src/`. Describe and hook helpers are in `@ghcr/test-support/vitest`. The small helpers unit tests
+ * of several packages share (a recording clock, `settle`, `rejectionOf`) are here too, so no
+ * package rebuilds them.
  * @packageDocumentation
  */
 export { type AccessLogEntry, parseAccessLog } from './access-log.js';
@@ -63,5 +65,7 @@ export {
   type TlsFront,
   type TlsFrontOptions,
 } from './real-names/tls-front.js';
+export { createRecordingClock, type RecordingClock, settle } from './recording-clock.js';
 export { createDockerRegistryGroup, type DockerRegistryGroup } from './registry-group.js';
+export { rejectionOf } from './rejection.js';
 export { createTokenSigningKey, type TokenSigningKey } from './token-signing-key.js';

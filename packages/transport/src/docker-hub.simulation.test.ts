@@ -1,12 +1,12 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import { GhcrError, MediaType, RateLimitError } from '@ghcr/oci-types';
 import { createSimulation, type SimulationOptions, seedDockerHub } from '@ghcr/simulation';
+import { createRecordingClock, settle } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { RateLimitEvent } from './rate-limiter.js';
 import { createRegistryAuthorizer } from './registry-authorizer.js';
-import { createRecordingClock, settle } from './testing-internal/clock.js';
-import { createTransport } from './transport.js';
+import { createTransport, transportDetails } from './transport.js';
 
 const HUB = 'https://registry-1.docker.io';
 const ALPINE = `${HUB}/v2/library/alpine/manifests/3`;
@@ -60,7 +60,9 @@ describe("Docker Hub's pull quota, seen from the transport", () => {
     });
     await (await manifest('GET')).body.dump();
     expect(transport.rateLimit(ALPINE)).toMatchObject({ remaining: 99 });
-    expect(transport.rateLimiter.info('registry-1.docker.io/docker-pulls')).toMatchObject({ remaining: 99 });
+    expect(transportDetails(transport).rateLimiter.info('registry-1.docker.io/docker-pulls')).toMatchObject({
+      remaining: 99,
+    });
     const text = await registry.metrics();
     expect(text).toContain('ghcr_rate_limit_remaining{resource="docker-pulls"} 99');
     expect(text).toContain('ghcr_rate_limit_limit{resource="docker-pulls"} 100');

@@ -13,6 +13,12 @@ export {
   type TransportMetrics,
 } from './metrics.js';
 export {
+  createOperationTracing,
+  type OperationSpanOptions,
+  type OperationTracing,
+  type OperationTracingOptions,
+} from './operation-tracing.js';
+export {
   composePipeline,
   DEFAULT_PIPELINE_ORDER,
   insertMiddleware,
@@ -23,14 +29,18 @@ export { redirectMiddleware } from './redirect.js';
 export { createRegistryAuthorizer, type RegistryAuthorizerOptions } from './registry-authorizer.js';
 export { type RetryOptions, retryMiddleware } from './retry.js';
 export { type TlsCertificateProblem, tlsCertificateProblem } from './tls-certificate.js';
-export { traceAttempts, tracingMiddleware } from './tracing.js';
+export { recordSpanError, traceAttempts, tracingMiddleware } from './tracing.js';
 export {
   createTransport,
   type ResolvedTransportOptions,
   type Transport,
+  type TransportDetails,
+  transportDetails,
   transportOptionsSchema,
 } from './transport.js';
 export type {
+  AuthorizerFactory,
+  TransportAuthParts,
   TransportMetricsOptions,
   TransportMiddlewareOptions,
   TransportOptions,

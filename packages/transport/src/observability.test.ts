@@ -1,4 +1,5 @@
 import { GhcrError } from '@ghcr/oci-types';
+import { createRecordingClock, settle } from '@ghcr/test-support';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
@@ -8,7 +9,6 @@ import {
 import { Registry } from 'prom-client';
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createRecordingClock, settle } from './testing-internal/clock.js';
 import { createTransport } from './transport.js';
 
 const ORIGIN = 'https://registry.test';

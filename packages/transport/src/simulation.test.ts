@@ -1,12 +1,12 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import { AuthenticationError, type Clock, createManualClock, GhcrError } from '@ghcr/oci-types';
 import { createSimulation, pushBlob, type Simulation } from '@ghcr/simulation';
+import { settle } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { recordTokenEvent } from './metrics.js';
 import { createRegistryAuthorizer } from './registry-authorizer.js';
-import { settle } from './testing-internal/clock.js';
-import { createTransport, type Transport } from './transport.js';
+import { createTransport, type Transport, transportDetails } from './transport.js';
 
 const REGISTRY = 'https://registry.test';
 
@@ -23,7 +23,8 @@ function clientFor(
     dispatcher,
     credentials,
     clock: clientClock,
-    onEvent: (event) => recordTokenEvent(transport?.metrics, event),
+    onEvent: (event) =>
+      recordTokenEvent(transport === undefined ? undefined : transportDetails(transport).metrics, event),
   });
   transport = createTransport({
     dispatcher,

@@ -3,8 +3,32 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import type { Authorizer } from './auth-middleware.js';
+import type { TransportMetrics } from './metrics.js';
 import type { RateLimitEvent } from './rate-limiter.js';
 import type { Middleware } from './types.js';
+
+/**
+ * What a transport lends the authorizer it builds (see {@link AuthorizerFactory}).
+ * @public
+ */
+export interface TransportAuthParts {
+  /**
+   * The dispatcher the transport sends through: the injected `dispatcher`, else the Agent the
+   * transport owns (closed by `transport.close()`). A token manager given it shares the transport's
+   * connection pool.
+   */
+  readonly dispatcher: Dispatcher;
+  /** The transport's metrics when `metrics` was given, for `recordTokenEvent`; else undefined. */
+  readonly metrics: TransportMetrics | undefined;
+}
+
+/**
+ * Builds the transport's authorizer from the transport's own parts, called once by
+ * `createTransport`: `({ dispatcher, metrics }) => createRegistryAuthorizer({ tokenManager:
+ * createTokenManager({ dispatcher, onEvent: (event) => recordTokenEvent(metrics, event) }) })`.
+ * @public
+ */
+export type AuthorizerFactory = (parts: TransportAuthParts) => Authorizer;
 
 /**
  * The `retry` option of {@link TransportOptions}: how 408, 5xx and connection failures are retried.
@@ -78,7 +102,11 @@ export interface TransportMiddlewareOptions {
  * @public
  */
 export interface TransportOptions {
-  /** An undici Dispatcher to send through (a simulation, a proxy Agent, a MockAgent). If omitted, an Agent is created on first use. */
+  /**
+   * An undici Dispatcher to send through (a simulation, a proxy Agent, a MockAgent); it stays its
+   * owner's to close. If omitted, the transport creates its own Agent (on first use, or at creation
+   * for an {@link AuthorizerFactory}) and `close()` closes it.
+   */
   readonly dispatcher?: Dispatcher | undefined;
   /** Connections per origin of the default Agent. If omitted, 16. */
   readonly connections?: number | undefined;
@@ -94,8 +122,12 @@ export interface TransportOptions {
   readonly userAgent?: string | undefined;
   /** Time source of backoff and rate-limit waits. If omitted, the system clock. */
   readonly clock?: Clock | undefined;
-  /** Supplies `Authorization` headers (see `createRegistryAuthorizer`). If omitted, requests go unauthenticated. */
-  readonly authorizer?: Authorizer | undefined;
+  /**
+   * Supplies `Authorization` headers (see `createRegistryAuthorizer`), or an {@link AuthorizerFactory}
+   * building it over the transport's dispatcher and metrics (so a token manager shares the
+   * transport's connection pool). If omitted, requests go unauthenticated.
+   */
+  readonly authorizer?: Authorizer | AuthorizerFactory | undefined;
   /** Retry policy of 408, 5xx and connection failures. If omitted, each field's default. */
   readonly retry?: TransportRetryOptions | undefined;
   /** Rate limiting. If omitted, each field's default. */
@@ -104,7 +136,11 @@ export interface TransportOptions {
   readonly maxRedirects?: number | undefined;
   /** Prometheus metrics on your registry. If omitted, no metrics. */
   readonly metrics?: TransportMetricsOptions | undefined;
-  /** OpenTelemetry tracer. If omitted, no spans. */
+  /**
+   * OpenTelemetry tracer. If omitted, a tracer of the provider registered globally with
+   * `@opentelemetry/api` (looked up on each request, without loading the API), and no spans while
+   * none is registered.
+   */
   readonly tracer?: Tracer | undefined;
   /** Your middleware, each placed before or after a named layer. If omitted, none. */
   readonly middleware?: readonly TransportMiddlewareOptions[] | undefined;

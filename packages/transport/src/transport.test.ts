@@ -7,10 +7,10 @@ import {
   ThrottleTimeoutError,
   TransportError,
 } from '@ghcr/oci-types';
+import { createRecordingClock, settle } from '@ghcr/test-support';
 import { MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { createRecordingClock, settle } from './testing-internal/clock.js';
-import { createTransport, type TransportOptions } from './transport.js';
+import { createTransport, type TransportOptions, transportDetails } from './transport.js';
 import type { Middleware, TransportRequest } from './types.js';
 
 const ORIGIN = 'https://registry.test';
@@ -44,7 +44,7 @@ const get = (path: string, extra: Partial<TransportRequest> = {}): TransportRequ
 describe('pipeline', () => {
   it('runs the layers in the documented order, with user middleware where placed', () => {
     const { transport } = setup();
-    expect(transport.pipeline).toEqual([
+    expect(transportDetails(transport).pipeline).toEqual([
       'tracing',
       'metrics',
       'errors',

@@ -24,9 +24,9 @@ import { type RateLimitEvent, RateLimiter } from './rate-limiter.js';
 import { redirectMiddleware } from './redirect.js';
 import { retryMiddleware } from './retry.js';
 import { traceAttempts, tracingMiddleware } from './tracing.js';
-import type { TransportOptions } from './transport-options.js';
+import type { AuthorizerFactory, TransportOptions } from './transport-options.js';
 
-export type { TransportOptions } from './transport-options.js';
+export type { AuthorizerFactory, TransportAuthParts, TransportOptions } from './transport-options.js';
 
 import type {
   Handler,
@@ -58,7 +58,12 @@ export const transportOptionsSchema = z
     clock: z
       .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
       .default(systemClock),
-    authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
+    authorizer: z
+      .custom<Authorizer | AuthorizerFactory>(
+        (value) => isObject(value) || isFunction(value),
+        'must be an Authorizer or a function (parts) => Authorizer',
+      )
+      .optional(),
     retry: z
       .object({
         maxRetries: z.number().int().min(0).default(3),
@@ -114,16 +119,14 @@ export const transportOptionsSchema = z
 export type ResolvedTransportOptions = z.output<typeof transportOptionsSchema>;
 
 /**
- * Sends requests through the pipeline.
+ * Sends requests through the pipeline. Only what callers need: `send`, the rate-limit state read
+ * by `rateLimit(host)`, and `close`. The pipeline, resolved options, rate limiter and metrics of a
+ * transport made by {@link createTransport} are read with {@link transportDetails}.
  * @public
  */
 export interface Transport {
   /** Sends one request. Resolves with a 2xx (or accepted) response; rejects with a GhcrError. */
   send(request: TransportRequest): Promise<TransportResponse>;
-  /** Layer names, outermost first. */
-  readonly pipeline: readonly string[];
-  readonly options: ResolvedTransportOptions;
-  readonly rateLimiter: RateLimiter;
   /**
    * The last rate-limit state a response from `host` carried (a host such as
    * `registry-1.docker.io`, or an URL on it): GitHub's `x-ratelimit-*` or Docker Hub's pull quota
@@ -131,10 +134,43 @@ export interface Transport {
    * until a response carried one.
    */
   rateLimit(host: string): RateLimitInfo | undefined;
-  /** The metrics, when a registry was given. */
-  readonly metrics?: TransportMetrics;
-  /** Closes the default Agent (an injected dispatcher is left to its owner). */
+  /** Closes the Agent the transport created (an injected dispatcher is left to its owner). */
   close(): Promise<void>;
+}
+
+/**
+ * The inner parts of a transport made by {@link createTransport}, for tests, diagnostics and
+ * libraries built on the transport: read them with {@link transportDetails}.
+ * @public
+ */
+export interface TransportDetails {
+  /** Layer names, outermost first. */
+  readonly pipeline: readonly string[];
+  /** The options after defaults. */
+  readonly options: ResolvedTransportOptions;
+  /** The rate limiter every request of the transport shares. */
+  readonly rateLimiter: RateLimiter;
+  /** The metrics, when a registry was given; else undefined. */
+  readonly metrics: TransportMetrics | undefined;
+}
+
+const detailsOf = new WeakMap<Transport, TransportDetails>();
+
+/**
+ * The pipeline, resolved options, rate limiter and metrics of `transport`.
+ * @throws ConfigError when `transport` was not returned by {@link createTransport} (a wrapper
+ * object, or a transport of your own, has none).
+ * @public
+ */
+export function transportDetails(transport: Transport): TransportDetails {
+  const details = detailsOf.get(transport);
+  if (details === undefined) {
+    throw new ConfigError(
+      'transportDetails: this transport was not returned by createTransport (a wrapper or a transport of your own has no details); pass the transport createTransport returned',
+      { field: 'transport' },
+    );
+  }
+  return details;
 }
 
 /**
@@ -181,6 +217,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
     resolved.metrics === undefined
       ? undefined
       : createTransportMetrics(resolved.metrics.registry, resolved.metrics.prefix);
+  // An authorizer factory gets the transport's dispatcher, so its token manager shares the pool.
+  const authorizer =
+    typeof resolved.authorizer === 'function'
+      ? resolved.authorizer({ dispatcher: getDispatcher(), metrics })
+      : resolved.authorizer;
   const rateLimiter = new RateLimiter({
     clock: resolved.clock,
     ...resolved.rateLimit,
@@ -195,7 +236,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   let entries: PipelineEntry[] = [
     {
       name: 'tracing',
-      middleware: resolved.tracer === undefined ? passThrough : tracingMiddleware(resolved.tracer),
+      middleware: tracingMiddleware(resolved.tracer),
     },
     { name: 'metrics', middleware: metrics === undefined ? passThrough : metricsMiddleware(metrics) },
     {
@@ -209,7 +250,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
     },
     {
       name: 'auth',
-      middleware: resolved.authorizer === undefined ? passThrough : authMiddleware(resolved.authorizer),
+      middleware: authorizer === undefined ? passThrough : authMiddleware(authorizer),
     },
     { name: 'redirect', middleware: redirectMiddleware({ maxRedirects: resolved.maxRedirects }) },
   ];
@@ -218,19 +259,16 @@ export function createTransport(options: TransportOptions = {}): Transport {
       custom.before !== undefined ? { before: custom.before } : { after: custom.after ?? 'redirect' };
     entries = insertMiddleware(entries, { name: custom.name, middleware: custom.middleware }, position);
   }
-  let terminal: Handler = createDispatchHandler(getDispatcher, {
-    headersTimeoutMs: resolved.headersTimeoutMs,
-    bodyTimeoutMs: resolved.bodyTimeoutMs,
-  });
-  if (resolved.tracer !== undefined) terminal = traceAttempts(resolved.tracer, terminal);
+  const terminal: Handler = traceAttempts(
+    createDispatchHandler(getDispatcher, {
+      headersTimeoutMs: resolved.headersTimeoutMs,
+      bodyTimeoutMs: resolved.bodyTimeoutMs,
+    }),
+  );
   const handler = composePipeline(entries, terminal);
 
-  return {
-    pipeline: entries.map((e) => e.name),
-    options: resolved,
-    rateLimiter,
+  const transport: Transport = {
     rateLimit: (host) => rateLimiter.info(host),
-    ...(metrics === undefined ? {} : { metrics }),
     send(request) {
       const context: RequestContext = { clock: resolved.clock, attempt: 0, retries: [] };
       const headers = { 'user-agent': resolved.userAgent, ...request.headers };
@@ -246,4 +284,11 @@ export function createTransport(options: TransportOptions = {}): Transport {
       if (ownAgent !== undefined) await ownAgent.close();
     },
   };
+  detailsOf.set(transport, {
+    pipeline: entries.map((e) => e.name),
+    options: resolved,
+    rateLimiter,
+    metrics,
+  });
+  return transport;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from '@ghcr/oci-types';
-import type { Span } from '@opentelemetry/api';
+import type { Context, Span, Tracer } from '@opentelemetry/api';
 
 /**
  * A request body. Buffers and strings are replayable; so is a factory returning a fresh stream on
@@ -58,6 +58,13 @@ export interface TransportRequest {
   /** Follow 301/302/303/307/308 for GET and HEAD. If omitted, true. */
   readonly followRedirects?: boolean;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The OpenTelemetry context of the operation this request is part of (`@ghcr/client` sets it
+   * for every request of `images.push`, `retention.execute`, …): its HTTP spans become children
+   * of the span in it, and the request gets no span of its own. If omitted, the request gets an
+   * INTERNAL span named by `operation`, under the active context.
+   */
+  readonly traceContext?: Context | undefined;
 }
 
 /**
@@ -98,8 +105,10 @@ export interface RequestContext {
   attempt: number;
   /** Retries by reason, for metrics and spans. */
   readonly retries: { reason: string; delayMs: number }[];
-  /** The operation span, when tracing is on. */
+  /** The request's own span (see `TransportRequest.traceContext`), when tracing is on. */
   operationSpan?: Span;
+  /** The tracer and the parent of the request's HTTP attempt spans, when tracing is on. */
+  trace?: { readonly tracer: Tracer; readonly parent: Context };
 }
 
 /**

@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthenticationError, createManualClock, GhcrErrorCode } from '@ghcr/oci-types';
+import { rejectionOf } from '@ghcr/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   envWithPath,
   expectNoSecret,
   makeTempDir,
-  rejectionOf,
   removeTempDir,
   SECRETS,
   writeCredentialHelper,
-} from '../test-support/fixtures.js';
+} from '../testing/fixtures.js';
 import { runCredentialHelper } from './credential-helper.js';
 
 let dir: string;

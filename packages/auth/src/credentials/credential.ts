@@ -63,8 +63,9 @@ export interface CredentialProvider {
 }
 
 /**
- * The secret strings of a credential, for redaction.
- * @internal
+ * The secret strings of a credential, for redaction: each secret value and the base64 forms it
+ * takes on the wire (`Bearer base64(pat)`, `Basic base64(user:pass)`).
+ * @public
  */
 export function secretsOf(credential: Credential | undefined): string[] {
   if (credential === undefined) return [];

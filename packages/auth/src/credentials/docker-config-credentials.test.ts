@@ -1,16 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthenticationError, createManualClock, GhcrErrorCode } from '@ghcr/oci-types';
+import { rejectionOf } from '@ghcr/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   envWithPath,
   expectNoSecret,
   makeTempDir,
-  rejectionOf,
   removeTempDir,
   SECRETS,
   writeCredentialHelper,
-} from '../test-support/fixtures.js';
+} from '../testing/fixtures.js';
 import { dockerConfigCredentials } from './docker-config-credentials.js';
 
 const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');

@@ -1,14 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthenticationError, GhcrErrorCode } from '@ghcr/oci-types';
+import { rejectionOf } from '@ghcr/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  expectNoSecret,
-  makeTempDir,
-  rejectionOf,
-  removeTempDir,
-  SECRETS,
-} from '../test-support/fixtures.js';
+import { expectNoSecret, makeTempDir, removeTempDir, SECRETS } from '../testing/fixtures.js';
 import { ghCliCredentials, ghHostsPath } from './gh-cli-credentials.js';
 
 let dir: string;

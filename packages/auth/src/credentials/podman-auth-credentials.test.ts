@@ -7,7 +7,7 @@ import {
   removeTempDir,
   SECRETS,
   writeCredentialHelper,
-} from '../test-support/fixtures.js';
+} from '../testing/fixtures.js';
 import { podmanAuthCredentials, podmanAuthPaths } from './podman-auth-credentials.js';
 
 const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString('base64');

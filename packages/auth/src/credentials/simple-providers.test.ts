@@ -1,15 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuthenticationError, GhcrErrorCode } from '@ghcr/oci-types';
+import { rejectionOf } from '@ghcr/test-support';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  envWithPath,
-  expectNoSecret,
-  makeTempDir,
-  rejectionOf,
-  removeTempDir,
-  SECRETS,
-} from '../test-support/fixtures.js';
+import { envWithPath, expectNoSecret, makeTempDir, removeTempDir, SECRETS } from '../testing/fixtures.js';
 import { anonymousCredentials } from './anonymous-credentials.js';
 import { chainCredentials } from './chain-credentials.js';
 import type { CredentialProvider } from './credential.js';

@@ -4,7 +4,7 @@ import { registerCleanupCommand } from './cleanup.js';
 import { registerCopyCommand } from './copy.js';
 import { registerDeleteCommand } from './delete.js';
 import { registerGateCommand } from './gate.js';
-import { registerIndexCommand } from './index-create.js';
+import { registerIndexCommand } from './index.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerLoginCommand } from './login.js';
 import { registerLogoutCommand } from './logout.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OrganizationSeed, seedOrganization } from '@ghcr/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bed, startBed } from '../test-support/bed.js';
-import { runCli } from '../test-support/io.js';
+import { type Bed, startBed } from '../testing/bed.js';
+import { runCli } from '../testing/io.js';
 import type { CleanupResult } from './cleanup.js';
 
 // `ghcr cleanup --owner ORG --all` (a budget, a state file, resuming) and the Mermaid outputs,

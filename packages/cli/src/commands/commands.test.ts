@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DemoSeed, type SimulationServer, seedDemo, startSimulationServer } from '@ghcr/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instantClock, runCli } from '../test-support/io.js';
+import { instantClock, runCli } from '../testing/io.js';
 import type { InspectResult } from './inspect.js';
 
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -11,11 +11,11 @@ import {
   sharedLogin,
   startBed,
   treeDigests,
-} from '../test-support/bed.js';
-import { runCli } from '../test-support/io.js';
+} from '../testing/bed.js';
+import { runCli } from '../testing/io.js';
 import type { AttachResult } from './attach.js';
 import type { CopyResult } from './copy.js';
-import type { IndexCreateResult } from './index-create.js';
+import type { IndexCreateResult } from './index.js';
 import type { InspectResult } from './inspect.js';
 import type { PullResult } from './pull.js';
 import type { PushResult } from './push.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../run.js';
-import { instantClock, runCli, testIo } from '../test-support/io.js';
+import { instantClock, runCli, testIo } from '../testing/io.js';
 import type { ServeResult } from './serve.js';
 
 let directory: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { SyncReport } from '@ghcr/client';
 import { type DemoSeed, type SimulationServer, seedDemo, startSimulationServer } from '@ghcr/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../test-support/io.js';
+import { runCli } from '../testing/io.js';
 
 let directory: string;
 let source: SimulationServer;

@@ -14,7 +14,7 @@ import {
   startSimulationServer,
 } from '@ghcr/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../test-support/io.js';
+import { runCli } from '../testing/io.js';
 import type { GateResult } from './gate.js';
 import type { SignResult } from './sign.js';
 import type { VerifyResult } from './verify.js';

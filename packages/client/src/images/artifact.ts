@@ -13,9 +13,9 @@ import {
   MediaType,
   NotFoundError,
 } from '@ghcr/oci-types';
-import { type BlobSource, bufferSource, closeQuietly, fileSource } from '../blob-source.js';
-import { fileFailure } from '../targets/layout-paths.js';
-import type { ReadOnlyTarget } from '../targets/target.js';
+import { fileFailure } from '../content/layout-paths.js';
+import type { ReadOnlyTarget } from '../content/target.js';
+import { type BlobSource, bufferSource, closeQuietly, fileSource } from '../registry/blob-source.js';
 
 /** The annotation oras names a file layer with. @public */
 export const TITLE_ANNOTATION = 'org.opencontainers.image.title';

@@ -1,6 +1,6 @@
-import type { ClientContext } from '../context.js';
-import { messageOf } from '../resume.js';
-import type { CopyRetry } from './copy.js';
+import type { CopyRetry } from '../content/copy.js';
+import type { ClientContext } from '../registry/context.js';
+import { messageOf } from '../registry/resume.js';
 
 /**
  * Emits the client's `retry` event for a blob an image operation fetches again after its bytes

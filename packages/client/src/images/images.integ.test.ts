@@ -12,11 +12,11 @@ import {
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGhcrClient } from '../client.js';
-import { memoryTarget } from '../targets/memory-target.js';
-import { ociLayout } from '../targets/oci-layout.js';
+import { copy } from '../content/copy.js';
+import { memoryTarget } from '../content/memory-target.js';
+import { ociLayout } from '../content/oci-layout.js';
+import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from '../testing/images-kit.js';
 import { createRequestLog, type LoggedRequest } from '../testing/request-log.js';
-import { copy } from './copy.js';
-import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';
 
 const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';
 const MiB = 1024 * 1024;

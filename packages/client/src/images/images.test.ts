@@ -10,13 +10,14 @@ import {
   MediaType,
   UploadError,
 } from '@ghcr/oci-types';
+import { settle } from '@ghcr/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../content/oci-layout.js';
+import { remoteRepository } from '../content/remote-repository.js';
 import type { CopiedEvent, ProgressEvent, PushedEvent, RetryEvent } from '../events.js';
-import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../targets/oci-layout.js';
-import { remoteRepository } from '../targets/remote-repository.js';
-import { settle, simulatedClient } from '../testing/simulated-client.js';
+import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from '../testing/images-kit.js';
+import { simulatedClient } from '../testing/simulated-client.js';
 import { TITLE_ANNOTATION } from './artifact.js';
-import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from './testing/images-kit.js';
 
 const INDEX = 'sha256:80512d7b0fcd9b26a1d57f543cc7e865c40a719a46bbb71bcbd57b4f52c4be84';
 const ARM64 = 'sha256:95c94f9c69f66c4b72ca1447c9cbc45ae9a78b76665904d72d8b96e63554ca5b';

@@ -5,21 +5,22 @@ import {
   parseReference,
   type Reference,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../blobs.js';
-import { type ClientContext, checkRepository, checkTag } from '../context.js';
-import type { Manifests } from '../manifests.js';
-import type { Tags } from '../tags.js';
 import {
   type ArchiveTargetOptions,
   archiveFormatFromName,
   archiveTarget,
-} from '../targets/archive/archive.js';
-import type { ArchiveFormat, ArchiveTarget } from '../targets/archive/archive-common.js';
-import { ociLayout } from '../targets/oci-layout.js';
-import { type RemoteRepositoryParts, remoteRepository } from '../targets/remote-repository.js';
-import type { ReadOnlyTarget } from '../targets/target.js';
+} from '../content/archive/archive.js';
+import type { ArchiveFormat, ArchiveTarget } from '../content/archive/archive-common.js';
+import { type CopyOptions, type CopyProgress, type CopyResult, copy } from '../content/copy.js';
+import { ociLayout } from '../content/oci-layout.js';
+import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
+import type { ReadOnlyTarget } from '../content/target.js';
+import type { Blobs } from '../registry/blobs.js';
+import type { ClientContext } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
+import { checkRepository, checkTag } from '../registry/names.js';
+import type { Tags } from '../registry/tags.js';
 import { type FilesArtifactSource, filesArtifact } from './artifact.js';
-import { type CopyOptions, type CopyProgress, type CopyResult, copy } from './copy.js';
 import { emitCopyRetry } from './copy-retry.js';
 import { type ImageInspection, type InspectOptions, inspectTarget } from './inspect.js';
 
@@ -298,6 +299,8 @@ export function createImages(
       } else if ('archive' in source) {
         const options: ArchiveTargetOptions = {
           maxManifestBytes,
+          // Compressed once: the pass that learns each layer's digest keeps the bytes it sends.
+          spoolCompressed: true,
           ...(source.format === undefined ? {} : { format: source.format }),
           ...(source.keepUncompressed === undefined ? {} : { keepUncompressed: source.keepUncompressed }),
         };

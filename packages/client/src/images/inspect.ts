@@ -16,10 +16,10 @@ import {
   type Platform,
   ProtocolError,
 } from '@ghcr/oci-types';
-import { mapLimit } from '../concurrency.js';
-import { signalOption } from '../targets/content.js';
-import type { ReadOnlyTarget } from '../targets/target.js';
-import { choosePlatform, platformWanted } from './platform-choice.js';
+import { signalOption } from '../content/content.js';
+import { choosePlatform, platformWanted } from '../content/platform-choice.js';
+import type { ReadOnlyTarget } from '../content/target.js';
+import { mapLimit } from '../registry/concurrency.js';
 
 /**
  * Options of `Images.inspect`.

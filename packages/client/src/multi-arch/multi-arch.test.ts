@@ -8,8 +8,8 @@ import {
   ResourceConflictError,
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import type { Manifests } from '../manifests.js';
-import { partsOf, pushPlatformImage } from '../referrers/test-support.js';
+import type { Manifests } from '../registry/manifests.js';
+import { partsOf, pushPlatformImage } from '../testing/client-parts.js';
 import { simulatedClient } from '../testing/simulated-client.js';
 import { createMultiArch } from './multi-arch.js';
 

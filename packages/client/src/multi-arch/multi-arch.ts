@@ -19,10 +19,11 @@ import {
   type Platform,
   ResourceConflictError,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../blobs.js';
-import { mapLimit } from '../concurrency.js';
-import { type ClientContext, checkRepository, parseManifestReference } from '../context.js';
-import type { Manifests } from '../manifests.js';
+import type { Blobs } from '../registry/blobs.js';
+import { mapLimit } from '../registry/concurrency.js';
+import type { ClientContext } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
+import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { isImageConfig, platformFromConfig } from './platform-from-config.js';
 
 /**

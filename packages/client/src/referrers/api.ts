@@ -1,9 +1,11 @@
 import { parseManifest } from '@ghcr/manifest';
 import { type Descriptor, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import { type ClientContext, header, registryUrl } from '../context.js';
-import { nextLink } from '../link-header.js';
-import { readCapped } from '../read-body.js';
+import type { ClientContext } from '../registry/context.js';
+import { nextLink } from '../registry/link-header.js';
+import { readCapped } from '../registry/read-body.js';
+import { header } from '../registry/responses.js';
+import { registryUrl } from '../registry/urls.js';
 
 /**
  * What the referrers API said.

@@ -1,6 +1,6 @@
 import { type CosignTagKind, cosignTagsFor } from '@ghcr/manifest';
 import { type Descriptor, parseDigest } from '@ghcr/oci-types';
-import type { Manifests } from '../manifests.js';
+import type { Manifests } from '../registry/manifests.js';
 
 /**
  * The annotation that names the cosign legacy tag (`sha256-<hex>.sig`, `.att`, `.sbom`) a

@@ -3,9 +3,9 @@ import { buildIndex, type ParsedIndex, type ParsedManifest, referrersTagFor } fr
 type OciIndexManifest = Extract<ParsedIndex, { readonly kind: 'oci-index' }>;
 
 import { type Descriptor, NotFoundError, ResourceConflictError } from '@ghcr/oci-types';
-import { mapLimit } from '../concurrency.js';
-import type { ClientContext } from '../context.js';
-import type { Manifests } from '../manifests.js';
+import { mapLimit } from '../registry/concurrency.js';
+import type { ClientContext } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
 
 const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
   signal === undefined ? {} : { signal };

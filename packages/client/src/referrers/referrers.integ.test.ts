@@ -4,9 +4,9 @@ import { describeWithBinaries, useDockerRegistry } from '@ghcr/test-support/vite
 import { expect, it } from 'vitest';
 import { createGhcrClient } from '../client.js';
 import { createMultiArch } from '../multi-arch/multi-arch.js';
+import { partsOf, pushPlatformImage } from '../testing/client-parts.js';
 import { createRequestLog } from '../testing/request-log.js';
 import { createReferrers } from './referrers.js';
-import { partsOf, pushPlatformImage } from './test-support.js';
 
 describeWithBinaries(['docker-registry'], 'referrers and multi-arch against docker-registry', () => {
   const registry = useDockerRegistry();

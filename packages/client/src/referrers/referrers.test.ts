@@ -16,10 +16,10 @@ import {
 } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
 import type { PushedEvent } from '../events.js';
+import { type ClientParts, partsOf, pushPlatformImage } from '../testing/client-parts.js';
 import { simulatedClient } from '../testing/simulated-client.js';
 import { COSIGN_ARTIFACT_TYPES, COSIGN_TAG_ANNOTATION } from './cosign.js';
 import { createReferrers, type ReferrersOptions } from './referrers.js';
-import { type ClientParts, partsOf, pushPlatformImage } from './test-support.js';
 
 const SBOM = 'application/spdx+json';
 const SIGNATURE = 'application/vnd.example.signature.v1+json';

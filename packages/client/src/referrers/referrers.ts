@@ -10,12 +10,14 @@ import {
   NotFoundError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobInput, fileSource } from '../blob-source.js';
-import type { Blobs } from '../blobs.js';
-import { mapLimit } from '../concurrency.js';
-import { type ClientContext, checkRepository, parseManifestReference, registryUrl } from '../context.js';
-import { type Manifests, putOne } from '../manifests.js';
-import { fetchTagPage } from '../tags.js';
+import { type BlobInput, fileSource } from '../registry/blob-source.js';
+import type { Blobs } from '../registry/blobs.js';
+import { mapLimit } from '../registry/concurrency.js';
+import type { ClientContext } from '../registry/context.js';
+import { type Manifests, putOne } from '../registry/manifests.js';
+import { checkRepository, parseManifestReference } from '../registry/names.js';
+import { fetchTagPage } from '../registry/tags.js';
+import { registryUrl } from '../registry/urls.js';
 import { listFromApi } from './api.js';
 import { cosignReferrers } from './cosign.js';
 import { addToFallbackIndex, describeReferrers, fallbackTagReferrers } from './fallback.js';

@@ -1,9 +1,9 @@
 import { buildArtifactManifest, buildIndex, descriptorOf, referrersTagFor } from '@ghcr/manifest';
 import { type Descriptor, EMPTY_JSON_BYTES, EMPTY_JSON_DIGEST, MediaType } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
+import { type ClientParts, partsOf, pushPlatformImage } from '../testing/client-parts.js';
 import { simulatedClient } from '../testing/simulated-client.js';
 import { createReferrers } from './referrers.js';
-import { type ClientParts, partsOf, pushPlatformImage } from './test-support.js';
 
 const SBOM = 'application/spdx+json';
 

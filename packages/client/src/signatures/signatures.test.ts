@@ -2,14 +2,14 @@ import { buildArtifactManifest, cosignTagsFor, descriptorOf, isIndex, referrersT
 import { type Descriptor, MediaType } from '@ghcr/oci-types';
 import { pushBlob, pushImage, pushIndex, pushManifest, type Simulation } from '@ghcr/simulation';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { simulatedClient } from '../testing/simulated-client.js';
 import {
   createLocalSigstore,
   GITHUB_IDENTITY,
   GITHUB_ISSUER,
   generateSigningKey,
   type LocalSigstore,
-} from './testing/local-sigstore.js';
+} from '../testing/local-sigstore.js';
+import { simulatedClient } from '../testing/simulated-client.js';
 
 const REPO = 'octo/app';
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';

@@ -9,11 +9,11 @@ import {
   parseReference,
   referenceTarget,
 } from '@ghcr/oci-types';
-import type { Blobs } from '../blobs.js';
-import { mapLimit } from '../concurrency.js';
-import type { ClientContext } from '../context.js';
-import type { Manifests } from '../manifests.js';
 import type { Referrers } from '../referrers/referrers.js';
+import type { Blobs } from '../registry/blobs.js';
+import { mapLimit } from '../registry/concurrency.js';
+import type { ClientContext } from '../registry/context.js';
+import type { Manifests } from '../registry/manifests.js';
 import type { PolicyInput } from './attestation-verifier.js';
 import { CosignAnnotation } from './cosign-annotation.js';
 import { certificateIdentity, keyIdentity, type SignerIdentity } from './identity.js';

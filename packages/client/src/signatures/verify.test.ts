@@ -3,10 +3,6 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '@ghcr/oci-types';
 import { dsse } from '@sigstore/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAttestationVerifier } from './attestation-verifier.js';
-import { CosignAnnotation } from './cosign-annotation.js';
-import { resolveSignaturePolicy, type SignaturePolicy } from './policy.js';
-import { loadSigningKey, signBytes, simpleSigningPayload } from './sign.js';
 import {
   createLocalSigstore,
   FULCIO_OID,
@@ -14,7 +10,11 @@ import {
   GITHUB_ISSUER,
   generateSigningKey,
   type LocalSigstore,
-} from './testing/local-sigstore.js';
+} from '../testing/local-sigstore.js';
+import { createAttestationVerifier } from './attestation-verifier.js';
+import { CosignAnnotation } from './cosign-annotation.js';
+import { resolveSignaturePolicy, type SignaturePolicy } from './policy.js';
+import { loadSigningKey, signBytes, simpleSigningPayload } from './sign.js';
 import { verifyBundle, verifyCosignAttestation, verifyCosignSignature } from './verify.js';
 
 const IMAGE = `sha256:${'a'.repeat(64)}` as const;

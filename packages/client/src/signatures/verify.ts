@@ -2,7 +2,7 @@ import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { dsse, pem, X509Certificate } from '@sigstore/core';
 import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
-import { parseInTotoStatement } from '../vulnerabilities/attestation.js';
+import { parseInTotoStatement } from '../github/vulnerabilities/attestation.js';
 import { CosignAnnotation } from './cosign-annotation.js';
 import {
   certificateIdentity,

@@ -1,7 +1,7 @@
 import type { Descriptor } from '@ghcr/oci-types';
 import { COSIGN_TAG_ANNOTATION } from '../referrers/cosign.js';
 import type { Referrers } from '../referrers/referrers.js';
-import type { Tags } from '../tags.js';
+import type { Tags } from '../registry/tags.js';
 
 /**
  * Where a copied referrer was recorded at the destination: `api` (the registry indexes referrers

@@ -9,7 +9,7 @@ import {
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createGhcrClient } from '../client.js';
-import { randomImage } from '../images/testing/images-kit.js';
+import { randomImage } from '../testing/images-kit.js';
 import { parseSyncConfig } from './config.js';
 
 const withSkopeo = integrationAvailability(['docker-registry', 'skopeo']);

@@ -4,9 +4,9 @@ import { type Clock, createManualClock, digestOf, MediaType } from '@ghcr/oci-ty
 import { createSimulation } from '@ghcr/simulation';
 import { describe, expect, it } from 'vitest';
 import { createGhcrClient, type GhcrClient } from '../client.js';
-import { randomImage } from '../images/testing/images-kit.js';
-import { memoryTarget } from '../targets/memory-target.js';
+import { memoryTarget } from '../content/memory-target.js';
 import { HubQuotaDispatcher } from '../testing/hub-quota-dispatcher.js';
+import { randomImage } from '../testing/images-kit.js';
 import { RoutingDispatcher } from '../testing/routing-dispatcher.js';
 import { parseSyncConfig } from './config.js';
 import { syncReportMarkdown } from './report.js';

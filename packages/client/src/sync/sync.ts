@@ -6,11 +6,11 @@ import {
   RateLimitError,
   ThrottleTimeoutError,
 } from '@ghcr/oci-types';
+import { createLimiter } from '../content/limiter.js';
 import type { Images } from '../images/images.js';
-import { createLimiter } from '../images/limiter.js';
-import type { Manifests } from '../manifests.js';
 import type { Referrers } from '../referrers/referrers.js';
-import type { Tags } from '../tags.js';
+import type { Manifests } from '../registry/manifests.js';
+import type { Tags } from '../registry/tags.js';
 import type { SyncConfig, SyncPair } from './config.js';
 import type { RateLimitReader, RateLimitState } from './rate-limit.js';
 import { registerCopiedReferrer } from './register-referrer.js';

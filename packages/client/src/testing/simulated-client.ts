@@ -3,8 +3,9 @@
  * pull, push and delete. Not part of the published API.
  */
 import { staticCredentials } from '@ghcr/auth';
-import { createManualClock, type ManualClock } from '@ghcr/oci-types';
+import type { ManualClock } from '@ghcr/oci-types';
 import { createSimulation, type Simulation, type SimulationOptions } from '@ghcr/simulation';
+import { createRecordingClock } from '@ghcr/test-support';
 import { createGhcrClient, type GhcrClient } from '../client.js';
 import type { GhcrClientOptions } from '../options.js';
 
@@ -30,20 +31,8 @@ export function simulatedClient(
   } = {},
 ): SimulatedClient {
   const profile = options.profile ?? 'ghcr';
-  const manual = createManualClock();
-  const sleeps: number[] = [];
-  const clock: ManualClock = {
-    now: () => manual.now(),
-    sleep: (ms, signal) => {
-      sleeps.push(ms);
-      return manual.sleep(ms, signal);
-    },
-    advance: (ms) => manual.advance(ms),
-    set: (ms) => manual.set(ms),
-    get pendingSleeps() {
-      return manual.pendingSleeps;
-    },
-  };
+  const clock = createRecordingClock();
+  const sleeps = clock.sleeps;
   const sim = createSimulation({
     profile,
     clock,
@@ -64,25 +53,6 @@ export function simulatedClient(
     ...options.client,
   });
   return { sim, client, clock, sleeps, pat };
-}
-
-/** Advances `clock` in steps until `promise` settles (yielding to I/O between steps); returns it. @internal */
-export async function settle<T>(promise: Promise<T>, clock: ManualClock, stepMs = 100): Promise<T> {
-  let done = false;
-  const observed = promise.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  for (let step = 0; !done && step < 100_000; step++) {
-    await clock.advance(stepMs);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  await observed;
-  return promise;
 }
 
 /** Reads a stream to the end: the bytes received, and the error it ended with (if any). @internal */

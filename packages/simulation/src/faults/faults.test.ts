@@ -2,7 +2,7 @@ import { digestOf } from '@ghcr/oci-types';
 import { request } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
-import { createTestBed, type TestBed, uploadBlob } from '../test-support.js';
+import { createTestBed, type TestBed, uploadBlob } from '../testing/test-bed.js';
 import { createFaultInjector } from './fault-injector.js';
 
 async function until(condition: () => boolean): Promise<void> {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RESTORE_WINDOW_MS } from '../state/simulation-state.js';
-import { type ApiTestBed, createApiTestBed } from './test-setup.js';
+import { type ApiTestBed, createApiTestBed } from '../testing/api-test-bed.js';
 
 const START = Date.UTC(2026, 0, 1);
 const DAY = 24 * 60 * 60 * 1000;

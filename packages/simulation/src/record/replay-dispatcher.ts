@@ -26,7 +26,7 @@ import {
 } from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
 import * as z from 'zod';
-import { PausableController } from '../serve/pausable-controller.js';
+import { PausableController } from '../dispatch/pausable-controller.js';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
 import {
   type Cassette,

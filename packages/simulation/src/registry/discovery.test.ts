@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
-import { createTestBed, type TestBed } from '../test-support.js';
+import { createTestBed, type TestBed } from '../testing/test-bed.js';
 
 // tags/list paging over the repository's cached, sorted tag list.
 

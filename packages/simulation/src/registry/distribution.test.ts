@@ -1,7 +1,7 @@
 import { buildImageManifest, buildIndex, descriptorOf } from '@ghcr/manifest';
 import { digestOf, MediaType } from '@ghcr/oci-types';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createTestBed, type TestBed, uploadBlob } from '../test-support.js';
+import { createTestBed, type TestBed, uploadBlob } from '../testing/test-bed.js';
 
 const NAME = 'acme/widgets';
 

@@ -3,7 +3,7 @@ import { Agent, request } from 'undici';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type DockerHubSeed, seedDockerHub } from '../scenarios/dockerhub.js';
 import { startSimulationServer } from '../serve/server.js';
-import { createTestBed, type TestBed } from '../test-support.js';
+import { createTestBed, type TestBed } from '../testing/test-bed.js';
 import { HUB_ANONYMOUS_LIMIT_MESSAGE, hubAccountId } from './pull-quota.js';
 
 const ACCEPT = [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifest].join(', ');

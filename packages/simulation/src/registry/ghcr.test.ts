@@ -2,7 +2,7 @@ import { buildImageManifest } from '@ghcr/manifest';
 import { digestOf, MediaType, parseRetryAfterInMessage } from '@ghcr/oci-types';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
-import { createTestBed, type TestBed, uploadBlob } from '../test-support.js';
+import { createTestBed, type TestBed, uploadBlob } from '../testing/test-bed.js';
 import { formatGoDuration } from './go-duration.js';
 import { createRegistryRateLimiter } from './rate-limit.js';
 

@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseManifest, referrersTagFor } from '@ghcr/manifest';
 import { digestOf, MediaType } from '@ghcr/oci-types';
 import { describe, expect, it } from 'vitest';
-import { createTestBed } from '../test-support.js';
+import { createTestBed } from '../testing/test-bed.js';
 import { seedDemo } from './demo.js';
 
 describe('seedDemo', () => {

@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulationMismatchError } from '@ghcr/oci-types';
+import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from '../exchange.js';
 import { dockerHubOptionsOf, type SimulationOptions } from '../options.js';
 import { streamOf } from '../registry/body.js';
 import { createSimulation, exchangeEnvironmentOf, type Simulation } from '../simulation.js';
-import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from './exchange.js';
 
 /**
  * Options of {@link startSimulationServer}.

@@ -5,7 +5,7 @@ import { createManualClock, digestOf } from '@ghcr/oci-types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pushImage } from '../scenarios/push.js';
 import { createSimulation } from '../simulation.js';
-import { createTestBed, uploadBlob } from '../test-support.js';
+import { createTestBed, uploadBlob } from '../testing/test-bed.js';
 import type { BlobStore } from './blob-store.js';
 import { createDiskBlobStore } from './disk-store.js';
 import { createMemoryBlobStore } from './memory-store.js';

@@ -1,0 +1,107 @@
+// The machine's limit: the same blobs moved by curl, hashed by openssl and written by dd, against the
+// same registry and disk, each timed from spawn to exit like ours and skopeo. No Node in any of it,
+// so what it measures is what the registry, the loopback and the disk allow, not Node's overhead
+// (that is bench/ceiling.mjs, kept as a diagnostic).
+//
+//   put          POST one upload session per blob (one curl), then every blob as one streamed
+//                monolithic PUT `<location>&digest=…` (`curl -T FILE`, 4 at a time, one curl), then
+//                the manifest (one curl): a whole push, checked afterwards like ours.
+//   get          every blob GET to /dev/null, 4 at a time (one curl).
+//   get-sha256   every blob GET, 4 at a time, piped into one `openssl dgst -sha256` (every byte
+//                received is hashed once, as a verifying client must; the blobs arrive interleaved,
+//                so the digest printed is not checked).
+//   disk         each blob's size written to a file (zeros, `dd … conv=fdatasync`, through the page
+//                cache as a pull writes) and synced before the next, in one shell.
+//
+// A scenario's limit is its slowest stage (push: put; pull: the slower of get-sha256 and disk;
+// copy to a second registry: the slower of get-sha256 and put), the least time the operation
+// can take on this machine if the stages overlapped perfectly.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CURL = ['curl', '--silent', '--no-progress-meter', '--show-error', '--fail'];
+const PARALLEL = ['--parallel', '--parallel-max', '4'];
+
+/** Every blob of the image (config first), as `{ digest, size, file }`. */
+function blobsOf(image) {
+  return [image.config, ...image.layers].map((blob) => ({
+    digest: blob.digest,
+    size: blob.size,
+    file: join(image.dir, 'blobs/sha256', blob.digest.slice(7)),
+  }));
+}
+
+/** Single-quotes a word for bash. */
+const quote = (word) => `'${String(word).replaceAll("'", `'\\''`)}'`;
+const line = (words) => words.map(quote).join(' ');
+const PUT_SCRIPT = fileURLToPath(new URL('./limit-put.sh', import.meta.url));
+
+/**
+ * The curl push of `image` to `host/repo:tag` (`limit-put.sh`): POST sessions, PUT blobs, PUT
+ * manifest. Returns `[command, args]` for `run`.
+ */
+export function limitPut(image, host, repo, tag) {
+  const manifest = join(image.dir, 'blobs/sha256', image.manifest.digest.slice(7));
+  return [
+    'bash',
+    [
+      PUT_SCRIPT,
+      host,
+      repo,
+      tag,
+      manifest,
+      image.manifest.mediaType,
+      ...blobsOf(image).flatMap((blob) => [blob.digest, blob.file]),
+    ],
+  ];
+}
+
+/** GET every blob of `image` from `host/repo` to /dev/null, 4 at a time. */
+export function limitGet(image, host, repo) {
+  const gets = blobsOf(image).flatMap((blob) => [
+    '-o',
+    '/dev/null',
+    `http://${host}/v2/${repo}/blobs/${blob.digest}`,
+  ]);
+  return [CURL[0], [...CURL.slice(1), ...PARALLEL, ...gets]];
+}
+
+/** GET every blob of `image`, 4 at a time, through one `openssl dgst -sha256` in a pipe. */
+export function limitGetSha256(image, host, repo) {
+  const urls = blobsOf(image).map((blob) => `http://${host}/v2/${repo}/blobs/${blob.digest}`);
+  return [
+    'bash',
+    ['-c', `set -euo pipefail\n${line([...CURL, ...PARALLEL, ...urls])} | openssl dgst -sha256 >/dev/null`],
+  ];
+}
+
+/** Writes each blob's size of zeros to a file in `dir` and fdatasyncs it, one after another. */
+export function limitDisk(image, dir) {
+  const writes = blobsOf(image).map(
+    (blob, index) =>
+      `dd if=/dev/zero of=${quote(join(dir, `blob-${index}`))} bs=1M count=${blob.size} iflag=count_bytes conv=fdatasync status=none`,
+  );
+  return ['bash', ['-c', ['set -euo pipefail', `mkdir -p ${quote(dir)}`, ...writes].join('\n')]];
+}
+
+/** The limit tools each scenario runs, and how its limit is made of them. */
+export const LIMIT_TOOLS = {
+  push: ['limit-put'],
+  pull: ['limit-get', 'limit-get-sha256', 'limit-disk'],
+  'copy-cross': ['limit-get-sha256', 'limit-put'],
+};
+
+/** What a limit tool measures, for tables. */
+export const LIMIT_TITLES = {
+  'limit-put': 'PUT (curl: POST + streamed monolithic PUT per blob, 4 at a time; manifest)',
+  'limit-get': 'GET to /dev/null (curl, 4 at a time)',
+  'limit-get-sha256': 'GET through `openssl dgst -sha256` in a pipe (curl, 4 at a time)',
+  'limit-disk': 'disk write (dd, each blob fdatasynced)',
+};
+
+/** The stages that bound a scenario (the slowest of them is its limit). */
+export const LIMIT_STAGES = {
+  push: ['limit-put'],
+  pull: ['limit-get-sha256', 'limit-disk'],
+  'copy-cross': ['limit-get-sha256', 'limit-put'],
+};

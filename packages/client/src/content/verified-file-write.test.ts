@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createContentVerifier, DigestMismatchError, digestOf, GhcrErrorCode } from '@ghcr/oci-types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeVerifiedFile } from './verified-file-write.js';
+
+const MiB = 1024 * 1024;
+
+/** `bytes` cut into pieces of `size`. */
+function* piecesOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function* fromArray(pieces: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for (const piece of pieces) yield piece;
+}
+
+/**
+ * A stand-in for a FileHandle that records what it is asked: each writev takes at most `maxWrite`
+ * bytes (a short write), and every datasync is logged with the bytes written before it.
+ */
+function recordingHandle(maxWrite = Number.POSITIVE_INFINITY) {
+  const written: Buffer[] = [];
+  let total = 0;
+  const syncs: number[] = [];
+  const handle = {
+    async writev(buffers: Uint8Array[]) {
+      let budget = maxWrite;
+      let bytesWritten = 0;
+      for (const buffer of buffers) {
+        if (budget <= 0) break;
+        const part = buffer.subarray(0, Math.min(buffer.byteLength, budget));
+        written.push(Buffer.from(part));
+        bytesWritten += part.byteLength;
+        budget -= part.byteLength;
+      }
+      total += bytesWritten;
+      return { bytesWritten, buffers };
+    },
+    async datasync() {
+      syncs.push(total);
+    },
+  };
+  return { handle: handle as unknown as FileHandle, syncs, contents: () => Buffer.concat(written) };
+}
+
+describe('writeVerifiedFile', () => {
+  let directory: string;
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'ghcr-verified-write-'));
+  });
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('writes a real file byte for byte, in order, from pieces of any size', async () => {
+    const content = randomBytes(3 * MiB + 12345);
+    const path = join(directory, 'blob');
+    const handle = await open(path, 'wx');
+    const seen: number[] = [];
+    try {
+      await writeVerifiedFile(
+        fromArray(piecesOf(content, 65536 + 7)),
+        handle,
+        createContentVerifier(digestOf(content), { size: content.byteLength }),
+        { onBytes: (bytes) => seen.push(bytes) },
+      );
+    } finally {
+      await handle.close();
+    }
+    expect(Buffer.compare(await readFile(path), content)).toBe(0);
+    expect(seen.at(-1)).toBe(content.byteLength);
+  });
+
+  it('continues a short write where it stopped', async () => {
+    const content = randomBytes(2 * MiB + 5);
+    const { handle, contents } = recordingHandle(300_001);
+    await writeVerifiedFile(
+      fromArray(piecesOf(content, 100_003)),
+      handle,
+      createContentVerifier(digestOf(content), { size: content.byteLength }),
+    );
+    expect(Buffer.compare(contents(), content)).toBe(0);
+  });
+
+  it('rejects content that hashes to another digest after writing it (the caller discards the file)', async () => {
+    const content = randomBytes(MiB + 3);
+    const { handle } = recordingHandle();
+    const error = await writeVerifiedFile(
+      fromArray(piecesOf(content, 65536)),
+      handle,
+      createContentVerifier(digestOf('other content'), { size: content.byteLength }),
+    ).catch((caught: unknown) => caught);
+    expect(DigestMismatchError.isInstance(error)).toBe(true);
+  });
+
+  it('stops at the first byte past the size, before writing it', async () => {
+    const content = randomBytes(3 * MiB);
+    const { handle, contents } = recordingHandle();
+    const error = await writeVerifiedFile(
+      fromArray(piecesOf(content, MiB)),
+      handle,
+      createContentVerifier(digestOf(content), { size: MiB + 10 }),
+    ).catch((caught: unknown) => caught);
+    expect((error as { code?: string }).code).toBe(GhcrErrorCode.SIZE_MISMATCH);
+    expect(contents().byteLength).toBeLessThanOrEqual(MiB + 10);
+  });
+
+  it('writes back every syncEveryBytes while data still arrives, and not without the option', async () => {
+    const content = randomBytes(10 * MiB);
+    const verifier = () => createContentVerifier(digestOf(content), { size: content.byteLength });
+    const synced = recordingHandle();
+    await writeVerifiedFile(fromArray(piecesOf(content, MiB)), synced.handle, verifier(), {
+      syncEveryBytes: 4 * MiB,
+    });
+    // After 4 and 8 MiB were in the file; the caller syncs the rest itself.
+    expect(synced.syncs).toEqual([4 * MiB, 8 * MiB]);
+    const unsynced = recordingHandle();
+    await writeVerifiedFile(fromArray(piecesOf(content, MiB)), unsynced.handle, verifier());
+    expect(unsynced.syncs).toEqual([]);
+  });
+
+  it('fails when the source fails, and the error is the source’s', async () => {
+    const { handle } = recordingHandle();
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield randomBytes(MiB);
+      throw new Error('socket closed');
+    }
+    await expect(
+      writeVerifiedFile(broken(), handle, createContentVerifier(digestOf('x'), { size: 2 * MiB })),
+    ).rejects.toThrow('socket closed');
+  });
+});

@@ -1,0 +1,100 @@
+import { ConfigError, TransportError } from '@ghcr/oci-types';
+import { createRecordingClock } from '@ghcr/test-support';
+import { Registry } from 'prom-client';
+import { Agent, type Dispatcher, MockAgent } from 'undici';
+import { describe, expect, it } from 'vitest';
+import type { Authorizer } from './auth-middleware.js';
+import { createTransport, transportDetails } from './transport.js';
+import type { TransportAuthParts } from './transport-options.js';
+
+const ORIGIN = 'https://registry.test';
+
+function recordingAuthorizer(seen: string[]): Authorizer {
+  return {
+    authorize: async (target) => {
+      seen.push(target.registry);
+      return 'Bearer t';
+    },
+    challenge: async () => undefined,
+    authorizeApi: async () => undefined,
+  };
+}
+
+describe('an authorizer factory', () => {
+  it('gets the injected dispatcher and the metrics, and close() leaves that dispatcher to its owner', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const pool = agent.get(ORIGIN);
+    pool.intercept({ path: '/v2/o/n/tags/list', method: 'GET' }).reply(200, '{}').times(2);
+    const parts: TransportAuthParts[] = [];
+    const authorized: string[] = [];
+    const transport = createTransport({
+      dispatcher: agent,
+      clock: createRecordingClock(),
+      metrics: { registry: new Registry() },
+      authorizer: (given) => {
+        parts.push(given);
+        return recordingAuthorizer(authorized);
+      },
+    });
+    const request = {
+      operation: 'tags.list',
+      method: 'GET',
+      url: `${ORIGIN}/v2/o/n/tags/list`,
+      auth: { kind: 'registry', repository: 'o/n', actions: ['pull'] },
+    } as const;
+    await (await transport.send(request)).body.dump();
+    expect(parts).toHaveLength(1);
+    expect(parts[0]?.dispatcher).toBe(agent);
+    expect(parts[0]?.metrics).toBeDefined();
+    expect(parts[0]?.metrics).toBe(transportDetails(transport).metrics);
+    expect(authorized).toHaveLength(1);
+    await transport.close();
+    // The injected dispatcher is still open: the second interception is served.
+    await (await transport.send(request)).body.dump();
+    expect(authorized).toHaveLength(2);
+    await agent.close();
+  });
+
+  it('without a dispatcher, gets the Agent the transport owns and sends through, which close() closes', async () => {
+    let shared: Dispatcher | undefined;
+    const transport = createTransport({
+      clock: createRecordingClock(),
+      retry: { maxRetries: 0 },
+      authorizer: ({ dispatcher, metrics }) => {
+        shared = dispatcher;
+        expect(metrics).toBeUndefined();
+        return recordingAuthorizer([]);
+      },
+    });
+    expect(shared).toBeInstanceOf(Agent);
+    const agent = shared as Agent;
+    expect(agent.closed).toBe(false);
+    await transport.close();
+    expect(agent.closed).toBe(true);
+    // The transport sends through that same Agent: closed, it refuses the request before any socket.
+    const error = await transport
+      .send({ operation: 'test.get', method: 'GET', url: 'http://127.0.0.1:9/x' })
+      .catch((e: unknown) => e);
+    expect(TransportError.isInstance(error)).toBe(true);
+  });
+});
+
+describe('transportDetails', () => {
+  it('gives the pipeline, options, rate limiter and metrics of a transport createTransport made', () => {
+    const transport = createTransport({ dispatcher: new MockAgent(), userAgent: 'probe' });
+    const details = transportDetails(transport);
+    expect(details.pipeline[0]).toBe('tracing');
+    expect(details.options.userAgent).toBe('probe');
+    expect(details.options.connections).toBe(16);
+    expect(details.rateLimiter.info('registry.test')).toBeUndefined();
+    expect(details.metrics).toBeUndefined();
+  });
+
+  it('refuses a wrapper or a transport of your own with a ConfigError that says what to pass', () => {
+    const transport = createTransport({ dispatcher: new MockAgent() });
+    const wrapper = { ...transport };
+    expect(() => transportDetails(wrapper)).toThrow(ConfigError);
+    expect(() => transportDetails(wrapper)).toThrow(/pass the transport createTransport returned/);
+  });
+});
