@@ -26,7 +26,7 @@ export interface RunIo {
    * Ends long-running commands (`serve`) cleanly when aborted. If omitted, `serve` stops on the
    * process's SIGINT or SIGTERM.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Time for retry backoff and rate-limit waits, request durations, progress rates and helper
    * timeouts. If omitted, the system clock.

@@ -2,8 +2,11 @@
 // the zod schemas accept exactly the same options. A key only in the schema, or only in an
 // interface, fails `toEqualTypeOf` on the key sets; a property typed differently fails `toExtend`
 // in one direction or the other.
+import type { TransportRequest } from '@ghcr/transport';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
+import type { CopyOptions } from './content/copy.js';
+import type { BuildRegistryGraphOptions } from './github/retention/build-graph.js';
 import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
 import type {
   CodeScanningOptions,
@@ -11,7 +14,9 @@ import type {
   GateOptions,
   gateOptionsSchema,
 } from './github/vulnerabilities/gate.js';
+import type { InspectOptions } from './images/inspect.js';
 import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
+import type { UploadBlobOptions } from './registry/blob-upload.js';
 
 // The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
 // says mutable arrays. The same elements, so compare with the arrays made mutable.
@@ -58,3 +63,15 @@ expectTypeOf<CodeScanningOptions>().toExtend<CodeScanningInput>();
 expectTypeOf<{ [K in keyof RetentionPolicy]-?: undefined }>().toExtend<RetentionPolicy>();
 expectTypeOf<{ [K in keyof GateOptions]-?: undefined }>().toExtend<GateOptions>();
 expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<GateOptions>();
+
+// Every optional `signal` of a public option type accepts an explicit `undefined`: a caller can pass
+// its own optional signal straight through under `exactOptionalPropertyTypes`.
+type SignalOption<T extends { readonly signal?: unknown }> = Pick<T, 'signal'>;
+const maybeSignal = (): AbortSignal | undefined => undefined;
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<CopyOptions>>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<InspectOptions>>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<UploadBlobOptions>>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<BuildRegistryGraphOptions>>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<GateOptions>>();
+expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<TransportRequest>>();
+export const passesItsOwnSignal: CopyOptions = { signal: maybeSignal() };

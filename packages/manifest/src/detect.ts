@@ -139,7 +139,7 @@ export function mediaTypeFromDocument(document: Record<string, unknown>): string
  */
 export interface DetectManifestMediaTypeOptions {
   /** The size cap applied before the body is parsed. If omitted, {@link DEFAULT_MAX_MANIFEST_BYTES}. */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
 }
 
 /**

@@ -35,18 +35,18 @@ export interface ParseManifestOptions {
    * the `mediaType` field when the document has one). If omitted, or generic (`application/json`,
    * `application/octet-stream`, `text/plain`), the `mediaType` field decides, then the shape.
    */
-  readonly contentType?: string;
+  readonly contentType?: string | undefined;
   /**
    * The size cap in bytes, checked before anything is decoded or parsed.
    * If omitted, {@link DEFAULT_MAX_MANIFEST_BYTES} (4 MiB).
    */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
   /**
    * The digest the bytes must have (the digest the manifest was requested by, or the
    * `Docker-Content-Digest` header). Its algorithm (sha256 or sha512) is the one the result's
    * `digest` is computed with. If omitted, nothing is verified and the digest is sha256.
    */
-  readonly expectedDigest?: string;
+  readonly expectedDigest?: string | undefined;
 }
 
 /** What each kind is called in messages, its schema and its media type. */

@@ -184,17 +184,17 @@ function digestMismatch(what: string, expected: string, actual: string): DigestM
  */
 export interface VerifyingStreamOptions {
   /** The size the content must have. If omitted, only the digest is checked. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** Names the content in error messages (e.g. `blob sha256:… of ghcr.io/o/n`). If omitted, "content". */
-  readonly what?: string;
+  readonly what?: string | undefined;
   /** Bytes already verified before this stream starts (a resumed download): the digest state is
    * not resumable, so pass a digester that has been fed them. If omitted, starts from zero. */
-  readonly digester?: Digester;
+  readonly digester?: Digester | undefined;
   /**
    * Called with each chunk once it is hashed and within the size (e.g. to count progress without a
    * second stream stage). If omitted, nothing is called.
    */
-  readonly onChunk?: (chunk: Uint8Array) => void;
+  readonly onChunk?: ((chunk: Uint8Array) => void) | undefined;
 }
 
 /**

@@ -277,7 +277,7 @@ export class GhcrError extends Error {
  * @example
  * ```ts
  * try {
- *   await client.manifests.get('ghcr.io/octo/app:1.0');
+ *   await client.manifests.get('octo/app', '1.0');
  * } catch (error) {
  *   if (isGhcrError(error) && error.code === 'MANIFEST_UNKNOWN') console.log('no such tag');
  *   else throw error;

@@ -23,11 +23,11 @@ import { createSimulation, type Simulation } from './simulation.js';
  */
 export interface UseSimulationOptions extends Omit<SimulationOptions, 'clock'> {
   /** Runs after creation, before each test (seed data, add faults). If omitted, nothing. */
-  readonly setup?: (simulation: Simulation) => void | Promise<void>;
+  readonly setup?: ((simulation: Simulation) => void | Promise<void>) | undefined;
   /** Also start a loopback server over the simulation (its URLs become the simulation's origins). If omitted, false. */
-  readonly server?: boolean;
+  readonly server?: boolean | undefined;
   /** A clock factory, called per test. If omitted, `createManualClock()`. */
-  readonly clock?: () => Clock;
+  readonly clock?: (() => Clock) | undefined;
 }
 
 /**

@@ -16,7 +16,7 @@ export interface RegistryAuthTarget {
   readonly actions: readonly string[];
   /** Other repositories the token must cover (a mount's source). */
   readonly extraScopes?: readonly { readonly repository: string; readonly actions: readonly string[] }[];
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

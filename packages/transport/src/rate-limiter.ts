@@ -49,9 +49,9 @@ export interface RateLimiterOptions {
   /** Return false to refuse a wait (the request then fails with the rate-limit error). */
   readonly onRateLimit?: ((event: RateLimitEvent) => boolean | Promise<boolean>) | undefined;
   /** Observes state changes (metrics). */
-  readonly onUpdate?: (key: string, info: RateLimitInfo) => void;
+  readonly onUpdate?: ((key: string, info: RateLimitInfo) => void) | undefined;
   /** Observes waits (metrics). */
-  readonly onWait?: (key: string, waitMs: number, reason: RateLimitEvent['reason']) => void;
+  readonly onWait?: ((key: string, waitMs: number, reason: RateLimitEvent['reason']) => void) | undefined;
 }
 
 interface KeyState {

@@ -18,9 +18,9 @@ export interface RegistryAuthorizerOptions {
    * Credentials for GitHub REST API requests (`Authorization: Bearer <token>`). If omitted, API
    * requests carry no credentials.
    */
-  readonly apiCredentials?: CredentialProvider;
+  readonly apiCredentials?: CredentialProvider | undefined;
   /** The registry whose credential serves the API (a GHCR PAT is a GitHub token). If omitted, `ghcr.io`. */
-  readonly apiCredentialRegistry?: string;
+  readonly apiCredentialRegistry?: string | undefined;
 }
 
 /** How many issued headers are remembered, to tell the token manager which one a 401 rejected. */

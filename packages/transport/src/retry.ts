@@ -19,7 +19,7 @@ export interface RetryOptions {
   /** Random source in [0, 1) for jitter; injected by tests. */
   readonly random: () => number;
   /** Observes each retry (metrics). */
-  readonly onRetry?: (reason: string, delayMs: number) => void;
+  readonly onRetry?: ((reason: string, delayMs: number) => void) | undefined;
 }
 
 /**

@@ -57,7 +57,7 @@ export interface TransportRequest {
   readonly acceptStatus?: readonly number[];
   /** Follow 301/302/303/307/308 for GET and HEAD. If omitted, true. */
   readonly followRedirects?: boolean;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * The OpenTelemetry context of the operation this request is part of (`@ghcr/client` sets it
    * for every request of `images.push`, `retention.execute`, …): its HTTP spans become children

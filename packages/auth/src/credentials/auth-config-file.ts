@@ -41,8 +41,8 @@ export interface AuthConfigLookupOptions {
   readonly label: string;
   readonly helperTimeoutMs: number;
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly clock?: Clock;
-  readonly signal?: AbortSignal;
+  readonly clock?: Clock | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 function unavailable(message: string, cause?: unknown): AuthenticationError {

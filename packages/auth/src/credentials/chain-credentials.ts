@@ -11,7 +11,7 @@ export interface ChainCredentialsOptions {
    * `credsStore` when `GHCR_TOKEN` answered, say), for `--debug` output. If omitted, such errors
    * are dropped silently.
    */
-  readonly onProviderError?: (error: unknown, provider: CredentialProvider) => void;
+  readonly onProviderError?: ((error: unknown, provider: CredentialProvider) => void) | undefined;
 }
 
 function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {

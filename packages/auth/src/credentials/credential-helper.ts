@@ -22,15 +22,15 @@ const childProcess = (): typeof import('node:child_process') =>
  */
 export interface CredentialHelperOptions {
   /** Milliseconds to wait for the helper. If omitted, 10 000. The process is killed after it. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Environment of the helper process; its `PATH` is where the binary is looked up. If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Time source for the timeout. If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Aborts the lookup and kills the helper. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Where the helper was configured, for messages, e.g. `credsStore in /root/.docker/config.json`. */
-  readonly configuredBy?: string;
+  readonly configuredBy?: string | undefined;
 }
 
 /** Helper names become part of a binary name: keep them to a safe alphabet. */

@@ -15,15 +15,15 @@ export interface DefaultCredentialChainOptions {
   /** The environment every provider reads. If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The home directory. If omitted, `$HOME`, else the OS's home directory. */
-  readonly home?: string;
+  readonly home?: string | undefined;
   /** Milliseconds a credential helper may take. If omitted, 10 000. */
-  readonly helperTimeoutMs?: number;
+  readonly helperTimeoutMs?: number | undefined;
   /** Time source of helper timeouts. If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Registries the environment token is for. If omitted, `['ghcr.io']`. */
-  readonly environmentRegistries?: readonly string[];
+  readonly environmentRegistries?: readonly string[] | undefined;
   /** See {@link ChainCredentialsOptions.onProviderError}. */
-  readonly onProviderError?: (error: unknown, provider: CredentialProvider) => void;
+  readonly onProviderError?: ((error: unknown, provider: CredentialProvider) => void) | undefined;
 }
 
 /**

@@ -10,9 +10,9 @@ export interface DockerAuthConfigEnvCredentialsOptions {
   /** The environment to read `DOCKER_AUTH_CONFIG` (and `PATH` for helpers) from. If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Milliseconds a credential helper may take. If omitted, 10 000. */
-  readonly helperTimeoutMs?: number;
+  readonly helperTimeoutMs?: number | undefined;
   /** Time source of the helper timeout. If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /**

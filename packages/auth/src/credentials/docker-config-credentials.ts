@@ -12,13 +12,13 @@ export interface DockerConfigCredentialsOptions {
   /** The environment (`DOCKER_CONFIG`, `HOME`, and `PATH` for helpers). If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The home directory. If omitted, `$HOME`, else the OS's home directory. */
-  readonly home?: string;
+  readonly home?: string | undefined;
   /** The config file. If omitted, `$DOCKER_CONFIG/config.json`, else `<home>/.docker/config.json`. */
-  readonly configPath?: string;
+  readonly configPath?: string | undefined;
   /** Milliseconds a credential helper may take. If omitted, 10 000. */
-  readonly helperTimeoutMs?: number;
+  readonly helperTimeoutMs?: number | undefined;
   /** Time source of the helper timeout. If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /**

@@ -12,11 +12,11 @@ export interface EnvironmentCredentialsOptions {
    * Registries the token is for. If omitted, `['ghcr.io']`: a GitHub token is never offered to
    * another registry unless you list it here.
    */
-  readonly registries?: readonly string[];
+  readonly registries?: readonly string[] | undefined;
   /** Token variables, first set wins. If omitted, `GHCR_TOKEN`, `GITHUB_TOKEN`, `GH_TOKEN`. */
-  readonly tokenVariables?: readonly string[];
+  readonly tokenVariables?: readonly string[] | undefined;
   /** Username variables, first set wins. If omitted, `GHCR_USERNAME`, `GITHUB_ACTOR`. */
-  readonly usernameVariables?: readonly string[];
+  readonly usernameVariables?: readonly string[] | undefined;
 }
 
 /**

@@ -13,12 +13,12 @@ export interface GhCliCredentialsOptions {
   /** The environment (`GH_CONFIG_DIR`, `XDG_CONFIG_HOME`, `HOME`). If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The home directory. If omitted, `$HOME`, else the OS's home directory. */
-  readonly home?: string;
+  readonly home?: string | undefined;
   /**
    * Which gh host's token serves which registry. If omitted, `{ 'ghcr.io': 'github.com' }`. Add
    * `{ 'containers.ghe.example.com': 'ghe.example.com' }` for GitHub Enterprise Server.
    */
-  readonly hosts?: Readonly<Record<string, string>>;
+  readonly hosts?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

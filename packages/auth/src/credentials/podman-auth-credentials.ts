@@ -12,11 +12,11 @@ export interface PodmanAuthCredentialsOptions {
   /** The environment (`REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`, `HOME`, `PATH`). If omitted, `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The home directory. If omitted, `$HOME`, else the OS's home directory. */
-  readonly home?: string;
+  readonly home?: string | undefined;
   /** Milliseconds a credential helper may take. If omitted, 10 000. */
-  readonly helperTimeoutMs?: number;
+  readonly helperTimeoutMs?: number | undefined;
   /** Time source of the helper timeout. If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
 }
 
 /**

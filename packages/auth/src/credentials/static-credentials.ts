@@ -8,9 +8,9 @@ import { normalizeRegistryHost } from './registry-host.js';
  */
 export interface StaticCredentialsOptions {
   /** Registries the credential is for. If omitted, every registry that asks. */
-  readonly registries?: readonly string[];
+  readonly registries?: readonly string[] | undefined;
   /** What `source` says. If omitted, `static credentials`. */
-  readonly source?: string;
+  readonly source?: string | undefined;
 }
 
 /**

@@ -67,7 +67,7 @@ export interface TestRunOptions {
   readonly isTTY?: boolean;
   readonly stderrIsTTY?: boolean;
   readonly clock?: Clock;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The io of an in-process run: captured output, the given stdin and environment. */

@@ -46,40 +46,40 @@ export interface CopyProgress {
  */
 export interface CopyOptions {
   /** Copy only this platform's manifest of an index (`linux/arm64`), and tag it. If omitted, see `allPlatforms`. */
-  readonly platform?: string | Platform;
+  readonly platform?: string | Platform | undefined;
   /**
    * With an index and no `platform`: `true` copies the index and every manifest in it; `false`
    * copies the manifest for this machine's platform. If omitted, true.
    */
-  readonly allPlatforms?: boolean;
+  readonly allPlatforms?: boolean | undefined;
   /**
    * The referrers of a manifest (signatures, SBOMs, attestations), e.g. from the referrers
    * capability. When given, each copied manifest's referrers are copied too (after it), and
    * theirs in turn. If omitted, referrers are not copied.
    */
-  readonly referrers?: (descriptor: Descriptor) => Promise<readonly Descriptor[]>;
+  readonly referrers?: ((descriptor: Descriptor) => Promise<readonly Descriptor[]>) | undefined;
   /**
    * Called after a referrer manifest reached the destination, e.g. to update the referrers
    * fallback tag on a registry without the referrers API. If omitted, nothing more is done.
    */
-  readonly referrerCopied?: (subject: Descriptor, referrer: Descriptor) => Promise<void>;
+  readonly referrerCopied?: ((subject: Descriptor, referrer: Descriptor) => Promise<void>) | undefined;
   /** Requests and transfers in flight at once. If omitted, 4. */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
   /** Progress per item (bytes) and for the whole copy (items). If omitted, none is reported. */
-  readonly onProgress?: (progress: CopyProgress) => void;
+  readonly onProgress?: ((progress: CopyProgress) => void) | undefined;
   /** Report a blob's progress at most once per this many bytes (and at its end). If omitted, 1 MiB. */
-  readonly progressIntervalBytes?: number;
+  readonly progressIntervalBytes?: number | undefined;
   /**
    * Fetches of one blob from a registry source before giving up when its bytes fail verification
    * (a digest or size mismatch: corrupted on the way). Each bad copy is discarded by the
    * destination; the next fetch starts from byte 0. If omitted, 3.
    */
-  readonly blobAttempts?: number;
+  readonly blobAttempts?: number | undefined;
   /** Time source for the wait between those fetches (1 s, then 2 s, …). If omitted, the system clock. */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Called before a blob is fetched again. If omitted, nothing is reported. */
-  readonly onRetry?: (retry: CopyRetry) => void;
+  readonly onRetry?: ((retry: CopyRetry) => void) | undefined;
 }
 
 /**

@@ -20,7 +20,7 @@ import { isManifestDescriptor, type Target } from './target.js';
  */
 export interface MemoryTargetOptions {
   /** Refuse a single content larger than this. If omitted, 256 MiB: memory targets are for tests and small artifacts. */
-  readonly maxContentBytes?: number;
+  readonly maxContentBytes?: number | undefined;
 }
 
 /**

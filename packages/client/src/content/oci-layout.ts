@@ -62,14 +62,14 @@ const TEMP_PREFIX = '.ghcr-tmp-';
  */
 export interface OciLayoutOptions {
   /** Largest manifest read from the layout. If omitted, 4 MiB. */
-  readonly maxManifestBytes?: number;
+  readonly maxManifestBytes?: number | undefined;
   /**
    * Hash a blob already in the layout before `exists` says it is there (a rerun then skips only
    * blobs that verify, and rewrites a damaged one). If omitted, true.
    */
-  readonly verifyExisting?: boolean;
+  readonly verifyExisting?: boolean | undefined;
   /** `fdatasync` each blob before renaming it into place, so a crash cannot leave a whole-looking empty file. If omitted, true. */
-  readonly sync?: boolean;
+  readonly sync?: boolean | undefined;
 }
 
 /**

@@ -37,8 +37,8 @@ export function hostPlatform(): Platform {
  * @internal
  */
 export function platformWanted(options: {
-  readonly platform?: string | Platform;
-  readonly allPlatforms?: boolean;
+  readonly platform?: string | Platform | undefined;
+  readonly allPlatforms?: boolean | undefined;
 }): Platform | undefined {
   if (options.platform !== undefined) {
     if (options.allPlatforms === true) {

@@ -34,7 +34,7 @@ export interface RemoteRepositoryParts {
  */
 export interface RemoteRepositoryOptions {
   /** Largest manifest pushed through this target. If omitted, 4 MiB. */
-  readonly maxManifestBytes?: number;
+  readonly maxManifestBytes?: number | undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { BlobInput, BlobSource } from '../registry/blob-source.js';
  * @public
  */
 export interface TargetReadOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -16,14 +16,14 @@ export interface TargetReadOptions {
  * @public
  */
 export interface TargetPushOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Called with the bytes of this content handed on so far (it may go back when a transfer restarts). If omitted, nothing is reported. */
-  readonly onProgress?: (bytesDone: number) => void;
+  readonly onProgress?: ((bytesDone: number) => void) | undefined;
   /**
    * A repository on the same registry that has the content: a remote repository mounts it from
    * there (no bytes move) before uploading. Other targets ignore it. If omitted, no mount.
    */
-  readonly mountFrom?: string;
+  readonly mountFrom?: string | undefined;
 }
 
 /**
@@ -31,9 +31,9 @@ export interface TargetPushOptions {
  * @public
  */
 export interface TargetTagOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** The manifest's exact bytes when the caller has them (saves a fetch). They must hash to the descriptor's digest. If omitted, the target reads them. */
-  readonly manifest?: Uint8Array;
+  readonly manifest?: Uint8Array | undefined;
 }
 
 /**

@@ -30,10 +30,10 @@ import { type ImageInspection, type InspectOptions, inspectTarget } from './insp
  */
 export interface ImageOperationOptions {
   /** Requests and transfers in flight at once. If omitted, the client's `concurrency` (4). */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
   /** Progress per blob and item counts; also emitted as client `progress` events. If omitted, events only. */
-  readonly onProgress?: (progress: CopyProgress) => void;
+  readonly onProgress?: ((progress: CopyProgress) => void) | undefined;
 }
 
 /**
@@ -105,9 +105,9 @@ export interface PushImageOptions extends ImageOperationOptions, PlatformSelecti
  */
 export interface PullImageOptions extends ImageOperationOptions, PlatformSelection {
   /** The name (`org.opencontainers.image.ref.name`) in the layout's `index.json`. If omitted, the reference's tag; pulled by digest, an unnamed entry. */
-  readonly tag?: string;
+  readonly tag?: string | undefined;
   /** Also pull each manifest's referrers (see `copy`). If omitted, none. */
-  readonly referrers?: CopyOptions['referrers'];
+  readonly referrers?: CopyOptions['referrers'] | undefined;
 }
 
 /**
@@ -116,11 +116,11 @@ export interface PullImageOptions extends ImageOperationOptions, PlatformSelecti
  */
 export interface CopyImageOptions extends ImageOperationOptions, PlatformSelection {
   /** The client of the destination registry (another `GhcrClient`). If omitted, this client: a copy inside one registry, whose blobs are mounted. */
-  readonly destinationClient?: RemoteRepositoryParts;
+  readonly destinationClient?: RemoteRepositoryParts | undefined;
   /** Also copy each copied manifest's referrers (signatures, SBOMs). If omitted, none. */
-  readonly referrers?: CopyOptions['referrers'];
+  readonly referrers?: CopyOptions['referrers'] | undefined;
   /** Called after each referrer reached the destination (to update a fallback tag). If omitted, nothing. */
-  readonly referrerCopied?: CopyOptions['referrerCopied'];
+  readonly referrerCopied?: CopyOptions['referrerCopied'] | undefined;
 }
 
 /**

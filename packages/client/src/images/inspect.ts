@@ -27,10 +27,10 @@ import { mapLimit } from '../registry/concurrency.js';
  */
 export interface InspectOptions {
   /** For an index: inspect this platform's image (`linux/arm64`). If omitted, the index itself is described. */
-  readonly platform?: string | Platform;
+  readonly platform?: string | Platform | undefined;
   /** Parallel requests (an index's manifests are read to total their sizes). If omitted, 4. */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -41,10 +41,10 @@ export type PlatformManifestSource =
  */
 export interface CreateIndexOptions {
   /** Index annotations (OCI only; ghcr.io shows `org.opencontainers.image.description` from here). If omitted, none. */
-  readonly annotations?: Record<string, string>;
+  readonly annotations?: Record<string, string> | undefined;
   /** `oci` (image index) or `docker` (manifest list). If omitted, `oci`. */
-  readonly mediaType?: 'oci' | 'docker';
-  readonly signal?: AbortSignal;
+  readonly mediaType?: 'oci' | 'docker' | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -56,8 +56,8 @@ export interface EditIndexOptions {
    * Tags to push the new index under. If omitted, the tag `indexReference` names (an index given
    * by digest is pushed by digest only); an empty list pushes by digest only.
    */
-  readonly tags?: readonly string[];
-  readonly signal?: AbortSignal;
+  readonly tags?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -66,7 +66,7 @@ export interface EditIndexOptions {
  */
 export interface AddPlatformOptions extends EditIndexOptions {
   /** The manifest's platform. If omitted, read from its image config (`os`, `architecture`, `variant`, …). */
-  readonly platform?: string | Platform;
+  readonly platform?: string | Platform | undefined;
 }
 
 /**
@@ -157,7 +157,7 @@ export function createMultiArch(
   const { blobs, manifests } = deps;
   const host = context.settings.host;
   const concurrency = context.settings.options.concurrency;
-  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
+  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
     signal === undefined ? {} : { signal };
   const where = (repository: string, reference: string): string =>
     `${host}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;

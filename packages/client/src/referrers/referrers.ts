@@ -32,19 +32,19 @@ export interface ListReferrersOptions {
    * registry did not apply it (no `OCI-Filters-Applied: artifactType`) and on the fallback paths.
    * If omitted, every referrer.
    */
-  readonly artifactType?: string;
+  readonly artifactType?: string | undefined;
   /**
    * Also report cosign's legacy tags (`sha256-<hex>.sig`, `.att`, `.sbom`) as referrers. If
    * omitted, only when the registry has no referrers API (where cosign keeps them: ghcr.io).
    */
-  readonly cosignTags?: boolean;
+  readonly cosignTags?: boolean | undefined;
   /**
    * Fetch the manifests of fallback-index entries that lack an `artifactType` to report it (and
    * their annotations), as the referrers API would. If omitted, true; with false such entries are
    * reported as written, and an `artifactType` filter leaves them out.
    */
-  readonly describeEntries?: boolean;
-  readonly signal?: AbortSignal;
+  readonly describeEntries?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -74,12 +74,12 @@ export interface AttachOptions {
   /** The artifact's type, a media type (`application/spdx+json`, `application/vnd.example.signature.v1+json`). */
   readonly artifactType: string;
   /** Files to upload as the artifact's blobs (in parallel, under the client's `concurrency`). If omitted, none. */
-  readonly files?: readonly AttachFile[];
+  readonly files?: readonly AttachFile[] | undefined;
   /** Blobs already in the repository, listed after the files. If omitted, none. */
-  readonly blobs?: readonly Descriptor[];
+  readonly blobs?: readonly Descriptor[] | undefined;
   /** Annotations of the artifact manifest (the referrers list reports them). If omitted, none. */
-  readonly annotations?: Record<string, string>;
-  readonly signal?: AbortSignal;
+  readonly annotations?: Record<string, string> | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -133,7 +133,7 @@ export interface Referrers {
  * @public
  */
 export interface RegisterReferrerOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -159,7 +159,7 @@ export interface ReferrersOptions {
    * is absent and use the fallback from then on. `fallback`: never ask it (the tag schema only).
    * If omitted, `auto`.
    */
-  readonly api?: 'auto' | 'fallback';
+  readonly api?: 'auto' | 'fallback' | undefined;
 }
 
 const TITLE_ANNOTATION = 'org.opencontainers.image.title';
@@ -217,7 +217,7 @@ export function createReferrers(
     });
     return tags;
   };
-  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
+  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
     signal === undefined ? {} : { signal };
 
   const list: Referrers['list'] = async (repository, subjectDigest, listOptions = {}) => {

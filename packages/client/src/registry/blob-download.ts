@@ -21,7 +21,7 @@ export interface DownloadTarget {
   readonly size?: number;
   /** Start at this byte instead of 0 (a resumable source). Verification needs 0. */
   readonly offset?: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Names the operation for metrics and progress. */
   readonly operation: string;
 }

@@ -41,23 +41,23 @@ const UPLOAD_READ: BlobOpenOptions = { recycleAfter: 4 };
  */
 export interface UploadBlobOptions {
   /** The blob's digest. If omitted, a first pass over the source computes it (give it to save that read). */
-  readonly digest?: string;
+  readonly digest?: string | undefined;
   /** The blob's size. If omitted, the source's `size`, else measured by the first pass. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** Media type for the returned descriptor and the `pushed` event. If omitted, `application/octet-stream`. */
-  readonly mediaType?: string;
+  readonly mediaType?: string | undefined;
   /**
    * A repository on the same registry that has the blob: a cross-repository mount is tried first
    * (201: done, no bytes move; 202: the registry opened an upload, which continues). If omitted, no mount.
    */
-  readonly mountFrom?: string;
+  readonly mountFrom?: string | undefined;
   /** Skip the HEAD that avoids re-uploading a blob the repository has. If omitted, false. */
-  readonly skipExistsCheck?: boolean;
+  readonly skipExistsCheck?: boolean | undefined;
   /** Bytes per PATCH for this upload. If omitted, the client's `chunkSize`. */
-  readonly chunkSize?: number;
+  readonly chunkSize?: number | undefined;
   /** Upload in one PUT up to this size. If omitted, the client's `monolithicThreshold`. */
-  readonly monolithicThreshold?: number;
-  readonly signal?: AbortSignal;
+  readonly monolithicThreshold?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -100,7 +100,11 @@ const pushAuth = (repository: string): Extract<AuthHint, { kind: 'registry' }> =
  */
 export async function identifySource(
   source: BlobSource,
-  options: { readonly digest?: string; readonly size?: number; readonly signal?: AbortSignal },
+  options: {
+    readonly digest?: string | undefined;
+    readonly size?: number | undefined;
+    readonly signal?: AbortSignal | undefined;
+  },
 ): Promise<{ digest: Digest; size: number }> {
   if (options.size !== undefined && source.size !== undefined && options.size !== source.size) {
     throw new InvalidInputError(
@@ -254,7 +258,7 @@ function checkDigestHeader(response: TransportResponse, job: UploadJob, step: st
   }
 }
 
-const signalOf = (job: UploadJob): { signal?: AbortSignal } =>
+const signalOf = (job: UploadJob): { signal?: AbortSignal | undefined } =>
   job.signal === undefined ? {} : { signal: job.signal };
 
 /**

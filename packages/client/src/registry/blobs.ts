@@ -28,7 +28,7 @@ export type BlobRef = string | Pick<Descriptor, 'digest' | 'size'>;
  * @public
  */
 export interface GetBlobOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -37,7 +37,7 @@ export interface GetBlobOptions {
  */
 export interface GetBlobBytesOptions extends GetBlobOptions {
   /** Refuse blobs larger than this (read stops there). If omitted, 4 MiB: meant for configs, not layers. */
-  readonly maxBytes?: number;
+  readonly maxBytes?: number | undefined;
 }
 
 /**

@@ -32,8 +32,8 @@ export type ManifestContent = Pick<ParsedManifest, 'bytes' | 'mediaType'>;
  */
 export interface GetManifestOptions {
   /** Largest manifest accepted. If omitted, the client's `maxManifestBytes` (4 MiB). */
-  readonly maxBytes?: number;
-  readonly signal?: AbortSignal;
+  readonly maxBytes?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -42,8 +42,8 @@ export interface GetManifestOptions {
  */
 export interface PutManifestOptions {
   /** Tags to push it under (in parallel, under the client's `concurrency`). If omitted or empty, pushed by digest. */
-  readonly tags?: readonly string[];
-  readonly signal?: AbortSignal;
+  readonly tags?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -51,7 +51,7 @@ export interface PutManifestOptions {
  * @public
  */
 export interface DeleteManifestOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -82,7 +82,7 @@ export interface Manifests {
   delete(repository: string, digest: string, options?: DeleteManifestOptions): Promise<void>;
 }
 
-const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
+const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
   signal === undefined ? {} : { signal };
 
 /**

@@ -33,12 +33,12 @@ import { registryUrl } from './urls.js';
  */
 export interface ListTagsOptions {
   /** `n`: tags per page asked of the registry (some ignore it). If omitted, the registry's default (100 on ghcr.io). */
-  readonly pageSize?: number;
+  readonly pageSize?: number | undefined;
   /** `last`: start after this tag. If omitted, from the first. */
-  readonly last?: string;
+  readonly last?: string | undefined;
   /** Stop after this many tags. If omitted, all. */
-  readonly limit?: number;
-  readonly signal?: AbortSignal;
+  readonly limit?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -46,7 +46,7 @@ export interface ListTagsOptions {
  * @public
  */
 export interface TagOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -135,7 +135,7 @@ const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
  */
 export function createTags(context: ClientContext, manifests: Manifests, blobs: Blobs): Tags {
   const host = context.settings.host;
-  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
+  const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
     signal === undefined ? {} : { signal };
 
   async function* pages(repository: string, options: ListTagsOptions = {}): AsyncGenerator<string[]> {

@@ -84,8 +84,8 @@ export interface VerifySignaturesOptions {
   /** What a signature must satisfy (a key, or a keyless identity with a trusted root). */
   readonly policy: PolicyInput;
   /** Only `signature`s, only `attestation`s. If omitted, both count. */
-  readonly kind?: 'signature' | 'attestation';
-  readonly signal?: AbortSignal;
+  readonly kind?: 'signature' | 'attestation' | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -94,8 +94,8 @@ export interface VerifySignaturesOptions {
  */
 export interface ListAttestationsOptions {
   /** Verify each under this policy. If omitted, none is verified (signers are shown as claimed). */
-  readonly policy?: PolicyInput;
-  readonly signal?: AbortSignal;
+  readonly policy?: PolicyInput | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -106,10 +106,10 @@ export interface SignImageOptions {
   /** The PEM private key (PKCS#8, or SEC1/PKCS#1; see `loadSigningKey`). */
   readonly key: string;
   /** Its password, when the PEM is encrypted. If omitted, none. */
-  readonly password?: string;
+  readonly password?: string | undefined;
   /** cosign's `-a key=value` annotations, in the payload's `optional`. If omitted, none. */
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly signal?: AbortSignal;
+  readonly annotations?: Readonly<Record<string, string>> | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -103,10 +103,10 @@ export interface SyncProgress {
  */
 export interface SyncOptions {
   /** Decide and report, copy nothing. If omitted, false. */
-  readonly dryRun?: boolean;
-  readonly signal?: AbortSignal;
+  readonly dryRun?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
   /** Called as each tag is decided. */
-  readonly onProgress?: (progress: SyncProgress) => void;
+  readonly onProgress?: ((progress: SyncProgress) => void) | undefined;
   /** Called when a wait for a rate-limit window starts (`onLimit: wait`). */
   readonly onWait?: (wait: {
     readonly host: string;
@@ -114,7 +114,7 @@ export interface SyncOptions {
     readonly state: RateLimitState;
   }) => void;
   /** Where source quotas are read. If omitted, the client's own observer (none with a transport you passed in: no floor applies). */
-  readonly rateLimits?: RateLimitReader;
+  readonly rateLimits?: RateLimitReader | undefined;
 }
 
 /**

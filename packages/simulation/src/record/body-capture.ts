@@ -23,9 +23,9 @@ export const REDACTION_LIMIT_BYTES = 1024 * 1024;
  */
 export interface BodyCaptureOptions {
   /** Where large bodies are written. If omitted, nothing is written and only digest and size are kept. */
-  readonly blobsDirectory?: string;
+  readonly blobsDirectory?: string | undefined;
   /** Directory name of `blobsDirectory` relative to the cassette, used in body refs. */
-  readonly blobsPrefix?: string;
+  readonly blobsPrefix?: string | undefined;
   /** Bodies larger than this are stored by digest. */
   readonly thresholdBytes: number;
   readonly contentType?: string | undefined;

@@ -16,15 +16,15 @@ import {
  */
 export interface SeedDemoOptions {
   /** The organisation that owns the demo packages. If omitted, `octo-org`. */
-  readonly owner?: string;
+  readonly owner?: string | undefined;
   /** The user administering it (and owning `hello`). If omitted, `octocat`. */
-  readonly admin?: string;
+  readonly admin?: string | undefined;
   /** Multi-arch releases of `<owner>/app` (tags `1.0.0`, `1.1.0`, …; `latest` on the last). If omitted, 2. */
-  readonly releases?: number;
+  readonly releases?: number | undefined;
   /** Single-arch versions of `<owner>/many` (tags `v1` … `vN`). If omitted, 25. */
-  readonly manyVersions?: number;
+  readonly manyVersions?: number | undefined;
   /** Move a manual clock one minute forward between versions (distinct created_at). If omitted, true. */
-  readonly advanceClock?: boolean;
+  readonly advanceClock?: boolean | undefined;
   /**
    * The `artifactType` of the Sigstore bundle's entry in the `sha256-<hex>` fallback index. If
    * omitted, the bundle's own type (`application/vnd.dev.sigstore.bundle.v0.3+json`). Pass
@@ -32,7 +32,7 @@ export interface SeedDemoOptions {
    * been seen to leave on ghcr.io (NVIDIA/aicr#1957): the entry says "empty", the manifest it
    * points at is the bundle.
    */
-  readonly fallbackIndexArtifactType?: string;
+  readonly fallbackIndexArtifactType?: string | undefined;
 }
 
 /**

@@ -8,9 +8,9 @@ import { type PushedImage, type PushedManifest, pushImage, pushIndex, pushManife
  */
 export interface SeedDockerHubOptions {
   /** A Hub account with a token and a private repository `<user>/private`. If omitted, `octocat`. */
-  readonly user?: string;
+  readonly user?: string | undefined;
   /** Tags of `library/alpine` (all on the same two-platform index). If omitted, `3`, `3.20` and `latest`. */
-  readonly alpineTags?: readonly string[];
+  readonly alpineTags?: readonly string[] | undefined;
 }
 
 /**

@@ -7,13 +7,13 @@ import { type DemoRelease, release } from './demo.js';
  */
 export interface SeedOrganizationOptions {
   /** The organisation. If omitted, `big-org`. */
-  readonly owner?: string;
+  readonly owner?: string | undefined;
   /** Its administrator (created). If omitted, `octocat`. */
-  readonly admin?: string;
+  readonly admin?: string | undefined;
   /** How many container packages (`pkg-001` …). If omitted, 200. */
-  readonly packages?: number;
+  readonly packages?: number | undefined;
   /** Multi-arch releases per package (`1.0.0`, `1.1.0`, …), one simulated minute apart. If omitted, 2. */
-  readonly releases?: number;
+  readonly releases?: number | undefined;
 }
 
 /**

@@ -37,17 +37,17 @@ export interface PushedImage extends PushedManifest {
  */
 export interface SeedImageOptions {
   /** The platform written into the config. If omitted, linux/amd64. */
-  readonly platform?: Platform;
+  readonly platform?: Platform | undefined;
   /** Layer contents (each becomes a gzip tar holding one file). If omitted, one small layer derived from `seed`. */
-  readonly layers?: readonly (Uint8Array | string)[];
+  readonly layers?: readonly (Uint8Array | string)[] | undefined;
   /** Makes the content unique (different seeds, different digests). If omitted, the repository name. */
-  readonly seed?: string;
+  readonly seed?: string | undefined;
   /** Tag to point at the image. If omitted, untagged. */
-  readonly tag?: string;
+  readonly tag?: string | undefined;
   /** Manifest annotations. If omitted, none. */
-  readonly annotations?: Record<string, string>;
+  readonly annotations?: Record<string, string> | undefined;
   /** `oci` or `docker` manifest. If omitted, `oci`. */
-  readonly format?: 'oci' | 'docker';
+  readonly format?: 'oci' | 'docker' | undefined;
 }
 
 /**

@@ -13,16 +13,16 @@ import { createSimulation, exchangeEnvironmentOf, type Simulation } from '../sim
  */
 export interface StartSimulationServerOptions {
   /** Serve this simulation. If omitted, one is created from `simulationOptions`. */
-  readonly simulation?: Simulation;
+  readonly simulation?: Simulation | undefined;
   /**
    * Options for the simulation created when `simulation` is omitted; `registryUrl`, `blobUrl` and
    * `apiUrl` default to the server's own URLs. If omitted, defaults.
    */
-  readonly simulationOptions?: SimulationOptions;
+  readonly simulationOptions?: SimulationOptions | undefined;
   /** Interface to listen on. If omitted, `127.0.0.1`. */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Port (0 = ephemeral). If omitted, 0. */
-  readonly port?: number;
+  readonly port?: number | undefined;
 }
 
 /**

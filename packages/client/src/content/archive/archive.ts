@@ -11,7 +11,7 @@ import { archiveError, openTar } from './tar-index.js';
  */
 export interface ArchiveTargetOptions extends DockerArchiveOptions, OciArchiveOptions {
   /** The format. If omitted: when reading, found from the content; when writing, from the name ({@link archiveFormatFromName}). */
-  readonly format?: ArchiveFormat;
+  readonly format?: ArchiveFormat | undefined;
 }
 
 /**

@@ -50,13 +50,13 @@ export interface DockerArchiveOptions {
    * manifest. If omitted, false: they are gzip-compressed as they are read, in a Docker schema 2
    * manifest (the usual types; the digests are ours, see the README).
    */
-  readonly keepUncompressed?: boolean;
+  readonly keepUncompressed?: boolean | undefined;
   /** gzip level (1-9) of layers compressed while reading. If omitted, 6 (the zlib and Go default). */
-  readonly compressionLevel?: number;
+  readonly compressionLevel?: number | undefined;
   /** Layers measured at once when an image is first resolved. If omitted, 2. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /** Largest manifest or config read. If omitted, 4 MiB for manifests and 64 MiB for configs. */
-  readonly maxManifestBytes?: number;
+  readonly maxManifestBytes?: number | undefined;
   /**
    * Keep the gzip stream of each layer compressed while reading (the pass that learns its digest
    * for the manifest) in an unlinked temp file, so sending the layer reads it back instead of
@@ -64,7 +64,7 @@ export interface DockerArchiveOptions {
    * later read compresses again, to the same bytes); it needs temp space for the compressed
    * layers of the image. If omitted, false: each read compresses again. `Images.push` sets it.
    */
-  readonly spoolCompressed?: boolean;
+  readonly spoolCompressed?: boolean | undefined;
 }
 
 interface LegacyItem {

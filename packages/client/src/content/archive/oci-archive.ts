@@ -32,7 +32,7 @@ import { TarWriter } from './tar-writer.js';
  */
 export interface OciArchiveOptions {
   /** Largest manifest read. If omitted, 4 MiB. */
-  readonly maxManifestBytes?: number;
+  readonly maxManifestBytes?: number | undefined;
 }
 
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;

@@ -34,7 +34,7 @@ export interface ManifestCache {
 
 /** Per-call options handed to the reading functions. @public */
 export interface GraphReadOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;

@@ -48,35 +48,35 @@ export interface CleanupPackagesOptions {
    * Package names under the owner (`app`, `team/app`); `*` and `?` select among the owner's
    * container packages (every page of the Packages API is read). If omitted, every package (`*`).
    */
-  readonly packages?: readonly string[];
+  readonly packages?: readonly string[] | undefined;
   readonly policy: RetentionPolicy;
   /** Plan and report without deleting. If omitted, false. */
-  readonly dryRun?: boolean;
+  readonly dryRun?: boolean | undefined;
   /**
    * The GitHub API requests this run may spend (`createRequestBudget`, whose middleware must be in
    * the client's transport). Packages are started only while the budget allows; deletions are
    * reserved an image at a time (the image with its platform manifests and attestations), so a run
    * never stops between an index and its children. If omitted, no limit.
    */
-  readonly budget?: RequestBudget;
+  readonly budget?: RequestBudget | undefined;
   /** Where the run stopped, to continue there next time. If omitted, every run starts from the first package. */
-  readonly state?: CleanupStateStore;
+  readonly state?: CleanupStateStore | undefined;
   /** Deletions in flight at once (passed to `execute`). If omitted, the executor's default. */
-  readonly concurrency?: number;
+  readonly concurrency?: number | undefined;
   /**
    * Never delete a version created or updated less than this long ago (`execute`'s `minAge`,
    * milliseconds or `10m`). If omitted, the executor's default (10 minutes).
    */
-  readonly minAge?: number | string;
+  readonly minAge?: number | string | undefined;
   /**
    * Look again before each delete batch (tags and versions changed since the plan), so a push that
    * races the cleanup loses nothing (`execute`'s `revalidate`). If omitted, true.
    */
-  readonly revalidate?: boolean;
+  readonly revalidate?: boolean | undefined;
   /** For the state's timestamps. If omitted, `Date.now`. */
-  readonly clock?: Pick<Clock, 'now'>;
+  readonly clock?: Pick<Clock, 'now'> | undefined;
   /** Observes the run (for logs). If omitted, nothing is called. */
-  readonly onEvent?: (event: CleanupPackagesEvent) => void;
+  readonly onEvent?: ((event: CleanupPackagesEvent) => void) | undefined;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
  */
 export type DeleteVersion = (
   id: number,
-  options: { readonly signal?: AbortSignal; readonly digest: string },
+  options: { readonly signal?: AbortSignal | undefined; readonly digest: string },
 ) => Promise<void>;
 
 /**

@@ -11,9 +11,9 @@ export interface RetentionMermaidOptions {
    * per kind and decision of what hangs from it ("3 platform manifests"), and beyond half as many
    * images the rest are counted in one node per decision. If omitted, 40.
    */
-  readonly maxNodes?: number;
+  readonly maxNodes?: number | undefined;
   /** Longest reason text in a node, in characters. If omitted, 60. */
-  readonly maxReasonLength?: number;
+  readonly maxReasonLength?: number | undefined;
 }
 
 /** Mermaid classes: GitHub's success and danger colours. */

@@ -17,12 +17,12 @@ import type { RetentionVersionInput } from './versions.js';
  */
 export interface ReadGraphOptions {
   /** HEAD every blob too, so partial images with missing blobs are reported. If omitted, false. */
-  readonly checkBlobs?: boolean;
+  readonly checkBlobs?: boolean | undefined;
   /** Manifests already read, by digest (a `Map` kept between runs saves downloads). If omitted, one per call. */
-  readonly cache?: ManifestCache;
+  readonly cache?: ManifestCache | undefined;
   /** Reads in flight at once. If omitted, the client's `concurrency`. */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
+  readonly concurrency?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -70,7 +70,7 @@ export interface RevalidationOptions {
   /** The package's active versions, newest first (e.g. `(o) => client.versions.iterate(repository, o)`). */
   readonly listVersions: RevalidationSource['listVersions'];
   /** Manifests already read, by digest (the one given to `readGraph` saves reads). If omitted, one per run. */
-  readonly cache?: ManifestCache;
+  readonly cache?: ManifestCache | undefined;
 }
 
 /**
@@ -87,7 +87,7 @@ export interface RetentionDependencies {
   readonly concurrency?: number;
 }
 
-const withSignal = (options: GraphReadOptions): { signal?: AbortSignal } =>
+const withSignal = (options: GraphReadOptions): { signal?: AbortSignal | undefined } =>
   options.signal === undefined ? {} : { signal: options.signal };
 
 /**

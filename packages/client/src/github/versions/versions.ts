@@ -35,9 +35,9 @@ import { type OwnerType, resolveVersionsOptions, type VersionsOptions } from './
  * @public
  */
 export interface VersionCallOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** The owner's type for this call. If omitted, the `ownerType` option, else detected (and cached). */
-  readonly ownerType?: OwnerType;
+  readonly ownerType?: OwnerType | undefined;
 }
 
 /**
@@ -46,7 +46,7 @@ export interface VersionCallOptions {
  */
 export interface ListPackagesOptions extends VersionCallOptions {
   /** Only packages of this visibility. If omitted, all the token can see. */
-  readonly visibility?: PackageVisibility;
+  readonly visibility?: PackageVisibility | undefined;
 }
 
 /**
@@ -55,7 +55,7 @@ export interface ListPackagesOptions extends VersionCallOptions {
  */
 export interface ListVersionsOptions extends VersionCallOptions {
   /** `active` or `deleted` (restorable for 30 days; needs delete:packages). If omitted, `active`. */
-  readonly state?: 'active' | 'deleted';
+  readonly state?: 'active' | 'deleted' | undefined;
 }
 
 /**
@@ -68,7 +68,7 @@ export interface DeleteVersionOptions extends VersionCallOptions {
    * repeating a deletion is harmless. A missing or invisible *package* is still an error. If
    * omitted, false.
    */
-  readonly ignoreMissing?: boolean;
+  readonly ignoreMissing?: boolean | undefined;
 }
 
 /**
@@ -77,7 +77,7 @@ export interface DeleteVersionOptions extends VersionCallOptions {
  */
 export interface RestorePackageOptions extends VersionCallOptions {
   /** The restore `token` GitHub asks for when several deleted packages had the name. If omitted, none. */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 /**
@@ -119,7 +119,7 @@ export interface Versions {
   /** The GitHub REST API base URL these calls go to (option, else `GITHUB_API_URL`, else api.github.com). */
   readonly apiUrl: string;
   /** `org` or `user`, from `GET /users/{owner}` (cached for the client's lifetime), or the `ownerType` option. */
-  ownerType(owner: string, options?: { readonly signal?: AbortSignal }): Promise<OwnerType>;
+  ownerType(owner: string, options?: { readonly signal?: AbortSignal | undefined }): Promise<OwnerType>;
   /** Every container package of an owner the token can see (every page). */
   listPackages(owner: string, options?: ListPackagesOptions): Promise<GithubPackage[]>;
   /** The same, one package at a time, page after page. */

@@ -47,5 +47,5 @@ export interface ParsedReport {
  */
 export interface ParseReportOptions {
   /** Stored as each finding's `reportDigest`. If omitted, findings have none. */
-  readonly reportDigest?: string;
+  readonly reportDigest?: string | undefined;
 }

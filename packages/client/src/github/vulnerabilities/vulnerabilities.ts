@@ -50,7 +50,7 @@ import type { AttestationToVerify, AttestationVerifier } from './verifier.js';
 export type ListReports = (
   repository: string,
   digest: string,
-  options: { readonly signal?: AbortSignal },
+  options: { readonly signal?: AbortSignal | undefined },
 ) => Promise<readonly Descriptor[]>;
 
 /**
@@ -79,10 +79,10 @@ export interface VulnerabilitiesDependencies {
  */
 export interface FindReportsOptions {
   /** For an index: only this platform (`linux/arm64` or a platform object). If omitted, every platform. */
-  readonly platform?: string | Platform;
+  readonly platform?: string | Platform | undefined;
   /** Verify signed reports under this policy. If omitted, the client's `verifyAttestation`, if any. */
-  readonly policy?: PolicyInput;
-  readonly signal?: AbortSignal;
+  readonly policy?: PolicyInput | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -117,7 +117,7 @@ export interface Vulnerabilities {
   reports(reference: string, options?: FindReportsOptions): Promise<ImageReports>;
   /** Code-scanning alerts of a repository and ref (filtered by tool and category), normalised. */
   codeScanningAlerts(
-    options: CodeScanningOptions & { readonly signal?: AbortSignal },
+    options: CodeScanningOptions & { readonly signal?: AbortSignal | undefined },
   ): Promise<Vulnerability[]>;
   /**
    * The deployment gate: blocked by findings at or above `failOn` (not in `ignore`), by an image
