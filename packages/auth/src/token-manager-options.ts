@@ -2,7 +2,7 @@
  * Options of {@link createTokenManager}, validated once by zod.
  */
 
-import { type Clock, ConfigError, systemClock } from '@ghcr/oci-types';
+import { type Clock, ConfigError, systemClock, unknownKeysError } from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { CredentialProvider } from './credentials/credential.js';
@@ -15,74 +15,87 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  * The zod schema of {@link TokenManagerOptions}. Defaults live here.
  * @public
  */
-export const tokenManagerOptionsSchema = z.object({
+export const tokenManagerOptionsSchema = z
+  .object({
+    dispatcher: z.custom<Dispatcher>(
+      (value) =>
+        typeof value === 'object' && value !== null && isFunction((value as { dispatch?: unknown }).dispatch),
+      { message: 'expected an undici Dispatcher (an object with a dispatch() method)' },
+    ),
+    credentials: z
+      .custom<CredentialProvider>(
+        (value) =>
+          typeof value === 'object' && value !== null && isFunction((value as { resolve?: unknown }).resolve),
+        { message: 'expected a CredentialProvider (an object with a resolve() method)' },
+      )
+      .optional(),
+    clock: z
+      .custom<Clock>(
+        (value) =>
+          typeof value === 'object' &&
+          value !== null &&
+          isFunction((value as { now?: unknown }).now) &&
+          isFunction((value as { sleep?: unknown }).sleep),
+        { message: 'expected a Clock (an object with now() and sleep())' },
+      )
+      .default(() => systemClock),
+    defaultTokenTtlSeconds: z.number().positive().finite().default(60),
+    expirySkewSeconds: z.number().nonnegative().finite().default(10),
+    allowInsecureRealm: z
+      .custom<(host: string) => boolean>(isFunction, { message: 'expected a function (host) => boolean' })
+      .default(() => isLoopbackHost),
+    directBearerRegistries: z.array(z.string().min(1)).default(() => ['ghcr.io']),
+    userAgent: z.string().min(1).default('ghcr-ts/auth'),
+    tokenRequestTimeoutMs: z.number().int().positive().default(30_000),
+    onEvent: z
+      .custom<(event: TokenManagerEvent) => void>(isFunction, {
+        message: 'expected a function (event) => void',
+      })
+      .optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, TokenManagerOptions>;
+
+/**
+ * Options of {@link createTokenManager}. Unknown keys are refused by name.
+ * @public
+ */
+export interface TokenManagerOptions {
   /** The undici Dispatcher token requests go through (an Agent, or the simulation's). Required. */
-  dispatcher: z.custom<Dispatcher>(
-    (value) =>
-      typeof value === 'object' && value !== null && isFunction((value as { dispatch?: unknown }).dispatch),
-    { message: 'expected an undici Dispatcher (an object with a dispatch() method)' },
-  ),
+  readonly dispatcher: Dispatcher;
   /** Where credentials come from. If omitted, none: every token is anonymous. */
-  credentials: z
-    .custom<CredentialProvider>(
-      (value) =>
-        typeof value === 'object' && value !== null && isFunction((value as { resolve?: unknown }).resolve),
-      { message: 'expected a CredentialProvider (an object with a resolve() method)' },
-    )
-    .optional(),
+  readonly credentials?: CredentialProvider | undefined;
   /** Time source for token expiry. If omitted, the system clock. */
-  clock: z
-    .custom<Clock>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        isFunction((value as { now?: unknown }).now) &&
-        isFunction((value as { sleep?: unknown }).sleep),
-      { message: 'expected a Clock (an object with now() and sleep())' },
-    )
-    .default(() => systemClock),
+  readonly clock?: Clock | undefined;
   /**
    * Lifetime assumed for a token whose response has no `expires_in` and which is not a JWT with
    * `exp`. If omitted, 60 s, the token spec's default (GHCR sends no `expires_in`).
    */
-  defaultTokenTtlSeconds: z.number().positive().finite().default(60),
+  readonly defaultTokenTtlSeconds?: number | undefined;
   /**
    * A token is dropped this long before it expires, so it is not sent just as it lapses; capped
    * at half the token's lifetime. If omitted, 10 s.
    */
-  expirySkewSeconds: z.number().nonnegative().finite().default(10),
+  readonly expirySkewSeconds?: number | undefined;
   /**
    * Whether a plain-HTTP realm on this host may receive credentials. If omitted, loopback hosts
    * only ({@link isLoopbackHost}). `https:` realms are always accepted.
    */
-  allowInsecureRealm: z
-    .custom<(host: string) => boolean>(isFunction, { message: 'expected a function (host) => boolean' })
-    .default(() => isLoopbackHost),
+  readonly allowInsecureRealm?: ((host: string) => boolean) | undefined;
   /**
    * Registries that accept `Authorization: Bearer base64(<password>)` directly, with no token
    * exchange. If omitted, `['ghcr.io']`.
    */
-  directBearerRegistries: z.array(z.string().min(1)).default(() => ['ghcr.io']),
+  readonly directBearerRegistries?: readonly string[] | undefined;
   /** `User-Agent` sent to token endpoints. If omitted, `ghcr-ts/auth`. */
-  userAgent: z.string().min(1).default('ghcr-ts/auth'),
+  readonly userAgent?: string | undefined;
   /** Milliseconds to wait for a token endpoint's headers, then its body. If omitted, 30 000. */
-  tokenRequestTimeoutMs: z.number().int().positive().default(30_000),
+  readonly tokenRequestTimeoutMs?: number | undefined;
   /**
    * Called with each cache hit/miss, fetch, failure and invalidation, for metrics and `--debug`.
    * Never receives a secret. Exceptions it throws are ignored. If omitted, nothing is reported.
    */
-  onEvent: z
-    .custom<(event: TokenManagerEvent) => void>(isFunction, {
-      message: 'expected a function (event) => void',
-    })
-    .optional(),
-});
-
-/**
- * Options of {@link createTokenManager} (input form, defaults optional).
- * @public
- */
-export type TokenManagerOptions = z.input<typeof tokenManagerOptionsSchema>;
+  readonly onEvent?: ((event: TokenManagerEvent) => void) | undefined;
+}
 
 /**
  * Options of a token manager after defaults.
@@ -99,6 +112,9 @@ export function resolveTokenManagerOptions(options: TokenManagerOptions): Resolv
   const parsed = tokenManagerOptionsSchema.safeParse(options);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw unknownKeysError('token manager option', tokenManagerOptionsSchema, issue, parsed.error);
+  }
   const field = issue === undefined ? '' : issue.path.map(String).join('.');
   throw new ConfigError(
     `invalid token manager option "${field}": ${issue?.message ?? 'invalid value'}; see the TokenManagerOptions documentation`,

@@ -63,6 +63,13 @@ describe('createTokenManager options', () => {
     expect((error as Error).message).toContain(`"${field}"`);
   });
 
+  it('refuses an unknown option by name, with the nearest valid one', () => {
+    const options = { dispatcher: stubDispatcher(), userAgnet: 'me' };
+    expect(() => createTokenManager(options as never)).toThrow(
+      /unknown token manager option "userAgnet" \(did you mean "userAgent"\?\)/,
+    );
+  });
+
   it('applies the documented defaults', () => {
     const manager = createTokenManager({
       dispatcher: createStubDispatcher(() => ({ status: 200 })).dispatcher,
