@@ -6,7 +6,11 @@ import type { TransportRequest } from '@ghcr/transport';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
 import type { CopyOptions } from './content/copy.js';
-import type { BuildRegistryGraphOptions } from './github/retention/build-graph.js';
+import type {
+  BuildRegistryGraphOptions,
+  buildRegistryGraphOptionsSchema,
+} from './github/retention/build-graph.js';
+import type { ExecutePlanOptions, executePlanOptionsSchema } from './github/retention/execute.js';
 import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
 import type {
   CodeScanningOptions,
@@ -75,3 +79,13 @@ expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<BuildR
 expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<GateOptions>>();
 expectTypeOf<{ signal: AbortSignal | undefined }>().toExtend<SignalOption<TransportRequest>>();
 export const passesItsOwnSignal: CopyOptions = { signal: maybeSignal() };
+
+type ExecuteInput = z.input<typeof executePlanOptionsSchema>;
+expectTypeOf<keyof ExecuteInput>().toEqualTypeOf<keyof ExecutePlanOptions>();
+expectTypeOf<ExecuteInput>().toExtend<ExecutePlanOptions>();
+expectTypeOf<ExecutePlanOptions>().toExtend<ExecuteInput>();
+
+type GraphInput = z.input<typeof buildRegistryGraphOptionsSchema>;
+expectTypeOf<keyof GraphInput>().toEqualTypeOf<keyof BuildRegistryGraphOptions>();
+expectTypeOf<GraphInput>().toExtend<BuildRegistryGraphOptions>();
+expectTypeOf<MutableArrays<BuildRegistryGraphOptions>>().toExtend<GraphInput>();

@@ -9,7 +9,6 @@ import { validateRepository } from './validate.js';
 
 function serve(repo: ModelRepository, counts = new Map<string, number>()) {
   return {
-    counts,
     fetchManifest: async (digest: string): Promise<ParsedManifest> => {
       counts.set(digest, (counts.get(digest) ?? 0) + 1);
       const manifest = repo.manifests.get(digest as Digest);
@@ -63,7 +62,8 @@ describe('buildRegistryGraph', () => {
     repo.index([shared], { tags: ['a'] });
     repo.index([shared], { tags: ['b'] });
     repo.multiArch({ tags: ['c'] });
-    const source = serve(repo);
+    const counts = new Map<string, number>();
+    const source = serve(repo, counts);
     const cache = new Map<string, ParsedManifest>();
     const graph = await buildRegistryGraph({
       versions: repo.versionList(),
@@ -71,8 +71,8 @@ describe('buildRegistryGraph', () => {
       cache,
       concurrency: 3,
     });
-    expect([...source.counts.values()].every((count) => count === 1)).toBe(true);
-    expect(source.counts.size).toBe(repo.manifests.size);
+    expect([...counts.values()].every((count) => count === 1)).toBe(true);
+    expect(counts.size).toBe(repo.manifests.size);
     expect(graph.stats).toEqual({ manifestsFetched: repo.manifests.size, cacheHits: 0, blobsChecked: 0 });
     const again = await buildRegistryGraph({ versions: repo.versionList(), ...serve(repo), cache });
     expect(again.stats).toMatchObject({ manifestsFetched: 0, cacheHits: repo.manifests.size });
@@ -171,6 +171,15 @@ describe('buildRegistryGraph', () => {
     await expect(
       buildRegistryGraph({ versions: [], fetchManifest: 'nope' as never, listTags: async () => [] }),
     ).rejects.toSatisfy((error) => ConfigError.isInstance(error));
+    const misspelt = {
+      versions: [],
+      fetchManifest: async () => ({}),
+      listTags: async () => [],
+      concurency: 2,
+    };
+    await expect(buildRegistryGraph(misspelt as never)).rejects.toThrow(
+      /unknown buildRegistryGraph option "concurency" \(did you mean "concurrency"\?\)/,
+    );
   });
 
   it('keeps a tag named __proto__ as a tag', async () => {

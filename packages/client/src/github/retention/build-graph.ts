@@ -6,6 +6,7 @@ import {
   isDigest,
   MediaType,
   NotFoundError,
+  unknownKeysError,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { isUntagPlaceholder } from '../../registry/placeholder.js';
@@ -41,66 +42,83 @@ const isObject = (value: unknown): boolean => typeof value === 'object' && value
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
 /**
+ * The zod schema of {@link BuildRegistryGraphOptions} (documented there). Strict: an unknown key is refused.
+ * @public
+ */
+export const buildRegistryGraphOptionsSchema = z
+  .object({
+    versions: z
+      .array(z.custom<RetentionVersionInput>(isObject, 'must be a package version object'))
+      .readonly(),
+    fetchManifest: z.custom<(digest: string, options: GraphReadOptions) => Promise<ParsedManifest>>(
+      isFunction,
+      'must be a function (digest, { signal }) => Promise<ParsedManifest>',
+    ),
+    listTags: z.custom<(options: GraphReadOptions) => Promise<readonly string[]>>(
+      isFunction,
+      'must be a function ({ signal }) => Promise<string[]>',
+    ),
+    resolveTag: z
+      .custom<(tag: string, options: GraphReadOptions) => Promise<string | undefined>>(
+        isFunction,
+        'must be a function (tag, { signal }) => Promise<string | undefined>',
+      )
+      .optional(),
+    blobExists: z
+      .custom<(digest: string, options: GraphReadOptions) => Promise<boolean>>(
+        isFunction,
+        'must be a function (digest, { signal }) => Promise<boolean>',
+      )
+      .optional(),
+    cache: z
+      .custom<ManifestCache>(
+        (value) => isObject(value) && isFunction((value as ManifestCache).get),
+        'must be a cache (get/set by digest, e.g. a Map)',
+      )
+      .optional(),
+    known: z
+      .custom<ReadonlySet<string>>(
+        (value) => isObject(value) && isFunction((value as ReadonlySet<string>).has),
+        'must be a set of digests (has(digest))',
+      )
+      .optional(),
+    concurrency: z.number().int().positive().max(64).default(4),
+    signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, BuildRegistryGraphOptions>;
+
+/**
  * Options of {@link buildRegistryGraph}.
  * @public
  */
-export const buildRegistryGraphOptionsSchema = z.object({
+export interface BuildRegistryGraphOptions {
   /** Every active version of the package (Packages API objects or {@link RetentionVersion}s). */
-  versions: z.array(z.custom<RetentionVersionInput>(isObject, 'must be a package version object')).readonly(),
+  readonly versions: readonly RetentionVersionInput[];
   /** Reads one manifest by digest (e.g. `(digest, o) => client.manifests.get(repository, digest, o)`). */
-  fetchManifest: z.custom<(digest: string, options: GraphReadOptions) => Promise<ParsedManifest>>(
-    isFunction,
-    'must be a function (digest, { signal }) => Promise<ParsedManifest>',
-  ),
+  readonly fetchManifest: (digest: string, options: GraphReadOptions) => Promise<ParsedManifest>;
   /** Lists the registry's tags (e.g. `(o) => client.tags.list(repository, o)`). */
-  listTags: z.custom<(options: GraphReadOptions) => Promise<readonly string[]>>(
-    isFunction,
-    'must be a function ({ signal }) => Promise<string[]>',
-  ),
+  readonly listTags: (options: GraphReadOptions) => Promise<readonly string[]>;
   /**
    * Resolves a tag the registry lists but no version carries (the API and the registry can
    * disagree for a moment) to a digest, or undefined when the tag is gone. If omitted, such a tag
    * makes the graph incomplete (fail closed).
    */
-  resolveTag: z
-    .custom<(tag: string, options: GraphReadOptions) => Promise<string | undefined>>(
-      isFunction,
-      'must be a function (tag, { signal }) => Promise<string | undefined>',
-    )
-    .optional(),
+  readonly resolveTag?: ((tag: string, options: GraphReadOptions) => Promise<string | undefined>) | undefined;
   /** Checks that a blob exists (HEAD), for reporting partial images. If omitted, blobs are not checked. */
-  blobExists: z
-    .custom<(digest: string, options: GraphReadOptions) => Promise<boolean>>(
-      isFunction,
-      'must be a function (digest, { signal }) => Promise<boolean>',
-    )
-    .optional(),
+  readonly blobExists?: ((digest: string, options: GraphReadOptions) => Promise<boolean>) | undefined;
   /** Manifests already read (by digest), consulted before each GET and filled after. If omitted, a fresh one per call. */
-  cache: z
-    .custom<ManifestCache>(
-      (value) => isObject(value) && isFunction((value as ManifestCache).get),
-      'must be a cache (get/set by digest, e.g. a Map)',
-    )
-    .optional(),
+  readonly cache?: ManifestCache | undefined;
   /**
    * Digests already in a graph read earlier (e.g. `Object.keys(graph.nodes)`): neither read nor
    * followed, so reading what changed since that graph costs only the new manifests. The result
    * then has no node for them (merge it with the earlier graph). If omitted, none.
    */
-  known: z
-    .custom<ReadonlySet<string>>(
-      (value) => isObject(value) && isFunction((value as ReadonlySet<string>).has),
-      'must be a set of digests (has(digest))',
-    )
-    .optional(),
+  readonly known?: ReadonlySet<string> | undefined;
   /** Reads in flight at once. If omitted, 4. */
-  concurrency: z.number().int().positive().max(64).default(4),
+  readonly concurrency?: number | undefined;
   /** Aborts the reads (the promise rejects with the abort error). */
-  signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
-});
-
-/** @public */
-export type BuildRegistryGraphOptions = z.input<typeof buildRegistryGraphOptionsSchema>;
+  readonly signal?: AbortSignal | undefined;
+}
 
 interface MutableNode {
   digest: string;
@@ -226,6 +244,14 @@ export async function buildRegistryGraph(options: BuildRegistryGraphOptions): Pr
   const parsedOptions = buildRegistryGraphOptionsSchema.safeParse(options);
   if (!parsedOptions.success) {
     const issue = parsedOptions.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError(
+        'buildRegistryGraph option',
+        buildRegistryGraphOptionsSchema,
+        issue,
+        parsedOptions.error,
+      );
+    }
     const field = issue?.path.join('.') ?? '';
     throw new ConfigError(`invalid buildRegistryGraph option "${field}": ${issue?.message ?? 'invalid'}`, {
       field,

@@ -207,6 +207,10 @@ describe('executePlan', () => {
     await expect(executePlan(plan, { deleteVersion: async () => {}, concurrency: 0 })).rejects.toSatisfy(
       (error) => ConfigError.isInstance(error) && (error as ConfigError).field === 'concurrency',
     );
+    const misspelt = { deleteVersion: async () => {}, batchSzie: 10 };
+    await expect(executePlan(plan, misspelt as never)).rejects.toThrow(
+      /unknown executePlan option "batchSzie" \(did you mean "batchSize"\?\)/,
+    );
   });
 });
 

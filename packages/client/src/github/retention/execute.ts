@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   NotFoundError,
   systemClock,
+  unknownKeysError,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { formatDuration } from './duration.js';
@@ -49,42 +50,77 @@ const isObject = (value: unknown): boolean => typeof value === 'object' && value
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
 /**
+ * The zod schema of {@link ExecutePlanOptions} (documented there). Strict: an unknown key is refused.
+ * @public
+ */
+export const executePlanOptionsSchema = z
+  .object({
+    deleteVersion: z.custom<DeleteVersion>(
+      isFunction,
+      'must be a function (id, { signal, digest }) => Promise<void>',
+    ),
+    concurrency: z.number().int().positive().max(100).default(4),
+    signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
+    dryRun: z.boolean().default(false),
+    onProgress: z
+      .custom<(event: RetentionProgressEvent) => void>(isFunction, 'must be a function (event) => void')
+      .optional(),
+    journal: z
+      .custom<RetentionJournal>(
+        (value) =>
+          isObject(value) &&
+          isFunction((value as RetentionJournal).completed) &&
+          isFunction((value as RetentionJournal).record),
+        'must be a RetentionJournal (completed(), record(entry))',
+      )
+      .optional(),
+    revalidate: z
+      .custom<RevalidationSource>(
+        (value) =>
+          isObject(value) &&
+          isObject((value as RevalidationSource).graph) &&
+          isFunction((value as RevalidationSource).listTags) &&
+          isFunction((value as RevalidationSource).listVersions) &&
+          isFunction((value as RevalidationSource).fetchManifest) &&
+          isFunction((value as RevalidationSource).resolveTag),
+        'must be a RevalidationSource ({ graph, listTags, listVersions, fetchManifest, resolveTag })',
+      )
+      .optional(),
+    minAge: durationSchema.default(10 * 60_000),
+    batchSize: z.number().int().positive().max(1000).default(50),
+    clock: z
+      .custom<Pick<Clock, 'now'>>(
+        (value) => isObject(value) && isFunction((value as Clock).now),
+        'must be a Clock (now())',
+      )
+      .default(systemClock),
+  })
+  .strict() satisfies z.ZodType<unknown, ExecutePlanOptions>;
+
+/**
  * Options of {@link executePlan}.
  * @public
  */
-export const executePlanOptionsSchema = z.object({
+export interface ExecutePlanOptions {
   /** Deletes one version; see {@link DeleteVersion}. */
-  deleteVersion: z.custom<DeleteVersion>(
-    isFunction,
-    'must be a function (id, { signal, digest }) => Promise<void>',
-  ),
+  readonly deleteVersion: DeleteVersion;
   /**
    * Deletions in flight at once (the transport's limiter still paces them, ~180 DELETEs a minute on
    * GitHub). If omitted, 4.
    */
-  concurrency: z.number().int().positive().max(100).default(4),
+  readonly concurrency?: number | undefined;
   /** Stops starting deletions; those in flight are aborted and reported as skipped. */
-  signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
+  readonly signal?: AbortSignal | undefined;
   /** Report what would be deleted without deleting (the journal is read, not written). If omitted, false. */
-  dryRun: z.boolean().default(false),
+  readonly dryRun?: boolean | undefined;
   /** Called as each version settles. If omitted, nothing is called. */
-  onProgress: z
-    .custom<(event: RetentionProgressEvent) => void>(isFunction, 'must be a function (event) => void')
-    .optional(),
+  readonly onProgress?: ((event: RetentionProgressEvent) => void) | undefined;
   /**
    * Records completed deletions, and versions skipped because they changed since the plan or are
    * within `minAge`; a rerun skips the ids it holds (the skipped ones with the recorded reason:
    * plan again to reconsider them). If omitted, none (a rerun relies on 404 = done).
    */
-  journal: z
-    .custom<RetentionJournal>(
-      (value) =>
-        isObject(value) &&
-        isFunction((value as RetentionJournal).completed) &&
-        isFunction((value as RetentionJournal).record),
-      'must be a RetentionJournal (completed(), record(entry))',
-    )
-    .optional(),
+  readonly journal?: RetentionJournal | undefined;
   /**
    * Look again before each delete batch (see {@link RevalidationSource};
    * `client.retention.revalidation(repository, graph, { listVersions })` makes one): one tag
@@ -93,38 +129,19 @@ export const executePlanOptionsSchema = z.object({
    * reachable from a tag or a version the plan did not know is skipped, with the reason. Not used
    * in a dry run. If omitted, the plan is executed as it was made, without looking again.
    */
-  revalidate: z
-    .custom<RevalidationSource>(
-      (value) =>
-        isObject(value) &&
-        isObject((value as RevalidationSource).graph) &&
-        isFunction((value as RevalidationSource).listTags) &&
-        isFunction((value as RevalidationSource).listVersions) &&
-        isFunction((value as RevalidationSource).fetchManifest) &&
-        isFunction((value as RevalidationSource).resolveTag),
-      'must be a RevalidationSource ({ graph, listTags, listVersions, fetchManifest, resolveTag })',
-    )
-    .optional(),
+  readonly revalidate?: RevalidationSource | undefined;
   /**
    * Never delete a version created or updated less than this long ago (by `clock`; its
    * `updated_at` as the plan saw it, or as revalidation found it since): a duration string (`10m`,
    * `1h`) or milliseconds; 0 turns it off. Checked before each batch, so it covers a version a push
    * touched just after the last look. If omitted, 10 minutes.
    */
-  minAge: durationSchema.default(10 * 60_000),
+  readonly minAge?: string | number | undefined;
   /** Versions per delete batch (each batch is revalidated first). If omitted, 50. */
-  batchSize: z.number().int().positive().max(1000).default(50),
+  readonly batchSize?: number | undefined;
   /** The clock `minAge` is measured with. If omitted, the system clock. */
-  clock: z
-    .custom<Pick<Clock, 'now'>>(
-      (value) => isObject(value) && isFunction((value as Clock).now),
-      'must be a Clock (now())',
-    )
-    .default(systemClock),
-});
-
-/** @public */
-export type ExecutePlanOptions = z.input<typeof executePlanOptionsSchema>;
+  readonly clock?: Pick<Clock, 'now'> | undefined;
+}
 
 /**
  * A version in the report.
@@ -243,6 +260,9 @@ export async function executePlan(
   const parsed = executePlanOptionsSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('executePlan option', executePlanOptionsSchema, issue, parsed.error);
+    }
     const field = issue?.path.join('.') ?? '';
     throw new ConfigError(`invalid executePlan option "${field}": ${issue?.message ?? 'invalid'}`, {
       field,
