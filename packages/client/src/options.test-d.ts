@@ -21,6 +21,7 @@ import type {
 import type { InspectOptions } from './images/inspect.js';
 import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
 import type { UploadBlobOptions } from './registry/blob-upload.js';
+import type { SignaturePolicy, signaturePolicySchema } from './signatures/policy.js';
 
 // The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
 // says mutable arrays. The same elements, so compare with the arrays made mutable.
@@ -89,3 +90,8 @@ type GraphInput = z.input<typeof buildRegistryGraphOptionsSchema>;
 expectTypeOf<keyof GraphInput>().toEqualTypeOf<keyof BuildRegistryGraphOptions>();
 expectTypeOf<GraphInput>().toExtend<BuildRegistryGraphOptions>();
 expectTypeOf<MutableArrays<BuildRegistryGraphOptions>>().toExtend<GraphInput>();
+
+type SignaturePolicyInput = z.input<typeof signaturePolicySchema>;
+expectTypeOf<keyof SignaturePolicyInput>().toEqualTypeOf<keyof SignaturePolicy>();
+expectTypeOf<SignaturePolicyInput>().toExtend<SignaturePolicy>();
+expectTypeOf<SignaturePolicy>().toExtend<SignaturePolicyInput>();

@@ -1,8 +1,36 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError } from '@ghcr/oci-types';
+import { ConfigError, unknownKeysError } from '@ghcr/oci-types';
 import type { TrustMaterial } from '@sigstore/verify';
 import * as z from 'zod';
 import { loadTrustedRoot } from './trusted-root.js';
+
+/**
+ * The zod schema of {@link SignaturePolicy} (documented there). Strict: an unknown key is refused.
+ * @public
+ */
+export const signaturePolicySchema = z
+  .object({
+    key: z.string().min(1).optional(),
+    certificateIdentity: z.string().min(1).optional(),
+    certificateIdentityRegexp: z.string().min(1).optional(),
+    certificateOidcIssuer: z.string().min(1).optional(),
+    certificateOidcIssuerRegexp: z.string().min(1).optional(),
+    repository: z
+      .string()
+      .regex(/^[^/\s]+\/[^/\s]+$/, { error: 'expected owner/name' })
+      .optional(),
+    owner: z
+      .string()
+      .regex(/^[^/\s]+$/, { error: 'expected an owner name, without slashes' })
+      .optional(),
+    workflow: z.string().min(1).optional(),
+    predicateType: z.string().min(1).optional(),
+    trustedRoot: z.unknown().optional(),
+    tlogThreshold: z.int().min(0).optional(),
+    ctlogThreshold: z.int().min(0).optional(),
+    timestampThreshold: z.int().min(0).optional(),
+  })
+  .strict() satisfies z.ZodType<unknown, SignaturePolicy>;
 
 /**
  * What a signature or attestation must satisfy to count as verified. Give either `key` (cosign
@@ -12,46 +40,37 @@ import { loadTrustedRoot } from './trusted-root.js';
  * anchored (`^(?:…)$`): they match the whole value.
  * @public
  */
-export const signaturePolicySchema = z.object({
+export interface SignaturePolicy {
   /** A PEM public key (ECDSA P-256/P-384, Ed25519 or RSA: `cosign.pub`). If omitted, keyless. */
-  key: z.string().min(1).optional(),
+  readonly key?: string | undefined;
   /** The certificate's subject alternative name, exactly (`https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1`). If omitted, not checked by itself. */
-  certificateIdentity: z.string().min(1).optional(),
+  readonly certificateIdentity?: string | undefined;
   /** A regular expression the whole SAN must match. If omitted, not checked by itself. */
-  certificateIdentityRegexp: z.string().min(1).optional(),
+  readonly certificateIdentityRegexp?: string | undefined;
   /** The OIDC issuer, exactly (`https://token.actions.githubusercontent.com`). */
-  certificateOidcIssuer: z.string().min(1).optional(),
+  readonly certificateOidcIssuer?: string | undefined;
   /** A regular expression the whole issuer must match. */
-  certificateOidcIssuerRegexp: z.string().min(1).optional(),
+  readonly certificateOidcIssuerRegexp?: string | undefined;
   /** The source repository, `owner/name` (Fulcio's Source Repository URI, as `gh attestation verify --repo`). If omitted, any. */
-  repository: z
-    .string()
-    .regex(/^[^/\s]+\/[^/\s]+$/, { error: 'expected owner/name' })
-    .optional(),
+  readonly repository?: string | undefined;
   /** The source repository owner (Fulcio's Source Repository Owner URI, as `gh attestation verify --owner`). If omitted, any. */
-  owner: z
-    .string()
-    .regex(/^[^/\s]+$/, { error: 'expected an owner name, without slashes' })
-    .optional(),
+  readonly owner?: string | undefined;
   /**
    * The signing workflow: `owner/repo/.github/workflows/release.yml` (Fulcio's Build Signer URI
    * without its `@ref`, as `gh attestation verify --signer-workflow`). If omitted, any.
    */
-  workflow: z.string().min(1).optional(),
+  readonly workflow?: string | undefined;
   /** The in-toto predicate type attestations must have. If omitted, any (the gate reads only vulnerability predicates anyway). */
-  predicateType: z.string().min(1).optional(),
+  readonly predicateType?: string | undefined;
   /** The parsed `trusted_root.json` (as `gh attestation trusted-root` writes it). Needed for keyless. */
-  trustedRoot: z.unknown().optional(),
+  readonly trustedRoot?: unknown | undefined;
   /** Transparency-log entries required. If omitted, 1 when the trusted root has a log, else 0. */
-  tlogThreshold: z.int().min(0).optional(),
+  readonly tlogThreshold?: number | undefined;
   /** Certificate-transparency SCTs required. If omitted, 1 when the trusted root has a CT log, else 0. */
-  ctlogThreshold: z.int().min(0).optional(),
+  readonly ctlogThreshold?: number | undefined;
   /** RFC 3161 timestamps required. If omitted, 1 when the trusted root has timestamp authorities and no log, else 0. */
-  timestampThreshold: z.int().min(0).optional(),
-});
-
-/** @public */
-export type SignaturePolicy = z.input<typeof signaturePolicySchema>;
+  readonly timestampThreshold?: number | undefined;
+}
 
 /**
  * A string compared exactly, or a whole-value regular expression.
@@ -111,6 +130,9 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
   const parsed = signaturePolicySchema.safeParse(policy);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('signature policy key', signaturePolicySchema, issue, parsed.error);
+    }
     const field = (issue?.path ?? []).map(String).join('.');
     throw new ConfigError(`invalid signature policy "${field}": ${issue?.message ?? 'invalid'}`, {
       field,

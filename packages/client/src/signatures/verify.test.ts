@@ -309,6 +309,11 @@ describe('resolveSignaturePolicy', () => {
       /not a regular expression/,
     ],
     ['a bad repository', { key: 'k', repository: 'octo' }, /expected owner\/name/],
+    [
+      'a misspelt key',
+      { key: 'k', certificateIdentiy: 'x' } as SignaturePolicy,
+      /unknown signature policy key "certificateIdentiy" \(did you mean "certificateIdentity"\?\)/,
+    ],
   ])('refuses %s with a ConfigError', (_, policy, message) => {
     let thrown: unknown;
     try {
