@@ -12,6 +12,7 @@ import type {
 } from './github/retention/build-graph.js';
 import type { ExecutePlanOptions, executePlanOptionsSchema } from './github/retention/execute.js';
 import type { RetentionPolicy, retentionPolicySchema } from './github/retention/policy.js';
+import type { VersionsOptions, versionsOptionsSchema } from './github/versions/versions-options.js';
 import type {
   CodeScanningOptions,
   codeScanningOptionsSchema,
@@ -95,3 +96,8 @@ type SignaturePolicyInput = z.input<typeof signaturePolicySchema>;
 expectTypeOf<keyof SignaturePolicyInput>().toEqualTypeOf<keyof SignaturePolicy>();
 expectTypeOf<SignaturePolicyInput>().toExtend<SignaturePolicy>();
 expectTypeOf<SignaturePolicy>().toExtend<SignaturePolicyInput>();
+
+type VersionsInput = z.input<typeof versionsOptionsSchema>;
+expectTypeOf<keyof VersionsInput>().toEqualTypeOf<keyof VersionsOptions>();
+expectTypeOf<VersionsInput>().toExtend<VersionsOptions>();
+expectTypeOf<VersionsOptions>().toExtend<VersionsInput>();

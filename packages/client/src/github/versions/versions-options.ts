@@ -1,4 +1,4 @@
-import { ConfigError } from '@ghcr/oci-types';
+import { ConfigError, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 
 /**
@@ -16,42 +16,54 @@ export const DEFAULT_GITHUB_API_VERSION = '2022-11-28';
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 
 /**
- * Options of {@link createVersions}, validated once. A bad one is a `ConfigError` naming the field.
+ * The zod schema of {@link VersionsOptions} (documented there). Strict: an unknown key is refused.
  * @public
  */
-export const versionsOptionsSchema = z.object({
+export const versionsOptionsSchema = z
+  .object({
+    apiUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com' })
+      .optional(),
+    apiVersion: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2022-11-28')
+      .default(DEFAULT_GITHUB_API_VERSION),
+    ownerType: z.enum(['org', 'user', 'authenticated-user']).optional(),
+    placeholderLookupAttempts: z.number().int().min(1).max(10).default(3),
+    placeholderLookupDelayMs: z.number().int().min(0).max(60_000).default(1000),
+  })
+  .strict() satisfies z.ZodType<unknown, VersionsOptions>;
+
+/**
+ * Options of {@link createVersions}, validated once. A bad one is a `ConfigError` naming the field;
+ * an unknown one is refused by name.
+ * @public
+ */
+export interface VersionsOptions {
   /**
    * Base URL of the GitHub REST API (`https://ghe.example.com/api/v3` on GitHub Enterprise Server).
    * If omitted, `process.env.GITHUB_API_URL` (set by GitHub Actions), else `https://api.github.com`.
    */
-  apiUrl: z
-    .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com' })
-    .optional(),
+  readonly apiUrl?: string | undefined;
   /**
    * Sent as `X-GitHub-Api-Version`. If omitted, `2022-11-28` (GitHub's default, pinned until the
    * breaking changes of later versions have been checked for packages).
    */
-  apiVersion: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2022-11-28')
-    .default(DEFAULT_GITHUB_API_VERSION),
+  readonly apiVersion?: string | undefined;
   /**
    * The owner type of every owner this client addresses. If omitted, detected per owner with
    * `GET /users/{owner}` (`type`: `Organization` → `org`, `User` → `user`) and cached for the
    * client's lifetime; a call may still pass its own `ownerType`.
    */
-  ownerType: z.enum(['org', 'user', 'authenticated-user']).optional(),
+  readonly ownerType?: OwnerType | undefined;
   /**
    * `untagAndDelete`: how many times the placeholder's package version is looked up before giving
    * up (GitHub may list a freshly pushed manifest with a short delay). If omitted, 3.
    */
-  placeholderLookupAttempts: z.number().int().min(1).max(10).default(3),
+  readonly placeholderLookupAttempts?: number | undefined;
   /** Delay before the second lookup, doubled after each further miss. If omitted, 1000 ms. */
-  placeholderLookupDelayMs: z.number().int().min(0).max(60_000).default(1000),
-});
-
-/** @public */
-export type VersionsOptions = z.input<typeof versionsOptionsSchema>;
+  readonly placeholderLookupDelayMs?: number | undefined;
+}
 /** @public */
 export type ResolvedVersionsOptions = z.output<typeof versionsOptionsSchema> & { readonly apiUrl: string };
 
@@ -73,6 +85,9 @@ export function resolveVersionsOptions(
   const parsed = versionsOptionsSchema.safeParse(withUrl);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      throw unknownKeysError('versions option', versionsOptionsSchema, issue, parsed.error);
+    }
     const field = issue?.path.join('.') ?? '';
     const source =
       field === 'apiUrl' && input.apiUrl === undefined

@@ -291,6 +291,9 @@ describe('API version, base URL and response shapes', () => {
       /"apiUrl" \(taken from the GITHUB_API_URL environment variable\)/,
     );
     expect(() => resolveVersionsOptions({ apiVersion: 'latest' }, {})).toThrow(ConfigError);
+    expect(() => resolveVersionsOptions({ apiURL: 'https://x' } as never, {})).toThrow(
+      /unknown versions option "apiURL" \(did you mean "apiUrl"\?\)/,
+    );
   });
 
   it('talks to an API under a path (GitHub Enterprise Server style)', async () => {
