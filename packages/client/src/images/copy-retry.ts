@@ -1,5 +1,5 @@
 import type { CopyRetry } from '../content/copy.js';
-import type { ClientContext } from '../registry/context.js';
+import type { RegistryDependencies } from '../registry/dependencies.js';
 import { messageOf } from '../registry/resume.js';
 
 /**
@@ -8,7 +8,7 @@ import { messageOf } from '../registry/resume.js';
  * @internal
  */
 export function emitCopyRetry(
-  context: ClientContext,
+  context: Pick<RegistryDependencies<unknown>, 'endpoint' | 'events'>,
   operation: string,
   where: { readonly registry: string; readonly repository: string },
   retry: CopyRetry,

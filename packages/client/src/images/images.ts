@@ -16,7 +16,7 @@ import { ociLayout } from '../content/oci-layout.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
 import type { ReadOnlyTarget } from '../content/target.js';
 import type { Blobs } from '../registry/blobs.js';
-import type { ClientContext } from '../registry/context.js';
+import type { CopyLimits, RegistryDependencies } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 import { checkRepository, checkTag } from '../registry/names.js';
 import type { Tags } from '../registry/tags.js';
@@ -187,13 +187,13 @@ export interface ImagesDependencies {
  * @internal
  */
 export function createImages(
-  context: ClientContext,
+  context: RegistryDependencies<CopyLimits>,
   dependencies: ImagesDependencies,
   forRegistry?: (registry: string) => RemoteRepositoryParts,
 ): Images {
-  const host = context.settings.host;
+  const host = context.endpoint.host;
   const parts: RemoteRepositoryParts = { registry: host, ...dependencies };
-  const maxManifestBytes = context.settings.options.maxManifestBytes;
+  const maxManifestBytes = context.limits.maxManifestBytes;
   /** This registry's parts, or another registry's (of the same client) when the reference names it. */
   const partsOf = (registry: string): RemoteRepositoryParts => {
     if (registry === host) return parts;
@@ -212,9 +212,9 @@ export function createImages(
     where: { registry: string; repository: string },
     options: ImageOperationOptions & PlatformSelection,
   ): CopyOptions => ({
-    concurrency: options.concurrency ?? context.settings.options.concurrency,
-    progressIntervalBytes: context.settings.options.progressIntervalBytes,
-    clock: context.settings.options.clock,
+    concurrency: options.concurrency ?? context.limits.concurrency,
+    progressIntervalBytes: context.limits.progressIntervalBytes,
+    clock: context.limits.clock,
     onRetry: (retry) => emitCopyRetry(context, operation, where, retry),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.platform === undefined ? {} : { platform: options.platform }),

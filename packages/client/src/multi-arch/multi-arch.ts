@@ -21,7 +21,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { isImageConfig, platformFromConfig } from './platform-from-config.js';
@@ -151,12 +151,15 @@ const toPlatform = (platform: string | Platform): Platform =>
  * @internal
  */
 export function createMultiArch(
-  context: ClientContext,
+  context: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host'>;
+    readonly limits: Pick<ManifestLimits, 'concurrency'>;
+  },
   deps: { readonly blobs: Blobs; readonly manifests: Manifests },
 ): MultiArch {
   const { blobs, manifests } = deps;
-  const host = context.settings.host;
-  const concurrency = context.settings.options.concurrency;
+  const host = context.endpoint.host;
+  const concurrency = context.limits.concurrency;
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
     signal === undefined ? {} : { signal };
   const where = (repository: string, reference: string): string =>

@@ -1,7 +1,7 @@
 import { parseManifest } from '@ghcr/manifest';
 import { type Descriptor, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryDependencies } from '../registry/dependencies.js';
 import { nextLink } from '../registry/link-header.js';
 import { readCapped } from '../registry/read-body.js';
 import { header } from '../registry/responses.js';
@@ -28,13 +28,13 @@ const MAX_PAGES = 10_000;
  * @internal
  */
 export async function listFromApi(
-  context: ClientContext,
+  context: RegistryDependencies<ManifestLimits>,
   repository: string,
   subject: string,
   artifactType: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<ApiListing> {
-  const host = context.settings.host;
+  const host = context.endpoint.host;
   const query = artifactType === undefined ? '' : `?${new URLSearchParams({ artifactType })}`;
   const seen = new Set<string>();
   const descriptors: Descriptor[] = [];
@@ -48,7 +48,7 @@ export async function listFromApi(
     seen.add(url);
     let response: TransportResponse;
     try {
-      response = await context.transport.send({
+      response = await context.endpoint.send({
         operation: 'referrers.list',
         method: 'GET',
         url,
@@ -70,7 +70,7 @@ export async function listFromApi(
     const applied = (header(response, 'oci-filters-applied') ?? '').split(',').map((part) => part.trim());
     const bytes = await readCapped(
       response,
-      context.settings.options.maxManifestBytes,
+      context.limits.maxManifestBytes,
       what,
       'raise maxManifestBytes to read a referrers list this long',
     );

@@ -13,7 +13,7 @@ import {
 import { type BlobInput, fileSource } from '../registry/blob-source.js';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryDependencies } from '../registry/dependencies.js';
 import { type Manifests, putOne } from '../registry/manifests.js';
 import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { fetchTagPage } from '../registry/tags.js';
@@ -179,22 +179,22 @@ const TAG_SET_PAGE = 1000;
  * @internal
  */
 export function createReferrers(
-  context: ClientContext,
+  context: RegistryDependencies<ManifestLimits>,
   deps: { readonly blobs: Blobs; readonly manifests: Manifests },
   options: ReferrersOptions = {},
 ): Referrers {
   const { blobs, manifests } = deps;
-  const host = context.settings.host;
+  const host = context.endpoint.host;
   // Registries (by host) whose referrers API answered 404: later calls go straight to the fallback.
   const apiAbsent = new Set<string>();
   // Registries (by host) whose referrers API answered: `register` need not ask again.
   const apiPresent = new Set<string>();
   // ghcr.io has no referrers API (it answers 404 for every subject): never ask it.
-  if (options.api === 'fallback' || context.settings.flavor === 'ghcr') apiAbsent.add(host);
+  if (options.api === 'fallback' || context.endpoint.flavor === 'ghcr') apiAbsent.add(host);
   // While the first call finds out whether the API exists, the calls beside it wait for the answer
   // instead of each asking (a copy lists the referrers of every manifest of an index at once).
   let probing: Promise<unknown> | undefined;
-  const clock = context.settings.options.clock;
+  const clock = context.limits.clock;
   // One tag listing answers every tag probe (the fallback tag, cosign's .sig/.att/.sbom) of every
   // subject listed at about the same time; kept briefly, and forgotten when this client writes a tag.
   const tagSets = new Map<string, { at: number; tags: Promise<ReadonlySet<string> | undefined> }>();
@@ -275,7 +275,7 @@ export function createReferrers(
     const where = `attach ${attachOptions.artifactType} to ${host}/${repository}@${subject.digest}`;
     const uploaded = await mapLimit(
       attachOptions.files ?? [],
-      context.settings.options.concurrency,
+      context.limits.concurrency,
       async (file): Promise<Descriptor> => {
         const content = file.path === undefined ? file.content : await fileSource(file.path);
         if (content === undefined) {

@@ -8,7 +8,7 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { ProgressReporter } from '../progress.js';
-import type { ClientContext } from './context.js';
+import type { DownloadLimits, RegistryDependencies } from './dependencies.js';
 import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { registryUrl } from './urls.js';
@@ -42,7 +42,7 @@ const STREAM_BUFFER_BYTES = 256 * 1024;
  * @internal
  */
 export function resumableBlobStream(
-  context: ClientContext,
+  context: RegistryDependencies<DownloadLimits>,
   target: DownloadTarget,
   progress?: ProgressReporter,
 ): Readable {
@@ -50,7 +50,7 @@ export function resumableBlobStream(
 }
 
 class ResumableBlobStream extends ReadableStream {
-  readonly #context: ClientContext;
+  readonly #context: RegistryDependencies<DownloadLimits>;
   readonly #target: DownloadTarget;
   readonly #progress: ProgressReporter | undefined;
   readonly #url: string;
@@ -58,7 +58,11 @@ class ResumableBlobStream extends ReadableStream {
   #body: TransportResponse['body'] | undefined;
   #started = false;
 
-  constructor(context: ClientContext, target: DownloadTarget, progress: ProgressReporter | undefined) {
+  constructor(
+    context: RegistryDependencies<DownloadLimits>,
+    target: DownloadTarget,
+    progress: ProgressReporter | undefined,
+  ) {
     super({ highWaterMark: STREAM_BUFFER_BYTES });
     this.#context = context;
     this.#target = target;
@@ -87,7 +91,7 @@ class ResumableBlobStream extends ReadableStream {
     const context = this.#context;
     const url = this.#url;
     const target = this.#target;
-    const maxFailures = context.settings.options.maxResumeAttempts;
+    const maxFailures = context.limits.maxResumeAttempts;
     const first = target.offset ?? 0;
     let failures = 0;
     for (;;) {
@@ -99,7 +103,7 @@ class ResumableBlobStream extends ReadableStream {
       let response: TransportResponse | undefined;
       const reached = this.#offset;
       try {
-        response = await context.transport.send({
+        response = await context.endpoint.send({
           operation: target.operation,
           method: 'GET',
           url,
@@ -216,10 +220,13 @@ function asDownloadError(error: unknown, url: string, offset: number): unknown {
  * chunk is held back until they match, so a consumer never gets the final byte of bad content.
  * @internal
  */
-export function verifiedBlobStream(context: ClientContext, target: DownloadTarget): Readable {
+export function verifiedBlobStream(
+  context: RegistryDependencies<DownloadLimits>,
+  target: DownloadTarget,
+): Readable {
   const progress = new ProgressReporter(context, {
     operation: target.operation,
-    registry: context.settings.host,
+    registry: context.endpoint.host,
     repository: target.repository,
     digest: target.digest,
     ...(target.size === undefined ? {} : { bytesTotal: target.size }),
@@ -227,7 +234,7 @@ export function verifiedBlobStream(context: ClientContext, target: DownloadTarge
   const source = resumableBlobStream(context, { ...target, offset: 0 }, progress);
   const verifier = createVerifyingStream(target.digest, {
     ...(target.size === undefined ? {} : { size: target.size }),
-    what: `blob ${target.digest} of ${context.settings.host}/${target.repository}`,
+    what: `blob ${target.digest} of ${context.endpoint.host}/${target.repository}`,
   });
   pipeline(source, verifier, () => {
     // Errors reach the consumer through `verifier`; pipeline destroys both sides on failure.

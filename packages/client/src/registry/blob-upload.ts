@@ -16,7 +16,7 @@ import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
 import { ProgressReporter } from '../progress.js';
 import { type BlobOpenOptions, type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
-import type { ClientContext } from './context.js';
+import type { RegistryDependencies, UploadLimits } from './dependencies.js';
 import { discard, header } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { appendQuery, registryUrl, resolveLocation } from './urls.js';
@@ -78,7 +78,7 @@ interface UploadSession {
 
 /** What one upload needs, resolved. */
 interface UploadJob {
-  readonly context: ClientContext;
+  readonly context: RegistryDependencies<UploadLimits>;
   readonly repository: string;
   readonly source: BlobSource;
   readonly digest: Digest;
@@ -140,7 +140,7 @@ export async function identifySource(
  * @internal
  */
 export async function pushBlob(
-  context: ClientContext,
+  context: RegistryDependencies<UploadLimits>,
   repository: string,
   source: BlobSource,
   identity: { digest: Digest; size: number },
@@ -153,10 +153,10 @@ export async function pushBlob(
     digest: identity.digest,
     size: identity.size,
     signal: options.signal,
-    describe: `upload of blob ${identity.digest} to ${context.settings.host}/${repository}`,
+    describe: `upload of blob ${identity.digest} to ${context.endpoint.host}/${repository}`,
     progress: new ProgressReporter(context, {
       operation: 'blobs.upload',
-      registry: context.settings.host,
+      registry: context.endpoint.host,
       repository,
       digest: identity.digest,
       bytesTotal: identity.size,
@@ -171,8 +171,8 @@ export async function pushBlob(
     }
     session = mounted;
   }
-  const threshold = options.monolithicThreshold ?? context.settings.monolithicThreshold;
-  const chunkSize = options.chunkSize ?? context.settings.chunkSize;
+  const threshold = options.monolithicThreshold ?? context.limits.monolithicThreshold;
+  const chunkSize = options.chunkSize ?? context.limits.chunkSize;
   if (job.size <= threshold) {
     const outcome = await monolithic(job, session);
     if (outcome === 'uploaded') return 'uploaded';
@@ -193,7 +193,7 @@ export async function pushBlob(
 /** POST .../blobs/uploads/ → 202 with the session's Location. */
 async function startSession(job: UploadJob): Promise<UploadSession> {
   const url = registryUrl(job.context, job.repository, 'blobs/uploads/');
-  const response = await job.context.transport.send({
+  const response = await job.context.endpoint.send({
     operation: 'blobs.upload',
     method: 'POST',
     url,
@@ -226,7 +226,7 @@ async function mount(job: UploadJob, from: string): Promise<'mounted' | UploadSe
   const url = `${registryUrl(job.context, job.repository, 'blobs/uploads/')}?mount=${encodeURIComponent(
     job.digest,
   )}&from=${encodeURIComponent(from)}`;
-  const response = await job.context.transport.send({
+  const response = await job.context.endpoint.send({
     operation: 'blobs.mount',
     method: 'POST',
     url,
@@ -290,7 +290,7 @@ function announce(
       : 'the registry dropped the upload session: starting over from byte 0 with a new one';
   job.context.events.emit('retry', {
     operation: 'blobs.upload',
-    registry: job.context.settings.host,
+    registry: job.context.endpoint.host,
     repository: job.repository,
     digest: job.digest,
     action,
@@ -336,7 +336,7 @@ async function monolithic(
       session ??= await startSession(job);
       reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
       bodySent = true;
-      const response = await job.context.transport.send({
+      const response = await job.context.endpoint.send({
         operation: 'blobs.upload',
         method: 'PUT',
         url: appendQuery(session.url, 'digest', job.digest),
@@ -357,10 +357,7 @@ async function monolithic(
       job.progress.report(job.size, true);
       return 'uploaded';
     } catch (error) {
-      if (
-        !isResumable(error, job.signal, bodySent) ||
-        failures >= job.context.settings.options.maxResumeAttempts
-      ) {
+      if (!isResumable(error, job.signal, bodySent) || failures >= job.context.limits.maxResumeAttempts) {
         if (session !== undefined) await cancelSession(job, session);
         throw finalError(error, job, 0, failures);
       }
@@ -400,7 +397,7 @@ async function sessionStatus(
   session: UploadSession,
   lastConfirmed: number,
 ): Promise<{ session: UploadSession; offset: number } | undefined> {
-  const response = await job.context.transport.send({
+  const response = await job.context.endpoint.send({
     operation: 'blobs.upload-status',
     method: 'GET',
     url: session.url,
@@ -427,7 +424,7 @@ async function sessionStatus(
 /** DELETE the session, best effort, after giving up (the spec asks clients to). */
 async function cancelSession(job: UploadJob, session: UploadSession): Promise<void> {
   try {
-    const response = await job.context.transport.send({
+    const response = await job.context.endpoint.send({
       operation: 'blobs.upload-cancel',
       method: 'DELETE',
       url: session.url,
@@ -460,7 +457,7 @@ async function chunked(
   let lastError: unknown;
   let reader: ChunkReader | undefined;
   let readerAt = 0;
-  const maxFailures = job.context.settings.options.maxResumeAttempts;
+  const maxFailures = job.context.limits.maxResumeAttempts;
   let bodySent = false;
   try {
     for (;;) {
@@ -494,7 +491,7 @@ async function chunked(
         }
         const length = Math.min(chunkSize, job.size - offset);
         bodySent = true;
-        const response = await job.context.transport.send({
+        const response = await job.context.endpoint.send({
           operation: 'blobs.upload',
           method: 'PATCH',
           url: session.url,
@@ -564,7 +561,7 @@ async function chunked(
 
 /** PUT ?digest= with no body: the registry verifies the digest over everything it received. */
 async function finish(job: UploadJob, session: UploadSession): Promise<void> {
-  const response = await job.context.transport.send({
+  const response = await job.context.endpoint.send({
     operation: 'blobs.upload',
     method: 'PUT',
     url: appendQuery(session.url, 'digest', job.digest),

@@ -10,7 +10,7 @@ import {
 import { resumableBlobStream, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
 import { identifySource, pushBlob, type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
-import type { ClientContext } from './context.js';
+import type { RegistryDependencies, UploadLimits } from './dependencies.js';
 import { checkRepository } from './names.js';
 import { discard, header } from './responses.js';
 import { registryUrl } from './urls.js';
@@ -80,11 +80,11 @@ function refOf(blob: BlobRef): { digest: Digest; size?: number } {
  * Creates the blob capability over a client context.
  * @internal
  */
-export function createBlobs(context: ClientContext): Blobs {
+export function createBlobs(context: RegistryDependencies<UploadLimits>): Blobs {
   const exists: Blobs['exists'] = async (repository, digest, options = {}) => {
     checkRepository(repository);
     const parsed = parseDigest(digest).digest;
-    const response = await context.transport.send({
+    const response = await context.endpoint.send({
       operation: 'blobs.exists',
       method: 'HEAD',
       url: registryUrl(context, repository, `blobs/${parsed}`),
@@ -97,7 +97,7 @@ export function createBlobs(context: ClientContext): Blobs {
     const length = Number(header(response, 'content-length'));
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new ProtocolError(
-        `HEAD blob ${parsed} of ${context.settings.host}/${repository}: the registry sent no usable Content-Length, so the blob's size is unknown`,
+        `HEAD blob ${parsed} of ${context.endpoint.host}/${repository}: the registry sent no usable Content-Length, so the blob's size is unknown`,
         { code: GhcrErrorCode.MISSING_HEADER },
       );
     }
@@ -169,7 +169,7 @@ export function createBlobs(context: ClientContext): Blobs {
       method ??= await pushBlob(context, repository, source, identity, options);
       context.events.emit('pushed', {
         kind: 'blob',
-        registry: context.settings.host,
+        registry: context.endpoint.host,
         repository,
         digest: identity.digest,
         size: identity.size,

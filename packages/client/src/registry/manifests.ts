@@ -13,7 +13,7 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { mapLimit } from './concurrency.js';
-import type { ClientContext } from './context.js';
+import type { ManifestLimits, RegistryDependencies } from './dependencies.js';
 import { checkRepository, checkTag, parseManifestReference } from './names.js';
 import { readCapped, readDocument } from './read-body.js';
 import { discard, header } from './responses.js';
@@ -89,11 +89,11 @@ const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal }
  * Creates the manifest capability over a client context.
  * @internal
  */
-export function createManifests(context: ClientContext): Manifests {
+export function createManifests(context: RegistryDependencies<ManifestLimits>): Manifests {
   const maxBytesOf = (options: GetManifestOptions): number =>
-    options.maxBytes ?? context.settings.options.maxManifestBytes;
+    options.maxBytes ?? context.limits.maxManifestBytes;
   const where = (repository: string, reference: string): string =>
-    `manifest ${context.settings.host}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+    `manifest ${context.endpoint.host}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
 
   const get: Manifests['get'] = async (repository, reference, options = {}) => {
     checkRepository(repository);
@@ -146,7 +146,7 @@ export function createManifests(context: ClientContext): Manifests {
     async head(repository, reference, options = {}) {
       checkRepository(repository);
       const ref = parseManifestReference(reference);
-      const response = await context.transport.send({
+      const response = await context.endpoint.send({
         operation: 'manifests.head',
         method: 'HEAD',
         url: registryUrl(context, repository, `manifests/${reference}`),
@@ -178,16 +178,16 @@ export function createManifests(context: ClientContext): Manifests {
       const tags = [...new Set(options.tags ?? [])].map(checkTag);
       const parsed = parseManifest(manifest.bytes, {
         contentType: manifest.mediaType,
-        maxBytes: context.settings.options.maxManifestBytes,
+        maxBytes: context.limits.maxManifestBytes,
       });
       const references = tags.length === 0 ? [parsed.digest] : tags;
-      await mapLimit(references, context.settings.options.concurrency, (reference) =>
+      await mapLimit(references, context.limits.concurrency, (reference) =>
         putOne(context, repository, parsed, reference, options.signal),
       );
       const descriptor = descriptorOf(parsed);
       context.events.emit('pushed', {
         kind: 'manifest',
-        registry: context.settings.host,
+        registry: context.endpoint.host,
         repository,
         digest: parsed.digest,
         size: parsed.size,
@@ -207,7 +207,7 @@ export function createManifests(context: ClientContext): Manifests {
       await deleteByDigest(context, repository, digest, options.signal);
       context.events.emit('deleted', {
         kind: 'manifest',
-        registry: context.settings.host,
+        registry: context.endpoint.host,
         repository,
         digest,
         tags: [],
@@ -243,13 +243,13 @@ function refuseWebPage(response: TransportResponse, what: string): void {
  * @internal
  */
 export async function deleteByDigest(
-  context: ClientContext,
+  context: RegistryDependencies<ManifestLimits>,
   repository: string,
   digest: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   try {
-    const response = await context.transport.send({
+    const response = await context.endpoint.send({
       operation: 'manifests.delete',
       method: 'DELETE',
       url: registryUrl(context, repository, `manifests/${digest}`),
@@ -258,7 +258,7 @@ export async function deleteByDigest(
     });
     await discard(response);
   } catch (error) {
-    throw explainDeleteFailure(context, error, `manifest ${context.settings.host}/${repository}@${digest}`);
+    throw explainDeleteFailure(context, error, `manifest ${context.endpoint.host}/${repository}@${digest}`);
   }
 }
 
@@ -268,13 +268,13 @@ export async function deleteByDigest(
  * @internal
  */
 export async function putOne(
-  context: ClientContext,
+  context: RegistryDependencies<ManifestLimits>,
   repository: string,
   parsed: ManifestContent & { readonly digest: string },
   reference: string,
   signal: AbortSignal | undefined,
 ): Promise<TransportResponse['headers']> {
-  const response = await context.transport.send({
+  const response = await context.endpoint.send({
     operation: 'manifests.put',
     method: 'PUT',
     url: registryUrl(context, repository, `manifests/${reference}`),
@@ -293,7 +293,7 @@ export async function putOne(
     reported !== parsed.digest
   ) {
     throw new DigestMismatchError(
-      `PUT manifest ${context.settings.host}/${repository}:${reference}: the registry stored it as ${reported}, not ${parsed.digest}; it altered the bytes, so references by digest will not match`,
+      `PUT manifest ${context.endpoint.host}/${repository}:${reference}: the registry stored it as ${reported}, not ${parsed.digest}; it altered the bytes, so references by digest will not match`,
       { expected: parsed.digest, actual: reported },
     );
   }
@@ -320,12 +320,16 @@ function sameAlgorithm(a: string, b: string): boolean {
 }
 
 /** A 405 / UNSUPPORTED on DELETE becomes an error that says what to do instead. @internal */
-export function explainDeleteFailure(context: ClientContext, error: unknown, what: string): unknown {
+export function explainDeleteFailure(
+  context: RegistryDependencies<ManifestLimits>,
+  error: unknown,
+  what: string,
+): unknown {
   if (!GhcrError.isInstance(error)) return error;
   const status = error.http?.status;
   if (status !== 405 && error.code !== 'UNSUPPORTED') return error;
   const advice =
-    context.settings.flavor === 'ghcr'
+    context.endpoint.flavor === 'ghcr'
       ? 'ghcr.io has no registry DELETE: delete the package version through the GitHub Packages API (client.versions) instead'
       : 'this registry does not allow deletes (for distribution/docker-registry set storage.delete.enabled: true)';
   return new ProtocolError(`cannot delete ${what}: ${advice}`, {

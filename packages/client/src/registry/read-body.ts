@@ -7,7 +7,7 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import type { TransportRequest, TransportResponse } from '@ghcr/transport';
-import type { ClientContext } from './context.js';
+import type { BackoffLimits, RegistryDependencies } from './dependencies.js';
 import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
@@ -103,13 +103,13 @@ export interface DocumentRead {
  * @internal
  */
 export async function readDocument<T>(
-  context: ClientContext,
+  context: RegistryDependencies<BackoffLimits>,
   request: TransportRequest & { readonly method: 'GET' },
   about: DocumentRead,
   read: (response: TransportResponse) => Promise<T> | T,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const response = await context.transport.send(request);
+    const response = await context.endpoint.send(request);
     try {
       return await read(response);
     } catch (error) {
@@ -117,7 +117,7 @@ export async function readDocument<T>(
       if (attempt >= DOCUMENT_READ_ATTEMPTS || !isRereadable(error, request.signal)) throw error;
       context.events.emit('retry', {
         operation: about.operation,
-        registry: context.settings.host,
+        registry: context.endpoint.host,
         repository: about.repository,
         ...(about.digest === undefined ? {} : { digest: about.digest }),
         action: 'refetch',

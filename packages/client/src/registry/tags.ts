@@ -12,7 +12,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from './blobs.js';
 import { mapLimit } from './concurrency.js';
-import type { ClientContext } from './context.js';
+import type { RegistryDependencies, TagLimits } from './dependencies.js';
 import { nextLink } from './link-header.js';
 import {
   deleteByDigest,
@@ -99,12 +99,12 @@ const MAX_PAGES = 100_000;
  * @internal
  */
 export async function fetchTagPage(
-  context: ClientContext,
+  context: RegistryDependencies<TagLimits>,
   repository: string,
   url: string,
   signal: AbortSignal | undefined,
 ): Promise<{ tags: string[]; next: string | undefined }> {
-  const host = context.settings.host;
+  const host = context.endpoint.host;
   const what = `tag list page of ${host}/${repository}`;
   // A page cut off mid-body (or not JSON because of it) is read again.
   return readDocument(
@@ -133,8 +133,12 @@ const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
  * Creates the tag capability.
  * @internal
  */
-export function createTags(context: ClientContext, manifests: Manifests, blobs: Blobs): Tags {
-  const host = context.settings.host;
+export function createTags(
+  context: RegistryDependencies<TagLimits>,
+  manifests: Manifests,
+  blobs: Blobs,
+): Tags {
+  const host = context.endpoint.host;
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
     signal === undefined ? {} : { signal };
 
@@ -180,9 +184,9 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
           : source;
       const parsed = parseManifest(content.bytes, {
         contentType: content.mediaType,
-        maxBytes: context.settings.options.maxManifestBytes,
+        maxBytes: context.limits.maxManifestBytes,
       });
-      await mapLimit(unique, context.settings.options.concurrency, (tag) =>
+      await mapLimit(unique, context.limits.concurrency, (tag) =>
         putOne(context, repository, parsed, tag, options.signal),
       );
       context.events.emit('tagged', {
@@ -216,11 +220,11 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         });
         return result;
       };
-      if (context.settings.flavor !== 'ghcr' && (await deleteTag(repository, tag, options.signal))) {
+      if (context.endpoint.flavor !== 'ghcr' && (await deleteTag(repository, tag, options.signal))) {
         return finish({ method: 'deleted', tag, previousDigest: current.digest });
       }
       const placeholder = await putPlaceholder(repository, tag, options.signal);
-      if (context.settings.flavor === 'ghcr') {
+      if (context.endpoint.flavor === 'ghcr') {
         return finish({
           method: 'placeholder',
           tag,
@@ -257,7 +261,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     try {
-      const response = await context.transport.send({
+      const response = await context.endpoint.send({
         operation: 'tags.delete',
         method: 'DELETE',
         url: registryUrl(context, repository, `manifests/${tag}`),
@@ -284,8 +288,8 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
       mediaType: MediaType.OciEmpty,
       ...signalOption(signal),
     });
-    const id = context.settings.options.randomId?.() ?? randomUUID();
-    const placeholder = buildUntagPlaceholder(id, new Date(context.settings.options.clock.now()));
+    const id = context.limits.randomId?.() ?? randomUUID();
+    const placeholder = buildUntagPlaceholder(id, new Date(context.limits.clock.now()));
     await putOne(context, repository, placeholder, tag, signal);
     return placeholder.digest;
   }

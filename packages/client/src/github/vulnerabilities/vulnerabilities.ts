@@ -20,7 +20,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from '../../registry/blobs.js';
 import { mapLimit } from '../../registry/concurrency.js';
-import type { ClientContext } from '../../registry/context.js';
+import type { ManifestLimits, RegistryEndpoint } from '../../registry/dependencies.js';
 import type { Manifests } from '../../registry/manifests.js';
 import type { PolicyInput } from '../../signatures/attestation-verifier.js';
 import type { SignerIdentity } from '../../signatures/identity.js';
@@ -164,23 +164,26 @@ const BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
  * @internal
  */
 export function createVulnerabilities(
-  context: ClientContext,
+  context: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host' | 'send'>;
+    readonly limits: Pick<ManifestLimits, 'concurrency'>;
+  },
   dependencies: VulnerabilitiesDependencies,
 ): Vulnerabilities {
   const { manifests, blobs, listReports } = dependencies;
   const maxReportBytes = dependencies.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES;
   const api = {
-    transport: context.transport,
+    transport: { send: context.endpoint.send },
     apiBaseUrl: (dependencies.githubApiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
   };
-  const concurrency = context.settings.options.concurrency;
+  const concurrency = context.limits.concurrency;
 
   const parseImageReference = (reference: string): { repository: string; target: string } => {
     const parsed = parseReference(reference);
     const named = reference.startsWith(`${parsed.registry}/`);
-    if (named && parsed.registry !== context.settings.host) {
+    if (named && parsed.registry !== context.endpoint.host) {
       throw new InvalidInputError(
-        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.settings.host}: use a client for ${parsed.registry}, or leave the registry out`,
+        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
         { input: reference },
       );
     }
