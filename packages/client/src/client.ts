@@ -225,14 +225,14 @@ export function registryDependencies(
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
   const { transport, events, forRegistry } = shared;
-  const context = registryDependencies(settings, operationTransport(transport, shared.tracing), events);
-  const blobs = createBlobs(context);
-  const manifests = createManifests(context);
-  const tags = createTags(context, manifests, blobs);
-  const images = createImages(context, { blobs, manifests, tags }, (registry) => forRegistry(registry));
-  const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
-  const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
-  const multiArch = createMultiArch(context, { blobs, manifests });
+  const deps = registryDependencies(settings, operationTransport(transport, shared.tracing), events);
+  const blobs = createBlobs(deps);
+  const manifests = createManifests(deps);
+  const tags = createTags(deps, manifests, blobs);
+  const images = createImages(deps, { blobs, manifests, tags }, (registry) => forRegistry(registry));
+  const versions = createVersions(deps, { tags, manifests }, resolved.versions ?? {});
+  const referrers = createReferrers(deps, { blobs, manifests }, { api: resolved.referrersApi });
+  const multiArch = createMultiArch(deps, { blobs, manifests });
   const retention = createRetention({
     manifests,
     tags,
@@ -240,7 +240,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     clock: resolved.clock,
     concurrency: resolved.concurrency,
   });
-  const ownVulnerabilities = createVulnerabilities(context, {
+  const ownVulnerabilities = createVulnerabilities(deps, {
     manifests,
     blobs,
     listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
@@ -269,7 +269,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     versions,
     vulnerabilities,
     retention,
-    signatures: createSignatures(context, { manifests, blobs, referrers }),
+    signatures: createSignatures(deps, { manifests, blobs, referrers }),
     sync: (config, options = {}) =>
       runSync(
         typeof config === 'string' ? parseSyncConfig(config) : config,

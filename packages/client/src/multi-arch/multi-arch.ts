@@ -147,19 +147,19 @@ const toPlatform = (platform: string | Platform): Platform =>
   typeof platform === 'string' ? parsePlatform(platform) : platform;
 
 /**
- * Creates the multi-arch capability over a client's context, blobs and manifests.
+ * Creates the multi-arch capability from its registry host and concurrency, and the client's blobs and manifests.
  * @internal
  */
 export function createMultiArch(
-  context: {
+  deps: {
     readonly endpoint: Pick<RegistryEndpoint, 'host'>;
     readonly limits: Pick<ManifestLimits, 'concurrency'>;
   },
-  deps: { readonly blobs: Blobs; readonly manifests: Manifests },
+  capabilities: { readonly blobs: Blobs; readonly manifests: Manifests },
 ): MultiArch {
-  const { blobs, manifests } = deps;
-  const host = context.endpoint.host;
-  const concurrency = context.limits.concurrency;
+  const { blobs, manifests } = capabilities;
+  const host = deps.endpoint.host;
+  const concurrency = deps.limits.concurrency;
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
     signal === undefined ? {} : { signal };
   const where = (repository: string, reference: string): string =>

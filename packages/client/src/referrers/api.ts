@@ -28,18 +28,18 @@ const MAX_PAGES = 10_000;
  * @internal
  */
 export async function listFromApi(
-  context: RegistryDependencies<ManifestLimits>,
+  deps: Pick<RegistryDependencies<Pick<ManifestLimits, 'maxManifestBytes'>>, 'endpoint' | 'limits'>,
   repository: string,
   subject: string,
   artifactType: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<ApiListing> {
-  const host = context.endpoint.host;
+  const host = deps.endpoint.host;
   const query = artifactType === undefined ? '' : `?${new URLSearchParams({ artifactType })}`;
   const seen = new Set<string>();
   const descriptors: Descriptor[] = [];
   let filtered = artifactType !== undefined;
-  for (let url: string | undefined = registryUrl(context, repository, `referrers/${subject}${query}`); ; ) {
+  for (let url: string | undefined = registryUrl(deps, repository, `referrers/${subject}${query}`); ; ) {
     if (seen.has(url) || seen.size >= MAX_PAGES) {
       throw new ProtocolError(
         `GET referrers of ${host}/${repository}@${subject}: the registry's Link header leads back to a page already read (${seen.size} pages); its pagination is broken`,
@@ -48,7 +48,7 @@ export async function listFromApi(
     seen.add(url);
     let response: TransportResponse;
     try {
-      response = await context.endpoint.send({
+      response = await deps.endpoint.send({
         operation: 'referrers.list',
         method: 'GET',
         url,
@@ -70,7 +70,7 @@ export async function listFromApi(
     const applied = (header(response, 'oci-filters-applied') ?? '').split(',').map((part) => part.trim());
     const bytes = await readCapped(
       response,
-      context.limits.maxManifestBytes,
+      deps.limits.maxManifestBytes,
       what,
       'raise maxManifestBytes to read a referrers list this long',
     );

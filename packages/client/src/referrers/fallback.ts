@@ -81,13 +81,13 @@ function annotationsOf(manifest: ParsedManifest): Record<string, string> | undef
  * @internal
  */
 export async function describeReferrers(
-  context: { readonly limits: Pick<ManifestLimits, 'concurrency'> },
+  deps: { readonly limits: Pick<ManifestLimits, 'concurrency'> },
   manifests: Manifests,
   repository: string,
   entries: readonly Descriptor[],
   signal: AbortSignal | undefined,
 ): Promise<Descriptor[]> {
-  return mapLimit(entries, context.limits.concurrency, async (entry) => {
+  return mapLimit(entries, deps.limits.concurrency, async (entry) => {
     if (entry.artifactType !== undefined) return entry;
     const manifest = await getIfPresent(manifests, repository, entry.digest, signal);
     if (manifest === undefined) return entry;

@@ -78,7 +78,7 @@ interface UploadSession {
 
 /** What one upload needs, resolved. */
 interface UploadJob {
-  readonly context: RegistryDependencies<UploadLimits>;
+  readonly deps: RegistryDependencies<UploadLimits>;
   readonly repository: string;
   readonly source: BlobSource;
   readonly digest: Digest;
@@ -140,23 +140,23 @@ export async function identifySource(
  * @internal
  */
 export async function pushBlob(
-  context: RegistryDependencies<UploadLimits>,
+  deps: RegistryDependencies<UploadLimits>,
   repository: string,
   source: BlobSource,
   identity: { digest: Digest; size: number },
   options: UploadBlobOptions,
 ): Promise<'mounted' | 'uploaded'> {
   const job: UploadJob = {
-    context,
+    deps,
     repository,
     source,
     digest: identity.digest,
     size: identity.size,
     signal: options.signal,
-    describe: `upload of blob ${identity.digest} to ${context.endpoint.host}/${repository}`,
-    progress: new ProgressReporter(context, {
+    describe: `upload of blob ${identity.digest} to ${deps.endpoint.host}/${repository}`,
+    progress: new ProgressReporter(deps, {
       operation: 'blobs.upload',
-      registry: context.endpoint.host,
+      registry: deps.endpoint.host,
       repository,
       digest: identity.digest,
       bytesTotal: identity.size,
@@ -171,8 +171,8 @@ export async function pushBlob(
     }
     session = mounted;
   }
-  const threshold = options.monolithicThreshold ?? context.limits.monolithicThreshold;
-  const chunkSize = options.chunkSize ?? context.limits.chunkSize;
+  const threshold = options.monolithicThreshold ?? deps.limits.monolithicThreshold;
+  const chunkSize = options.chunkSize ?? deps.limits.chunkSize;
   if (job.size <= threshold) {
     const outcome = await monolithic(job, session);
     if (outcome === 'uploaded') return 'uploaded';
@@ -192,8 +192,8 @@ export async function pushBlob(
 
 /** POST .../blobs/uploads/ → 202 with the session's Location. */
 async function startSession(job: UploadJob): Promise<UploadSession> {
-  const url = registryUrl(job.context, job.repository, 'blobs/uploads/');
-  const response = await job.context.endpoint.send({
+  const url = registryUrl(job.deps, job.repository, 'blobs/uploads/');
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload',
     method: 'POST',
     url,
@@ -223,10 +223,10 @@ function sessionFrom(response: TransportResponse, requestUrl: string, describe: 
 
 /** POST ?mount=&from=: 201 → mounted; 202 → the upload session the registry opened instead. */
 async function mount(job: UploadJob, from: string): Promise<'mounted' | UploadSession> {
-  const url = `${registryUrl(job.context, job.repository, 'blobs/uploads/')}?mount=${encodeURIComponent(
+  const url = `${registryUrl(job.deps, job.repository, 'blobs/uploads/')}?mount=${encodeURIComponent(
     job.digest,
   )}&from=${encodeURIComponent(from)}`;
-  const response = await job.context.endpoint.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.mount',
     method: 'POST',
     url,
@@ -288,9 +288,9 @@ function announce(
     action === 'resume'
       ? `the session kept ${offset} bytes: resuming from byte ${offset}`
       : 'the registry dropped the upload session: starting over from byte 0 with a new one';
-  job.context.events.emit('retry', {
+  job.deps.events.emit('retry', {
     operation: 'blobs.upload',
-    registry: job.context.endpoint.host,
+    registry: job.deps.endpoint.host,
     repository: job.repository,
     digest: job.digest,
     action,
@@ -336,7 +336,7 @@ async function monolithic(
       session ??= await startSession(job);
       reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
       bodySent = true;
-      const response = await job.context.endpoint.send({
+      const response = await job.deps.endpoint.send({
         operation: 'blobs.upload',
         method: 'PUT',
         url: appendQuery(session.url, 'digest', job.digest),
@@ -357,12 +357,12 @@ async function monolithic(
       job.progress.report(job.size, true);
       return 'uploaded';
     } catch (error) {
-      if (!isResumable(error, job.signal, bodySent) || failures >= job.context.limits.maxResumeAttempts) {
+      if (!isResumable(error, job.signal, bodySent) || failures >= job.deps.limits.maxResumeAttempts) {
         if (session !== undefined) await cancelSession(job, session);
         throw finalError(error, job, 0, failures);
       }
       failures += 1;
-      await waitBeforeResume(job.context, failures, error, job.signal);
+      await waitBeforeResume(job.deps, failures, error, job.signal);
       const status =
         bodySent && session !== undefined ? await statusAfterFailure(job, session, 0) : undefined;
       if (status !== undefined && status.offset > 0) {
@@ -397,7 +397,7 @@ async function sessionStatus(
   session: UploadSession,
   lastConfirmed: number,
 ): Promise<{ session: UploadSession; offset: number } | undefined> {
-  const response = await job.context.endpoint.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload-status',
     method: 'GET',
     url: session.url,
@@ -424,7 +424,7 @@ async function sessionStatus(
 /** DELETE the session, best effort, after giving up (the spec asks clients to). */
 async function cancelSession(job: UploadJob, session: UploadSession): Promise<void> {
   try {
-    const response = await job.context.endpoint.send({
+    const response = await job.deps.endpoint.send({
       operation: 'blobs.upload-cancel',
       method: 'DELETE',
       url: session.url,
@@ -457,7 +457,7 @@ async function chunked(
   let lastError: unknown;
   let reader: ChunkReader | undefined;
   let readerAt = 0;
-  const maxFailures = job.context.limits.maxResumeAttempts;
+  const maxFailures = job.deps.limits.maxResumeAttempts;
   let bodySent = false;
   try {
     for (;;) {
@@ -491,7 +491,7 @@ async function chunked(
         }
         const length = Math.min(chunkSize, job.size - offset);
         bodySent = true;
-        const response = await job.context.endpoint.send({
+        const response = await job.deps.endpoint.send({
           operation: 'blobs.upload',
           method: 'PATCH',
           url: session.url,
@@ -550,7 +550,7 @@ async function chunked(
         }
         failures += 1;
         lastError = error;
-        await waitBeforeResume(job.context, failures, error, job.signal);
+        await waitBeforeResume(job.deps, failures, error, job.signal);
         needStatus = true;
       }
     }
@@ -561,7 +561,7 @@ async function chunked(
 
 /** PUT ?digest= with no body: the registry verifies the digest over everything it received. */
 async function finish(job: UploadJob, session: UploadSession): Promise<void> {
-  const response = await job.context.endpoint.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload',
     method: 'PUT',
     url: appendQuery(session.url, 'digest', job.digest),

@@ -40,12 +40,19 @@ export interface BackoffLimits {
 }
 
 /**
- * How a blob transfer that breaks mid-body is resumed, and how often it reports progress.
+ * How a blob transfer that breaks mid-body is resumed.
  * @internal
  */
-export interface DownloadLimits extends BackoffLimits {
+export interface ResumeLimits extends BackoffLimits {
   /** Failures in a row after which a transfer gives up. */
   readonly maxResumeAttempts: number;
+}
+
+/**
+ * How a blob download is resumed, and how often it reports progress.
+ * @internal
+ */
+export interface DownloadLimits extends ResumeLimits {
   /** Bytes between two `progress` events of one blob. */
   readonly progressIntervalBytes: number;
 }
@@ -82,12 +89,18 @@ export interface TagLimits extends ManifestLimits {
 }
 
 /**
- * What copies need beyond manifest limits: how often to report progress.
+ * What a copy between two targets reads: manifest size cap, parallelism, progress interval, clock.
  * @internal
  */
-export interface CopyLimits extends ManifestLimits {
+export interface CopyLimits {
+  /** The largest manifest body read into memory. */
+  readonly maxManifestBytes: number;
+  /** Blobs copied at once. */
+  readonly concurrency: number;
   /** Bytes between two `progress` events of one blob. */
   readonly progressIntervalBytes: number;
+  /** The time source of copy retries. */
+  readonly clock: Clock;
 }
 
 /**

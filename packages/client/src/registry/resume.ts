@@ -47,17 +47,17 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined, bod
  * @internal
  */
 export async function waitBeforeResume(
-  context: { readonly limits: BackoffLimits },
+  deps: { readonly limits: BackoffLimits },
   failures: number,
   error: unknown,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const base = context.limits.resumeDelayMs;
+  const base = deps.limits.resumeDelayMs;
   let delay = failures <= 1 ? 0 : Math.min(60_000, base * 2 ** (failures - 2));
   const asked =
     RateLimitError.isInstance(error) || ServerError.isInstance(error) ? error.retryAfterMs : undefined;
   if (asked !== undefined) delay = Math.max(delay, asked);
-  if (delay > 0) await context.limits.clock.sleep(delay, signal);
+  if (delay > 0) await deps.limits.clock.sleep(delay, signal);
 }
 
 /** The message of an unknown error, for wrapping. @internal */

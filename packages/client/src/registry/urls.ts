@@ -2,11 +2,11 @@ import type { RegistryEndpoint } from './dependencies.js';
 
 /** `<base>/v2/<repository>/<rest>`. @internal */
 export function registryUrl(
-  context: { readonly endpoint: Pick<RegistryEndpoint, 'baseUrl'> },
+  deps: { readonly endpoint: Pick<RegistryEndpoint, 'baseUrl'> },
   repository: string,
   rest: string,
 ): string {
-  return `${context.endpoint.baseUrl}/v2/${repository}/${rest}`;
+  return `${deps.endpoint.baseUrl}/v2/${repository}/${rest}`;
 }
 
 /**

@@ -228,20 +228,20 @@ function predicateOf(candidate: Candidate, document: unknown): string | undefine
  * @internal
  */
 export function createSignatures(
-  context: {
+  deps: {
     readonly endpoint: Pick<RegistryEndpoint, 'host'>;
     readonly limits: Pick<ManifestLimits, 'concurrency'>;
   },
   dependencies: SignaturesDependencies,
 ): Signatures {
   const { manifests, blobs, referrers } = dependencies;
-  const concurrency = context.limits.concurrency;
+  const concurrency = deps.limits.concurrency;
 
   const locate = (reference: string): Located => {
     const parsed = parseReference(reference);
-    if (reference.startsWith(`${parsed.registry}/`) && parsed.registry !== context.endpoint.host) {
+    if (reference.startsWith(`${parsed.registry}/`) && parsed.registry !== deps.endpoint.host) {
       throw new InvalidInputError(
-        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
+        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${deps.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
         { input: reference },
       );
     }
@@ -393,7 +393,7 @@ export function createSignatures(
       const root = await manifests.get(repository, target, signalOption);
       const tag = cosignTagsFor(root.digest).signature;
       const payload = simpleSigningPayload(
-        `${context.endpoint.host}/${repository}`,
+        `${deps.endpoint.host}/${repository}`,
         root.digest,
         options.annotations,
       );

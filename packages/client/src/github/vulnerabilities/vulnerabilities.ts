@@ -54,7 +54,7 @@ export type ListReports = (
 ) => Promise<readonly Descriptor[]>;
 
 /**
- * What {@link createVulnerabilities} needs besides the client context.
+ * What {@link createVulnerabilities} needs besides the registry endpoint and limits.
  * @public
  */
 export interface VulnerabilitiesDependencies {
@@ -158,13 +158,13 @@ const BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
  * Creates the vulnerability capability.
  *
  * ```ts
- * const vulnerabilities = createVulnerabilities(context, { manifests, blobs, listReports });
+ * const vulnerabilities = createVulnerabilities(deps, { manifests, blobs, listReports });
  * const verdict = await vulnerabilities.gate('octo/app:1.0', { failOn: 'critical' });
  * ```
  * @internal
  */
 export function createVulnerabilities(
-  context: {
+  deps: {
     readonly endpoint: Pick<RegistryEndpoint, 'host' | 'send'>;
     readonly limits: Pick<ManifestLimits, 'concurrency'>;
   },
@@ -173,17 +173,17 @@ export function createVulnerabilities(
   const { manifests, blobs, listReports } = dependencies;
   const maxReportBytes = dependencies.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES;
   const api = {
-    transport: { send: context.endpoint.send },
+    transport: { send: deps.endpoint.send },
     apiBaseUrl: (dependencies.githubApiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
   };
-  const concurrency = context.limits.concurrency;
+  const concurrency = deps.limits.concurrency;
 
   const parseImageReference = (reference: string): { repository: string; target: string } => {
     const parsed = parseReference(reference);
     const named = reference.startsWith(`${parsed.registry}/`);
-    if (named && parsed.registry !== context.endpoint.host) {
+    if (named && parsed.registry !== deps.endpoint.host) {
       throw new InvalidInputError(
-        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
+        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${deps.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
         { input: reference },
       );
     }
