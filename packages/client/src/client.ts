@@ -24,8 +24,8 @@ import {
 } from './options.js';
 import { createReferrers, type Referrers } from './referrers/referrers.js';
 import { type Blobs, createBlobs } from './registry/blobs.js';
-import type { ClientContext } from './registry/context.js';
 import { createSecretMemory } from './registry/credential-secrets.js';
+import type { RegistryDependencies } from './registry/dependencies.js';
 import { createManifests, type Manifests } from './registry/manifests.js';
 import { createTags, type Tags } from './registry/tags.js';
 import { createSignatures, type Signatures } from './signatures/signatures.js';
@@ -188,22 +188,51 @@ interface SharedParts {
   readonly tracing: OperationTracing;
 }
 
+/**
+ * The narrow pieces every capability of one registry is built from, made once from the resolved
+ * settings, the transport and the event emitter: each capability takes the part it reads.
+ * @internal
+ */
+export function registryDependencies(
+  settings: ClientSettings,
+  transport: Pick<Transport, 'send'>,
+  events: ClientEventEmitter,
+): RegistryDependencies {
+  const options = settings.options;
+  return {
+    endpoint: {
+      host: settings.host,
+      baseUrl: settings.baseUrl,
+      flavor: settings.flavor,
+      send: (request) => transport.send(request),
+    },
+    events,
+    limits: {
+      chunkSize: settings.chunkSize,
+      monolithicThreshold: settings.monolithicThreshold,
+      maxResumeAttempts: options.maxResumeAttempts,
+      resumeDelayMs: options.resumeDelayMs,
+      progressIntervalBytes: options.progressIntervalBytes,
+      maxManifestBytes: options.maxManifestBytes,
+      concurrency: options.concurrency,
+      clock: options.clock,
+      randomId: options.randomId,
+    },
+  };
+}
+
 /** The capabilities of one registry, over the parts every registry of the client shares. */
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
   const { transport, events, forRegistry } = shared;
-  const context: ClientContext = {
-    settings,
-    transport: operationTransport(transport, shared.tracing),
-    events,
-  };
-  const blobs = createBlobs(context);
-  const manifests = createManifests(context);
-  const tags = createTags(context, manifests, blobs);
-  const images = createImages(context, { blobs, manifests, tags }, (registry) => forRegistry(registry));
-  const versions = createVersions(context, { tags, manifests }, resolved.versions ?? {});
-  const referrers = createReferrers(context, { blobs, manifests }, { api: resolved.referrersApi });
-  const multiArch = createMultiArch(context, { blobs, manifests });
+  const deps = registryDependencies(settings, operationTransport(transport, shared.tracing), events);
+  const blobs = createBlobs(deps);
+  const manifests = createManifests(deps);
+  const tags = createTags(deps, manifests, blobs);
+  const images = createImages(deps, { blobs, manifests, tags }, (registry) => forRegistry(registry));
+  const versions = createVersions(deps, { tags, manifests }, resolved.versions ?? {});
+  const referrers = createReferrers(deps, { blobs, manifests }, { api: resolved.referrersApi });
+  const multiArch = createMultiArch(deps, { blobs, manifests });
   const retention = createRetention({
     manifests,
     tags,
@@ -211,7 +240,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     clock: resolved.clock,
     concurrency: resolved.concurrency,
   });
-  const ownVulnerabilities = createVulnerabilities(context, {
+  const ownVulnerabilities = createVulnerabilities(deps, {
     manifests,
     blobs,
     listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
@@ -240,7 +269,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     versions,
     vulnerabilities,
     retention,
-    signatures: createSignatures(context, { manifests, blobs, referrers }),
+    signatures: createSignatures(deps, { manifests, blobs, referrers }),
     sync: (config, options = {}) =>
       runSync(
         typeof config === 'string' ? parseSyncConfig(config) : config,

@@ -5,8 +5,8 @@ import type { ClientEventEmitter, ProgressEvent } from './events.js';
  * @internal
  */
 export interface ProgressContext {
-  readonly events: ClientEventEmitter;
-  readonly settings: { readonly options: { readonly progressIntervalBytes: number } };
+  readonly events: Pick<ClientEventEmitter, 'emit' | 'has'>;
+  readonly limits: { readonly progressIntervalBytes: number };
 }
 
 /**
@@ -34,7 +34,7 @@ export class ProgressReporter {
   report(done: number, force = false): void {
     this.#done = done;
     if (!this.#context.events.has('progress')) return;
-    const interval = this.#context.settings.options.progressIntervalBytes;
+    const interval = this.#context.limits.progressIntervalBytes;
     const atEnd = this.#base.bytesTotal !== undefined && done === this.#base.bytesTotal;
     const due =
       force ||

@@ -1,5 +1,5 @@
 import type { CopyRetry } from '../content/copy.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ClientEventSink, RegistryEndpoint } from '../registry/dependencies.js';
 import { messageOf } from '../registry/resume.js';
 
 /**
@@ -8,12 +8,12 @@ import { messageOf } from '../registry/resume.js';
  * @internal
  */
 export function emitCopyRetry(
-  context: ClientContext,
+  deps: { readonly endpoint: Pick<RegistryEndpoint, 'host'>; readonly events: ClientEventSink },
   operation: string,
   where: { readonly registry: string; readonly repository: string },
   retry: CopyRetry,
 ): void {
-  context.events.emit('retry', {
+  deps.events.emit('retry', {
     operation,
     registry: where.registry,
     repository: where.repository,

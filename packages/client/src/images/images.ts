@@ -16,7 +16,7 @@ import { ociLayout } from '../content/oci-layout.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
 import type { ReadOnlyTarget } from '../content/target.js';
 import type { Blobs } from '../registry/blobs.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ClientEventSink, CopyLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 import { checkRepository, checkTag } from '../registry/names.js';
 import type { Tags } from '../registry/tags.js';
@@ -187,13 +187,17 @@ export interface ImagesDependencies {
  * @internal
  */
 export function createImages(
-  context: ClientContext,
+  deps: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host'>;
+    readonly events: ClientEventSink;
+    readonly limits: CopyLimits;
+  },
   dependencies: ImagesDependencies,
   forRegistry?: (registry: string) => RemoteRepositoryParts,
 ): Images {
-  const host = context.settings.host;
+  const host = deps.endpoint.host;
   const parts: RemoteRepositoryParts = { registry: host, ...dependencies };
-  const maxManifestBytes = context.settings.options.maxManifestBytes;
+  const maxManifestBytes = deps.limits.maxManifestBytes;
   /** This registry's parts, or another registry's (of the same client) when the reference names it. */
   const partsOf = (registry: string): RemoteRepositoryParts => {
     if (registry === host) return parts;
@@ -212,16 +216,16 @@ export function createImages(
     where: { registry: string; repository: string },
     options: ImageOperationOptions & PlatformSelection,
   ): CopyOptions => ({
-    concurrency: options.concurrency ?? context.settings.options.concurrency,
-    progressIntervalBytes: context.settings.options.progressIntervalBytes,
-    clock: context.settings.options.clock,
-    onRetry: (retry) => emitCopyRetry(context, operation, where, retry),
+    concurrency: options.concurrency ?? deps.limits.concurrency,
+    progressIntervalBytes: deps.limits.progressIntervalBytes,
+    clock: deps.limits.clock,
+    onRetry: (retry) => emitCopyRetry(deps, operation, where, retry),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.platform === undefined ? {} : { platform: options.platform }),
     ...(options.allPlatforms === undefined ? {} : { allPlatforms: options.allPlatforms }),
     onProgress: (progress) => {
       options.onProgress?.(progress);
-      context.events.emit('progress', {
+      deps.events.emit('progress', {
         operation,
         registry: where.registry,
         repository: where.repository,
@@ -241,7 +245,7 @@ export function createImages(
     result: CopyResult,
     references: readonly string[],
   ): ImageOperationResult => {
-    context.events.emit('copied', {
+    deps.events.emit('copied', {
       operation: 'pull',
       source: `${parsed.registry}/${parsed.repository}${parsed.digest === undefined ? `:${parsed.tag}` : `@${parsed.digest}`}`,
       destination,
@@ -321,7 +325,7 @@ export function createImages(
         tags,
         copyOptions('images.push', { registry, repository }, options),
       );
-      context.events.emit('pushed', {
+      deps.events.emit('pushed', {
         kind: 'image',
         registry,
         repository,
@@ -390,7 +394,7 @@ export function createImages(
           ...(options.referrerCopied === undefined ? {} : { referrerCopied: options.referrerCopied }),
         },
       );
-      context.events.emit('copied', {
+      deps.events.emit('copied', {
         operation: 'copy',
         source: `${from.registry}/${from.repository}${from.digest === undefined ? `:${from.tag}` : `@${from.digest}`}`,
         destination: `${destinationParts.registry}/${to.repository}${to.tag === undefined ? `@${result.descriptor.digest}` : `:${to.tag}`}`,

@@ -21,7 +21,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { isImageConfig, platformFromConfig } from './platform-from-config.js';
@@ -147,16 +147,19 @@ const toPlatform = (platform: string | Platform): Platform =>
   typeof platform === 'string' ? parsePlatform(platform) : platform;
 
 /**
- * Creates the multi-arch capability over a client's context, blobs and manifests.
+ * Creates the multi-arch capability from its registry host and concurrency, and the client's blobs and manifests.
  * @internal
  */
 export function createMultiArch(
-  context: ClientContext,
-  deps: { readonly blobs: Blobs; readonly manifests: Manifests },
+  deps: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host'>;
+    readonly limits: Pick<ManifestLimits, 'concurrency'>;
+  },
+  capabilities: { readonly blobs: Blobs; readonly manifests: Manifests },
 ): MultiArch {
-  const { blobs, manifests } = deps;
-  const host = context.settings.host;
-  const concurrency = context.settings.options.concurrency;
+  const { blobs, manifests } = capabilities;
+  const host = deps.endpoint.host;
+  const concurrency = deps.limits.concurrency;
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
     signal === undefined ? {} : { signal };
   const where = (repository: string, reference: string): string =>

@@ -1,7 +1,7 @@
 import { parseManifest } from '@ghcr/manifest';
 import { type Descriptor, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryDependencies } from '../registry/dependencies.js';
 import { nextLink } from '../registry/link-header.js';
 import { readCapped } from '../registry/read-body.js';
 import { header } from '../registry/responses.js';
@@ -28,18 +28,18 @@ const MAX_PAGES = 10_000;
  * @internal
  */
 export async function listFromApi(
-  context: ClientContext,
+  deps: Pick<RegistryDependencies<Pick<ManifestLimits, 'maxManifestBytes'>>, 'endpoint' | 'limits'>,
   repository: string,
   subject: string,
   artifactType: string | undefined,
   signal: AbortSignal | undefined,
 ): Promise<ApiListing> {
-  const host = context.settings.host;
+  const host = deps.endpoint.host;
   const query = artifactType === undefined ? '' : `?${new URLSearchParams({ artifactType })}`;
   const seen = new Set<string>();
   const descriptors: Descriptor[] = [];
   let filtered = artifactType !== undefined;
-  for (let url: string | undefined = registryUrl(context, repository, `referrers/${subject}${query}`); ; ) {
+  for (let url: string | undefined = registryUrl(deps, repository, `referrers/${subject}${query}`); ; ) {
     if (seen.has(url) || seen.size >= MAX_PAGES) {
       throw new ProtocolError(
         `GET referrers of ${host}/${repository}@${subject}: the registry's Link header leads back to a page already read (${seen.size} pages); its pagination is broken`,
@@ -48,7 +48,7 @@ export async function listFromApi(
     seen.add(url);
     let response: TransportResponse;
     try {
-      response = await context.transport.send({
+      response = await deps.endpoint.send({
         operation: 'referrers.list',
         method: 'GET',
         url,
@@ -70,7 +70,7 @@ export async function listFromApi(
     const applied = (header(response, 'oci-filters-applied') ?? '').split(',').map((part) => part.trim());
     const bytes = await readCapped(
       response,
-      context.settings.options.maxManifestBytes,
+      deps.limits.maxManifestBytes,
       what,
       'raise maxManifestBytes to read a referrers list this long',
     );

@@ -4,7 +4,7 @@ type OciIndexManifest = Extract<ParsedIndex, { readonly kind: 'oci-index' }>;
 
 import { type Descriptor, NotFoundError, ResourceConflictError } from '@ghcr/oci-types';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 
 const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal } =>
@@ -81,13 +81,13 @@ function annotationsOf(manifest: ParsedManifest): Record<string, string> | undef
  * @internal
  */
 export async function describeReferrers(
-  context: ClientContext,
+  deps: { readonly limits: Pick<ManifestLimits, 'concurrency'> },
   manifests: Manifests,
   repository: string,
   entries: readonly Descriptor[],
   signal: AbortSignal | undefined,
 ): Promise<Descriptor[]> {
-  return mapLimit(entries, context.settings.options.concurrency, async (entry) => {
+  return mapLimit(entries, deps.limits.concurrency, async (entry) => {
     if (entry.artifactType !== undefined) return entry;
     const manifest = await getIfPresent(manifests, repository, entry.digest, signal);
     if (manifest === undefined) return entry;

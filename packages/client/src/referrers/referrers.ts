@@ -13,7 +13,7 @@ import {
 import { type BlobInput, fileSource } from '../registry/blob-source.js';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryDependencies } from '../registry/dependencies.js';
 import { type Manifests, putOne } from '../registry/manifests.js';
 import { checkRepository, parseManifestReference } from '../registry/names.js';
 import { fetchTagPage } from '../registry/tags.js';
@@ -169,32 +169,32 @@ const TAG_SET_TTL_MS = 2000;
 const TAG_SET_PAGE = 1000;
 
 /**
- * Creates the referrers capability over a client's context, blobs and manifests.
+ * Creates the referrers capability from its endpoint, event sink and limits, and the client's blobs and manifests.
  *
  * ```ts
- * const referrers = createReferrers(context, { blobs, manifests });
+ * const referrers = createReferrers(deps, { blobs, manifests });
  * await referrers.attach('octo/app', 'v1', { artifactType: 'application/spdx+json', files: [{ path: 'sbom.json' }] });
  * const sboms = await referrers.list('octo/app', digest, { artifactType: 'application/spdx+json' });
  * ```
  * @internal
  */
 export function createReferrers(
-  context: ClientContext,
-  deps: { readonly blobs: Blobs; readonly manifests: Manifests },
+  deps: RegistryDependencies<ManifestLimits>,
+  capabilities: { readonly blobs: Blobs; readonly manifests: Manifests },
   options: ReferrersOptions = {},
 ): Referrers {
-  const { blobs, manifests } = deps;
-  const host = context.settings.host;
+  const { blobs, manifests } = capabilities;
+  const host = deps.endpoint.host;
   // Registries (by host) whose referrers API answered 404: later calls go straight to the fallback.
   const apiAbsent = new Set<string>();
   // Registries (by host) whose referrers API answered: `register` need not ask again.
   const apiPresent = new Set<string>();
   // ghcr.io has no referrers API (it answers 404 for every subject): never ask it.
-  if (options.api === 'fallback' || context.settings.flavor === 'ghcr') apiAbsent.add(host);
+  if (options.api === 'fallback' || deps.endpoint.flavor === 'ghcr') apiAbsent.add(host);
   // While the first call finds out whether the API exists, the calls beside it wait for the answer
   // instead of each asking (a copy lists the referrers of every manifest of an index at once).
   let probing: Promise<unknown> | undefined;
-  const clock = context.settings.options.clock;
+  const clock = deps.limits.clock;
   // One tag listing answers every tag probe (the fallback tag, cosign's .sig/.att/.sbom) of every
   // subject listed at about the same time; kept briefly, and forgotten when this client writes a tag.
   const tagSets = new Map<string, { at: number; tags: Promise<ReadonlySet<string> | undefined> }>();
@@ -204,9 +204,9 @@ export function createReferrers(
     const tags = (async (): Promise<ReadonlySet<string> | undefined> => {
       // Only a listing that fits in one page beats four HEADs a subject; a longer one is not read.
       const page = await fetchTagPage(
-        context,
+        deps,
         repository,
-        registryUrl(context, repository, `tags/list?n=${TAG_SET_PAGE}`),
+        registryUrl(deps, repository, `tags/list?n=${TAG_SET_PAGE}`),
         signal,
       );
       return page.next === undefined ? new Set(page.tags) : undefined;
@@ -232,7 +232,7 @@ export function createReferrers(
       await probing.catch(() => {});
     }
     if (!apiAbsent.has(host)) {
-      const asking = listFromApi(context, repository, subject, artifactType, signal);
+      const asking = listFromApi(deps, repository, subject, artifactType, signal);
       if (!apiPresent.has(host))
         probing ??= asking.finally(() => {
           probing = undefined;
@@ -253,7 +253,7 @@ export function createReferrers(
       const described =
         listOptions.describeEntries === false
           ? entries
-          : await describeReferrers(context, manifests, repository, entries, signal);
+          : await describeReferrers(deps, manifests, repository, entries, signal);
       found.push(...described.filter(matches));
     }
     if (listOptions.cosignTags ?? !answered) {
@@ -275,7 +275,7 @@ export function createReferrers(
     const where = `attach ${attachOptions.artifactType} to ${host}/${repository}@${subject.digest}`;
     const uploaded = await mapLimit(
       attachOptions.files ?? [],
-      context.settings.options.concurrency,
+      deps.limits.concurrency,
       async (file): Promise<Descriptor> => {
         const content = file.path === undefined ? file.content : await fileSource(file.path);
         if (content === undefined) {
@@ -308,8 +308,8 @@ export function createReferrers(
       subject,
       ...(attachOptions.annotations === undefined ? {} : { annotations: attachOptions.annotations }),
     });
-    const headers = await putOne(context, repository, manifest, manifest.digest, signal);
-    context.events.emit('pushed', {
+    const headers = await putOne(deps, repository, manifest, manifest.digest, signal);
+    deps.events.emit('pushed', {
       kind: 'manifest',
       registry: host,
       repository,
@@ -357,7 +357,7 @@ export function createReferrers(
       );
     }
     if (!apiAbsent.has(host) && !apiPresent.has(host)) {
-      const answer = await listFromApi(context, repository, subject, undefined, signal);
+      const answer = await listFromApi(deps, repository, subject, undefined, signal);
       if (answer.kind === 'listed') apiPresent.add(host);
       else if (answer.conclusive) apiAbsent.add(host);
     }

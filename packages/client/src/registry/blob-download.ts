@@ -8,7 +8,7 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { ProgressReporter } from '../progress.js';
-import type { ClientContext } from './context.js';
+import type { DownloadLimits, RegistryDependencies, ResumeLimits } from './dependencies.js';
 import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { registryUrl } from './urls.js';
@@ -31,6 +31,9 @@ const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 /** Bytes a blob stream buffers ahead of its consumer before it pauses the response. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
 
+/** What a resumable download reads: the endpoint, and how to resume (it emits no event itself). */
+type ResumeDependencies = Pick<RegistryDependencies<ResumeLimits>, 'endpoint' | 'limits'>;
+
 /**
  * Streams a blob from `offset`, re-requesting with `Range: bytes=<reached>-` after a dropped
  * connection. A 206 must start at the byte asked for; a 200 (the server ignored `Range`) restarts
@@ -42,15 +45,15 @@ const STREAM_BUFFER_BYTES = 256 * 1024;
  * @internal
  */
 export function resumableBlobStream(
-  context: ClientContext,
+  deps: ResumeDependencies,
   target: DownloadTarget,
   progress?: ProgressReporter,
 ): Readable {
-  return new ResumableBlobStream(context, target, progress);
+  return new ResumableBlobStream(deps, target, progress);
 }
 
 class ResumableBlobStream extends ReadableStream {
-  readonly #context: ClientContext;
+  readonly #deps: ResumeDependencies;
   readonly #target: DownloadTarget;
   readonly #progress: ProgressReporter | undefined;
   readonly #url: string;
@@ -58,12 +61,12 @@ class ResumableBlobStream extends ReadableStream {
   #body: TransportResponse['body'] | undefined;
   #started = false;
 
-  constructor(context: ClientContext, target: DownloadTarget, progress: ProgressReporter | undefined) {
+  constructor(deps: ResumeDependencies, target: DownloadTarget, progress: ProgressReporter | undefined) {
     super({ highWaterMark: STREAM_BUFFER_BYTES });
-    this.#context = context;
+    this.#deps = deps;
     this.#target = target;
     this.#progress = progress;
-    this.#url = registryUrl(context, target.repository, `blobs/${target.digest}`);
+    this.#url = registryUrl(deps, target.repository, `blobs/${target.digest}`);
     this.#offset = target.offset ?? 0;
   }
 
@@ -84,10 +87,10 @@ class ResumableBlobStream extends ReadableStream {
   }
 
   async #run(): Promise<void> {
-    const context = this.#context;
+    const deps = this.#deps;
     const url = this.#url;
     const target = this.#target;
-    const maxFailures = context.settings.options.maxResumeAttempts;
+    const maxFailures = deps.limits.maxResumeAttempts;
     const first = target.offset ?? 0;
     let failures = 0;
     for (;;) {
@@ -99,7 +102,7 @@ class ResumableBlobStream extends ReadableStream {
       let response: TransportResponse | undefined;
       const reached = this.#offset;
       try {
-        response = await context.transport.send({
+        response = await deps.endpoint.send({
           operation: target.operation,
           method: 'GET',
           url,
@@ -133,7 +136,7 @@ class ResumableBlobStream extends ReadableStream {
         if (!isResumable(error, target.signal) || failures >= maxFailures)
           throw asDownloadError(error, url, this.#offset);
         failures += 1;
-        await waitBeforeResume(context, failures, error, target.signal);
+        await waitBeforeResume(deps, failures, error, target.signal);
       }
     }
   }
@@ -216,18 +219,21 @@ function asDownloadError(error: unknown, url: string, offset: number): unknown {
  * chunk is held back until they match, so a consumer never gets the final byte of bad content.
  * @internal
  */
-export function verifiedBlobStream(context: ClientContext, target: DownloadTarget): Readable {
-  const progress = new ProgressReporter(context, {
+export function verifiedBlobStream(
+  deps: RegistryDependencies<DownloadLimits>,
+  target: DownloadTarget,
+): Readable {
+  const progress = new ProgressReporter(deps, {
     operation: target.operation,
-    registry: context.settings.host,
+    registry: deps.endpoint.host,
     repository: target.repository,
     digest: target.digest,
     ...(target.size === undefined ? {} : { bytesTotal: target.size }),
   });
-  const source = resumableBlobStream(context, { ...target, offset: 0 }, progress);
+  const source = resumableBlobStream(deps, { ...target, offset: 0 }, progress);
   const verifier = createVerifyingStream(target.digest, {
     ...(target.size === undefined ? {} : { size: target.size }),
-    what: `blob ${target.digest} of ${context.settings.host}/${target.repository}`,
+    what: `blob ${target.digest} of ${deps.endpoint.host}/${target.repository}`,
   });
   pipeline(source, verifier, () => {
     // Errors reach the consumer through `verifier`; pipeline destroys both sides on failure.

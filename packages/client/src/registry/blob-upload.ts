@@ -16,7 +16,7 @@ import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
 import { ProgressReporter } from '../progress.js';
 import { type BlobOpenOptions, type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
-import type { ClientContext } from './context.js';
+import type { RegistryDependencies, UploadLimits } from './dependencies.js';
 import { discard, header } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { appendQuery, registryUrl, resolveLocation } from './urls.js';
@@ -78,7 +78,7 @@ interface UploadSession {
 
 /** What one upload needs, resolved. */
 interface UploadJob {
-  readonly context: ClientContext;
+  readonly deps: RegistryDependencies<UploadLimits>;
   readonly repository: string;
   readonly source: BlobSource;
   readonly digest: Digest;
@@ -144,23 +144,23 @@ export async function identifySource(
  * @internal
  */
 export async function pushBlob(
-  context: ClientContext,
+  deps: RegistryDependencies<UploadLimits>,
   repository: string,
   source: BlobSource,
   identity: { digest: Digest; size: number },
   options: UploadBlobOptions,
 ): Promise<'mounted' | 'uploaded'> {
   const job: UploadJob = {
-    context,
+    deps,
     repository,
     source,
     digest: identity.digest,
     size: identity.size,
     signal: options.signal,
-    describe: `upload of blob ${identity.digest} to ${context.settings.host}/${repository}`,
-    progress: new ProgressReporter(context, {
+    describe: `upload of blob ${identity.digest} to ${deps.endpoint.host}/${repository}`,
+    progress: new ProgressReporter(deps, {
       operation: 'blobs.upload',
-      registry: context.settings.host,
+      registry: deps.endpoint.host,
       repository,
       digest: identity.digest,
       bytesTotal: identity.size,
@@ -175,8 +175,8 @@ export async function pushBlob(
     }
     session = mounted;
   }
-  const threshold = options.monolithicThreshold ?? context.settings.monolithicThreshold;
-  const chunkSize = options.chunkSize ?? context.settings.chunkSize;
+  const threshold = options.monolithicThreshold ?? deps.limits.monolithicThreshold;
+  const chunkSize = options.chunkSize ?? deps.limits.chunkSize;
   if (job.size <= threshold) {
     const outcome = await monolithic(job, session);
     if (outcome === 'uploaded') return 'uploaded';
@@ -196,8 +196,8 @@ export async function pushBlob(
 
 /** POST .../blobs/uploads/ → 202 with the session's Location. */
 async function startSession(job: UploadJob): Promise<UploadSession> {
-  const url = registryUrl(job.context, job.repository, 'blobs/uploads/');
-  const response = await job.context.transport.send({
+  const url = registryUrl(job.deps, job.repository, 'blobs/uploads/');
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload',
     method: 'POST',
     url,
@@ -227,10 +227,10 @@ function sessionFrom(response: TransportResponse, requestUrl: string, describe: 
 
 /** POST ?mount=&from=: 201 → mounted; 202 → the upload session the registry opened instead. */
 async function mount(job: UploadJob, from: string): Promise<'mounted' | UploadSession> {
-  const url = `${registryUrl(job.context, job.repository, 'blobs/uploads/')}?mount=${encodeURIComponent(
+  const url = `${registryUrl(job.deps, job.repository, 'blobs/uploads/')}?mount=${encodeURIComponent(
     job.digest,
   )}&from=${encodeURIComponent(from)}`;
-  const response = await job.context.transport.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.mount',
     method: 'POST',
     url,
@@ -292,9 +292,9 @@ function announce(
     action === 'resume'
       ? `the session kept ${offset} bytes: resuming from byte ${offset}`
       : 'the registry dropped the upload session: starting over from byte 0 with a new one';
-  job.context.events.emit('retry', {
+  job.deps.events.emit('retry', {
     operation: 'blobs.upload',
-    registry: job.context.settings.host,
+    registry: job.deps.endpoint.host,
     repository: job.repository,
     digest: job.digest,
     action,
@@ -340,7 +340,7 @@ async function monolithic(
       session ??= await startSession(job);
       reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
       bodySent = true;
-      const response = await job.context.transport.send({
+      const response = await job.deps.endpoint.send({
         operation: 'blobs.upload',
         method: 'PUT',
         url: appendQuery(session.url, 'digest', job.digest),
@@ -361,15 +361,12 @@ async function monolithic(
       job.progress.report(job.size, true);
       return 'uploaded';
     } catch (error) {
-      if (
-        !isResumable(error, job.signal, bodySent) ||
-        failures >= job.context.settings.options.maxResumeAttempts
-      ) {
+      if (!isResumable(error, job.signal, bodySent) || failures >= job.deps.limits.maxResumeAttempts) {
         if (session !== undefined) await cancelSession(job, session);
         throw finalError(error, job, 0, failures);
       }
       failures += 1;
-      await waitBeforeResume(job.context, failures, error, job.signal);
+      await waitBeforeResume(job.deps, failures, error, job.signal);
       const status =
         bodySent && session !== undefined ? await statusAfterFailure(job, session, 0) : undefined;
       if (status !== undefined && status.offset > 0) {
@@ -404,7 +401,7 @@ async function sessionStatus(
   session: UploadSession,
   lastConfirmed: number,
 ): Promise<{ session: UploadSession; offset: number } | undefined> {
-  const response = await job.context.transport.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload-status',
     method: 'GET',
     url: session.url,
@@ -431,7 +428,7 @@ async function sessionStatus(
 /** DELETE the session, best effort, after giving up (the spec asks clients to). */
 async function cancelSession(job: UploadJob, session: UploadSession): Promise<void> {
   try {
-    const response = await job.context.transport.send({
+    const response = await job.deps.endpoint.send({
       operation: 'blobs.upload-cancel',
       method: 'DELETE',
       url: session.url,
@@ -464,7 +461,7 @@ async function chunked(
   let lastError: unknown;
   let reader: ChunkReader | undefined;
   let readerAt = 0;
-  const maxFailures = job.context.settings.options.maxResumeAttempts;
+  const maxFailures = job.deps.limits.maxResumeAttempts;
   let bodySent = false;
   try {
     for (;;) {
@@ -498,7 +495,7 @@ async function chunked(
         }
         const length = Math.min(chunkSize, job.size - offset);
         bodySent = true;
-        const response = await job.context.transport.send({
+        const response = await job.deps.endpoint.send({
           operation: 'blobs.upload',
           method: 'PATCH',
           url: session.url,
@@ -557,7 +554,7 @@ async function chunked(
         }
         failures += 1;
         lastError = error;
-        await waitBeforeResume(job.context, failures, error, job.signal);
+        await waitBeforeResume(job.deps, failures, error, job.signal);
         needStatus = true;
       }
     }
@@ -568,7 +565,7 @@ async function chunked(
 
 /** PUT ?digest= with no body: the registry verifies the digest over everything it received. */
 async function finish(job: UploadJob, session: UploadSession): Promise<void> {
-  const response = await job.context.transport.send({
+  const response = await job.deps.endpoint.send({
     operation: 'blobs.upload',
     method: 'PUT',
     url: appendQuery(session.url, 'digest', job.digest),

@@ -10,7 +10,7 @@ import {
 import { resumableBlobStream, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
 import { identifySource, pushBlob, type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
-import type { ClientContext } from './context.js';
+import type { RegistryDependencies, UploadLimits } from './dependencies.js';
 import { checkRepository } from './names.js';
 import { discard, header } from './responses.js';
 import { registryUrl } from './urls.js';
@@ -77,17 +77,17 @@ function refOf(blob: BlobRef): { digest: Digest; size?: number } {
 }
 
 /**
- * Creates the blob capability over a client context.
+ * Creates the blob capability from its endpoint, event sink and upload limits.
  * @internal
  */
-export function createBlobs(context: ClientContext): Blobs {
+export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
   const exists: Blobs['exists'] = async (repository, digest, options = {}) => {
     checkRepository(repository);
     const parsed = parseDigest(digest).digest;
-    const response = await context.transport.send({
+    const response = await deps.endpoint.send({
       operation: 'blobs.exists',
       method: 'HEAD',
-      url: registryUrl(context, repository, `blobs/${parsed}`),
+      url: registryUrl(deps, repository, `blobs/${parsed}`),
       auth: { kind: 'registry', repository, actions: ['pull'] },
       acceptStatus: [404],
       ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -97,7 +97,7 @@ export function createBlobs(context: ClientContext): Blobs {
     const length = Number(header(response, 'content-length'));
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new ProtocolError(
-        `HEAD blob ${parsed} of ${context.settings.host}/${repository}: the registry sent no usable Content-Length, so the blob's size is unknown`,
+        `HEAD blob ${parsed} of ${deps.endpoint.host}/${repository}: the registry sent no usable Content-Length, so the blob's size is unknown`,
         { code: GhcrErrorCode.MISSING_HEADER },
       );
     }
@@ -107,7 +107,7 @@ export function createBlobs(context: ClientContext): Blobs {
   const get: Blobs['get'] = (repository, blob, options = {}) => {
     checkRepository(repository);
     const ref = refOf(blob);
-    return verifiedBlobStream(context, {
+    return verifiedBlobStream(deps, {
       repository,
       digest: ref.digest,
       operation: 'blobs.get',
@@ -144,7 +144,7 @@ export function createBlobs(context: ClientContext): Blobs {
       return {
         ...(ref.size === undefined ? {} : { size: ref.size }),
         open(offset, signal) {
-          return resumableBlobStream(context, {
+          return resumableBlobStream(deps, {
             repository,
             digest: ref.digest,
             offset,
@@ -166,10 +166,10 @@ export function createBlobs(context: ClientContext): Blobs {
         const found = await exists(repository, identity.digest, options);
         if (found !== undefined) method = 'exists';
       }
-      method ??= await pushBlob(context, repository, source, identity, options);
-      context.events.emit('pushed', {
+      method ??= await pushBlob(deps, repository, source, identity, options);
+      deps.events.emit('pushed', {
         kind: 'blob',
-        registry: context.settings.host,
+        registry: deps.endpoint.host,
         repository,
         digest: identity.digest,
         size: identity.size,

@@ -13,7 +13,7 @@ import {
 } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import { mapLimit } from './concurrency.js';
-import type { ClientContext } from './context.js';
+import type { ManifestLimits, RegistryDependencies, RegistryEndpoint } from './dependencies.js';
 import { checkRepository, checkTag, parseManifestReference } from './names.js';
 import { readCapped, readDocument } from './read-body.js';
 import { discard, header } from './responses.js';
@@ -86,14 +86,14 @@ const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal |
   signal === undefined ? {} : { signal };
 
 /**
- * Creates the manifest capability over a client context.
+ * Creates the manifest capability from its endpoint, event sink and manifest limits.
  * @internal
  */
-export function createManifests(context: ClientContext): Manifests {
+export function createManifests(deps: RegistryDependencies<ManifestLimits>): Manifests {
   const maxBytesOf = (options: GetManifestOptions): number =>
-    options.maxBytes ?? context.settings.options.maxManifestBytes;
+    options.maxBytes ?? deps.limits.maxManifestBytes;
   const where = (repository: string, reference: string): string =>
-    `manifest ${context.settings.host}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+    `manifest ${deps.endpoint.host}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
 
   const get: Manifests['get'] = async (repository, reference, options = {}) => {
     checkRepository(repository);
@@ -103,7 +103,7 @@ export function createManifests(context: ClientContext): Manifests {
     const request = {
       operation: 'manifests.get',
       method: 'GET',
-      url: registryUrl(context, repository, `manifests/${reference}`),
+      url: registryUrl(deps, repository, `manifests/${reference}`),
       headers: { accept: MANIFEST_ACCEPT_HEADER },
       auth: { kind: 'registry', repository, actions: ['pull'] },
       ...signalOption(options.signal),
@@ -129,7 +129,7 @@ export function createManifests(context: ClientContext): Manifests {
     };
     // A body cut off, or bytes that do not hash to the digest, are read again (a fresh GET).
     return readDocument(
-      context,
+      deps,
       request,
       {
         operation: 'manifests.get',
@@ -146,10 +146,10 @@ export function createManifests(context: ClientContext): Manifests {
     async head(repository, reference, options = {}) {
       checkRepository(repository);
       const ref = parseManifestReference(reference);
-      const response = await context.transport.send({
+      const response = await deps.endpoint.send({
         operation: 'manifests.head',
         method: 'HEAD',
-        url: registryUrl(context, repository, `manifests/${reference}`),
+        url: registryUrl(deps, repository, `manifests/${reference}`),
         headers: { accept: MANIFEST_ACCEPT_HEADER },
         auth: { kind: 'registry', repository, actions: ['pull'] },
         acceptStatus: [404],
@@ -178,16 +178,16 @@ export function createManifests(context: ClientContext): Manifests {
       const tags = [...new Set(options.tags ?? [])].map(checkTag);
       const parsed = parseManifest(manifest.bytes, {
         contentType: manifest.mediaType,
-        maxBytes: context.settings.options.maxManifestBytes,
+        maxBytes: deps.limits.maxManifestBytes,
       });
       const references = tags.length === 0 ? [parsed.digest] : tags;
-      await mapLimit(references, context.settings.options.concurrency, (reference) =>
-        putOne(context, repository, parsed, reference, options.signal),
+      await mapLimit(references, deps.limits.concurrency, (reference) =>
+        putOne(deps, repository, parsed, reference, options.signal),
       );
       const descriptor = descriptorOf(parsed);
-      context.events.emit('pushed', {
+      deps.events.emit('pushed', {
         kind: 'manifest',
-        registry: context.settings.host,
+        registry: deps.endpoint.host,
         repository,
         digest: parsed.digest,
         size: parsed.size,
@@ -204,10 +204,10 @@ export function createManifests(context: ClientContext): Manifests {
           { input: digest },
         );
       }
-      await deleteByDigest(context, repository, digest, options.signal);
-      context.events.emit('deleted', {
+      await deleteByDigest(deps, repository, digest, options.signal);
+      deps.events.emit('deleted', {
         kind: 'manifest',
-        registry: context.settings.host,
+        registry: deps.endpoint.host,
         repository,
         digest,
         tags: [],
@@ -243,22 +243,22 @@ function refuseWebPage(response: TransportResponse, what: string): void {
  * @internal
  */
 export async function deleteByDigest(
-  context: ClientContext,
+  deps: { readonly endpoint: RegistryEndpoint },
   repository: string,
   digest: string,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   try {
-    const response = await context.transport.send({
+    const response = await deps.endpoint.send({
       operation: 'manifests.delete',
       method: 'DELETE',
-      url: registryUrl(context, repository, `manifests/${digest}`),
+      url: registryUrl(deps, repository, `manifests/${digest}`),
       auth: { kind: 'registry', repository, actions: ['delete'] },
       ...signalOption(signal),
     });
     await discard(response);
   } catch (error) {
-    throw explainDeleteFailure(context, error, `manifest ${context.settings.host}/${repository}@${digest}`);
+    throw explainDeleteFailure(deps, error, `manifest ${deps.endpoint.host}/${repository}@${digest}`);
   }
 }
 
@@ -268,16 +268,16 @@ export async function deleteByDigest(
  * @internal
  */
 export async function putOne(
-  context: ClientContext,
+  deps: { readonly endpoint: RegistryEndpoint },
   repository: string,
   parsed: ManifestContent & { readonly digest: string },
   reference: string,
   signal: AbortSignal | undefined,
 ): Promise<TransportResponse['headers']> {
-  const response = await context.transport.send({
+  const response = await deps.endpoint.send({
     operation: 'manifests.put',
     method: 'PUT',
-    url: registryUrl(context, repository, `manifests/${reference}`),
+    url: registryUrl(deps, repository, `manifests/${reference}`),
     headers: { 'content-type': parsed.mediaType },
     body: Buffer.from(parsed.bytes.buffer, parsed.bytes.byteOffset, parsed.bytes.byteLength),
     contentLength: parsed.bytes.byteLength,
@@ -293,7 +293,7 @@ export async function putOne(
     reported !== parsed.digest
   ) {
     throw new DigestMismatchError(
-      `PUT manifest ${context.settings.host}/${repository}:${reference}: the registry stored it as ${reported}, not ${parsed.digest}; it altered the bytes, so references by digest will not match`,
+      `PUT manifest ${deps.endpoint.host}/${repository}:${reference}: the registry stored it as ${reported}, not ${parsed.digest}; it altered the bytes, so references by digest will not match`,
       { expected: parsed.digest, actual: reported },
     );
   }
@@ -320,12 +320,16 @@ function sameAlgorithm(a: string, b: string): boolean {
 }
 
 /** A 405 / UNSUPPORTED on DELETE becomes an error that says what to do instead. @internal */
-export function explainDeleteFailure(context: ClientContext, error: unknown, what: string): unknown {
+export function explainDeleteFailure(
+  deps: { readonly endpoint: Pick<RegistryEndpoint, 'flavor'> },
+  error: unknown,
+  what: string,
+): unknown {
   if (!GhcrError.isInstance(error)) return error;
   const status = error.http?.status;
   if (status !== 405 && error.code !== 'UNSUPPORTED') return error;
   const advice =
-    context.settings.flavor === 'ghcr'
+    deps.endpoint.flavor === 'ghcr'
       ? 'ghcr.io has no registry DELETE: delete the package version through the GitHub Packages API (client.versions) instead'
       : 'this registry does not allow deletes (for distribution/docker-registry set storage.delete.enabled: true)';
   return new ProtocolError(`cannot delete ${what}: ${advice}`, {

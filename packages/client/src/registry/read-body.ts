@@ -7,7 +7,7 @@ import {
   TransportError,
 } from '@ghcr/oci-types';
 import type { TransportRequest, TransportResponse } from '@ghcr/transport';
-import type { ClientContext } from './context.js';
+import type { BackoffLimits, RegistryDependencies } from './dependencies.js';
 import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 
@@ -103,21 +103,21 @@ export interface DocumentRead {
  * @internal
  */
 export async function readDocument<T>(
-  context: ClientContext,
+  deps: RegistryDependencies<BackoffLimits>,
   request: TransportRequest & { readonly method: 'GET' },
   about: DocumentRead,
   read: (response: TransportResponse) => Promise<T> | T,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const response = await context.transport.send(request);
+    const response = await deps.endpoint.send(request);
     try {
       return await read(response);
     } catch (error) {
       release(response.body);
       if (attempt >= DOCUMENT_READ_ATTEMPTS || !isRereadable(error, request.signal)) throw error;
-      context.events.emit('retry', {
+      deps.events.emit('retry', {
         operation: about.operation,
-        registry: context.settings.host,
+        registry: deps.endpoint.host,
         repository: about.repository,
         ...(about.digest === undefined ? {} : { digest: about.digest }),
         action: 'refetch',
@@ -125,7 +125,7 @@ export async function readDocument<T>(
         attempt: attempt + 1,
         message: `${about.what}: ${messageOf(error)}; reading it again (attempt ${attempt + 1} of ${DOCUMENT_READ_ATTEMPTS})`,
       });
-      await waitBeforeResume(context, attempt, error, request.signal);
+      await waitBeforeResume(deps, attempt, error, request.signal);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { GhcrError, GhcrErrorCode, RateLimitError, ServerError } from '@ghcr/oci-types';
-import type { ClientContext } from './context.js';
+import type { BackoffLimits } from './dependencies.js';
 
 /**
  * True when a failed blob transfer may continue from where it got to: a dropped or timed-out
@@ -47,17 +47,17 @@ export function isResumable(error: unknown, signal: AbortSignal | undefined, bod
  * @internal
  */
 export async function waitBeforeResume(
-  context: ClientContext,
+  deps: { readonly limits: BackoffLimits },
   failures: number,
   error: unknown,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const base = context.settings.options.resumeDelayMs;
+  const base = deps.limits.resumeDelayMs;
   let delay = failures <= 1 ? 0 : Math.min(60_000, base * 2 ** (failures - 2));
   const asked =
     RateLimitError.isInstance(error) || ServerError.isInstance(error) ? error.retryAfterMs : undefined;
   if (asked !== undefined) delay = Math.max(delay, asked);
-  if (delay > 0) await context.settings.options.clock.sleep(delay, signal);
+  if (delay > 0) await deps.limits.clock.sleep(delay, signal);
 }
 
 /** The message of an unknown error, for wrapping. @internal */

@@ -12,7 +12,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from './blobs.js';
 import { mapLimit } from './concurrency.js';
-import type { ClientContext } from './context.js';
+import type { BackoffLimits, RegistryDependencies, TagLimits } from './dependencies.js';
 import { nextLink } from './link-header.js';
 import {
   deleteByDigest,
@@ -99,16 +99,16 @@ const MAX_PAGES = 100_000;
  * @internal
  */
 export async function fetchTagPage(
-  context: ClientContext,
+  deps: RegistryDependencies<BackoffLimits>,
   repository: string,
   url: string,
   signal: AbortSignal | undefined,
 ): Promise<{ tags: string[]; next: string | undefined }> {
-  const host = context.settings.host;
+  const host = deps.endpoint.host;
   const what = `tag list page of ${host}/${repository}`;
   // A page cut off mid-body (or not JSON because of it) is read again.
   return readDocument(
-    context,
+    deps,
     {
       operation: 'tags.list',
       method: 'GET',
@@ -133,8 +133,8 @@ const MAX_TAG_PAGE_BYTES = 32 * 1024 * 1024;
  * Creates the tag capability.
  * @internal
  */
-export function createTags(context: ClientContext, manifests: Manifests, blobs: Blobs): Tags {
-  const host = context.settings.host;
+export function createTags(deps: RegistryDependencies<TagLimits>, manifests: Manifests, blobs: Blobs): Tags {
+  const host = deps.endpoint.host;
   const signalOption = (signal: AbortSignal | undefined): { signal?: AbortSignal | undefined } =>
     signal === undefined ? {} : { signal };
 
@@ -143,7 +143,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
     const query = new URLSearchParams();
     if (options.pageSize !== undefined) query.set('n', String(options.pageSize));
     if (options.last !== undefined) query.set('last', options.last);
-    const first = registryUrl(context, repository, `tags/list${query.size > 0 ? `?${query}` : ''}`);
+    const first = registryUrl(deps, repository, `tags/list${query.size > 0 ? `?${query}` : ''}`);
     const seen = new Set<string>();
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     for (let url: string | undefined = first; url !== undefined && remaining > 0; ) {
@@ -153,7 +153,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         );
       }
       seen.add(url);
-      const fetched = await fetchTagPage(context, repository, url, options.signal);
+      const fetched = await fetchTagPage(deps, repository, url, options.signal);
       const page = fetched.tags.slice(0, Math.min(fetched.tags.length, remaining));
       remaining -= page.length;
       if (page.length > 0) yield page;
@@ -180,12 +180,12 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
           : source;
       const parsed = parseManifest(content.bytes, {
         contentType: content.mediaType,
-        maxBytes: context.settings.options.maxManifestBytes,
+        maxBytes: deps.limits.maxManifestBytes,
       });
-      await mapLimit(unique, context.settings.options.concurrency, (tag) =>
-        putOne(context, repository, parsed, tag, options.signal),
+      await mapLimit(unique, deps.limits.concurrency, (tag) =>
+        putOne(deps, repository, parsed, tag, options.signal),
       );
-      context.events.emit('tagged', {
+      deps.events.emit('tagged', {
         registry: host,
         repository,
         digest: parsed.digest,
@@ -206,7 +206,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         });
       }
       const finish = (result: UntagResult): UntagResult => {
-        context.events.emit('deleted', {
+        deps.events.emit('deleted', {
           kind: 'tag',
           registry: host,
           repository,
@@ -216,11 +216,11 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         });
         return result;
       };
-      if (context.settings.flavor !== 'ghcr' && (await deleteTag(repository, tag, options.signal))) {
+      if (deps.endpoint.flavor !== 'ghcr' && (await deleteTag(repository, tag, options.signal))) {
         return finish({ method: 'deleted', tag, previousDigest: current.digest });
       }
       const placeholder = await putPlaceholder(repository, tag, options.signal);
-      if (context.settings.flavor === 'ghcr') {
+      if (deps.endpoint.flavor === 'ghcr') {
         return finish({
           method: 'placeholder',
           tag,
@@ -229,7 +229,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
         });
       }
       try {
-        await deleteByDigest(context, repository, placeholder, options.signal);
+        await deleteByDigest(deps, repository, placeholder, options.signal);
       } catch (error) {
         if (GhcrError.isInstance(error) && error.code === 'UNSUPPORTED') {
           return finish({
@@ -257,10 +257,10 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     try {
-      const response = await context.transport.send({
+      const response = await deps.endpoint.send({
         operation: 'tags.delete',
         method: 'DELETE',
-        url: registryUrl(context, repository, `manifests/${tag}`),
+        url: registryUrl(deps, repository, `manifests/${tag}`),
         auth: { kind: 'registry', repository, actions: ['delete'] },
         acceptStatus: [400, 405],
         ...signalOption(signal),
@@ -269,7 +269,7 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
       // distribution answers 400 (DIGEST_INVALID / UNSUPPORTED) or 405: it deletes by digest only.
       return response.status >= 200 && response.status < 300;
     } catch (error) {
-      throw explainDeleteFailure(context, error, `tag ${host}/${repository}:${tag}`);
+      throw explainDeleteFailure(deps, error, `tag ${host}/${repository}:${tag}`);
     }
   }
 
@@ -284,9 +284,9 @@ export function createTags(context: ClientContext, manifests: Manifests, blobs: 
       mediaType: MediaType.OciEmpty,
       ...signalOption(signal),
     });
-    const id = context.settings.options.randomId?.() ?? randomUUID();
-    const placeholder = buildUntagPlaceholder(id, new Date(context.settings.options.clock.now()));
-    await putOne(context, repository, placeholder, tag, signal);
+    const id = deps.limits.randomId?.() ?? randomUUID();
+    const placeholder = buildUntagPlaceholder(id, new Date(deps.limits.clock.now()));
+    await putOne(deps, repository, placeholder, tag, signal);
     return placeholder.digest;
   }
 }

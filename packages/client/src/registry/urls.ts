@@ -1,8 +1,12 @@
-import type { ClientContext } from './context.js';
+import type { RegistryEndpoint } from './dependencies.js';
 
 /** `<base>/v2/<repository>/<rest>`. @internal */
-export function registryUrl(context: ClientContext, repository: string, rest: string): string {
-  return `${context.settings.baseUrl}/v2/${repository}/${rest}`;
+export function registryUrl(
+  deps: { readonly endpoint: Pick<RegistryEndpoint, 'baseUrl'> },
+  repository: string,
+  rest: string,
+): string {
+  return `${deps.endpoint.baseUrl}/v2/${repository}/${rest}`;
 }
 
 /**

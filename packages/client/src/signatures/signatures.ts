@@ -12,7 +12,7 @@ import {
 import type { Referrers } from '../referrers/referrers.js';
 import type { Blobs } from '../registry/blobs.js';
 import { mapLimit } from '../registry/concurrency.js';
-import type { ClientContext } from '../registry/context.js';
+import type { ManifestLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
 import type { PolicyInput } from './attestation-verifier.js';
 import { CosignAnnotation } from './cosign-annotation.js';
@@ -227,15 +227,21 @@ function predicateOf(candidate: Candidate, document: unknown): string | undefine
  * Creates the signatures capability.
  * @internal
  */
-export function createSignatures(context: ClientContext, dependencies: SignaturesDependencies): Signatures {
+export function createSignatures(
+  deps: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host'>;
+    readonly limits: Pick<ManifestLimits, 'concurrency'>;
+  },
+  dependencies: SignaturesDependencies,
+): Signatures {
   const { manifests, blobs, referrers } = dependencies;
-  const concurrency = context.settings.options.concurrency;
+  const concurrency = deps.limits.concurrency;
 
   const locate = (reference: string): Located => {
     const parsed = parseReference(reference);
-    if (reference.startsWith(`${parsed.registry}/`) && parsed.registry !== context.settings.host) {
+    if (reference.startsWith(`${parsed.registry}/`) && parsed.registry !== deps.endpoint.host) {
       throw new InvalidInputError(
-        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.settings.host}: use a client for ${parsed.registry}, or leave the registry out`,
+        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${deps.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
         { input: reference },
       );
     }
@@ -387,7 +393,7 @@ export function createSignatures(context: ClientContext, dependencies: Signature
       const root = await manifests.get(repository, target, signalOption);
       const tag = cosignTagsFor(root.digest).signature;
       const payload = simpleSigningPayload(
-        `${context.settings.host}/${repository}`,
+        `${deps.endpoint.host}/${repository}`,
         root.digest,
         options.annotations,
       );

@@ -8,13 +8,13 @@ import { MediaType, type Platform } from '@ghcr/oci-types';
 import type { GhcrClient } from '../client.js';
 import { type ClientEventEmitter, createClientEvents } from '../events.js';
 import { type Blobs, createBlobs } from '../registry/blobs.js';
-import type { ClientContext } from '../registry/context.js';
+import type { RegistryDependencies } from '../registry/dependencies.js';
 import { createManifests, type Manifests } from '../registry/manifests.js';
 import { contextOf } from './client-context.js';
 
 /** @internal */
 export interface ClientParts {
-  readonly context: ClientContext;
+  readonly context: RegistryDependencies;
   readonly blobs: Blobs;
   readonly manifests: Manifests;
   readonly events: ClientEventEmitter;

@@ -5,14 +5,14 @@
 
 import { createVersions, type Versions } from '../github/versions/versions.js';
 import type { VersionsOptions } from '../github/versions/versions-options.js';
-import type { ClientContext } from '../registry/context.js';
+import type { RegistryDependencies } from '../registry/dependencies.js';
 import { contextOf } from './client-context.js';
 import { type SimulatedClient, simulatedClient } from './simulated-client.js';
 
 /** @internal */
 export interface VersionsBed extends SimulatedClient {
   readonly versions: Versions;
-  readonly context: ClientContext;
+  readonly context: RegistryDependencies;
 }
 
 /**
@@ -48,7 +48,7 @@ export function versionsBed(
 export function versionsFor(
   bed: Pick<SimulatedClient, 'client' | 'sim'>,
   options: VersionsOptions = {},
-): { versions: Versions; context: ClientContext } {
+): { versions: Versions; context: RegistryDependencies } {
   const { client, sim } = bed;
   const context = contextOf(client);
   const versions = createVersions(

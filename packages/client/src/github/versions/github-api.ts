@@ -23,7 +23,7 @@ const MAX_PAGES = 100_000;
  * @internal
  */
 export interface GithubApi {
-  readonly transport: Transport;
+  readonly transport: Pick<Transport, 'send'>;
   readonly apiVersion: string;
 }
 

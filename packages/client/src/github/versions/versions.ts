@@ -12,7 +12,7 @@ import {
   parseDigest,
   splitPackagePath,
 } from '@ghcr/oci-types';
-import type { ClientContext } from '../../registry/context.js';
+import type { BackoffLimits, RegistryEndpoint } from '../../registry/dependencies.js';
 import type { Manifests } from '../../registry/manifests.js';
 import { checkRepository, checkTag } from '../../registry/names.js';
 import { isUntagPlaceholder } from '../../registry/placeholder.js';
@@ -195,14 +195,17 @@ interface PackageRef {
  * @internal
  */
 export function createVersions(
-  context: ClientContext,
+  deps: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host' | 'flavor' | 'send'>;
+    readonly limits: Pick<BackoffLimits, 'clock'>;
+  },
   capabilities: { readonly tags: Tags; readonly manifests: Manifests },
   options: VersionsOptions = {},
 ): Versions {
   const resolved = resolveVersionsOptions(options);
-  const api: GithubApi = { transport: context.transport, apiVersion: resolved.apiVersion };
+  const api: GithubApi = { transport: { send: deps.endpoint.send }, apiVersion: resolved.apiVersion };
   const detect = createOwnerTypeCache(api, resolved.apiUrl);
-  const clock = context.settings.options.clock;
+  const clock = deps.limits.clock;
   const { tags, manifests } = capabilities;
 
   const ownerTypeOf = async (owner: string, call: VersionCallOptions): Promise<OwnerType> =>
@@ -368,7 +371,7 @@ export function createVersions(
     const scopes = granted.split(',').map((scope) => scope.trim());
     if (!scopes.includes('delete:packages')) {
       throw new AuthorizationError(
-        `cannot untag on ${context.settings.host}/${repository}: removing a tag on ghcr.io deletes a package version, which needs the delete:packages scope, and this token has ${
+        `cannot untag on ${deps.endpoint.host}/${repository}: removing a tag on ghcr.io deletes a package version, which needs the delete:packages scope, and this token has ${
           granted.trim() === '' ? 'no scopes' : `only ${granted.trim()}`
         }. Add delete:packages (and read:packages) to the token; the tag was not touched.`,
         { code: GhcrErrorCode.FORBIDDEN, scope: 'read:packages delete:packages' },
@@ -464,7 +467,7 @@ export function createVersions(
       checkRepository(repository);
       checkTag(tag);
       const signalOption = call.signal === undefined ? {} : { signal: call.signal };
-      if (context.settings.flavor !== 'ghcr') {
+      if (deps.endpoint.flavor !== 'ghcr') {
         // The registry's own untag removes the tag (DELETE, or a placeholder deleted by digest).
         const result = await tags.untag(repository, tag, signalOption);
         return {

@@ -45,7 +45,7 @@ const analysisSchema = z.looseObject({
  * @internal
  */
 export interface GithubApiContext {
-  readonly transport: Transport;
+  readonly transport: Pick<Transport, 'send'>;
   /** `https://api.github.com`, or a GHES `https://host/api/v3`, without a trailing slash. */
   readonly apiBaseUrl: string;
 }

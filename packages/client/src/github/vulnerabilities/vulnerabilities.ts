@@ -20,7 +20,7 @@ import {
 } from '@ghcr/oci-types';
 import type { Blobs } from '../../registry/blobs.js';
 import { mapLimit } from '../../registry/concurrency.js';
-import type { ClientContext } from '../../registry/context.js';
+import type { ManifestLimits, RegistryEndpoint } from '../../registry/dependencies.js';
 import type { Manifests } from '../../registry/manifests.js';
 import type { PolicyInput } from '../../signatures/attestation-verifier.js';
 import type { SignerIdentity } from '../../signatures/identity.js';
@@ -54,7 +54,7 @@ export type ListReports = (
 ) => Promise<readonly Descriptor[]>;
 
 /**
- * What {@link createVulnerabilities} needs besides the client context.
+ * What {@link createVulnerabilities} needs besides the registry endpoint and limits.
  * @public
  */
 export interface VulnerabilitiesDependencies {
@@ -158,29 +158,32 @@ const BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType';
  * Creates the vulnerability capability.
  *
  * ```ts
- * const vulnerabilities = createVulnerabilities(context, { manifests, blobs, listReports });
+ * const vulnerabilities = createVulnerabilities(deps, { manifests, blobs, listReports });
  * const verdict = await vulnerabilities.gate('octo/app:1.0', { failOn: 'critical' });
  * ```
  * @internal
  */
 export function createVulnerabilities(
-  context: ClientContext,
+  deps: {
+    readonly endpoint: Pick<RegistryEndpoint, 'host' | 'send'>;
+    readonly limits: Pick<ManifestLimits, 'concurrency'>;
+  },
   dependencies: VulnerabilitiesDependencies,
 ): Vulnerabilities {
   const { manifests, blobs, listReports } = dependencies;
   const maxReportBytes = dependencies.maxReportBytes ?? DEFAULT_MAX_REPORT_BYTES;
   const api = {
-    transport: context.transport,
+    transport: { send: deps.endpoint.send },
     apiBaseUrl: (dependencies.githubApiUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
   };
-  const concurrency = context.settings.options.concurrency;
+  const concurrency = deps.limits.concurrency;
 
   const parseImageReference = (reference: string): { repository: string; target: string } => {
     const parsed = parseReference(reference);
     const named = reference.startsWith(`${parsed.registry}/`);
-    if (named && parsed.registry !== context.settings.host) {
+    if (named && parsed.registry !== deps.endpoint.host) {
       throw new InvalidInputError(
-        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${context.settings.host}: use a client for ${parsed.registry}, or leave the registry out`,
+        `reference "${reference}" names registry ${parsed.registry}, but this client talks to ${deps.endpoint.host}: use a client for ${parsed.registry}, or leave the registry out`,
         { input: reference },
       );
     }
