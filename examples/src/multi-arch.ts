@@ -4,7 +4,7 @@
  * refused by every registry that checks).
  */
 import { buildImageManifest } from '@ghcr/manifest';
-import { digestOf, MediaType } from '@ghcr/oci-types';
+import { definedProps, digestOf, MediaType } from '@ghcr/oci-types';
 import { type ExampleTarget, runIfMain } from './connect.js';
 
 async function pushPlatformImage(
@@ -20,7 +20,7 @@ async function pushPlatformImage(
     JSON.stringify({
       architecture,
       os,
-      ...(variant === undefined ? {} : { variant }),
+      ...definedProps({ variant }),
       rootfs: { type: 'layers', diff_ids: [digestOf(layer)] },
     }),
   );

@@ -11,7 +11,7 @@ import {
   parseRetentionPolicy,
   type ResolvedRetentionPolicy,
 } from '@ghcr/client';
-import { GhcrError, isDigest, SEVERITIES, type Severity } from '@ghcr/oci-types';
+import { definedProps, GhcrError, isDigest, SEVERITIES, type Severity } from '@ghcr/oci-types';
 
 /**
  * Environment variables as the runner passes them.
@@ -297,11 +297,11 @@ function retentionPolicy(reader: Reader): ResolvedRetentionPolicy | undefined {
   const untaggedOnly = reader.boolean('untagged-only', false);
   try {
     return parseRetentionPolicy({
-      ...(keepNewestTagged === undefined ? {} : { keepNewestTagged }),
-      ...(keepNewestUntagged === undefined ? {} : { keepNewestUntagged }),
+      ...definedProps({ keepNewestTagged }),
+      ...definedProps({ keepNewestUntagged }),
       keepTags,
       deleteTags,
-      ...(age === undefined ? {} : { olderThan: age }),
+      ...definedProps({ olderThan: age }),
       timestamp,
       untaggedOnly,
       keepDigests,
@@ -518,12 +518,12 @@ export function parseInputs(env: ActionEnvironment): ParsedInputs {
       token,
       policy,
       dryRun,
-      ...(age === undefined ? {} : { minAge: age }),
+      ...definedProps({ minAge: age }),
       validate,
       gate: gateInputs,
       apiUrl: resolvedApiUrl,
       registry: resolvedRegistry,
-      ...(syncConfig === undefined ? {} : { syncConfig }),
+      ...definedProps({ syncConfig }),
     },
   };
 }

@@ -26,7 +26,7 @@ import {
   type SyncReport,
   syncFromFile,
 } from '@ghcr/client';
-import { type Clock, GhcrError } from '@ghcr/oci-types';
+import { type Clock, definedProps, GhcrError } from '@ghcr/oci-types';
 import {
   type ActionEnvironment,
   type ActionInputs,
@@ -240,7 +240,7 @@ async function cleanupMode(
     dryRun: inputs.dryRun,
     budget,
     ...(inputs.stateFile === undefined ? {} : { state: createFileCleanupState(inputs.stateFile) }),
-    ...(inputs.minAge === undefined ? {} : { minAge: inputs.minAge }),
+    ...definedProps({ minAge: inputs.minAge }),
     onEvent(event) {
       switch (event.type) {
         case 'selected':
@@ -291,9 +291,9 @@ async function cleanupMode(
       versions: outcome.versions,
       status: outcome.status,
       deferred: outcome.deferred,
-      ...(outcome.plan === undefined ? {} : { plan: outcome.plan }),
-      ...(outcome.graph === undefined ? {} : { graph: outcome.graph }),
-      ...(outcome.report === undefined ? {} : { report: outcome.report }),
+      ...definedProps({ plan: outcome.plan }),
+      ...definedProps({ graph: outcome.graph }),
+      ...definedProps({ report: outcome.report }),
       ...(outcome.error === undefined || outcome.report !== undefined ? {} : { error: outcome.error }),
     }),
   );
@@ -326,7 +326,7 @@ async function runGate(
       failOn: gate.failOn,
       ignore: [...gate.ignore],
       whenNoReport: gate.whenNoReport,
-      ...(policy === undefined ? {} : { policy }),
+      ...definedProps({ policy }),
       allowUnverified: gate.allowUnverified,
     });
     io.log(result.reason);
@@ -447,8 +447,8 @@ export async function runAction(
       // The budget stops the run before GitHub's limit is reached (the next run continues), so the
       // transport's pre-emptive slow-down near the limit would only spend runner minutes waiting.
       transportOptions: { middleware: [budget.middleware], rateLimit: { preemptiveThreshold: 0 } },
-      ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...definedProps({ dispatcher: options.dispatcher }),
+      ...definedProps({ clock: options.clock }),
     });
 
     gateOutcome = await runGate(client, inputs, io);
@@ -551,7 +551,7 @@ export async function runAction(
         budget: { limit: budget.limit, used: budget.used },
         ...(selected === undefined ? {} : { selected: selected.length }),
         ...(run === undefined ? {} : run),
-        ...(inputs.stateFile === undefined ? {} : { stateFile: inputs.stateFile }),
+        ...definedProps({ stateFile: inputs.stateFile }),
       },
       ...(inputs.gate === undefined ? {} : { gate: { image: inputs.gate.image, ...gateOutcome } }),
     }),
@@ -562,8 +562,8 @@ export async function runAction(
     exitCode: failed ? 1 : 0,
     outputs,
     packages,
-    ...(run === undefined ? {} : { run }),
-    ...(gateOutcome.result === undefined ? {} : { gate: gateOutcome.result }),
+    ...definedProps({ run }),
+    ...definedProps({ gate: gateOutcome.result }),
     problems: [],
   };
 }

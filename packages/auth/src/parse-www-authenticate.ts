@@ -12,7 +12,7 @@
  * looks ahead: `token BWS "="` starts another parameter, anything else starts a new challenge.
  */
 
-import { ProtocolError } from '@ghcr/oci-types';
+import { definedProps, ProtocolError } from '@ghcr/oci-types';
 
 /**
  * One authentication challenge of a `WWW-Authenticate` header.
@@ -284,9 +284,9 @@ export function toBearerChallenge(challenge: Challenge): BearerChallenge {
   }
   return {
     realm,
-    ...(service === undefined ? {} : { service }),
+    ...definedProps({ service }),
     scopes: scope === undefined ? [] : scope.split(/\s+/).filter((part) => part !== ''),
-    ...(error === undefined ? {} : { error }),
+    ...definedProps({ error }),
     params: challenge.params,
   };
 }

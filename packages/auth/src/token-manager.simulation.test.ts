@@ -4,7 +4,13 @@
  * uses"): authorise, send, and on 401 authorise again with the challenge and send once more.
  */
 
-import { AuthenticationError, createManualClock, GhcrErrorCode, type ManualClock } from '@ghcr/oci-types';
+import {
+  AuthenticationError,
+  createManualClock,
+  definedProps,
+  GhcrErrorCode,
+  type ManualClock,
+} from '@ghcr/oci-types';
 import { createSimulation, type Simulation } from '@ghcr/simulation';
 import { rejectionOf } from '@ghcr/test-support';
 import { type Dispatcher, request } from 'undici';
@@ -47,8 +53,8 @@ function setup(
   const sim = createSimulation({
     clock,
     profile: options.profile ?? 'ghcr',
-    ...(options.registryUrl === undefined ? {} : { registryUrl: options.registryUrl }),
-    ...(options.tokenTtlSeconds === undefined ? {} : { tokenTtlSeconds: options.tokenTtlSeconds }),
+    ...definedProps({ registryUrl: options.registryUrl }),
+    ...definedProps({ tokenTtlSeconds: options.tokenTtlSeconds }),
   });
   const dispatcher = sim.dispatcher();
   const events: TokenManagerEvent[] = [];
@@ -57,7 +63,7 @@ function setup(
     dispatcher,
     clock,
     onEvent: (event) => events.push(event),
-    ...(credentials === undefined ? {} : { credentials }),
+    ...definedProps({ credentials }),
     ...options.manager,
   });
   const registryUrl = new URL(sim.options.registryUrl);

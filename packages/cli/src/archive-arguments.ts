@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type ArchiveFormat, archiveFormatFromName, detectArchiveFormat } from '@ghcr/client';
+import { definedProps } from '@ghcr/oci-types';
 import { usageError } from './errors.js';
 
 /**
@@ -66,8 +67,8 @@ export async function archiveToRead(input: string): Promise<ArchiveArgument | un
   }
   return {
     path: resolve(split.path),
-    ...(prefix === undefined ? {} : { format: prefix }),
-    ...(split.image === undefined ? {} : { image: split.image }),
+    ...definedProps({ format: prefix }),
+    ...definedProps({ image: split.image }),
   };
 }
 

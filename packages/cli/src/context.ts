@@ -1,6 +1,6 @@
 import { type CredentialProvider, chainCredentials } from '@ghcr/auth';
 import { createGhcrClient, type GhcrClient, type RequestBudget } from '@ghcr/client';
-import { type Clock, systemClock } from '@ghcr/oci-types';
+import { type Clock, definedProps, systemClock } from '@ghcr/oci-types';
 import { type CommandLineCredentials, commandLineCredentials } from './command-line-credentials.js';
 import { cliCredentialChain, observedCredentials } from './credentials.js';
 import type { ExitCode } from './exit-codes.js';
@@ -156,7 +156,7 @@ export class CliRuntime {
           apiCredentials: apiCredentialsOf(chosen, registry, options.apiUrl),
           versions: { apiUrl: options.apiUrl },
           clock,
-          ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+          ...definedProps({ concurrency: options.concurrency }),
           transportOptions: {
             userAgent: `ghcr-cli/${cliVersion()}`,
             middleware: [

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import {
   ConfigError,
+  definedProps,
   GhcrError,
   GhcrErrorCode,
   InvalidInputError,
@@ -24,7 +25,7 @@ export const USAGE_ERROR_CODE = GhcrErrorCode.USAGE;
 export function usageError(message: string, options: { readonly cause?: unknown } = {}): InvalidInputError {
   return new InvalidInputError(message, {
     code: USAGE_ERROR_CODE,
-    ...(options.cause === undefined ? {} : { cause: options.cause }),
+    ...definedProps({ cause: options.cause }),
   });
 }
 
@@ -165,7 +166,7 @@ export function describeError(error: unknown, context: ErrorContext): DescribedE
     return {
       code: error.code,
       message: redact(error.message),
-      ...(hint === undefined ? {} : { hint }),
+      ...definedProps({ hint }),
       exitCode: isUsageError(error) ? ExitCode.Usage : ExitCode.Failed,
     };
   }

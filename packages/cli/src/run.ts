@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import { CommanderError } from 'commander';
 import { CliRuntime } from './context.js';
 import { causeChainLines, describeError, formatErrorLine } from './errors.js';
@@ -51,7 +52,7 @@ function report(
   const command = runtime.commandName ?? argv.find((argument) => commandNames.includes(argument));
   const described = describeError(error, {
     secrets: runtime.secrets,
-    ...(command === undefined ? {} : { command }),
+    ...definedProps({ command }),
   });
   // Flags come from the resolved options, or from argv when parsing failed before a command ran.
   const json = runtime.options?.json ?? argv.includes('--json');

@@ -1,5 +1,5 @@
 import { createTokenManager } from '@ghcr/auth';
-import { canonicalRegistry, parseReference } from '@ghcr/oci-types';
+import { canonicalRegistry, definedProps, parseReference } from '@ghcr/oci-types';
 import {
   createOperationTracing,
   createRegistryAuthorizer,
@@ -132,9 +132,9 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
               clock: resolved.clock,
               // Token cache hits and misses go to the transport's metrics, when it has any.
               onEvent: (event) => recordTokenEvent(metrics, event),
-              ...(credentials === undefined ? {} : { credentials }),
+              ...definedProps({ credentials }),
             }),
-            ...(apiCredentials === undefined ? {} : { apiCredentials }),
+            ...definedProps({ apiCredentials }),
           })),
       secrets: secretMemory.secrets(resolved.transportOptions?.secrets),
     });
@@ -245,7 +245,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     blobs,
     listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
     githubApiUrl: versions.apiUrl,
-    ...(resolved.verifyAttestation === undefined ? {} : { verifyAttestation: resolved.verifyAttestation }),
+    ...definedProps({ verifyAttestation: resolved.verifyAttestation }),
   });
   // A reference that names another registry is that registry's view's to answer.
   const vulnerabilitiesOf = (reference: string): Vulnerabilities => {

@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import type { OperationSpanOptions, OperationTracing, Transport } from '@ghcr/transport';
 import type { Retention } from './github/retention/retention.js';
 import type { Versions } from './github/versions/versions.js';
@@ -70,11 +71,7 @@ function traceMethods<T extends object>(
         return tracing.iterate(operation, { attributes, nested }, call() as AsyncIterable<unknown>);
       }
       const resultAttributes = span.result;
-      return tracing.run(
-        operation,
-        { attributes, nested, ...(resultAttributes === undefined ? {} : { resultAttributes }) },
-        call,
-      );
+      return tracing.run(operation, { attributes, nested, ...definedProps({ resultAttributes }) }, call);
     };
   }
   return wrapped as T;

@@ -1,5 +1,12 @@
 import type { CredentialProvider } from '@ghcr/auth';
-import { type Clock, ConfigError, canonicalRegistry, registryApiHost, systemClock } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  canonicalRegistry,
+  definedProps,
+  registryApiHost,
+  systemClock,
+} from '@ghcr/oci-types';
 import type { Authorizer, Transport, TransportOptions } from '@ghcr/transport';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
@@ -277,7 +284,7 @@ export function resolveClientSettings(input: GhcrClientOptions): ClientSettings 
     );
   }
   return deriveSettings(parsed.data, parsed.data.registry, {
-    ...(parsed.data.plainHttp === undefined ? {} : { plainHttp: parsed.data.plainHttp }),
+    ...definedProps({ plainHttp: parsed.data.plainHttp }),
     ...(parsed.data.flavor === 'auto' ? {} : { flavor: parsed.data.flavor }),
   });
 }

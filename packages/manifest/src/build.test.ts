@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   type Descriptor,
+  definedProps,
   digestOf,
   EMPTY_DESCRIPTOR,
   EMPTY_JSON_DIGEST,
@@ -49,7 +50,7 @@ describe('buildImageManifest', () => {
     const built = buildImageManifest({
       config: fixture.manifest.config,
       layers: fixture.manifest.layers,
-      ...(fixture.manifest.annotations === undefined ? {} : { annotations: fixture.manifest.annotations }),
+      ...definedProps({ annotations: fixture.manifest.annotations }),
     });
     expect(built.manifest).toEqual(fixture.manifest);
     // Same content, canonical bytes: keys sorted, so not the fixture's own bytes.
@@ -361,9 +362,9 @@ describe('build → parse round trips (properties)', () => {
           const input = {
             config: configDescriptor,
             layers,
-            ...(annotations === undefined ? {} : { annotations }),
-            ...(subject === undefined ? {} : { subject }),
-            ...(artifactType === undefined ? {} : { artifactType }),
+            ...definedProps({ annotations }),
+            ...definedProps({ subject }),
+            ...definedProps({ artifactType }),
           };
           const built = buildImageManifest(input);
           const parsed = parseManifest(built.bytes, {
@@ -413,16 +414,15 @@ describe('build → parse round trips (properties)', () => {
           const built = buildArtifactManifest({
             artifactType,
             blobs,
-            ...(subject === undefined ? {} : { subject }),
+            ...definedProps({ subject }),
           });
           const parsed = parseManifest(text(built.bytes));
           expect(isImageManifest(parsed)).toBe(true);
           expect(parsed.manifest).toEqual(built.manifest);
           expect(parsed.digest).toBe(digestOf(built.bytes));
-          expect(
-            buildArtifactManifest({ artifactType, blobs, ...(subject === undefined ? {} : { subject }) })
-              .bytes,
-          ).toEqual(built.bytes);
+          expect(buildArtifactManifest({ artifactType, blobs, ...definedProps({ subject }) }).bytes).toEqual(
+            built.bytes,
+          );
         },
       ),
     );
@@ -437,7 +437,7 @@ describe('build → parse round trips (properties)', () => {
         (manifests, annotations, docker) => {
           const input = docker
             ? { manifests, mediaType: 'docker' as const }
-            : { manifests, ...(annotations === undefined ? {} : { annotations }) };
+            : { manifests, ...definedProps({ annotations }) };
           const built = buildIndex(input);
           const parsed = parseManifest(built.bytes);
           expect(isIndex(parsed)).toBe(true);

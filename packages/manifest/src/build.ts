@@ -1,6 +1,7 @@
 import {
   annotationsSchema,
   type Descriptor,
+  definedProps,
   descriptorSchema,
   EMPTY_DESCRIPTOR,
   InvalidManifestError,
@@ -183,8 +184,8 @@ export function buildArtifactManifest(input: BuildArtifactManifestInput): Parsed
     layers: blobs.length === 0 ? [{ ...EMPTY_DESCRIPTOR }] : blobs,
     artifactType,
     mediaType: 'oci',
-    ...(input.subject === undefined ? {} : { subject: input.subject }),
-    ...(input.annotations === undefined ? {} : { annotations: input.annotations }),
+    ...definedProps({ subject: input.subject }),
+    ...definedProps({ annotations: input.annotations }),
   });
 }
 

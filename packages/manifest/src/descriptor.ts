@@ -1,4 +1,5 @@
 import type { Descriptor, Platform } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import type { ParsedManifest } from './kinds.js';
 
 /**
@@ -27,8 +28,8 @@ export function descriptorOf(manifest: ParsedManifest, extra: DescriptorExtras =
     mediaType: manifest.mediaType,
     digest: manifest.digest,
     size: manifest.size,
-    ...(artifactType === undefined ? {} : { artifactType }),
-    ...(extra.platform === undefined ? {} : { platform: extra.platform }),
-    ...(extra.annotations === undefined ? {} : { annotations: extra.annotations }),
+    ...definedProps({ artifactType }),
+    ...definedProps({ platform: extra.platform }),
+    ...definedProps({ annotations: extra.annotations }),
   };
 }

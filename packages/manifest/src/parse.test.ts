@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import {
   ConfigError,
   DigestMismatchError,
+  definedProps,
   digestOf,
   EMPTY_DESCRIPTOR,
   GhcrErrorCode,
@@ -95,7 +96,7 @@ describe('parseManifest on the real fixtures', () => {
         for (const contentType of [undefined, 'application/json', 'application/octet-stream', 'text/plain']) {
           const parsed = parseManifest(bytes, {
             expectedDigest: digest,
-            ...(contentType === undefined ? {} : { contentType }),
+            ...definedProps({ contentType }),
           });
           expect(parsed.kind).toBe(EXPECTED_KIND[name]);
           expect(parsed.digest).toBe(digest);

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { type Descriptor, GhcrErrorCode, InvalidInputError, MediaType, type Platform } from '@ghcr/oci-types';
+import {
+  type Descriptor,
+  definedProps,
+  GhcrErrorCode,
+  InvalidInputError,
+  MediaType,
+  type Platform,
+} from '@ghcr/oci-types';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildIndex } from './build.js';
@@ -92,7 +99,7 @@ describe('normalizePlatform', () => {
     });
     fc.assert(
       fc.property(fc.constantFrom('linux', 'windows', 'Linux'), arch, variant, (os, architecture, v) => {
-        const platform: Platform = { os, architecture, ...(v === undefined ? {} : { variant: v }) };
+        const platform: Platform = { os, architecture, ...definedProps({ variant: v }) };
         const once = normalizePlatform(platform);
         expect(normalizePlatform(once)).toEqual(once);
         expect(platformMatches(platform, once)).toBe(true);
@@ -160,7 +167,7 @@ describe('parsePlatform and formatPlatform', () => {
           const platform: Platform = {
             os,
             architecture,
-            ...(variant === undefined ? {} : { variant }),
+            ...definedProps({ variant }),
             ...(osVersion === undefined ? {} : { 'os.version': osVersion }),
           };
           expect(parsePlatform(formatPlatform(platform))).toEqual(platform);
@@ -234,7 +241,7 @@ function entry(
     mediaType: MediaType.OciManifest,
     digest: digestFor(label),
     size: 100,
-    ...(platform === undefined ? {} : { platform }),
+    ...definedProps({ platform }),
   };
 }
 function indexOf(...entries: Descriptor[]): ParsedIndex {

@@ -10,6 +10,7 @@
  * @packageDocumentation
  */
 
+import { definedProps } from './defined-props.js';
 import { redactUrl } from './redact.js';
 
 /**
@@ -263,7 +264,7 @@ export class GhcrError extends Error {
       family: this.family,
       message: this.message,
       isRetryable: this.isRetryable,
-      ...(this.http === undefined ? {} : { http: this.http }),
+      ...definedProps({ http: this.http }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { definedProps } from './defined-props.js';
 import {
   AuthenticationError,
   AuthorizationError,
@@ -27,9 +28,7 @@ function failed(overrides: Partial<FailedResponse> & Pick<FailedResponse, 'statu
 
 const distributionBody = (code: string, message?: string, detail?: unknown): string =>
   JSON.stringify({
-    errors: [
-      { code, ...(message === undefined ? {} : { message }), ...(detail === undefined ? {} : { detail }) },
-    ],
+    errors: [{ code, ...definedProps({ message }), ...definedProps({ detail }) }],
   });
 
 describe('errorFromResponse: status → class', () => {
@@ -123,7 +122,7 @@ describe('errorFromResponse: status → class', () => {
   it.each(table)('$status $code', (row) => {
     const error = failed({
       status: row.status,
-      ...(row.body === undefined ? {} : { body: row.body }),
+      ...definedProps({ body: row.body }),
       method: row.method ?? 'GET',
     });
     expect(row.cls.isInstance(error)).toBe(true);

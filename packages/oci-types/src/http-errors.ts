@@ -1,3 +1,4 @@
+import { definedProps } from './defined-props.js';
 import {
   AuthenticationError,
   AuthorizationError,
@@ -87,7 +88,7 @@ function parseErrorBody(body: string | undefined): ParsedBody {
       .map((e) => ({
         code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
         ...(typeof e.message === 'string' ? { message: e.message } : {}),
-        ...(e.detail === undefined ? {} : { detail: e.detail }),
+        ...definedProps({ detail: e.detail }),
       }));
   }
   if (typeof record.message === 'string') parsed.apiMessage = record.message;
@@ -164,11 +165,11 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
     url,
     status: response.status,
     ...(parsed.registryErrors === undefined ? {} : { registryErrors: entries }),
-    ...(apiMessage === undefined ? {} : { apiMessage }),
+    ...definedProps({ apiMessage }),
     ...(parsed.documentationUrl === undefined
       ? {}
       : { documentationUrl: redactUrl(parsed.documentationUrl) }),
-    ...(requestId === undefined ? {} : { requestId }),
+    ...definedProps({ requestId }),
   };
   const statusText = STATUS_TEXT[response.status] ?? 'error';
   const message = `${response.method} "${url}": status ${response.status}: ${statusText}${detailText === '' ? '' : `: ${detailText}`}`;
@@ -187,8 +188,8 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
     resetHeader !== undefined && /^\d+$/.test(resetHeader) ? Number(resetHeader) * 1000 : undefined;
   const rateOptions = {
     http,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    ...(resetAt === undefined ? {} : { resetAt }),
+    ...definedProps({ retryAfterMs }),
+    ...definedProps({ resetAt }),
   };
 
   // GitHub answers both its primary and its secondary limit with 403 or 429.
@@ -243,7 +244,7 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
       http,
       code: status === 503 ? GhcrErrorCode.SERVICE_UNAVAILABLE : GhcrErrorCode.SERVER_ERROR,
       isRetryable: RETRYABLE_STATUSES.has(status),
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...definedProps({ retryAfterMs }),
     });
   }
   if (status === 409) {

@@ -7,6 +7,7 @@
  */
 
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
+export { type DefinedProps, definedProps } from './defined-props.js';
 export {
   type ContentVerifier,
   createContentVerifier,

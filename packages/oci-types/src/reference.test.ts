@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { definedProps } from './defined-props.js';
 import type { Digest } from './digest.js';
 import { GhcrError, InvalidInputError } from './errors.js';
 import {
@@ -267,7 +268,7 @@ function oracle(input: string): Reference | undefined {
   return {
     registry,
     repository,
-    ...(tag === undefined ? {} : { tag }),
+    ...definedProps({ tag }),
     ...(digest === undefined ? {} : { digest: digest as Digest }),
   };
 }

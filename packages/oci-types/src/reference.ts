@@ -1,3 +1,4 @@
+import { definedProps } from './defined-props.js';
 import { type Digest, parseDigest } from './digest.js';
 import { GhcrErrorCode, InvalidInputError } from './errors.js';
 import { canonicalRepository, DOCKER_HUB_REGISTRY, isDockerHub } from './registry-names.js';
@@ -144,8 +145,8 @@ export function parseReference(input: string): Reference {
   return {
     registry,
     repository,
-    ...(tag === undefined ? {} : { tag }),
-    ...(digest === undefined ? {} : { digest }),
+    ...definedProps({ tag }),
+    ...definedProps({ digest }),
   };
 }
 

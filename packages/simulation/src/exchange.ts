@@ -4,7 +4,7 @@
  * share it: the in-process undici dispatcher (`dispatch/`) and the loopback HTTP server (`serve/`).
  */
 import { randomUUID } from 'node:crypto';
-import { type Clock, redactUrl, SimulationMismatchError } from '@ghcr/oci-types';
+import { type Clock, definedProps, redactUrl, SimulationMismatchError } from '@ghcr/oci-types';
 import { getResponse, type RequestHandler } from 'msw';
 import type { AnnotationRegistry } from './context.js';
 import type { FaultAction, FaultInjector } from './faults/fault-injector.js';
@@ -247,7 +247,7 @@ export async function exchange(
     url: redactUrl(url.toString()),
     host: url.host,
     path: url.pathname,
-    ...(operation === undefined ? {} : { operation }),
+    ...definedProps({ operation }),
     status: 0,
     requestHeaders: redactHeadersForLog(request.headers),
     hadAuthorization: request.headers.has('authorization'),

@@ -1,4 +1,5 @@
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import type { RequestHandler } from 'msw';
 import type { Dispatcher } from 'undici';
 import { createTokenService } from './auth/tokens.js';
@@ -96,7 +97,7 @@ export function createSimulation(options: SimulationOptions = {}): Simulation {
     state,
     now,
     ttlSeconds: resolved.tokenTtlSeconds,
-    ...(resolved.tokenSigning === undefined ? {} : { signing: resolved.tokenSigning }),
+    ...definedProps({ signing: resolved.tokenSigning }),
   });
   const annotations = createAnnotationRegistry();
   const context: SimulationContext = {

@@ -10,7 +10,7 @@
  * ```
  * @packageDocumentation
  */
-import { type Clock, createManualClock, type ManualClock } from '@ghcr/oci-types';
+import { type Clock, createManualClock, definedProps, type ManualClock } from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach } from 'vitest';
 import type { SimulationOptions } from './options.js';
@@ -68,7 +68,7 @@ export function useSimulation(options: UseSimulationOptions = {}): SimulationAcc
       simulation = createSimulation({ ...simulationOptions, clock });
     }
     const dispatcher = simulation.dispatcher();
-    current = { simulation, dispatcher, clock, ...(server === undefined ? {} : { server }) };
+    current = { simulation, dispatcher, clock, ...definedProps({ server }) };
     await setup?.(simulation);
   });
 

@@ -4,11 +4,13 @@
  * the result by a tool other than ours (skopeo, reading the registry directly, and sha256 over
  * the files on disk). Shared by the quick integration test and `pnpm faults`.
  */
+
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { definedProps } from '@ghcr/oci-types';
 import { type DockerRegistry, startDockerRegistry } from './docker-registry.js';
 import { type FaultKind, type FaultProxy, startFaultProxy } from './fault-proxy.js';
 
@@ -283,7 +285,7 @@ export async function runFaultMatrix(
         const registry = scenario.operation === 'pull' ? source : destination;
         const proxyOptions = {
           rate: scenario.rate,
-          ...(scenario.kinds === undefined ? {} : { kinds: scenario.kinds }),
+          ...definedProps({ kinds: scenario.kinds }),
           ...(scenario.corruptEveryBlob === true
             ? {
                 always: {

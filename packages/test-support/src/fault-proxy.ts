@@ -4,6 +4,7 @@
  * forwarded as it came (the `Host` header kept, so the registry's `Location`s point back at the
  * proxy), and a seeded draw decides whether a fault hits it and which one.
  */
+
 import { once } from 'node:events';
 import {
   createServer,
@@ -13,6 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { definedProps } from '@ghcr/oci-types';
 
 /**
  * The faults the proxy injects.
@@ -344,7 +346,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const drawn = pick(method, path, incoming.headers);
     const fault =
       drawn === 'stray-401' && bearer !== undefined && uses <= TOKEN_FRESH_USES ? undefined : drawn;
-    records.push({ method, path, ...(fault === undefined ? {} : { fault }) });
+    records.push({ method, path, ...definedProps({ fault }) });
     if (fault === undefined) {
       forward(incoming, response, undefined);
       return;

@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import { isReplayable } from './body.js';
 import { headerValue } from './buffered-body.js';
 import { createFirstRequestGate, type FirstRequestLead, outcomeOfStatus } from './first-request-gate.js';
@@ -49,9 +50,9 @@ function targetOf(request: TransportRequest): RegistryAuthTarget | undefined {
   return {
     registry: new URL(request.url).host,
     actions: auth.actions,
-    ...(auth.repository === undefined ? {} : { repository: auth.repository }),
-    ...(auth.extraScopes === undefined ? {} : { extraScopes: auth.extraScopes }),
-    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...definedProps({ repository: auth.repository }),
+    ...definedProps({ extraScopes: auth.extraScopes }),
+    ...definedProps({ signal: request.signal }),
   };
 }
 

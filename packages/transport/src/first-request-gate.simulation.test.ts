@@ -2,6 +2,7 @@ import { createTokenManager, staticCredentials } from '@ghcr/auth';
 import {
   type Clock,
   createManualClock,
+  definedProps,
   GhcrError,
   GhcrErrorCode,
   type ManualClock,
@@ -65,7 +66,7 @@ const head = (transport: Transport, origin: string, signal?: AbortSignal) =>
     url: `${origin}/v2/octocat/app/manifests/v1`,
     headers: { accept: MediaType.OciManifest },
     auth: { kind: 'registry', repository: 'octocat/app', actions: ['pull'] },
-    ...(signal === undefined ? {} : { signal }),
+    ...definedProps({ signal }),
   });
 
 /** Yields to the event loop until `condition` holds (no wall-clock wait: a bounded number of turns). */

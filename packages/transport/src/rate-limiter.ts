@@ -1,6 +1,7 @@
 import {
   type Clock,
   DOCKER_PULLS_RESOURCE,
+  definedProps,
   parseDockerHubRateLimitHeaders,
   parseRateLimitHeaders,
   parseRetryAfterHeader,
@@ -153,7 +154,7 @@ export class RateLimiter {
           reason: 'retry-after',
           waitMs,
           attempt: limited + 1,
-          ...(info === undefined ? {} : { info }),
+          ...definedProps({ info }),
         });
         if (!allowed) return peeked;
         const state = this.#state(host);

@@ -1,5 +1,5 @@
 import { createTokenManager, staticCredentials } from '@ghcr/auth';
-import { AuthenticationError, type Clock, createManualClock, GhcrError } from '@ghcr/oci-types';
+import { AuthenticationError, type Clock, createManualClock, definedProps, GhcrError } from '@ghcr/oci-types';
 import { createSimulation, pushBlob, type Simulation } from '@ghcr/simulation';
 import { settle } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
@@ -215,7 +215,7 @@ describe('transport against the simulation', () => {
           kind: 'registry',
           repository: `octocat/target-${extraScopes === undefined ? 'a' : 'b'}`,
           actions: ['pull', 'push'],
-          ...(extraScopes === undefined ? {} : { extraScopes }),
+          ...definedProps({ extraScopes }),
         },
       });
     // Without the source's scope the token cannot read the source: the registry opens an upload instead.

@@ -5,7 +5,7 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { AuthenticationError, type Clock, GhcrErrorCode } from '@ghcr/oci-types';
+import { AuthenticationError, type Clock, definedProps, GhcrErrorCode } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { type Credential, isEmptyCredential, type ResolvedCredential } from './credential.js';
 import { runCredentialHelper } from './credential-helper.js';
@@ -48,7 +48,7 @@ export interface AuthConfigLookupOptions {
 function unavailable(message: string, cause?: unknown): AuthenticationError {
   return new AuthenticationError(message, {
     code: GhcrErrorCode.CREDENTIALS_UNAVAILABLE,
-    ...(cause === undefined ? {} : { cause }),
+    ...definedProps({ cause }),
   });
 }
 
@@ -128,8 +128,8 @@ export async function resolveFromAuthConfig(
       timeoutMs: options.helperTimeoutMs,
       env: options.env,
       configuredBy: `${helper.setting} in ${path === '' ? options.label : path}`,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...definedProps({ clock: options.clock }),
+      ...definedProps({ signal: options.signal }),
     });
     if (credential !== undefined) {
       return { credential, source: `${where} (${helper.setting}: ${helper.name})` };

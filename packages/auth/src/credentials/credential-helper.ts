@@ -6,7 +6,14 @@
  */
 
 import { createRequire } from 'node:module';
-import { AuthenticationError, type Clock, GhcrErrorCode, redactText, systemClock } from '@ghcr/oci-types';
+import {
+  AuthenticationError,
+  type Clock,
+  definedProps,
+  GhcrErrorCode,
+  redactText,
+  systemClock,
+} from '@ghcr/oci-types';
 import type { Credential } from './credential.js';
 
 /**
@@ -41,7 +48,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 function unavailable(message: string, cause?: unknown): AuthenticationError {
   return new AuthenticationError(message, {
     code: GhcrErrorCode.CREDENTIALS_UNAVAILABLE,
-    ...(cause === undefined ? {} : { cause }),
+    ...definedProps({ cause }),
   });
 }
 

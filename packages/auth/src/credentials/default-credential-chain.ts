@@ -1,4 +1,5 @@
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { chainCredentials } from './chain-credentials.js';
 import type { CredentialProvider } from './credential.js';
 import { dockerAuthConfigEnvCredentials } from './docker-auth-config-env-credentials.js';
@@ -35,19 +36,19 @@ export interface DefaultCredentialChainOptions {
  */
 export function defaultCredentialChain(options: DefaultCredentialChainOptions = {}): CredentialProvider {
   const common = {
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.home === undefined ? {} : { home: options.home }),
+    ...definedProps({ env: options.env }),
+    ...definedProps({ home: options.home }),
   };
   const helpers = {
     ...common,
-    ...(options.helperTimeoutMs === undefined ? {} : { helperTimeoutMs: options.helperTimeoutMs }),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...definedProps({ helperTimeoutMs: options.helperTimeoutMs }),
+    ...definedProps({ clock: options.clock }),
   };
   return chainCredentials(
     [
       environmentCredentials({
-        ...(options.env === undefined ? {} : { env: options.env }),
-        ...(options.environmentRegistries === undefined ? {} : { registries: options.environmentRegistries }),
+        ...definedProps({ env: options.env }),
+        ...definedProps({ registries: options.environmentRegistries }),
       }),
       dockerAuthConfigEnvCredentials(helpers),
       dockerConfigCredentials(helpers),

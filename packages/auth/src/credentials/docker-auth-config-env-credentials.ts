@@ -1,4 +1,5 @@
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { parseAuthConfig, resolveFromAuthConfig } from './auth-config-file.js';
 import type { CredentialProvider } from './credential.js';
 
@@ -44,8 +45,8 @@ export function dockerAuthConfigEnvCredentials(
         label,
         helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
         env,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-        ...(resolveOptions.signal === undefined ? {} : { signal: resolveOptions.signal }),
+        ...definedProps({ clock: options.clock }),
+        ...definedProps({ signal: resolveOptions.signal }),
       });
     },
   };

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { readAuthConfig, resolveFromAuthConfig } from './auth-config-file.js';
 import type { CredentialProvider } from './credential.js';
 import { homeOf } from './paths.js';
@@ -54,8 +55,8 @@ export function dockerConfigCredentials(options: DockerConfigCredentialsOptions 
         label,
         helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
         env: options.env ?? process.env,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-        ...(resolveOptions.signal === undefined ? {} : { signal: resolveOptions.signal }),
+        ...definedProps({ clock: options.clock }),
+        ...definedProps({ signal: resolveOptions.signal }),
       });
     },
   };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AuthenticationError, GhcrErrorCode } from '@ghcr/oci-types';
+import { AuthenticationError, definedProps, GhcrErrorCode } from '@ghcr/oci-types';
 import type { CredentialProvider } from './credential.js';
 import { configHomeOf } from './paths.js';
 import { normalizeRegistryHost } from './registry-host.js';
@@ -36,7 +36,7 @@ export function ghHostsPath(options: GhCliCredentialsOptions = {}): string {
 function unavailable(message: string, cause?: unknown): AuthenticationError {
   return new AuthenticationError(message, {
     code: GhcrErrorCode.CREDENTIALS_UNAVAILABLE,
-    ...(cause === undefined ? {} : { cause }),
+    ...definedProps({ cause }),
   });
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { readAuthConfig, resolveFromAuthConfig } from './auth-config-file.js';
 import type { CredentialProvider } from './credential.js';
 import { configHomeOf } from './paths.js';
@@ -55,8 +56,8 @@ export function podmanAuthCredentials(options: PodmanAuthCredentialsOptions = {}
           label,
           helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
           env: options.env ?? process.env,
-          ...(options.clock === undefined ? {} : { clock: options.clock }),
-          ...(resolveOptions.signal === undefined ? {} : { signal: resolveOptions.signal }),
+          ...definedProps({ clock: options.clock }),
+          ...definedProps({ signal: resolveOptions.signal }),
         });
         if (answer !== undefined) return answer;
       }

@@ -3,6 +3,7 @@
  * (distribution `docs/spec/auth/token.md`).
  */
 
+import { definedProps } from '@ghcr/oci-types';
 import { type Challenge, toBearerChallenge } from '../parse-www-authenticate.js';
 import { validateRealm } from '../realm.js';
 import { mergeScopes, parseScope, type Scope } from '../scope.js';
@@ -61,7 +62,7 @@ export function negotiateBearer(
   const realm = validateRealm(parsed.realm, registry, allowInsecureRealm);
   const known: KnownRealm = {
     realm,
-    ...(parsed.service === undefined ? {} : { service: parsed.service }),
+    ...definedProps({ service: parsed.service }),
   };
   return { known, scopes: mergeScopes([...requested, ...challengeScopes(parsed.scopes)]) };
 }

@@ -4,6 +4,7 @@
 
 import {
   AuthenticationError,
+  definedProps,
   GhcrErrorCode,
   parseRetryAfterHeader,
   parseRetryAfterInMessage,
@@ -66,7 +67,7 @@ export function tokenEndpointRefusal(
       `${method} "${redactedRealm}": status 429: the token endpoint of ${registry} is rate limiting${suffix}; wait and retry`,
       {
         http: { method, url: url.toString(), status },
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...definedProps({ retryAfterMs }),
       },
     );
   }

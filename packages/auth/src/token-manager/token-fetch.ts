@@ -3,7 +3,7 @@
  * a clear error and a token into its lifetime. Nothing is cached here (see token-source.ts).
  */
 
-import { type Clock, redactText, redactUrl, TransportError } from '@ghcr/oci-types';
+import { type Clock, definedProps, redactText, redactUrl, TransportError } from '@ghcr/oci-types';
 import { type Dispatcher, request } from 'undici';
 import * as z from 'zod';
 import { type ResolvedCredential, secretsOf } from '../credentials/credential.js';
@@ -90,7 +90,7 @@ export async function fetchToken(
       dispatcher: settings.dispatcher,
       method,
       headers: tokenRequest.headers,
-      ...(tokenRequest.body === undefined ? {} : { body: tokenRequest.body }),
+      ...definedProps({ body: tokenRequest.body }),
       headersTimeout: settings.tokenRequestTimeoutMs,
       bodyTimeout: settings.tokenRequestTimeoutMs,
     });

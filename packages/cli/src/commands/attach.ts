@@ -1,4 +1,5 @@
 import { isImageManifest } from '@ghcr/manifest';
+import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { collect, parseAnnotations, pathArgument } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -69,9 +70,9 @@ export const registerAttachCommand: CommandRegistrar = (program, runtime) => {
         artifactType: options.artifactType,
         files: paths.map((path) => ({
           path: path.path,
-          ...(path.suffix === undefined ? {} : { mediaType: path.suffix }),
+          ...definedProps({ mediaType: path.suffix }),
         })),
-        ...(annotations === undefined ? {} : { annotations }),
+        ...definedProps({ annotations }),
       });
       const manifest = await client.manifests.get(reference.repository, artifact.digest);
       const layers = isImageManifest(manifest) ? manifest.manifest.layers : [];
@@ -83,7 +84,7 @@ export const registerAttachCommand: CommandRegistrar = (program, runtime) => {
         mediaType: artifact.mediaType,
         size: artifact.size,
         artifactType: options.artifactType,
-        ...(annotations === undefined ? {} : { annotations }),
+        ...definedProps({ annotations }),
         files: paths.map((path, position) => ({
           path: path.path,
           digest: layers[position]?.digest ?? '',

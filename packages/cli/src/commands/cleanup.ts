@@ -15,7 +15,7 @@ import {
   type RetentionReportEntry,
   retentionMermaidSection,
 } from '@ghcr/client';
-import { ConfigError, NotFoundError } from '@ghcr/oci-types';
+import { ConfigError, definedProps, NotFoundError } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { collect, type PackageArgument, packageArgument, parseCount, registryOfApi } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -124,11 +124,11 @@ function policyOf(options: CleanupOptions): RetentionPolicy {
     }
   }
   const policy: RetentionPolicy = {
-    ...(options.keepNTagged === undefined ? {} : { keepNewestTagged: options.keepNTagged }),
-    ...(options.keepNUntagged === undefined ? {} : { keepNewestUntagged: options.keepNUntagged }),
-    ...(options.keepTags === undefined ? {} : { keepTags: options.keepTags }),
-    ...(options.deleteTags === undefined ? {} : { deleteTags: options.deleteTags }),
-    ...(options.olderThan === undefined ? {} : { olderThan: options.olderThan }),
+    ...definedProps({ keepNewestTagged: options.keepNTagged }),
+    ...definedProps({ keepNewestUntagged: options.keepNUntagged }),
+    ...definedProps({ keepTags: options.keepTags }),
+    ...definedProps({ deleteTags: options.deleteTags }),
+    ...definedProps({ olderThan: options.olderThan }),
     ...(options.untagged === true ? { untaggedOnly: true } : {}),
   };
   try {
@@ -283,7 +283,7 @@ async function cleanupPackage(
       deleteVersion: async (id, { signal }) => {
         await client.versions.delete(target.repository, id, signal === undefined ? {} : { signal });
       },
-      ...(context.options.concurrency === undefined ? {} : { concurrency: context.options.concurrency }),
+      ...definedProps({ concurrency: context.options.concurrency }),
       onProgress: (event) =>
         context.output.note(
           `${event.outcome} ${target.repository} version ${event.id} ${short(event.digest)} (${event.done}/${event.total})`,
@@ -302,8 +302,8 @@ async function cleanupPackage(
     registry: target.registry,
     package: target.repository,
     plan,
-    ...(report === undefined ? {} : { report }),
-    ...(validation === undefined ? {} : { validation }),
+    ...definedProps({ report }),
+    ...definedProps({ validation }),
   };
   return { target, entry, graph };
 }
@@ -327,9 +327,9 @@ async function cleanupOwner(
     ...(options.all === true ? {} : { packages: names }),
     policy,
     dryRun: options.apply !== true,
-    ...(budget === undefined ? {} : { budget }),
+    ...definedProps({ budget }),
     ...(options.stateFile === undefined ? {} : { state: createFileCleanupState(options.stateFile) }),
-    ...(context.options.concurrency === undefined ? {} : { concurrency: context.options.concurrency }),
+    ...definedProps({ concurrency: context.options.concurrency }),
     ...(options.minAge === undefined ? {} : { minAge: minAgeOf(options.minAge) }),
     onEvent(event) {
       if (event.type === 'selected' && event.resumed.length > 0)
@@ -358,7 +358,7 @@ async function cleanupOwner(
     planned.push({
       target,
       entry: ownerEntry(registry, outcome, outcome.plan),
-      ...(outcome.graph === undefined ? {} : { graph: outcome.graph }),
+      ...definedProps({ graph: outcome.graph }),
     });
     if (outcome.status === 'failed' && outcome.report === undefined)
       problems.push({ package: outcome.repository, status: outcome.status, error: outcome.error ?? '' });
@@ -386,7 +386,7 @@ function ownerEntry(
     registry,
     package: outcome.repository,
     plan,
-    ...(outcome.report === undefined ? {} : { report: outcome.report }),
+    ...definedProps({ report: outcome.report }),
     status: outcome.status === 'partial' ? 'partial' : outcome.status === 'done' ? 'done' : 'failed',
     ...(outcome.deferred.length === 0 ? {} : { deferred: outcome.deferred }),
   };
@@ -503,7 +503,7 @@ export const registerCleanupCommand: CommandRegistrar = (program, runtime) => {
       }
       const packages = planned.map(({ entry }) => entry);
       const applied = options.apply === true;
-      const result: CleanupResult = { applied, packages, ...(owner === undefined ? {} : { owner }) };
+      const result: CleanupResult = { applied, packages, ...definedProps({ owner }) };
       if (options.summary !== undefined)
         await writeFile(options.summary, summaryMarkdown(planned, result), 'utf8');
       context.output.emit(result, () =>

@@ -1,5 +1,6 @@
 import { registerCopiedReferrer } from '@ghcr/client';
 import type { Descriptor } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';
 import { platformSelection } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -147,7 +148,7 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
           digest: copied.descriptor.digest,
           mediaType: copied.descriptor.mediaType,
           size: copied.descriptor.size,
-          ...(options.platform === undefined ? {} : { platform: options.platform }),
+          ...definedProps({ platform: options.platform }),
           ...transferCounts(copied),
           ...(options.referrers === true
             ? {
@@ -158,9 +159,9 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
                     digest: referrer.digest,
                     mediaType: referrer.mediaType,
                     size: referrer.size,
-                    ...(referrer.artifactType === undefined ? {} : { artifactType: referrer.artifactType }),
-                    ...(subject === undefined ? {} : { subject }),
-                    ...(method === undefined ? {} : { registered: method }),
+                    ...definedProps({ artifactType: referrer.artifactType }),
+                    ...definedProps({ subject }),
+                    ...definedProps({ registered: method }),
                   };
                 }),
               }

@@ -1,4 +1,4 @@
-import { GhcrError, NotFoundError, ProtocolError } from '@ghcr/oci-types';
+import { definedProps, GhcrError, NotFoundError, ProtocolError } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { usageError } from '../errors.js';
@@ -68,7 +68,7 @@ export const registerDeleteCommand: CommandRegistrar = (program, runtime) => {
         if (GhcrError.isInstance(error) && error.code === 'UNSUPPORTED') {
           throw new ProtocolError(
             `${error.message}. If ${registry} is a GHCR (ghcr.io, or "ghcr serve" in its default ghcr profile), delete the package version instead: ${versionsCommand}`,
-            { code: 'UNSUPPORTED', cause: error, ...(error.http === undefined ? {} : { http: error.http }) },
+            { code: 'UNSUPPORTED', cause: error, ...definedProps({ http: error.http }) },
           );
         }
         throw error;

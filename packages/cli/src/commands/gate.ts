@@ -1,6 +1,7 @@
 import type { GateResult as ClientGateResult } from '@ghcr/client';
 import { parsePlatform } from '@ghcr/manifest';
 import type { Vulnerability } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';
 import { collect } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -98,8 +99,8 @@ export const registerGateCommand: CommandRegistrar = (program, runtime) => {
         ignore: options.ignore ?? [],
         whenNoReport: options.report === 'pass' ? 'pass' : 'fail',
         whenUnreadable: options.skipUnreadable === true ? 'skip' : 'fail',
-        ...(options.platform === undefined ? {} : { platform: options.platform }),
-        ...(policy === undefined ? {} : { policy }),
+        ...definedProps({ platform: options.platform }),
+        ...definedProps({ policy }),
         allowUnverified: options.allowUnverified === true,
       },
     );

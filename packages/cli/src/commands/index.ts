@@ -3,7 +3,7 @@
  * for its command (`versions.ts` holds `ghcr versions list|delete|restore`); it is not a barrel.
  */
 import { formatPlatform, isIndex } from '@ghcr/manifest';
-import { isDigest, isValidTag, parseReference, type Reference } from '@ghcr/oci-types';
+import { definedProps, isDigest, isValidTag, parseReference, type Reference } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';
 import { collect, parseAnnotations } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -98,7 +98,7 @@ export const registerIndexCommand: CommandRegistrar = (program, runtime) => {
       const client = context.client(reference.registry);
       const descriptor = await client.multiArch.createIndex(reference.repository, [tag], sources, {
         mediaType: options.format,
-        ...(annotations === undefined ? {} : { annotations }),
+        ...definedProps({ annotations }),
       });
       const created = await client.manifests.get(reference.repository, descriptor.digest);
       const entries = isIndex(created) ? created.manifest.manifests : [];

@@ -8,7 +8,14 @@ import {
   platformMatches,
   selectPlatformManifest,
 } from '@ghcr/manifest';
-import { type Descriptor, MediaType, NotFoundError, type Platform, referenceTarget } from '@ghcr/oci-types';
+import {
+  type Descriptor,
+  definedProps,
+  MediaType,
+  NotFoundError,
+  type Platform,
+  referenceTarget,
+} from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { alignedFields, formatBytes } from '../format.js';
@@ -96,8 +103,8 @@ function descriptorOf(descriptor: Descriptor): InspectDescriptor {
     digest: descriptor.digest,
     mediaType: descriptor.mediaType,
     size: descriptor.size,
-    ...(descriptor.artifactType === undefined ? {} : { artifactType: descriptor.artifactType }),
-    ...(descriptor.annotations === undefined ? {} : { annotations: descriptor.annotations }),
+    ...definedProps({ artifactType: descriptor.artifactType }),
+    ...definedProps({ annotations: descriptor.annotations }),
   };
 }
 
@@ -129,7 +136,7 @@ export const registerInspectCommand: CommandRegistrar = (program, runtime) => {
         return;
       }
       const inspection = await client.images.inspect(image, {
-        ...(wanted === undefined ? {} : { platform: wanted }),
+        ...definedProps({ platform: wanted }),
       });
       if (wanted !== undefined && inspection.index === undefined && inspection.platform !== undefined) {
         // A single-platform image: fine when it is the platform asked for.
@@ -195,8 +202,8 @@ export function inspectResult(
     mediaType: inspection.mediaType,
     size: inspection.size,
     kind: inspection.kind,
-    ...(inspection.artifactType === undefined ? {} : { artifactType: inspection.artifactType }),
-    ...(annotations === undefined ? {} : { annotations }),
+    ...definedProps({ artifactType: inspection.artifactType }),
+    ...definedProps({ annotations }),
     ...(inspection.subject === undefined ? {} : { subject: descriptorOf(inspection.subject) }),
     ...(inspection.index === undefined
       ? {}
@@ -207,7 +214,7 @@ export function inspectResult(
             size: inspection.index.size,
           },
         }),
-    ...(inspection.created === undefined ? {} : { created: inspection.created }),
+    ...definedProps({ created: inspection.created }),
   };
   if (inspection.manifests !== undefined) {
     const manifests: InspectIndexEntry[] = inspection.manifests.map((entry) => ({
@@ -231,7 +238,7 @@ export function inspectResult(
               ? { platform: formatPlatform(inspection.platform) }
               : {}),
             ...(imageConfig && inspection.created !== undefined ? { created: inspection.created } : {}),
-            ...(labels === undefined ? {} : { labels }),
+            ...definedProps({ labels }),
           },
         }),
     layers: inspection.layers.map(descriptorOf),

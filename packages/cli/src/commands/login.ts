@@ -1,5 +1,5 @@
 import { normalizeRegistryHost, staticCredentials } from '@ghcr/auth';
-import { AuthenticationError, GhcrError, TransportError } from '@ghcr/oci-types';
+import { AuthenticationError, definedProps, GhcrError, TransportError } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -137,7 +137,7 @@ export const registerLoginCommand: CommandRegistrar = (program, runtime) => {
         registry: stored.serverAddress,
         username,
         configPath: stored.configPath,
-        ...(stored.helper === undefined ? {} : { helper: stored.helper }),
+        ...definedProps({ helper: stored.helper }),
         verified: options.verify,
       };
       context.output.emit(result, () => [

@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { eraseCredentials } from '../docker-config.js';
@@ -34,7 +35,7 @@ export const registerLogoutCommand: CommandRegistrar = (program, runtime) => {
         registry: erased.serverAddress,
         removed: erased.removed,
         configPath: erased.configPath,
-        ...(erased.helper === undefined ? {} : { helper: erased.helper }),
+        ...definedProps({ helper: erased.helper }),
       };
       context.output.emit(result, () => [
         erased.removed ? `logged out of ${erased.serverAddress}` : `not logged in to ${erased.serverAddress}`,

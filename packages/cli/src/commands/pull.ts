@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { archiveToWrite } from '../archive-arguments.js';
@@ -70,7 +71,7 @@ export const registerPullCommand: CommandRegistrar = (program, runtime) => {
           formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
           archive === undefined
             ? directory
-            : { archive: archive.path, ...(archive.format === undefined ? {} : { format: archive.format }) },
+            : { archive: archive.path, ...definedProps({ format: archive.format }) },
           selection,
         ),
       );
@@ -81,7 +82,7 @@ export const registerPullCommand: CommandRegistrar = (program, runtime) => {
         digest: pulled.descriptor.digest,
         mediaType: pulled.descriptor.mediaType,
         size: pulled.descriptor.size,
-        ...(options.platform === undefined ? {} : { platform: options.platform }),
+        ...definedProps({ platform: options.platform }),
         directory,
         ...(archive?.format === undefined ? {} : { format: archive.format }),
         names: pulled.references,

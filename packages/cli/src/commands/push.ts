@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ArtifactFile, ImagePushSource } from '@ghcr/client';
+import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { archiveToRead } from '../archive-arguments.js';
 import { collect, type PathArgument, parseAnnotations, pathArgument } from '../arguments.js';
@@ -72,8 +73,8 @@ async function pushSource(
     }
     const directory = resolve(layout.path);
     return {
-      source: { layout: directory, ...(layout.suffix === undefined ? {} : { tag: layout.suffix }) },
-      described: { layout: directory, ...(layout.suffix === undefined ? {} : { name: layout.suffix }) },
+      source: { layout: directory, ...definedProps({ tag: layout.suffix }) },
+      described: { layout: directory, ...definedProps({ name: layout.suffix }) },
       kind: 'image',
     };
   }
@@ -90,7 +91,7 @@ async function pushSource(
     source: {
       files,
       artifactType: options.artifactType,
-      ...(annotations === undefined ? {} : { annotations }),
+      ...definedProps({ annotations }),
     },
     described: { files: paths.map((path) => path.path) },
     kind: 'artifact',
@@ -142,14 +143,14 @@ export const registerPushCommand: CommandRegistrar = (program, runtime) => {
           : {
               source: {
                 archive: archive.path,
-                ...(archive.format === undefined ? {} : { format: archive.format }),
-                ...(archive.image === undefined ? {} : { image: archive.image }),
+                ...definedProps({ format: archive.format }),
+                ...definedProps({ image: archive.image }),
                 ...(options.keepUncompressed === true ? { keepUncompressed: true } : {}),
               },
               described: {
                 archive: archive.path,
-                ...(archive.format === undefined ? {} : { format: archive.format }),
-                ...(archive.image === undefined ? {} : { image: archive.image }),
+                ...definedProps({ format: archive.format }),
+                ...definedProps({ image: archive.image }),
               },
               kind: 'image' as const,
             };
@@ -165,7 +166,7 @@ export const registerPushCommand: CommandRegistrar = (program, runtime) => {
         mediaType: pushed.descriptor.mediaType,
         size: pushed.descriptor.size,
         kind,
-        ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+        ...definedProps({ artifactType: options.artifactType }),
         source: described,
         ...transferCounts(pushed),
       };

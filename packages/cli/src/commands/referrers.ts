@@ -1,5 +1,11 @@
 import type { GhcrClient } from '@ghcr/client';
-import { type Descriptor, NotFoundError, type Reference, referenceTarget } from '@ghcr/oci-types';
+import {
+  type Descriptor,
+  definedProps,
+  NotFoundError,
+  type Reference,
+  referenceTarget,
+} from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { formatBytes } from '../format.js';
@@ -58,19 +64,19 @@ export const registerReferrersCommand: CommandRegistrar = (program, runtime) => 
       const client = context.client(reference.registry);
       const subject = await subjectOf(client, reference);
       const referrers = await client.referrers.list(reference.repository, subject.digest, {
-        ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+        ...definedProps({ artifactType: options.artifactType }),
       });
       const result: ReferrersResult = {
         registry: reference.registry,
         repository: reference.repository,
         subject,
-        ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+        ...definedProps({ artifactType: options.artifactType }),
         referrers: referrers.map((referrer) => ({
           digest: referrer.digest,
           mediaType: referrer.mediaType,
           size: referrer.size,
-          ...(referrer.artifactType === undefined ? {} : { artifactType: referrer.artifactType }),
-          ...(referrer.annotations === undefined ? {} : { annotations: referrer.annotations }),
+          ...definedProps({ artifactType: referrer.artifactType }),
+          ...definedProps({ annotations: referrer.annotations }),
         })),
       };
       context.output.emit(result, () =>

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { GhcrError, systemClock } from '@ghcr/oci-types';
+import { definedProps, GhcrError, systemClock } from '@ghcr/oci-types';
 import type { PackageScope, SimulationServer } from '@ghcr/simulation';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -208,8 +208,8 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
         profile: raw.profile,
         user: raw.user,
         ...(raw.data === undefined ? {} : { data: resolve(raw.data) }),
-        ...(raw.seed === undefined ? {} : { seed: raw.seed }),
-        ...(raw.token === undefined ? {} : { token: raw.token }),
+        ...definedProps({ seed: raw.seed }),
+        ...definedProps({ token: raw.token }),
       };
       const server = await start(options);
       let closed = false;
@@ -242,7 +242,7 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
       const token = simulation.createToken({
         user: options.user,
         scopes: ALL_SCOPES,
-        ...(options.token === undefined ? {} : { token: options.token }),
+        ...definedProps({ token: options.token }),
       });
       const url = new URL(server.url);
       const result: ServeResult = {
@@ -252,10 +252,10 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
         blobUrl: server.blobUrl,
         profile: options.profile,
         ...(options.profile === 'dockerhub' ? { tokenUrl: server.tokenUrl } : {}),
-        ...(server.webUrl === undefined ? {} : { webUrl: server.webUrl }),
+        ...definedProps({ webUrl: server.webUrl }),
         token,
         user: options.user,
-        ...(options.data === undefined ? {} : { data: options.data }),
+        ...definedProps({ data: options.data }),
         ...(seeded ? { seed: 'demo' as const } : {}),
         pid: process.pid,
       };

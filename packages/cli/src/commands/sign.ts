@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describeSigner, type SignImageResult } from '@ghcr/client';
+import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { collect, parseAnnotations } from '../arguments.js';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -61,8 +62,8 @@ export const registerSignCommand: CommandRegistrar = (program, runtime) => {
         formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
         {
           key,
-          ...(password === undefined ? {} : { password }),
-          ...(annotations === undefined ? {} : { annotations }),
+          ...definedProps({ password }),
+          ...definedProps({ annotations }),
         },
       );
       const result: SignResult = {

@@ -6,7 +6,7 @@ import {
   type SyncReport,
   syncExitCode,
 } from '@ghcr/client';
-import { parseReference } from '@ghcr/oci-types';
+import { definedProps, parseReference } from '@ghcr/oci-types';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
@@ -32,7 +32,7 @@ function withOverrides(config: SyncConfig, options: SyncCommandOptions): SyncCon
     rateLimit: {
       ...config.rateLimit,
       floor,
-      ...(options.onLimit === undefined ? {} : { onLimit: options.onLimit }),
+      ...definedProps({ onLimit: options.onLimit }),
     },
   };
 }

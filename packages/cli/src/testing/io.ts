@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import type { RunIo } from '../io.js';
 import { run } from '../run.js';
 
@@ -80,8 +81,8 @@ export function testIo(options: TestRunOptions = {}): { io: RunIo; stdout: Captu
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
     env: options.env ?? { HOME: '/nonexistent-home', PATH: process.env.PATH },
     isTTY: options.isTTY ?? false,
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...definedProps({ clock: options.clock }),
+    ...definedProps({ signal: options.signal }),
   };
   return { io, stdout, stderr };
 }

@@ -1,5 +1,6 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
+import { definedProps } from '@ghcr/oci-types';
 import { PACKAGE_SCOPES, seedDockerHub } from '@ghcr/simulation';
 import type { CommandOutcome, RealNamesContext } from '@ghcr/test-support';
 
@@ -57,6 +58,6 @@ export default async function quickStart(context: RealNamesContext): Promise<Qui
     firstRequests,
     tags,
     operations: ghcr.log.entries.map((entry) => entry.operation ?? '?'),
-    ...(alpine === undefined ? {} : { alpine }),
+    ...definedProps({ alpine }),
   };
 }

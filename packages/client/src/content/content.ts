@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   type Descriptor,
   DigestMismatchError,
+  definedProps,
   digestOf,
   GhcrErrorCode,
   ProtocolError,
@@ -79,7 +80,7 @@ export function checkBytes(
  */
 export function countingSource(source: BlobSource, onProgress: (bytesDone: number) => void): BlobSource {
   return {
-    ...(source.size === undefined ? {} : { size: source.size }),
+    ...definedProps({ size: source.size }),
     open(offset, signal, options) {
       const inner = source.open(offset, signal, options);
       onProgress(offset);

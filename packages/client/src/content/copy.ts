@@ -5,6 +5,7 @@ import {
   type Clock,
   type Descriptor,
   DigestMismatchError,
+  definedProps,
   GhcrError,
   GhcrErrorCode,
   InvalidInputError,
@@ -369,7 +370,7 @@ export async function copy(
           destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {
             signal,
             onProgress: report,
-            ...(mountFrom === undefined ? {} : { mountFrom }),
+            ...definedProps({ mountFrom }),
           }),
         );
         if (result.method === 'mounted') mounted += 1;
@@ -420,7 +421,7 @@ export async function copy(
 
     return {
       descriptor: descriptorOf(rootManifest, {
-        ...(root.platform === undefined ? {} : { platform: root.platform }),
+        ...definedProps({ platform: root.platform }),
       }),
       references,
       transferred: itemsTotal - skippedBlobs,

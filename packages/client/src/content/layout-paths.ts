@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
+  definedProps,
   FileSystemError,
   GhcrError,
   GhcrErrorCode,
@@ -199,6 +200,6 @@ export function fileFailure(error: unknown, action: string, path: string, signal
   const message = error instanceof Error ? error.message : String(error);
   return new FileSystemError(
     `${action} failed at "${path}": ${message}${code !== undefined && ADVICE[code] ? `; ${ADVICE[code]}` : ''}`,
-    { path, cause: error, ...(code === undefined ? {} : { systemCode: code }) },
+    { path, cause: error, ...definedProps({ systemCode: code }) },
   );
 }

@@ -6,6 +6,7 @@ import { buildImageManifest, descriptorOf } from '@ghcr/manifest';
 import {
   type Descriptor,
   DigestMismatchError,
+  definedProps,
   digestOf,
   GhcrError,
   GhcrErrorCode,
@@ -48,7 +49,7 @@ function emptyArtifact(annotations?: Record<string, string>) {
     config: { ...blob(Buffer.from('{}')), mediaType: MediaType.OciEmpty },
     layers: [],
     artifactType: 'application/vnd.example.test',
-    ...(annotations === undefined ? {} : { annotations }),
+    ...definedProps({ annotations }),
   });
 }
 

@@ -10,6 +10,7 @@ import {
   type Descriptor,
   type DigestAlgorithm,
   DigestMismatchError,
+  definedProps,
   digestStream,
   GhcrErrorCode,
   InvalidInputError,
@@ -375,7 +376,7 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
                 what: `blob ${digest} written to ${name}`,
               }),
               {
-                ...(onProgress === undefined ? {} : { onBytes: onProgress }),
+                ...definedProps({ onBytes: onProgress }),
                 ...(sync ? { syncEveryBytes: EARLY_SYNC_BYTES } : {}),
                 ...signalOption(pushOptions.signal),
               },

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { DEFAULT_MAX_MANIFEST_BYTES, type ParsedManifest } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   GhcrErrorCode,
   isDigest,
   NotFoundError,
@@ -161,7 +162,7 @@ export function remoteRepository(
         size: descriptor.size,
         mediaType: descriptor.mediaType,
         skipExistsCheck: true,
-        ...(pushOptions.mountFrom === undefined ? {} : { mountFrom: pushOptions.mountFrom }),
+        ...definedProps({ mountFrom: pushOptions.mountFrom }),
         ...signalOption(pushOptions.signal),
       });
       if (result.method === 'mounted') {

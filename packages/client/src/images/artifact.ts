@@ -5,6 +5,7 @@ import {
   createVerifyingStream,
   type Descriptor,
   type Digest,
+  definedProps,
   digestStream,
   EMPTY_DESCRIPTOR,
   EMPTY_JSON_BYTES,
@@ -104,8 +105,8 @@ export async function filesArtifact(
     artifactType: input.artifactType,
     blobs: layers,
     config,
-    ...(input.annotations === undefined ? {} : { annotations: input.annotations }),
-    ...(input.subject === undefined ? {} : { subject: input.subject }),
+    ...definedProps({ annotations: input.annotations }),
+    ...definedProps({ subject: input.subject }),
   });
   if (!sources.has(EMPTY_JSON_DIGEST)) {
     sources.set(EMPTY_JSON_DIGEST, { descriptor: config, source: bufferSource(EMPTY_JSON_BYTES) });

@@ -1,5 +1,6 @@
 import {
   canonicalRegistry,
+  definedProps,
   InvalidInputError,
   type Platform,
   parseReference,
@@ -220,9 +221,9 @@ export function createImages(
     progressIntervalBytes: deps.limits.progressIntervalBytes,
     clock: deps.limits.clock,
     onRetry: (retry) => emitCopyRetry(deps, operation, where, retry),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.platform === undefined ? {} : { platform: options.platform }),
-    ...(options.allPlatforms === undefined ? {} : { allPlatforms: options.allPlatforms }),
+    ...definedProps({ signal: options.signal }),
+    ...definedProps({ platform: options.platform }),
+    ...definedProps({ allPlatforms: options.allPlatforms }),
     onProgress: (progress) => {
       options.onProgress?.(progress);
       deps.events.emit('progress', {
@@ -279,7 +280,7 @@ export function createImages(
     try {
       result = await copy(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), out, names, {
         ...copyOptions('images.pull', { registry: parsed.registry, repository: parsed.repository }, options),
-        ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+        ...definedProps({ referrers: options.referrers }),
       });
       if (tag === undefined) await out.tag(result.descriptor, result.descriptor.digest);
       await out.commit();
@@ -305,8 +306,8 @@ export function createImages(
           maxManifestBytes,
           // Compressed once: the pass that learns each layer's digest keeps the bytes it sends.
           spoolCompressed: true,
-          ...(source.format === undefined ? {} : { format: source.format }),
-          ...(source.keepUncompressed === undefined ? {} : { keepUncompressed: source.keepUncompressed }),
+          ...definedProps({ format: source.format }),
+          ...definedProps({ keepUncompressed: source.keepUncompressed }),
         };
         from = await archiveTarget(source.archive, options);
         reference = source.image ?? '';
@@ -357,7 +358,7 @@ export function createImages(
             { registry: parsed.registry, repository: parsed.repository },
             options,
           ),
-          ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
+          ...definedProps({ referrers: options.referrers }),
         },
       );
       // Pulled by digest without a name: record the manifest in index.json unnamed.
@@ -390,8 +391,8 @@ export function createImages(
             { registry: destinationParts.registry, repository: to.repository },
             options,
           ),
-          ...(options.referrers === undefined ? {} : { referrers: options.referrers }),
-          ...(options.referrerCopied === undefined ? {} : { referrerCopied: options.referrerCopied }),
+          ...definedProps({ referrers: options.referrers }),
+          ...definedProps({ referrerCopied: options.referrerCopied }),
         },
       );
       deps.events.emit('copied', {

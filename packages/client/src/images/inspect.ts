@@ -9,6 +9,7 @@ import {
 } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   GhcrErrorCode,
   type ImageConfig,
   imageConfigSchema,
@@ -87,7 +88,7 @@ export async function inspectTarget(
 ): Promise<ImageInspection> {
   const readOptions = signalOption(options.signal);
   const wanted = platformWanted({
-    ...(options.platform === undefined ? {} : { platform: options.platform }),
+    ...definedProps({ platform: options.platform }),
   });
   const root = await target.resolve(reference, readOptions);
   const manifest = await target.fetchManifest(root, readOptions);
@@ -136,8 +137,8 @@ function base(
     size: manifest.size,
     kind: manifest.kind,
     annotations: document.annotations ?? {},
-    ...(document.artifactType === undefined ? {} : { artifactType: document.artifactType }),
-    ...(document.subject === undefined ? {} : { subject: document.subject }),
+    ...definedProps({ artifactType: document.artifactType }),
+    ...definedProps({ subject: document.subject }),
   };
 }
 
@@ -176,9 +177,9 @@ async function describeImage(
     (imageConfig === undefined && config.mediaType !== MediaType.OciEmpty ? config.mediaType : undefined);
   return {
     ...described,
-    ...(artifactType === undefined ? {} : { artifactType }),
+    ...definedProps({ artifactType }),
     platforms: platform === undefined ? [] : [platform],
-    ...(platform === undefined ? {} : { platform }),
+    ...definedProps({ platform }),
     config,
     layers: manifest.manifest.layers,
     ...createdOf(imageConfig, described.annotations),
@@ -200,7 +201,7 @@ function platformOf(config: ImageConfig | undefined): Platform | undefined {
   return {
     architecture: config.architecture,
     os: config.os,
-    ...(config.variant === undefined ? {} : { variant: config.variant }),
+    ...definedProps({ variant: config.variant }),
     ...(config['os.version'] === undefined ? {} : { 'os.version': config['os.version'] }),
   };
 }

@@ -14,6 +14,7 @@ import {
 } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   InvalidInputError,
   NotFoundError,
   type Platform,
@@ -326,8 +327,8 @@ export function createMultiArch(
       });
       const index = buildIndex({
         manifests: entries,
-        ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
-        ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }),
+        ...definedProps({ annotations: options.annotations }),
+        ...definedProps({ mediaType: options.mediaType }),
       });
       return manifests.put(repository, index, { tags, ...signalOption(options.signal) });
     },

@@ -1,5 +1,5 @@
 import { parseManifest } from '@ghcr/manifest';
-import { type Descriptor, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
+import { type Descriptor, definedProps, GhcrError, MediaType, ProtocolError } from '@ghcr/oci-types';
 import type { TransportResponse } from '@ghcr/transport';
 import type { ManifestLimits, RegistryDependencies } from '../registry/dependencies.js';
 import { nextLink } from '../registry/link-header.js';
@@ -54,7 +54,7 @@ export async function listFromApi(
         url,
         headers: { accept: MediaType.OciIndex },
         auth: { kind: 'registry', repository, actions: ['pull'] },
-        ...(signal === undefined ? {} : { signal }),
+        ...definedProps({ signal }),
       });
     } catch (error) {
       const status = GhcrError.isInstance(error) ? error.http?.status : undefined;

@@ -2,7 +2,7 @@ import { buildIndex, type ParsedIndex, type ParsedManifest, referrersTagFor } fr
 
 type OciIndexManifest = Extract<ParsedIndex, { readonly kind: 'oci-index' }>;
 
-import { type Descriptor, NotFoundError, ResourceConflictError } from '@ghcr/oci-types';
+import { type Descriptor, definedProps, NotFoundError, ResourceConflictError } from '@ghcr/oci-types';
 import { mapLimit } from '../registry/concurrency.js';
 import type { ManifestLimits } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
@@ -95,7 +95,7 @@ export async function describeReferrers(
     const annotations = { ...(annotationsOf(manifest) ?? {}), ...(entry.annotations ?? {}) };
     return {
       ...entry,
-      ...(artifactType === undefined ? {} : { artifactType }),
+      ...definedProps({ artifactType }),
       ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
     };
   });

@@ -8,6 +8,7 @@ import {
 } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   EMPTY_JSON_BYTES,
   EMPTY_JSON_DIGEST,
   MediaType,
@@ -51,7 +52,7 @@ async function pushReferrer(
     artifactType,
     blobs: [blob.descriptor],
     subject,
-    ...(annotations === undefined ? {} : { annotations }),
+    ...definedProps({ annotations }),
   });
   await parts.manifests.put(repository, manifest);
   return manifest;

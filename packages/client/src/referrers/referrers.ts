@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { buildArtifactManifest } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   EMPTY_JSON_BYTES,
   EMPTY_JSON_DIGEST,
   InvalidInputError,
@@ -282,7 +283,7 @@ export function createReferrers(
           throw new InvalidInputError(`${where}: each file needs a path or content`);
         }
         const result = await blobs.upload(repository, content, {
-          ...(file.mediaType === undefined ? {} : { mediaType: file.mediaType }),
+          ...definedProps({ mediaType: file.mediaType }),
           ...signalOption(signal),
         });
         const title = file.title ?? (file.path === undefined ? undefined : basename(file.path));
@@ -306,7 +307,7 @@ export function createReferrers(
       artifactType: attachOptions.artifactType,
       blobs: [...uploaded, ...(attachOptions.blobs ?? [])],
       subject,
-      ...(attachOptions.annotations === undefined ? {} : { annotations: attachOptions.annotations }),
+      ...definedProps({ annotations: attachOptions.annotations }),
     });
     const headers = await putOne(deps, repository, manifest, manifest.digest, signal);
     deps.events.emit('pushed', {
@@ -323,7 +324,7 @@ export function createReferrers(
       digest: manifest.digest,
       size: manifest.size,
       artifactType: attachOptions.artifactType,
-      ...(attachOptions.annotations === undefined ? {} : { annotations: attachOptions.annotations }),
+      ...definedProps({ annotations: attachOptions.annotations }),
     };
     // A registry with the referrers API says so with `OCI-Subject`; it then lists the artifact itself.
     const ociSubjectHeader = headers['oci-subject'];

@@ -1,6 +1,7 @@
 import { finished, pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
 import {
   createVerifyingStream,
+  definedProps,
   GhcrError,
   GhcrErrorCode,
   ProtocolError,
@@ -109,7 +110,7 @@ class ResumableBlobStream extends ReadableStream {
           headers: reached > 0 ? { range: `bytes=${reached}-` } : {},
           auth: { kind: 'registry', repository: target.repository, actions: ['pull'] },
           acceptStatus: reached > 0 ? [416] : [],
-          ...(target.signal === undefined ? {} : { signal: target.signal }),
+          ...definedProps({ signal: target.signal }),
         });
         if (this.destroyed) {
           release(response.body);
@@ -228,11 +229,11 @@ export function verifiedBlobStream(
     registry: deps.endpoint.host,
     repository: target.repository,
     digest: target.digest,
-    ...(target.size === undefined ? {} : { bytesTotal: target.size }),
+    ...definedProps({ bytesTotal: target.size }),
   });
   const source = resumableBlobStream(deps, { ...target, offset: 0 }, progress);
   const verifier = createVerifyingStream(target.digest, {
-    ...(target.size === undefined ? {} : { size: target.size }),
+    ...definedProps({ size: target.size }),
     what: `blob ${target.digest} of ${deps.endpoint.host}/${target.repository}`,
   });
   pipeline(source, verifier, () => {

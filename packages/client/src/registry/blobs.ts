@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import {
   type Descriptor,
   type Digest,
+  definedProps,
   GhcrErrorCode,
   InvalidInputError,
   ProtocolError,
@@ -90,7 +91,7 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       url: registryUrl(deps, repository, `blobs/${parsed}`),
       auth: { kind: 'registry', repository, actions: ['pull'] },
       acceptStatus: [404],
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...definedProps({ signal: options.signal }),
     });
     await discard(response);
     if (response.status === 404) return undefined;
@@ -111,8 +112,8 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       repository,
       digest: ref.digest,
       operation: 'blobs.get',
-      ...(ref.size === undefined ? {} : { size: ref.size }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...definedProps({ size: ref.size }),
+      ...definedProps({ signal: options.signal }),
     });
   };
 
@@ -142,15 +143,15 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       checkRepository(repository);
       const ref = refOf(descriptor);
       return {
-        ...(ref.size === undefined ? {} : { size: ref.size }),
+        ...definedProps({ size: ref.size }),
         open(offset, signal) {
           return resumableBlobStream(deps, {
             repository,
             digest: ref.digest,
             offset,
             operation: 'blobs.get',
-            ...(ref.size === undefined ? {} : { size: ref.size }),
-            ...(signal === undefined ? {} : { signal }),
+            ...definedProps({ size: ref.size }),
+            ...definedProps({ signal }),
           });
         },
       };

@@ -3,6 +3,7 @@ import {
   type Descriptor,
   type Digest,
   DigestMismatchError,
+  definedProps,
   GhcrError,
   InvalidInputError,
   isDigest,
@@ -123,8 +124,8 @@ export function createManifests(deps: RegistryDependencies<ManifestLimits>): Man
       const contentType = header(response, 'content-type');
       return parseManifest(bytes, {
         maxBytes,
-        ...(contentType === undefined ? {} : { contentType }),
-        ...(expectedDigest === undefined ? {} : { expectedDigest }),
+        ...definedProps({ contentType }),
+        ...definedProps({ expectedDigest }),
       });
     };
     // A body cut off, or bytes that do not hash to the digest, are read again (a fresh GET).
@@ -335,6 +336,6 @@ export function explainDeleteFailure(
   return new ProtocolError(`cannot delete ${what}: ${advice}`, {
     code: 'UNSUPPORTED',
     cause: error,
-    ...(error.http === undefined ? {} : { http: error.http }),
+    ...definedProps({ http: error.http }),
   });
 }

@@ -1,5 +1,6 @@
 import {
   DigestMismatchError,
+  definedProps,
   GhcrError,
   GhcrErrorCode,
   InvalidManifestError,
@@ -119,7 +120,7 @@ export async function readDocument<T>(
         operation: about.operation,
         registry: deps.endpoint.host,
         repository: about.repository,
-        ...(about.digest === undefined ? {} : { digest: about.digest }),
+        ...definedProps({ digest: about.digest }),
         action: 'refetch',
         offset: 0,
         attempt: attempt + 1,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { descriptorOf, parseManifest } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   EMPTY_JSON_BYTES,
   EMPTY_JSON_DIGEST,
   GhcrError,
@@ -115,7 +116,7 @@ export async function fetchTagPage(
       url,
       headers: { accept: 'application/json' },
       auth: { kind: 'registry', repository, actions: ['pull'] },
-      ...(signal === undefined ? {} : { signal }),
+      ...definedProps({ signal }),
     },
     { operation: 'tags.list', repository, what },
     async (response) => {

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError, unknownKeysError } from '@ghcr/oci-types';
+import { ConfigError, definedProps, unknownKeysError } from '@ghcr/oci-types';
 import type { TrustMaterial } from '@sigstore/verify';
 import * as z from 'zod';
 import { loadTrustedRoot } from './trusted-root.js';
@@ -141,12 +141,12 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
   }
   const data = parsed.data;
   const common = {
-    ...(data.repository === undefined ? {} : { repository: data.repository }),
-    ...(data.owner === undefined ? {} : { owner: data.owner }),
+    ...definedProps({ repository: data.repository }),
+    ...definedProps({ owner: data.owner }),
     ...(data.workflow === undefined
       ? {}
       : { workflow: data.workflow.replace(/^https:\/\/github\.com\//, '') }),
-    ...(data.predicateType === undefined ? {} : { predicateType: data.predicateType }),
+    ...definedProps({ predicateType: data.predicateType }),
   };
   if (data.key !== undefined) {
     let key: KeyObject;
@@ -198,7 +198,7 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
   const { trust, counts } = loadTrustedRoot(data.trustedRoot);
   return {
     trust,
-    ...(identity === undefined ? {} : { identity }),
+    ...definedProps({ identity }),
     issuer,
     ...common,
     thresholds: {

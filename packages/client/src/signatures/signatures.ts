@@ -1,6 +1,7 @@
 import { buildImageManifest, cosignTagsFor, isIndex, type ParsedManifest } from '@ghcr/manifest';
 import {
   type Descriptor,
+  definedProps,
   digestOf,
   InvalidInputError,
   MediaType,
@@ -305,7 +306,7 @@ export function createSignatures(
         ...base,
         verified: result.verified,
         reason: result.reason,
-        ...(signer === undefined ? {} : { signer }),
+        ...definedProps({ signer }),
       };
     }
     let document: unknown;
@@ -333,10 +334,10 @@ export function createSignatures(
     return {
       kind,
       ...base,
-      ...(predicateType === undefined ? {} : { predicateType }),
+      ...definedProps({ predicateType }),
       verified: result.verified,
       reason: result.reason,
-      ...(signer === undefined ? {} : { signer }),
+      ...definedProps({ signer }),
     };
   };
 

@@ -1,4 +1,5 @@
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { definedProps } from '@ghcr/oci-types';
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
 import { dsse, pem, X509Certificate } from '@sigstore/core';
 import { type SignedEntity, toSignedEntity, Verifier } from '@sigstore/verify';
@@ -230,7 +231,7 @@ export function verifyBundle(
     const checked = checkSimpleSigning(artifact, expect);
     const read = {
       ...signerField,
-      ...(checked.subjects === undefined ? {} : { subjects: checked.subjects }),
+      ...definedProps({ subjects: checked.subjects }),
     };
     if (checked.refusal !== undefined) return refuse(checked.refusal, read);
     return {
@@ -247,8 +248,8 @@ export function verifyBundle(
   );
   const read = {
     ...signerField,
-    ...(statement.predicateType === undefined ? {} : { predicateType: statement.predicateType }),
-    ...(statement.subjects === undefined ? {} : { subjects: statement.subjects }),
+    ...definedProps({ predicateType: statement.predicateType }),
+    ...definedProps({ subjects: statement.subjects }),
   };
   if (statement.refusal !== undefined) return refuse(statement.refusal, read);
   return {

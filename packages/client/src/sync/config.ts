@@ -1,5 +1,5 @@
 import { parsePlatform } from '@ghcr/manifest';
-import { InvalidInputError, parseReference } from '@ghcr/oci-types';
+import { definedProps, InvalidInputError, parseReference } from '@ghcr/oci-types';
 import semver from 'semver';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -169,7 +169,7 @@ export class SyncConfigError extends InvalidInputError {
   ) {
     super(message, {
       code: 'GHCR_SYNC_CONFIG',
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      ...definedProps({ cause: options.cause }),
     });
     if (options.field !== undefined) this.field = options.field;
     if (options.line !== undefined) this.line = options.line;
@@ -206,7 +206,7 @@ export function parseSyncConfig(text: string, source = 'sync config'): SyncConfi
     const line = lineOf(path);
     throw new SyncConfigError(
       `${source}${line === undefined ? '' : `:${line}`}: ${field === '' ? 'the config' : field} ${message}`,
-      { ...(field === '' ? {} : { field }), ...(line === undefined ? {} : { line }) },
+      { ...(field === '' ? {} : { field }), ...definedProps({ line }) },
     );
   };
   const value: unknown = document.toJS();
@@ -314,7 +314,7 @@ function build(raw: RawConfig, fail: (path: readonly PropertyKey[], message: str
       tags,
       referrers: pair.referrers ?? defaults.referrers ?? false,
       digestTags: pair.digestTags ?? defaults.digestTags ?? false,
-      ...(platform === undefined ? {} : { platform }),
+      ...definedProps({ platform }),
     };
   });
   return {
@@ -339,12 +339,12 @@ function selection(tags: z.infer<typeof tagsSchema>): SyncTagSelection {
         ? { count: tags.newest, by: 'semver' as const }
         : { count: tags.newest.count, by: tags.newest.by ?? ('semver' as const) };
   return {
-    ...(tags.list === undefined ? {} : { list: tags.list }),
-    ...(glob === undefined ? {} : { glob }),
-    ...(regex === undefined ? {} : { regex }),
-    ...(tags.semver === undefined ? {} : { semver: tags.semver }),
-    ...(tags.prerelease === undefined ? {} : { prerelease: tags.prerelease }),
-    ...(deny === undefined ? {} : { deny }),
-    ...(newest === undefined ? {} : { newest }),
+    ...definedProps({ list: tags.list }),
+    ...definedProps({ glob }),
+    ...definedProps({ regex }),
+    ...definedProps({ semver: tags.semver }),
+    ...definedProps({ prerelease: tags.prerelease }),
+    ...definedProps({ deny }),
+    ...definedProps({ newest }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Descriptor } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import { COSIGN_TAG_ANNOTATION } from '../referrers/cosign.js';
 import type { Referrers } from '../referrers/referrers.js';
 import type { Tags } from '../registry/tags.js';
@@ -33,7 +34,7 @@ export async function registerCopiedReferrer(
     mediaType: referrer.mediaType,
     digest: referrer.digest,
     size: referrer.size,
-    ...(referrer.artifactType === undefined ? {} : { artifactType: referrer.artifactType }),
+    ...definedProps({ artifactType: referrer.artifactType }),
     ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
   };
   const registered = await destination.referrers.register(repository, subject.digest, entry);

@@ -1,6 +1,7 @@
 import {
   type Clock,
   type Descriptor,
+  definedProps,
   GhcrError,
   parseReference,
   RateLimitError,
@@ -254,7 +255,7 @@ export async function runSync(
         source: sourceName,
         target: targetName,
         sourceDigest: expected,
-        ...(targetDigest === undefined ? {} : { targetDigest }),
+        ...definedProps({ targetDigest }),
       };
       if (targetDigest === expected) {
         record({ ...base, action: 'in-sync', reason: 'same digest' });
@@ -271,7 +272,7 @@ export async function runSync(
         return;
       }
       const copied = await source.view.images.copy(sourceName, targetName, {
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...definedProps({ signal: options.signal }),
         ...(pair.platform === undefined ? { allPlatforms: true } : { platform: pair.platform }),
         ...(pair.referrers
           ? {
@@ -298,8 +299,8 @@ export async function runSync(
       const base = {
         source: sourceName,
         target: targetName,
-        ...(sourceDigest === undefined ? {} : { sourceDigest }),
-        ...(targetDigest === undefined ? {} : { targetDigest }),
+        ...definedProps({ sourceDigest }),
+        ...definedProps({ targetDigest }),
       };
       if (RateLimitError.isInstance(error) || ThrottleTimeoutError.isInstance(error)) {
         if (config.rateLimit.onLimit === 'stop') stopped.add(host);
@@ -410,7 +411,7 @@ export async function runSync(
     notes,
     counts,
     rateLimits: rateLimitStates,
-    ...(resumeAfter === undefined ? {} : { resumeAfter }),
+    ...definedProps({ resumeAfter }),
   };
 }
 

@@ -3,7 +3,9 @@
  * operations (images, multi-arch releases, nested indexes, referrers, cosign tags, placeholders,
  * moving tags, removed manifests) and a random policy, built into a {@link ModelRepository}.
  */
+
 import type { Digest } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import fc from 'fast-check';
 import type { RetentionPolicy } from '../github/retention/policy.js';
 import { DAY, ModelRepository } from './model-repository.js';
@@ -202,9 +204,9 @@ export function build(scenario: Scenario): { repo: ModelRepository; policy: Rete
     deleteTags: p.deleteTags,
     timestamp: p.timestamp,
     untaggedOnly: p.untaggedOnly,
-    ...(p.keepNewestTagged === undefined ? {} : { keepNewestTagged: p.keepNewestTagged }),
-    ...(p.keepNewestUntagged === undefined ? {} : { keepNewestUntagged: p.keepNewestUntagged }),
-    ...(p.olderThan === undefined ? {} : { olderThan: p.olderThan }),
+    ...definedProps({ keepNewestTagged: p.keepNewestTagged }),
+    ...definedProps({ keepNewestUntagged: p.keepNewestUntagged }),
+    ...definedProps({ olderThan: p.olderThan }),
     ...(keepDigest === undefined ? {} : { keepDigests: [keepDigest] }),
   };
   return { repo, policy };

@@ -8,6 +8,7 @@ import { cosignTagsFor, descriptorOf, type ParsedManifest, referrersTagFor } fro
 import {
   type Descriptor,
   type Digest,
+  definedProps,
   digestOf,
   EMPTY_JSON_DIGEST,
   InternalError,
@@ -141,13 +142,13 @@ export class ModelRepository {
     const parsed = buildIndex({
       manifests: entries,
       annotations: { seed: options.seed ?? `index-${this.#seed++}` },
-      ...(subject === undefined ? {} : { subject }),
+      ...definedProps({ subject }),
     });
     return this.#store(
       parsed,
       {
         children: [...children],
-        ...(options.subject === undefined ? {} : { subject: options.subject }),
+        ...definedProps({ subject: options.subject }),
         blobs: [],
         attests,
       },
@@ -373,10 +374,10 @@ function buildImageManifest(input: {
   const manifest: OciImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
-    ...(input.artifactType === undefined ? {} : { artifactType: input.artifactType }),
+    ...definedProps({ artifactType: input.artifactType }),
     config: input.config,
     layers: [...input.layers],
-    ...(input.subject === undefined ? {} : { subject: input.subject }),
+    ...definedProps({ subject: input.subject }),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   return {
@@ -413,8 +414,8 @@ function buildIndex(input: {
     schemaVersion: 2,
     mediaType: MediaType.OciIndex,
     manifests: [...input.manifests],
-    ...(input.subject === undefined ? {} : { subject: input.subject }),
-    ...(input.annotations === undefined ? {} : { annotations: input.annotations }),
+    ...definedProps({ subject: input.subject }),
+    ...definedProps({ annotations: input.annotations }),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   return {

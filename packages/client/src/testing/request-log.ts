@@ -2,6 +2,7 @@
  * Test helper: a transport middleware that records each attempt (method, URL, selected headers,
  * status or error). Not part of the published API.
  */
+import { definedProps } from '@ghcr/oci-types';
 import type { Middleware } from '@ghcr/transport';
 
 /** One recorded attempt. @internal */
@@ -29,8 +30,8 @@ export function createRequestLog(): {
       method: request.method,
       url: request.url,
       authorization: headers.authorization !== undefined,
-      ...(headers['content-range'] === undefined ? {} : { contentRange: headers['content-range'] }),
-      ...(headers.range === undefined ? {} : { range: headers.range }),
+      ...definedProps({ contentRange: headers['content-range'] }),
+      ...definedProps({ range: headers.range }),
     };
     entries.push(entry);
     try {

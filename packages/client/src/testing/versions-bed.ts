@@ -3,6 +3,7 @@
  * `createGhcrClient` builds its capabilities. Not part of the published API.
  */
 
+import { definedProps } from '@ghcr/oci-types';
 import { createVersions, type Versions } from '../github/versions/versions.js';
 import type { VersionsOptions } from '../github/versions/versions-options.js';
 import type { RegistryDependencies } from '../registry/dependencies.js';
@@ -37,9 +38,9 @@ export function versionsBed(
   } = {},
 ): VersionsBed {
   const bed = simulatedClient({
-    ...(options.profile === undefined ? {} : { profile: options.profile }),
-    ...(options.simulation === undefined ? {} : { simulation: options.simulation }),
-    ...(options.client === undefined ? {} : { client: options.client }),
+    ...definedProps({ profile: options.profile }),
+    ...definedProps({ simulation: options.simulation }),
+    ...definedProps({ client: options.client }),
   });
   return { ...bed, ...versionsFor(bed, options.versions) };
 }

@@ -10,6 +10,7 @@ import {
   timingSafeEqual,
   verify as verifyWithKey,
 } from 'node:crypto';
+import { definedProps } from '@ghcr/oci-types';
 import type { PackageScope } from '../state/records.js';
 import type { SimulationState } from '../state/simulation-state.js';
 
@@ -142,7 +143,7 @@ export function createTokenService(options: {
     issueRegistryToken(claims) {
       const issuedAt = options.now();
       const full: RegistryTokenClaims = {
-        ...(claims.user === undefined ? {} : { user: claims.user }),
+        ...definedProps({ user: claims.user }),
         access: claims.access,
         issuedAt,
         expiresAt: issuedAt + options.ttlSeconds * 1000,
@@ -217,7 +218,7 @@ function createJwtSigner(signing: { readonly privateKey: string; readonly issuer
         JSON.stringify({
           iss: signing.issuer,
           sub: claims.user ?? '',
-          ...(audience === undefined ? {} : { aud: audience }),
+          ...definedProps({ aud: audience }),
           exp: Math.floor(claims.expiresAt / 1000),
           nbf: Math.floor(claims.issuedAt / 1000) - 1,
           iat: Math.floor(claims.issuedAt / 1000),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestOf, EMPTY_JSON_BYTES, EMPTY_JSON_DIGEST, redactUrl } from '@ghcr/oci-types';
+import { definedProps, digestOf, EMPTY_JSON_BYTES, EMPTY_JSON_DIGEST, redactUrl } from '@ghcr/oci-types';
 import { Agent, type Dispatcher, request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulationServer } from '../serve/server.js';
@@ -26,8 +26,8 @@ async function send(
   const response = await request(url, {
     dispatcher,
     method: (options.method ?? 'GET') as 'GET',
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-    ...(options.body === undefined ? {} : { body: options.body }),
+    ...definedProps({ headers: options.headers }),
+    ...definedProps({ body: options.body }),
   });
   return {
     status: response.statusCode,

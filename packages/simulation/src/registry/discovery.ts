@@ -1,4 +1,4 @@
-import { isDigest, MediaType } from '@ghcr/oci-types';
+import { definedProps, isDigest, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
 import type { RegistryAccess } from '../auth/tokens.js';
 import { indexAfter, sortedTags } from '../state/tag-map.js';
@@ -135,8 +135,8 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
           mediaType: manifest.mediaType,
           digest: manifest.digest,
           size: manifest.size,
-          ...(manifest.artifactType === undefined ? {} : { artifactType: manifest.artifactType }),
-          ...(manifest.annotations === undefined ? {} : { annotations: manifest.annotations }),
+          ...definedProps({ artifactType: manifest.artifactType }),
+          ...definedProps({ annotations: manifest.annotations }),
         }));
       const headers: Record<string, string> = { ...REGISTRY_HEADERS, 'content-type': MediaType.OciIndex };
       if (filter !== null) headers['oci-filters-applied'] = 'artifactType';

@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 /**
  * Distribution-spec v1.1 error codes with the spec's own descriptions, used as messages (as
  * distribution does).
@@ -71,7 +72,7 @@ export function registryError(
       {
         code,
         message: options.message ?? SPEC_ERROR_MESSAGES[code],
-        ...(options.detail === undefined ? {} : { detail: options.detail }),
+        ...definedProps({ detail: options.detail }),
       },
     ],
     options.headers,

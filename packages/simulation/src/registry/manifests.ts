@@ -1,5 +1,5 @@
 import { manifestChildren, type ParsedManifest, parseManifest } from '@ghcr/manifest';
-import { type Digest, GhcrError, isDigest, isValidTag, MediaType } from '@ghcr/oci-types';
+import { type Digest, definedProps, GhcrError, isDigest, isValidTag, MediaType } from '@ghcr/oci-types';
 import { http, type RequestHandler } from 'msw';
 import { dockerHubOptionsOf } from '../options.js';
 import type { ManifestRecord, ManifestReference } from '../state/records.js';
@@ -77,8 +77,8 @@ export function manifestInputOf(parsed: ParsedManifest): ManifestInput {
     mediaType: parsed.mediaType,
     bytes: parsed.bytes,
     references,
-    ...(subject === undefined ? {} : { subject }),
-    ...(artifactType === undefined ? {} : { artifactType }),
+    ...definedProps({ subject }),
+    ...definedProps({ artifactType }),
     ...(annotations === undefined ? {} : { annotations: { ...annotations } }),
   };
 }
@@ -130,7 +130,7 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
       // Hub's pull quota: this GET counts (a HEAD does not); both say what is left.
       const applied = env.quota.apply(
         {
-          ...(principal.user === undefined ? {} : { user: principal.user }),
+          ...definedProps({ user: principal.user }),
           address: sourceAddressOf(request, dockerHubOptionsOf(options).anonymousSource),
         },
         request.method,
@@ -180,7 +180,7 @@ export function createManifestHandlers(env: RegistryEnvironment): RequestHandler
       let parsed: ParsedManifest;
       try {
         parsed = parseManifest(body.bytes, {
-          ...(contentType === undefined ? {} : { contentType }),
+          ...definedProps({ contentType }),
           maxBytes: limit,
           ...(byDigest && !reference.startsWith('sha256:') ? { expectedDigest: reference } : {}),
         });

@@ -1,5 +1,12 @@
 import { buildImageManifest, buildIndex, descriptorOf, type ParsedManifest } from '@ghcr/manifest';
-import { type Descriptor, type Digest, digestOf, MediaType, type Platform } from '@ghcr/oci-types';
+import {
+  type Descriptor,
+  type Digest,
+  definedProps,
+  digestOf,
+  MediaType,
+  type Platform,
+} from '@ghcr/oci-types';
 import { manifestInputOf } from '../registry/manifests.js';
 import type { Simulation } from '../simulation.js';
 import type { ManifestRecord } from '../state/records.js';
@@ -121,7 +128,7 @@ export async function pushImage(
   const configDocument = {
     architecture: platform.architecture,
     os: platform.os,
-    ...(platform.variant === undefined ? {} : { variant: platform.variant }),
+    ...definedProps({ variant: platform.variant }),
     config: { Labels: { 'org.opencontainers.image.source': `https://github.com/${repository}` } },
     rootfs: { type: 'layers', diff_ids: diffIds },
     history: [{ created_by: `simulation seed ${seed}` }],
@@ -159,9 +166,9 @@ export function pushIndex(
 ): PushedManifest {
   const parsed = buildIndex({
     manifests,
-    ...(options.annotations === undefined ? {} : { annotations: options.annotations }),
-    ...(options.subject === undefined ? {} : { subject: options.subject }),
-    ...(options.artifactType === undefined ? {} : { artifactType: options.artifactType }),
+    ...definedProps({ annotations: options.annotations }),
+    ...definedProps({ subject: options.subject }),
+    ...definedProps({ artifactType: options.artifactType }),
   });
   return pushManifest(simulation, repository, parsed, options.tag);
 }

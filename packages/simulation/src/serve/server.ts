@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SimulationMismatchError } from '@ghcr/oci-types';
+import { definedProps, SimulationMismatchError } from '@ghcr/oci-types';
 import { ConnectionResetSignal, type ExchangeEnvironment, exchange } from '../exchange.js';
 import { dockerHubOptionsOf, type SimulationOptions } from '../options.js';
 import { streamOf } from '../registry/body.js';
@@ -300,8 +300,8 @@ export async function startSimulationServer(
     apiUrl,
     blobUrl,
     tokenUrl: rewriteValue(simulationOptions.tokenUrl, rewrites),
-    ...(webUrl === undefined ? {} : { webUrl }),
-    ...(homeUrl === undefined ? {} : { homeUrl }),
+    ...definedProps({ webUrl }),
+    ...definedProps({ homeUrl }),
     simulation: served,
     async close() {
       await Promise.all(

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ConfigError, type Digest, NotFoundError } from '@ghcr/oci-types';
+import { ConfigError, type Digest, definedProps, NotFoundError } from '@ghcr/oci-types';
 import type { BlobStore } from './blob-store.js';
 import type {
   ManifestRecord,
@@ -234,7 +234,7 @@ export class SimulationState {
       manifests: new Map(),
       tags: new TagMap(),
       uploads: new Map(),
-      ...(pkg === undefined ? {} : { package: pkg }),
+      ...definedProps({ package: pkg }),
     };
     this.#repositories.set(name, repository);
     this.persist();
@@ -490,9 +490,9 @@ export class SimulationState {
         mediaType: input.mediaType,
         size: input.bytes.byteLength,
         bytes: input.bytes,
-        ...(input.artifactType === undefined ? {} : { artifactType: input.artifactType }),
-        ...(input.annotations === undefined ? {} : { annotations: input.annotations }),
-        ...(input.subject === undefined ? {} : { subject: input.subject }),
+        ...definedProps({ artifactType: input.artifactType }),
+        ...definedProps({ annotations: input.annotations }),
+        ...definedProps({ subject: input.subject }),
         references: input.references,
         versionId: this.#nextVersionId++,
         createdAt: now,

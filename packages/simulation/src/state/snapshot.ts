@@ -1,4 +1,4 @@
-import { type Digest, InternalError } from '@ghcr/oci-types';
+import { type Digest, definedProps, InternalError } from '@ghcr/oci-types';
 import * as z from 'zod';
 import type { ManifestRecord, MutableRepository, OwnerRecord, PackageRecord, PatRecord } from './records.js';
 import { TagMap } from './tag-map.js';
@@ -115,17 +115,17 @@ function repositoryFromJson(json: z.output<typeof repositorySchema>): MutableRep
       size: bytes.byteLength,
       bytes,
       references: entry.references.map((reference) => ({ ...reference, digest: reference.digest as Digest })),
-      ...(annotations === undefined ? {} : { annotations }),
-      ...(artifactType === undefined ? {} : { artifactType }),
+      ...definedProps({ annotations }),
+      ...definedProps({ artifactType }),
       ...(subject === undefined ? {} : { subject: subject as Digest }),
-      ...(deletedAt === undefined ? {} : { deletedAt }),
+      ...definedProps({ deletedAt }),
     };
     manifests.set(record.digest, record);
   }
   let pkg: PackageRecord | undefined;
   if (json.package !== undefined) {
     const { deletedAt, ...rest } = json.package;
-    pkg = { ...rest, ...(deletedAt === undefined ? {} : { deletedAt }) };
+    pkg = { ...rest, ...definedProps({ deletedAt }) };
   }
   return {
     name: json.name,
@@ -133,7 +133,7 @@ function repositoryFromJson(json: z.output<typeof repositorySchema>): MutableRep
     manifests,
     tags: new TagMap(json.tags.map(([tag, digest]) => [tag, digest as Digest])),
     uploads: new Map(),
-    ...(pkg === undefined ? {} : { package: pkg }),
+    ...definedProps({ package: pkg }),
   };
 }
 

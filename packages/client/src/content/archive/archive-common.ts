@@ -6,6 +6,7 @@ import {
   createVerifyingStream,
   type Descriptor,
   type Digest,
+  definedProps,
   GhcrErrorCode,
   InvalidInputError,
 } from '@ghcr/oci-types';
@@ -201,7 +202,7 @@ export async function measureLayer(
     compression: 'none',
     stored: { digest, size: stored.size },
     diffId: digest,
-    gzip: { digest: zipped.digest(), size: zipped.size, ...(kept === undefined ? {} : { spool: kept }) },
+    gzip: { digest: zipped.digest(), size: zipped.size, ...definedProps({ spool: kept }) },
   };
 }
 

@@ -11,6 +11,7 @@ import {
 import {
   createVerifyingStream,
   type Descriptor,
+  definedProps,
   GhcrErrorCode,
   InvalidInputError,
   isDigest,
@@ -222,7 +223,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
           kind: 'entry',
           entry,
           gzip: true,
-          ...(measure.gzip.spool === undefined ? {} : { spool: measure.gzip.spool }),
+          ...definedProps({ spool: measure.gzip.spool }),
         });
         return {
           mediaType: oci ? MediaType.OciLayerGzip : MediaType.DockerLayerGzip,

@@ -3,7 +3,13 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { GhcrErrorCode, InvalidInputError, NotFoundError, ProtocolError } from '@ghcr/oci-types';
+import {
+  definedProps,
+  GhcrErrorCode,
+  InvalidInputError,
+  NotFoundError,
+  ProtocolError,
+} from '@ghcr/oci-types';
 import { closeQuietly } from '../../registry/blob-source.js';
 import { signalOption } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
@@ -386,7 +392,7 @@ async function readHeaders(
       type,
       offset,
       size: hasData ? size : 0,
-      ...(linkTarget === undefined ? {} : { linkTarget }),
+      ...definedProps({ linkTarget }),
     };
     entries.push(entry);
     if (!hasData || size === 0) continue;

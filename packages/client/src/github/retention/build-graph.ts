@@ -1,6 +1,7 @@
 import type { ParsedManifest } from '@ghcr/manifest';
 import {
   ConfigError,
+  definedProps,
   EMPTY_JSON_DIGEST,
   GhcrError,
   isDigest,
@@ -139,7 +140,7 @@ function nodeOf(parsed: ParsedManifest, versionId: number | undefined): MutableN
   const base = {
     digest: parsed.digest,
     mediaType: parsed.mediaType,
-    ...(versionId === undefined ? {} : { versionId }),
+    ...definedProps({ versionId }),
     attestations: new Map<string, string>(),
   };
   if (parsed.kind === 'oci-index' || parsed.kind === 'docker-manifest-list') {
@@ -381,7 +382,7 @@ export async function buildRegistryGraph(options: BuildRegistryGraphOptions): Pr
           reason: NotFoundError.isInstance(error)
             ? `the registry has no manifest ${item.digest}${version === undefined ? ', though a tag points at it' : `, though package version ${version.id} lists it`}; until the registry and the Packages API agree, nothing is deleted (restore or delete that version by hand)`
             : `manifest ${item.digest} could not be read: ${described.message}`,
-          ...(described.code === undefined ? {} : { code: described.code }),
+          ...definedProps({ code: described.code }),
         });
         return;
       }
@@ -468,13 +469,13 @@ export async function buildRegistryGraph(options: BuildRegistryGraphOptions): Pr
       digest,
       kind: node.kind,
       mediaType: node.mediaType,
-      ...(node.artifactType === undefined ? {} : { artifactType: node.artifactType }),
-      ...(node.versionId === undefined ? {} : { versionId: node.versionId }),
+      ...definedProps({ artifactType: node.artifactType }),
+      ...definedProps({ versionId: node.versionId }),
       tags: [...(tagsOf.get(digest) ?? [])].sort(),
       children: node.children,
-      ...(node.subject === undefined ? {} : { subject: node.subject }),
+      ...definedProps({ subject: node.subject }),
       blobs: node.blobs,
-      ...(absent === undefined ? {} : { missingBlobs: absent }),
+      ...definedProps({ missingBlobs: absent }),
     };
   }
   // Tags are keys: `__proto__` is a valid tag, so no prototype.

@@ -1,4 +1,11 @@
-import { type Clock, GhcrError, GhcrErrorCode, NotFoundError, RateLimitError } from '@ghcr/oci-types';
+import {
+  type Clock,
+  definedProps,
+  GhcrError,
+  GhcrErrorCode,
+  NotFoundError,
+  RateLimitError,
+} from '@ghcr/oci-types';
 import type { Versions } from '../versions/versions.js';
 import { type CleanupState, type CleanupStateStore, cleanupFingerprint } from './cleanup-state.js';
 import type {
@@ -294,7 +301,7 @@ export async function cleanupPackages(
     packages: outcomes,
     pending,
     complete,
-    ...(stopped === undefined ? {} : { stopped }),
+    ...definedProps({ stopped }),
     ...(budget === undefined
       ? {}
       : { budget: { limit: budget.limit, used: budget.used, remaining: budget.remaining } }),
@@ -342,8 +349,8 @@ async function cleanOne(client: CleanupPackagesClient, input: CleanOneInput): Pr
   try {
     const raw = await client.retention.execute(plan, {
       dryRun: input.dryRun,
-      ...(input.options.concurrency === undefined ? {} : { concurrency: input.options.concurrency }),
-      ...(input.options.minAge === undefined ? {} : { minAge: input.options.minAge }),
+      ...definedProps({ concurrency: input.options.concurrency }),
+      ...definedProps({ minAge: input.options.minAge }),
       ...(input.options.revalidate === false
         ? {}
         : {

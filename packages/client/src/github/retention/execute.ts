@@ -1,6 +1,7 @@
 import {
   type Clock,
   ConfigError,
+  definedProps,
   GhcrError,
   InvalidInputError,
   NotFoundError,
@@ -226,7 +227,7 @@ function entryOf(decision: RetentionDecision): RetentionReportEntry {
 function errorOf(error: unknown): RetentionFailedEntry['error'] {
   if (GhcrError.isInstance(error)) {
     const status = error.http?.status;
-    return { code: error.code, message: error.message, ...(status === undefined ? {} : { status }) };
+    return { code: error.code, message: error.message, ...definedProps({ status }) };
   }
   return { code: 'GHCR_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
@@ -496,7 +497,7 @@ export async function executePlan(
       try {
         await resolved.deleteVersion(decision.id, {
           digest: decision.digest,
-          ...(signal === undefined ? {} : { signal }),
+          ...definedProps({ signal }),
         });
         outcome = 'deleted';
       } catch (error) {

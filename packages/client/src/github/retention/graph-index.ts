@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import type { ReferrerRelation, RegistryGraph, RegistryGraphNode } from './graph.js';
 
 /**
@@ -83,7 +84,7 @@ export function indexGraph(graph: RegistryGraph): GraphIndex {
       add(subject, link.digest, {
         digest: subject,
         relation: link.via,
-        ...(link.tag === undefined ? {} : { tag: link.tag }),
+        ...definedProps({ tag: link.tag }),
       });
     }
   }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@ghcr/oci-types';
+import { definedProps, InvalidInputError } from '@ghcr/oci-types';
 import { formatDuration } from './duration.js';
 import type { ManifestNodeKind, RegistryGraph, RegistryGraphNode, UnreadableManifest } from './graph.js';
 import { type Anchor, type GraphIndex, indexGraph, isAttachmentTag, reachableFrom } from './graph-index.js';
@@ -513,7 +513,7 @@ function finish(
         ...base,
         action: 'keep',
         reasons: state.keep,
-        ...(state.select === undefined ? {} : { overridden: state.select }),
+        ...definedProps({ overridden: state.select }),
         deleteAfter: [],
       };
     }
@@ -526,14 +526,14 @@ function finish(
             message: `${RELATION_WORDS[anchor.relation]} kept ${named(index.node(anchor.digest), anchor.digest)}${anchor.tag === undefined ? '' : ` via tag ${anchor.tag}`}`,
             related: anchor.digest,
             relation: anchor.relation,
-            ...(anchor.tag === undefined ? {} : { tag: anchor.tag }),
+            ...definedProps({ tag: anchor.tag }),
           }),
         );
       return {
         ...base,
         action: 'keep',
         reasons,
-        ...(state.select === undefined ? {} : { overridden: state.select }),
+        ...definedProps({ overridden: state.select }),
         deleteAfter: [],
       };
     }
@@ -552,7 +552,7 @@ function finish(
           message: `${RELATION_WORDS[anchor.relation]} ${named(index.node(anchor.digest), anchor.digest)}, which is deleted`,
           related: anchor.digest,
           relation: anchor.relation,
-          ...(anchor.tag === undefined ? {} : { tag: anchor.tag }),
+          ...definedProps({ tag: anchor.tag }),
         }),
       );
     return { ...base, action: 'delete', reasons, deleteAfter };
@@ -563,7 +563,7 @@ function finish(
       code: 'broken-image',
       message: `ghost image ${named(index.node(ghost.digest), ghost.digest)}: none of its ${ghost.missingManifests.length} manifests exist`,
       digest: ghost.digest,
-      ...(ghost.versionId === undefined ? {} : { versionId: ghost.versionId }),
+      ...definedProps({ versionId: ghost.versionId }),
     });
   }
   for (const partial of validation.partialImages) {
@@ -571,7 +571,7 @@ function finish(
       code: 'broken-image',
       message: `partial image ${named(index.node(partial.digest), partial.digest)}: ${partial.missingManifests.length} manifest(s) and ${partial.missingBlobs.length} blob(s) missing`,
       digest: partial.digest,
-      ...(partial.versionId === undefined ? {} : { versionId: partial.versionId }),
+      ...definedProps({ versionId: partial.versionId }),
     });
   }
   for (const orphan of validation.orphanedReferrers) {
@@ -579,7 +579,7 @@ function finish(
       code: 'orphaned-referrer',
       message: `${named(index.node(orphan.digest), orphan.digest)} refers (${orphan.via}) to ${short(orphan.subject)}, which is gone; it is planned like any untagged image (keepTags: ['sha256-*'] keeps such tags, e.g. for signatures of images in another repository)`,
       digest: orphan.digest,
-      ...(orphan.versionId === undefined ? {} : { versionId: orphan.versionId }),
+      ...definedProps({ versionId: orphan.versionId }),
     });
   }
   for (const message of index.graph.warnings) warnings.push({ code: 'graph', message });

@@ -7,6 +7,7 @@ import { staticCredentials } from '@ghcr/auth';
 import { cosignTagsFor, isIndex, type ParsedManifest } from '@ghcr/manifest';
 import {
   createManualClock,
+  definedProps,
   type ManualClock,
   NotFoundError,
   type PackageVersion,
@@ -98,7 +99,7 @@ async function bed(): Promise<Bed> {
           method: 'DELETE',
           url: `${packagePath(repository)}/versions/${id}`,
           auth: { kind: 'github-api' },
-          ...(signal === undefined ? {} : { signal }),
+          ...definedProps({ signal }),
         });
         await response.body.dump();
       },
@@ -262,10 +263,8 @@ describe('retention end to end on the simulation (ghcr profile)', () => {
           keepTags: arbitrary.keepTags,
           deleteTags: arbitrary.deleteTags,
           untaggedOnly: arbitrary.untaggedOnly,
-          ...(arbitrary.keepNewestTagged === undefined
-            ? {}
-            : { keepNewestTagged: arbitrary.keepNewestTagged }),
-          ...(arbitrary.olderThan === undefined ? {} : { olderThan: arbitrary.olderThan }),
+          ...definedProps({ keepNewestTagged: arbitrary.keepNewestTagged }),
+          ...definedProps({ olderThan: arbitrary.olderThan }),
         };
         const versions = await listVersions(repository);
         const graph = await retention.readGraph(repository, versions, { cache });

@@ -1,4 +1,5 @@
 import type { Clock } from '@ghcr/oci-types';
+import { definedProps } from '@ghcr/oci-types';
 import type { Blobs } from '../../registry/blobs.js';
 import type { Manifests } from '../../registry/manifests.js';
 import type { Tags } from '../../registry/tags.js';
@@ -111,9 +112,9 @@ export function createRetention(dependencies: RetentionDependencies): Retention 
                 (await blobs.exists(repository, digest, withSignal(read))) !== undefined,
             }
           : {}),
-        ...(options.cache === undefined ? {} : { cache: options.cache }),
+        ...definedProps({ cache: options.cache }),
         concurrency: options.concurrency ?? dependencies.concurrency ?? 4,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...definedProps({ signal: options.signal }),
       });
     },
     plan: (versions, graph, policy, now) => planRetention(versions, graph, policy, now ?? clock.now()),
@@ -127,7 +128,7 @@ export function createRetention(dependencies: RetentionDependencies): Retention 
       listVersions: options.listVersions,
       fetchManifest: (digest, read) => manifests.get(repository, digest, withSignal(read)),
       resolveTag: async (tag, read) => (await manifests.head(repository, tag, withSignal(read)))?.digest,
-      ...(options.cache === undefined ? {} : { cache: options.cache }),
+      ...definedProps({ cache: options.cache }),
     }),
   };
 }

@@ -1,5 +1,5 @@
 import type { ParsedManifest } from '@ghcr/manifest';
-import { GhcrError, InvalidInputError } from '@ghcr/oci-types';
+import { definedProps, GhcrError, InvalidInputError } from '@ghcr/oci-types';
 import { buildRegistryGraph, type GraphReadOptions, type ManifestCache } from './build-graph.js';
 import type { RegistryGraph } from './graph.js';
 import { type GraphIndex, indexGraph, reachableFrom } from './graph-index.js';
@@ -179,7 +179,7 @@ export function createRevalidator(plan: RetentionPlan, source: RevalidationSourc
         resolveTag: async (tag) => target.get(tag),
         cache,
         known,
-        ...(signal === undefined ? {} : { signal }),
+        ...definedProps({ signal }),
       });
       const problems = [...delta.incomplete, ...delta.unreadable.map((entry) => entry.reason)];
       const problem = problems[0];

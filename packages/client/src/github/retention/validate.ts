@@ -1,3 +1,4 @@
+import { definedProps } from '@ghcr/oci-types';
 import type {
   ManifestNodeKind,
   ReferrerRelation,
@@ -70,7 +71,7 @@ export interface RepositoryValidation {
 function brokenImageOf(node: RegistryGraphNode, missingManifests: string[]): BrokenImage {
   return {
     digest: node.digest,
-    ...(node.versionId === undefined ? {} : { versionId: node.versionId }),
+    ...definedProps({ versionId: node.versionId }),
     tags: node.tags,
     kind: node.kind,
     missingManifests,
@@ -108,7 +109,7 @@ export function validateRepository(graph: RegistryGraph): RepositoryValidation {
       if (node === undefined) continue;
       orphanedReferrers.push({
         digest: link.digest,
-        ...(node.versionId === undefined ? {} : { versionId: node.versionId }),
+        ...definedProps({ versionId: node.versionId }),
         tags: node.tags,
         subject,
         via: link.via,

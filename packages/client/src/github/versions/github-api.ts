@@ -5,7 +5,7 @@
  * list followed through `Link: <…>; rel="next"`.
  */
 
-import { GhcrErrorCode, ProtocolError } from '@ghcr/oci-types';
+import { definedProps, GhcrErrorCode, ProtocolError } from '@ghcr/oci-types';
 import type { Transport, TransportResponse } from '@ghcr/transport';
 import type * as z from 'zod';
 import { nextLink } from '../../registry/link-header.js';
@@ -53,7 +53,7 @@ export async function sendApi(api: GithubApi, request: ApiRequest): Promise<Tran
       url: request.url,
       headers: headers(api),
       auth: { kind: 'github-api' },
-      ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...definedProps({ signal: request.signal }),
     });
   } catch (error) {
     throw explainApiError(error, request.target);

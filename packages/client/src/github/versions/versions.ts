@@ -1,5 +1,6 @@
 import {
   AuthorizationError,
+  definedProps,
   GhcrErrorCode,
   type GithubPackage,
   githubPackageSchema,
@@ -241,8 +242,8 @@ export function createVersions(
     ownerType: ref.ownerType,
     packageName: ref.packageName,
     apiVersion: resolved.apiVersion,
-    ...(versionId === undefined ? {} : { versionId }),
-    ...(note === undefined ? {} : { note }),
+    ...definedProps({ versionId }),
+    ...definedProps({ note }),
   });
 
   const request = (
@@ -513,7 +514,7 @@ export function createVersions(
       return {
         tag,
         untag,
-        ...(previousDigest === undefined ? {} : { previousDigest }),
+        ...definedProps({ previousDigest }),
         placeholderDigest,
         deletedVersionId: deleted.versionId,
       };

@@ -1,4 +1,4 @@
-import { type Digest, isDigest, type Vulnerability } from '@ghcr/oci-types';
+import { type Digest, definedProps, isDigest, type Vulnerability } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { hasVulnerabilitySection, looksLikeCycloneDx, parseCycloneDxReport } from './cyclonedx.js';
 import { invalidReport, parseJsonText, parseWith } from './invalid.js';
@@ -250,7 +250,7 @@ export function readStatement(
       format: 'cosign-vuln',
       envelope,
       scannerFormat: read.scannerFormat,
-      ...(read.scanner === undefined ? {} : { scanner: read.scanner }),
+      ...definedProps({ scanner: read.scanner }),
       subjects,
       vulnerabilities: read.vulnerabilities,
     };

@@ -1,4 +1,4 @@
-import { normalizeSeverity, ProtocolError, type Vulnerability } from '@ghcr/oci-types';
+import { definedProps, normalizeSeverity, ProtocolError, type Vulnerability } from '@ghcr/oci-types';
 import type { Transport } from '@ghcr/transport';
 import * as z from 'zod';
 import { nextLink } from '../../registry/link-header.js';
@@ -83,7 +83,7 @@ export async function githubPages(
       url: next,
       headers: { accept: 'application/vnd.github+json', 'x-github-api-version': GITHUB_API_VERSION },
       auth: { kind: 'github-api' },
-      ...(signal === undefined ? {} : { signal }),
+      ...definedProps({ signal }),
     });
     const body = await response.body.json();
     if (!Array.isArray(body)) {

@@ -1,4 +1,4 @@
-import { InvalidReportError } from '@ghcr/oci-types';
+import { definedProps, InvalidReportError } from '@ghcr/oci-types';
 import type * as z from 'zod';
 
 /**
@@ -77,7 +77,7 @@ export function invalidReport(
   return new InvalidReportError(`invalid ${label}: ${where}${problem}; ${advice}`, {
     format,
     field,
-    ...(cause === undefined ? {} : { cause }),
+    ...definedProps({ cause }),
   });
 }
 

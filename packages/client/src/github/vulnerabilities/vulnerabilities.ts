@@ -9,6 +9,7 @@ import {
 import {
   ConfigError,
   type Descriptor,
+  definedProps,
   InvalidInputError,
   InvalidReportError,
   NotFoundError,
@@ -248,7 +249,7 @@ export function createVulnerabilities(
       try {
         const bytes = await blobs.getBytes(repository, layer, {
           maxBytes: maxReportBytes,
-          ...(signal === undefined ? {} : { signal }),
+          ...definedProps({ signal }),
         });
         read = readReportDocument(bytes, kind, { reportDigest: layer.digest });
       } catch (error) {
@@ -264,7 +265,7 @@ export function createVulnerabilities(
         ...where,
         format: report.format,
         envelope: report.envelope,
-        ...(report.scanner === undefined ? {} : { scanner: report.scanner }),
+        ...definedProps({ scanner: report.scanner }),
       };
       if (report.subjects !== undefined && !statementNames(report.subjects, subject)) {
         reports.push({
@@ -282,7 +283,7 @@ export function createVulnerabilities(
           repository,
           subject,
           envelope: read.envelope,
-          ...(read.bundle === undefined ? {} : { bundle: read.bundle }),
+          ...definedProps({ bundle: read.bundle }),
           layer,
           manifest,
         });
@@ -389,9 +390,9 @@ export function createVulnerabilities(
       const resolved = resolveGateOptions(options);
       const signal = resolved.signal;
       const found = await reports(reference, {
-        ...(resolved.platform === undefined ? {} : { platform: resolved.platform }),
-        ...(resolved.policy === undefined ? {} : { policy: resolved.policy }),
-        ...(signal === undefined ? {} : { signal }),
+        ...definedProps({ platform: resolved.platform }),
+        ...definedProps({ policy: resolved.policy }),
+        ...definedProps({ signal }),
       });
       let gateReports = found.reports;
       let images = found.images;
