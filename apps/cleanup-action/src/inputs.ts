@@ -297,8 +297,7 @@ function retentionPolicy(reader: Reader): ResolvedRetentionPolicy | undefined {
   const untaggedOnly = reader.boolean('untagged-only', false);
   try {
     return parseRetentionPolicy({
-      ...definedProps({ keepNewestTagged }),
-      ...definedProps({ keepNewestUntagged }),
+      ...definedProps({ keepNewestTagged, keepNewestUntagged }),
       keepTags,
       deleteTags,
       ...definedProps({ olderThan: age }),

@@ -291,9 +291,7 @@ async function cleanupMode(
       versions: outcome.versions,
       status: outcome.status,
       deferred: outcome.deferred,
-      ...definedProps({ plan: outcome.plan }),
-      ...definedProps({ graph: outcome.graph }),
-      ...definedProps({ report: outcome.report }),
+      ...definedProps({ plan: outcome.plan, graph: outcome.graph, report: outcome.report }),
       ...(outcome.error === undefined || outcome.report !== undefined ? {} : { error: outcome.error }),
     }),
   );
@@ -447,8 +445,7 @@ export async function runAction(
       // The budget stops the run before GitHub's limit is reached (the next run continues), so the
       // transport's pre-emptive slow-down near the limit would only spend runner minutes waiting.
       transportOptions: { middleware: [budget.middleware], rateLimit: { preemptiveThreshold: 0 } },
-      ...definedProps({ dispatcher: options.dispatcher }),
-      ...definedProps({ clock: options.clock }),
+      ...definedProps({ dispatcher: options.dispatcher, clock: options.clock }),
     });
 
     gateOutcome = await runGate(client, inputs, io);
@@ -562,8 +559,7 @@ export async function runAction(
     exitCode: failed ? 1 : 0,
     outputs,
     packages,
-    ...definedProps({ run }),
-    ...definedProps({ gate: gateOutcome.result }),
+    ...definedProps({ run, gate: gateOutcome.result }),
     problems: [],
   };
 }

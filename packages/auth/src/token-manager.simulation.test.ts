@@ -53,8 +53,7 @@ function setup(
   const sim = createSimulation({
     clock,
     profile: options.profile ?? 'ghcr',
-    ...definedProps({ registryUrl: options.registryUrl }),
-    ...definedProps({ tokenTtlSeconds: options.tokenTtlSeconds }),
+    ...definedProps({ registryUrl: options.registryUrl, tokenTtlSeconds: options.tokenTtlSeconds }),
   });
   const dispatcher = sim.dispatcher();
   const events: TokenManagerEvent[] = [];

@@ -67,8 +67,7 @@ export async function archiveToRead(input: string): Promise<ArchiveArgument | un
   }
   return {
     path: resolve(split.path),
-    ...definedProps({ format: prefix }),
-    ...definedProps({ image: split.image }),
+    ...definedProps({ format: prefix, image: split.image }),
   };
 }
 

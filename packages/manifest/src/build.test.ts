@@ -362,9 +362,7 @@ describe('build → parse round trips (properties)', () => {
           const input = {
             config: configDescriptor,
             layers,
-            ...definedProps({ annotations }),
-            ...definedProps({ subject }),
-            ...definedProps({ artifactType }),
+            ...definedProps({ annotations, subject, artifactType }),
           };
           const built = buildImageManifest(input);
           const parsed = parseManifest(built.bytes, {

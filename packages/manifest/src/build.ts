@@ -184,8 +184,7 @@ export function buildArtifactManifest(input: BuildArtifactManifestInput): Parsed
     layers: blobs.length === 0 ? [{ ...EMPTY_DESCRIPTOR }] : blobs,
     artifactType,
     mediaType: 'oci',
-    ...definedProps({ subject: input.subject }),
-    ...definedProps({ annotations: input.annotations }),
+    ...definedProps({ subject: input.subject, annotations: input.annotations }),
   });
 }
 

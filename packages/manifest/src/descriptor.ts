@@ -28,8 +28,6 @@ export function descriptorOf(manifest: ParsedManifest, extra: DescriptorExtras =
     mediaType: manifest.mediaType,
     digest: manifest.digest,
     size: manifest.size,
-    ...definedProps({ artifactType }),
-    ...definedProps({ platform: extra.platform }),
-    ...definedProps({ annotations: extra.annotations }),
+    ...definedProps({ artifactType, platform: extra.platform, annotations: extra.annotations }),
   };
 }

@@ -188,8 +188,7 @@ export function errorFromResponse(response: FailedResponse): GhcrError {
     resetHeader !== undefined && /^\d+$/.test(resetHeader) ? Number(resetHeader) * 1000 : undefined;
   const rateOptions = {
     http,
-    ...definedProps({ retryAfterMs }),
-    ...definedProps({ resetAt }),
+    ...definedProps({ retryAfterMs, resetAt }),
   };
 
   // GitHub answers both its primary and its secondary limit with 403 or 429.

@@ -145,8 +145,7 @@ export function parseReference(input: string): Reference {
   return {
     registry,
     repository,
-    ...definedProps({ tag }),
-    ...definedProps({ digest }),
+    ...definedProps({ tag, digest }),
   };
 }
 

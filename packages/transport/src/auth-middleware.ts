@@ -50,9 +50,7 @@ function targetOf(request: TransportRequest): RegistryAuthTarget | undefined {
   return {
     registry: new URL(request.url).host,
     actions: auth.actions,
-    ...definedProps({ repository: auth.repository }),
-    ...definedProps({ extraScopes: auth.extraScopes }),
-    ...definedProps({ signal: request.signal }),
+    ...definedProps({ repository: auth.repository, extraScopes: auth.extraScopes, signal: request.signal }),
   };
 }
 

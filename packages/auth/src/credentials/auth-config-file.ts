@@ -128,8 +128,7 @@ export async function resolveFromAuthConfig(
       timeoutMs: options.helperTimeoutMs,
       env: options.env,
       configuredBy: `${helper.setting} in ${path === '' ? options.label : path}`,
-      ...definedProps({ clock: options.clock }),
-      ...definedProps({ signal: options.signal }),
+      ...definedProps({ clock: options.clock, signal: options.signal }),
     });
     if (credential !== undefined) {
       return { credential, source: `${where} (${helper.setting}: ${helper.name})` };

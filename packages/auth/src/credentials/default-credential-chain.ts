@@ -36,19 +36,16 @@ export interface DefaultCredentialChainOptions {
  */
 export function defaultCredentialChain(options: DefaultCredentialChainOptions = {}): CredentialProvider {
   const common = {
-    ...definedProps({ env: options.env }),
-    ...definedProps({ home: options.home }),
+    ...definedProps({ env: options.env, home: options.home }),
   };
   const helpers = {
     ...common,
-    ...definedProps({ helperTimeoutMs: options.helperTimeoutMs }),
-    ...definedProps({ clock: options.clock }),
+    ...definedProps({ helperTimeoutMs: options.helperTimeoutMs, clock: options.clock }),
   };
   return chainCredentials(
     [
       environmentCredentials({
-        ...definedProps({ env: options.env }),
-        ...definedProps({ registries: options.environmentRegistries }),
+        ...definedProps({ env: options.env, registries: options.environmentRegistries }),
       }),
       dockerAuthConfigEnvCredentials(helpers),
       dockerConfigCredentials(helpers),

@@ -45,8 +45,7 @@ export function dockerAuthConfigEnvCredentials(
         label,
         helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
         env,
-        ...definedProps({ clock: options.clock }),
-        ...definedProps({ signal: resolveOptions.signal }),
+        ...definedProps({ clock: options.clock, signal: resolveOptions.signal }),
       });
     },
   };

@@ -55,8 +55,7 @@ export function dockerConfigCredentials(options: DockerConfigCredentialsOptions 
         label,
         helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
         env: options.env ?? process.env,
-        ...definedProps({ clock: options.clock }),
-        ...definedProps({ signal: resolveOptions.signal }),
+        ...definedProps({ clock: options.clock, signal: resolveOptions.signal }),
       });
     },
   };

@@ -56,8 +56,7 @@ export function podmanAuthCredentials(options: PodmanAuthCredentialsOptions = {}
           label,
           helperTimeoutMs: options.helperTimeoutMs ?? 10_000,
           env: options.env ?? process.env,
-          ...definedProps({ clock: options.clock }),
-          ...definedProps({ signal: resolveOptions.signal }),
+          ...definedProps({ clock: options.clock, signal: resolveOptions.signal }),
         });
         if (answer !== undefined) return answer;
       }

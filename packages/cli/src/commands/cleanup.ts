@@ -124,11 +124,13 @@ function policyOf(options: CleanupOptions): RetentionPolicy {
     }
   }
   const policy: RetentionPolicy = {
-    ...definedProps({ keepNewestTagged: options.keepNTagged }),
-    ...definedProps({ keepNewestUntagged: options.keepNUntagged }),
-    ...definedProps({ keepTags: options.keepTags }),
-    ...definedProps({ deleteTags: options.deleteTags }),
-    ...definedProps({ olderThan: options.olderThan }),
+    ...definedProps({
+      keepNewestTagged: options.keepNTagged,
+      keepNewestUntagged: options.keepNUntagged,
+      keepTags: options.keepTags,
+      deleteTags: options.deleteTags,
+      olderThan: options.olderThan,
+    }),
     ...(options.untagged === true ? { untaggedOnly: true } : {}),
   };
   try {
@@ -302,8 +304,7 @@ async function cleanupPackage(
     registry: target.registry,
     package: target.repository,
     plan,
-    ...definedProps({ report }),
-    ...definedProps({ validation }),
+    ...definedProps({ report, validation }),
   };
   return { target, entry, graph };
 }

@@ -159,9 +159,7 @@ export const registerCopyCommand: CommandRegistrar = (program, runtime) => {
                     digest: referrer.digest,
                     mediaType: referrer.mediaType,
                     size: referrer.size,
-                    ...definedProps({ artifactType: referrer.artifactType }),
-                    ...definedProps({ subject }),
-                    ...definedProps({ registered: method }),
+                    ...definedProps({ artifactType: referrer.artifactType, subject, registered: method }),
                   };
                 }),
               }

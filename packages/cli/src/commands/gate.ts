@@ -99,8 +99,7 @@ export const registerGateCommand: CommandRegistrar = (program, runtime) => {
         ignore: options.ignore ?? [],
         whenNoReport: options.report === 'pass' ? 'pass' : 'fail',
         whenUnreadable: options.skipUnreadable === true ? 'skip' : 'fail',
-        ...definedProps({ platform: options.platform }),
-        ...definedProps({ policy }),
+        ...definedProps({ platform: options.platform, policy }),
         allowUnverified: options.allowUnverified === true,
       },
     );

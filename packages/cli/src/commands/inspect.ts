@@ -103,8 +103,7 @@ function descriptorOf(descriptor: Descriptor): InspectDescriptor {
     digest: descriptor.digest,
     mediaType: descriptor.mediaType,
     size: descriptor.size,
-    ...definedProps({ artifactType: descriptor.artifactType }),
-    ...definedProps({ annotations: descriptor.annotations }),
+    ...definedProps({ artifactType: descriptor.artifactType, annotations: descriptor.annotations }),
   };
 }
 
@@ -202,8 +201,7 @@ export function inspectResult(
     mediaType: inspection.mediaType,
     size: inspection.size,
     kind: inspection.kind,
-    ...definedProps({ artifactType: inspection.artifactType }),
-    ...definedProps({ annotations }),
+    ...definedProps({ artifactType: inspection.artifactType, annotations }),
     ...(inspection.subject === undefined ? {} : { subject: descriptorOf(inspection.subject) }),
     ...(inspection.index === undefined
       ? {}

@@ -143,14 +143,12 @@ export const registerPushCommand: CommandRegistrar = (program, runtime) => {
           : {
               source: {
                 archive: archive.path,
-                ...definedProps({ format: archive.format }),
-                ...definedProps({ image: archive.image }),
+                ...definedProps({ format: archive.format, image: archive.image }),
                 ...(options.keepUncompressed === true ? { keepUncompressed: true } : {}),
               },
               described: {
                 archive: archive.path,
-                ...definedProps({ format: archive.format }),
-                ...definedProps({ image: archive.image }),
+                ...definedProps({ format: archive.format, image: archive.image }),
               },
               kind: 'image' as const,
             };

@@ -75,8 +75,7 @@ export const registerReferrersCommand: CommandRegistrar = (program, runtime) => 
           digest: referrer.digest,
           mediaType: referrer.mediaType,
           size: referrer.size,
-          ...definedProps({ artifactType: referrer.artifactType }),
-          ...definedProps({ annotations: referrer.annotations }),
+          ...definedProps({ artifactType: referrer.artifactType, annotations: referrer.annotations }),
         })),
       };
       context.output.emit(result, () =>

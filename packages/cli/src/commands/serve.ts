@@ -208,8 +208,7 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
         profile: raw.profile,
         user: raw.user,
         ...(raw.data === undefined ? {} : { data: resolve(raw.data) }),
-        ...definedProps({ seed: raw.seed }),
-        ...definedProps({ token: raw.token }),
+        ...definedProps({ seed: raw.seed, token: raw.token }),
       };
       const server = await start(options);
       let closed = false;

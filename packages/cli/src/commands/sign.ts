@@ -62,8 +62,7 @@ export const registerSignCommand: CommandRegistrar = (program, runtime) => {
         formatImage(reference.registry, reference.repository, reference.tag, reference.digest),
         {
           key,
-          ...definedProps({ password }),
-          ...definedProps({ annotations }),
+          ...definedProps({ password, annotations }),
         },
       );
       const result: SignResult = {

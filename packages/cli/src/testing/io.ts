@@ -81,8 +81,7 @@ export function testIo(options: TestRunOptions = {}): { io: RunIo; stdout: Captu
     stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
     env: options.env ?? { HOME: '/nonexistent-home', PATH: process.env.PATH },
     isTTY: options.isTTY ?? false,
-    ...definedProps({ clock: options.clock }),
-    ...definedProps({ signal: options.signal }),
+    ...definedProps({ clock: options.clock, signal: options.signal }),
   };
   return { io, stdout, stderr };
 }

@@ -105,8 +105,7 @@ export async function filesArtifact(
     artifactType: input.artifactType,
     blobs: layers,
     config,
-    ...definedProps({ annotations: input.annotations }),
-    ...definedProps({ subject: input.subject }),
+    ...definedProps({ annotations: input.annotations, subject: input.subject }),
   });
   if (!sources.has(EMPTY_JSON_DIGEST)) {
     sources.set(EMPTY_JSON_DIGEST, { descriptor: config, source: bufferSource(EMPTY_JSON_BYTES) });

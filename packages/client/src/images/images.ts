@@ -221,9 +221,11 @@ export function createImages(
     progressIntervalBytes: deps.limits.progressIntervalBytes,
     clock: deps.limits.clock,
     onRetry: (retry) => emitCopyRetry(deps, operation, where, retry),
-    ...definedProps({ signal: options.signal }),
-    ...definedProps({ platform: options.platform }),
-    ...definedProps({ allPlatforms: options.allPlatforms }),
+    ...definedProps({
+      signal: options.signal,
+      platform: options.platform,
+      allPlatforms: options.allPlatforms,
+    }),
     onProgress: (progress) => {
       options.onProgress?.(progress);
       deps.events.emit('progress', {
@@ -306,8 +308,7 @@ export function createImages(
           maxManifestBytes,
           // Compressed once: the pass that learns each layer's digest keeps the bytes it sends.
           spoolCompressed: true,
-          ...definedProps({ format: source.format }),
-          ...definedProps({ keepUncompressed: source.keepUncompressed }),
+          ...definedProps({ format: source.format, keepUncompressed: source.keepUncompressed }),
         };
         from = await archiveTarget(source.archive, options);
         reference = source.image ?? '';
@@ -391,8 +392,7 @@ export function createImages(
             { registry: destinationParts.registry, repository: to.repository },
             options,
           ),
-          ...definedProps({ referrers: options.referrers }),
-          ...definedProps({ referrerCopied: options.referrerCopied }),
+          ...definedProps({ referrers: options.referrers, referrerCopied: options.referrerCopied }),
         },
       );
       deps.events.emit('copied', {

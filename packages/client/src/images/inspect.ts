@@ -137,8 +137,7 @@ function base(
     size: manifest.size,
     kind: manifest.kind,
     annotations: document.annotations ?? {},
-    ...definedProps({ artifactType: document.artifactType }),
-    ...definedProps({ subject: document.subject }),
+    ...definedProps({ artifactType: document.artifactType, subject: document.subject }),
   };
 }
 

@@ -327,8 +327,7 @@ export function createMultiArch(
       });
       const index = buildIndex({
         manifests: entries,
-        ...definedProps({ annotations: options.annotations }),
-        ...definedProps({ mediaType: options.mediaType }),
+        ...definedProps({ annotations: options.annotations, mediaType: options.mediaType }),
       });
       return manifests.put(repository, index, { tags, ...signalOption(options.signal) });
     },

@@ -112,8 +112,7 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       repository,
       digest: ref.digest,
       operation: 'blobs.get',
-      ...definedProps({ size: ref.size }),
-      ...definedProps({ signal: options.signal }),
+      ...definedProps({ size: ref.size, signal: options.signal }),
     });
   };
 
@@ -150,8 +149,7 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
             digest: ref.digest,
             offset,
             operation: 'blobs.get',
-            ...definedProps({ size: ref.size }),
-            ...definedProps({ signal }),
+            ...definedProps({ size: ref.size, signal }),
           });
         },
       };

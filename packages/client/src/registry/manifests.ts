@@ -124,8 +124,7 @@ export function createManifests(deps: RegistryDependencies<ManifestLimits>): Man
       const contentType = header(response, 'content-type');
       return parseManifest(bytes, {
         maxBytes,
-        ...definedProps({ contentType }),
-        ...definedProps({ expectedDigest }),
+        ...definedProps({ contentType, expectedDigest }),
       });
     };
     // A body cut off, or bytes that do not hash to the digest, are read again (a fresh GET).

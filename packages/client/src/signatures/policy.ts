@@ -141,8 +141,7 @@ export function resolveSignaturePolicy(policy: SignaturePolicy): ResolvedSignatu
   }
   const data = parsed.data;
   const common = {
-    ...definedProps({ repository: data.repository }),
-    ...definedProps({ owner: data.owner }),
+    ...definedProps({ repository: data.repository, owner: data.owner }),
     ...(data.workflow === undefined
       ? {}
       : { workflow: data.workflow.replace(/^https:\/\/github\.com\//, '') }),

@@ -248,8 +248,7 @@ export function verifyBundle(
   );
   const read = {
     ...signerField,
-    ...definedProps({ predicateType: statement.predicateType }),
-    ...definedProps({ subjects: statement.subjects }),
+    ...definedProps({ predicateType: statement.predicateType, subjects: statement.subjects }),
   };
   if (statement.refusal !== undefined) return refuse(statement.refusal, read);
   return {

@@ -339,12 +339,14 @@ function selection(tags: z.infer<typeof tagsSchema>): SyncTagSelection {
         ? { count: tags.newest, by: 'semver' as const }
         : { count: tags.newest.count, by: tags.newest.by ?? ('semver' as const) };
   return {
-    ...definedProps({ list: tags.list }),
-    ...definedProps({ glob }),
-    ...definedProps({ regex }),
-    ...definedProps({ semver: tags.semver }),
-    ...definedProps({ prerelease: tags.prerelease }),
-    ...definedProps({ deny }),
-    ...definedProps({ newest }),
+    ...definedProps({
+      list: tags.list,
+      glob,
+      regex,
+      semver: tags.semver,
+      prerelease: tags.prerelease,
+      deny,
+      newest,
+    }),
   };
 }

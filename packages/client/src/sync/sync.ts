@@ -299,8 +299,7 @@ export async function runSync(
       const base = {
         source: sourceName,
         target: targetName,
-        ...definedProps({ sourceDigest }),
-        ...definedProps({ targetDigest }),
+        ...definedProps({ sourceDigest, targetDigest }),
       };
       if (RateLimitError.isInstance(error) || ThrottleTimeoutError.isInstance(error)) {
         if (config.rateLimit.onLimit === 'stop') stopped.add(host);

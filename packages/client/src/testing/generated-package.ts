@@ -204,9 +204,11 @@ export function build(scenario: Scenario): { repo: ModelRepository; policy: Rete
     deleteTags: p.deleteTags,
     timestamp: p.timestamp,
     untaggedOnly: p.untaggedOnly,
-    ...definedProps({ keepNewestTagged: p.keepNewestTagged }),
-    ...definedProps({ keepNewestUntagged: p.keepNewestUntagged }),
-    ...definedProps({ olderThan: p.olderThan }),
+    ...definedProps({
+      keepNewestTagged: p.keepNewestTagged,
+      keepNewestUntagged: p.keepNewestUntagged,
+      olderThan: p.olderThan,
+    }),
     ...(keepDigest === undefined ? {} : { keepDigests: [keepDigest] }),
   };
   return { repo, policy };

@@ -414,8 +414,7 @@ function buildIndex(input: {
     schemaVersion: 2,
     mediaType: MediaType.OciIndex,
     manifests: [...input.manifests],
-    ...definedProps({ subject: input.subject }),
-    ...definedProps({ annotations: input.annotations }),
+    ...definedProps({ subject: input.subject, annotations: input.annotations }),
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   return {

@@ -30,8 +30,7 @@ export function createRequestLog(): {
       method: request.method,
       url: request.url,
       authorization: headers.authorization !== undefined,
-      ...definedProps({ contentRange: headers['content-range'] }),
-      ...definedProps({ range: headers.range }),
+      ...definedProps({ contentRange: headers['content-range'], range: headers.range }),
     };
     entries.push(entry);
     try {

@@ -38,9 +38,7 @@ export function versionsBed(
   } = {},
 ): VersionsBed {
   const bed = simulatedClient({
-    ...definedProps({ profile: options.profile }),
-    ...definedProps({ simulation: options.simulation }),
-    ...definedProps({ client: options.client }),
+    ...definedProps({ profile: options.profile, simulation: options.simulation, client: options.client }),
   });
   return { ...bed, ...versionsFor(bed, options.versions) };
 }

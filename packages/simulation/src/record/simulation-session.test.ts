@@ -26,8 +26,7 @@ async function send(
   const response = await request(url, {
     dispatcher,
     method: (options.method ?? 'GET') as 'GET',
-    ...definedProps({ headers: options.headers }),
-    ...definedProps({ body: options.body }),
+    ...definedProps({ headers: options.headers, body: options.body }),
   });
   return {
     status: response.statusCode,

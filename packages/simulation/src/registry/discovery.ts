@@ -135,8 +135,7 @@ export function createDiscoveryHandlers(env: RegistryEnvironment): RequestHandle
           mediaType: manifest.mediaType,
           digest: manifest.digest,
           size: manifest.size,
-          ...definedProps({ artifactType: manifest.artifactType }),
-          ...definedProps({ annotations: manifest.annotations }),
+          ...definedProps({ artifactType: manifest.artifactType, annotations: manifest.annotations }),
         }));
       const headers: Record<string, string> = { ...REGISTRY_HEADERS, 'content-type': MediaType.OciIndex };
       if (filter !== null) headers['oci-filters-applied'] = 'artifactType';

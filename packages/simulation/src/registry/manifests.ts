@@ -77,8 +77,7 @@ export function manifestInputOf(parsed: ParsedManifest): ManifestInput {
     mediaType: parsed.mediaType,
     bytes: parsed.bytes,
     references,
-    ...definedProps({ subject }),
-    ...definedProps({ artifactType }),
+    ...definedProps({ subject, artifactType }),
     ...(annotations === undefined ? {} : { annotations: { ...annotations } }),
   };
 }

@@ -166,9 +166,11 @@ export function pushIndex(
 ): PushedManifest {
   const parsed = buildIndex({
     manifests,
-    ...definedProps({ annotations: options.annotations }),
-    ...definedProps({ subject: options.subject }),
-    ...definedProps({ artifactType: options.artifactType }),
+    ...definedProps({
+      annotations: options.annotations,
+      subject: options.subject,
+      artifactType: options.artifactType,
+    }),
   });
   return pushManifest(simulation, repository, parsed, options.tag);
 }

@@ -300,8 +300,7 @@ export async function startSimulationServer(
     apiUrl,
     blobUrl,
     tokenUrl: rewriteValue(simulationOptions.tokenUrl, rewrites),
-    ...definedProps({ webUrl }),
-    ...definedProps({ homeUrl }),
+    ...definedProps({ webUrl, homeUrl }),
     simulation: served,
     async close() {
       await Promise.all(

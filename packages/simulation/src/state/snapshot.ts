@@ -115,8 +115,7 @@ function repositoryFromJson(json: z.output<typeof repositorySchema>): MutableRep
       size: bytes.byteLength,
       bytes,
       references: entry.references.map((reference) => ({ ...reference, digest: reference.digest as Digest })),
-      ...definedProps({ annotations }),
-      ...definedProps({ artifactType }),
+      ...definedProps({ annotations, artifactType }),
       ...(subject === undefined ? {} : { subject: subject as Digest }),
       ...definedProps({ deletedAt }),
     };

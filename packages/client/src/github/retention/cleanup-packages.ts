@@ -349,8 +349,7 @@ async function cleanOne(client: CleanupPackagesClient, input: CleanOneInput): Pr
   try {
     const raw = await client.retention.execute(plan, {
       dryRun: input.dryRun,
-      ...definedProps({ concurrency: input.options.concurrency }),
-      ...definedProps({ minAge: input.options.minAge }),
+      ...definedProps({ concurrency: input.options.concurrency, minAge: input.options.minAge }),
       ...(input.options.revalidate === false
         ? {}
         : {

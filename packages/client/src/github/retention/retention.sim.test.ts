@@ -263,8 +263,7 @@ describe('retention end to end on the simulation (ghcr profile)', () => {
           keepTags: arbitrary.keepTags,
           deleteTags: arbitrary.deleteTags,
           untaggedOnly: arbitrary.untaggedOnly,
-          ...definedProps({ keepNewestTagged: arbitrary.keepNewestTagged }),
-          ...definedProps({ olderThan: arbitrary.olderThan }),
+          ...definedProps({ keepNewestTagged: arbitrary.keepNewestTagged, olderThan: arbitrary.olderThan }),
         };
         const versions = await listVersions(repository);
         const graph = await retention.readGraph(repository, versions, { cache });

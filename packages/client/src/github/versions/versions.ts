@@ -242,8 +242,7 @@ export function createVersions(
     ownerType: ref.ownerType,
     packageName: ref.packageName,
     apiVersion: resolved.apiVersion,
-    ...definedProps({ versionId }),
-    ...definedProps({ note }),
+    ...definedProps({ versionId, note }),
   });
 
   const request = (

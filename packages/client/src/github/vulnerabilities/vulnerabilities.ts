@@ -390,9 +390,7 @@ export function createVulnerabilities(
       const resolved = resolveGateOptions(options);
       const signal = resolved.signal;
       const found = await reports(reference, {
-        ...definedProps({ platform: resolved.platform }),
-        ...definedProps({ policy: resolved.policy }),
-        ...definedProps({ signal }),
+        ...definedProps({ platform: resolved.platform, policy: resolved.policy, signal }),
       });
       let gateReports = found.reports;
       let images = found.images;
