@@ -1,19 +1,16 @@
 // Type test, checked by `tsc --noEmit` (the package's typecheck): the documented interface and the
 // zod schema accept exactly the same options. A key only in one fails `toEqualTypeOf` on the key
 // sets; a property typed differently fails `toExtend` in one direction or the other.
+import type { MutableArrays } from '@ghcr/test-support';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
 import type { TokenManagerOptions, tokenManagerOptionsSchema } from './token-manager-options.js';
 
 type Input = z.input<typeof tokenManagerOptionsSchema>;
-// The interface takes a readonly list (a caller may pass a frozen one); the schema's input says mutable.
-type Mutable<T> = {
-  -readonly [K in keyof T]: T[K] extends readonly (infer E)[] | undefined ? E[] | undefined : T[K];
-};
 
 expectTypeOf<keyof Input>().toEqualTypeOf<keyof TokenManagerOptions>();
 expectTypeOf<Input>().toExtend<TokenManagerOptions>();
-expectTypeOf<Mutable<TokenManagerOptions>>().toExtend<Input>();
+expectTypeOf<MutableArrays<TokenManagerOptions>>().toExtend<Input>();
 // Every optional option accepts an explicit `undefined` under `exactOptionalPropertyTypes`.
 expectTypeOf<{
   [K in Exclude<keyof TokenManagerOptions, 'dispatcher'>]-?: undefined;

@@ -2,6 +2,8 @@
 // the zod schemas accept exactly the same options. A key only in the schema, or only in an
 // interface, fails `toEqualTypeOf` on the key sets; a property typed differently fails `toExtend`
 // in one direction or the other.
+
+import type { MutableArrays } from '@ghcr/test-support';
 import type { TransportRequest } from '@ghcr/transport';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
@@ -23,12 +25,6 @@ import type { InspectOptions } from './images/inspect.js';
 import type { GhcrClientOptions, ghcrClientOptionsSchema, RegistrySettingsOverride } from './options.js';
 import type { UploadBlobOptions } from './registry/blob-upload.js';
 import type { SignaturePolicy, signaturePolicySchema } from './signatures/policy.js';
-
-// The interfaces take readonly arrays (a caller may pass a frozen list); a schema's input type
-// says mutable arrays. The same elements, so compare with the arrays made mutable.
-type MutableArrays<T> = {
-  [K in keyof T]: T[K] extends readonly (infer E)[] | undefined ? E[] | Exclude<T[K], readonly E[]> : T[K];
-};
 
 type Input = z.input<typeof ghcrClientOptionsSchema>;
 

@@ -41,6 +41,7 @@ export {
 } from './fault-proxy.js';
 export { freePort } from './free-port.js';
 export { type LoopbackServer, startLoopbackServer } from './loopback-server.js';
+export type { MutableArrays } from './option-types.js';
 export { type NamespaceAvailability, namespaceAvailability } from './real-names/network-namespace.js';
 export {
   DOCKER_HUB_HOSTS,

@@ -3,6 +3,7 @@
 // interface, fails `toEqualTypeOf` on the key sets; a property typed differently fails `toExtend`
 // in one direction or the other.
 
+import type { MutableArrays } from '@ghcr/test-support';
 import { expectTypeOf } from 'vitest';
 import type * as z from 'zod';
 import type { transportOptionsSchema } from './transport.js';
@@ -16,12 +17,6 @@ import type {
 
 type Input = z.input<typeof transportOptionsSchema>;
 type Element<T> = T extends readonly (infer E)[] ? E : never;
-// The interfaces take readonly arrays (a caller may pass a frozen list); the schema's input type
-// says mutable arrays. The same elements, so compare with the arrays made mutable.
-type MutableArrays<T> = {
-  [K in keyof T]: T[K] extends readonly (infer E)[] | undefined ? E[] | Exclude<T[K], readonly E[]> : T[K];
-};
-
 expectTypeOf<keyof Input>().toEqualTypeOf<keyof TransportOptions>();
 expectTypeOf<Input>().toExtend<TransportOptions>();
 expectTypeOf<MutableArrays<TransportOptions>>().toExtend<Input>();
