@@ -1,17 +1,23 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
+import {
+  lazyCommonJs,
+  undiciSlim,
+  undiciWithoutHttp2,
+  zodEnglishOnly,
+} from '../../packages/cli/build/bundle-plugins.mjs';
 
 const packagesDirectory = fileURLToPath(new URL('../../packages/', import.meta.url));
-/** The part of undici the client uses (the `ghcr` executable's bundle uses the same file; its test holds it to undici). */
-const undiciSlim = fileURLToPath(new URL('../../packages/cli/build/undici-slim.cjs', import.meta.url));
 
 /**
  * The action ships as ONE file, as the runner executes it (`runs: using: node24, main:
  * dist/index.js`): no node_modules next to it. The file is committed (a workflow's `uses:` runs the
  * repository as it is), so it is minified, has no source map, and is deterministic: the same
- * sources give the same bytes, which `.ci/run` checks by rebuilding it. `undici` resolves to the
- * slim entry the `ghcr` executable bundles too (its Agent and `request`, not fetch or WebSocket). Everything is bundled (`noExternal`); only Node's
+ * sources give the same bytes, which `.ci/run` checks by rebuilding it. It is built with the
+ * `ghcr` executable's bundle plugins (packages/cli/build/bundle-plugins.mjs): undici's Agent and
+ * `request` only, HTTP/1.1 only, zod's English messages only, and the CommonJS dependencies only
+ * some runs use (YAML, semver, Sigstore) loaded when first used. Everything is bundled (`noExternal`); only Node's
  * built-in modules stay imports. The workspace packages are bundled from their TypeScript sources
  * (not their dist/), so the bundle is always built from the same commit's code, with no build order
  * to get wrong. ESM bundles of CommonJS dependencies (undici) call `require` for built-ins, which an
@@ -36,13 +42,16 @@ export const bundleOptions: Options = {
     {
       name: 'ghcr-workspace-sources',
       setup(build) {
-        build.onResolve({ filter: /^undici$/ }, () => ({ path: undiciSlim }));
         build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => {
           const source = `${packagesDirectory}${args.path.slice('@ghcr/'.length)}/src/index.ts`;
           return existsSync(source) ? { path: source } : undefined;
         });
       },
     },
+    undiciSlim,
+    undiciWithoutHttp2,
+    zodEnglishOnly,
+    lazyCommonJs(),
   ],
 };
 

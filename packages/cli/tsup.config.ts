@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsup';
+import { lazyCommonJs, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } from './build/bundle-plugins.mjs';
 
 /**
  * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
@@ -52,14 +52,10 @@ export default defineConfig([
           build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => ({ path: args.path, external: true }));
         },
       },
-      {
-        name: 'ghcr-undici-slim',
-        setup(build) {
-          build.onResolve({ filter: /^undici$/ }, () => ({
-            path: fileURLToPath(new URL('./build/undici-slim.cjs', import.meta.url)),
-          }));
-        },
-      },
+      undiciSlim,
+      undiciWithoutHttp2,
+      zodEnglishOnly,
+      lazyCommonJs(),
     ],
     banner: {
       js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",

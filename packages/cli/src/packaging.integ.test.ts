@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,7 +110,7 @@ describe('the packed packages', () => {
     }
   });
 
-  it('@ghcr/cli alone installs nothing else, and ghcr serve and ghcr tags run from it', {
+  it('@ghcr/cli alone installs nothing else, and serve, tags, sync, sign and verify run from it', {
     timeout: 600_000,
   }, async () => {
     const alone = join(directory, 'alone');
@@ -146,6 +147,30 @@ describe('the packed packages', () => {
       expect(tags.stderr).toBe('');
       expect(tags.code).toBe(0);
       expect(tags.stdout.trimEnd().split('\n')).toEqual(expect.arrayContaining(['1.0.0', 'latest']));
+
+      // Commands whose dependencies the bundle loads on first use (build/bundle-plugins.mjs):
+      // sync's YAML and semver, and signing and verifying with a key (Sigstore's code).
+      const config = join(home, 'mirrors.yml');
+      await writeFile(
+        config,
+        `sync:\n  - source: ${served.registry}/octo-org/app\n    target: ${served.registry}/octo-org/mirror\n    tags: { semver: '>=1 <2' }\n`,
+      );
+      const sync = await ghcr(['sync', config, '--dry-run'], { env, bin });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(sync.stdout).toContain(`${served.registry}/octo-org/mirror:1.0.0`);
+      expect(sync.stdout).not.toContain('mirror:latest');
+      const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await writeFile(join(home, 'cosign.key'), keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      await writeFile(join(home, 'cosign.pub'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
+      const image = `${served.registry}/octo-org/app:1.0.0`;
+      const signed = await ghcr(['sign', image, '--key', join(home, 'cosign.key')], { env, bin });
+      expect(signed.code, signed.stderr).toBe(0);
+      const verified = await ghcr(['verify', image, '--key', join(home, 'cosign.pub'), '--json'], {
+        env,
+        bin,
+      });
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(JSON.parse(verified.stdout)).toMatchObject({ verified: true });
     } finally {
       await serve.stop();
     }

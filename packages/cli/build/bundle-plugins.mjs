@@ -1,0 +1,162 @@
+// esbuild plugins shared by the two bundles that ship ghcr as one program: the `ghcr` executable
+// (packages/cli/tsup.config.ts) and the cleanup Action (apps/cleanup-action/tsup.config.ts).
+// They change what the bundle loads at start, never what the code does: each command starts a new
+// process, and code loaded at start is paid by every command (docs/benchmarks.md, "Start-up").
+// The library packages are not built with these: they import their dependencies as they are.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The part of undici ghcr uses: its Agent and `request` (see undici-slim.cjs). */
+export const UNDICI_SLIM = fileURLToPath(new URL('./undici-slim.cjs', import.meta.url));
+
+/**
+ * CommonJS dependencies that only some commands use (sync's YAML and semver ranges, signing and
+ * Sigstore verification, progress bars), loaded when first used instead of at start.
+ */
+export const LAZY_COMMONJS = [
+  'yaml',
+  'semver',
+  'tweetnacl',
+  'cli-progress',
+  '@sigstore/bundle',
+  '@sigstore/core',
+  '@sigstore/protobuf-specs',
+  '@sigstore/verify',
+];
+
+/** `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never loaded. */
+export const undiciSlim = {
+  name: 'ghcr-undici-slim',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: UNDICI_SLIM }));
+  },
+};
+
+/**
+ * undici's HTTP/2 client, in place of which the bundle has a module that throws. undici loads it
+ * (and with it `node:http2`) at start, and uses it only when a connection negotiates h2, which
+ * needs `allowH2`: ghcr's transport never sets it, so every connection is HTTP/1.1.
+ */
+export const undiciWithoutHttp2 = {
+  name: 'ghcr-undici-without-http2',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+      /[\\/]undici[\\/]lib[\\/]dispatcher$/.test(args.resolveDir)
+        ? { path: 'undici-client-h2', namespace: 'ghcr-without-http2' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'ghcr-without-http2' }, () => ({
+      contents:
+        "module.exports = function connectH2() { throw new Error('ghcr: HTTP/2 is not part of this bundle (the transport never sets allowH2)'); };",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * zod's index re-exports every locale's messages as `z.locales` (about 40 languages, a third of
+ * zod's bundled code). ghcr writes its own messages and sets no locale, so the bundle keeps the
+ * English one (the default zod configures itself with) and none of the others.
+ */
+export const zodEnglishOnly = {
+  name: 'ghcr-zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '../locales/index.js'), namespace: 'ghcr-zod-english-only' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'ghcr-zod-english-only' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Each of `packages` (CommonJS) is bundled behind a facade that loads it on first use. An ES module
+ * that imports a CommonJS one runs it at once (esbuild's `__toESM(require_x())` at the top of the
+ * importer), so without this every command would run YAML, semver and Sigstore's code at start.
+ * The facade exports the same names; each is a Proxy that runs the real module the first time it
+ * is called, constructed or read from (`semver.satisfies(...)`, `new LineCounter()`,
+ * `X509Certificate.parse(...)`). Exports that are not objects or functions (constants) are
+ * copied as values at build time. The names are read at build time by requiring the package.
+ */
+export function lazyCommonJs(packages = LAZY_COMMONJS) {
+  const names = new Set(packages);
+  return {
+    name: 'ghcr-lazy-commonjs',
+    setup(build) {
+      build.onResolve({ filter: /^[@a-z]/ }, (args) => {
+        if (!names.has(args.path) || args.kind !== 'import-statement') return undefined;
+        const real = createRequire(join(args.resolveDir, 'importer.js')).resolve(args.path);
+        return { path: real, namespace: 'ghcr-lazy-commonjs', pluginData: { specifier: args.path } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'ghcr-lazy-commonjs' }, (args) => ({
+        contents: facadeSource(args.path, createRequire(args.path)(args.path)),
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** The facade module of the CommonJS module at `path`, whose exports are `exported`. */
+function facadeSource(path, exported) {
+  const lines = [
+    `const load = () => require(${JSON.stringify(path)});`,
+    // A Proxy of a stand-in of the same kind (a function can be called and constructed, an object
+    // not), forwarding everything to the real value, which `pick` loads.
+    'const bind = (isFunction, pick) =>',
+    '  new Proxy(isFunction ? function () {} : {}, {',
+    '    get: (_, key) => Reflect.get(pick(), key),',
+    '    has: (_, key) => Reflect.has(pick(), key),',
+    '    ownKeys: () => Reflect.ownKeys(pick()),',
+    '    getOwnPropertyDescriptor: (_, key) => {',
+    '      const descriptor = Reflect.getOwnPropertyDescriptor(pick(), key);',
+    '      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };',
+    '    },',
+    '    getPrototypeOf: () => Reflect.getPrototypeOf(pick()),',
+    '    apply: (_, self, args) => Reflect.apply(pick(), self, args),',
+    '    construct: (_, args, newTarget) => Reflect.construct(pick(), args, newTarget),',
+    '  });',
+  ];
+  // `import x from 'cjs'` is the module's exports, or its `default` when it was compiled from ESM.
+  if (exported.__esModule === true && exported.default !== undefined)
+    lines.push(`export default bind(${typeof exported.default === 'function'}, () => load().default);`);
+  else lines.push(`export default bind(${typeof exported === 'function'}, load);`);
+  for (const [name, value] of Object.entries(exported)) {
+    if (name === 'default' || name === '__esModule' || !IDENTIFIER.test(name)) continue;
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+      lines.push(
+        `export const ${name} = bind(${typeof value === 'function'}, () => load()[${JSON.stringify(name)}]);`,
+      );
+    } else {
+      lines.push(`export const ${name} = ${literal(name, value)};`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** A constant export as source text, copied at build time. */
+function literal(name, value) {
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    default:
+      throw new Error(
+        `ghcr-lazy-commonjs: cannot copy the export "${name}" (${typeof value}); take its package off the list`,
+      );
+  }
+}

@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lazyCommonJs, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } from '../build/bundle-plugins.mjs';
+
+// The plugins the `ghcr` executable and the cleanup Action are bundled with
+// (build/bundle-plugins.mjs): each test bundles a small program with them and runs it in a new
+// Node process, as the executable runs.
+
+const run = promisify(execFile);
+const packagesDirectory = fileURLToPath(new URL('../../', import.meta.url));
+const BANNER =
+  "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);";
+
+/** The workspace packages from their sources, as the Action's bundle takes them. */
+const workspaceSources = {
+  name: 'test-workspace-sources',
+  setup(build: {
+    onResolve(options: { filter: RegExp }, callback: (args: { path: string }) => { path: string }): void;
+  }) {
+    build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => ({
+      path: join(packagesDirectory, args.path.slice('@ghcr/'.length), 'src/index.ts'),
+    }));
+  },
+};
+
+const COMMONJS_PACKAGE = JSON.stringify({ type: 'commonjs', main: 'index.js' });
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'ghcr-bundle-plugins-'));
+});
+afterAll(() => rm(directory, { recursive: true, force: true }));
+
+/** Bundles `source` (resolved from `resolveDir`) with `plugins`, runs it, and returns what it printed as JSON. */
+async function bundleAndRun(
+  name: string,
+  source: string,
+  resolveDir: string,
+  plugins: readonly { name: string; setup(build: never): void }[],
+): Promise<{ output: unknown; bundle: string }> {
+  const outfile = join(directory, `${name}.mjs`);
+  await build({
+    stdin: { contents: source, resolveDir, loader: 'ts', sourcefile: `${name}.ts` },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    banner: { js: BANNER },
+    logLevel: 'silent',
+    plugins: [...plugins] as never,
+  });
+  const { stdout } = await run(process.execPath, [outfile], { cwd: directory });
+  return { output: JSON.parse(stdout), bundle: await readFile(outfile, 'utf8') };
+}
+
+describe('lazyCommonJs', () => {
+  let fake: string;
+  beforeAll(async () => {
+    // A CommonJS package that records when its code runs, with an export of each kind.
+    fake = join(directory, 'fake');
+    await mkdir(join(fake, 'node_modules/lazy-fake'), { recursive: true });
+    await writeFile(join(fake, 'node_modules/lazy-fake/package.json'), COMMONJS_PACKAGE);
+    await writeFile(
+      join(fake, 'node_modules/lazy-fake/index.js'),
+      `globalThis.lazyFakeRuns = (globalThis.lazyFakeRuns ?? 0) + 1;
+class Counter { #count = 0; constructor(start) { this.#count = start; } add() { return ++this.#count; } static of(n) { return new this(n); } }
+module.exports = {
+  Counter,
+  twice: (x) => x * 2,
+  namespace: { half: (x) => x / 2, label: 'half' },
+  VERSION: '1.2.3',
+  LIMIT: 42,
+  ENABLED: true,
+};`,
+    );
+  });
+
+  it('runs the package on first use, not at start, and keeps what each export does', async () => {
+    const { output } = await bundleAndRun(
+      'lazy-fake',
+      `import fake, { Counter, twice, namespace, VERSION, LIMIT, ENABLED } from 'lazy-fake';
+const out = { atStart: globalThis.lazyFakeRuns ?? 0, constants: [VERSION, LIMIT, ENABLED] };
+out.twice = twice(21);
+out.afterCall = globalThis.lazyFakeRuns;
+const counter = new Counter(1);
+out.counter = [counter.add(), counter.add(), counter instanceof Counter, Counter.of(9).add()];
+out.namespace = [namespace.half(8), namespace.label, 'half' in namespace, Object.keys(namespace)];
+out.viaDefault = [fake.twice(2), new fake.Counter(5).add(), fake.VERSION];
+out.kinds = [typeof twice, typeof Counter, typeof namespace];
+out.runs = globalThis.lazyFakeRuns;
+console.log(JSON.stringify(out));`,
+      fake,
+      [lazyCommonJs(['lazy-fake'])],
+    );
+    expect(output).toEqual({
+      atStart: 0,
+      constants: ['1.2.3', 42, true],
+      twice: 42,
+      afterCall: 1,
+      counter: [2, 3, true, 10],
+      namespace: [4, 'half', true, ['half', 'label']],
+      viaDefault: [4, 6, '1.2.3'],
+      kinds: ['function', 'function', 'object'],
+      runs: 1,
+    });
+  });
+
+  it('without the plugin the same program runs the package at start (what the facade saves)', async () => {
+    const { output } = await bundleAndRun(
+      'eager-fake',
+      `import { twice } from 'lazy-fake';
+console.log(JSON.stringify({ atStart: globalThis.lazyFakeRuns ?? 0, twice: twice(1) }));`,
+      fake,
+      [],
+    );
+    expect(output).toEqual({ atStart: 1, twice: 2 });
+  });
+
+  it('refuses at build time an export it cannot copy, naming it', async () => {
+    await mkdir(join(fake, 'node_modules/symbol-fake'), { recursive: true });
+    await writeFile(join(fake, 'node_modules/symbol-fake/package.json'), COMMONJS_PACKAGE);
+    await writeFile(
+      join(fake, 'node_modules/symbol-fake/index.js'),
+      "module.exports = { tag: Symbol('t') };",
+    );
+    await expect(
+      bundleAndRun('symbol-fake', "import { tag } from 'symbol-fake'; console.log(String(tag));", fake, [
+        lazyCommonJs(['symbol-fake']),
+      ]),
+    ).rejects.toThrow(/cannot copy the export "tag" \(symbol\)/);
+  });
+
+  it('the listed packages work through it in the code that uses them (sync, signing, Sigstore, progress)', async () => {
+    const fixtures = fileURLToPath(
+      new URL('../../client/src/signatures/__fixtures__/cosign/', import.meta.url),
+    );
+    const { output } = await bundleAndRun(
+      'listed',
+      `import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import cliProgress from 'cli-progress';
+import { loadSigningKey, parseSyncConfig, resolveSignaturePolicy, selectTags, verifyBundle } from '@ghcr/client';
+import { createLocalSigstore, GITHUB_IDENTITY, GITHUB_ISSUER } from '../../client/src/testing/local-sigstore.ts';
+
+const out = {};
+// yaml (parseDocument, LineCounter, isMap) and semver (validRange, satisfies, rcompare).
+const config = parseSyncConfig("sync:\\n  - source: docker.io/library/alpine\\n    target: ghcr.io/o/alpine\\n    tags: { semver: '>=3.19 <4', newest: 2 }\\n");
+out.sync = selectTags(['3.18.0', '3.19.1', '3.20.3', '3.21.0', 'latest'], config.pairs[0].tags).tags;
+// tweetnacl (secretbox.open): cosign's encrypted key file.
+const { publicKey } = loadSigningKey(readFileSync(${JSON.stringify(join(fixtures, 'encrypted-sigstore.key'))}, 'utf8'), 'hello');
+out.cosignKey = publicKey.asymmetricKeyType;
+// @sigstore/bundle, core, verify and protobuf-specs: a keyless bundle from a local Sigstore.
+const sigstore = await createLocalSigstore();
+const digest = 'sha256:' + 'a'.repeat(64);
+const statement = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'ghcr.io/octo/app', digest: { sha256: 'a'.repeat(64) } }], predicateType: 'https://slsa.dev/provenance/v1', predicate: {} };
+const policy = resolveSignaturePolicy({ certificateIdentity: GITHUB_IDENTITY, certificateOidcIssuer: GITHUB_ISSUER, trustedRoot: sigstore.trustedRoot });
+const result = verifyBundle(await sigstore.signStatement(statement), policy, { digest });
+out.keyless = { verified: result.verified, reason: result.reason };
+const other = verifyBundle(await sigstore.signStatement(statement, { identity: 'https://github.com/evil/app/.github/workflows/x.yml@refs/heads/main' }), policy, { digest });
+out.otherIdentity = other.verified;
+// cli-progress (SingleBar, Presets) writing to a stream.
+let written = '';
+const stream = new Writable({ write(chunk, _encoding, done) { written += chunk; done(); } });
+stream.isTTY = true;
+stream.columns = 80;
+stream.cursorTo = () => true;
+stream.clearLine = () => true;
+const bar = new cliProgress.SingleBar({ stream, noTTYOutput: true, format: '{value}/{total}' }, cliProgress.Presets.shades_classic);
+bar.start(10, 3);
+bar.stop();
+out.progress = written.includes('3/10');
+console.log(JSON.stringify(out));`,
+      dirname(fileURLToPath(import.meta.url)),
+      [undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs(), workspaceSources],
+    );
+    expect(output).toEqual({
+      sync: ['3.21.0', '3.20.3'],
+      cosignKey: 'ec',
+      keyless: { verified: true, reason: expect.stringContaining('signed by https://github.com/octo/app/') },
+      otherIdentity: false,
+      progress: true,
+    });
+  }, 60_000);
+});
+
+describe('zodEnglishOnly and undiciWithoutHttp2', () => {
+  it('keep zod’s English messages, drop its other locales, and leave HTTP/2 out of undici', async () => {
+    const source = `import { z } from 'zod';
+import { Agent } from 'undici';
+const parsed = z.object({ n: z.number() }).safeParse({ n: 'x' });
+const agent = new Agent();
+await agent.close();
+console.log(JSON.stringify({ message: parsed.error.issues[0].message, locales: Object.keys(z.locales) }));`;
+    const client = join(packagesDirectory, 'client');
+    const slim = await bundleAndRun('slim', source, client, [undiciSlim, undiciWithoutHttp2, zodEnglishOnly]);
+    const full = await bundleAndRun('full', source, client, [undiciSlim]);
+    expect(slim.output).toEqual({
+      message: 'Invalid input: expected number, received string',
+      locales: ['en'],
+    });
+    expect(slim.bundle).not.toContain('node:http2');
+    expect(full.bundle).toContain('node:http2');
+    expect(slim.bundle).toContain('HTTP/2 is not part of this bundle');
+    expect((full.output as { locales: string[] }).locales.length).toBeGreaterThan(30);
+    expect(full.bundle.length - slim.bundle.length).toBeGreaterThan(200_000);
+  }, 60_000);
+});
