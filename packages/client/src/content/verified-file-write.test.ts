@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createContentVerifier, DigestMismatchError, digestOf, GhcrErrorCode } from '@ghcr/oci-types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeVerifiedFile } from './verified-file-write.js';
@@ -132,5 +133,97 @@ describe('writeVerifiedFile', () => {
     await expect(
       writeVerifiedFile(broken(), handle, createContentVerifier(digestOf('x'), { size: 2 * MiB })),
     ).rejects.toThrow('socket closed');
+  });
+
+  describe('from a Readable (a response body)', () => {
+    /** A Readable that has all of `pieces` buffered before it is read, as a fast socket leaves it. */
+    const buffered = (pieces: Iterable<Uint8Array>): Readable => {
+      const stream = new Readable({ read() {}, highWaterMark: 64 * MiB });
+      for (const piece of pieces) stream.push(piece);
+      stream.push(null);
+      return stream;
+    };
+
+    it('hands on the very chunks it was given, never a concatenation of those buffered', async () => {
+      const content = randomBytes(5 * MiB + 99);
+      const pieces = [...piecesOf(content, 65536)];
+      const handed: Uint8Array[] = [];
+      const { handle, contents } = recordingHandle();
+      const writev = handle.writev.bind(handle);
+      handle.writev = (async (buffers: Uint8Array[]) => {
+        handed.push(...buffers);
+        return writev(buffers);
+      }) as FileHandle['writev'];
+      await writeVerifiedFile(
+        buffered(pieces),
+        handle,
+        createContentVerifier(digestOf(content), { size: content.byteLength }),
+      );
+      expect(Buffer.compare(contents(), content)).toBe(0);
+      // read() would have joined the buffered chunks into new, larger buffers (a copy of each).
+      expect(handed).toHaveLength(pieces.length);
+      expect(handed.every((buffer, index) => buffer === pieces[index])).toBe(true);
+    });
+
+    it('pauses the stream while a full batch waits for the one before it, and resumes it after', async () => {
+      const content = randomBytes(6 * MiB);
+      const stream = buffered(piecesOf(content, MiB));
+      const pausedDuringWrite: boolean[] = [];
+      const { handle, contents } = recordingHandle();
+      const writev = handle.writev.bind(handle);
+      handle.writev = (async (buffers: Uint8Array[]) => {
+        pausedDuringWrite.push(stream.isPaused());
+        return writev(buffers);
+      }) as FileHandle['writev'];
+      await writeVerifiedFile(
+        stream,
+        handle,
+        createContentVerifier(digestOf(content), { size: content.byteLength }),
+      );
+      expect(Buffer.compare(contents(), content)).toBe(0);
+      // 2 MiB batches: the first is written at once; the second waited, with the stream paused.
+      expect(pausedDuringWrite).toHaveLength(3);
+      expect(pausedDuringWrite[1]).toBe(true);
+    });
+
+    it('rejects with the stream’s error', async () => {
+      const stream = new Readable({ read() {} });
+      stream.push(randomBytes(MiB));
+      setImmediate(() => stream.destroy(new Error('socket closed')));
+      const { handle } = recordingHandle();
+      await expect(
+        writeVerifiedFile(stream, handle, createContentVerifier(digestOf('x'), { size: 2 * MiB })),
+      ).rejects.toThrow('socket closed');
+    });
+
+    it('rejects when the stream closes before its end', async () => {
+      const stream = new Readable({ read() {} });
+      stream.push(randomBytes(MiB));
+      setImmediate(() => stream.destroy());
+      const { handle } = recordingHandle();
+      const error = await writeVerifiedFile(
+        stream,
+        handle,
+        createContentVerifier(digestOf('x'), { size: 2 * MiB }),
+      ).catch((caught: unknown) => caught);
+      expect((error as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
+    });
+
+    it('destroys the stream and rejects with the write’s error when the disk fails', async () => {
+      const content = randomBytes(4 * MiB);
+      const stream = buffered(piecesOf(content, MiB));
+      const { handle } = recordingHandle();
+      handle.writev = (async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }) as FileHandle['writev'];
+      await expect(
+        writeVerifiedFile(
+          stream,
+          handle,
+          createContentVerifier(digestOf(content), { size: content.byteLength }),
+        ),
+      ).rejects.toThrow('ENOSPC');
+      expect(stream.destroyed).toBe(true);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import type { ContentVerifier } from '@ghcr/oci-types';
 
 /**
@@ -93,19 +93,67 @@ export async function writeVerifiedFile(
     // Awaited at the next batch or at the end; until then a failure must not go unhandled.
     writing.catch(() => {});
   };
-  for await (const chunk of source) {
-    const piece = chunk as Uint8Array;
-    if (piece.byteLength === 0) continue;
+  await eachChunk(source, (piece) => {
+    if (piece.byteLength === 0) return undefined;
     verifier.update(piece);
     options.onBytes?.(verifier.size);
     batch.push(piece);
     batchBytes += piece.byteLength;
-    if (batchBytes >= WRITE_BATCH_BYTES) await startWrite();
-  }
+    return batchBytes >= WRITE_BATCH_BYTES ? startWrite() : undefined;
+  });
   if (batch.length > 0) await startWrite();
   if (writing !== undefined) await writing;
   if (syncing !== undefined) await syncing;
   verifier.finish();
+}
+
+/**
+ * Calls `onChunk` with each chunk of `source` in order and resolves at its end. A Readable is read
+ * through its `data` events: each chunk the stream is given is handed on as it is, where async
+ * iteration (`read()`) would first concatenate every chunk buffered since the last read into a
+ * new buffer (a copy of most of the blob when the disk is slower than the socket). While a promise
+ * `onChunk` returned is pending, the stream is paused. Rejects with the stream's error, with
+ * `onChunk`'s (the stream is then destroyed), or when the stream closes before its end.
+ */
+function eachChunk(
+  source: Readable | AsyncIterable<Uint8Array>,
+  onChunk: (chunk: Uint8Array) => Promise<void> | undefined,
+): Promise<void> {
+  if (!(source instanceof Readable)) {
+    return (async () => {
+      for await (const chunk of source) await onChunk(chunk);
+    })();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (error: unknown): void => {
+      if (failed) return;
+      failed = true;
+      source.destroy();
+      reject(error);
+    };
+    source.on('data', (chunk: Uint8Array) => {
+      if (failed) return;
+      let pending: Promise<void> | undefined;
+      try {
+        pending = onChunk(chunk);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (pending === undefined) return;
+      source.pause();
+      pending.then(() => {
+        if (!failed) source.resume();
+      }, fail);
+    });
+    finished(source, { writable: false }, (error) => {
+      if (failed) return;
+      failed = true;
+      if (error === undefined || error === null) resolve();
+      else reject(error);
+    });
+  });
 }
 
 /** `writev` until every byte of `pieces` is in the file (a short write continues where it stopped). */
