@@ -35,11 +35,11 @@ export interface VerifiedFileWriteOptions {
 }
 
 /**
- * Writes `source` to the open file `handle` from its current position, feeding every chunk to
+ * Writes `source` to the open file `handle` from its first byte, feeding every chunk to
  * `verifier` first, and finishes the verifier at the end (so this rejects on a size or digest
  * mismatch after the last byte was written: the caller writes to a temporary file and renames it
- * only once this resolved). Chunks are written in batches of 2 MiB with one `writev`, one batch in flight
- * while the next fills, and the source is not read further while both are full.
+ * only once this resolved). Chunks are written in batches of 2 MiB with one `writev` each, one batch
+ * in flight while the next fills, and the source is not read further while both are full.
  *
  * This replaces `pipeline(source, verifying Transform, WriteStream)`: no stream stages between
  * the socket and the file, so each chunk costs a hash update and an array push (docs/benchmarks.md,
@@ -54,7 +54,6 @@ export async function writeVerifiedFile(
 ): Promise<void> {
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
-  let writing: Promise<void> | undefined;
   let written = 0;
   let syncedUpTo = 0;
   let syncing: Promise<void> | undefined;
@@ -78,20 +77,31 @@ export async function writeVerifiedFile(
     // A failed early sync fails the write (awaited below); until then it must not go unhandled.
     syncing.catch(() => {});
   };
-  const startWrite = async (): Promise<void> => {
-    // One batch in flight at a time: wait for the previous one before handing on this one.
-    if (writing !== undefined) await writing;
-    options.signal?.throwIfAborted();
+  // Each batch is taken as soon as it is full and written after the one before it, at its own
+  // position in the file; while it waits for that one, the source waits too (at most two
+  // batches held: one being written, one waiting).
+  let position = 0;
+  let writing: Promise<void> | undefined;
+  const startWrite = (): Promise<void> | undefined => {
     const pieces = batch;
     const bytes = batchBytes;
+    const at = position;
     batch = [];
     batchBytes = 0;
-    writing = writeAll(handle, pieces).then(() => {
+    position += bytes;
+    const before = writing;
+    const write = (async () => {
+      if (before !== undefined) await before;
+      options.signal?.throwIfAborted();
+      await writeAll(handle, pieces, at);
       written += bytes;
       maybeSync();
-    });
-    // Awaited at the next batch or at the end; until then a failure must not go unhandled.
-    writing.catch(() => {});
+    })();
+    // Awaited at the end (each write awaits the one before it, so the last one settles after all
+    // of them, and fails with the first failure); until then a failure must not go unhandled.
+    write.catch(() => {});
+    writing = write;
+    return before;
   };
   await eachChunk(source, (piece) => {
     if (piece.byteLength === 0) return undefined;
@@ -101,8 +111,8 @@ export async function writeVerifiedFile(
     batchBytes += piece.byteLength;
     return batchBytes >= WRITE_BATCH_BYTES ? startWrite() : undefined;
   });
-  if (batch.length > 0) await startWrite();
-  if (writing !== undefined) await writing;
+  if (batch.length > 0) startWrite();
+  await writing;
   if (syncing !== undefined) await syncing;
   verifier.finish();
 }
@@ -112,8 +122,9 @@ export async function writeVerifiedFile(
  * through its `data` events: each chunk the stream is given is handed on as it is, where async
  * iteration (`read()`) would first concatenate every chunk buffered since the last read into a
  * new buffer (a copy of most of the blob when the disk is slower than the socket). While a promise
- * `onChunk` returned is pending, the stream is paused. Rejects with the stream's error, with
- * `onChunk`'s (the stream is then destroyed), or when the stream closes before its end.
+ * `onChunk` returned is pending, the stream is paused, and this resolves only after the last one
+ * settled. Rejects with the stream's error, with `onChunk`'s (the stream is then destroyed), or
+ * when the stream closes before its end.
  */
 function eachChunk(
   source: Readable | AsyncIterable<Uint8Array>,
@@ -132,9 +143,11 @@ function eachChunk(
       source.destroy();
       reject(error);
     };
+    // What the last chunk's onChunk returned: the stream can end (its last chunk was read) while
+    // that is still pending, and this resolves only after it.
+    let pending: Promise<void> | undefined;
     source.on('data', (chunk: Uint8Array) => {
       if (failed) return;
-      let pending: Promise<void> | undefined;
       try {
         pending = onChunk(chunk);
       } catch (error) {
@@ -149,18 +162,27 @@ function eachChunk(
     });
     finished(source, { writable: false }, (error) => {
       if (failed) return;
-      failed = true;
-      if (error === undefined || error === null) resolve();
-      else reject(error);
+      if (error !== undefined && error !== null) {
+        failed = true;
+        reject(error);
+        return;
+      }
+      Promise.resolve(pending).then(() => {
+        if (failed) return;
+        failed = true;
+        resolve();
+      }, fail);
     });
   });
 }
 
 /** `writev` until every byte of `pieces` is in the file (a short write continues where it stopped). */
-async function writeAll(handle: FileHandle, pieces: Uint8Array[]): Promise<void> {
+async function writeAll(handle: FileHandle, pieces: Uint8Array[], position: number): Promise<void> {
   let rest = pieces;
+  let at = position;
   for (;;) {
-    const { bytesWritten } = await handle.writev(rest);
+    const { bytesWritten } = await handle.writev(rest, at);
+    at += bytesWritten;
     if (bytesWritten <= 0) throw new Error('the file took no bytes of a write');
     let skip = bytesWritten;
     let index = 0;
