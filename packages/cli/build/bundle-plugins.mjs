@@ -110,9 +110,11 @@ function facadeSource(path, exported) {
   const lines = [
     `const load = () => require(${JSON.stringify(path)});`,
     // A Proxy of a stand-in of the same kind (a function can be called and constructed, an object
-    // not), forwarding everything to the real value, which `pick` loads.
+    // not), forwarding everything to the real value, which `pick` loads. The function stand-in is
+    // bound: it can be constructed and has no own prototype property, which a Proxy's key listing would
+    // otherwise have to report whatever the real value has.
     'const bind = (isFunction, pick) =>',
-    '  new Proxy(isFunction ? function () {} : {}, {',
+    '  new Proxy(isFunction ? function () {}.bind(null) : {}, {',
     '    get: (_, key) => Reflect.get(pick(), key),',
     '    has: (_, key) => Reflect.has(pick(), key),',
     '    ownKeys: () => Reflect.ownKeys(pick()),',

@@ -74,6 +74,7 @@ class Counter { #count = 0; constructor(start) { this.#count = start; } add() { 
 module.exports = {
   Counter,
   twice: (x) => x * 2,
+  arrow: Object.assign((x) => x + 1, { step: 1 }),
   namespace: { half: (x) => x / 2, label: 'half' },
   VERSION: '1.2.3',
   LIMIT: 42,
@@ -85,7 +86,7 @@ module.exports = {
   it('runs the package on first use, not at start, and keeps what each export does', async () => {
     const { output } = await bundleAndRun(
       'lazy-fake',
-      `import fake, { Counter, twice, namespace, VERSION, LIMIT, ENABLED } from 'lazy-fake';
+      `import fake, { arrow, Counter, twice, namespace, VERSION, LIMIT, ENABLED } from 'lazy-fake';
 const out = { atStart: globalThis.lazyFakeRuns ?? 0, constants: [VERSION, LIMIT, ENABLED] };
 out.twice = twice(21);
 out.afterCall = globalThis.lazyFakeRuns;
@@ -94,6 +95,7 @@ out.counter = [counter.add(), counter.add(), counter instanceof Counter, Counter
 out.namespace = [namespace.half(8), namespace.label, 'half' in namespace, Object.keys(namespace)];
 out.viaDefault = [fake.twice(2), new fake.Counter(5).add(), fake.VERSION];
 out.kinds = [typeof twice, typeof Counter, typeof namespace];
+out.arrow = [arrow(1), Object.keys(arrow), Object.keys(Counter), 'prototype' in Counter];
 out.runs = globalThis.lazyFakeRuns;
 console.log(JSON.stringify(out));`,
       fake,
@@ -108,6 +110,7 @@ console.log(JSON.stringify(out));`,
       namespace: [4, 'half', true, ['half', 'label']],
       viaDefault: [4, 6, '1.2.3'],
       kinds: ['function', 'function', 'object'],
+      arrow: [2, ['step'], [], true],
       runs: 1,
     });
   });
