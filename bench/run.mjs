@@ -116,7 +116,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 try {
   if (options.parts.includes('startup') && registryParts) {
     log('process start-up…');
-    results.startup = await runStartup({ runs: quick ? 3 : 9, implementation: results.implementation });
+    results.startup = await runStartup({ runs: quick ? 3 : 9, implementation: results.implementation, work });
     for (const row of results.startup.rows)
       log(`  ${row.name}: ${row.ms.toFixed(0)} ms (CPU ${row.cpuMs.toFixed(0)} ms)`);
   }

@@ -1,0 +1,52 @@
+// The start-up floor of the stack the CLI is built on: Node with undici (its Agent, created and
+// closed) and zod (one schema built and used) loaded, bundled as the `ghcr` executable is (the same
+// esbuild plugins, the same loader: `--liftoff-only`, Node's compile cache where it has one), and
+// no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../packages/cli/', import.meta.url));
+const client = fileURLToPath(new URL('../../packages/client/', import.meta.url));
+
+const ENTRY = `import { Agent } from 'undici';
+import * as z from 'zod';
+z.strictObject({ name: z.string(), size: z.number().int() }).parse({ name: 'floor', size: 1 });
+await new Agent().close();
+`;
+
+// The executable's loader (packages/cli/src/bin.ts), pointed at the floor's bundle.
+const LOADER = `import module from 'node:module';
+import v8 from 'node:v8';
+v8.setFlagsFromString('--liftoff-only');
+module.enableCompileCache?.();
+await import('./floor-main.mjs');
+`;
+
+/** Builds the floor program into `directory` and returns the command line that runs it. */
+export async function buildFloor(directory) {
+  const { build } = createRequire(join(cli, 'package.json'))('esbuild');
+  const { undiciSlim, undiciWithoutHttp2, zodEnglishOnly } = await import(
+    new URL('../../packages/cli/build/bundle-plugins.mjs', import.meta.url).href
+  );
+  await mkdir(directory, { recursive: true });
+  await build({
+    // Resolved from the client package, which depends on both (as the CLI's bundle takes them).
+    stdin: { contents: ENTRY, resolveDir: client, loader: 'js', sourcefile: 'floor.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    outfile: join(directory, 'floor-main.mjs'),
+    banner: {
+      js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+    plugins: [undiciSlim, undiciWithoutHttp2, zodEnglishOnly],
+  });
+  await writeFile(join(directory, 'floor.mjs'), LOADER);
+  return [process.execPath, [join(directory, 'floor.mjs')]];
+}
