@@ -92,7 +92,7 @@ export function lazyCommonJs(packages = LAZY_COMMONJS) {
       build.onResolve({ filter: /^[@a-z]/ }, (args) => {
         if (!names.has(args.path) || args.kind !== 'import-statement') return undefined;
         const real = createRequire(join(args.resolveDir, 'importer.js')).resolve(args.path);
-        return { path: real, namespace: 'ghcr-lazy-commonjs', pluginData: { specifier: args.path } };
+        return { path: real, namespace: 'ghcr-lazy-commonjs' };
       });
       build.onLoad({ filter: /.*/, namespace: 'ghcr-lazy-commonjs' }, (args) => ({
         contents: facadeSource(args.path, createRequire(args.path)(args.path)),
@@ -111,8 +111,8 @@ function facadeSource(path, exported) {
     `const load = () => require(${JSON.stringify(path)});`,
     // A Proxy of a stand-in of the same kind (a function can be called and constructed, an object
     // not), forwarding everything to the real value, which `pick` loads. The function stand-in is
-    // bound: it can be constructed and has no own prototype property, which a Proxy's key listing would
-    // otherwise have to report whatever the real value has.
+    // bound: it can be constructed and has no own prototype property, which a Proxy's key listing
+    // would otherwise have to report whatever the real value has.
     'const bind = (isFunction, pick) =>',
     '  new Proxy(isFunction ? function () {}.bind(null) : {}, {',
     '    get: (_, key) => Reflect.get(pick(), key),',
