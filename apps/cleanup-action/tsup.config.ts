@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 import {
   lazyCommonJs,
+  REQUIRE_BANNER,
   undiciSlim,
   undiciWithoutHttp2,
   zodEnglishOnly,
@@ -36,7 +37,7 @@ export const bundleOptions: Options = {
   clean: true,
   dts: false,
   banner: {
-    js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",
+    js: REQUIRE_BANNER,
   },
   esbuildPlugins: [
     {

@@ -27,7 +27,7 @@ await import('./floor-main.mjs');
 /** Builds the floor program into `directory` and returns the command line that runs it. */
 export async function buildFloor(directory) {
   const { build } = createRequire(join(cli, 'package.json'))('esbuild');
-  const { undiciSlim, undiciWithoutHttp2, zodEnglishOnly } = await import(
+  const { REQUIRE_BANNER, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } = await import(
     new URL('../../packages/cli/build/bundle-plugins.mjs', import.meta.url).href
   );
   await mkdir(directory, { recursive: true });
@@ -41,9 +41,7 @@ export async function buildFloor(directory) {
     minifyWhitespace: true,
     minifySyntax: true,
     outfile: join(directory, 'floor-main.mjs'),
-    banner: {
-      js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",
-    },
+    banner: { js: REQUIRE_BANNER },
     logLevel: 'silent',
     plugins: [undiciSlim, undiciWithoutHttp2, zodEnglishOnly],
   });

@@ -1,5 +1,11 @@
 import { defineConfig } from 'tsup';
-import { lazyCommonJs, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } from './build/bundle-plugins.mjs';
+import {
+  lazyCommonJs,
+  REQUIRE_BANNER,
+  undiciSlim,
+  undiciWithoutHttp2,
+  zodEnglishOnly,
+} from './build/bundle-plugins.mjs';
 
 /**
  * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
@@ -58,7 +64,7 @@ export default defineConfig([
       lazyCommonJs(),
     ],
     banner: {
-      js: "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);",
+      js: REQUIRE_BANNER,
     },
   },
 ]);

@@ -7,14 +7,21 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The banner of an ES module bundle of CommonJS code (undici, commander…): such code calls
+ * `require` for Node's built-ins, which an ES module lacks, so the bundle defines one first.
+ */
+export const REQUIRE_BANNER =
+  "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);";
+
 /** The part of undici ghcr uses: its Agent and `request` (see undici-slim.cjs). */
-export const UNDICI_SLIM = fileURLToPath(new URL('./undici-slim.cjs', import.meta.url));
+const UNDICI_SLIM = fileURLToPath(new URL('./undici-slim.cjs', import.meta.url));
 
 /**
  * CommonJS dependencies that only some commands use (sync's YAML and semver ranges, signing and
  * Sigstore verification, progress bars), loaded when first used instead of at start.
  */
-export const LAZY_COMMONJS = [
+const LAZY_COMMONJS = [
   'yaml',
   'semver',
   'tweetnacl',

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lazyCommonJs, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } from '../build/bundle-plugins.mjs';
+import {
+  lazyCommonJs,
+  REQUIRE_BANNER,
+  undiciSlim,
+  undiciWithoutHttp2,
+  zodEnglishOnly,
+} from '../build/bundle-plugins.mjs';
 
 // The plugins the `ghcr` executable and the cleanup Action are bundled with
 // (build/bundle-plugins.mjs): each test bundles a small program with them and runs it in a new
@@ -14,8 +20,6 @@ import { lazyCommonJs, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } from '..
 
 const run = promisify(execFile);
 const packagesDirectory = fileURLToPath(new URL('../../', import.meta.url));
-const BANNER =
-  "import { createRequire as __ghcrCreateRequire } from 'node:module'; const require = __ghcrCreateRequire(import.meta.url);";
 
 /** The workspace packages from their sources, as the Action's bundle takes them. */
 const workspaceSources = {
@@ -52,7 +56,7 @@ async function bundleAndRun(
     platform: 'node',
     target: 'node20',
     outfile,
-    banner: { js: BANNER },
+    banner: { js: REQUIRE_BANNER },
     logLevel: 'silent',
     plugins: [...plugins] as never,
   });
