@@ -3,7 +3,7 @@
 // the machine's limit (curl, openssl, dd), peak memory, and the library microbenchmarks; results
 // into docs/benchmarks.md.
 //   node bench/run.mjs [--quick] [--runs N] [--warmup N] [--images 1x256,8x32,64x1] [--ceiling | --no-ceiling]
-//                      [--only startup,transfers,memory,archives,micro] [--scenarios push,pull,copy-same,copy-cross]
+//                      [--only startup,transfers,memory,archives,micro] [--scenarios push,pull,copy-same,copy-cross,tags,inspect]
 //                      [--memory-mib N] [--archive-mib N] [--out FILE | --no-write] [--json FILE] [--keep]
 // Full: 5 recorded runs after 1 warm-up, images 1×256, 8×32, 64×1 MiB, a 1 GiB layer for memory,
 // writes docs/benchmarks.md. Quick: 1 run after 1 warm-up, images 1×8 and 4×1 MiB, a 64 MiB layer,
@@ -136,6 +136,8 @@ try {
         implementation: results.implementation,
         only: options.scenarios,
         ceiling: options.ceiling,
+        // tags and inspect move no blobs, so the image's size does not matter: the first one only.
+        metadata: spec === options.images[0],
         log,
       });
       const summaries = scenarios.map((scenario) => summarize(image, scenario));

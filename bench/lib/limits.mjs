@@ -11,7 +11,7 @@
 //                received is hashed once, as a verifying client must; the blobs arrive interleaved,
 //                so the digest printed is not checked).
 //   disk         each blob's size written to a file (zeros, `dd … conv=fdatasync`, through the page
-//                cache as a pull writes) and synced before the next, in one shell.
+//                cache as a pull writes) and synced, 4 blobs at a time (xargs -P 4).
 //
 // A scenario's limit is its slowest stage (push: put; pull: the slower of get-sha256 and disk;
 // copy to a second registry: the slower of get-sha256 and put), the least time the operation
@@ -75,13 +75,27 @@ export function limitGetSha256(image, host, repo) {
   ];
 }
 
-/** Writes each blob's size of zeros to a file in `dir` and fdatasyncs it, one after another. */
+/**
+ * Writes each blob's size of zeros to a file in `dir` and fdatasyncs it, 4 blobs at a time (as the
+ * tools write and sync several blobs at once: ext4 commits concurrent syncs together, so one after
+ * another would overstate the time: 64 × 1 MiB took 0.63–0.69 s that way against 0.39–0.51 s 4 at a
+ * time).
+ */
 export function limitDisk(image, dir) {
-  const writes = blobsOf(image).map(
-    (blob, index) =>
-      `dd if=/dev/zero of=${quote(join(dir, `blob-${index}`))} bs=1M count=${blob.size} iflag=count_bytes conv=fdatasync status=none`,
-  );
-  return ['bash', ['-c', ['set -euo pipefail', `mkdir -p ${quote(dir)}`, ...writes].join('\n')]];
+  // Each blob's path and size as two NUL-terminated words, 4 dd processes at a time.
+  const words = blobsOf(image).flatMap((blob, index) => [join(dir, `blob-${index}`), blob.size]);
+  const dd = 'dd if=/dev/zero of="$0" bs=1M count="$1" iflag=count_bytes conv=fdatasync status=none';
+  return [
+    'bash',
+    [
+      '-c',
+      [
+        'set -euo pipefail',
+        `mkdir -p ${quote(dir)}`,
+        `printf '%s\\0' ${line(words)} | xargs -0 -P 4 -n 2 sh -c ${quote(dd)}`,
+      ].join('\n'),
+    ],
+  ];
 }
 
 /** The limit tools each scenario runs, and how its limit is made of them. */
@@ -96,7 +110,7 @@ export const LIMIT_TITLES = {
   'limit-put': 'PUT (curl: POST + streamed monolithic PUT per blob, 4 at a time; manifest)',
   'limit-get': 'GET to /dev/null (curl, 4 at a time)',
   'limit-get-sha256': 'GET through `openssl dgst -sha256` in a pipe (curl, 4 at a time)',
-  'limit-disk': 'disk write (dd, each blob fdatasynced)',
+  'limit-disk': 'disk write (dd, each blob fdatasynced, 4 at a time)',
 };
 
 /** The stages that bound a scenario (the slowest of them is its limit). */

@@ -1,5 +1,5 @@
 // The transfer scenarios: push from an OCI layout, pull to one, copy inside one registry, copy to
-// a second registry. Each run of each tool gets what it needs fresh (a new registry process on a
+// a second registry; and, with the first image, `tags` and `inspect` (commands that move no blobs). Each run of each tool gets what it needs fresh (a new registry process on a
 // new port for every push and every cross-registry destination, so neither tool finds blobs there
 // nor in skopeo's blob-info cache; a new directory for every pull; a new repository for every
 // same-registry copy). Ours and skopeo alternate run for run (who goes first flips each run); the
@@ -8,7 +8,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { LIMIT_TOOLS, limitDisk, limitGet, limitGetSha256, limitPut } from './limits.mjs';
-import { oursCommand } from './ours.mjs';
+import { cliBuilt, oursCli, oursCommand } from './ours.mjs';
 import { run, sync } from './process.mjs';
 import { blobTraffic, startRegistry } from './registry.mjs';
 
@@ -101,10 +101,82 @@ async function since(registry, before) {
   return entries.slice(before);
 }
 
+/** The tag list printed by `ghcr tags` or `skopeo list-tags` must be the seeded tag's. */
+function expectTags(stdout, who) {
+  const text = stdout.trim();
+  const tags = text.startsWith('{') ? JSON.parse(text).Tags : text.split('\n');
+  if (tags?.length !== 1 || tags[0] !== TAG) {
+    throw new Error(`${who}: listed ${JSON.stringify(tags)}, expected ["${TAG}"]`);
+  }
+}
+
+/** What `ghcr inspect` or `skopeo inspect` printed must name the image's manifest digest. */
+function expectInspected(stdout, image, who) {
+  if (!stdout.includes(image.manifest.digest)) {
+    throw new Error(`${who}: the inspect output does not name ${image.manifest.digest}`);
+  }
+}
+
+/**
+ * The commands that move no blobs besides the same-registry copy (issue 18's goal: within 1.5×
+ * skopeo's wall time), against one seeded registry: `ghcr tags` / `skopeo list-tags`, and `ghcr
+ * inspect` / `skopeo inspect` (each reads the manifest and the config; skopeo also lists the tags).
+ * Timed through the CLI only (the library stand-in has no such commands); no limit or ceiling rows:
+ * they move a few KiB, and what bounds them is each tool's start.
+ */
+function metadataScenarios(work, image) {
+  if (!cliBuilt()) return [];
+  const source = seededRegistry(`${work}/metadata-registry`, image);
+  let started;
+  // Both scenarios read the one registry: seeded once, stopped after the second (or with every
+  // registry at the end of the run, if --scenarios leaves that one out).
+  const setup = () => {
+    started ??= source.setup();
+    return started;
+  };
+  const ref = (tag = '') => `${source.registry.host}/${REPO}${tag}`;
+  return [
+    {
+      name: 'tags',
+      title: 'list the tags (`ghcr tags`, `skopeo list-tags`)',
+      setup,
+      ceiling: false,
+      prepare: async () => ({ before: (await source.registry.accessLog()).length }),
+      command: (tool) =>
+        tool === 'ours'
+          ? oursCli('tags', ref())
+          : ['skopeo', ['list-tags', '--tls-verify=false', `docker://${ref()}`]],
+      registries: () => [source.registry],
+      async finish(tool, { before }, result) {
+        expectTags(result.stdout, tool);
+        return { traffic: blobTraffic(await since(source.registry, before)) };
+      },
+      async teardown() {},
+    },
+    {
+      name: 'inspect',
+      title: 'inspect the image (`ghcr inspect`, `skopeo inspect`)',
+      setup,
+      ceiling: false,
+      prepare: async () => ({ before: (await source.registry.accessLog()).length }),
+      command: (tool) =>
+        tool === 'ours'
+          ? oursCli('inspect', ref(`:${TAG}`))
+          : ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref(`:${TAG}`)}`]],
+      registries: () => [source.registry],
+      async finish(tool, { before }, result) {
+        expectInspected(result.stdout, image, tool);
+        return { traffic: blobTraffic(await since(source.registry, before)) };
+      },
+      teardown: source.teardown,
+    },
+  ];
+}
+
 /**
  * The four scenarios for one image. `scenario.setup()` once, then per run and tool
- * `prepare(tool, runIndex)` → context, `command(tool, context)`, `finish(tool, context)` → extra
- * numbers (traffic), and `teardown()` at the end.
+ * `prepare(tool, runIndex)` → context, `command(tool, context)`, `finish(tool, context, result)` →
+ * extra numbers (traffic), and `teardown()` at the end.
  */
 function scenarios(image, work, implementation) {
   const commands = toolCommands(implementation);
@@ -241,14 +313,21 @@ async function registryCpu(registries) {
  */
 export async function runTransfers(
   image,
-  { work, runs, warmup, implementation, only, ceiling: withCeiling = true, log },
+  { work, runs, warmup, implementation, only, ceiling: withCeiling = true, metadata = false, log },
 ) {
   const results = [];
-  for (const scenario of scenarios(image, work, implementation)) {
+  const all = [
+    ...scenarios(image, work, implementation),
+    ...(metadata ? metadataScenarios(work, image) : []),
+  ];
+  for (const scenario of all) {
     if (only !== undefined && !only.includes(scenario.name)) continue;
     log(`  ${scenario.title}`);
     await scenario.setup();
-    const after = [...(withCeiling ? ['ceiling'] : []), ...(LIMIT_TOOLS[scenario.name] ?? [])];
+    const after = [
+      ...(withCeiling && scenario.ceiling !== false ? ['ceiling'] : []),
+      ...(LIMIT_TOOLS[scenario.name] ?? []),
+    ];
     const tools = {};
     for (const tool of ['ours', 'skopeo', ...after]) {
       tools[tool] = { ms: [], cpuMs: [], registryCpuMs: [], rss: [], traffic: [], warmupMs: [] };
@@ -265,7 +344,7 @@ export async function runTransfers(
           const cpuBefore = await registryCpu(registries);
           const result = await run(command, args);
           const registryCpuMs = (await registryCpu(registries)) - cpuBefore;
-          const { traffic } = await scenario.finish(tool, context);
+          const { traffic } = await scenario.finish(tool, context, result);
           const bucket = tools[tool];
           if (index < warmup) bucket.warmupMs.push(result.ms);
           else {
