@@ -166,7 +166,7 @@ try {
       layers: 1,
       layerBytes: options.memoryMiB * MiB,
     });
-    const rows = await runMemory(image, {
+    const { rows, floors } = await runMemory(image, {
       work: join(work, 'memory'),
       implementation: results.implementation,
       log,
@@ -174,6 +174,7 @@ try {
     results.memory = {
       image: { layers: image.layers, totalBytes: image.totalBytes },
       rows,
+      floors,
       source:
         GNU_TIME === undefined
           ? 'getrusage maxRSS reported by the process'

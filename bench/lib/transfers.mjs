@@ -11,6 +11,7 @@ import { LIMIT_TOOLS, limitDisk, limitGet, limitGetSha256, limitPut } from './li
 import { cliBuilt, oursCli, oursCommand } from './ours.mjs';
 import { run, sync } from './process.mjs';
 import { blobTraffic, startRegistry } from './registry.mjs';
+import { median } from './stats.mjs';
 
 const CEILING = fileURLToPath(new URL('../ceiling.mjs', import.meta.url));
 const REPO = 'bench/app';
@@ -366,12 +367,18 @@ export async function runTransfers(
   return results;
 }
 
+/** How `lib/receive-floor.mjs` receives the layer: a socket's default reads, one reused buffer, undici. */
+const RECEIVE_FLOOR_MODES = ['socket', 'reused', 'undici'];
+const RECEIVE_FLOOR = fileURLToPath(new URL('./receive-floor.mjs', import.meta.url));
+
 /**
  * Peak RSS of one big single-layer image pushed, pulled and copied (one run each, ours then
- * skopeo, for reference), each with fresh destinations.
+ * skopeo, for reference), each with fresh destinations; then what Node itself holds receiving
+ * that layer (`floors`). Returns `{ rows, floors }`.
  */
 export async function runMemory(image, { work, implementation, log }) {
   const rows = [];
+  const floors = [];
   const source = await startRegistry(`${work}/memory-source`);
   try {
     await seed(source, image);
@@ -428,8 +435,36 @@ export async function runMemory(image, { work, implementation, log }) {
       );
       rows.push(row);
     }
+    // What Node itself holds receiving the layer, below any client (lib/receive-floor.mjs), three
+    // runs each, median.
+    const layer = image.layers[0];
+    for (const mode of RECEIVE_FLOOR_MODES) {
+      const samples = [];
+      for (let index = 0; index < 3; index++) {
+        await sync();
+        samples.push(
+          await run(process.execPath, [
+            RECEIVE_FLOOR,
+            mode,
+            source.host,
+            `/v2/${REPO}/blobs/${layer.digest}`,
+            String(layer.size),
+          ]),
+        );
+      }
+      const floor = {
+        mode,
+        ms: median(samples.map((sample) => sample.ms)),
+        cpuMs: median(samples.map((sample) => sample.cpuMs).filter(Number.isFinite)),
+        maxRssBytes: median(samples.map((sample) => sample.maxRssBytes).filter(Number.isFinite)),
+      };
+      log(
+        `  receiving the layer, ${mode}: ${(floor.maxRssBytes / 2 ** 20).toFixed(0)} MiB peak RSS, CPU ${(floor.cpuMs / 1000).toFixed(2)} s`,
+      );
+      floors.push(floor);
+    }
   } finally {
     await source.stop();
   }
-  return rows;
+  return { rows, floors };
 }
