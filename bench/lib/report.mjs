@@ -78,7 +78,15 @@ export function summarize(image, scenario) {
     ]),
   );
   // The operation's limit: the slowest of the stages it cannot do without.
-  const stages = (LIMIT_STAGES[scenario.name] ?? []).filter((tool) => limits[tool] !== undefined);
+  // Each stage done the fastest of its ways; the operation's limit is the slowest stage.
+  const fastest = (ways) =>
+    ways
+      .filter((tool) => limits[tool] !== undefined)
+      .reduce(
+        (best, tool) => (best === undefined || limits[tool].ms < limits[best].ms ? tool : best),
+        undefined,
+      );
+  const stages = (LIMIT_STAGES[scenario.name] ?? []).map(fastest).filter((tool) => tool !== undefined);
   const bound = stages.reduce(
     (slowest, tool) => (slowest === undefined || limits[tool].ms > limits[slowest].ms ? tool : slowest),
     undefined,
@@ -141,6 +149,7 @@ const STAGE_NAMES = {
   'limit-put': 'PUT',
   'limit-get': 'GET',
   'limit-get-sha256': 'GET + sha256',
+  'limit-get-sha256-split': 'GET + sha256 (4 openssl)',
   'limit-disk': 'disk write',
 };
 
@@ -305,7 +314,7 @@ export function renderReport(results) {
       '## Transfers',
       '',
       'Wall time of each process from spawn to exit (what a user waits for, start-up included), median of the recorded runs; MiB/s = image bytes (blobs + manifest) ÷ that time. ' +
-        "Limit = the machine's: the same blobs moved by curl against the same registry, hashed by `openssl dgst -sha256` in a pipe, written by dd with fdatasync (no Node), 4 blobs at a time; " +
+        "Limit = the machine's: the same blobs moved by curl against the same registry, hashed by `openssl dgst -sha256` in a pipe (one for every stream, or one per stream: the faster), written by dd with fdatasync (no Node), 4 blobs at a time; " +
         "an operation's limit is the slowest stage it needs (push: PUT; pull: GET + sha256 or the disk write; copy to a second registry: GET + sha256 or PUT). " +
         `Goals are issue 18's. Spread = (max − min) ÷ median; over ${percent(NOISY_SPREAD)} is marked noisy.`,
       '',

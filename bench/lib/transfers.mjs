@@ -7,7 +7,14 @@
 // both. The first `warmup` runs are not recorded.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LIMIT_TOOLS, limitDisk, limitGet, limitGetSha256, limitPut } from './limits.mjs';
+import {
+  LIMIT_TOOLS,
+  limitDisk,
+  limitGet,
+  limitGetSha256,
+  limitGetSha256Split,
+  limitPut,
+} from './limits.mjs';
 import { cliBuilt, oursCli, oursCommand } from './ours.mjs';
 import { run, sync } from './process.mjs';
 import { blobTraffic, startRegistry } from './registry.mjs';
@@ -219,6 +226,7 @@ function scenarios(image, work, implementation) {
           if (tool === 'ceiling') return ceiling('pull', host, REPO, TAG, dir);
           if (tool === 'limit-get') return limitGet(image, host, REPO);
           if (tool === 'limit-get-sha256') return limitGetSha256(image, host, REPO);
+          if (tool === 'limit-get-sha256-split') return limitGetSha256Split(image, host, REPO);
           if (tool === 'limit-disk') return limitDisk(image, dir);
           return commands.pull(tool, `${host}/${REPO}:${TAG}`, dir);
         },
@@ -263,7 +271,7 @@ function scenarios(image, work, implementation) {
           return {
             // The GET stage of the limit reads the source only.
             destination:
-              tool === 'limit-get-sha256'
+              tool === 'limit-get-sha256' || tool === 'limit-get-sha256-split'
                 ? undefined
                 : await startRegistry(`${work}/copy-cross-${tool}-${index}`),
             before: (await source.registry.accessLog()).length,
@@ -273,6 +281,8 @@ function scenarios(image, work, implementation) {
           if (tool === 'ceiling')
             return ceiling('copy', source.registry.host, REPO, TAG, destination.host, REPO);
           if (tool === 'limit-get-sha256') return limitGetSha256(image, source.registry.host, REPO);
+          if (tool === 'limit-get-sha256-split')
+            return limitGetSha256Split(image, source.registry.host, REPO);
           // The PUT stage of the limit uploads the layout's files (what the copy must send).
           if (tool === 'limit-put') return limitPut(image, destination.host, REPO, TAG);
           return commands.copy(
