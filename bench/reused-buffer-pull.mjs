@@ -6,17 +6,27 @@
 // use); the file is fdatasynced every 16 MiB and before its rename, and renamed only once its
 // digest and size verified, as `ghcr pull` does. Plain HTTP, anonymous, one manifest (no index),
 // 4 blobs at a time, no retries: what a blob reader below undici could reach, measured.
-//   node bench/reused-buffer-pull.mjs <host:port>/<repository>:<tag> <dir>
+//   node bench/reused-buffer-pull.mjs <host:port>/<repository>:<tag> <dir> [--hash-workers N]
+// With --hash-workers N (N ≥ 1), the main thread does not hash: each full batch (in shared
+// memory) goes to one of N worker threads, a blob's batches always to the same one, in order, and
+// the batch is refilled only once both its write and its hash are done.
 // docs/benchmarks.md ("A blob reader on one reused buffer") has what it measured.
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
-const [reference, dir] = process.argv.slice(2);
+const { values: flags, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'hash-workers': { type: 'string', default: '0' } },
+});
+const [reference, dir] = positionals;
+const hashWorkers = Number(flags['hash-workers']);
 const match = /^([^/]+)\/(.+):([\w][\w.-]*)$/.exec(reference ?? '');
-if (match === null || dir === undefined) {
-  console.error('usage: reused-buffer-pull.mjs <host:port>/<repository>:<tag> <dir>');
+if (match === null || dir === undefined || !Number.isInteger(hashWorkers) || hashWorkers < 0) {
+  console.error('usage: reused-buffer-pull.mjs <host:port>/<repository>:<tag> <dir> [--hash-workers N]');
   process.exit(2);
 }
 const [, authority, repository, tag] = match;
@@ -38,6 +48,8 @@ function get(path, accept, onBody) {
   return new Promise((resolve, reject) => {
     let head = '';
     let status = 0;
+    /** What the last onBody call that returned a promise is waiting for. */
+    let waiting = Promise.resolve();
     const socket = net.connect({
       host,
       port,
@@ -56,6 +68,7 @@ function get(path, accept, onBody) {
           if (view.length === 0) return true;
           const wait = onBody(view);
           if (wait === undefined) return true;
+          waiting = wait;
           socket.pause();
           wait.then(
             () => socket.resume(),
@@ -71,11 +84,78 @@ function get(path, accept, onBody) {
       ),
     );
     socket.on('error', reject);
+    // The last read's piece may still wait for its batch when the server closes: the response
+    // ends only after it.
     socket.on('close', (hadError) => {
-      if (!hadError) resolve(status);
+      if (!hadError) waiting.then(() => resolve(status), reject);
     });
   });
 }
+
+/** The code of a hashing worker: one sha256 per blob id, updated from shared batches in order. */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = new Map();
+parentPort.on('message', (message) => {
+  if (message.type === 'start') hashes.set(message.id, createHash('sha256'));
+  else if (message.type === 'update') {
+    hashes.get(message.id).update(new Uint8Array(message.memory, 0, message.length));
+    parentPort.postMessage({ id: message.id, type: 'hashed' });
+  } else if (message.type === 'finish') {
+    parentPort.postMessage({ id: message.id, type: 'digest', hex: hashes.get(message.id).digest('hex') });
+    hashes.delete(message.id);
+  }
+});
+`;
+
+/** N hashing workers; `hasherFor(id)` hashes one blob's batches on one of them. */
+function hashingWorkers(count) {
+  const pending = new Map();
+  const workers = Array.from({ length: count }, () => {
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.on('message', (message) => pending.get(message.id).shift()(message));
+    return worker;
+  });
+  return {
+    hasherFor(id) {
+      const worker = workers[id % count];
+      const queue = [];
+      pending.set(id, queue);
+      const reply = () => new Promise((resolve) => queue.push(resolve));
+      worker.postMessage({ type: 'start', id });
+      return {
+        update() {},
+        batch(buffer, length) {
+          worker.postMessage({ type: 'update', id, memory: buffer.buffer, length });
+          return reply();
+        },
+        async digest() {
+          worker.postMessage({ type: 'finish', id });
+          const { hex } = await reply();
+          pending.delete(id);
+          return hex;
+        },
+      };
+    },
+    close: () => Promise.all(workers.map((worker) => worker.terminate())),
+  };
+}
+
+/** Hashing on the main thread, each read as it arrives. */
+function mainThreadHasher() {
+  const hash = createHash('sha256');
+  return {
+    update: (view) => hash.update(view),
+    batch: () => undefined,
+    digest: async () => hash.digest('hex'),
+  };
+}
+
+const workers = hashWorkers > 0 ? hashingWorkers(hashWorkers) : undefined;
+/** A batch buffer: in shared memory when workers hash it. */
+const batchBuffer = () =>
+  workers === undefined ? Buffer.allocUnsafe(BATCH) : Buffer.from(new SharedArrayBuffer(BATCH));
 
 async function getManifest() {
   const pieces = [];
@@ -86,28 +166,31 @@ async function getManifest() {
   return Buffer.concat(pieces);
 }
 
-async function pullBlob(descriptor) {
+async function pullBlob(descriptor, id, batches) {
   const hex = descriptor.digest.slice('sha256:'.length);
   const temp = join(dir, `.tmp-${hex}`);
   const file = await open(temp, 'wx');
   try {
-    const hash = createHash('sha256');
-    const batches = [Buffer.allocUnsafe(BATCH), Buffer.allocUnsafe(BATCH)];
+    const hasher = workers === undefined ? mainThreadHasher() : workers.hasherFor(id);
+    // When each batch may be filled again: its write (and its hash, on a worker) done.
+    const free = [Promise.resolve(), Promise.resolve()];
     let current = 0;
     let fill = 0;
     let position = 0;
     let writing = Promise.resolve();
     let unsynced = 0;
     let syncing;
-    // Starts writing the current batch after the write before it; returns that earlier write (the
-    // other batch's), which must finish before the other batch is filled again.
+    // Starts writing (and hashing) the current batch, the write after the one before it; returns
+    // when the other batch, the one filled next, is free.
     const flush = () => {
-      const buffer = batches[current];
+      const index = current;
+      const buffer = batches[index];
       const length = fill;
       const at = position;
       position += length;
       current ^= 1;
       fill = 0;
+      const hashed = hasher.batch(buffer, length);
       const before = writing;
       writing = before.then(async () => {
         let done = 0;
@@ -122,10 +205,11 @@ async function pullBlob(descriptor) {
           });
         }
       });
-      return before;
+      free[index] = hashed === undefined ? writing : Promise.all([writing, hashed]);
+      return free[current];
     };
     const status = await get(`/v2/${repository}/blobs/${descriptor.digest}`, '*/*', (view) => {
-      hash.update(view);
+      hasher.update(view);
       const taken = Math.min(BATCH - fill, view.length);
       view.copy(batches[current], fill, 0, taken);
       fill += taken;
@@ -142,10 +226,10 @@ async function pullBlob(descriptor) {
       });
     });
     if (fill > 0) flush();
-    await writing;
+    await Promise.all(free);
     if (syncing !== undefined) await syncing;
     await file.datasync();
-    const digest = `sha256:${hash.digest('hex')}`;
+    const digest = `sha256:${await hasher.digest()}`;
     if (status !== 200 || digest !== descriptor.digest || position !== descriptor.size) {
       throw new Error(
         `blob ${descriptor.digest}: HTTP ${status}, ${position} bytes hashing to ${digest} (expected ${descriptor.size})`,
@@ -166,11 +250,20 @@ const manifest = JSON.parse(manifestBytes.toString('utf8'));
 const manifestDigest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
 const blobs = [manifest.config, ...manifest.layers];
 let next = 0;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (next < blobs.length) await pullBlob(blobs[next++]);
-  }),
-);
+try {
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      // Each of the 4 blobs in flight has its two batch buffers, kept for the next blob it takes.
+      const batches = [batchBuffer(), batchBuffer()];
+      while (next < blobs.length) {
+        const id = next++;
+        await pullBlob(blobs[id], id, batches);
+      }
+    }),
+  );
+} finally {
+  await workers?.close();
+}
 await writeFile(join(dir, 'blobs/sha256', manifestDigest.slice('sha256:'.length)), manifestBytes);
 await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
 await writeFile(
