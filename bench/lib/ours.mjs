@@ -60,10 +60,13 @@ export async function chooseImplementation(forced = setting('GHCR_BENCH_IMPL')) 
   return { ...choice, notes };
 }
 
-/** Whether the CLI is built (the commands that move no blobs, `tags` and `inspect`, are timed only through it). */
+/**
+ * Whether the CLI is built (the commands that move no blobs, `tags` and `inspect`, are timed only
+ * through it).
+ */
 export const cliBuilt = () => existsSync(CLI);
 
-/** The command line of a CLI command that the library stand-in does not have: `ghcr --quiet <args…>`. */
+/** A CLI command the library stand-in does not have: `ghcr --quiet <args…>`. */
 export function oursCli(...args) {
   return [process.execPath, [CLI, '--quiet', ...args]];
 }

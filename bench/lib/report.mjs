@@ -77,8 +77,8 @@ export function summarize(image, scenario) {
       { ms: median(scenario.tools[tool].ms), spread: spread(scenario.tools[tool].ms) },
     ]),
   );
-  // The operation's limit: the slowest of the stages it cannot do without.
-  // Each stage done the fastest of its ways; the operation's limit is the slowest stage.
+  // The operation's limit: the slowest of the stages it cannot do without, each stage done the
+  // fastest of its ways.
   const fastest = (ways) =>
     ways
       .filter((tool) => limits[tool] !== undefined)

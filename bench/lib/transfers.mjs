@@ -1,7 +1,8 @@
 // The transfer scenarios: push from an OCI layout, pull to one, copy inside one registry, copy to
-// a second registry; and, with the first image, `tags` and `inspect` (commands that move no blobs). Each run of each tool gets what it needs fresh (a new registry process on a
-// new port for every push and every cross-registry destination, so neither tool finds blobs there
-// nor in skopeo's blob-info cache; a new directory for every pull; a new repository for every
+// a second registry; and, with the first image, `tags` and `inspect` (commands that move no
+// blobs). Each run of each tool gets what it needs fresh (a new registry process on a new port for
+// every push and every cross-registry destination, so neither tool finds blobs there nor in
+// skopeo's blob-info cache; a new directory for every pull; a new repository for every
 // same-registry copy). Ours and skopeo alternate run for run (who goes first flips each run); the
 // machine's limit (curl, openssl, dd: lib/limits.mjs) and the ceiling script (a diagnostic) run after
 // both. The first `warmup` runs are not recorded.
