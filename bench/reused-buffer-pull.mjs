@@ -10,7 +10,7 @@
 // With --hash-workers N (N ≥ 1), the main thread does not hash: each full batch (in shared
 // memory) goes to one of N worker threads, a blob's batches always to the same one, in order, and
 // the batch is refilled only once both its write and its hash are done.
-// docs/benchmarks.md ("A blob reader on one reused buffer") has what it measured.
+// docs/benchmarks.md ("An experiment: a pull on one reused buffer per socket") has what it measured.
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
