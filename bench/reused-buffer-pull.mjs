@@ -17,6 +17,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { responseHead } from './lib/raw-response.mjs';
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -46,8 +47,7 @@ const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
  */
 function get(path, accept, onBody) {
   return new Promise((resolve, reject) => {
-    let head = '';
-    let status = 0;
+    const head = responseHead();
     /** What the last onBody call that returned a promise is waiting for. */
     let waiting = Promise.resolve();
     const socket = net.connect({
@@ -56,16 +56,8 @@ function get(path, accept, onBody) {
       onread: {
         buffer: Buffer.allocUnsafe(READ_BUFFER),
         callback(length, buffer) {
-          let view = buffer.subarray(0, length);
-          if (status === 0) {
-            const seen = head.length;
-            head += view.toString('latin1');
-            const end = head.indexOf('\r\n\r\n');
-            if (end === -1) return true;
-            status = Number(head.slice(9, 12));
-            view = view.subarray(end + 4 - seen);
-          }
-          if (view.length === 0) return true;
+          const view = head.take(buffer.subarray(0, length));
+          if (view === undefined || view.length === 0) return true;
           const wait = onBody(view);
           if (wait === undefined) return true;
           waiting = wait;
@@ -87,7 +79,7 @@ function get(path, accept, onBody) {
     // The last read's piece may still wait for its batch when the server closes: the response
     // ends only after it.
     socket.on('close', (hadError) => {
-      if (!hadError) waiting.then(() => resolve(status), reject);
+      if (!hadError) waiting.then(() => resolve(head.status), reject);
     });
   });
 }

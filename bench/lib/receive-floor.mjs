@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
+import { responseHead } from './raw-response.mjs';
 
 const [mode, authority, path, sizeText] = process.argv.slice(2);
 const size = Number(sizeText);
@@ -34,27 +35,15 @@ function finish(status, bytes) {
   }
 }
 
-/**
- * The response of a `Connection: close` GET read from a raw socket: the head is found in the first
- * chunks (kept as text until its blank line), everything after it is body and only counted.
- */
+/** The response of a `Connection: close` GET read from a raw socket: its body is only counted. */
 function rawResponse() {
-  let head = '';
-  let status = 0;
+  const head = responseHead();
   let body = 0;
   return {
     take(chunk, length) {
-      if (status !== 0) {
-        body += length;
-        return;
-      }
-      head += chunk.toString('latin1', 0, length);
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      status = Number(head.slice(9, 12));
-      body += Buffer.byteLength(head, 'latin1') - (end + 4);
+      body += head.take(chunk.subarray(0, length))?.byteLength ?? 0;
     },
-    done: () => finish(status, body),
+    done: () => finish(head.status, body),
   };
 }
 
