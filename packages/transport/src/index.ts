@@ -57,4 +57,5 @@ export type {
   ResponseBody,
   TransportRequest,
   TransportResponse,
+  ViewConsumer,
 } from './types.js';

@@ -108,7 +108,7 @@ export interface TransportOptions {
    * for an {@link AuthorizerFactory}) and `close()` closes it.
    */
   readonly dispatcher?: Dispatcher | undefined;
-  /** Connections per origin of the default Agent. If omitted, 16. */
+  /** Connections per origin of the default Agent (and, apart, of the own blob connections). If omitted, 16. */
   readonly connections?: number | undefined;
   /** Keep-alive of idle sockets of the default Agent, ms. If omitted, 30 s. */
   readonly keepAliveTimeoutMs?: number | undefined;
@@ -118,6 +118,14 @@ export interface TransportOptions {
   readonly headersTimeoutMs?: number | undefined;
   /** Longest idle gap inside a response body, ms. If omitted, 5 min. */
   readonly bodyTimeoutMs?: number | undefined;
+  /**
+   * GETs of large bodies (`TransportRequest.largeBody`: blobs) go out on HTTP/1.1 connections the
+   * transport opens itself, which read every response into one reused buffer and hand it on
+   * without a copy (`ResponseBody.eachView`): a pull takes less CPU and memory than through
+   * undici (docs/benchmarks.md). They share `connections`, the keep-alive and the timeouts of the
+   * default Agent. Ignored with `dispatcher`, which then carries every request. If omitted, true.
+   */
+  readonly ownBlobConnections?: boolean | undefined;
   /** The `User-Agent` header. If omitted, `ghcr-ts`. */
   readonly userAgent?: string | undefined;
   /** Time source of backoff and rate-limit waits. If omitted, the system clock. */

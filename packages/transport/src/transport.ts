@@ -19,6 +19,7 @@ import {
   recordRateLimit,
   type TransportMetrics,
 } from './metrics.js';
+import { createOwnConnectionsHandler, fitsOwnConnections, OwnConnections } from './own-connections.js';
 import { composePipeline, insertMiddleware } from './pipeline.js';
 import { type RateLimitEvent, RateLimiter } from './rate-limiter.js';
 import { redirectMiddleware } from './redirect.js';
@@ -54,6 +55,7 @@ export const transportOptionsSchema = z
     connectTimeoutMs: z.number().int().positive().default(10_000),
     headersTimeoutMs: z.number().int().positive().default(60_000),
     bodyTimeoutMs: z.number().int().positive().default(300_000),
+    ownBlobConnections: z.boolean().default(true),
     userAgent: z.string().min(1).default('ghcr-ts'),
     clock: z
       .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
@@ -134,7 +136,7 @@ export interface Transport {
    * until a response carried one.
    */
   rateLimit(host: string): RateLimitInfo | undefined;
-  /** Closes the Agent the transport created (an injected dispatcher is left to its owner). */
+  /** Closes the Agent and the blob connections the transport created (an injected dispatcher is left to its owner). */
   close(): Promise<void>;
 }
 
@@ -259,11 +261,26 @@ export function createTransport(options: TransportOptions = {}): Transport {
       custom.before !== undefined ? { before: custom.before } : { after: custom.after ?? 'redirect' };
     entries = insertMiddleware(entries, { name: custom.name, middleware: custom.middleware }, position);
   }
+  const dispatch = createDispatchHandler(getDispatcher, {
+    headersTimeoutMs: resolved.headersTimeoutMs,
+    bodyTimeoutMs: resolved.bodyTimeoutMs,
+  });
+  const ownConnections =
+    resolved.dispatcher === undefined && resolved.ownBlobConnections
+      ? new OwnConnections({
+          connections: resolved.connections,
+          keepAliveTimeoutMs: resolved.keepAliveTimeoutMs,
+          connectTimeoutMs: resolved.connectTimeoutMs,
+          headersTimeoutMs: resolved.headersTimeoutMs,
+          bodyTimeoutMs: resolved.bodyTimeoutMs,
+        })
+      : undefined;
+  const own = ownConnections === undefined ? undefined : createOwnConnectionsHandler(ownConnections);
   const terminal: Handler = traceAttempts(
-    createDispatchHandler(getDispatcher, {
-      headersTimeoutMs: resolved.headersTimeoutMs,
-      bodyTimeoutMs: resolved.bodyTimeoutMs,
-    }),
+    own === undefined
+      ? dispatch
+      : (request, context) =>
+          fitsOwnConnections(request) ? own(request, context) : dispatch(request, context),
   );
   const handler = composePipeline(entries, terminal);
 
@@ -281,6 +298,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
       });
     },
     async close() {
+      ownConnections?.close();
       if (ownAgent !== undefined) await ownAgent.close();
     },
   };

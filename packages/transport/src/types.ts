@@ -55,6 +55,13 @@ export interface TransportRequest {
   /** Statuses (besides 2xx) that are answers, not errors: e.g. `[404]` for an existence check,
    * `[307]` to see a redirect instead of following it. If omitted, only 2xx. */
   readonly acceptStatus?: readonly number[];
+  /**
+   * The response body is large (a blob) and read through once. When the transport owns its
+   * connections (no `dispatcher` was given, and `ownBlobConnections` is not false), such a GET
+   * goes out on an HTTP/1.1 connection the transport opens itself, which reads every response into
+   * one reused buffer; its body then has `eachView`, to read it without a copy. If omitted, false.
+   */
+  readonly largeBody?: boolean;
   /** Follow 301/302/303/307/308 for GET and HEAD. If omitted, true. */
   readonly followRedirects?: boolean;
   readonly signal?: AbortSignal | undefined;
@@ -82,10 +89,24 @@ export interface TransportResponse {
 }
 
 /**
+ * Takes one piece of a body read with `eachView`: a view of a buffer the connection reuses, valid
+ * only until the function returns (copy what you keep). Return a promise to receive no more
+ * pieces until it settles; a rejection (or a throw) fails the read and closes the connection.
+ * @public
+ */
+export type ViewConsumer = (view: Uint8Array) => Promise<void> | undefined;
+
+/**
  * A streaming response body (undici's BodyReadable satisfies it).
  * @public
  */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
+  /**
+   * Present on the bodies of `largeBody` requests read on the transport's own connections: hands
+   * each piece of the body to `onView` without a copy, and resolves once the body ended and the
+   * last promise `onView` returned settled. Call it once, before reading the body any other way.
+   */
+  eachView?(onView: ViewConsumer): Promise<void>;
   text(): Promise<string>;
   json(): Promise<unknown>;
   arrayBuffer(): Promise<ArrayBuffer>;

@@ -7,9 +7,10 @@ import {
   ProtocolError,
   TransportError,
 } from '@ghcr/oci-types';
-import type { TransportResponse } from '@ghcr/transport';
+import type { TransportResponse, ViewConsumer } from '@ghcr/transport';
 import { ProgressReporter } from '../progress.js';
 import type { DownloadLimits, RegistryDependencies, ResumeLimits } from './dependencies.js';
+import { eachChunk } from './each-chunk.js';
 import { header, release } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { registryUrl } from './urls.js';
@@ -74,10 +75,33 @@ class ResumableBlobStream extends ReadableStream {
   override _read(): void {
     if (!this.#started) {
       this.#started = true;
-      this.#run().catch((error: unknown) => this.destroy(error as Error));
+      this.#run(undefined).catch((error: unknown) => this.destroy(error as Error));
       return;
     }
     resumeBody(this.#body);
+  }
+
+  /**
+   * Reads the blob without the stream: each piece goes to `onView` (resumes included), as a view
+   * valid only during the call when the transport read it into a reused buffer
+   * (`ResponseBody.eachView`); a promise `onView` returns holds the next piece back until it
+   * settles. Resolves at the blob's end. Call it instead of reading the stream, never both.
+   */
+  eachView(onView: ViewConsumer): Promise<void> {
+    if (this.#started) {
+      return Promise.reject(new Error('the blob stream is already being read; eachView must come first'));
+    }
+    this.#started = true;
+    return this.#run(onView).then(
+      () => {
+        this.push(null);
+        this.resume();
+      },
+      (error: unknown) => {
+        this.destroy(error as Error);
+        throw error;
+      },
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -87,7 +111,8 @@ class ResumableBlobStream extends ReadableStream {
     callback(error);
   }
 
-  async #run(): Promise<void> {
+  /** Fetches the blob (resuming after drops) into the stream, or into `sink` when given. */
+  async #run(sink: ViewConsumer | undefined): Promise<void> {
     const deps = this.#deps;
     const url = this.#url;
     const target = this.#target;
@@ -97,7 +122,7 @@ class ResumableBlobStream extends ReadableStream {
     for (;;) {
       if (this.destroyed) return;
       if (target.size !== undefined && this.#offset >= target.size && this.#offset > first) {
-        this.push(null);
+        if (sink === undefined) this.push(null);
         return;
       }
       let response: TransportResponse | undefined;
@@ -110,6 +135,7 @@ class ResumableBlobStream extends ReadableStream {
           headers: reached > 0 ? { range: `bytes=${reached}-` } : {},
           auth: { kind: 'registry', repository: target.repository, actions: ['pull'] },
           acceptStatus: reached > 0 ? [416] : [],
+          largeBody: true,
           ...definedProps({ signal: target.signal }),
         });
         if (this.destroyed) {
@@ -119,16 +145,18 @@ class ResumableBlobStream extends ReadableStream {
         if (response.status === 416) {
           // Asked from the end: everything arrived before the connection dropped.
           await response.body.dump();
-          this.push(null);
+          if (sink === undefined) this.push(null);
           return;
         }
         const skip = startOffsetCheck(response, reached, url);
-        await this.#forward(response.body, skip, () => {
+        const onBytes = (): void => {
           failures = 0;
-        });
+        };
+        if (sink === undefined) await this.#forward(response.body, skip, onBytes);
+        else await this.#forwardViews(response.body, skip, onBytes, sink);
         if (this.destroyed) return;
         this.#progress?.report(this.#offset, true);
-        this.push(null);
+        if (sink === undefined) this.push(null);
         return;
       } catch (error) {
         this.#body = undefined;
@@ -140,6 +168,53 @@ class ResumableBlobStream extends ReadableStream {
         await waitBeforeResume(deps, failures, error, target.signal);
       }
     }
+  }
+
+  /**
+   * Hands the body's bytes to `sink` (after dropping the first `skip`): as views when the body
+   * has `eachView`, else its chunks (the body paused while a promise of `sink` is pending).
+   * Resolves at its end.
+   */
+  #forwardViews(
+    body: TransportResponse['body'],
+    skip: number,
+    onBytes: () => void,
+    sink: ViewConsumer,
+  ): Promise<void> {
+    let remaining = skip;
+    const take: ViewConsumer = (view) => {
+      let piece = view;
+      if (remaining > 0) {
+        if (piece.byteLength <= remaining) {
+          remaining -= piece.byteLength;
+          return undefined;
+        }
+        piece = piece.subarray(remaining);
+        remaining = 0;
+      }
+      if (piece.byteLength === 0) return undefined;
+      this.#offset += piece.byteLength;
+      onBytes();
+      this.#progress?.report(this.#offset);
+      return sink(piece);
+    };
+    const ended = (): void => {
+      if (remaining > 0) throw this.#shortRestart();
+    };
+    this.#body = body;
+    const forwarded =
+      body.eachView !== undefined
+        ? body.eachView(take).then(ended)
+        : eachChunk(body, take).then(ended);
+    return forwarded.finally(() => {
+      if (this.#body === body) this.#body = undefined;
+    });
+  }
+
+  #shortRestart(): ProtocolError {
+    return new ProtocolError(
+      `GET "${this.#url}": the registry restarted the blob from byte 0 but sent fewer bytes than had already arrived; fetch it again`,
+    );
   }
 
   /** Pushes the body's bytes on (after dropping the first `skip`); resolves at its end. */
@@ -170,11 +245,7 @@ class ResumableBlobStream extends ReadableStream {
           return;
         }
         if (remaining > 0) {
-          reject(
-            new ProtocolError(
-              `GET "${this.#url}": the registry restarted the blob from byte 0 but sent fewer bytes than had already arrived; fetch it again`,
-            ),
-          );
+          reject(this.#shortRestart());
           return;
         }
         resolve();

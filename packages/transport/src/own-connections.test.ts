@@ -1,0 +1,738 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { GhcrError, GhcrErrorCode, InvalidInputError, ServerError, TransportError } from '@ghcr/oci-types';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTransport, type Transport, type TransportOptions } from './transport.js';
+import type { ResponseBody, TransportRequest, ViewConsumer } from './types.js';
+
+// The transport's own blob connections (`largeBody: true`, no dispatcher) against a real HTTP
+// server on the loopback: what they read, how they reuse connections, how they fail.
+
+const BLOB = randomBytes(5 * 1024 * 1024);
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const BLOB_SHA256 = sha256(BLOB);
+
+interface SeenRequest {
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+  readonly headers: IncomingMessage['headers'];
+  /** The server-side socket the request came on. */
+  readonly socket: Socket;
+}
+
+interface TestServer {
+  readonly http: Server;
+  readonly origin: string;
+  /** Requests received, in order. */
+  readonly requests: SeenRequest[];
+  /** Server-side sockets, in the order they were accepted. */
+  readonly sockets: Socket[];
+  /** Resolves with the next request the server receives (its handler has run). */
+  nextRequest(): Promise<SeenRequest>;
+}
+
+type Respond = (request: IncomingMessage, response: ServerResponse, seen: SeenRequest) => void;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(respond: Respond): Promise<TestServer> {
+  const requests: SeenRequest[] = [];
+  const sockets: Socket[] = [];
+  let waiters: ((seen: SeenRequest) => void)[] = [];
+  const server = createServer((request, response) => {
+    const seen: SeenRequest = {
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      socket: request.socket,
+    };
+    requests.push(seen);
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake(seen);
+    respond(request, response, seen);
+  });
+  server.on('connection', (socket: Socket) => sockets.push(socket));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    http: server,
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    sockets,
+    nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
+  };
+}
+
+/**
+ * A TCP server that answers each request head with `answer(socket, head)`, for responses
+ * node:http would not write (1xx, a body delimited by the close). Returns its origin and sockets.
+ */
+async function serveRaw(
+  answer: (socket: Socket, head: string) => void,
+): Promise<{ readonly origin: string; readonly sockets: Socket[]; readonly heads: string[] }> {
+  const sockets: Socket[] = [];
+  const heads: string[] = [];
+  const server = createNetServer((socket) => {
+    sockets.push(socket);
+    // A reset by the client is an outcome tests look at, not an uncaught error.
+    socket.on('error', () => {});
+    let text = '';
+    socket.on('data', (data: Buffer) => {
+      text += data.toString('latin1');
+      for (let end = text.indexOf('\r\n\r\n'); end !== -1; end = text.indexOf('\r\n\r\n')) {
+        const head = text.slice(0, end);
+        text = text.slice(end + 4);
+        heads.push(head);
+        answer(socket, head);
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+    await once(server, 'close');
+  });
+  const { port } = server.address() as AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, sockets, heads };
+}
+
+function transportFor(options: TransportOptions = {}): Transport {
+  const transport = createTransport({ retry: { maxRetries: 0 }, ...options });
+  cleanups.push(() => transport.close());
+  return transport;
+}
+
+const blobGet = (url: string, extra: Partial<TransportRequest> = {}): TransportRequest => ({
+  operation: 'blobs.get',
+  method: 'GET',
+  url,
+  largeBody: true,
+  ...extra,
+});
+
+/** `body.eachView`, which every body read on the own connections has. */
+function eachViewOf(body: ResponseBody): (onView: ViewConsumer) => Promise<void> {
+  const eachView = body.eachView;
+  if (eachView === undefined)
+    throw new Error('the body has no eachView: it did not come on an own connection');
+  return eachView.bind(body);
+}
+
+/** Reads `body` with eachView, copying each view; returns the copies. */
+async function viewsOf(body: ResponseBody): Promise<Buffer[]> {
+  const copies: Buffer[] = [];
+  await eachViewOf(body)((view) => {
+    copies.push(Buffer.from(view));
+    return undefined;
+  });
+  return copies;
+}
+
+const sendBlob = (response: ServerResponse, blob: Uint8Array): void => {
+  response.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(blob.length),
+  });
+  response.end(blob);
+};
+
+/** Resolves once `socket` (a server-side socket) closed, whether or not with an error. */
+function closeOf(socket: Socket | undefined): Promise<void> {
+  if (socket === undefined) return Promise.reject(new Error('the server accepted no connection'));
+  if (socket.closed) return Promise.resolve();
+  return new Promise((resolve) => socket.once('close', () => resolve()));
+}
+
+/** The rejection of `promise` (fails the test when it resolves). */
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('own blob connections', () => {
+  it('reads a 5 MiB body with eachView: views of one reused buffer, the bytes exactly', async () => {
+    const server = await serve((_request, response) => sendBlob(response, BLOB));
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/v2/o/n/blobs/sha256:abc?x=1`));
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe(String(BLOB.length));
+    expect(response.headers['content-type']).toBe('application/octet-stream');
+    expect(response.url).toBe(`${server.origin}/v2/o/n/blobs/sha256:abc?x=1`);
+
+    const hash = createHash('sha256');
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let notUint8Array = 0;
+    await eachViewOf(response.body)((view) => {
+      if (!(view instanceof Uint8Array)) notUint8Array += 1;
+      buffers.add(view.buffer);
+      hash.update(view);
+      copies.push(Buffer.from(view));
+      return undefined;
+    });
+    expect(notUint8Array).toBe(0);
+    expect(hash.digest('hex')).toBe(BLOB_SHA256);
+    expect(Buffer.concat(copies).equals(BLOB)).toBe(true);
+    // 5 MiB come in 20 or more reads of the one 256 KiB buffer; at most one piece, read before
+    // eachView was called, is a copy of its own.
+    expect(copies.length).toBeGreaterThanOrEqual(20);
+    expect(buffers.size).toBeLessThanOrEqual(2);
+
+    expect(server.requests).toHaveLength(1);
+    const [seen] = server.requests;
+    expect(seen?.method).toBe('GET');
+    expect(seen?.url).toBe('/v2/o/n/blobs/sha256:abc?x=1');
+    expect(seen?.headers.host).toBe(new URL(server.origin).host);
+    expect(seen?.headers['user-agent']).toBe('ghcr-ts');
+  });
+
+  it('reads the same body as a stream, each chunk a buffer of its own', async () => {
+    const server = await serve((_request, response) => sendBlob(response, BLOB));
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/blob`));
+    expect(typeof response.body.eachView).toBe('function');
+    const chunks: Uint8Array[] = [];
+    // Kept without a copy: a stream's chunks must not be views of the reused buffer.
+    for await (const chunk of response.body) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(BLOB.length);
+    expect(sha256(all)).toBe(BLOB_SHA256);
+  });
+
+  it('carries sequential requests on one kept-alive connection', async () => {
+    const server = await serve((request, response) =>
+      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+    );
+    const transport = transportFor();
+    for (const path of ['/a', '/b', '/c']) {
+      const response = await transport.send(blobGet(`${server.origin}${path}`));
+      expect(Buffer.concat(await viewsOf(response.body)).toString()).toBe(`body of ${path}`);
+    }
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b', '/c']);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('opens a new connection when the server closed the idle one', async () => {
+    const server = await serve((request, response) => {
+      sendBlob(response, Buffer.from(`body of ${request.url}`));
+      // Closes the connection once the response is out, as a server's keep-alive timeout would.
+      response.on('finish', () => request.socket.destroy());
+    });
+    const transport = transportFor();
+    const first = await transport.send(blobGet(`${server.origin}/a`));
+    expect(await first.body.text()).toBe('body of /a');
+    const firstSocket = server.sockets[0];
+    await closeOf(firstSocket);
+    const second = await transport.send(blobGet(`${server.origin}/b`));
+    expect(await second.body.text()).toBe('body of /b');
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b']);
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('sends a request again, once, on a new connection when a kept-alive one was closed as it went out', async () => {
+    const served = new WeakMap<Socket, number>();
+    const server = await serve((request, response, seen) => {
+      const count = (served.get(seen.socket) ?? 0) + 1;
+      served.set(seen.socket, count);
+      // A connection's second request meets a server that has just closed it.
+      if (count > 1) {
+        request.socket.destroy();
+        return;
+      }
+      sendBlob(response, Buffer.from(`body of ${request.url}`));
+    });
+    const transport = transportFor();
+    const first = await transport.send(blobGet(`${server.origin}/a`));
+    expect(await first.body.text()).toBe('body of /a');
+    const second = await transport.send(blobGet(`${server.origin}/b`));
+    expect(await second.body.text()).toBe('body of /b');
+    // /b went out on the kept-alive connection, was dropped, and went out again on a new one.
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b', '/b']);
+    expect(server.sockets).toHaveLength(2);
+    expect(server.requests[1]?.socket).toBe(server.sockets[0]);
+    expect(server.requests[2]?.socket).toBe(server.sockets[1]);
+  });
+
+  it('sends it again only once: a new connection dropped too fails the request', async () => {
+    const server = await serve((request, response) => {
+      if (server.requests.length > 1) {
+        request.socket.destroy();
+        return;
+      }
+      sendBlob(response, Buffer.from('first'));
+    });
+    const transport = transportFor();
+    expect(await (await transport.send(blobGet(`${server.origin}/a`))).body.text()).toBe('first');
+    const error = await rejectionOf(transport.send(blobGet(`${server.origin}/b`)));
+    expect(TransportError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: GhcrErrorCode.CONNECTION_FAILED, connected: true });
+    expect(error.message).toMatch(/^GET "http:\/\/127\.0\.0\.1:\d+\/b": connection failed: /);
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b', '/b']);
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('reads a chunked body, and keeps the connection for the next request', async () => {
+    const parts = ['first part, ', 'x'.repeat(100_000), ', last part'];
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      for (const part of parts) response.write(part);
+      response.end();
+    });
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/chunked`));
+    expect(response.headers['transfer-encoding']).toBe('chunked');
+    expect(response.headers['content-length']).toBeUndefined();
+    expect(Buffer.concat(await viewsOf(response.body)).toString()).toBe(parts.join(''));
+    const again = await transport.send(blobGet(`${server.origin}/chunked`));
+    expect(await again.body.text()).toBe(parts.join(''));
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('follows a redirect on the same connection, and the final body has eachView', async () => {
+    const server = await serve((request, response) => {
+      if (request.url === '/v2/o/n/blobs/sha256:abc') {
+        response.writeHead(307, { location: '/signed/abc?sig=1', 'content-length': '9' });
+        response.end('redirect!');
+        return;
+      }
+      sendBlob(response, Buffer.from('the blob'));
+    });
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/v2/o/n/blobs/sha256:abc`));
+    expect(response.status).toBe(200);
+    // The URL that answered, its signature redacted.
+    expect(response.url).toBe(`${server.origin}/signed/abc?sig=REDACTED`);
+    expect(Buffer.concat(await viewsOf(response.body)).toString()).toBe('the blob');
+    expect(server.requests.map((seen) => seen.url)).toEqual([
+      '/v2/o/n/blobs/sha256:abc',
+      '/signed/abc?sig=1',
+    ]);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('answers an accepted 404 with its body', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end('{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+    });
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/missing`, { acceptStatus: [404] }));
+    expect(response.status).toBe(404);
+    expect(typeof response.body.eachView).toBe('function');
+    expect(await response.body.text()).toBe('{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+  });
+
+  it('turns a 500 that is not accepted into a ServerError', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"errors":[{"code":"UNKNOWN","message":"storage backend down"}]}');
+    });
+    const transport = transportFor();
+    const error = await rejectionOf(transport.send(blobGet(`${server.origin}/v2/o/n/blobs/sha256:abc`)));
+    expect(GhcrError.isInstance(error)).toBe(true);
+    expect(ServerError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: GhcrErrorCode.SERVER_ERROR, http: { method: 'GET', status: 500 } });
+    expect(error.message).toMatch(
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/v2\/o\/n\/blobs\/sha256:abc": status 500: /,
+    );
+    expect(error.message).toContain('storage backend down');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('fails the body, without hanging, when the server closes mid-body', async () => {
+    const declared = 1024 * 1024;
+    const server = await serve((request, response) => {
+      response.writeHead(200, { 'content-length': String(declared) });
+      response.write(BLOB.subarray(0, declared / 2), () => request.socket.destroy());
+    });
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/cut`));
+    let received = 0;
+    const error = await rejectionOf(
+      eachViewOf(response.body)((view) => {
+        received += view.length;
+        return undefined;
+      }),
+    );
+    expect(error.message).toMatch(
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/cut": the server closed the connection after \d+ of 1048576 bytes of the body$/,
+    );
+    expect(error).toMatchObject({ code: 'UND_ERR_SOCKET' });
+    expect(received).toBe(declared / 2);
+    expect(error.message).toContain(`after ${declared / 2} of`);
+  });
+
+  it('waits for the promise an eachView consumer returns, and still gets every byte in order', async () => {
+    const server = await serve((_request, response) => sendBlob(response, BLOB));
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/slow`));
+    const copies: Buffer[] = [];
+    let pending = false;
+    let overlapped = 0;
+    await eachViewOf(response.body)((view) => {
+      if (pending) overlapped += 1;
+      pending = true;
+      copies.push(Buffer.from(view));
+      // Settles a few turns of the event loop later: the connection must not hand the next
+      // piece (nor overwrite this one's buffer) before.
+      return new Promise<void>((resolve) => {
+        setImmediate(() =>
+          setImmediate(() => {
+            pending = false;
+            resolve();
+          }),
+        );
+      });
+    });
+    expect(overlapped).toBe(0);
+    expect(copies.length).toBeGreaterThan(1);
+    expect(Buffer.concat(copies).equals(BLOB)).toBe(true);
+  });
+
+  it('rejects with GHCR_ABORTED when the signal aborts before the head', async () => {
+    const server = await serve(() => {
+      // Never answers.
+    });
+    const transport = transportFor();
+    const controller = new AbortController();
+    const received = server.nextRequest();
+    const sent = transport.send(blobGet(`${server.origin}/hang`, { signal: controller.signal }));
+    const seen = await received;
+    controller.abort();
+    const error = await rejectionOf(sent);
+    expect(GhcrError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED, isRetryable: false });
+    expect(error.message).toMatch(/^GET "http:\/\/127\.0\.0\.1:\d+\/hang": aborted$/);
+    // The connection is closed, not left to the server.
+    await closeOf(seen.socket);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('rejects with GHCR_ABORTED, sending nothing, when the signal was aborted already', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('x')));
+    const transport = transportFor();
+    const error = await rejectionOf(
+      transport.send(blobGet(`${server.origin}/x`, { signal: AbortSignal.abort() })),
+    );
+    expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED });
+    expect(server.requests).toHaveLength(0);
+    expect(server.sockets).toHaveLength(0);
+  });
+
+  it('fails the body when the signal aborts mid-body', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': String(BLOB.length) });
+      response.write(BLOB.subarray(0, 1024));
+    });
+    const transport = transportFor();
+    const controller = new AbortController();
+    const response = await transport.send(blobGet(`${server.origin}/x`, { signal: controller.signal }));
+    let views = 0;
+    const error = await rejectionOf(
+      eachViewOf(response.body)(() => {
+        views += 1;
+        controller.abort();
+        return undefined;
+      }),
+    );
+    expect(views).toBe(1);
+    expect(error.name).toBe('AbortError');
+  });
+
+  it('times out waiting for the head after headersTimeoutMs (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serve(() => {
+      // Never answers.
+    });
+    const transport = transportFor({ headersTimeoutMs: 50 });
+    const received = server.nextRequest();
+    let outcome: unknown;
+    const sent = transport.send(blobGet(`${server.origin}/slow`)).then(
+      () => {
+        outcome = 'resolved';
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    const seen = await received;
+    await vi.advanceTimersByTimeAsync(49);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await sent;
+    expect(TransportError.isInstance(outcome)).toBe(true);
+    expect(outcome).toMatchObject({ code: GhcrErrorCode.TIMEOUT, connected: true });
+    expect((outcome as Error).message).toMatch(
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/slow": timed out \(UND_ERR_HEADERS_TIMEOUT\); /,
+    );
+    expect(server.requests).toHaveLength(1);
+    await closeOf(seen.socket);
+  });
+
+  it('refuses a header value holding CR LF, sending nothing', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('ok')));
+    const transport = transportFor();
+    const error = await rejectionOf(
+      transport.send(
+        blobGet(`${server.origin}/x`, { headers: { 'x-evil': 'a\r\nx-injected: secret-value' } }),
+      ),
+    );
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.message).toMatch(/^the request header "x-evil" has a name or value HTTP does not allow/);
+    // The value may be a credential: never quoted.
+    expect(error.message).not.toContain('secret-value');
+    const badName = await rejectionOf(
+      transport.send(blobGet(`${server.origin}/x`, { headers: { 'bad name': 'v' } })),
+    );
+    expect(badName.message).toMatch(/^the request header "bad name" has a name or value HTTP does not allow/);
+    // Nothing reached the server; the next good request is the first it sees.
+    expect(await (await transport.send(blobGet(`${server.origin}/good`))).body.text()).toBe('ok');
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/good']);
+    expect(server.requests[0]?.headers['x-injected']).toBeUndefined();
+  });
+
+  it('goes through undici with ownBlobConnections: false: no eachView', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('via undici')));
+    const transport = transportFor({ ownBlobConnections: false });
+    const response = await transport.send(blobGet(`${server.origin}/x`));
+    expect(response.body.eachView).toBeUndefined();
+    expect('eachView' in response.body).toBe(false);
+    expect(await response.body.text()).toBe('via undici');
+  });
+
+  it('sends requests without largeBody through undici: no eachView', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('manifest')));
+    const transport = transportFor();
+    const response = await transport.send({
+      operation: 'manifests.get',
+      method: 'GET',
+      url: `${server.origin}/m`,
+    });
+    expect(response.body.eachView).toBeUndefined();
+    expect(await response.body.text()).toBe('manifest');
+    // A largeBody request to the same server opens a connection of its own.
+    const blob = await transport.send(blobGet(`${server.origin}/b`));
+    expect(typeof blob.body.eachView).toBe('function');
+    expect(await blob.body.text()).toBe('manifest');
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('closes idle connections on transport.close()', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('x')));
+    const transport = transportFor();
+    const response = await transport.send(blobGet(`${server.origin}/x`));
+    expect(await response.body.text()).toBe('x');
+    const socket = server.sockets[0];
+    expect(socket?.destroyed).toBe(false);
+    const closed = closeOf(socket);
+    await transport.close();
+    await closed;
+    expect(socket?.destroyed).toBe(true);
+  });
+
+  it('reads a body delimited by the close, and does not keep that connection', async () => {
+    const server = await serveRaw((socket) => {
+      socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n\r\nuntil the close');
+    });
+    const transport = transportFor();
+    for (const path of ['/a', '/b']) {
+      const response = await transport.send(blobGet(`${server.origin}${path}`));
+      expect(Buffer.concat(await viewsOf(response.body)).toString()).toBe('until the close');
+    }
+    expect(server.heads.map((head) => head.split('\r\n')[0])).toEqual(['GET /a HTTP/1.1', 'GET /b HTTP/1.1']);
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('skips a 100 Continue, and closes a connection the response said to close', async () => {
+    const server = await serveRaw((socket) => {
+      socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      socket.write('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello');
+    });
+    const transport = transportFor();
+    for (const path of ['/a', '/b']) {
+      const response = await transport.send(blobGet(`${server.origin}${path}`));
+      expect(response.status).toBe(200);
+      expect(response.headers.connection).toBe('close');
+      expect(await response.body.text()).toBe('hello');
+    }
+    // The first connection was closed by the client: the second request came on a new one.
+    expect(server.sockets).toHaveLength(2);
+    const first = server.sockets[0];
+    await closeOf(first);
+    // The request head: the request line, host first, the transport's user-agent, nothing else.
+    expect(server.heads[0]?.split('\r\n')).toEqual([
+      'GET /a HTTP/1.1',
+      `host: ${new URL(server.origin).host}`,
+      'user-agent: ghcr-ts',
+    ]);
+  });
+
+  it('refuses a response that is not HTTP/1.1 with a ProtocolError naming the request', async () => {
+    const server = await serveRaw((socket) => {
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
+    });
+    const transport = transportFor();
+    const error = await rejectionOf(transport.send(blobGet(`${server.origin}/v2/`)));
+    expect(error).toMatchObject({ code: GhcrErrorCode.UNEXPECTED_RESPONSE });
+    expect(error.message).toMatch(
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/v2\/": the server's response is not valid HTTP\/1\.1: the status line is not HTTP\/1\.x: "SSH-2\.0-OpenSSH_9\.6"/,
+    );
+  });
+
+  it('queues requests beyond `connections` and carries them all on the one connection', async () => {
+    const server = await serve((request, response) =>
+      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+    );
+    const transport = transportFor({ connections: 1 });
+    const paths = ['/a', '/b', '/c', '/d'];
+    const texts = await Promise.all(
+      paths.map(async (path) => (await transport.send(blobGet(`${server.origin}${path}`))).body.text()),
+    );
+    expect(texts).toEqual(paths.map((path) => `body of ${path}`));
+    expect(server.sockets).toHaveLength(1);
+    expect(server.requests.map((seen) => seen.url).sort()).toEqual(paths);
+  });
+
+  it('aborts a request waiting for a connection, and the pool goes on', async () => {
+    const server = await serve((request, response) =>
+      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+    );
+    const transport = transportFor({ connections: 1 });
+    // Holds the one connection: its body is not read yet.
+    const holding = await transport.send(blobGet(`${server.origin}/a`));
+    const controller = new AbortController();
+    const waiting = transport.send(blobGet(`${server.origin}/b`, { signal: controller.signal }));
+    const after = transport.send(blobGet(`${server.origin}/c`));
+    controller.abort();
+    const error = await rejectionOf(waiting);
+    expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED });
+    expect(await holding.body.text()).toBe('body of /a');
+    expect(await (await after).body.text()).toBe('body of /c');
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/c']);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('closes the connection of a body dropped before its end, and opens another', async () => {
+    const server = await serve((_request, response) => sendBlob(response, BLOB));
+    const transport = transportFor({ connections: 1 });
+    const dropped = await transport.send(blobGet(`${server.origin}/a`));
+    dropped.body.destroy();
+    const first = server.sockets[0];
+    await closeOf(first);
+    const next = await transport.send(blobGet(`${server.origin}/b`));
+    expect(sha256(Buffer.concat(await viewsOf(next.body)))).toBe(BLOB_SHA256);
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('fails with GHCR_CONNECTION_FAILED, never answered, on a refused connection', async () => {
+    const probe = createNetServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const { port } = probe.address() as AddressInfo;
+    probe.close();
+    await once(probe, 'close');
+    const transport = transportFor();
+    const error = await rejectionOf(transport.send(blobGet(`http://127.0.0.1:${port}/v2/`)));
+    expect(TransportError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: GhcrErrorCode.CONNECTION_FAILED, connected: false });
+    expect(error.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('fails the body after bodyTimeoutMs without a byte (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': '4096' });
+      response.write(Buffer.alloc(1024, 1));
+    });
+    const transport = transportFor({ bodyTimeoutMs: 100 });
+    const response = await transport.send(blobGet(`${server.origin}/stalls`));
+    let received = 0;
+    let arrived: () => void = () => {};
+    const allSent = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    let outcome: unknown;
+    const read = eachViewOf(response.body)((view) => {
+      received += view.length;
+      if (received === 1024) arrived();
+      return undefined;
+    }).then(
+      () => {
+        outcome = 'resolved';
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    await allSent;
+    await vi.advanceTimersByTimeAsync(99);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await read;
+    expect(outcome).toMatchObject({ code: 'UND_ERR_BODY_TIMEOUT' });
+    expect((outcome as Error).message).toMatch(
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/stalls": no byte of the body for 100 ms \(1024 of 4096 bytes arrived\)$/,
+    );
+  });
+
+  it('closes a connection idle for keepAliveTimeoutMs, or a second before the server would (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serve((request, response) =>
+      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+    );
+    // Node's server says `Keep-Alive: timeout=3`: the client keeps the connection 2 s.
+    server.http.keepAliveTimeout = 3000;
+    const transport = transportFor({ keepAliveTimeoutMs: 30_000 });
+    const get = async (path: string): Promise<string> =>
+      (await transport.send(blobGet(`${server.origin}${path}`))).body.text();
+    expect(await get('/a')).toBe('body of /a');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(await get('/b')).toBe('body of /b');
+    expect(server.sockets).toHaveLength(1);
+    const socket = server.sockets[0];
+    const closed = closeOf(socket);
+    await vi.advanceTimersByTimeAsync(2000);
+    await closed;
+    // And the next request opens a new connection.
+    expect(await get('/c')).toBe('body of /c');
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('closes a connection idle for keepAliveTimeoutMs when the server gives no hint (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serveRaw((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const transport = transportFor({ keepAliveTimeoutMs: 500 });
+    const get = async (): Promise<string> =>
+      (await transport.send(blobGet(`${server.origin}/x`))).body.text();
+    expect(await get()).toBe('ok');
+    await vi.advanceTimersByTimeAsync(499);
+    expect(await get()).toBe('ok');
+    expect(server.sockets).toHaveLength(1);
+    const socket = server.sockets[0];
+    const closed = closeOf(socket);
+    await vi.advanceTimersByTimeAsync(500);
+    await closed;
+  });
+});

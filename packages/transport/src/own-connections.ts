@@ -1,0 +1,437 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { InvalidInputError, redactUrl } from '@ghcr/oci-types';
+import { transportErrorFrom } from './dispatch.js';
+import { type Http1ResponseHead, Http1ResponseParser } from './http1-response.js';
+import { ReusedBufferBody } from './reused-buffer-body.js';
+import type { Handler, TransportRequest } from './types.js';
+
+/**
+ * Bytes of the one buffer each connection reads every response into. 256 KiB: a loopback or LAN
+ * socket fills it in one read, so a 256 MiB blob is about 1,000 reads.
+ */
+const READ_BUFFER_BYTES = 256 * 1024;
+/** Header names and values as RFC 9110 allows them (a value may not hold CR, LF or NUL). */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+/** Headers the connection writes itself. */
+const OWN_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+/**
+ * Limits of the connections a transport opens for large bodies.
+ * @internal
+ */
+export interface OwnConnectionsOptions {
+  /** Connections per origin. */
+  readonly connections: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+}
+
+/** An error of the exchange with the code `transportErrorFrom` maps (undici's, for the same cases). */
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Marks a failure on a kept-alive connection before any byte of the response came back. */
+const STALE = Symbol('stale connection');
+
+interface Exchange {
+  /** One read; false pauses the socket. */
+  read(view: Buffer): boolean;
+  /** The server ended the connection. */
+  end(): void;
+  /** The socket failed. */
+  fail(error: Error): void;
+}
+
+interface Origin {
+  readonly key: string;
+  readonly secure: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly idle: Connection[];
+  open: number;
+  readonly waiting: (() => void)[];
+}
+
+/** One HTTP/1.1 connection reading every response into one buffer of its own. */
+class Connection {
+  readonly socket: net.Socket;
+  readonly ready: Promise<void>;
+  /** It carried a response before: the server may have closed it since. */
+  used = false;
+  #exchange: Exchange | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(origin: Origin, options: OwnConnectionsOptions, onClosed: (connection: Connection) => void) {
+    const onread = {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      callback: (length: number, buffer: Buffer): boolean => {
+        const exchange = this.#exchange;
+        if (exchange === undefined) {
+          // Bytes nobody asked for on an idle connection: it cannot be trusted with a request.
+          this.socket.destroy();
+          return false;
+        }
+        return exchange.read(buffer.subarray(0, length));
+      },
+    };
+    const host = origin.host;
+    // tls.connect takes `onread` as net.connect does (Node's docs), though @types/node omits it.
+    const secureOptions: tls.ConnectionOptions & { readonly onread: typeof onread } = {
+      host,
+      port: origin.port,
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      ALPNProtocols: ['http/1.1'],
+      onread,
+    };
+    this.socket = origin.secure
+      ? tls.connect(secureOptions)
+      : net.connect({ host, port: origin.port, onread });
+    this.socket.setNoDelay(true);
+    this.ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.socket.destroy(
+          codedError(
+            `connecting to ${origin.key} took over ${options.connectTimeoutMs} ms`,
+            'UND_ERR_CONNECT_TIMEOUT',
+          ),
+        );
+      }, options.connectTimeoutMs);
+      this.socket.once(origin.secure ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        reject(codedError(`the connection to ${origin.key} closed before it was open`, 'ECONNRESET'));
+      });
+      this.socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    // Handled through `ready` or the exchange; never an uncaught rejection.
+    this.ready.catch(() => {});
+    this.socket.on('error', (error) => this.#exchange?.fail(error));
+    this.socket.on('end', () => this.#exchange?.end());
+    this.socket.on('close', () => {
+      this.#stopIdle();
+      this.#exchange?.fail(codedError('the server closed the connection', 'UND_ERR_SOCKET'));
+      onClosed(this);
+    });
+  }
+
+  /** Sends `head` and reads one response to it. */
+  exchange(
+    head: string,
+    describe: string,
+    signal: AbortSignal | undefined,
+    options: OwnConnectionsOptions,
+    release: (keep: boolean, hintMs: number | undefined) => void,
+  ): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
+    this.#stopIdle();
+    const socket = this.socket;
+    const used = this.used;
+    this.used = true;
+    return new Promise((resolve, reject) => {
+      const parser = new Http1ResponseParser(describe);
+      let body: ReusedBufferBody | undefined;
+      let anyByte = false;
+      let active = true;
+      let paused = false;
+      let bodyTimer: NodeJS.Timeout | undefined;
+      const stop = (): void => {
+        active = false;
+        clearTimeout(headTimer);
+        clearTimeout(bodyTimer);
+        signal?.removeEventListener('abort', onAbort);
+        if (this.#exchange === exchange) this.#exchange = undefined;
+      };
+      const fail = (error: Error): void => {
+        if (!active) return;
+        stop();
+        socket.destroy();
+        if (body !== undefined) {
+          body.fail(error);
+          return;
+        }
+        reject(used && !anyByte ? Object.assign(error, { [STALE]: true }) : error);
+      };
+      const onAbort = (): void => {
+        const error = new Error('aborted');
+        error.name = 'AbortError';
+        fail(error);
+      };
+      const armBodyTimer = (): void => {
+        if (bodyTimer === undefined) {
+          bodyTimer = setTimeout(() => {
+            const { received, expected } = parser.progress;
+            fail(
+              codedError(
+                `${describe}: no byte of the body for ${options.bodyTimeoutMs} ms (${received}${expected === undefined ? '' : ` of ${expected}`} bytes arrived)`,
+                'UND_ERR_BODY_TIMEOUT',
+              ),
+            );
+          }, options.bodyTimeoutMs);
+        } else bodyTimer.refresh();
+      };
+      const headTimer = setTimeout(() => {
+        fail(
+          codedError(
+            `${describe}: no response head within ${options.headersTimeoutMs} ms`,
+            'UND_ERR_HEADERS_TIMEOUT',
+          ),
+        );
+      }, options.headersTimeoutMs);
+      const onHead = (parsed: Http1ResponseHead): void => {
+        clearTimeout(headTimer);
+        body = new ReusedBufferBody({
+          resume: () => {
+            if (!active || !paused) return;
+            paused = false;
+            armBodyTimer();
+            socket.resume();
+          },
+          abort: () => fail(new Error('the response body was dropped before it ended')),
+        });
+        resolve({ head: parsed, body });
+      };
+      const onBody = (piece: Buffer): void => {
+        if (body !== undefined && !body.deliver(piece)) paused = true;
+      };
+      const complete = (extra: number): void => {
+        const parsed = parser.head;
+        stop();
+        release(extra === 0 && parsed !== undefined && parsed.keepAlive, parsed?.keepAliveTimeoutMs);
+        body?.end();
+      };
+      const exchange: Exchange = {
+        read: (view) => {
+          anyByte = true;
+          let extra: number;
+          try {
+            extra = parser.feed(view, onHead, onBody);
+          } catch (error) {
+            fail(error as Error);
+            return false;
+          }
+          if (parser.done) {
+            complete(extra);
+            return true;
+          }
+          if (body !== undefined) {
+            if (paused) {
+              clearTimeout(bodyTimer);
+              bodyTimer = undefined;
+              return false;
+            }
+            armBodyTimer();
+          }
+          return true;
+        },
+        end: () => {
+          if (parser.closed()) complete(1);
+          else {
+            const { received, expected } = parser.progress;
+            fail(
+              codedError(
+                body === undefined
+                  ? `${describe}: the server closed the connection without a response`
+                  : `${describe}: the server closed the connection after ${received}${expected === undefined ? '' : ` of ${expected}`} bytes of the body`,
+                'UND_ERR_SOCKET',
+              ),
+            );
+          }
+        },
+        fail,
+      };
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#exchange = exchange;
+      socket.ref();
+      if (socket.isPaused()) socket.resume();
+      socket.write(head);
+    });
+  }
+
+  /** Parks the connection: unreferenced (it keeps no process alive) and closed after `ms` idle. */
+  park(ms: number, onExpired: () => void): void {
+    this.socket.unref();
+    this.#idleTimer = setTimeout(onExpired, ms);
+    this.#idleTimer.unref();
+  }
+
+  #stopIdle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+}
+
+/**
+ * The connections a transport opens itself for GETs of large bodies, per origin, kept alive
+ * between requests.
+ * @internal
+ */
+export class OwnConnections {
+  readonly #options: OwnConnectionsOptions;
+  readonly #origins = new Map<string, Origin>();
+  #closed = false;
+
+  constructor(options: OwnConnectionsOptions) {
+    this.#options = options;
+  }
+
+  /** Sends the GET `request` on a connection of the pool and resolves with its response head. */
+  async send(request: TransportRequest): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
+    const url = new URL(request.url);
+    const describe = `GET "${redactUrl(request.url)}"`;
+    const head = requestHead(url, request.headers ?? {});
+    const origin = this.#origin(url);
+    for (let attempt = 0; ; attempt++) {
+      const connection = await this.#acquire(origin, request.signal);
+      try {
+        return await connection.exchange(head, describe, request.signal, this.#options, (keep, hintMs) =>
+          this.#release(origin, connection, keep, hintMs),
+        );
+      } catch (error) {
+        // A kept-alive connection the server had closed as the request went out: once more on a
+        // new one (a GET can be sent twice).
+        if (attempt === 0 && typeof error === 'object' && error !== null && STALE in error) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Closes every idle connection; those in use close when their response ends. */
+  close(): void {
+    this.#closed = true;
+    for (const origin of this.#origins.values()) {
+      for (const connection of origin.idle.splice(0)) connection.socket.destroy();
+    }
+  }
+
+  #origin(url: URL): Origin {
+    const secure = url.protocol === 'https:';
+    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const key = `${url.protocol}//${url.host}`;
+    let origin = this.#origins.get(key);
+    if (origin === undefined) {
+      origin = { key, secure, host, port, idle: [], open: 0, waiting: [] };
+      this.#origins.set(key, origin);
+    }
+    return origin;
+  }
+
+  async #acquire(origin: Origin, signal: AbortSignal | undefined): Promise<Connection> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const idle = origin.idle.pop();
+      if (idle !== undefined) {
+        if (!idle.socket.destroyed && idle.socket.writable) return idle;
+        idle.socket.destroy();
+        continue;
+      }
+      if (origin.open < this.#options.connections) {
+        origin.open += 1;
+        const connection = new Connection(origin, this.#options, (closed) => this.#closedOne(origin, closed));
+        const onAbort = (): void => {
+          connection.socket.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          await connection.ready;
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+        return connection;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          const at = origin.waiting.indexOf(wake);
+          if (at >= 0) origin.waiting.splice(at, 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        origin.waiting.push(wake);
+      });
+    }
+  }
+
+  #release(origin: Origin, connection: Connection, keep: boolean, hintMs: number | undefined): void {
+    if (!keep || this.#closed || connection.socket.destroyed) {
+      connection.socket.destroy();
+      return;
+    }
+    // Close it a second before the server said it would, so a request never races its close.
+    const ms =
+      hintMs === undefined
+        ? this.#options.keepAliveTimeoutMs
+        : Math.min(this.#options.keepAliveTimeoutMs, Math.max(hintMs - 1000, 1000));
+    origin.idle.push(connection);
+    connection.park(ms, () => connection.socket.destroy());
+    origin.waiting.shift()?.();
+  }
+
+  #closedOne(origin: Origin, connection: Connection): void {
+    origin.open -= 1;
+    const at = origin.idle.indexOf(connection);
+    if (at >= 0) origin.idle.splice(at, 1);
+    origin.waiting.shift()?.();
+  }
+}
+
+/** The request head of a GET: the request line, `host`, then the request's headers, checked. */
+function requestHead(url: URL, headers: Readonly<Record<string, string>>): string {
+  let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (OWN_HEADERS.has(name.toLowerCase())) continue;
+    if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
+      // The value is never quoted: it may be a credential.
+      throw new InvalidInputError(
+        `the request header "${name.replace(/[^\x20-\x7e]/g, '?').slice(0, 60)}" has a name or value HTTP does not allow (a line break or NUL in the value, or a character outside a token in the name); remove it`,
+      );
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/**
+ * The terminal handler for GETs of large bodies (`TransportRequest.largeBody`) when the transport
+ * owns its connections: HTTP/1.1 on connections it opens itself, each reading every response into
+ * one reused buffer (Node's `onread`) instead of a new buffer per read, and handing the body on
+ * without a copy to a consumer that reads it with `eachView` (docs/benchmarks.md, "Issue 18, fourth round").
+ * @internal
+ */
+export function createOwnConnectionsHandler(connections: OwnConnections): Handler {
+  return async (request) => {
+    try {
+      const { head, body } = await connections.send(request);
+      return { status: head.status, headers: head.headers, body, url: redactUrl(request.url) };
+    } catch (error) {
+      throw transportErrorFrom(error, request);
+    }
+  };
+}
+
+/** True when `request` may go out on the transport's own connections. @internal */
+export function fitsOwnConnections(request: TransportRequest): boolean {
+  return (
+    request.largeBody === true &&
+    request.method === 'GET' &&
+    request.body === undefined &&
+    (request.url.startsWith('https://') || request.url.startsWith('http://'))
+  );
+}
