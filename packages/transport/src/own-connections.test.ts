@@ -5,7 +5,7 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from '
 import { GhcrError, GhcrErrorCode, InvalidInputError, ServerError, TransportError } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, type Transport, type TransportOptions } from './transport.js';
-import type { ResponseBody, TransportRequest, ViewConsumer } from './types.js';
+import type { Middleware, ResponseBody, TransportRequest, ViewConsumer } from './types.js';
 
 // The transport's own blob connections (`largeBody: true`, no dispatcher) against a real HTTP
 // server on the loopback: what they read, how they reuse connections, how they fail.
@@ -375,11 +375,21 @@ describe('own blob connections', () => {
       }),
     );
     expect(error.message).toMatch(
-      /^GET "http:\/\/127\.0\.0\.1:\d+\/cut": the server closed the connection after \d+ of 1048576 bytes of the body$/,
+      /^GET "http:\/\/127\.0\.0\.1:\d+\/cut": the server closed the connection after 524288 of 1048576 bytes of the body$/,
     );
     expect(error).toMatchObject({ code: 'UND_ERR_SOCKET' });
     expect(received).toBe(declared / 2);
-    expect(error.message).toContain(`after ${declared / 2} of`);
+
+    // Read as a stream, the iteration throws the same.
+    const streamed = await transport.send(blobGet(`${server.origin}/cut`));
+    let streamedBytes = 0;
+    const streamError = await rejectionOf(
+      (async () => {
+        for await (const chunk of streamed.body) streamedBytes += chunk.length;
+      })(),
+    );
+    expect(streamError.message).toMatch(/the server closed the connection after 524288 of 1048576 bytes/);
+    expect(streamedBytes).toBe(declared / 2);
   });
 
   it('waits for the promise an eachView consumer returns, and still gets every byte in order', async () => {
@@ -387,17 +397,22 @@ describe('own blob connections', () => {
     const transport = transportFor();
     const response = await transport.send(blobGet(`${server.origin}/slow`));
     const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
     let pending = false;
     let overlapped = 0;
+    let changedWhilePending = 0;
     await eachViewOf(response.body)((view) => {
       if (pending) overlapped += 1;
       pending = true;
-      copies.push(Buffer.from(view));
+      buffers.add(view.buffer);
+      const copy = Buffer.from(view);
+      copies.push(copy);
       // Settles a few turns of the event loop later: the connection must not hand the next
-      // piece (nor overwrite this one's buffer) before.
+      // piece before, nor read into this view's buffer (it stays valid until then).
       return new Promise<void>((resolve) => {
         setImmediate(() =>
           setImmediate(() => {
+            if (!copy.equals(view)) changedWhilePending += 1;
             pending = false;
             resolve();
           }),
@@ -405,8 +420,51 @@ describe('own blob connections', () => {
       });
     });
     expect(overlapped).toBe(0);
+    expect(changedWhilePending).toBe(0);
     expect(copies.length).toBeGreaterThan(1);
+    // The socket stopped reading while a promise was pending: had it read on, what came in the
+    // meantime would have been kept as copies, each a buffer of its own.
+    expect(buffers.size).toBeLessThanOrEqual(2);
     expect(Buffer.concat(copies).equals(BLOB)).toBe(true);
+  });
+
+  it('keeps the last view valid while its promise is pending, even as the connection carries the next request', async () => {
+    const first = BLOB.subarray(0, 1024 * 1024);
+    const second = Buffer.alloc(1024 * 1024, 0xee);
+    const server = await serve((request, response) =>
+      sendBlob(response, request.url === '/a' ? first : second),
+    );
+    const transport = transportFor({ connections: 1 });
+    const a = await transport.send(blobGet(`${server.origin}/a`));
+    let received = 0;
+    let last: { view: Uint8Array; copy: Buffer } | undefined;
+    let settleLast: () => void = () => {};
+    let lastArrived: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      lastArrived = resolve;
+    });
+    const readA = eachViewOf(a.body)((view) => {
+      received += view.length;
+      if (received < first.length) return undefined;
+      last = { view, copy: Buffer.from(view) };
+      lastArrived();
+      return new Promise<void>((resolve) => {
+        settleLast = resolve;
+      });
+    });
+    await arrived;
+    // The response ended: its connection carries the next request while the last view is held.
+    const b = await transport.send(blobGet(`${server.origin}/b`));
+    expect(Buffer.concat(await viewsOf(b.body)).equals(second)).toBe(true);
+    expect(server.sockets).toHaveLength(1);
+    const held = last as { view: Uint8Array; copy: Buffer } | undefined;
+    if (held === undefined) throw new Error('the last view never came');
+    // Unchanged since it was handed over, and the end of the first body.
+    expect(held.copy.equals(held.view)).toBe(true);
+    expect(held.copy.equals(first.subarray(first.length - held.copy.length))).toBe(true);
+    settleLast();
+    await readA;
+    expect(received).toBe(first.length);
   });
 
   it('rejects with GHCR_ABORTED when the signal aborts before the head', async () => {
@@ -539,6 +597,8 @@ describe('own blob connections', () => {
 
   it('closes idle connections on transport.close()', async () => {
     const server = await serve((_request, response) => sendBlob(response, Buffer.from('x')));
+    // Neither side would close the idle connection within the test: only close() does.
+    server.http.keepAliveTimeout = 60_000;
     const transport = transportFor();
     const response = await transport.send(blobGet(`${server.origin}/x`));
     expect(await response.body.text()).toBe('x');
@@ -615,18 +675,34 @@ describe('own blob connections', () => {
 
   it('aborts a request waiting for a connection, and the pool goes on', async () => {
     const server = await serve((request, response) =>
-      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+      sendBlob(response, request.url === '/a' ? BLOB : Buffer.from(`body of ${request.url}`)),
     );
-    const transport = transportFor({ connections: 1 });
-    // Holds the one connection: its body is not read yet.
+    // Tells when a request was handed to the connections (it is queued by then, when none is free).
+    const handed = new Map<string, () => void>();
+    const handedOver = (path: string): Promise<void> =>
+      new Promise((resolve) => handed.set(`${server.origin}${path}`, resolve));
+    const probe: Middleware = (next) => (request, context) => {
+      const sending = next(request, context);
+      handed.get(request.url)?.();
+      return sending;
+    };
+    const transport = transportFor({
+      connections: 1,
+      middleware: [{ name: 'handed-over', middleware: probe, after: 'redirect' }],
+    });
+    // Holds the one connection: 5 MiB of body, not read yet.
     const holding = await transport.send(blobGet(`${server.origin}/a`));
     const controller = new AbortController();
+    const queued = Promise.all([handedOver('/b'), handedOver('/c')]);
     const waiting = transport.send(blobGet(`${server.origin}/b`, { signal: controller.signal }));
     const after = transport.send(blobGet(`${server.origin}/c`));
+    await queued;
     controller.abort();
     const error = await rejectionOf(waiting);
     expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED });
-    expect(await holding.body.text()).toBe('body of /a');
+    expect(error.message).toMatch(/^GET "http:\/\/127\.0\.0\.1:\d+\/b": aborted$/);
+    expect(sha256(Buffer.from(await holding.body.arrayBuffer()))).toBe(BLOB_SHA256);
+    // The aborted request left the queue: the connection goes to the next one waiting.
     expect(await (await after).body.text()).toBe('body of /c');
     expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/c']);
     expect(server.sockets).toHaveLength(1);
@@ -695,27 +771,24 @@ describe('own blob connections', () => {
     );
   });
 
-  it('closes a connection idle for keepAliveTimeoutMs, or a second before the server would (fake timers)', async () => {
+  it('closes a connection idle a second less than the Keep-Alive timeout the server sent (fake timers)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const server = await serve((request, response) =>
-      sendBlob(response, Buffer.from(`body of ${request.url}`)),
-    );
-    // Node's server says `Keep-Alive: timeout=3`: the client keeps the connection 2 s.
-    server.http.keepAliveTimeout = 3000;
+    const server = await serveRaw((socket) => {
+      // The server would close it after 3 s idle; it never does here.
+      socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=3\r\ncontent-length: 2\r\n\r\nok');
+    });
     const transport = transportFor({ keepAliveTimeoutMs: 30_000 });
-    const get = async (path: string): Promise<string> =>
-      (await transport.send(blobGet(`${server.origin}${path}`))).body.text();
-    expect(await get('/a')).toBe('body of /a');
+    const get = async (): Promise<string> =>
+      (await transport.send(blobGet(`${server.origin}/x`))).body.text();
+    expect(await get()).toBe('ok');
     await vi.advanceTimersByTimeAsync(1999);
-    expect(await get('/b')).toBe('body of /b');
+    expect(await get()).toBe('ok');
     expect(server.sockets).toHaveLength(1);
-    const socket = server.sockets[0];
-    const closed = closeOf(socket);
     await vi.advanceTimersByTimeAsync(2000);
-    await closed;
-    // And the next request opens a new connection.
-    expect(await get('/c')).toBe('body of /c');
+    // Closed 2 s after its last response: the next request opens a new connection.
+    expect(await get()).toBe('ok');
     expect(server.sockets).toHaveLength(2);
+    await closeOf(server.sockets[0]);
   });
 
   it('closes a connection idle for keepAliveTimeoutMs when the server gives no hint (fake timers)', async () => {
@@ -730,9 +803,25 @@ describe('own blob connections', () => {
     await vi.advanceTimersByTimeAsync(499);
     expect(await get()).toBe('ok');
     expect(server.sockets).toHaveLength(1);
-    const socket = server.sockets[0];
-    const closed = closeOf(socket);
     await vi.advanceTimersByTimeAsync(500);
-    await closed;
+    expect(await get()).toBe('ok');
+    expect(server.sockets).toHaveLength(2);
+    await closeOf(server.sockets[0]);
+  });
+
+  it('does not reuse a connection that carried bytes past the end of the response', async () => {
+    const server = await serveRaw((socket) => {
+      // A second response nobody asked for, in the same write.
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok' +
+          'HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nextra',
+      );
+    });
+    const transport = transportFor();
+    for (let n = 0; n < 2; n++) {
+      expect(await (await transport.send(blobGet(`${server.origin}/x`))).body.text()).toBe('ok');
+    }
+    expect(server.sockets).toHaveLength(2);
+    await closeOf(server.sockets[0]);
   });
 });

@@ -7,8 +7,9 @@ import { ReusedBufferBody } from './reused-buffer-body.js';
 import type { Handler, TransportRequest } from './types.js';
 
 /**
- * Bytes of the one buffer each connection reads every response into. 256 KiB: a loopback or LAN
- * socket fills it in one read, so a 256 MiB blob is about 1,000 reads.
+ * Bytes of each of the two buffers a connection reads every response into (the second is read
+ * into while a body holds a piece of the first). 256 KiB: a loopback or LAN socket fills it in
+ * one read, so a 256 MiB blob is about 1,000 reads.
  */
 const READ_BUFFER_BYTES = 256 * 1024;
 /** Header names and values as RFC 9110 allows them (a value may not hold CR, LF or NUL). */
@@ -65,10 +66,19 @@ class Connection {
   used = false;
   #exchange: Exchange | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The buffer (0 or 1) the last read went into. */
+  #reading = 0;
+  /** The buffer a body holds a piece of, or -1. */
+  #held = -1;
 
   constructor(origin: Origin, options: OwnConnectionsOptions, onClosed: (connection: Connection) => void) {
+    const buffers = [Buffer.allocUnsafe(READ_BUFFER_BYTES), Buffer.allocUnsafe(READ_BUFFER_BYTES)];
     const onread = {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      // Node asks before each read: the buffer a body holds is never read into.
+      buffer: (): Buffer => {
+        this.#reading = this.#held === 0 ? 1 : 0;
+        return buffers[this.#reading] as Buffer;
+      },
       callback: (length: number, buffer: Buffer): boolean => {
         const exchange = this.#exchange;
         if (exchange === undefined) {
@@ -197,6 +207,10 @@ class Connection {
             socket.resume();
           },
           abort: () => fail(new Error('the response body was dropped before it ended')),
+          hold: () => this.#hold(),
+          release: () => {
+            this.#held = -1;
+          },
         });
         resolve({ head: parsed, body });
       };
@@ -259,6 +273,13 @@ class Connection {
       if (socket.isPaused()) socket.resume();
       socket.write(head);
     });
+  }
+
+  /** Keeps the buffer of the last read for a body; false when one is kept already. */
+  #hold(): boolean {
+    if (this.#held !== -1) return false;
+    this.#held = this.#reading;
+    return true;
   }
 
   /** Parks the connection: unreferenced (it keeps no process alive) and closed after `ms` idle. */

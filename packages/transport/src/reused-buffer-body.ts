@@ -15,15 +15,31 @@ export interface BodyConnection {
   resume(): void;
   /** Stop reading for good and close the connection: the body is dropped, or failed. */
   abort(error: Error | undefined): void;
+  /**
+   * Keeps the buffer of the piece being delivered: the connection reads into its other buffer
+   * until `release()`. False when it already keeps one (the piece must then be copied).
+   */
+  hold(): boolean;
+  /** Gives back the buffer `hold()` kept. */
+  release(): void;
+}
+
+/** A piece kept for later: a copy, or a view of a buffer the connection holds for it. */
+interface Kept {
+  readonly bytes: Buffer;
+  readonly held: boolean;
 }
 
 /**
- * The body of a response read into one reused buffer (see `createOwnConnectionsHandler`). The
- * connection hands it each piece of body with `deliver(view)`, a view valid only during the call.
+ * The body of a response read into reused buffers (see `createOwnConnectionsHandler`). The
+ * connection hands it each piece of body with `deliver(view)`, a view valid only during the call
+ * unless the body holds its buffer (`hold()`: the connection then reads into its other one).
  * Read it either as a stream (each piece is then copied into a buffer of its own, as a socket
  * would have allocated) or with {@link ReusedBufferBody.eachView}, which hands the views on
- * without a copy. A piece that arrives while the consumer is not ready for it (before it chose a
- * way to read, or while its last view's promise is pending) is kept as a copy.
+ * without a copy, each valid until the consumer returns or, when it returns a promise, until that
+ * settles. A piece that arrives while the consumer is not ready for it (before it chose a way to
+ * read, or while its last promise is pending) is kept: in its held buffer when it can be, else as
+ * a copy.
  * @internal
  */
 export class ReusedBufferBody extends Readable implements ResponseBody {
@@ -31,7 +47,7 @@ export class ReusedBufferBody extends Readable implements ResponseBody {
   #mode: 'unset' | 'stream' | 'views' = 'unset';
   #consumer: ViewConsumer | undefined;
   #waiting = false;
-  #queued: Buffer[] = [];
+  #queued: Kept[] = [];
   #ended = false;
   #settle: { resolve(): void; reject(error: Error): void } | undefined;
 
@@ -51,11 +67,15 @@ export class ReusedBufferBody extends Readable implements ResponseBody {
   deliver(view: Buffer): boolean {
     if (this.destroyed) return false;
     if (this.#mode === 'unset' || this.#waiting || this.#queued.length > 0) {
-      this.#queued.push(Buffer.from(view));
+      this.#queued.push(
+        this.#connection.hold() ? { bytes: view, held: true } : { bytes: Buffer.from(view), held: false },
+      );
       return false;
     }
     if (this.#mode === 'stream') return this.push(Buffer.from(view));
-    return this.#offer(view);
+    return this.#connection.hold()
+      ? this.#offer({ bytes: view, held: true })
+      : this.#offer({ bytes: Buffer.from(view), held: false });
   }
 
   /** The whole body was delivered. */
@@ -95,14 +115,17 @@ export class ReusedBufferBody extends Readable implements ResponseBody {
     if (this.#mode === 'unset') this.#mode = 'stream';
     if (this.#mode !== 'stream') return;
     while (this.#queued.length > 0) {
-      const piece = this.#queued.shift() as Buffer;
-      if (!this.push(piece)) return;
+      const piece = this.#queued.shift() as Kept;
+      const pushed = this.push(piece.held ? Buffer.from(piece.bytes) : piece.bytes);
+      if (piece.held) this.#connection.release();
+      if (!pushed) return;
     }
     if (this.#ended) this.push(null);
     else this.#connection.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#queued.some((piece) => piece.held)) this.#connection.release();
     this.#queued = [];
     if (!this.#ended) this.#connection.abort(error ?? undefined);
     const settle = this.#settle;
@@ -156,23 +179,32 @@ export class ReusedBufferBody extends Readable implements ResponseBody {
     return Buffer.concat(pieces);
   }
 
-  /** Gives `view` to the consumer; false when it asked to wait. */
-  #offer(view: Buffer): boolean {
+  /**
+   * Gives `piece` to the consumer; false when it asked to wait. A held buffer is given back once
+   * the consumer is done with the view: when it returns, or when the promise it returned settles.
+   */
+  #offer(piece: Kept): boolean {
     let pending: Promise<void> | undefined;
     try {
-      pending = this.#consumer?.(view);
+      pending = this.#consumer?.(piece.bytes);
     } catch (error) {
+      if (piece.held) this.#connection.release();
       this.destroy(error as Error);
       return false;
     }
-    if (pending === undefined) return true;
+    if (pending === undefined) {
+      if (piece.held) this.#connection.release();
+      return true;
+    }
     this.#waiting = true;
     pending.then(
       () => {
+        if (piece.held) this.#connection.release();
         this.#waiting = false;
         this.#drain();
       },
       (error: unknown) => {
+        if (piece.held) this.#connection.release();
         this.#waiting = false;
         this.destroy(error as Error);
       },
@@ -184,7 +216,7 @@ export class ReusedBufferBody extends Readable implements ResponseBody {
   #drain(): void {
     while (this.#queued.length > 0) {
       if (this.destroyed) return;
-      const piece = this.#queued.shift() as Buffer;
+      const piece = this.#queued.shift() as Kept;
       if (!this.#offer(piece)) return;
     }
     if (this.destroyed) return;

@@ -89,9 +89,10 @@ export interface TransportResponse {
 }
 
 /**
- * Takes one piece of a body read with `eachView`: a view of a buffer the connection reuses, valid
- * only until the function returns (copy what you keep). Return a promise to receive no more
- * pieces until it settles; a rejection (or a throw) fails the read and closes the connection.
+ * Takes one piece of a body read with `eachView`: a view of a buffer the connection reuses. It
+ * stays valid until the function returns, or, when the function returns a promise, until that
+ * promise settles (no more pieces come meanwhile); copy what you keep longer. A rejection (or a
+ * throw) fails the read and closes the connection.
  * @public
  */
 export type ViewConsumer = (view: Uint8Array) => Promise<void> | undefined;

@@ -261,4 +261,97 @@ describe('writeVerifiedFile', () => {
       expect(stream.destroyed).toBe(true);
     });
   });
+
+  describe("from a source of views (the transport's own connections)", () => {
+    /**
+     * A source like a body read into one reused buffer: each piece of `content` is copied into
+     * the same buffer and handed on, and once the view's life is over (the consumer returned, or
+     * the promise it returned settled) the buffer is scribbled over, so a consumer that kept a
+     * view instead of copying it would write garbage.
+     */
+    const reusingSource = (content: Uint8Array, pieceSize: number) => {
+      const buffer = Buffer.alloc(pieceSize);
+      const stats = { views: 0, waited: 0 };
+      return {
+        stats,
+        async eachView(onView: (view: Uint8Array) => Promise<void> | undefined): Promise<void> {
+          for (const piece of piecesOf(content, pieceSize)) {
+            buffer.set(piece);
+            stats.views += 1;
+            const pending = onView(buffer.subarray(0, piece.byteLength));
+            if (pending !== undefined) {
+              stats.waited += 1;
+              await pending;
+            }
+            buffer.fill(0xee);
+          }
+        },
+      };
+    };
+
+    it('copies every view before its buffer is reused, waiting on the disk when both batches are full', async () => {
+      const content = randomBytes(9 * MiB + 4321);
+      const source = reusingSource(content, 256 * 1024 + 3);
+      const { handle, contents } = recordingHandle();
+      const writev = handle.writev.bind(handle);
+      handle.writev = (async (buffers: Uint8Array[], position?: number) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return writev(buffers, position);
+      }) as FileHandle['writev'];
+      await writeVerifiedFile(
+        source as unknown as Readable,
+        handle,
+        createContentVerifier(digestOf(content), { size: content.byteLength }),
+      );
+      expect(Buffer.compare(contents(), content)).toBe(0);
+      expect(source.stats.views).toBe(Math.ceil(content.byteLength / (256 * 1024 + 3)));
+      // The slow disk made the source wait on some views: those were copied only once it was free.
+      expect(source.stats.waited).toBeGreaterThan(0);
+    });
+
+    it('writes a real file byte for byte and verifies it', async () => {
+      const content = randomBytes(5 * MiB + 17);
+      const path = join(directory, 'viewed');
+      const handle = await open(path, 'wx');
+      try {
+        await writeVerifiedFile(
+          reusingSource(content, 65536) as unknown as Readable,
+          handle,
+          createContentVerifier(digestOf(content), { size: content.byteLength }),
+        );
+      } finally {
+        await handle.close();
+      }
+      expect(Buffer.compare(await readFile(path), content)).toBe(0);
+    });
+
+    it('rejects content that hashes to another digest', async () => {
+      const content = randomBytes(3 * MiB);
+      const { handle } = recordingHandle();
+      const error = await writeVerifiedFile(
+        reusingSource(content, 65536) as unknown as Readable,
+        handle,
+        createContentVerifier(digestOf(randomBytes(16)), { size: content.byteLength }),
+      ).catch((caught: unknown) => caught);
+      expect(DigestMismatchError.isInstance(error)).toBe(true);
+    });
+
+    it("rejects with the write's error when the disk fails, and the source stops", async () => {
+      const content = randomBytes(8 * MiB);
+      const source = reusingSource(content, MiB);
+      const { handle } = recordingHandle();
+      handle.writev = (async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      }) as FileHandle['writev'];
+      await expect(
+        writeVerifiedFile(
+          source as unknown as Readable,
+          handle,
+          createContentVerifier(digestOf(content), { size: content.byteLength }),
+        ),
+      ).rejects.toThrow('ENOSPC');
+      // Two batches of 2 MiB fill, then the source waits on the failed write and gets its error.
+      expect(source.stats.views).toBeLessThan(8);
+    });
+  });
 });

@@ -132,16 +132,12 @@ export async function writeVerifiedFile(
 const spareBatches: Buffer[] = [];
 /** Spare batch buffers kept: two for each of four files written at once. */
 const MAX_SPARE_BATCHES = 8;
-/** The least a buffer for the rest of a view holds: one read of the transport's own connections. */
-const ASIDE_BYTES = 256 * 1024;
-/** Buffers for the rest of a view, kept for the next file. */
-const spareAsides: Buffer[] = [];
 
 /**
  * Reads a source that hands out views of a reused buffer (the transport's own connections): each
  * view is hashed, then copied into one of two batch buffers, which take turns being written.
- * While the batch to fill next is still being written, the rest of the view is copied aside and
- * the source waits. Resolves with the two batch buffers once the last batch's write started.
+ * While the batch to fill next is still being written, the source waits (and the view stays
+ * valid). Resolves with the two batch buffers once the last batch's write started.
  */
 async function writeViews(
   source: ViewSource,
@@ -155,7 +151,6 @@ async function writeViews(
   ];
   let current = 0;
   let fill = 0;
-  let aside = spareAsides.pop();
   /** Settles when the batch now current may be filled (its last write done); undefined when it may. */
   let busy: Promise<void> | undefined;
   const flush = (): void => {
@@ -170,24 +165,16 @@ async function writeViews(
     busy = waiting;
   };
   /**
-   * Copies `bytes` in; a promise when the source must wait. The rest of a view is then copied
-   * aside, into one buffer kept for that (the source sends nothing more while it waits): a new
-   * buffer each time cost a pull of 256 MiB about 70 ms of allocation and page faults.
+   * Copies `bytes` in; a promise when the source must wait for a batch to be free. The rest of a
+   * view is copied once that settles: a view stays valid until the promise its consumer returned
+   * settles (`ViewConsumer`).
    */
-  const place = (bytes: Uint8Array, borrowed: boolean): Promise<void> | undefined => {
+  const place = (bytes: Uint8Array): Promise<void> | undefined => {
     let at = 0;
     while (at < bytes.byteLength) {
       if (busy !== undefined) {
-        let rest = bytes.subarray(at);
-        if (borrowed) {
-          if (aside === undefined || aside.byteLength < rest.byteLength) {
-            aside = Buffer.allocUnsafe(Math.max(rest.byteLength, ASIDE_BYTES));
-          }
-          aside.set(rest);
-          rest = aside.subarray(0, rest.byteLength);
-        }
-        const waitFor = busy;
-        return waitFor.then(() => place(rest, false));
+        const rest = bytes.subarray(at);
+        return busy.then(() => place(rest));
       }
       const taken = Math.min(WRITE_BATCH_BYTES - fill, bytes.byteLength - at);
       (batches[current] as Buffer).set(bytes.subarray(at, at + taken), fill);
@@ -201,10 +188,9 @@ async function writeViews(
     if (view.byteLength === 0) return undefined;
     verifier.update(view);
     options.onBytes?.(verifier.size);
-    return place(view, true);
+    return place(view);
   });
   if (fill > 0) flush();
-  if (aside !== undefined && spareAsides.length < MAX_SPARE_BATCHES) spareAsides.push(aside);
   return batches;
 }
 

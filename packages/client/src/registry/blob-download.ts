@@ -83,17 +83,26 @@ class ResumableBlobStream extends ReadableStream {
 
   /**
    * Reads the blob without the stream: each piece goes to `onView` (resumes included), as a view
-   * valid only during the call when the transport read it into a reused buffer
-   * (`ResponseBody.eachView`); a promise `onView` returns holds the next piece back until it
-   * settles. Resolves at the blob's end. Call it instead of reading the stream, never both.
+   * of a buffer the transport reuses when it read the body into one (`ResponseBody.eachView`),
+   * valid until `onView` returns or the promise it returned settled; that promise holds the next
+   * piece back. A failure of `onView` is never resumed. Resolves at the blob's end; rejects if the
+   * stream is destroyed before. Call it instead of reading the stream, never both.
    */
   eachView(onView: ViewConsumer): Promise<void> {
     if (this.#started) {
       return Promise.reject(new Error('the blob stream is already being read; eachView must come first'));
     }
     this.#started = true;
+    // The promise carries the failure; destroying the stream must not also throw it as 'error'.
+    this.on('error', () => {});
     return this.#run(onView).then(
-      () => {
+      (complete) => {
+        if (!complete) {
+          throw new TransportError(`GET "${this.#url}": the blob stream was closed before the blob ended`, {
+            code: GhcrErrorCode.ABORTED,
+            isRetryable: false,
+          });
+        }
         this.push(null);
         this.resume();
       },
@@ -112,7 +121,7 @@ class ResumableBlobStream extends ReadableStream {
   }
 
   /** Fetches the blob (resuming after drops) into the stream, or into `sink` when given. */
-  async #run(sink: ViewConsumer | undefined): Promise<void> {
+  async #run(sink: ViewConsumer | undefined): Promise<boolean> {
     const deps = this.#deps;
     const url = this.#url;
     const target = this.#target;
@@ -120,10 +129,10 @@ class ResumableBlobStream extends ReadableStream {
     const first = target.offset ?? 0;
     let failures = 0;
     for (;;) {
-      if (this.destroyed) return;
+      if (this.destroyed) return false;
       if (target.size !== undefined && this.#offset >= target.size && this.#offset > first) {
         if (sink === undefined) this.push(null);
-        return;
+        return true;
       }
       let response: TransportResponse | undefined;
       const reached = this.#offset;
@@ -140,13 +149,13 @@ class ResumableBlobStream extends ReadableStream {
         });
         if (this.destroyed) {
           release(response.body);
-          return;
+          return false;
         }
         if (response.status === 416) {
           // Asked from the end: everything arrived before the connection dropped.
           await response.body.dump();
           if (sink === undefined) this.push(null);
-          return;
+          return true;
         }
         const skip = startOffsetCheck(response, reached, url);
         const onBytes = (): void => {
@@ -154,14 +163,16 @@ class ResumableBlobStream extends ReadableStream {
         };
         if (sink === undefined) await this.#forward(response.body, skip, onBytes);
         else await this.#forwardViews(response.body, skip, onBytes, sink);
-        if (this.destroyed) return;
+        if (this.destroyed) return false;
         this.#progress?.report(this.#offset, true);
         if (sink === undefined) this.push(null);
-        return;
+        return true;
       } catch (error) {
         this.#body = undefined;
         if (response !== undefined) release(response.body);
-        if (this.destroyed) return;
+        if (this.destroyed) return false;
+        // The consumer's own failure (a write, a digest check): nothing to fetch again.
+        if (sinkFailures.has(error as object)) throw error;
         if (!isResumable(error, target.signal) || failures >= maxFailures)
           throw asDownloadError(error, url, this.#offset);
         failures += 1;
@@ -196,16 +207,18 @@ class ResumableBlobStream extends ReadableStream {
       this.#offset += piece.byteLength;
       onBytes();
       this.#progress?.report(this.#offset);
-      return sink(piece);
+      try {
+        return sink(piece)?.catch(markSinkFailure);
+      } catch (error) {
+        return markSinkFailure(error);
+      }
     };
     const ended = (): void => {
       if (remaining > 0) throw this.#shortRestart();
     };
     this.#body = body;
     const forwarded =
-      body.eachView !== undefined
-        ? body.eachView(take).then(ended)
-        : eachChunk(body, take).then(ended);
+      body.eachView !== undefined ? body.eachView(take).then(ended) : eachChunk(body, take).then(ended);
     return forwarded.finally(() => {
       if (this.#body === body) this.#body = undefined;
     });
@@ -252,6 +265,15 @@ class ResumableBlobStream extends ReadableStream {
       });
     });
   }
+}
+
+/** Failures of a view consumer (not of the download): never resumed. */
+const sinkFailures = new WeakSet<object>();
+
+/** Marks `error` as the consumer's and rejects with it. */
+function markSinkFailure(error: unknown): never {
+  if (typeof error === 'object' && error !== null) sinkFailures.add(error);
+  throw error;
 }
 
 /** Pauses a response body that can be paused (undici's is a Readable). */

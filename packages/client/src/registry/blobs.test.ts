@@ -370,6 +370,77 @@ describe('blobs.get against the ghcr profile', () => {
   });
 });
 
+describe('a blob source read with eachView (how a pull writes files)', () => {
+  type ViewReader = { eachView(onView: (view: Uint8Array) => Promise<void> | undefined): Promise<void> };
+
+  async function pushed(size: number, options: Parameters<typeof simulatedClient>[0] = {}) {
+    const context = simulatedClient(options);
+    const bytes = randomBytes(size);
+    const { descriptor } = await context.client.blobs.upload('octo/app', bytes);
+    context.sim.log.clear();
+    return { ...context, bytes, descriptor };
+  }
+
+  it('hands on every byte once, in order, resuming with Range after a reset mid-body', async () => {
+    const { sim, client, bytes, descriptor } = await pushed(3 * MiB);
+    sim.faults.add({ operation: 'blobhost.get', nth: 1, action: { type: 'reset', afterBytes: 1_000_000 } });
+    const stream = client.blobs.source('octo/app', descriptor).open(0) as unknown as ViewReader;
+    const pieces: Buffer[] = [];
+    await stream.eachView((view) => {
+      pieces.push(Buffer.from(view));
+      // Every other piece makes the source wait, as a busy disk does.
+      return pieces.length % 2 === 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+    });
+    expect(Buffer.compare(Buffer.concat(pieces), bytes)).toBe(0);
+    const hostGets = sim.log.byOperation('blobhost.get');
+    expect(hostGets).toHaveLength(2);
+    expect(hostGets[1]?.status).toBe(206);
+  });
+
+  it('does not fetch again when the consumer fails: its error is the answer', async () => {
+    const { sim, client, descriptor } = await pushed(2 * MiB);
+    const stream = client.blobs.source('octo/app', descriptor).open(0) as unknown as ViewReader;
+    const failure = new Error('disk full');
+    let calls = 0;
+    const error = await stream
+      .eachView(() => {
+        calls += 1;
+        return calls === 3 ? Promise.reject(failure) : undefined;
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBe(failure);
+    expect(sim.log.byOperation('blobhost.get')).toHaveLength(1);
+  });
+
+  it('skips what already arrived when a resumed GET restarts from byte 0 (200 to a Range)', async () => {
+    const { sim, client, bytes, descriptor } = await pushed(2 * MiB, {
+      profile: 'distribution',
+      client: {
+        transportOptions: {
+          middleware: [
+            {
+              name: 'ignore-range',
+              middleware: (next) => (request, context) => {
+                const { range: _dropped, ...headers } = request.headers ?? {};
+                return next({ ...request, headers }, context);
+              },
+            },
+          ],
+        },
+      },
+    });
+    sim.faults.add({ operation: 'blob.get', nth: 1, action: { type: 'reset', afterBytes: 700_000 } });
+    const stream = client.blobs.source('octo/app', descriptor).open(0) as unknown as ViewReader;
+    const pieces: Buffer[] = [];
+    await stream.eachView((view) => {
+      pieces.push(Buffer.from(view));
+      return undefined;
+    });
+    expect(Buffer.compare(Buffer.concat(pieces), bytes)).toBe(0);
+    expect(sim.log.byOperation('blob.get').map((entry) => entry.status)).toEqual([200, 200]);
+  });
+});
+
 describe('blobs against the distribution profile', () => {
   it('appends digest to the absolute ?_state= Location and reads the blob without a redirect', async () => {
     const { sim, client } = simulatedClient({
