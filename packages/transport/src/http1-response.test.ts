@@ -410,4 +410,12 @@ describe('Http1ResponseParser', () => {
       );
     });
   });
+
+  it('refuses a head over 64 KiB however the reads cut it, whole in one read too', () => {
+    const raw = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(100 * 1024)}\r\nContent-Length: 1\r\n\r\nx`;
+    expect(() => parse(split(Buffer.from(raw), [40_000, 80_000]))).toThrow(
+      /the response head is over 64 KiB/,
+    );
+    expect(() => parse([Buffer.from(raw)])).toThrow(/the response head is over 64 KiB/);
+  });
 });

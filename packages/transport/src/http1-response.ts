@@ -84,10 +84,10 @@ export class Http1ResponseParser {
           const text = read.toString('latin1', at, end === -1 ? read.length : end + 4);
           this.#head += text;
           const found = this.#head.indexOf('\r\n\r\n');
-          if (found === -1) {
-            if (this.#head.length > MAX_HEAD_BYTES) throw this.#error('the response head is over 64 KiB');
-            return 0;
+          if (found > MAX_HEAD_BYTES || (found === -1 && this.#head.length > MAX_HEAD_BYTES)) {
+            throw this.#error('the response head is over 64 KiB');
           }
+          if (found === -1) return 0;
           // Bytes of this read past the blank line belong to the body.
           const extra = this.#head.length - (found + 4);
           at = (end === -1 ? read.length : end + 4) - extra;

@@ -143,6 +143,20 @@ async function viewsOf(body: ResponseBody): Promise<Buffer[]> {
   return copies;
 }
 
+/** Reads `body` with eachView: a copy of each view, and the buffers the views were of. */
+async function viewsAndBuffersOf(
+  body: ResponseBody,
+): Promise<{ readonly copies: Buffer[]; readonly buffers: Set<ArrayBufferLike> }> {
+  const copies: Buffer[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  await eachViewOf(body)((view) => {
+    buffers.add(view.buffer);
+    copies.push(Buffer.from(view));
+    return undefined;
+  });
+  return { copies, buffers };
+}
+
 const sendBlob = (response: ServerResponse, blob: Uint8Array): void => {
   response.writeHead(200, {
     'content-type': 'application/octet-stream',
@@ -169,7 +183,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('own blob connections', () => {
-  it('reads a 5 MiB body with eachView: views of one reused buffer, the bytes exactly', async () => {
+  it('reads a 5 MiB body with eachView: views of reused buffers, the bytes exactly', async () => {
     const server = await serve((_request, response) => sendBlob(response, BLOB));
     const transport = transportFor();
     const response = await transport.send(blobGet(`${server.origin}/v2/o/n/blobs/sha256:abc?x=1`));
@@ -192,8 +206,8 @@ describe('own blob connections', () => {
     expect(notUint8Array).toBe(0);
     expect(hash.digest('hex')).toBe(BLOB_SHA256);
     expect(Buffer.concat(copies).equals(BLOB)).toBe(true);
-    // 5 MiB come in 20 or more reads of the one 256 KiB buffer; at most one piece, read before
-    // eachView was called, is a copy of its own.
+    // 5 MiB come in 20 or more reads into the connection's reused 256 KiB buffers, not one new
+    // buffer per read.
     expect(copies.length).toBeGreaterThanOrEqual(20);
     expect(buffers.size).toBeLessThanOrEqual(2);
 
@@ -217,6 +231,29 @@ describe('own blob connections', () => {
     const all = Buffer.concat(chunks);
     expect(all.length).toBe(BLOB.length);
     expect(sha256(all)).toBe(BLOB_SHA256);
+    // The connection's buffers are all free again: the next body comes as views of them.
+    const next = await transport.send(blobGet(`${server.origin}/blob`));
+    const { copies, buffers } = await viewsAndBuffersOf(next.body);
+    expect(sha256(Buffer.concat(copies))).toBe(BLOB_SHA256);
+    expect(copies.length).toBeGreaterThanOrEqual(20);
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('frees what an ended body kept when it is destroyed unread, for the next body on the connection', async () => {
+    const server = await serve((request, response) =>
+      sendBlob(response, request.url === '/small' ? Buffer.from('small') : BLOB),
+    );
+    const transport = transportFor();
+    // A body that came whole with its head, dropped unread: the connection stays in the pool.
+    const dropped = await transport.send(blobGet(`${server.origin}/small`));
+    dropped.body.destroy();
+    const next = await transport.send(blobGet(`${server.origin}/blob`));
+    const { copies, buffers } = await viewsAndBuffersOf(next.body);
+    expect(sha256(Buffer.concat(copies))).toBe(BLOB_SHA256);
+    expect(copies.length).toBeGreaterThanOrEqual(20);
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    expect(server.sockets).toHaveLength(1);
   });
 
   it('carries sequential requests on one kept-alive connection', async () => {
@@ -823,5 +860,52 @@ describe('own blob connections', () => {
     }
     expect(server.sockets).toHaveLength(2);
     await closeOf(server.sockets[0]);
+  });
+
+  it('fails a request whose head timed out on a kept-alive connection, without sending it again (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serve((request, response) => {
+      if (request.url === '/hang') return; // Never answers.
+      sendBlob(response, Buffer.from('ok'));
+    });
+    const transport = transportFor({ headersTimeoutMs: 50 });
+    expect(await (await transport.send(blobGet(`${server.origin}/a`))).body.text()).toBe('ok');
+    const received = server.nextRequest();
+    let outcome: unknown;
+    const sent = transport.send(blobGet(`${server.origin}/hang`)).then(
+      () => {
+        outcome = 'resolved';
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    await received;
+    const sentAgain = server.nextRequest().then(() => 'sent again');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await Promise.race([sent.then(() => 'settled'), sentAgain])).toBe('settled');
+    expect(outcome).toMatchObject({ code: GhcrErrorCode.TIMEOUT });
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/hang']);
+  });
+
+  it('does not keep a connection the server keeps idle for a second or less', async () => {
+    const server = await serveRaw((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const transport = transportFor();
+    for (let n = 0; n < 2; n++) {
+      expect(await (await transport.send(blobGet(`${server.origin}/x`))).body.text()).toBe('ok');
+    }
+    expect(server.sockets).toHaveLength(2);
+    await closeOf(server.sockets[0]);
+  });
+
+  it('refuses a request after transport.close(), opening no connection', async () => {
+    const server = await serve((_request, response) => sendBlob(response, Buffer.from('x')));
+    const transport = transportFor();
+    await transport.close();
+    const error = await rejectionOf(transport.send(blobGet(`${server.origin}/x`)));
+    expect(error.message).toMatch(/the transport was closed; create a new one/);
+    expect(server.sockets).toHaveLength(0);
   });
 });

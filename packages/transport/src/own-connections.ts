@@ -161,7 +161,8 @@ class Connection {
         signal?.removeEventListener('abort', onAbort);
         if (this.#exchange === exchange) this.#exchange = undefined;
       };
-      const fail = (error: Error): void => {
+      /** `stale`: the socket failed (not a timeout, an abort or a bad response). */
+      const fail = (error: Error, stale = false): void => {
         if (!active) return;
         stop();
         socket.destroy();
@@ -169,7 +170,7 @@ class Connection {
           body.fail(error);
           return;
         }
-        reject(used && !anyByte ? Object.assign(error, { [STALE]: true }) : error);
+        reject(stale && used && !anyByte ? Object.assign(error, { [STALE]: true }) : error);
       };
       const onAbort = (): void => {
         const error = new Error('aborted');
@@ -258,10 +259,11 @@ class Connection {
                   : `${describe}: the server closed the connection after ${received}${expected === undefined ? '' : ` of ${expected}`} bytes of the body`,
                 'UND_ERR_SOCKET',
               ),
+              true,
             );
           }
         },
-        fail,
+        fail: (error) => fail(error, true),
       };
       if (signal?.aborted === true) {
         onAbort();
@@ -311,6 +313,12 @@ export class OwnConnections {
 
   /** Sends the GET `request` on a connection of the pool and resolves with its response head. */
   async send(request: TransportRequest): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
+    if (this.#closed) {
+      throw codedError(
+        'the transport was closed; create a new one to send more requests',
+        'UND_ERR_DESTROYED',
+      );
+    }
     const url = new URL(request.url);
     const describe = `GET "${redactUrl(request.url)}"`;
     const head = requestHead(url, request.headers ?? {});
@@ -391,7 +399,9 @@ export class OwnConnections {
   }
 
   #release(origin: Origin, connection: Connection, keep: boolean, hintMs: number | undefined): void {
-    if (!keep || this.#closed || connection.socket.destroyed) {
+    // A server that keeps an idle connection a second or less: not worth the race with its close.
+    const brief = hintMs !== undefined && hintMs <= 1000;
+    if (!keep || brief || this.#closed || connection.socket.destroyed) {
       connection.socket.destroy();
       return;
     }
@@ -399,7 +409,7 @@ export class OwnConnections {
     const ms =
       hintMs === undefined
         ? this.#options.keepAliveTimeoutMs
-        : Math.min(this.#options.keepAliveTimeoutMs, Math.max(hintMs - 1000, 1000));
+        : Math.min(this.#options.keepAliveTimeoutMs, hintMs - 1000);
     origin.idle.push(connection);
     connection.park(ms, () => connection.socket.destroy());
     origin.waiting.shift()?.();
