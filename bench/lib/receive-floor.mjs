@@ -10,8 +10,9 @@
 //
 // `socket` is every Node socket's default: each read allocates a new 64 KiB buffer, freed only by
 // a garbage collection. `reused` reads into one 256 KiB buffer for the life of the socket (net's
-// `onread`), so nothing is allocated per read. `undici` is the HTTP client the transport is built
-// on (DESIGN.md), its WebAssembly parser baseline-compiled as the `ghcr` executable runs it.
+// `onread`), so nothing is allocated per read: how the transport's own connections read blob GETs
+// (`ownBlobConnections`). `undici` is the transport's HTTP client for every other request
+// (DESIGN.md), its WebAssembly parser baseline-compiled as the `ghcr` executable runs it.
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import v8 from 'node:v8';
