@@ -361,8 +361,8 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
           const { path } = await paths.blobPath(digest, true);
           const temp = join(root, `${TEMP_PREFIX}${randomUUID()}`);
           // 'wx': never follows or reuses a file already at the temporary name. The bytes go
-          // straight from the source to the file in 2 MiB writev batches, verified on the way
-          // (writeVerifiedFile); the file is renamed into place only once they verified.
+          // straight from the source to the file in batches (writeVerifiedFile), verified on the
+          // way; the file is renamed into place only once they verified.
           const handle = await open(temp, 'wx', 0o644);
           let stream: ReturnType<BlobSource['open']> | undefined;
           try {
