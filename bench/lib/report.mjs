@@ -32,7 +32,18 @@ const RSS_GOAL = 64 * MiB;
 /** The scenarios that move no blob bytes (issue 18: within 1.5× skopeo's wall time). */
 const NO_BLOBS = new Set(['copy-same', 'tags', 'inspect']);
 
-/** The goal of issue 18 for a scenario: what it asks, and whether `summary` meets it. */
+/**
+ * A goal of `times` × skopeo: met by the median of the pairs' ratios; the wall time it allows is
+ * skopeo's median over `times`.
+ */
+function faster(summary, times) {
+  return { text: `≥ ${times}× skopeo`, met: summary.ratio >= times, allowsMs: summary.skopeo / times };
+}
+
+/**
+ * The goal of issue 18 for a scenario: what it asks, whether `summary` meets it, and for a goal
+ * that moves blobs the wall time it allows (`allowsMs`).
+ */
 function goalOf(image, summary) {
   const single = image.layers.length === 1;
   const limitKnown = Number.isFinite(summary.oursOfLimit);
@@ -42,14 +53,13 @@ function goalOf(image, summary) {
         ? {
             text: '≥ 90% of the registry PUT rate (curl), start-up included',
             met: limitKnown && summary.oursOfLimit >= 0.9,
+            allowsMs: summary.limit / 0.9,
           }
-        : { text: '≥ 1.3× skopeo', met: summary.ratio >= 1.3 };
+        : faster(summary, 1.3);
     case 'pull':
-      return single
-        ? { text: '≥ 1.5× skopeo', met: summary.ratio >= 1.5 }
-        : { text: '≥ 1.2× skopeo', met: summary.ratio >= 1.2 };
+      return faster(summary, single ? 1.5 : 1.2);
     case 'copy-cross':
-      return { text: '≥ 1.2× skopeo', met: summary.ratio >= 1.2 };
+      return faster(summary, 1.2);
     case 'copy-same':
       return {
         text: "moves no blob bytes, within 1.5× skopeo's wall time",
@@ -143,6 +153,7 @@ export function summarize(image, scenario) {
   const goal = goalOf(image, summary);
   summary.goal = goal.text;
   summary.targetMet = goal.met;
+  summary.goalAllowsMs = goal.allowsMs;
   return summary;
 }
 
@@ -266,6 +277,18 @@ function belowStart(goalMs, startup) {
   return '';
 }
 
+/**
+ * For a goal that moves blobs and allows at most `s.goalAllowsMs` of wall time: if that is less
+ * than `node -e 0` plus the operation's limit (its slowest stage, by curl, openssl and dd), both
+ * measured in this run, says so. A Node CLI moves no byte before its runtime has started, and
+ * then no faster than the machine allows, so such a goal is out of reach (measured, not assumed).
+ */
+function belowStartAndLimit(s, startup) {
+  const bare = (startup?.rows ?? []).find((row) => row.name === '`node -e 0`');
+  if (bare === undefined || !Number.isFinite(s.limit) || !(s.goalAllowsMs < bare.ms + s.limit)) return '';
+  return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than \`node -e 0\` (${seconds(bare.ms)} s) and the limit (${seconds(s.limit)} s) one after the other: out of reach for a Node CLI`;
+}
+
 /** The markdown between the markers. */
 export function renderReport(results) {
   const { machine, versions, options, implementation, transfers, memory, micro, retention, skipped } =
@@ -331,7 +354,7 @@ export function renderReport(results) {
           measured: NO_BLOBS.has(s.name)
             ? `${s.name === 'copy-same' ? `${s.oursUploads} uploads, ${bytes(s.oursBlobGetBytes)} of blob GETs; ` : ''}` +
               `${seconds(s.ours)} s vs skopeo ${seconds(s.skopeo)} s (${times(s.ours / s.skopeo)} its time)${belowStart(1.5 * s.skopeo, results.startup)}`
-            : `${times(s.ratio)} skopeo${limit}${s.noisy ? ' (noisy)' : ''}`,
+            : `${times(s.ratio)} skopeo${limit}${s.noisy ? ' (noisy)' : ''}${s.targetMet ? '' : belowStartAndLimit(s, results.startup)}`,
           met: s.targetMet,
         });
       }
