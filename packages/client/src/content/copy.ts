@@ -444,8 +444,14 @@ function contentOf(source: ReadOnlyTarget, descriptor: Descriptor, verified: boo
     size: descriptor.size,
     open(offset, signal, options) {
       if (raw !== undefined && (offset > 0 || !verified)) return raw.open(offset, signal, options);
-      const stream = source.fetch(descriptor, signalOption(signal));
-      return offset === 0 ? stream : Readable.from(skipBytes(stream, offset), { objectMode: false });
+      if (offset > 0) {
+        const stream = source.fetch(descriptor, signalOption(signal));
+        return Readable.from(skipBytes(stream, offset), { objectMode: false });
+      }
+      return source.fetch(descriptor, {
+        ...signalOption(signal),
+        ...definedProps({ recycleAfter: options?.recycleAfter }),
+      });
     },
   };
 }

@@ -9,6 +9,12 @@ import type { BlobInput, BlobSource } from '../registry/blob-source.js';
  */
 export interface TargetReadOptions {
   readonly signal?: AbortSignal | undefined;
+  /**
+   * For `fetch`: the consumer holds at most this many chunks at once (`BlobOpenOptions.recycleAfter`),
+   * so a target may read into a ring of reused buffers. A hint: a target may ignore it. If omitted,
+   * every chunk is a buffer of its own.
+   */
+  readonly recycleAfter?: number | undefined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { finished, pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
 import {
+  type ContentVerifier,
+  createContentVerifier,
   createVerifyingStream,
   definedProps,
   GhcrError,
@@ -26,12 +28,36 @@ export interface DownloadTarget {
   readonly signal?: AbortSignal | undefined;
   /** Names the operation for metrics and progress. */
   readonly operation: string;
+  /**
+   * The consumer holds at most this many chunks at once (`BlobOpenOptions.recycleAfter`): a body
+   * read into reused buffers is then copied into a ring of buffers reused in turn, not into a new
+   * buffer per read.
+   */
+  readonly recycleAfter?: number | undefined;
 }
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
 /** Bytes a blob stream buffers ahead of its consumer before it pauses the response. */
 const STREAM_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Bytes of each buffer of a stream's ring (`recycleAfter`): the stream's high-water mark, so each
+ * full chunk pushed fills the stream and the next waits until the consumer took it.
+ */
+const RING_CHUNK_BYTES = STREAM_BUFFER_BYTES;
+
+/**
+ * Whether a ring pays for `target`: the consumer allows one (`recycleAfter`) and the blob is
+ * larger than the ring, so its buffers come round. A smaller blob streams as before: a ring for
+ * each 1 MiB blob raised the peak RSS of a copy of 64 × 1 MiB to a second registry (110 → 116 MiB)
+ * and saved no time (0.98×, 8 pairs).
+ */
+function ringPays(target: DownloadTarget): target is DownloadTarget & { readonly recycleAfter: number } {
+  const { recycleAfter, size, offset = 0 } = target;
+  if (recycleAfter === undefined) return false;
+  return size === undefined || size - offset > RING_CHUNK_BYTES * (recycleAfter + 2);
+}
 
 /** What a resumable download reads: the endpoint, and how to resume (it emits no event itself). */
 type ResumeDependencies = Pick<RegistryDependencies<ResumeLimits>, 'endpoint' | 'limits'>;
@@ -62,14 +88,35 @@ class ResumableBlobStream extends ReadableStream {
   #offset: number;
   #body: TransportResponse['body'] | undefined;
   #started = false;
+  /** Copies views into the ring, when the consumer allows one (`recycleAfter`). */
+  #ring: RingWriter | undefined;
+  /** Resolves when the consumer reads again, for a ring waiting on a full stream. */
+  #onRead: (() => void) | undefined;
 
-  constructor(deps: ResumeDependencies, target: DownloadTarget, progress: ProgressReporter | undefined) {
+  constructor(
+    deps: ResumeDependencies,
+    target: DownloadTarget,
+    progress: ProgressReporter | undefined,
+    verifier?: ContentVerifier,
+  ) {
     super({ highWaterMark: STREAM_BUFFER_BYTES });
     this.#deps = deps;
     this.#target = target;
     this.#progress = progress;
     this.#url = registryUrl(deps, target.repository, `blobs/${target.digest}`);
     this.#offset = target.offset ?? 0;
+    if (ringPays(target)) {
+      this.#ring = new RingWriter(
+        target.recycleAfter,
+        (chunk) => {
+          if (this.push(chunk)) return undefined;
+          return new Promise<void>((resolve) => {
+            this.#onRead = resolve;
+          });
+        },
+        verifier,
+      );
+    }
   }
 
   override _read(): void {
@@ -78,6 +125,9 @@ class ResumableBlobStream extends ReadableStream {
       this.#run(undefined).catch((error: unknown) => this.destroy(error as Error));
       return;
     }
+    const onRead = this.#onRead;
+    this.#onRead = undefined;
+    onRead?.();
     resumeBody(this.#body);
   }
 
@@ -93,6 +143,7 @@ class ResumableBlobStream extends ReadableStream {
       return Promise.reject(new Error('the blob stream is already being read; eachView must come first'));
     }
     this.#started = true;
+    this.#ring = undefined;
     // The promise carries the failure; destroying the stream must not also throw it as 'error'.
     this.on('error', () => {});
     return this.#run(onView).then(
@@ -113,7 +164,17 @@ class ResumableBlobStream extends ReadableStream {
     );
   }
 
+  /** Ends the stream: what the ring still holds first. */
+  async #end(): Promise<void> {
+    await this.#ring?.flush();
+    this.push(null);
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // A ring waiting for the consumer waits no more.
+    const onRead = this.#onRead;
+    this.#onRead = undefined;
+    onRead?.();
     const body = this.#body;
     this.#body = undefined;
     if (body !== undefined) release(body);
@@ -131,7 +192,7 @@ class ResumableBlobStream extends ReadableStream {
     for (;;) {
       if (this.destroyed) return false;
       if (target.size !== undefined && this.#offset >= target.size && this.#offset > first) {
-        if (sink === undefined) this.push(null);
+        if (sink === undefined) await this.#end();
         return true;
       }
       let response: TransportResponse | undefined;
@@ -154,18 +215,20 @@ class ResumableBlobStream extends ReadableStream {
         if (response.status === 416) {
           // Asked from the end: everything arrived before the connection dropped.
           await response.body.dump();
-          if (sink === undefined) this.push(null);
+          if (sink === undefined) await this.#end();
           return true;
         }
         const skip = startOffsetCheck(response, reached, url);
         const onBytes = (): void => {
           failures = 0;
         };
-        if (sink === undefined) await this.#forward(response.body, skip, onBytes);
-        else await this.#forwardViews(response.body, skip, onBytes, sink);
+        const ring = this.#ring;
+        if (sink !== undefined) await this.#forwardViews(response.body, skip, onBytes, sink);
+        else if (ring !== undefined) await this.#forwardViews(response.body, skip, onBytes, ring.write);
+        else await this.#forward(response.body, skip, onBytes);
         if (this.destroyed) return false;
         this.#progress?.report(this.#offset, true);
-        if (sink === undefined) this.push(null);
+        if (sink === undefined) await this.#end();
         return true;
       } catch (error) {
         this.#body = undefined;
@@ -267,6 +330,75 @@ class ResumableBlobStream extends ReadableStream {
   }
 }
 
+/**
+ * Copies views into a ring of `recycleAfter` + 2 buffers used in turn and hands each full one on
+ * (`emit`, which returns a promise while the consumer is not ready for more). A buffer is filled
+ * again only after `recycleAfter` + 1 later ones were handed on and the consumer took the last of
+ * them, so one the consumer may still hold is never overwritten. A full buffer is handed on only
+ * once more bytes come, so the last one waits for `flush()`, which first finishes the `verifier`
+ * when there is one (every view is fed to it first): a consumer never gets the last byte of
+ * content whose digest or size turns out wrong. What is not yet handed on stays across a resumed
+ * GET.
+ */
+class RingWriter {
+  readonly #buffers: Buffer[] = [];
+  readonly #size: number;
+  readonly #emit: (chunk: Buffer) => Promise<void> | undefined;
+  readonly #verifier: ContentVerifier | undefined;
+  #turn = 0;
+  #fill = 0;
+
+  constructor(
+    recycleAfter: number,
+    emit: (chunk: Buffer) => Promise<void> | undefined,
+    verifier: ContentVerifier | undefined,
+  ) {
+    this.#size = recycleAfter + 2;
+    this.#emit = emit;
+    this.#verifier = verifier;
+  }
+
+  /** Takes `view`; a promise while a full buffer waits for the consumer (the view stays valid). */
+  readonly write = (view: Uint8Array): Promise<void> | undefined => {
+    this.#verifier?.update(view);
+    return this.#place(view);
+  };
+
+  /** Verifies what came (when there is a verifier), then hands on what the ring still holds. */
+  async flush(): Promise<void> {
+    this.#verifier?.finish();
+    if (this.#fill > 0) await this.#handOn();
+  }
+
+  #place(view: Uint8Array): Promise<void> | undefined {
+    let at = 0;
+    while (at < view.byteLength) {
+      if (this.#fill === RING_CHUNK_BYTES) {
+        const waiting = this.#handOn();
+        if (waiting !== undefined) {
+          const rest = view.subarray(at);
+          return waiting.then(() => this.#place(rest));
+        }
+      }
+      const index = this.#turn % this.#size;
+      this.#buffers[index] ??= Buffer.allocUnsafeSlow(RING_CHUNK_BYTES);
+      const taken = Math.min(RING_CHUNK_BYTES - this.#fill, view.byteLength - at);
+      (this.#buffers[index] as Buffer).set(view.subarray(at, at + taken), this.#fill);
+      this.#fill += taken;
+      at += taken;
+    }
+    return undefined;
+  }
+
+  #handOn(): Promise<void> | undefined {
+    const buffer = this.#buffers[this.#turn % this.#size] as Buffer;
+    const chunk = buffer.subarray(0, this.#fill);
+    this.#turn += 1;
+    this.#fill = 0;
+    return this.#emit(chunk);
+  }
+}
+
 /** Failures of a view consumer (not of the download): never resumed. */
 const sinkFailures = new WeakSet<object>();
 
@@ -324,11 +456,17 @@ export function verifiedBlobStream(
     digest: target.digest,
     ...definedProps({ bytesTotal: target.size }),
   });
-  const source = resumableBlobStream(deps, { ...target, offset: 0 }, progress);
-  const verifier = createVerifyingStream(target.digest, {
+  const checks = {
     ...definedProps({ size: target.size }),
     what: `blob ${target.digest} of ${deps.endpoint.host}/${target.repository}`,
-  });
+  };
+  if (ringPays(target)) {
+    // The ring verifies as it copies, and holds the last chunk back until the digest matched.
+    const verifier = createContentVerifier(target.digest, checks);
+    return new ResumableBlobStream(deps, { ...target, offset: 0 }, progress, verifier);
+  }
+  const source = resumableBlobStream(deps, { ...target, offset: 0 }, progress);
+  const verifier = createVerifyingStream(target.digest, checks);
   pipeline(source, verifier, () => {
     // Errors reach the consumer through `verifier`; pipeline destroys both sides on failure.
   });

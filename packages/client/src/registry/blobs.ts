@@ -30,6 +30,14 @@ export type BlobRef = string | Pick<Descriptor, 'digest' | 'size'>;
  */
 export interface GetBlobOptions {
   readonly signal?: AbortSignal | undefined;
+  /**
+   * For `get`: you hold at most this many chunks of the stream at once (a chunk is done with once
+   * this many later ones were taken; `BlobOpenOptions.recycleAfter`), so the stream may copy the
+   * blob into a ring of reused buffers instead of a new buffer per read. Only for a consumer that
+   * copies each chunk out before taking more (a socket write). If omitted, every chunk is a buffer
+   * of its own.
+   */
+  readonly recycleAfter?: number | undefined;
 }
 
 /**
@@ -112,7 +120,7 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       repository,
       digest: ref.digest,
       operation: 'blobs.get',
-      ...definedProps({ size: ref.size, signal: options.signal }),
+      ...definedProps({ size: ref.size, signal: options.signal, recycleAfter: options.recycleAfter }),
     });
   };
 
@@ -143,13 +151,13 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
       const ref = refOf(descriptor);
       return {
         ...definedProps({ size: ref.size }),
-        open(offset, signal) {
+        open(offset, signal, openOptions = {}) {
           return resumableBlobStream(deps, {
             repository,
             digest: ref.digest,
             offset,
             operation: 'blobs.get',
-            ...definedProps({ size: ref.size, signal }),
+            ...definedProps({ size: ref.size, signal, recycleAfter: openOptions.recycleAfter }),
           });
         },
       };
