@@ -122,4 +122,22 @@ describe('a blob source read on the own connections with recycleAfter', () => {
     expect(received).toBeLessThan(bytes.byteLength);
     await client.close();
   });
+
+  it('get with recycleAfter, read with eachView instead, still verifies: a corrupted blob rejects', async () => {
+    const { client, descriptor } = await pushed(2 * MiB);
+    server.simulation.faults.add({ operation: 'blob.get', action: { type: 'corrupt', offset: 999 } });
+    const stream = client.blobs.get('octocat/app', descriptor, { recycleAfter: 1 }) as unknown as {
+      eachView(onView: (view: Uint8Array) => Promise<void> | undefined): Promise<void>;
+    };
+    let views = 0;
+    const error = await stream
+      .eachView(() => {
+        views += 1;
+        return undefined;
+      })
+      .catch((caught: unknown) => caught);
+    expect(DigestMismatchError.isInstance(error)).toBe(true);
+    expect(views).toBeGreaterThan(0);
+    await client.close();
+  });
 });

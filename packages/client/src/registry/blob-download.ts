@@ -92,6 +92,8 @@ class ResumableBlobStream extends ReadableStream {
   #ring: RingWriter | undefined;
   /** Resolves when the consumer reads again, for a ring waiting on a full stream. */
   #onRead: (() => void) | undefined;
+  /** Checks digest and size as bytes come (a stream of `verifiedBlobStream` read through a ring). */
+  readonly #verifier: ContentVerifier | undefined;
 
   constructor(
     deps: ResumeDependencies,
@@ -105,6 +107,7 @@ class ResumableBlobStream extends ReadableStream {
     this.#progress = progress;
     this.#url = registryUrl(deps, target.repository, `blobs/${target.digest}`);
     this.#offset = target.offset ?? 0;
+    this.#verifier = verifier;
     if (ringPays(target)) {
       this.#ring = new RingWriter(
         target.recycleAfter,
@@ -136,17 +139,27 @@ class ResumableBlobStream extends ReadableStream {
    * of a buffer the transport reuses when it read the body into one (`ResponseBody.eachView`),
    * valid until `onView` returns or the promise it returned settled; that promise holds the next
    * piece back. A failure of `onView` is never resumed. Resolves at the blob's end; rejects if the
-   * stream is destroyed before. Call it instead of reading the stream, never both.
+   * stream is destroyed before, or, for a verified stream, after the last view when the digest or
+   * size is wrong. Call it instead of reading the stream, never both.
    */
   eachView(onView: ViewConsumer): Promise<void> {
     if (this.#started) {
       return Promise.reject(new Error('the blob stream is already being read; eachView must come first'));
     }
     this.#started = true;
+    // Views go straight to `onView`, not through the ring; a verified stream still verifies them.
+    const verifier = this.#verifier;
     this.#ring = undefined;
+    const sink: ViewConsumer =
+      verifier === undefined
+        ? onView
+        : (view) => {
+            verifier.update(view);
+            return onView(view);
+          };
     // The promise carries the failure; destroying the stream must not also throw it as 'error'.
     this.on('error', () => {});
-    return this.#run(onView).then(
+    return this.#run(sink).then(
       (complete) => {
         if (!complete) {
           throw new TransportError(`GET "${this.#url}": the blob stream was closed before the blob ended`, {
@@ -154,6 +167,7 @@ class ResumableBlobStream extends ReadableStream {
             isRetryable: false,
           });
         }
+        verifier?.finish();
         this.push(null);
         this.resume();
       },
