@@ -418,4 +418,15 @@ describe('Http1ResponseParser', () => {
     );
     expect(() => parse([Buffer.from(raw)])).toThrow(/the response head is over 64 KiB/);
   });
+
+  it('reads a response with both Transfer-Encoding: chunked and Content-Length as chunked, and keeps no connection', () => {
+    parseEverySplit(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      (parsed) => {
+        expect(parsed.body.toString('latin1')).toBe('hello');
+        expect(parsed.done).toBe(true);
+        expect(parsed.heads[0]?.keepAlive).toBe(false);
+      },
+    );
+  });
 });

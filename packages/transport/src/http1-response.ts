@@ -194,6 +194,9 @@ export class Http1ResponseParser {
       } else {
         this.#state = 'chunk-size';
       }
+      // Both framings in one response: chunked wins, and the connection is not trusted with
+      // another request (RFC 9112 section 6.3, item 3).
+      if (contentLength !== undefined) keepAlive = false;
     } else if (contentLength !== undefined) {
       const lengths = new Set(contentLength.split(',').map((part) => part.trim()));
       const length = Number([...lengths][0]);

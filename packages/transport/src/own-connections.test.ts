@@ -808,39 +808,34 @@ describe('own blob connections', () => {
     );
   });
 
-  it('closes a connection idle a second less than the Keep-Alive timeout the server sent (fake timers)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const server = await serveRaw((socket) => {
+  it.each([
+    {
+      when: 'a second less than the Keep-Alive timeout the server sent',
       // The server would close it after 3 s idle; it never does here.
-      socket.write('HTTP/1.1 200 OK\r\nkeep-alive: timeout=3\r\ncontent-length: 2\r\n\r\nok');
-    });
-    const transport = transportFor({ keepAliveTimeoutMs: 30_000 });
-    const get = async (): Promise<string> =>
-      (await transport.send(blobGet(`${server.origin}/x`))).body.text();
-    expect(await get()).toBe('ok');
-    await vi.advanceTimersByTimeAsync(1999);
-    expect(await get()).toBe('ok');
-    expect(server.sockets).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(2000);
-    // Closed 2 s after its last response: the next request opens a new connection.
-    expect(await get()).toBe('ok');
-    expect(server.sockets).toHaveLength(2);
-    await closeOf(server.sockets[0]);
-  });
-
-  it('closes a connection idle for keepAliveTimeoutMs when the server gives no hint (fake timers)', async () => {
+      head: 'HTTP/1.1 200 OK\r\nkeep-alive: timeout=3\r\ncontent-length: 2\r\n\r\nok',
+      keepAliveTimeoutMs: 30_000,
+      idleMs: 2000,
+    },
+    {
+      when: 'keepAliveTimeoutMs when the server gives no hint',
+      head: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+      keepAliveTimeoutMs: 500,
+      idleMs: 500,
+    },
+  ])('closes a connection idle for $when (fake timers)', async ({ head, keepAliveTimeoutMs, idleMs }) => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const server = await serveRaw((socket) => {
-      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+      socket.write(head);
     });
-    const transport = transportFor({ keepAliveTimeoutMs: 500 });
+    const transport = transportFor({ keepAliveTimeoutMs });
     const get = async (): Promise<string> =>
       (await transport.send(blobGet(`${server.origin}/x`))).body.text();
     expect(await get()).toBe('ok');
-    await vi.advanceTimersByTimeAsync(499);
+    await vi.advanceTimersByTimeAsync(idleMs - 1);
     expect(await get()).toBe('ok');
     expect(server.sockets).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(idleMs);
+    // Closed `idleMs` after its last response: the next request opens a new connection.
     expect(await get()).toBe('ok');
     expect(server.sockets).toHaveLength(2);
     await closeOf(server.sockets[0]);
