@@ -111,6 +111,8 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
   const maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   const verifyExisting = options.verifyExisting ?? true;
   const sync = options.sync ?? true;
+  // The batch buffers blob writes from a source of views reuse, file after file (writeVerifiedFile).
+  const spareBatches: Buffer[] = [];
   const name = `oci:${paths.directory}`;
   /** Blob files verified by this instance: path → `size:mtime:inode` when verified. */
   const verified = new Map<string, string>();
@@ -378,6 +380,7 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
               {
                 ...definedProps({ onBytes: onProgress }),
                 ...(sync ? { syncEveryBytes: EARLY_SYNC_BYTES } : {}),
+                spareBatches,
                 ...signalOption(pushOptions.signal),
               },
             );

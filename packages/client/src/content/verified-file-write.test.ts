@@ -309,6 +309,33 @@ describe('writeVerifiedFile', () => {
       expect(source.stats.waited).toBeGreaterThan(0);
     });
 
+    it('reuses the batch buffers of an earlier file from the spare list it is given', async () => {
+      const spareBatches: Buffer[] = [];
+      const seen: Set<ArrayBufferLike>[] = [];
+      for (let file = 0; file < 2; file++) {
+        const content = randomBytes(3 * MiB);
+        const { handle, contents } = recordingHandle();
+        const writev = handle.writev.bind(handle);
+        const buffers = new Set<ArrayBufferLike>();
+        handle.writev = (async (pieces: Uint8Array[], position?: number) => {
+          for (const piece of pieces) buffers.add(piece.buffer);
+          return writev(pieces, position);
+        }) as FileHandle['writev'];
+        await writeVerifiedFile(
+          reusingSource(content, 65536) as unknown as Readable,
+          handle,
+          createContentVerifier(digestOf(content), { size: content.byteLength }),
+          { spareBatches },
+        );
+        expect(Buffer.compare(contents(), content)).toBe(0);
+        seen.push(buffers);
+      }
+      // Two batch buffers, written in turn, for both files: the second file took the first's.
+      expect(seen[0]?.size).toBe(2);
+      expect([...(seen[1] ?? [])].every((buffer) => seen[0]?.has(buffer))).toBe(true);
+      expect(spareBatches).toHaveLength(2);
+    });
+
     it('writes a real file byte for byte and verifies it', async () => {
       const content = randomBytes(5 * MiB + 17);
       const path = join(directory, 'viewed');

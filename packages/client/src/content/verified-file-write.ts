@@ -42,6 +42,12 @@ export interface VerifiedFileWriteOptions {
    */
   readonly syncEveryBytes?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Batch buffers of earlier files, for a source of views to reuse; the two it used are put back
+   * when it finished (at most 8 are kept). The caller owns the list: one per layout, so that a
+   * pull of many blobs allocates its batches once. If omitted, each file allocates its own.
+   */
+  readonly spareBatches?: Buffer[];
 }
 
 /**
@@ -111,9 +117,10 @@ export async function writeVerifiedFile(
     return before;
   };
   if (hasViews(source)) {
-    const batches = await writeViews(source, verifier, options, startWrite);
+    const spares = options.spareBatches;
+    const batches = await writeViews(source, verifier, options, startWrite, spares);
     await writing;
-    spareBatches.push(...batches.slice(0, MAX_SPARE_BATCHES - spareBatches.length));
+    spares?.push(...batches.slice(0, Math.max(0, MAX_SPARE_BATCHES - spares.length)));
   } else {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
@@ -139,9 +146,7 @@ export async function writeVerifiedFile(
   verifier.finish();
 }
 
-/** Batch buffers of finished view writes, kept for the next file (a pull writes many). */
-const spareBatches: Buffer[] = [];
-/** Spare batch buffers kept: two for each of four files written at once. */
+/** Spare batch buffers kept (`spareBatches`): two for each of four files written at once. */
 const MAX_SPARE_BATCHES = 8;
 
 /**
@@ -155,10 +160,11 @@ async function writeViews(
   verifier: ContentVerifier,
   options: VerifiedFileWriteOptions,
   startWrite: (pieces: Uint8Array[], bytes: number) => Promise<void> | undefined,
+  spares: Buffer[] | undefined,
 ): Promise<Buffer[]> {
   const batches = [
-    spareBatches.pop() ?? Buffer.allocUnsafe(VIEW_BATCH_BYTES),
-    spareBatches.pop() ?? Buffer.allocUnsafe(VIEW_BATCH_BYTES),
+    spares?.pop() ?? Buffer.allocUnsafe(VIEW_BATCH_BYTES),
+    spares?.pop() ?? Buffer.allocUnsafe(VIEW_BATCH_BYTES),
   ];
   let current = 0;
   let fill = 0;
