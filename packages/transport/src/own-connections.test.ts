@@ -182,6 +182,19 @@ async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
+/**
+ * The next GET of the blob on `transport` comes as views of the connection's two buffers (none
+ * is still held), on the server's one connection.
+ */
+async function expectNextBodyInViews(transport: Transport, server: TestServer): Promise<void> {
+  const next = await transport.send(blobGet(`${server.origin}/blob`));
+  const { copies, buffers } = await viewsAndBuffersOf(next.body);
+  expect(sha256(Buffer.concat(copies))).toBe(BLOB_SHA256);
+  expect(copies.length).toBeGreaterThanOrEqual(20);
+  expect(buffers.size).toBeLessThanOrEqual(2);
+  expect(server.sockets).toHaveLength(1);
+}
+
 describe('own blob connections', () => {
   it('reads a 5 MiB body with eachView: views of reused buffers, the bytes exactly', async () => {
     const server = await serve((_request, response) => sendBlob(response, BLOB));
@@ -232,12 +245,7 @@ describe('own blob connections', () => {
     expect(all.length).toBe(BLOB.length);
     expect(sha256(all)).toBe(BLOB_SHA256);
     // The connection's buffers are all free again: the next body comes as views of them.
-    const next = await transport.send(blobGet(`${server.origin}/blob`));
-    const { copies, buffers } = await viewsAndBuffersOf(next.body);
-    expect(sha256(Buffer.concat(copies))).toBe(BLOB_SHA256);
-    expect(copies.length).toBeGreaterThanOrEqual(20);
-    expect(buffers.size).toBeLessThanOrEqual(2);
-    expect(server.sockets).toHaveLength(1);
+    await expectNextBodyInViews(transport, server);
   });
 
   it('frees what an ended body kept when it is destroyed unread, for the next body on the connection', async () => {
@@ -248,12 +256,7 @@ describe('own blob connections', () => {
     // A body that came whole with its head, dropped unread: the connection stays in the pool.
     const dropped = await transport.send(blobGet(`${server.origin}/small`));
     dropped.body.destroy();
-    const next = await transport.send(blobGet(`${server.origin}/blob`));
-    const { copies, buffers } = await viewsAndBuffersOf(next.body);
-    expect(sha256(Buffer.concat(copies))).toBe(BLOB_SHA256);
-    expect(copies.length).toBeGreaterThanOrEqual(20);
-    expect(buffers.size).toBeLessThanOrEqual(2);
-    expect(server.sockets).toHaveLength(1);
+    await expectNextBodyInViews(transport, server);
   });
 
   it('carries sequential requests on one kept-alive connection', async () => {

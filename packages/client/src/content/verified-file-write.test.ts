@@ -58,6 +58,16 @@ function recordingHandle(maxWrite = Number.POSITIVE_INFINITY) {
   return { handle: handle as unknown as FileHandle, syncs, contents: () => file };
 }
 
+/** `recorded`, its every write taking a turn of the event loop first, as a slow disk would. */
+function slowDisk<T extends ReturnType<typeof recordingHandle>>(recorded: T): T {
+  const writev = recorded.handle.writev.bind(recorded.handle);
+  recorded.handle.writev = (async (buffers: Uint8Array[], position?: number) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return writev(buffers, position);
+  }) as FileHandle['writev'];
+  return recorded;
+}
+
 describe('writeVerifiedFile', () => {
   let directory: string;
   beforeEach(async () => {
@@ -207,12 +217,7 @@ describe('writeVerifiedFile', () => {
       // Whole batches only, and a slow disk: the stream has ended (its last chunk read) before the
       // last batch could be handed on.
       const content = randomBytes(8 * MiB);
-      const { handle, contents } = recordingHandle();
-      const writev = handle.writev.bind(handle);
-      handle.writev = (async (buffers: Uint8Array[], position?: number) => {
-        await new Promise((resolve) => setImmediate(resolve));
-        return writev(buffers, position);
-      }) as FileHandle['writev'];
+      const { handle, contents } = slowDisk(recordingHandle());
       await writeVerifiedFile(
         buffered(piecesOf(content, MiB)),
         handle,
@@ -292,12 +297,7 @@ describe('writeVerifiedFile', () => {
     it('copies every view before its buffer is reused, waiting on the disk when both batches are full', async () => {
       const content = randomBytes(9 * MiB + 4321);
       const source = reusingSource(content, 256 * 1024 + 3);
-      const { handle, contents } = recordingHandle();
-      const writev = handle.writev.bind(handle);
-      handle.writev = (async (buffers: Uint8Array[], position?: number) => {
-        await new Promise((resolve) => setImmediate(resolve));
-        return writev(buffers, position);
-      }) as FileHandle['writev'];
+      const { handle, contents } = slowDisk(recordingHandle());
       await writeVerifiedFile(
         source as unknown as Readable,
         handle,
