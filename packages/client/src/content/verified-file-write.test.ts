@@ -68,6 +68,14 @@ function slowDisk<T extends ReturnType<typeof recordingHandle>>(recorded: T): T 
   return recorded;
 }
 
+/** `recorded`, its every write failing as a full disk's does. */
+function fullDisk<T extends ReturnType<typeof recordingHandle>>(recorded: T): T {
+  recorded.handle.writev = (async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  }) as FileHandle['writev'];
+  return recorded;
+}
+
 describe('writeVerifiedFile', () => {
   let directory: string;
   beforeEach(async () => {
@@ -252,10 +260,7 @@ describe('writeVerifiedFile', () => {
     it('destroys the stream and rejects with the write’s error when the disk fails', async () => {
       const content = randomBytes(4 * MiB);
       const stream = buffered(piecesOf(content, MiB));
-      const { handle } = recordingHandle();
-      handle.writev = (async () => {
-        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      }) as FileHandle['writev'];
+      const { handle } = fullDisk(recordingHandle());
       await expect(
         writeVerifiedFile(
           stream,
@@ -366,10 +371,7 @@ describe('writeVerifiedFile', () => {
     it("rejects with the write's error when the disk fails, and the source stops", async () => {
       const content = randomBytes(8 * MiB);
       const source = reusingSource(content, MiB);
-      const { handle } = recordingHandle();
-      handle.writev = (async () => {
-        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-      }) as FileHandle['writev'];
+      const { handle } = fullDisk(recordingHandle());
       await expect(
         writeVerifiedFile(
           source as unknown as Readable,
