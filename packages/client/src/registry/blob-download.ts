@@ -1,4 +1,4 @@
-import { finished, pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
+import { pipeline, type Readable, Readable as ReadableStream } from 'node:stream';
 import {
   type ContentVerifier,
   createContentVerifier,
@@ -90,8 +90,10 @@ class ResumableBlobStream extends ReadableStream {
   #started = false;
   /** Copies views into the ring, when the consumer allows one (`recycleAfter`). */
   #ring: RingWriter | undefined;
-  /** Resolves when the consumer reads again, for a ring waiting on a full stream. */
+  /** Resolves when the consumer reads again, for a push waiting on a full stream. */
   #onRead: (() => void) | undefined;
+  /** The failure of the consumer of the bytes (never resumed), when it failed. */
+  #consumerFailure: unknown;
   /** Checks digest and size as bytes come (a stream of `verifiedBlobStream` read through a ring). */
   readonly #verifier: ContentVerifier | undefined;
 
@@ -108,19 +110,19 @@ class ResumableBlobStream extends ReadableStream {
     this.#url = registryUrl(deps, target.repository, `blobs/${target.digest}`);
     this.#offset = target.offset ?? 0;
     this.#verifier = verifier;
-    if (ringPays(target)) {
-      this.#ring = new RingWriter(
-        target.recycleAfter,
-        (chunk) => {
-          if (this.push(chunk)) return undefined;
-          return new Promise<void>((resolve) => {
-            this.#onRead = resolve;
-          });
-        },
-        verifier,
-      );
-    }
+    if (ringPays(target)) this.#ring = new RingWriter(target.recycleAfter, this.#pushChunk, verifier);
   }
+
+  /** Pushes a chunk of its own; a promise, settled when the consumer reads again, while the stream is full. */
+  readonly #pushChunk = (chunk: Uint8Array): Promise<void> | undefined => {
+    if (this.push(chunk)) return undefined;
+    return new Promise<void>((resolve) => {
+      this.#onRead = resolve;
+    });
+  };
+
+  /** Pushes a copy of a view (a body read into reused buffers, with no ring to copy it into). */
+  readonly #pushCopy = (view: Uint8Array): Promise<void> | undefined => this.#pushChunk(Buffer.from(view));
 
   override _read(): void {
     if (!this.#started) {
@@ -131,7 +133,6 @@ class ResumableBlobStream extends ReadableStream {
     const onRead = this.#onRead;
     this.#onRead = undefined;
     onRead?.();
-    resumeBody(this.#body);
   }
 
   /**
@@ -236,10 +237,11 @@ class ResumableBlobStream extends ReadableStream {
         const onBytes = (): void => {
           failures = 0;
         };
-        const ring = this.#ring;
-        if (sink !== undefined) await this.#forwardViews(response.body, skip, onBytes, sink);
-        else if (ring !== undefined) await this.#forwardViews(response.body, skip, onBytes, ring.write);
-        else await this.#forward(response.body, skip, onBytes);
+        const forward =
+          sink ??
+          this.#ring?.write ??
+          (response.body.eachView === undefined ? this.#pushChunk : this.#pushCopy);
+        await this.#forward(response.body, skip, onBytes, forward);
         if (this.destroyed) return false;
         this.#progress?.report(this.#offset, true);
         if (sink === undefined) await this.#end();
@@ -249,7 +251,7 @@ class ResumableBlobStream extends ReadableStream {
         if (response !== undefined) release(response.body);
         if (this.destroyed) return false;
         // The consumer's own failure (a write, a digest check): nothing to fetch again.
-        if (sinkFailures.has(error as object)) throw error;
+        if (error === this.#consumerFailure) throw error;
         if (!isResumable(error, target.signal) || failures >= maxFailures)
           throw asDownloadError(error, url, this.#offset);
         failures += 1;
@@ -261,9 +263,9 @@ class ResumableBlobStream extends ReadableStream {
   /**
    * Hands the body's bytes to `sink` (after dropping the first `skip`): as views when the body
    * has `eachView`, else its chunks (the body paused while a promise of `sink` is pending).
-   * Resolves at its end.
+   * Resolves at its end. A failure of `sink` is kept as the consumer's (never resumed).
    */
-  #forwardViews(
+  #forward(
     body: TransportResponse['body'],
     skip: number,
     onBytes: () => void,
@@ -284,10 +286,14 @@ class ResumableBlobStream extends ReadableStream {
       this.#offset += piece.byteLength;
       onBytes();
       this.#progress?.report(this.#offset);
+      const consumerFailed = (error: unknown): never => {
+        this.#consumerFailure = error;
+        throw error;
+      };
       try {
-        return sink(piece)?.catch(markSinkFailure);
+        return sink(piece)?.catch(consumerFailed);
       } catch (error) {
-        return markSinkFailure(error);
+        return consumerFailed(error);
       }
     };
     const ended = (): void => {
@@ -305,42 +311,6 @@ class ResumableBlobStream extends ReadableStream {
     return new ProtocolError(
       `GET "${this.#url}": the registry restarted the blob from byte 0 but sent fewer bytes than had already arrived; fetch it again`,
     );
-  }
-
-  /** Pushes the body's bytes on (after dropping the first `skip`); resolves at its end. */
-  #forward(body: TransportResponse['body'], skip: number, onBytes: () => void): Promise<void> {
-    let remaining = skip;
-    return new Promise<void>((resolve, reject) => {
-      this.#body = body;
-      body.on('data', (chunk: unknown) => {
-        let piece = chunk as Buffer;
-        if (remaining > 0) {
-          if (piece.byteLength <= remaining) {
-            remaining -= piece.byteLength;
-            return;
-          }
-          piece = piece.subarray(remaining);
-          remaining = 0;
-        }
-        if (piece.byteLength === 0) return;
-        this.#offset += piece.byteLength;
-        onBytes();
-        this.#progress?.report(this.#offset);
-        if (!this.push(piece)) pauseBody(body);
-      });
-      finished(body as unknown as Readable, { writable: false }, (error) => {
-        if (this.#body === body) this.#body = undefined;
-        if (error !== undefined && error !== null) {
-          reject(error);
-          return;
-        }
-        if (remaining > 0) {
-          reject(this.#shortRestart());
-          return;
-        }
-        resolve();
-      });
-    });
   }
 }
 
@@ -411,24 +381,6 @@ class RingWriter {
     this.#fill = 0;
     return this.#emit(chunk);
   }
-}
-
-/** Failures of a view consumer (not of the download): never resumed. */
-const sinkFailures = new WeakSet<object>();
-
-/** Marks `error` as the consumer's and rejects with it. */
-function markSinkFailure(error: unknown): never {
-  if (typeof error === 'object' && error !== null) sinkFailures.add(error);
-  throw error;
-}
-
-/** Pauses a response body that can be paused (undici's is a Readable). */
-function pauseBody(body: TransportResponse['body'] | undefined): void {
-  if (body instanceof ReadableStream) body.pause();
-}
-
-function resumeBody(body: TransportResponse['body'] | undefined): void {
-  if (body instanceof ReadableStream && body.isPaused()) body.resume();
 }
 
 /** Bytes of the body to drop: 0 for a fitting 206 or a first request, `offset` for a 200 after a drop. */
