@@ -1,15 +1,12 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 import {
   lazyCommonJs,
   REQUIRE_BANNER,
   undiciSlim,
   undiciWithoutHttp2,
+  workspaceSources,
   zodEnglishOnly,
 } from '../../packages/cli/build/bundle-plugins.mjs';
-
-const packagesDirectory = fileURLToPath(new URL('../../packages/', import.meta.url));
 
 /**
  * The action ships as ONE file, as the runner executes it (`runs: using: node24, main:
@@ -39,21 +36,7 @@ export const bundleOptions: Options = {
   banner: {
     js: REQUIRE_BANNER,
   },
-  esbuildPlugins: [
-    {
-      name: 'ghcr-workspace-sources',
-      setup(build) {
-        build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => {
-          const source = `${packagesDirectory}${args.path.slice('@ghcr/'.length)}/src/index.ts`;
-          return existsSync(source) ? { path: source } : undefined;
-        });
-      },
-    },
-    undiciSlim,
-    undiciWithoutHttp2,
-    zodEnglishOnly,
-    lazyCommonJs(),
-  ],
+  esbuildPlugins: [workspaceSources(), undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs()],
 };
 
 export default defineConfig(bundleOptions);

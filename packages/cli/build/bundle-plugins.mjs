@@ -32,6 +32,38 @@ const LAZY_COMMONJS = [
   '@sigstore/verify',
 ];
 
+/** The workspace's packages, which both bundles take from their sources (see {@link workspaceSources}). */
+const WORKSPACE_PACKAGES = ['oci-types', 'manifest', 'auth', 'transport', 'client', 'simulation'];
+const PACKAGES_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * `@ghcr/<package>` → that package's TypeScript sources (`packages/<package>/src/index.ts`), not
+ * its built `dist/`: the bundle is built from the same commit's code, with no build order to get
+ * wrong, and esbuild sees every module on its own, so it drops the modules nothing uses (the
+ * packages are `sideEffects: false`) and puts what the client imports on first use (`await
+ * import(…)`: signatures, vulnerability reports and the gate, sync) in chunks of their own.
+ *
+ * `clientCore` (the executable, which is split into chunks): a static import of `@ghcr/client`
+ * resolves to its `core.ts`, everything the package exports but those capabilities. Through
+ * index.ts's re-exports of them, esbuild's code splitting would load them at start, used or not. A
+ * name missing from core.ts fails the build (the bundle never differs silently from what the types
+ * say); a dynamic `import('@ghcr/client')` gets the whole index. The Action is one file (no
+ * chunks), so it takes index.ts.
+ */
+export function workspaceSources({ clientCore = false } = {}) {
+  return {
+    name: 'ghcr-workspace-sources',
+    setup(build) {
+      build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => {
+        const name = args.path.slice('@ghcr/'.length);
+        if (!WORKSPACE_PACKAGES.includes(name)) return undefined;
+        const core = clientCore && name === 'client' && args.kind === 'import-statement';
+        return { path: join(PACKAGES_DIR, name, 'src', core ? 'core.ts' : 'index.ts') };
+      });
+    },
+  };
+}
+
 /** `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never loaded. */
 export const undiciSlim = {
   name: 'ghcr-undici-slim',

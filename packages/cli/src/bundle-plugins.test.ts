@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import {
   REQUIRE_BANNER,
   undiciSlim,
   undiciWithoutHttp2,
+  workspaceSources,
   zodEnglishOnly,
 } from '../build/bundle-plugins.mjs';
 
@@ -20,18 +21,6 @@ import {
 
 const run = promisify(execFile);
 const packagesDirectory = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The workspace packages from their sources, as the Action's bundle takes them. */
-const workspaceSources = {
-  name: 'test-workspace-sources',
-  setup(build: {
-    onResolve(options: { filter: RegExp }, callback: (args: { path: string }) => { path: string }): void;
-  }) {
-    build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => ({
-      path: join(packagesDirectory, args.path.slice('@ghcr/'.length), 'src/index.ts'),
-    }));
-  },
-};
 
 const COMMONJS_PACKAGE = JSON.stringify({ type: 'commonjs', main: 'index.js' });
 
@@ -185,7 +174,7 @@ bar.stop();
 out.progress = written.includes('3/10');
 console.log(JSON.stringify(out));`,
       dirname(fileURLToPath(import.meta.url)),
-      [undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs(), workspaceSources],
+      [undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs(), workspaceSources()],
     );
     expect(output).toEqual({
       sync: ['3.21.0', '3.20.3'],
@@ -217,5 +206,100 @@ console.log(JSON.stringify({ message: parsed.error.issues[0].message, locales: O
     expect(slim.bundle).toContain('HTTP/2 is not part of this bundle');
     expect((full.output as { locales: string[] }).locales.length).toBeGreaterThan(30);
     expect(full.bundle.length - slim.bundle.length).toBeGreaterThan(200_000);
+  }, 60_000);
+});
+
+describe('workspaceSources', () => {
+  /** Bundles `source` into chunks as the executable is; the text of what its entry loads at start, and of every chunk. */
+  async function splitBundle(
+    name: string,
+    source: string,
+    clientCore: boolean,
+  ): Promise<{ entry: string; atStart: string; everything: string }> {
+    const outdir = join(directory, name);
+    await build({
+      stdin: { contents: source, resolveDir: dirname(fileURLToPath(import.meta.url)), loader: 'ts' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outdir,
+      entryNames: 'entry',
+      banner: { js: REQUIRE_BANNER },
+      logLevel: 'silent',
+      plugins: [
+        workspaceSources({ clientCore }),
+        undiciSlim,
+        undiciWithoutHttp2,
+        zodEnglishOnly,
+        lazyCommonJs(),
+      ],
+    });
+    await writeFile(join(outdir, 'package.json'), JSON.stringify({ type: 'module' }));
+    // The entry's static imports, followed: what Node parses before the program's first line runs.
+    const texts = new Map<string, string>();
+    const pending = ['entry.js'];
+    for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+      if (texts.has(file)) continue;
+      const text = await readFile(join(outdir, file), 'utf8');
+      texts.set(file, text);
+      for (const match of text.matchAll(/(?:^|[;\s}])(?:import|from)\s*"\.\/([^"]+)"/g))
+        pending.push(match[1] as string);
+    }
+    const all = await Promise.all(
+      (await readdir(outdir))
+        .filter((file) => file.endsWith('.js'))
+        .map((file) => readFile(join(outdir, file), 'utf8')),
+    );
+    return {
+      entry: join(outdir, 'entry.js'),
+      atStart: [...texts.values()].join('\n'),
+      everything: all.join('\n'),
+    };
+  }
+
+  // A program that makes a client and calls sync only when asked to.
+  const PROGRAM = `import { createGhcrClient } from '@ghcr/client';
+const client = createGhcrClient({ registry: '127.0.0.1:9' });
+if (process.argv[2] === 'sync') {
+  try {
+    await client.sync('sync: [');
+  } catch (error) {
+    console.log(error.name);
+  }
+}
+await client.close();`;
+  // One string from each capability the client loads on first use (their error messages).
+  const MARKERS = [
+    'not valid YAML', // sync/config.ts
+    "cosign's certificate or Rekor bundle annotation is malformed", // signatures/verify.ts
+    'cosign container image signature', // signatures/verify.ts
+  ];
+
+  it('with clientCore, the capabilities loaded on first use are in chunks of their own that nothing loads at start', async () => {
+    const bundle = await splitBundle('client-core', PROGRAM, true);
+    for (const marker of MARKERS) {
+      expect(bundle.everything).toContain(marker);
+      expect(bundle.atStart).not.toContain(marker);
+    }
+    // The first call loads sync's code and runs it: the config's YAML error, from its own chunk.
+    const { stdout } = await run(process.execPath, [bundle.entry, 'sync'], { cwd: directory });
+    expect(stdout.trim()).toBe('SyncConfigError');
+  }, 60_000);
+
+  it('from the client’s index, the same program loads them at start (what core.ts is for)', async () => {
+    const bundle = await splitBundle('client-index', PROGRAM, false);
+    for (const marker of MARKERS) expect(bundle.atStart).toContain(marker);
+  }, 60_000);
+
+  it('a static import of a name core.ts leaves out fails the build, naming it', async () => {
+    await expect(
+      splitBundle(
+        'missing-name',
+        "import { parseSyncConfig } from '@ghcr/client';\nconsole.log(parseSyncConfig);",
+        true,
+      ),
+    ).rejects.toThrow(/parseSyncConfig/);
   }, 60_000);
 });

@@ -11,7 +11,7 @@ import {
 import { type ClientEventEmitter, type ClientEvents, createClientEvents } from './events.js';
 import { createRetention, type Retention } from './github/retention/retention.js';
 import { createVersions, type Versions } from './github/versions/versions.js';
-import { createVulnerabilities, type Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
+import type { Vulnerabilities } from './github/vulnerabilities/vulnerabilities.js';
 import { createImages, type Images } from './images/images.js';
 import { createMultiArch, type MultiArch } from './multi-arch/multi-arch.js';
 import { operationTransport, traceClient } from './operation-spans.js';
@@ -28,10 +28,10 @@ import { createSecretMemory } from './registry/credential-secrets.js';
 import type { RegistryDependencies } from './registry/dependencies.js';
 import { createManifests, type Manifests } from './registry/manifests.js';
 import { createTags, type Tags } from './registry/tags.js';
-import { createSignatures, type Signatures } from './signatures/signatures.js';
-import { parseSyncConfig, type SyncConfig } from './sync/config.js';
+import type { Signatures } from './signatures/signatures.js';
+import type { SyncConfig } from './sync/config.js';
 import { type RateLimitReader, transportRateLimitReader } from './sync/rate-limit.js';
-import { runSync, type SyncOptions, type SyncReport } from './sync/sync.js';
+import type { SyncOptions, SyncReport } from './sync/sync.js';
 
 /**
  * A client of every registry. Its capabilities are narrow interfaces, each usable on its own.
@@ -221,6 +221,21 @@ export function registryDependencies(
   };
 }
 
+/**
+ * Memoises an asynchronous load: `load` runs on the first call, and every call shares its promise.
+ * The rarely used capabilities are loaded this way (`await import(…)` inside `load`), so a process
+ * that never calls them never parses their code: each `ghcr` command is a process of its own, and
+ * code loaded at start is paid by every command (docs/benchmarks.md, "Start-up"). A failed load
+ * (a module missing from a broken install) stays failed: loading it again would fail the same way.
+ */
+function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load();
+    return loaded;
+  };
+}
+
 /** The capabilities of one registry, over the parts every registry of the client shares. */
 function createRegistryView(settings: ClientSettings, shared: SharedParts): GhcrClient {
   const resolved = settings.options;
@@ -240,24 +255,36 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     clock: resolved.clock,
     concurrency: resolved.concurrency,
   });
-  const ownVulnerabilities = createVulnerabilities(deps, {
-    manifests,
-    blobs,
-    listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
-    githubApiUrl: versions.apiUrl,
-    ...definedProps({ verifyAttestation: resolved.verifyAttestation }),
-  });
+  // Reports, the gate, signatures and sync are loaded on first use (their parsers, Sigstore's
+  // verifier, YAML): a process that never calls them never parses their code (onFirstUse).
+  const ownVulnerabilities = onFirstUse(async () =>
+    (await import('./github/vulnerabilities/vulnerabilities.js')).createVulnerabilities(deps, {
+      manifests,
+      blobs,
+      listReports: (repository, digest, listOptions) => referrers.list(repository, digest, listOptions),
+      githubApiUrl: versions.apiUrl,
+      ...definedProps({ verifyAttestation: resolved.verifyAttestation }),
+    }),
+  );
   // A reference that names another registry is that registry's view's to answer.
-  const vulnerabilitiesOf = (reference: string): Vulnerabilities => {
+  const vulnerabilitiesOf = async (reference: string): Promise<Vulnerabilities> => {
     const registry = namedRegistry(reference);
     return registry === undefined || registry === settings.host
-      ? ownVulnerabilities
+      ? ownVulnerabilities()
       : forRegistry(registry).vulnerabilities;
   };
   const vulnerabilities: Vulnerabilities = {
-    reports: (reference, options) => vulnerabilitiesOf(reference).reports(reference, options),
-    gate: (reference, options) => vulnerabilitiesOf(reference).gate(reference, options),
-    codeScanningAlerts: (options) => ownVulnerabilities.codeScanningAlerts(options),
+    reports: async (reference, options) => (await vulnerabilitiesOf(reference)).reports(reference, options),
+    gate: async (reference, options) => (await vulnerabilitiesOf(reference)).gate(reference, options),
+    codeScanningAlerts: async (options) => (await ownVulnerabilities()).codeScanningAlerts(options),
+  };
+  const ownSignatures = onFirstUse(async () =>
+    (await import('./signatures/signatures.js')).createSignatures(deps, { manifests, blobs, referrers }),
+  );
+  const signatures: Signatures = {
+    verify: async (reference, options) => (await ownSignatures()).verify(reference, options),
+    attestations: async (reference, options) => (await ownSignatures()).attestations(reference, options),
+    sign: async (reference, options) => (await ownSignatures()).sign(reference, options),
   };
   const view: GhcrClient = traceClient(shared.tracing, {
     blobs,
@@ -269,17 +296,13 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     versions,
     vulnerabilities,
     retention,
-    signatures: createSignatures(deps, { manifests, blobs, referrers }),
-    sync: (config, options = {}) =>
-      runSync(
-        typeof config === 'string' ? parseSyncConfig(config) : config,
-        {
-          root: view,
-          clock: resolved.clock,
-          rateLimits: shared.rateLimits,
-        },
-        options,
-      ),
+    signatures,
+    sync: async (config, options = {}) => {
+      const parsed =
+        typeof config === 'string' ? (await import('./sync/config.js')).parseSyncConfig(config) : config;
+      const { runSync } = await import('./sync/sync.js');
+      return runSync(parsed, { root: view, clock: resolved.clock, rateLimits: shared.rateLimits }, options);
+    },
     events: { on: events.on, off: events.off, once: events.once },
     registry: settings.host,
     baseUrl: settings.baseUrl,

@@ -1,11 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import {
-  formatSyncItem,
-  parseSyncConfig,
-  type SyncConfig,
-  type SyncReport,
-  syncExitCode,
-} from '@ghcr/client';
+import type { SyncConfig, SyncReport } from '@ghcr/client';
 import { definedProps, parseReference } from '@ghcr/oci-types';
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
@@ -82,6 +76,8 @@ export const registerSyncCommand: CommandRegistrar = (program, runtime) => {
           cause: error,
         });
       }
+      // Sync's parsers (YAML, semver ranges) load with the client's sync, not at every command's start.
+      const { formatSyncItem, parseSyncConfig, syncExitCode } = await import('@ghcr/client');
       const config = withOverrides(parseSyncConfig(text, path), options);
       const first = config.pairs[0];
       // One client reaches every registry; each gets its own credentials from the chain.
