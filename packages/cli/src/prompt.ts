@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
 import { usageError } from './errors.js';
 import type { RunIo } from './io.js';
@@ -41,6 +41,10 @@ export async function promptLine(io: RunIo, question: string, hidden: boolean): 
       callback();
     },
   });
+  // `node:readline` only for the one command that prompts (login), not at every command's start.
+  const { createInterface } = createRequire(import.meta.url)(
+    'node:readline',
+  ) as typeof import('node:readline');
   const lines = createInterface({ input: io.stdin, output: hidden ? muted : io.stderr, terminal: true });
   try {
     if (hidden) io.stderr.write(question);

@@ -1,6 +1,5 @@
 import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
 import {
   createDigester,
   createVerifyingStream,
@@ -13,7 +12,7 @@ import {
 import { type BlobInput, toBlobSource } from '../../registry/blob-source.js';
 import type { Target, TargetPushOptions, TargetPushResult } from '../target.js';
 import { createSpool, type LayerSpool } from './layer-spool.js';
-import { archiveError } from './tar-index.js';
+import { archiveError, zlib } from './tar-index.js';
 import type { TarWriter } from './tar-writer.js';
 
 /**
@@ -123,7 +122,7 @@ export interface LayerMeasure {
  * @internal
  */
 export function layerGzip(level: number): Transform {
-  return createGzip({ level, chunkSize: 256 * 1024 });
+  return zlib().createGzip({ level, chunkSize: 256 * 1024 });
 }
 
 /**
@@ -175,7 +174,7 @@ export async function measureLayer(
   }
   if (head[0] === 0x1f && head[1] === 0x8b) {
     const diff = createDigester('sha256');
-    await pipeline(rest(), tee(stored), createGunzip(), sink(diff));
+    await pipeline(rest(), tee(stored), zlib().createGunzip(), sink(diff));
     return {
       compression: 'gzip',
       stored: { digest: stored.digest(), size: stored.size },

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import {
   definedProps,
   GhcrErrorCode,
@@ -13,6 +13,14 @@ import {
 import { closeQuietly } from '../../registry/blob-source.js';
 import { signalOption } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
+
+/**
+ * `node:zlib`, loaded by the first archive that needs it: every command's process imports this
+ * module, and only archive pushes and pulls gzip or gunzip (loading zlib costs ~4 ms of start-up).
+ * @internal
+ */
+export const zlib = (): typeof import('node:zlib') =>
+  createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
 
 /**
  * One entry of a tar archive, as {@link indexTar} found it.
@@ -541,7 +549,7 @@ async function* checkedLength(
  * reader that stops early) closes the file too.
  */
 function gunzipFile(path: string, signal?: AbortSignal): Readable {
-  const gunzip = createGunzip();
+  const gunzip = zlib().createGunzip();
   pipeline(
     createReadStream(path, { highWaterMark: READ_BUFFER_BYTES, ...signalOption(signal) }),
     gunzip,
