@@ -223,10 +223,12 @@ export function registryDependencies(
 
 /**
  * Memoises an asynchronous load: `load` runs on the first call, and every call shares its promise.
- * The rarely used capabilities are loaded this way (`await import(…)` inside `load`), so a process
- * that never calls them never parses their code: each `ghcr` command is a process of its own, and
- * code loaded at start is paid by every command (docs/benchmarks.md, "Start-up"). A failed load
- * (a module missing from a broken install) stays failed: loading it again would fail the same way.
+ * The rarely used capabilities are loaded this way (`await import(…)` inside `load`), so a bundle
+ * that takes the client from core.ts (the `ghcr` executable, where each command is a process of its
+ * own and code loaded at start is paid by every command) puts their code in chunks that load only
+ * when called; the package's index re-exports them, so a program importing it loads them with it
+ * (docs/benchmarks.md, "Issue 18, fifth round"). A failed load (a module missing from a broken
+ * install) stays failed: loading it again would fail the same way.
  */
 function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
@@ -256,7 +258,7 @@ function createRegistryView(settings: ClientSettings, shared: SharedParts): Ghcr
     concurrency: resolved.concurrency,
   });
   // Reports, the gate, signatures and sync are loaded on first use (their parsers, Sigstore's
-  // verifier, YAML): a process that never calls them never parses their code (onFirstUse).
+  // verifier, YAML), so a bundle built from core.ts loads their code only when called (onFirstUse).
   const ownVulnerabilities = onFirstUse(async () =>
     (await import('./github/vulnerabilities/vulnerabilities.js')).createVulnerabilities(deps, {
       manifests,
