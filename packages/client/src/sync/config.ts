@@ -2,7 +2,7 @@ import { parsePlatform } from '@ghcr/manifest';
 import { definedProps, InvalidInputError, parseReference } from '@ghcr/oci-types';
 import semver from 'semver';
 import { isMap, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Which tags of a source repository a sync pair takes. A tag is taken when it matches any of
