@@ -282,11 +282,21 @@ function belowStart(goalMs, startup) {
  * than `node -e 0` plus the operation's limit (its slowest stage, by curl, openssl and dd), both
  * measured in this run, says so. A Node CLI moves no byte before its runtime has started, and
  * then no faster than the machine allows, so such a goal is out of reach (measured, not assumed).
+ * Failing that, the same against the floor of Node with undici and zod loaded: out of reach on
+ * the stack the CLI is built on, as {@link belowStart} says of the commands that move no blobs.
  */
 function belowStartAndLimit(s, startup) {
-  const bare = (startup?.rows ?? []).find((row) => row.name === '`node -e 0`');
-  if (bare === undefined || !Number.isFinite(s.limit) || !(s.goalAllowsMs < bare.ms + s.limit)) return '';
-  return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than \`node -e 0\` (${seconds(bare.ms)} s) and the limit (${seconds(s.limit)} s) one after the other: out of reach for a Node CLI`;
+  const rows = startup?.rows ?? [];
+  if (!Number.isFinite(s.limit)) return '';
+  const bare = rows.find((row) => row.name === '`node -e 0`');
+  const floor = rows.find((row) => row.name.startsWith('floor:'));
+  if (bare !== undefined && s.goalAllowsMs < bare.ms + s.limit) {
+    return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than \`node -e 0\` (${seconds(bare.ms)} s) and the limit (${seconds(s.limit)} s) one after the other: out of reach for a Node CLI`;
+  }
+  if (floor !== undefined && s.goalAllowsMs < floor.ms + s.limit) {
+    return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than the floor of Node with undici and zod loaded (${seconds(floor.ms)} s) and the limit (${seconds(s.limit)} s) one after the other: out of reach on that stack`;
+  }
+  return '';
 }
 
 /** The markdown between the markers. */
