@@ -1,5 +1,5 @@
 // Everything `@ghcr/client` exports except the capabilities it loads on first use (signatures,
-// vulnerability reports and the gate, sync: see on-first-use.ts). index.ts re-exports all of it.
+// vulnerability reports and the gate, sync: `onFirstUse` in client.ts). index.ts re-exports all of it.
 // The `ghcr` executable's bundle imports this module rather than index.ts: a bundle that imports
 // index.ts reaches the modules loaded on first use through its re-exports, and esbuild's code
 // splitting then loads them at start, used or not (packages/cli/build/bundle-plugins.mjs).
