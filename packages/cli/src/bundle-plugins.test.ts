@@ -275,7 +275,7 @@ await client.close();`;
     'not valid YAML', // sync/config.ts
     "cosign's certificate or Rekor bundle annotation is malformed", // signatures/verify.ts
     'cosign container image signature', // signatures/verify.ts
-    'signature not verified: no signature policy was given', // github/vulnerabilities/vulnerabilities.ts
+    'only SARIF 2.1.0 is read', // github/vulnerabilities/sarif.ts
   ];
 
   it('with clientCore, the capabilities loaded on first use are in chunks of their own that nothing loads at start', async () => {
