@@ -10,8 +10,10 @@ const alias: Record<string, string> = {};
 for (const dir of readdirSync(`${root}packages`)) {
   const entry = `${root}packages/${dir}/src/index.ts`;
   if (existsSync(entry)) alias[`@ghcr/${dir}`] = entry;
-  const vitestEntry = `${root}packages/${dir}/src/vitest.ts`;
-  if (existsSync(vitestEntry)) alias[`@ghcr/${dir}/vitest`] = vitestEntry;
+  for (const subpath of ['vitest', 'core']) {
+    const subpathEntry = `${root}packages/${dir}/src/${subpath}.ts`;
+    if (existsSync(subpathEntry)) alias[`@ghcr/${dir}/${subpath}`] = subpathEntry;
+  }
 }
 // Longest keys first, so `@ghcr/simulation/vitest` wins over `@ghcr/simulation`.
 const aliases = Object.entries(alias)

@@ -36,7 +36,7 @@ export const bundleOptions: Options = {
   banner: {
     js: REQUIRE_BANNER,
   },
-  esbuildPlugins: [workspaceSources(), undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs()],
+  esbuildPlugins: [workspaceSources, undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs()],
 };
 
 export default defineConfig(bundleOptions);

@@ -19,10 +19,10 @@ import {
  *   per process (docs/benchmarks.md). Bundled, they are parsed once.
  * - `index`: the programmatic `run(argv, io)`, sharing the bundle's chunks. Its declarations name
  *   the library packages' types (GhcrClient, RetentionReport…), optional peer dependencies.
- * The workspace packages are bundled from their TypeScript sources, and a static import of
- * `@ghcr/client` from its core.ts (`workspaceSources`): the capabilities the client loads on first
- * use (signatures with Sigstore's verifier, vulnerability reports and the gate, sync with YAML and
- * semver) are then chunks no command parses unless it calls them.
+ * The workspace packages are bundled from their TypeScript sources (`workspaceSources`), and the
+ * commands import `@ghcr/client/core`: the capabilities the client loads on first use (signatures
+ * with Sigstore's verifier, vulnerability reports and the gate, sync with YAML and semver) are then
+ * chunks no command parses unless it calls them.
  * The chunks (`lazy-*.js`) hold the code the entries share, and, each in its own, what a command
  * loads only on request (parsed only when needed):
  * the simulation with msw's request handling for `ghcr serve` (msw's browser worker, CLI and
@@ -63,7 +63,7 @@ export default defineConfig([
           build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => ({ path: args.path, external: true }));
         },
       },
-      workspaceSources({ clientCore: true }),
+      workspaceSources,
       undiciSlim,
       undiciWithoutHttp2,
       zodEnglishOnly,

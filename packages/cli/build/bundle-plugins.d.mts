@@ -16,5 +16,5 @@ export declare const undiciWithoutHttp2: BundlePlugin;
 export declare const zodEnglishOnly: BundlePlugin;
 /** Each of `packages` (CommonJS; by default yaml, semver, tweetnacl, cli-progress, `@sigstore/*`) behind a facade that loads it on first use. */
 export declare function lazyCommonJs(packages?: readonly string[]): BundlePlugin;
-/** `@ghcr/<package>` from its TypeScript sources; with `clientCore`, a static import of `@ghcr/client` from its core.ts (the capabilities it loads on first use left out). */
-export declare function workspaceSources(options?: { readonly clientCore?: boolean }): BundlePlugin;
+/** `@ghcr/<package>` (and a subpath such as `@ghcr/client/core`) from its TypeScript sources. */
+export declare const workspaceSources: BundlePlugin;

@@ -3,6 +3,7 @@
 // They change what the bundle loads at start, never what the code does: each command starts a new
 // process, and code loaded at start is paid by every command (docs/benchmarks.md, "Start-up").
 // The library packages are not built with these: they import their dependencies as they are.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,32 +38,26 @@ const WORKSPACE_PACKAGES = ['oci-types', 'manifest', 'auth', 'transport', 'clien
 const PACKAGES_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * `@ghcr/<package>` → that package's TypeScript sources (`packages/<package>/src/index.ts`), not
- * its built `dist/`: the bundle is built from the same commit's code, with no build order to get
- * wrong, and esbuild sees every module on its own, so it drops the modules nothing uses (the
- * packages are `sideEffects: false`) and puts what the client imports on first use (`await
- * import(…)`: signatures, vulnerability reports and the gate, sync) in chunks of their own.
- *
- * `clientCore` (the executable, which is split into chunks): a static import of `@ghcr/client`
- * resolves to its `core.ts`, everything the package exports but those capabilities. Through
- * index.ts's re-exports of them, esbuild's code splitting would load them at start, used or not. A
- * name missing from core.ts fails the build (the bundle never differs silently from what the types
- * say); a dynamic `import('@ghcr/client')` gets the whole index. The Action is one file (no
- * chunks), so it takes index.ts.
+ * `@ghcr/<package>` → that package's TypeScript sources (`packages/<package>/src/index.ts`; a
+ * subpath, `@ghcr/client/core`, → `src/core.ts`), not its built `dist/`: the bundle is built from
+ * the same commit's code, with no build order to get wrong, and esbuild sees every module on its
+ * own, so it drops the modules nothing uses (the packages are `sideEffects: false`) and puts what
+ * the client imports on first use (`await import(…)`: signatures, vulnerability reports and the
+ * gate, sync) in chunks of their own. The executable imports `@ghcr/client/core`, which leaves
+ * those out: through `@ghcr/client`'s re-exports of them, esbuild's code splitting would load them
+ * at start, used or not.
  */
-export function workspaceSources({ clientCore = false } = {}) {
-  return {
-    name: 'ghcr-workspace-sources',
-    setup(build) {
-      build.onResolve({ filter: /^@ghcr\/[a-z-]+$/ }, (args) => {
-        const name = args.path.slice('@ghcr/'.length);
-        if (!WORKSPACE_PACKAGES.includes(name)) return undefined;
-        const core = clientCore && name === 'client' && args.kind === 'import-statement';
-        return { path: join(PACKAGES_DIR, name, 'src', core ? 'core.ts' : 'index.ts') };
-      });
-    },
-  };
-}
+export const workspaceSources = {
+  name: 'ghcr-workspace-sources',
+  setup(build) {
+    build.onResolve({ filter: /^@ghcr\/[a-z-]+(?:\/[a-z-]+)?$/ }, (args) => {
+      const [name, subpath = 'index'] = args.path.slice('@ghcr/'.length).split('/');
+      if (!WORKSPACE_PACKAGES.includes(name)) return undefined;
+      const source = join(PACKAGES_DIR, name, 'src', `${subpath}.ts`);
+      return existsSync(source) ? { path: source } : undefined;
+    });
+  },
+};
 
 /** `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never loaded. */
 export const undiciSlim = {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { type ArchiveFormat, archiveFormatFromName, detectArchiveFormat } from '@ghcr/client';
+import { type ArchiveFormat, archiveFormatFromName, detectArchiveFormat } from '@ghcr/client/core';
 import { definedProps } from '@ghcr/oci-types';
 import { usageError } from './errors.js';
 

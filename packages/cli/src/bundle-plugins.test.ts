@@ -174,7 +174,7 @@ bar.stop();
 out.progress = written.includes('3/10');
 console.log(JSON.stringify(out));`,
       dirname(fileURLToPath(import.meta.url)),
-      [undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs(), workspaceSources()],
+      [undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs(), workspaceSources],
     );
     expect(output).toEqual({
       sync: ['3.21.0', '3.20.3'],
@@ -214,7 +214,6 @@ describe('workspaceSources', () => {
   async function splitBundle(
     name: string,
     source: string,
-    clientCore: boolean,
   ): Promise<{ entry: string; atStart: string; everything: string }> {
     const outdir = join(directory, name);
     await build({
@@ -228,13 +227,7 @@ describe('workspaceSources', () => {
       entryNames: 'entry',
       banner: { js: REQUIRE_BANNER },
       logLevel: 'silent',
-      plugins: [
-        workspaceSources({ clientCore }),
-        undiciSlim,
-        undiciWithoutHttp2,
-        zodEnglishOnly,
-        lazyCommonJs(),
-      ],
+      plugins: [workspaceSources, undiciSlim, undiciWithoutHttp2, zodEnglishOnly, lazyCommonJs()],
     });
     await writeFile(join(outdir, 'package.json'), JSON.stringify({ type: 'module' }));
     // The entry's static imports, followed: what Node parses before the program's first line runs.
@@ -259,8 +252,8 @@ describe('workspaceSources', () => {
     };
   }
 
-  // A program that makes a client and calls sync only when asked to.
-  const PROGRAM = `import { createGhcrClient } from '@ghcr/client';
+  // A program that makes a client (imported from `entry`) and calls sync only when asked to.
+  const program = (entry: string): string => `import { createGhcrClient } from '${entry}';
 const client = createGhcrClient({ registry: '127.0.0.1:9' });
 if (process.argv[2] === 'sync') {
   try {
@@ -278,8 +271,8 @@ await client.close();`;
     'only SARIF 2.1.0 is read', // github/vulnerabilities/sarif.ts
   ];
 
-  it('with clientCore, the capabilities loaded on first use are in chunks of their own that nothing loads at start', async () => {
-    const bundle = await splitBundle('client-core', PROGRAM, true);
+  it('from @ghcr/client/core, the capabilities loaded on first use are in chunks of their own that nothing loads at start', async () => {
+    const bundle = await splitBundle('client-core', program('@ghcr/client/core'));
     for (const marker of MARKERS) {
       expect(bundle.everything).toContain(marker);
       expect(bundle.atStart).not.toContain(marker);
@@ -289,17 +282,16 @@ await client.close();`;
     expect(stdout.trim()).toBe('SyncConfigError');
   }, 60_000);
 
-  it('from the client’s index, the same program loads them at start (what core.ts is for)', async () => {
-    const bundle = await splitBundle('client-index', PROGRAM, false);
+  it('from @ghcr/client, the same program loads them at start (what the core entry is for)', async () => {
+    const bundle = await splitBundle('client-index', program('@ghcr/client'));
     for (const marker of MARKERS) expect(bundle.atStart).toContain(marker);
   }, 60_000);
 
-  it('a static import of a name core.ts leaves out fails the build, naming it', async () => {
+  it('a name @ghcr/client/core leaves out fails the build, naming it', async () => {
     await expect(
       splitBundle(
         'missing-name',
-        "import { parseSyncConfig } from '@ghcr/client';\nconsole.log(parseSyncConfig);",
-        true,
+        "import { parseSyncConfig } from '@ghcr/client/core';\nconsole.log(parseSyncConfig);",
       ),
     ).rejects.toThrow(/parseSyncConfig/);
   }, 60_000);

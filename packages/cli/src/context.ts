@@ -1,5 +1,5 @@
 import { type CredentialProvider, chainCredentials } from '@ghcr/auth';
-import { createGhcrClient, type GhcrClient, type RequestBudget } from '@ghcr/client';
+import { createGhcrClient, type GhcrClient, type RequestBudget } from '@ghcr/client/core';
 import { type Clock, definedProps, systemClock } from '@ghcr/oci-types';
 import { type CommandLineCredentials, commandLineCredentials } from './command-line-credentials.js';
 import { cliCredentialChain, observedCredentials } from './credentials.js';

@@ -1,10 +1,24 @@
-// Everything `@ghcr/client` exports except the capabilities it loads on first use (signatures,
-// vulnerability reports and the gate, sync: `onFirstUse` in client.ts). index.ts re-exports all of it.
-// The `ghcr` executable's bundle imports this module rather than index.ts: a bundle that imports
-// index.ts reaches the modules loaded on first use through its re-exports, and esbuild's code
-// splitting then loads them at start, used or not (packages/cli/build/bundle-plugins.mjs).
-// So nothing here may re-export a module the client imports on first use, nor one that imports
-// such a module.
+/**
+ * `@ghcr/client/core`: everything `@ghcr/client` exports except the standalone functions of the
+ * three capabilities the client loads on first use: signatures (`verifyBundle`, `loadSigningKey`, …),
+ * vulnerability reports and the gate (`parseSarifReport`, `evaluateGate`, …) and sync
+ * (`parseSyncConfig`, `selectTags`, …). A client made from here still has all of them
+ * (`client.signatures`, `client.vulnerabilities`, `client.sync`); their code, and what it needs
+ * (Sigstore's verifier, YAML, semver), is imported the first time one is called. Import from here
+ * in a program that starts often (a CLI, a serverless function) and does not call them standalone.
+ *
+ * ```ts
+ * import { createGhcrClient } from '@ghcr/client/core';
+ * const client = createGhcrClient({ registry: 'ghcr.io' });
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+// index.ts re-exports all of this, and the three capabilities' names. Nothing here may re-export a
+// module the client imports on first use (`onFirstUse` in client.ts), nor one that imports such a
+// module: through such a re-export, the module would load with this entry (and esbuild's code
+// splitting would put it in a chunk a bundle of this entry loads at start).
 
 // The one error hierarchy, re-exported so an application catches and narrows without depending on
 // @ghcr/oci-types itself. Prefer `isGhcrError(value)` and `XError.isInstance(value)` (brands that

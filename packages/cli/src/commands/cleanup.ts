@@ -14,7 +14,7 @@ import {
   type RetentionReport,
   type RetentionReportEntry,
   retentionMermaidSection,
-} from '@ghcr/client';
+} from '@ghcr/client/core';
 import { ConfigError, definedProps, NotFoundError } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { collect, type PackageArgument, packageArgument, parseCount, registryOfApi } from '../arguments.js';

@@ -1,4 +1,4 @@
-import { registerCopiedReferrer } from '@ghcr/client';
+import { registerCopiedReferrer } from '@ghcr/client/core';
 import type { Descriptor } from '@ghcr/oci-types';
 import { definedProps } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { describeSigner, type SignImageResult } from '@ghcr/client';
+import type { SignImageResult } from '@ghcr/client';
+import { describeSigner } from '@ghcr/client/core';
 import { definedProps } from '@ghcr/oci-types';
 import type { Command } from 'commander';
 import { collect, parseAnnotations } from '../arguments.js';

@@ -1,4 +1,5 @@
-import { describeSigner, type FoundSignature, type VerifySignaturesResult } from '@ghcr/client';
+import type { FoundSignature, VerifySignaturesResult } from '@ghcr/client';
+import { describeSigner } from '@ghcr/client/core';
 import type { Command } from 'commander';
 import { type CommandRegistrar, contextOf } from '../command.js';
 import { ExitCode } from '../exit-codes.js';

@@ -1,4 +1,4 @@
-import { type GhcrClient, packageVersionTags } from '@ghcr/client';
+import { type GhcrClient, packageVersionTags } from '@ghcr/client/core';
 import { isDigest, NotFoundError, type PackageVersion } from '@ghcr/oci-types';
 import { type Command, Option } from 'commander';
 import { type PackageArgument, packageArgument } from '../arguments.js';
