@@ -3,7 +3,7 @@
 // They change what the bundle loads at start, never what the code does: each command starts a new
 // process, and code loaded at start is paid by every command (docs/benchmarks.md, "Start-up").
 // The library packages are not built with these: they import their dependencies as they are.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,9 +51,13 @@ export const workspaceSources = {
   name: 'ghcr-workspace-sources',
   setup(build) {
     build.onResolve({ filter: /^@ghcr\/[a-z-]+(?:\/[a-z-]+)?$/ }, (args) => {
-      const [name, subpath = 'index'] = args.path.slice('@ghcr/'.length).split('/');
+      const [name, subpath] = args.path.slice('@ghcr/'.length).split('/');
       if (!WORKSPACE_PACKAGES.includes(name)) return undefined;
-      const source = join(PACKAGES_DIR, name, 'src', `${subpath}.ts`);
+      const packageDir = join(PACKAGES_DIR, name);
+      // Only what the package publishes: a subpath its exports map names, as Node would resolve it.
+      const { exports } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+      if (exports?.[subpath === undefined ? '.' : `./${subpath}`] === undefined) return undefined;
+      const source = join(packageDir, 'src', `${subpath ?? 'index'}.ts`);
       return existsSync(source) ? { path: source } : undefined;
     });
   },

@@ -287,6 +287,16 @@ await client.close();`;
     for (const marker of MARKERS) expect(bundle.atStart).toContain(marker);
   }, 60_000);
 
+  it('a module the package does not publish is not taken from its sources', async () => {
+    // packages/client/src/client.ts exists, but the exports map names no `./client`.
+    await expect(
+      splitBundle(
+        'unpublished',
+        "import { createGhcrClient } from '@ghcr/client/client';\nconsole.log(createGhcrClient);",
+      ),
+    ).rejects.toThrow(/@ghcr\/client\/client/);
+  }, 60_000);
+
   it('a name @ghcr/client/core leaves out fails the build, naming it', async () => {
     await expect(
       splitBundle(
