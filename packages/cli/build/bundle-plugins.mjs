@@ -50,13 +50,17 @@ const PACKAGES_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const workspaceSources = {
   name: 'ghcr-workspace-sources',
   setup(build) {
+    // Each package's exports map, read once per build (every `@ghcr/…` import resolves through it).
+    const exportsOf = new Map();
     build.onResolve({ filter: /^@ghcr\/[a-z-]+(?:\/[a-z-]+)?$/ }, (args) => {
       const [name, subpath] = args.path.slice('@ghcr/'.length).split('/');
       if (!WORKSPACE_PACKAGES.includes(name)) return undefined;
       const packageDir = join(PACKAGES_DIR, name);
+      if (!exportsOf.has(name)) {
+        exportsOf.set(name, JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).exports ?? {});
+      }
       // Only what the package publishes: a subpath its exports map names, as Node would resolve it.
-      const { exports } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-      if (exports?.[subpath === undefined ? '.' : `./${subpath}`] === undefined) return undefined;
+      if (exportsOf.get(name)[subpath === undefined ? '.' : `./${subpath}`] === undefined) return undefined;
       const source = join(packageDir, 'src', `${subpath ?? 'index'}.ts`);
       return existsSync(source) ? { path: source } : undefined;
     });
