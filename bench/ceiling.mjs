@@ -14,13 +14,14 @@ import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import v8 from 'node:v8';
 import { setting } from './lib/env.mjs';
+import { applyCliV8Flags } from './lib/v8-flags.mjs';
 
-// As the `ghcr` executable does (packages/cli/src/bin.ts): undici's WebAssembly HTTP parser stays
-// baseline-compiled, so the process does not wait ~0.19 s at exit for V8's background optimising
-// compile of it. Without this the ceiling would be that much slower on short operations.
-v8.setFlagsFromString('--liftoff-only');
+// The `ghcr` executable's V8 settings (packages/cli/src/bin.ts). One of them keeps undici's
+// WebAssembly HTTP parser baseline-compiled, so the process does not wait ~0.19 s at exit for V8's
+// background optimising compile of it; without it the ceiling would be that much slower on short
+// operations.
+applyCliV8Flags();
 
 // undici is a dependency of the client package (not hoisted to the root).
 const requireFromClient = createRequire(new URL('../packages/client/package.json', import.meta.url));

@@ -1,11 +1,12 @@
 // The start-up floor of the stack the CLI is built on: Node with undici (its Agent, created and
 // closed) and zod (one schema built and used) loaded, bundled as the `ghcr` executable is (the same
-// esbuild plugins, the same loader: `--liftoff-only`, Node's compile cache where it has one), and
+// esbuild plugins, the same loader: its V8 settings (`./v8-flags.mjs`), Node's compile cache where it has one), and
 // no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_V8_FLAGS } from './v8-flags.mjs';
 
 const cli = fileURLToPath(new URL('../../packages/cli/', import.meta.url));
 const client = fileURLToPath(new URL('../../packages/client/', import.meta.url));
@@ -19,7 +20,7 @@ await new Agent().close();
 // The executable's loader (packages/cli/src/bin.ts), pointed at the floor's bundle.
 const LOADER = `import module from 'node:module';
 import v8 from 'node:v8';
-v8.setFlagsFromString('--liftoff-only');
+${CLI_V8_FLAGS.map((flag) => `v8.setFlagsFromString(${JSON.stringify(flag)});`).join('\n')}
 module.enableCompileCache?.();
 await import('./floor-main.mjs');
 `;

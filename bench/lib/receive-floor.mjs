@@ -12,11 +12,15 @@
 // a garbage collection. `reused` reads into one 256 KiB buffer for the life of the socket (net's
 // `onread`), so nothing is allocated per read: how the transport's own connections read blob GETs
 // (`ownBlobConnections`). `undici` is the transport's HTTP client for every other request
-// (DESIGN.md), its WebAssembly parser baseline-compiled as the `ghcr` executable runs it.
+// (DESIGN.md). Every mode runs under the `ghcr` executable's V8 settings (`./v8-flags.mjs`: among
+// them undici's WebAssembly parser baseline-compiled, no optimising compiler, a young generation
+// that stays small), so each row compares with ours.
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import v8 from 'node:v8';
 import { responseHead } from './raw-response.mjs';
+import { applyCliV8Flags } from './v8-flags.mjs';
+
+applyCliV8Flags();
 
 const [mode, authority, path, sizeText] = process.argv.slice(2);
 const size = Number(sizeText);
@@ -71,8 +75,6 @@ if (mode === 'socket') {
   );
   socket.on('close', response.done);
 } else {
-  // As bin.ts does for the `ghcr` executable.
-  v8.setFlagsFromString('--liftoff-only');
   // undici is a dependency of the client package (not hoisted to the root).
   const requireFromClient = createRequire(new URL('../../packages/client/package.json', import.meta.url));
   const { Agent } = requireFromClient('undici');

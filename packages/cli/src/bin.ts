@@ -13,6 +13,26 @@ import v8 from 'node:v8';
 // packages leave V8 alone.
 v8.setFlagsFromString('--liftoff-only');
 
+// Two more settings for a short-lived command whose JavaScript is glue around native work
+// (sockets, sha256, files), measured on the benchmark machine (docs/benchmarks.md, "Issue 18,
+// sixth round"):
+// - No optimising compiler (TurboFan) for JavaScript either. It compiles hot functions on a
+//   background thread that competes with the transfer for the cores, and pages in ~5 MiB of
+//   compiler. Functions still get Sparkplug's baseline code. A 64 × 1 MiB copy to a second
+//   registry: 0.78× the CPU, 0.90× the wall time (with the next setting). JavaScript-bound work
+//   takes as long the first time a process does it and longer when it repeats it: planning
+//   retention for 10,000 versions, 332-356 ms for the first plan either way, 209-216 → 251-270 ms
+//   by the fifth plan in the same process.
+// - A young generation that stays at its first size (1 MiB a semi-space) instead of doubling up to
+//   16 MiB when much of it survives a scavenge, as start-up alone makes it do (to 4 MiB). Peak RSS
+//   of a 1 GiB pull 69.7 → 60.5 MiB, copy 72.3 → 62.5 MiB (both settings). One case grows instead:
+//   a push of 8 × 32 MiB, 88 → 99 MiB, where more ArrayBuffers are alive at the peak (36 against
+//   21 MiB): a buffer that outlives two scavenges waits in the old generation for a full one.
+// Both are read by V8 as it runs, so they take effect from here; settings V8 reads once at start
+// (the semi-space's maximum, a single-threaded GC) would be ignored or, for the GC, abort.
+v8.setFlagsFromString('--no-opt');
+v8.setFlagsFromString('--semi-space-growth-factor=1');
+
 // On Node >= 22.1, V8's compiled code of the CLI (one bundled file, main.js) is cached between runs
 // (in the OS temp directory, or where NODE_COMPILE_CACHE says), which saves part of every
 // command's start-up; Node 20 has no such cache and this is a no-op there. The cache must be on

@@ -1,0 +1,12 @@
+// The V8 settings the `ghcr` executable's loader makes (packages/cli/src/bin.ts), for the bench's
+// Node programs that stand beside it (the start-up floor, the receive floor, the ceiling script),
+// so that they measure Node under the same settings as ours. packages/cli/src/bin.test.ts checks
+// that this list and bin.ts agree.
+import v8 from 'node:v8';
+
+export const CLI_V8_FLAGS = ['--liftoff-only', '--no-opt', '--semi-space-growth-factor=1'];
+
+/** Sets {@link CLI_V8_FLAGS} in this process, as bin.ts does before anything else runs. */
+export function applyCliV8Flags() {
+  for (const flag of CLI_V8_FLAGS) v8.setFlagsFromString(flag);
+}
