@@ -35,9 +35,12 @@ import { writeVerifiedFile } from './verified-file-write.js';
 
 /**
  * Bytes read from a blob file at a time (a push from a layout): each read is one buffer through
- * the request body, so fewer, larger pieces cost less CPU per byte than 256 KiB ones.
+ * the request body. 256 KiB pieces cost a push 1.12-1.30× the CPU of 1 MiB ones; 512 KiB ones
+ * cost the same CPU (10 pairs each of 1×256, 8×32 and 64×1 MiB: 1.00×, 0.87×, 0.97×), and an
+ * upload's ring of 5 is then 2.5 MiB: a push of 8 × 32 MiB peaks at 79 MiB instead of 99, one
+ * of a 1 GiB layer at 62.5 instead of 64.1 (docs/benchmarks.md, "Issue 18, sixth round").
  */
-const READ_BUFFER_BYTES = 1024 * 1024;
+const READ_BUFFER_BYTES = 512 * 1024;
 /**
  * With `sync`, a blob is written back to disk every this many bytes while the rest arrives: the
  * kernel would otherwise keep all of it dirty (its background write-back starts at 10 % of memory
