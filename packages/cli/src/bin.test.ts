@@ -10,7 +10,9 @@ const loader = readFileSync(new URL('./bin.ts', import.meta.url), 'utf8');
 const benchFlags = readFileSync(new URL('../../../bench/lib/v8-flags.mjs', import.meta.url), 'utf8');
 
 /** The flags bin.ts sets, in order. */
-const loaderFlags = [...loader.matchAll(/v8\.setFlagsFromString\('([^']+)'\)/g)].map((match) => match[1]);
+const loaderFlags = [...loader.matchAll(/v8\.setFlagsFromString\('([^']+)'\)/g)].map(
+  (match) => match[1] ?? '',
+);
 
 /** The size of V8's young generation (both semi-spaces) after a script keeps 300,000 objects alive. */
 function youngGenerationBytes(flags: readonly string[]): number {
