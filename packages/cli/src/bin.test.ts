@@ -1,18 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHORT_COMMAND_V8_FLAGS } from './v8-settings.js';
 
-// The executable's loader (bin.ts) sets V8 flags as the process starts. These tests read the flags
-// from the loader's source, check that the bench's Node programs use the same ones, and check on
-// the Node running the tests that the young generation setting takes effect when set at run time.
+// The executable's loader (bin.ts) sets V8 flags as the process starts: `--liftoff-only` itself,
+// then the short command's settings (v8-settings.ts). These tests check that the bench's Node
+// programs use the same flags, and, on the Node running the tests, that the young-generation
+// setting takes effect when set at run time and that `ghcr serve`'s restore undoes it.
 
 const loader = readFileSync(new URL('./bin.ts', import.meta.url), 'utf8');
 const benchFlags = readFileSync(new URL('../../../bench/lib/v8-flags.mjs', import.meta.url), 'utf8');
 
 /** The flags bin.ts sets, in order. */
-const loaderFlags = [...loader.matchAll(/v8\.setFlagsFromString\('([^']+)'\)/g)].map(
-  (match) => match[1] ?? '',
-);
+const loaderFlags = [
+  ...[...loader.matchAll(/v8\.setFlagsFromString\('([^']+)'\)/g)].map((match) => match[1] ?? ''),
+  ...(loader.includes('useShortCommandV8Settings();') ? SHORT_COMMAND_V8_FLAGS.map(({ set }) => set) : []),
+];
 
 /** The size of V8's young generation (both semi-spaces) after a script keeps 300,000 objects alive. */
 function youngGenerationBytes(flags: readonly string[]): number {
@@ -45,5 +48,11 @@ describe('the executable loader’s V8 flags', () => {
     // One semi-space of 1 MiB and its twin; without the flags, V8 doubles it as objects survive.
     expect(withFlags).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(without).toBeGreaterThanOrEqual(4 * withFlags);
+    // What `ghcr serve` sets back lets the young generation grow again.
+    const restored = youngGenerationBytes([
+      ...loaderFlags,
+      ...SHORT_COMMAND_V8_FLAGS.map(({ restore }) => restore),
+    ]);
+    expect(restored).toBeGreaterThanOrEqual(4 * withFlags);
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import module from 'node:module';
 import v8 from 'node:v8';
+import { useShortCommandV8Settings } from './v8-settings.js';
 
 // The `ghcr` executable.
 //
@@ -32,8 +33,8 @@ v8.setFlagsFromString('--liftoff-only');
 //   79 MiB.
 // Both are read by V8 as it runs, so they take effect from here; settings V8 reads once at start
 // (the semi-space's maximum, a single-threaded GC) would be ignored or, for the GC, abort.
-v8.setFlagsFromString('--no-opt');
-v8.setFlagsFromString('--semi-space-growth-factor=1');
+// `ghcr serve`, which runs until it is stopped, puts V8's defaults back (v8-settings.ts).
+useShortCommandV8Settings();
 
 // On Node >= 22.1, V8's compiled code of the CLI (one bundled file, main.js) is cached between runs
 // (in the OS temp directory, or where NODE_COMPILE_CACHE says), which saves part of every

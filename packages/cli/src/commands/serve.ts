@@ -6,6 +6,7 @@ import { type CommandRegistrar, contextOf } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { alignedFields } from '../format.js';
+import { useLongRunningV8Settings } from '../v8-settings.js';
 
 /**
  * `--json` shape of `ghcr serve` (one line, printed once the server listens).
@@ -187,6 +188,8 @@ export const registerServeCommand: CommandRegistrar = (program, runtime) => {
     .option('--token <pat>', 'accept this token (default: a new ghp_… token is made)', checkToken)
     .option('--user <login>', "the token's user, created if needed (admin of the demo's octo-org)", 'octocat')
     .action(async (_options: unknown, command: Command) => {
+      // A server runs until it is stopped: V8's defaults, not the short command's settings.
+      useLongRunningV8Settings();
       const context = contextOf(runtime, command);
       const raw = command.opts<{
         host: string;
