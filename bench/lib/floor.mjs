@@ -1,7 +1,7 @@
 // The start-up floor of the stack the CLI is built on: Node with undici (its Agent, created and
 // closed) and zod (one schema built and used) loaded, bundled as the `ghcr` executable is (the same
-// esbuild plugins, the same loader: its V8 settings (`./v8-flags.mjs`), Node's compile cache where it has one), and
-// no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
+// esbuild plugins, the same loader: its V8 settings from `./v8-flags.mjs`, Node's compile cache
+// where it has one), and no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
