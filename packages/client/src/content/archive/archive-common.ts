@@ -11,6 +11,7 @@ import {
 } from '@ghcr/oci-types';
 import { type BlobInput, toBlobSource } from '../../registry/blob-source.js';
 import type { Target, TargetPushOptions, TargetPushResult } from '../target.js';
+import { LayerGzip } from './layer-gzip.js';
 import { createSpool, type LayerSpool } from './layer-spool.js';
 import { archiveError, zlib } from './tar-index.js';
 import type { TarWriter } from './tar-writer.js';
@@ -117,12 +118,14 @@ export interface LayerMeasure {
 }
 
 /**
- * The gzip stream a stored layer is compressed with: always the same settings, so compressing
- * the same bytes again gives the same digest.
+ * The gzip stream a stored layer is compressed with ({@link LayerGzip}: 1 MiB pieces, compressed
+ * on the thread pool, incompressible ones stored): always the same settings, so compressing the
+ * same bytes again gives the same digest. It keeps references to up to 5 MiB of the chunks written
+ * to it, so they must not be reused buffers.
  * @internal
  */
 export function layerGzip(level: number): Transform {
-  return zlib().createGzip({ level, chunkSize: 256 * 1024 });
+  return new LayerGzip(level);
 }
 
 /**
