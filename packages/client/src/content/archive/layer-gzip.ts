@@ -91,17 +91,24 @@ export class LayerGzip extends Transform {
     this.#pendingBytes += chunk.byteLength;
     while (this.#pendingBytes >= PIECE_BYTES) {
       this.#submit(this.#cut(PIECE_BYTES), false);
-      while (this.#inFlight.length >= IN_FLIGHT) this.push(await this.#inFlight.shift());
+      while (this.#inFlight.length >= IN_FLIGHT) await this.#pushOldest();
     }
   }
 
   async #finish(): Promise<void> {
     this.#submit(this.#cut(this.#pendingBytes), true);
-    while (this.#inFlight.length > 0) this.push(await this.#inFlight.shift());
+    while (this.#inFlight.length > 0) await this.#pushOldest();
+    if (this.destroyed) return;
     const trailer = Buffer.allocUnsafe(8);
     trailer.writeUInt32LE(this.#crc >>> 0, 0);
     trailer.writeUInt32LE(this.#size % 2 ** 32, 4);
     this.push(trailer);
+  }
+
+  /** Waits for the oldest piece in flight and hands its deflate output on, in order. */
+  async #pushOldest(): Promise<void> {
+    const output = await (this.#inFlight.shift() as Promise<Buffer>);
+    if (!this.destroyed) this.push(output);
   }
 
   /** The first `bytes` of what is pending, as one buffer of its own. */
@@ -122,22 +129,24 @@ export class LayerGzip extends Transform {
     this.#window =
       piece.byteLength >= WINDOW_BYTES ? piece.subarray(piece.byteLength - WINDOW_BYTES) : undefined;
     const { Z_FINISH, Z_SYNC_FLUSH } = zlibModule.constants;
-    this.#inFlight.push(
-      new Promise<Buffer>((resolve, reject) => {
-        zlibModule.deflateRaw(
-          piece,
-          {
-            level: store ? 0 : this.#level,
-            // Room for the whole piece's output (stored blocks add 5 bytes per 64 KiB), so zlib
-            // fills one buffer: with its 16 KiB default, each piece came back in 64 calls to the
-            // main thread and as many buffers to collect.
-            chunkSize: PIECE_BYTES + 64 * 1024,
-            finishFlush: last ? Z_FINISH : Z_SYNC_FLUSH,
-            ...(dictionary === undefined ? {} : { dictionary }),
-          },
-          (error, output) => (error === null ? resolve(output) : reject(error)),
-        );
-      }),
-    );
+    const job = new Promise<Buffer>((resolve, reject) => {
+      zlibModule.deflateRaw(
+        piece,
+        {
+          level: store ? 0 : this.#level,
+          // Room for the whole piece's output (stored blocks add 5 bytes per 64 KiB), so zlib
+          // fills one buffer: with its 16 KiB default, each piece came back in 64 calls to the
+          // main thread and as many buffers to collect.
+          chunkSize: PIECE_BYTES + 64 * 1024,
+          finishFlush: last ? Z_FINISH : Z_SYNC_FLUSH,
+          ...(dictionary === undefined ? {} : { dictionary }),
+        },
+        (error, output) => (error === null ? resolve(output) : reject(error)),
+      );
+    });
+    // A stream destroyed while pieces are in flight never waits for them: their failures must
+    // not surface as unhandled rejections. Waiting on `job` still sees the failure.
+    job.catch(() => {});
+    this.#inFlight.push(job);
   }
 }
