@@ -13,7 +13,7 @@ const INCOMPRESSIBLE_BITS_PER_BYTE = 7.9;
 const SAMPLE_RUNS = 16;
 const SAMPLE_RUN_BYTES = 256;
 
-/** The 10-byte gzip header: deflate, no name, no time, unknown OS byte = 3 (Unix), as zlib writes it. */
+/** The 10-byte gzip header: deflate, no name, no modification time, OS byte 3 (Unix), as zlib writes it. */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
 
 /**
