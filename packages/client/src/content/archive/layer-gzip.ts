@@ -72,7 +72,8 @@ export class LayerGzip extends Transform {
   constructor(level: number) {
     super();
     this.#level = level;
-    this.push(GZIP_HEADER);
+    // A copy of its own: the consumer owns what is pushed.
+    this.push(Buffer.from(GZIP_HEADER));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
