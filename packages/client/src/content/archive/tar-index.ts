@@ -14,13 +14,18 @@ import { closeQuietly } from '../../registry/blob-source.js';
 import { signalOption } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
 
+let zlibModule: typeof import('node:zlib') | undefined;
+
 /**
  * `node:zlib`, loaded by the first archive that needs it: every command's process imports this
  * module, and only archive pushes and pulls gzip or gunzip (loading zlib costs ~4 ms of start-up).
+ * Kept once loaded: a layer's gzip asks for it with every chunk it takes.
  * @internal
  */
-export const zlib = (): typeof import('node:zlib') =>
-  createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+export const zlib = (): typeof import('node:zlib') => {
+  zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  return zlibModule;
+};
 
 /**
  * One entry of a tar archive, as {@link indexTar} found it.
