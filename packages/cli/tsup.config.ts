@@ -1,5 +1,6 @@
 import { defineConfig } from 'tsup';
 import {
+  commanderSpawnOnUse,
   lazyCommonJs,
   REQUIRE_BANNER,
   undiciSlim,
@@ -68,6 +69,7 @@ export default defineConfig([
       undiciWithoutHttp2,
       zodEnglishOnly,
       lazyCommonJs(),
+      commanderSpawnOnUse,
     ],
     banner: {
       js: REQUIRE_BANNER,

@@ -97,6 +97,33 @@ export const undiciWithoutHttp2 = {
 };
 
 /**
+ * commander's `node:child_process`, loaded when commander first spawns (which it does only for a
+ * subcommand in an executable of its own: ghcr has none). commander requires it at load, and with
+ * it Node loads `child_process`, `dgram` and their internals at every command's start. Done in
+ * commander's source (tsup resolves `node:` built-ins before any plugin sees them); a commander
+ * whose source no longer has that line fails the build rather than being left as it is.
+ */
+export const commanderSpawnOnUse = {
+  name: 'ghcr-commander-spawn-on-use',
+  setup(build) {
+    const line = "const childProcess = require('node:child_process');";
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(line)) {
+        throw new Error(`commanderSpawnOnUse: ${args.path} no longer has "${line}"; update the plugin`);
+      }
+      return {
+        contents: source.replace(
+          line,
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
  * zod's index re-exports every locale's messages as `z.locales` (about 40 languages, a third of
  * zod's bundled code). ghcr writes its own messages and sets no locale, so the bundle keeps the
  * English one (the default zod configures itself with) and none of the others.

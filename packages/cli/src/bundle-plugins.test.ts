@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  commanderSpawnOnUse,
   lazyCommonJs,
   REQUIRE_BANNER,
   undiciSlim,
@@ -206,6 +207,53 @@ console.log(JSON.stringify({ message: parsed.error.issues[0].message, locales: O
     expect(slim.bundle).toContain('HTTP/2 is not part of this bundle');
     expect((full.output as { locales: string[] }).locales.length).toBeGreaterThan(30);
     expect(full.bundle.length - slim.bundle.length).toBeGreaterThan(200_000);
+  }, 60_000);
+});
+
+describe('commanderSpawnOnUse', () => {
+  it('leaves node:child_process unloaded until commander spawns, and spawning still works', async () => {
+    // A program with an executable subcommand (`prog hello` runs prog-hello.mjs beside it) and
+    // one of its own that reports whether child_process was loaded by then.
+    const source = `import { Command } from 'commander';
+const program = new Command('prog');
+program.command('hello', 'runs prog-hello.mjs');
+program.command('loaded').action(() => {
+  const loaded = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
+  console.log(JSON.stringify({ childProcess: loaded.includes('NativeModule child_process') }));
+});
+await program.parseAsync();`;
+    const cli = dirname(fileURLToPath(import.meta.url));
+    const outputs: Record<string, unknown> = {};
+    for (const [name, plugins] of [
+      ['lazy', [commanderSpawnOnUse]],
+      ['eager', []],
+    ] as const) {
+      const outdir = join(directory, `commander-${name}`);
+      await mkdir(outdir, { recursive: true });
+      const outfile = join(outdir, 'prog.mjs');
+      await build({
+        stdin: { contents: source, resolveDir: cli, loader: 'ts' },
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        outfile,
+        banner: { js: REQUIRE_BANNER },
+        logLevel: 'silent',
+        plugins: [...plugins],
+      });
+      await writeFile(
+        join(outdir, 'prog-hello.mjs'),
+        'console.log(JSON.stringify({ hello: process.argv.slice(2) }));',
+      );
+      const loaded = await run(process.execPath, [outfile, 'loaded'], { cwd: outdir });
+      const spawned = await run(process.execPath, [outfile, 'hello', 'a', 'b'], { cwd: outdir });
+      outputs[name] = { ...JSON.parse(loaded.stdout), ...JSON.parse(spawned.stdout) };
+    }
+    expect(outputs).toEqual({
+      lazy: { childProcess: false, hello: ['a', 'b'] },
+      eager: { childProcess: true, hello: ['a', 'b'] },
+    });
   }, 60_000);
 });
 
