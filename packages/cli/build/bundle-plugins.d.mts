@@ -12,6 +12,8 @@ export declare const REQUIRE_BANNER: string;
 export declare const undiciSlim: BundlePlugin;
 /** undici's HTTP/2 client (and `node:http2`) left out: the transport never sets `allowH2`. */
 export declare const undiciWithoutHttp2: BundlePlugin;
+/** commander's `node:child_process` loaded when commander first spawns, not at start. */
+export declare const commanderSpawnOnUse: BundlePlugin;
 /** zod's English messages only: the other locales are left out. */
 export declare const zodEnglishOnly: BundlePlugin;
 /** Each of `packages` (CommonJS; by default yaml, semver, tweetnacl, cli-progress, `@sigstore/*`) behind a facade that loads it on first use. */
