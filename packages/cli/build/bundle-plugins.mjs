@@ -112,6 +112,11 @@ export const commanderSpawnOnUse = {
       if (!source.includes(line)) {
         throw new Error(`commanderSpawnOnUse: ${args.path} no longer has "${line}"; update the plugin`);
       }
+      // The stand-in has `spawn` only: a commander that uses anything else of the module fails too.
+      const uses = source.match(/childProcess\.\w+/g) ?? [];
+      if (uses.some((use) => use !== 'childProcess.spawn')) {
+        throw new Error(`commanderSpawnOnUse: ${args.path} uses ${uses.join(', ')}; update the plugin`);
+      }
       return {
         contents: source.replace(
           line,
