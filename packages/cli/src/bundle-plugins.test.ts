@@ -31,16 +31,17 @@ beforeAll(async () => {
 });
 afterAll(() => rm(directory, { recursive: true, force: true }));
 
-/** Bundles `source` (resolved from `resolveDir`) with `plugins`, runs it, and returns what it printed as JSON. */
-async function bundleAndRun(
-  name: string,
+type Plugins = readonly { name: string; setup(build: never): void }[];
+
+/** Bundles `source` (resolved from `resolveDir`) with `plugins` into the ES module `outfile`. */
+async function bundleTo(
+  outfile: string,
   source: string,
   resolveDir: string,
-  plugins: readonly { name: string; setup(build: never): void }[],
-): Promise<{ output: unknown; bundle: string }> {
-  const outfile = join(directory, `${name}.mjs`);
+  plugins: Plugins,
+): Promise<void> {
   await build({
-    stdin: { contents: source, resolveDir, loader: 'ts', sourcefile: `${name}.ts` },
+    stdin: { contents: source, resolveDir, loader: 'ts', sourcefile: 'program.ts' },
     bundle: true,
     format: 'esm',
     platform: 'node',
@@ -50,6 +51,17 @@ async function bundleAndRun(
     logLevel: 'silent',
     plugins: [...plugins] as never,
   });
+}
+
+/** Bundles `source` (resolved from `resolveDir`) with `plugins`, runs it, and returns what it printed as JSON. */
+async function bundleAndRun(
+  name: string,
+  source: string,
+  resolveDir: string,
+  plugins: Plugins,
+): Promise<{ output: unknown; bundle: string }> {
+  const outfile = join(directory, `${name}.mjs`);
+  await bundleTo(outfile, source, resolveDir, plugins);
   const { stdout } = await run(process.execPath, [outfile], { cwd: directory });
   return { output: JSON.parse(stdout), bundle: await readFile(outfile, 'utf8') };
 }
@@ -231,17 +243,7 @@ await program.parseAsync();`;
       const outdir = join(directory, `commander-${name}`);
       await mkdir(outdir, { recursive: true });
       const outfile = join(outdir, 'prog.mjs');
-      await build({
-        stdin: { contents: source, resolveDir: cli, loader: 'ts' },
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        outfile,
-        banner: { js: REQUIRE_BANNER },
-        logLevel: 'silent',
-        plugins: [...plugins],
-      });
+      await bundleTo(outfile, source, cli, plugins);
       await writeFile(
         join(outdir, 'prog-hello.mjs'),
         'console.log(JSON.stringify({ hello: process.argv.slice(2) }));',
