@@ -4,6 +4,7 @@ import { settle } from '@ghcr/test-support';
 import { describe, expect, it } from 'vitest';
 import type { RetryEvent } from '../events.js';
 import { drain, simulatedClient } from '../testing/simulated-client.js';
+import { type BlobSource, bufferSource } from './blob-source.js';
 
 const MiB = 1024 * 1024;
 
@@ -103,5 +104,30 @@ describe.each(['ghcr', 'distribution'] as const)('a one-PUT upload that fails (%
       'blob.upload.start 202',
       'blob.upload.put 201',
     ]);
+  });
+});
+
+describe('a one-PUT upload from a source that fetches', () => {
+  it('opens the source before it asks for the session, so a fetch overlaps the POST', async () => {
+    const { sim, client } = simulatedClient();
+    const bytes = randomBytes(300 * 1024);
+    const inner = bufferSource(bytes);
+    // How many session POSTs the registry had seen each time the source was opened.
+    const postsSeenAtOpen: number[] = [];
+    const source: BlobSource = {
+      size: bytes.byteLength,
+      open(offset, signal, options) {
+        postsSeenAtOpen.push(sim.log.byOperation('blob.upload.start').length);
+        return inner.open(offset, signal, options);
+      },
+    };
+    const result = await client.blobs.upload('octo/app', source, {
+      digest: digestOf(bytes),
+      size: bytes.byteLength,
+      skipExistsCheck: true,
+    });
+    expect(result.method).toBe('uploaded');
+    expect(postsSeenAtOpen).toEqual([0]);
+    expect(uploadSteps(sim)).toEqual(['blob.upload.start 202', 'blob.upload.put 201']);
   });
 });

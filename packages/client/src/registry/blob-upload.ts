@@ -337,8 +337,10 @@ async function monolithic(
     let reader: ChunkReader | undefined;
     let bodySent = false;
     try {
-      session ??= await startSession(job);
+      // The source opens first: a blob read from another registry starts its GET now, while the
+      // POST is on its way, instead of after it (the body waits in the source's buffer).
       reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
+      session ??= await startSession(job);
       bodySent = true;
       const response = await job.deps.endpoint.send({
         operation: 'blobs.upload',
