@@ -13,10 +13,19 @@
 //                openssl each (hashing on every core). The stage's time is the faster of the two.
 //   disk         each blob's size written to a file (zeros, `dd … conv=fdatasync`, through the page
 //                cache as a pull writes) and synced, 4 blobs at a time (xargs -P 4).
+//   get-sha256-and-put
+//                get-sha256 (either way) from the source and put to the destination at the same
+//                time: the two stages of a copy to a second registry overlapped perfectly, with the
+//                two registries, curl and openssl sharing the machine's cores as in a real copy.
+//   mount        a copy inside one registry: GET the manifest, mount every blob into the other
+//                repository (4 at a time, one curl), PUT the manifest. Not timed from spawn to
+//                exit: starting bash and three curls is most of that, so the script reports the
+//                requests' own time from curl's timings (limit-mount.sh).
 //
 // A scenario's limit is its slowest stage (push: put; pull: the slower of get-sha256 and disk;
-// copy to a second registry: the slower of get-sha256 and put), the least time the operation
-// can take on this machine if the stages overlapped perfectly.
+// copy inside one registry: mount; copy to a second registry: the slowest of get-sha256, put and
+// get-sha256-and-put, which is the last wherever the cores are shared), the least time the
+// operation can take on this machine.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -127,11 +136,64 @@ export function limitDisk(image, dir) {
   ];
 }
 
+/**
+ * A GET + sha256 stage (`limitGetSha256` or `limitGetSha256Split`, from the source) and the PUT
+ * stage (`limitPut`, to the destination) at the same time: what a copy to a second registry does
+ * when its stages overlap perfectly. On a machine whose cores the two registries, curl and
+ * openssl share, that takes longer than the slower stage alone (64 × 1 MiB on 2 cores: 1.13 s
+ * against 0.86 s for the PUT stage), so it is the tighter, measured, bound.
+ */
+export function limitGetAndPut(getStage, putStage) {
+  const [, [, getScript]] = getStage;
+  const [putCommand, putArgs] = putStage;
+  return [
+    'bash',
+    [
+      '-c',
+      [
+        'set -euo pipefail',
+        `bash -c ${quote(getScript)} & get=$!`,
+        line([putCommand, ...putArgs]),
+        'wait "$get"',
+      ].join('\n'),
+    ],
+  ];
+}
+
+const MOUNT_SCRIPT = fileURLToPath(new URL('./limit-mount.sh', import.meta.url));
+
+/**
+ * The requests a copy of `image` from `host/from:tag` to `host/repo:tag` inside one registry
+ * cannot do without, by curl (`limit-mount.sh`): GET the manifest, mount every blob 4 at a time,
+ * PUT the manifest.
+ */
+export function limitMount(image, host, from, repo, tag) {
+  return [
+    'bash',
+    [
+      MOUNT_SCRIPT,
+      host,
+      from,
+      repo,
+      tag,
+      image.manifest.mediaType,
+      ...blobsOf(image).map((blob) => blob.digest),
+    ],
+  ];
+}
+
 /** The limit tools each scenario runs, and how its limit is made of them. */
 export const LIMIT_TOOLS = {
   push: ['limit-put'],
   pull: ['limit-get', 'limit-get-sha256', 'limit-get-sha256-split', 'limit-disk'],
-  'copy-cross': ['limit-get-sha256', 'limit-get-sha256-split', 'limit-put'],
+  'copy-same': ['limit-mount'],
+  'copy-cross': [
+    'limit-get-sha256',
+    'limit-get-sha256-split',
+    'limit-put',
+    'limit-get-sha256-and-put',
+    'limit-get-sha256-split-and-put',
+  ],
 };
 
 /** What a limit tool measures, for tables. */
@@ -142,6 +204,12 @@ export const LIMIT_TITLES = {
   'limit-get-sha256-split':
     'GET through `openssl dgst -sha256` in a pipe, 4 streams with an openssl each (curl)',
   'limit-disk': 'disk write (dd, each blob fdatasynced, 4 at a time)',
+  'limit-get-sha256-and-put':
+    'GET through one `openssl dgst -sha256` (curl, 4 at a time) and, at the same time, the PUT stage',
+  'limit-get-sha256-split-and-put':
+    'GET through `openssl dgst -sha256`, 4 streams with an openssl each, and, at the same time, the PUT stage',
+  'limit-mount':
+    "the requests by curl (GET the manifest, mount every blob 4 at a time, PUT the manifest), curl's own timings without process start",
 };
 
 /**
@@ -151,5 +219,10 @@ export const LIMIT_TITLES = {
 export const LIMIT_STAGES = {
   push: [['limit-put']],
   pull: [['limit-get-sha256', 'limit-get-sha256-split'], ['limit-disk']],
-  'copy-cross': [['limit-get-sha256', 'limit-get-sha256-split'], ['limit-put']],
+  'copy-same': [['limit-mount']],
+  'copy-cross': [
+    ['limit-get-sha256', 'limit-get-sha256-split'],
+    ['limit-put'],
+    ['limit-get-sha256-and-put', 'limit-get-sha256-split-and-put'],
+  ],
 };
