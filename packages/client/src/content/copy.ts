@@ -147,7 +147,8 @@ const MiB = 1024 * 1024;
  * Copies a manifest and everything it references from one target to another (oras-go's `Copy`):
  * the graph is walked from the root, not descending into a manifest the destination has (its
  * children are there too); then blobs go in parallel under `concurrency`, each checked at the
- * destination just before it is sent (so checks overlap earlier transfers), then manifests,
+ * destination just before it is sent (so checks overlap earlier transfers; not at all when the
+ * destination is known to be empty, a repository that does not exist yet), then manifests,
  * each index after its children, and the references last. Blobs stream from source to
  * destination with nothing on disk and are verified (by the destination target, and, from one
  * registry to another, while they are read); between two repositories of one registry they are
@@ -241,6 +242,16 @@ export async function copy(
       source.location.repository !== destination.location.repository
         ? source.location.repository
         : undefined;
+
+    // A destination known to hold nothing (a repository that does not exist yet) has none of the
+    // blobs: no need to ask blob by blob. Asked while the walk runs, and only where it can save
+    // requests (an index, or a manifest of at least MIN_BLOBS_TO_PROBE blobs): one request either way.
+    const destinationEmpty =
+      mountFrom === undefined && destination.isKnownEmpty !== undefined && worthProbing(rootManifest)
+        ? destination.isKnownEmpty(readOptions)
+        : Promise.resolve(false);
+    // Settled below with the first blob; a walk that fails first leaves no unhandled rejection.
+    destinationEmpty.catch(() => {});
 
     // Walk: what the destination lacks. A manifest it has is not descended into.
     const manifests = new Map<string, ManifestNode>();
@@ -359,7 +370,11 @@ export async function copy(
         const report = progress(descriptor);
         // Between two repositories of one registry the mount itself says whether the blob is
         // there (201 either way, no bytes move): a HEAD first would only add a request.
-        if (mountFrom === undefined && (await destination.exists(descriptor, readOptions))) {
+        if (
+          mountFrom === undefined &&
+          !(await destinationEmpty) &&
+          (await destination.exists(descriptor, readOptions))
+        ) {
           // Done, but nothing moved: no progress event of its own (a progress bar would show a
           // transfer); the next event's itemsDone counts it.
           skippedBlobs += 1;
@@ -438,6 +453,18 @@ export async function copy(
  * the destination verifies), from a later byte the raw source (the destination verifies the
  * whole at the end), or a fetch that skips to it.
  */
+/**
+ * Fewest blobs an image manifest must list for a copy to ask whether the destination is empty
+ * (one request, which saves one HEAD per blob when it is).
+ */
+const MIN_BLOBS_TO_PROBE = 3;
+
+/** Whether a copy of `root` has enough blobs to check for the probe to pay (an index always has). */
+function worthProbing(root: ParsedManifest): boolean {
+  if (isIndex(root)) return true;
+  return manifestChildren(root).filter((child) => child.role !== 'subject').length >= MIN_BLOBS_TO_PROBE;
+}
+
 function contentOf(source: ReadOnlyTarget, descriptor: Descriptor, verified: boolean): BlobSource {
   const raw = source.source?.(descriptor);
   return {

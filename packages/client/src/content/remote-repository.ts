@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { DEFAULT_MAX_MANIFEST_BYTES, type ParsedManifest } from '@ghcr/manifest';
 import {
   type Descriptor,
+  DistributionErrorCode,
   definedProps,
   GhcrErrorCode,
   isDigest,
@@ -138,6 +139,19 @@ export function remoteRepository(
       return blobs.get(repository, descriptor, readOptions);
     },
     fetchManifest: (descriptor, readOptions = {}) => fetchManifest(descriptor, readOptions.signal),
+    async isKnownEmpty(readOptions = {}) {
+      // One tag is enough to tell: a repository that exists answers 200, even with no tags.
+      try {
+        await tags.list(repository, { pageSize: 1, limit: 1, ...signalOption(readOptions.signal) });
+        return false;
+      } catch (error) {
+        if (NotFoundError.isInstance(error) && error.code === DistributionErrorCode.NAME_UNKNOWN) return true;
+        if (readOptions.signal?.aborted === true) throw error;
+        // Anything else (no right to list, a registry without the endpoint, a failure): unsure,
+        // so the copy asks blob by blob as it would have.
+        return false;
+      }
+    },
     source(descriptor) {
       return blobs.source(repository, descriptor);
     },

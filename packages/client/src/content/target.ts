@@ -114,6 +114,13 @@ export interface Target extends ReadOnlyTarget {
    */
   push(descriptor: Descriptor, content: BlobInput, options?: TargetPushOptions): Promise<TargetPushResult>;
   /**
+   * True when the target is known to hold nothing yet, so a copy need not ask whether each blob
+   * is there (a registry repository that does not exist: its tag list answered 404
+   * `NAME_UNKNOWN`). False when it holds something or that is unknown. Optional: a copy asks
+   * blob by blob without it.
+   */
+  isKnownEmpty?(options?: TargetReadOptions): Promise<boolean>;
+  /**
    * Points a reference at a manifest the target has. A remote repository or memory target takes a
    * tag; an OCI layout takes an `org.opencontainers.image.ref.name` (or the manifest's digest,
    * which records it in `index.json` without a name). A digest elsewhere is a no-op.

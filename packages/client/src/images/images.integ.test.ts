@@ -110,6 +110,29 @@ describeWithBinaries(withRegistry, 'images against docker-registry', () => {
     expect(await client.blobs.exists('integ/mounted', layer)).toBeDefined();
   });
 
+  it('asks whether a repository exists before checking blobs: a new one gets none checked', async () => {
+    const { images, log, client } = clientFor(registry().host);
+    const image = await randomImage([1000, 2000, 3000]);
+    await images.push('integ/fresh:v1', { target: image.target, reference: 'v1' });
+    // docker-registry answers a tag list of a repository it does not know 404 NAME_UNKNOWN.
+    expect(log.filter((entry) => entry.operation === 'tags.list').map((entry) => entry.status)).toEqual([
+      404,
+    ]);
+    expect(log.filter((entry) => entry.operation === 'blobs.exists')).toEqual([]);
+    expect((await client.manifests.head('integ/fresh', 'v1'))?.digest).toBe(image.manifest.digest);
+
+    // Now it exists: every blob is checked, and the one the repository has is not sent again.
+    const next = await randomImage([1000, 2000, 4000]);
+    await client.blobs.upload('integ/fresh', next.layers[0] as Buffer);
+    log.length = 0;
+    const result = await images.push('integ/fresh:v2', { target: next.target, reference: 'v1' });
+    expect(log.filter((entry) => entry.operation === 'tags.list').map((entry) => entry.status)).toEqual([
+      200,
+    ]);
+    expect(log.filter((entry) => entry.operation === 'blobs.exists')).toHaveLength(4);
+    expect(result).toMatchObject({ skipped: 1 });
+  });
+
   it('copies a two-platform index to a second registry process, streamed in chunks, and pulls one platform', async () => {
     const source = clientFor(registry().host, { chunkSize: 4 * MiB, monolithicThreshold: 4 * MiB });
     const destination = clientFor(other().host, { chunkSize: 4 * MiB, monolithicThreshold: 4 * MiB });

@@ -568,3 +568,51 @@ describe('images.push from files', () => {
     expect((error as Error).message).toContain(missing);
   });
 });
+
+/** The statuses a simulated registry answered `operation` with, but for auth challenges (401). */
+const answers = (sim: ReturnType<typeof simulatedClient>['sim'], operation: string): number[] =>
+  sim.log
+    .byOperation(operation)
+    .map((entry) => entry.status)
+    .filter((status) => status !== 401);
+
+describe.each(['ghcr', 'distribution'] as const)('the destination repository (%s profile)', (profile) => {
+  it('asks once whether the destination repository exists, and checks no blob of a new one', async () => {
+    const { client, sim } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    const image = await randomImage([4 * KiB, 4 * KiB, 4 * KiB]);
+    const first = await images.push('octo/fresh:v1', { target: image.target, reference: 'v1' });
+    expect(first).toMatchObject({ transferred: 5, skipped: 0 });
+    expect(answers(sim, 'tags.list')).toEqual([404]);
+    expect(sim.log.byOperation('blob.head')).toHaveLength(0);
+    expect((await client.manifests.head('octo/fresh', 'v1'))?.digest).toBe(image.manifest.digest);
+
+    // The repository exists now: each blob is checked again, and what is there is not sent.
+    sim.log.clear();
+    const next = await randomImage([4 * KiB, 4 * KiB, 4 * KiB]);
+    const second = await images.push('octo/fresh:v2', { target: next.target, reference: 'v1' });
+    expect(second).toMatchObject({ transferred: 5, skipped: 0 });
+    expect(answers(sim, 'tags.list')).toEqual([200]);
+    expect(sim.log.byOperation('blob.head')).toHaveLength(4);
+  });
+
+  it('checks blob by blob when it cannot tell whether the repository exists, or when too few blobs to pay', async () => {
+    const { client, sim } = simulatedClient({ profile });
+    const { images } = imagesFor(client);
+    // Listing tags refused (no right to list, say): unsure, so every blob is checked as before.
+    sim.faults.add({ operation: 'tags.list', nth: 1, action: { type: 'status', status: 403 } });
+    const image = await randomImage([4 * KiB, 4 * KiB, 4 * KiB]);
+    expect(await images.push('octo/unsure:v1', { target: image.target, reference: 'v1' })).toMatchObject({
+      transferred: 5,
+    });
+    expect(answers(sim, 'tags.list')).toEqual([403]);
+    expect(sim.log.byOperation('blob.head')).toHaveLength(4);
+
+    // A config and one layer: a HEAD each costs no more than asking, so nothing is asked.
+    sim.log.clear();
+    const small = await randomImage([4 * KiB]);
+    await images.push('octo/small:v1', { target: small.target, reference: 'v1' });
+    expect(sim.log.byOperation('tags.list')).toHaveLength(0);
+    expect(sim.log.byOperation('blob.head')).toHaveLength(2);
+  });
+});
