@@ -310,10 +310,11 @@ function belowStartAndLimit(s, startup) {
     starts === 0
       ? `the limit (${seconds(s.limit)} s)`
       : `the limit less its own processes' start (${seconds(s.limit)} − ${seconds(starts)} = ${seconds(work)} s)`;
-  if (bare !== undefined && s.goalAllowsMs < bare.ms + work) {
+  // A bound that ours itself beat (a Node CLI on that stack, done in less) is no lower bound.
+  if (bare !== undefined && s.goalAllowsMs < bare.ms + work && s.ours >= bare.ms + work) {
     return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than \`node -e 0\` (${seconds(bare.ms)} s) and ${limitText} one after the other: out of reach for a Node CLI`;
   }
-  if (floor !== undefined && s.goalAllowsMs < floor.ms + work) {
+  if (floor !== undefined && s.goalAllowsMs < floor.ms + work && s.ours >= floor.ms + work) {
     return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than the floor of Node with undici and zod loaded (${seconds(floor.ms)} s) and ${limitText} one after the other: out of reach on that stack`;
   }
   return '';
