@@ -449,11 +449,6 @@ export async function copy(
 }
 
 /**
- * A blob of `source` as a re-readable source: from byte 0 a verified fetch (or the raw source when
- * the destination verifies), from a later byte the raw source (the destination verifies the
- * whole at the end), or a fetch that skips to it.
- */
-/**
  * Fewest blobs an image manifest must list for a copy to ask whether the destination is empty
  * (one request, which saves one HEAD per blob when it is).
  */
@@ -465,6 +460,11 @@ function worthProbing(root: ParsedManifest): boolean {
   return manifestChildren(root).filter((child) => child.role !== 'subject').length >= MIN_BLOBS_TO_PROBE;
 }
 
+/**
+ * A blob of `source` as a re-readable source: from byte 0 a verified fetch (or the raw source when
+ * the destination verifies), from a later byte the raw source (the destination verifies the
+ * whole at the end), or a fetch that skips to it.
+ */
 function contentOf(source: ReadOnlyTarget, descriptor: Descriptor, verified: boolean): BlobSource {
   const raw = source.source?.(descriptor);
   return {
