@@ -596,6 +596,27 @@ describe.each(['ghcr', 'distribution'] as const)('the destination repository (%s
     expect(sim.log.byOperation('blob.head')).toHaveLength(4);
   });
 
+  it('does not ask when the caller says the destination repository exists', async () => {
+    const { client } = simulatedClient({ profile });
+    const destination = simulatedClient({ profile: profile === 'ghcr' ? 'distribution' : 'ghcr' });
+    const { images } = imagesFor(client);
+    const image = await randomImage([4 * KiB, 4 * KiB, 4 * KiB]);
+    await images.push('octo/source:v1', { target: image.target, reference: 'v1' });
+    // The mirror repository exists: it holds another image.
+    await imagesFor(destination.client).images.push('octo/mirror:v0', {
+      target: (await randomImage([KiB])).target,
+      reference: 'v1',
+    });
+    destination.sim.log.clear();
+    const result = await images.copy('octo/source:v1', 'octo/mirror:v1', {
+      destinationClient: destination.client,
+      destinationExists: true,
+    });
+    expect(result).toMatchObject({ transferred: 5, skipped: 0 });
+    expect(destination.sim.log.byOperation('tags.list')).toHaveLength(0);
+    expect(answers(destination.sim, 'blob.head')).toHaveLength(4);
+  });
+
   it('checks blob by blob when it cannot tell whether the repository exists, or when too few blobs to pay', async () => {
     const { client, sim } = simulatedClient({ profile });
     const { images } = imagesFor(client);

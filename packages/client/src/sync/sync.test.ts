@@ -178,6 +178,22 @@ describe('client.sync: Docker Hub → ghcr.io', () => {
     expect(env.quota.counted).toBe(1);
   });
 
+  it('does not ask whether a mirror repository exists when one of its tags resolved', async () => {
+    const env = await mirrors(['1.0.0', '1.1.0']);
+    await env.client.sync(config());
+    // A new image of three layers under a mirrored tag: enough blobs that a copy would ask.
+    const image = await randomImage([1024, 2048, 4096]);
+    await env.publisher.images.push('app:1.1.0', { target: image.target, reference: 'v1' });
+    env.ghcr.log.clear();
+    const report = await env.client.sync(config());
+    expect(report.counts).toMatchObject({ copied: 1, 'in-sync': 1 });
+    expect(report.items.find((item) => item.action === 'copied')).toMatchObject({ reason: 'digest differs' });
+    expect(await targetDigest(env.client, '1.1.0')).toBe(image.manifest.digest);
+    // The target's tag resolved, so its repository exists: no tag list, each blob checked.
+    expect(env.ghcr.log.byOperation('tags.list')).toHaveLength(0);
+    expect(env.ghcr.log.byOperation('blob.head')).toHaveLength(4);
+  });
+
   it('stops at the floor with the rest deferred (exit 3), and a later run resumes', async () => {
     const env = await mirrors(['1.0.0', '1.1.0', '1.2.0', '1.3.0', '1.4.0']);
     const serial = parseSyncConfig(

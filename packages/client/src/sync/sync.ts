@@ -273,6 +273,8 @@ export async function runSync(
       }
       const copied = await source.view.images.copy(sourceName, targetName, {
         ...definedProps({ signal: options.signal }),
+        // The target's tag resolved: its repository exists, so the copy need not ask.
+        ...(targetDigest === undefined ? {} : { destinationExists: true }),
         ...(pair.platform === undefined ? { allPlatforms: true } : { platform: pair.platform }),
         ...(pair.referrers
           ? {
