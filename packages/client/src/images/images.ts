@@ -429,13 +429,13 @@ export function createImages(
   };
 }
 
-/** What to resolve: the digest when given, else the tag. */
 /** A target that never says it is empty: the caller knows the repository exists. */
 function withoutEmptyProbe(target: Target): Target {
   const { isKnownEmpty: _known, ...rest } = target;
   return rest;
 }
 
+/** What to resolve: the digest when given, else the tag. */
 function targetOf(reference: Reference): string {
   return reference.digest ?? reference.tag ?? 'latest';
 }
