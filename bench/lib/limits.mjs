@@ -145,16 +145,14 @@ export function limitDisk(image, dir) {
  * PUT stage reads the layout's files where a streamed copy reads nothing from disk, and ours beat
  * it in some runs; the report claims nothing from a limit a tool beat (lib/report.mjs).
  */
-export function limitGetAndPut(getStage, putStage) {
-  const [, [, getScript]] = getStage;
-  const [putCommand, putArgs] = putStage;
+export function limitGetAndPut([getCommand, getArgs], [putCommand, putArgs]) {
   return [
     'bash',
     [
       '-c',
       [
         'set -euo pipefail',
-        `bash -c ${quote(getScript)} & get=$!`,
+        `${line([getCommand, ...getArgs])} & get=$!`,
         line([putCommand, ...putArgs]),
         'wait "$get"',
       ].join('\n'),

@@ -64,6 +64,13 @@ export interface CopyOptions {
    * fallback tag on a registry without the referrers API. If omitted, nothing more is done.
    */
   readonly referrerCopied?: ((subject: Descriptor, referrer: Descriptor) => Promise<void>) | undefined;
+  /**
+   * The caller knows the destination repository exists (a tag of it resolved): the copy does not
+   * ask ({@link Target.isKnownEmpty}) and checks each blob at once. If omitted, a copy of an index
+   * or of an image of 3 blobs or more asks once, and into a repository that does not exist sends
+   * its blobs without a HEAD each.
+   */
+  readonly destinationExists?: boolean | undefined;
   /** Requests and transfers in flight at once. If omitted, 4. */
   readonly concurrency?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -247,7 +254,10 @@ export async function copy(
     // blobs: no need to ask blob by blob. Asked while the walk runs, and only where it can save
     // requests (an index, or a manifest of at least MIN_BLOBS_TO_PROBE blobs): one request either way.
     const destinationEmpty =
-      mountFrom === undefined && destination.isKnownEmpty !== undefined && worthProbing(rootManifest)
+      mountFrom === undefined &&
+      options.destinationExists !== true &&
+      destination.isKnownEmpty !== undefined &&
+      worthProbing(rootManifest)
         ? destination.isKnownEmpty(readOptions)
         : Promise.resolve(false);
     // Settled below with the first blob; a walk that fails first leaves no unhandled rejection.

@@ -80,6 +80,10 @@ const blobUploads = (log: readonly LoggedRequest[]) =>
     (entry) => entry.operation === 'blobs.upload' && (entry.method === 'PATCH' || entry.method === 'PUT'),
   );
 
+/** The statuses of the requests of one operation, in order. */
+const statusesOf = (log: readonly LoggedRequest[], operation: string) =>
+  log.filter((entry) => entry.operation === operation).map((entry) => entry.status);
+
 describeWithBinaries(withRegistry, 'images against docker-registry', () => {
   const { registry, other, workDir } = useRegistries();
   it('pushes an OCI layout and pulls it back byte for byte', async () => {
@@ -115,9 +119,7 @@ describeWithBinaries(withRegistry, 'images against docker-registry', () => {
     const image = await randomImage([1000, 2000, 3000]);
     await images.push('integ/fresh:v1', { target: image.target, reference: 'v1' });
     // docker-registry answers a tag list of a repository it does not know 404 NAME_UNKNOWN.
-    expect(log.filter((entry) => entry.operation === 'tags.list').map((entry) => entry.status)).toEqual([
-      404,
-    ]);
+    expect(statusesOf(log, 'tags.list')).toEqual([404]);
     expect(log.filter((entry) => entry.operation === 'blobs.exists')).toEqual([]);
     expect((await client.manifests.head('integ/fresh', 'v1'))?.digest).toBe(image.manifest.digest);
 
@@ -126,9 +128,7 @@ describeWithBinaries(withRegistry, 'images against docker-registry', () => {
     await client.blobs.upload('integ/fresh', next.layers[0] as Buffer);
     log.length = 0;
     const result = await images.push('integ/fresh:v2', { target: next.target, reference: 'v1' });
-    expect(log.filter((entry) => entry.operation === 'tags.list').map((entry) => entry.status)).toEqual([
-      200,
-    ]);
+    expect(statusesOf(log, 'tags.list')).toEqual([200]);
     expect(log.filter((entry) => entry.operation === 'blobs.exists')).toHaveLength(4);
     expect(result).toMatchObject({ skipped: 1 });
   });

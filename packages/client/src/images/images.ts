@@ -15,7 +15,7 @@ import type { ArchiveFormat, ArchiveTarget } from '../content/archive/archive-co
 import { type CopyOptions, type CopyProgress, type CopyResult, copy } from '../content/copy.js';
 import { ociLayout } from '../content/oci-layout.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
-import type { ReadOnlyTarget, Target } from '../content/target.js';
+import type { ReadOnlyTarget } from '../content/target.js';
 import type { Blobs } from '../registry/blobs.js';
 import type { ClientEventSink, CopyLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
@@ -122,13 +122,8 @@ export interface CopyImageOptions extends ImageOperationOptions, PlatformSelecti
   readonly referrers?: CopyOptions['referrers'] | undefined;
   /** Called after each referrer reached the destination (to update a fallback tag). If omitted, nothing. */
   readonly referrerCopied?: CopyOptions['referrerCopied'] | undefined;
-  /**
-   * The caller knows the destination repository exists (a tag of it resolved): the copy does not
-   * ask (`Target.isKnownEmpty`) and checks each blob at once. If omitted, a copy of an index or of
-   * an image of 3 blobs or more asks once, and into a repository that does not exist sends its
-   * blobs without a HEAD each.
-   */
-  readonly destinationExists?: boolean | undefined;
+  /** {@link CopyOptions.destinationExists}: the destination repository is known to exist, so the copy does not ask. */
+  readonly destinationExists?: CopyOptions['destinationExists'];
 }
 
 /**
@@ -387,9 +382,7 @@ export function createImages(
         options.destinationClient !== undefined && to.registry === options.destinationClient.registry
           ? options.destinationClient
           : partsOf(to.registry);
-      const remoteDestination = remote(to.repository, destinationParts);
-      const destination =
-        options.destinationExists === true ? withoutEmptyProbe(remoteDestination) : remoteDestination;
+      const destination = remote(to.repository, destinationParts);
       const result = await copy(
         remote(from.repository, partsOf(from.registry)),
         targetOf(from),
@@ -401,7 +394,11 @@ export function createImages(
             { registry: destinationParts.registry, repository: to.repository },
             options,
           ),
-          ...definedProps({ referrers: options.referrers, referrerCopied: options.referrerCopied }),
+          ...definedProps({
+            referrers: options.referrers,
+            referrerCopied: options.referrerCopied,
+            destinationExists: options.destinationExists,
+          }),
         },
       );
       deps.events.emit('copied', {
@@ -427,12 +424,6 @@ export function createImages(
       return inspectTarget(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), options);
     },
   };
-}
-
-/** A target that never says it is empty: the caller knows the repository exists. */
-function withoutEmptyProbe(target: Target): Target {
-  const { isKnownEmpty: _known, ...rest } = target;
-  return rest;
 }
 
 /** What to resolve: the digest when given, else the tag. */
