@@ -22,7 +22,9 @@ describe('dispatch over undici', () => {
   afterAll(() => server.close());
 
   it('keeps the connection open after HEAD requests, found or not', async () => {
-    const transport = createTransport({ retry: { maxRetries: 0 } });
+    // Every request through undici: with the transport's own connections the GET below would take
+    // one of those instead.
+    const transport = createTransport({ retry: { maxRetries: 0 }, ownBlobConnections: false });
     try {
       for (let i = 0; i < 10; i++) {
         const path = i % 2 === 0 ? `/v2/o/n/blobs/sha256:${i}` : `/v2/o/n/blobs/missing-${i}`;

@@ -618,21 +618,39 @@ describe('own blob connections', () => {
     expect(await response.body.text()).toBe('via undici');
   });
 
-  it('sends requests without largeBody through undici: no eachView', async () => {
+  it('sends every GET on its own connections, and other methods through undici', async () => {
     const server = await serve((_request, response) => sendBlob(response, Buffer.from('manifest')));
     const transport = transportFor();
-    const response = await transport.send({
+    const manifest = await transport.send({
       operation: 'manifests.get',
       method: 'GET',
       url: `${server.origin}/m`,
     });
-    expect(response.body.eachView).toBeUndefined();
-    expect(await response.body.text()).toBe('manifest');
-    // A largeBody request to the same server opens a connection of its own.
+    expect(typeof manifest.body.eachView).toBe('function');
+    expect(await manifest.body.text()).toBe('manifest');
+    // A second GET, a blob this time, takes the same connection.
     const blob = await transport.send(blobGet(`${server.origin}/b`));
     expect(typeof blob.body.eachView).toBe('function');
     expect(await blob.body.text()).toBe('manifest');
+    expect(server.sockets).toHaveLength(1);
+    // A HEAD goes through undici, on a connection of its own.
+    const head = await transport.send({
+      operation: 'manifests.head',
+      method: 'HEAD',
+      url: `${server.origin}/h`,
+    });
+    expect(head.status).toBe(200);
+    expect(head.body.eachView).toBeUndefined();
+    await head.body.dump();
     expect(server.sockets).toHaveLength(2);
+    expect(server.requests.map((seen) => `${seen.method} ${seen.url}`)).toEqual([
+      'GET /m',
+      'GET /b',
+      'HEAD /h',
+    ]);
+    // The two GETs came on one socket, the HEAD on another.
+    expect(server.requests[1]?.socket).toBe(server.requests[0]?.socket);
+    expect(server.requests[2]?.socket).not.toBe(server.requests[0]?.socket);
   });
 
   it('closes idle connections on transport.close()', async () => {

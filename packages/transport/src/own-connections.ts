@@ -447,10 +447,11 @@ function requestHead(url: URL, headers: Readonly<Record<string, string>>): strin
 }
 
 /**
- * The terminal handler for GETs of large bodies (`TransportRequest.largeBody`) when the transport
- * owns its connections: HTTP/1.1 on connections it opens itself, each reading every response into
- * one reused buffer (Node's `onread`) instead of a new buffer per read, and handing the body on
- * without a copy to a consumer that reads it with `eachView` (docs/benchmarks.md, "Issue 18, fourth round").
+ * The terminal handler for GETs when the transport owns its connections: HTTP/1.1 on connections
+ * it opens itself, each reading every response into one reused buffer (Node's `onread`) instead of
+ * a new buffer per read, and handing the body on without a copy to a consumer that reads it with
+ * `eachView` (docs/benchmarks.md, "Issue 18, fourth round"). A command whose requests are all GETs
+ * (a pull, a tag list) then never starts undici's HTTP parser ("Issue 18, ninth round").
  * @internal
  */
 export function createOwnConnectionsHandler(connections: OwnConnections): Handler {
@@ -464,10 +465,9 @@ export function createOwnConnectionsHandler(connections: OwnConnections): Handle
   };
 }
 
-/** True when `request` may go out on the transport's own connections. @internal */
+/** True when `request` may go out on the transport's own connections: a GET without a body. @internal */
 export function fitsOwnConnections(request: TransportRequest): boolean {
   return (
-    request.largeBody === true &&
     request.method === 'GET' &&
     request.body === undefined &&
     (request.url.startsWith('https://') || request.url.startsWith('http://'))

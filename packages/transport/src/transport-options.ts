@@ -119,11 +119,12 @@ export interface TransportOptions {
   /** Longest idle gap inside a response body, ms. If omitted, 5 min. */
   readonly bodyTimeoutMs?: number | undefined;
   /**
-   * GETs of large bodies (`TransportRequest.largeBody`: blobs) go out on HTTP/1.1 connections the
-   * transport opens itself, which read every response into one reused buffer and hand it on
+   * GETs (blobs, manifests, tag lists, the Packages API's lists) go out on HTTP/1.1 connections
+   * the transport opens itself, which read every response into one reused buffer and hand it on
    * without a copy (`ResponseBody.eachView`): a pull takes less CPU and memory than through
-   * undici (docs/benchmarks.md). They share `connections`, the keep-alive and the timeouts of the
-   * default Agent. Ignored with `dispatcher`, which then carries every request. If omitted, true.
+   * undici, and a command of GETs only never starts undici's HTTP parser (docs/benchmarks.md).
+   * Other methods go through undici. They share `connections`, the keep-alive and the timeouts of
+   * the default Agent. Ignored with `dispatcher`, which then carries every request. If omitted, true.
    */
   readonly ownBlobConnections?: boolean | undefined;
   /** The `User-Agent` header. If omitted, `ghcr-ts`. */

@@ -220,7 +220,6 @@ class ResumableBlobStream extends ReadableStream {
           headers: reached > 0 ? { range: `bytes=${reached}-` } : {},
           auth: { kind: 'registry', repository: target.repository, actions: ['pull'] },
           acceptStatus: reached > 0 ? [416] : [],
-          largeBody: true,
           ...definedProps({ signal: target.signal }),
         });
         if (this.destroyed) {
