@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, type Transport, type TransportOptions } from './transport.js';
 import type { Middleware, ResponseBody, TransportRequest, ViewConsumer } from './types.js';
 
-// The transport's own blob connections (`largeBody: true`, no dispatcher) against a real HTTP
-// server on the loopback: what they read, how they reuse connections, how they fail.
+// The transport's own connections (every GET, no dispatcher) against a real HTTP server on the
+// loopback: what they read, how they reuse connections, how they fail.
 
 const BLOB = randomBytes(5 * 1024 * 1024);
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -121,7 +121,6 @@ const blobGet = (url: string, extra: Partial<TransportRequest> = {}): TransportR
   operation: 'blobs.get',
   method: 'GET',
   url,
-  largeBody: true,
   ...extra,
 });
 

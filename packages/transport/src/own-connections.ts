@@ -305,7 +305,7 @@ class Connection {
 }
 
 /**
- * The connections a transport opens itself for GETs of large bodies, per origin, kept alive
+ * The connections a transport opens itself for GETs, per origin, kept alive
  * between requests.
  * @internal
  */
