@@ -99,19 +99,16 @@ export function summarize(image, scenario) {
         (best, tool) => (best === undefined || limits[tool].ms < limits[best].ms ? tool : best),
         undefined,
       );
-  const stages = (LIMIT_STAGES[scenario.name] ?? []).map(fastest).filter((tool) => tool !== undefined);
-  const bound = stages.reduce(
-    (slowest, tool) => (slowest === undefined || limits[tool].ms > limits[slowest].ms ? tool : slowest),
-    undefined,
-  );
-  const limit = bound === undefined ? Number.NaN : limits[bound].ms;
-  // What an out-of-reach claim may rest on: the slowest of the stages that are a lower bound.
-  const strictBound = stages
-    .filter((tool) => !LIMIT_NOT_STRICT.has(tool))
-    .reduce(
-      (slowest, tool) => (slowest === undefined || limits[tool].ms > limits[slowest].ms ? tool : slowest),
+  const slowest = (tools) =>
+    tools.reduce(
+      (worst, tool) => (worst === undefined || limits[tool].ms > limits[worst].ms ? tool : worst),
       undefined,
     );
+  const stages = (LIMIT_STAGES[scenario.name] ?? []).map(fastest).filter((tool) => tool !== undefined);
+  const bound = slowest(stages);
+  const limit = bound === undefined ? Number.NaN : limits[bound].ms;
+  // What an out-of-reach claim may rest on: the slowest of the stages that are a lower bound.
+  const strictBound = slowest(stages.filter((tool) => !LIMIT_NOT_STRICT.has(tool)));
   const ceilingMs = ceiling === undefined ? Number.NaN : median(ceiling.ms);
   const summary = {
     name: scenario.name,
