@@ -17,10 +17,16 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  */
 export const tokenManagerOptionsSchema = z
   .object({
-    dispatcher: z.custom<Dispatcher>(
+    dispatcher: z.custom<Dispatcher | (() => Dispatcher)>(
       (value) =>
-        typeof value === 'object' && value !== null && isFunction((value as { dispatch?: unknown }).dispatch),
-      { message: 'expected an undici Dispatcher (an object with a dispatch() method)' },
+        isFunction(value) ||
+        (typeof value === 'object' &&
+          value !== null &&
+          isFunction((value as { dispatch?: unknown }).dispatch)),
+      {
+        message:
+          'expected an undici Dispatcher (an object with a dispatch() method), or a function returning one',
+      },
     ),
     credentials: z
       .custom<CredentialProvider>(
@@ -60,8 +66,12 @@ export const tokenManagerOptionsSchema = z
  * @public
  */
 export interface TokenManagerOptions {
-  /** The undici Dispatcher token requests go through (an Agent, or the simulation's). Required. */
-  readonly dispatcher: Dispatcher;
+  /**
+   * The undici Dispatcher token requests go through (an Agent, or the simulation's), or a function
+   * returning it, called at the first token request (so that a process that never asks for a token
+   * never creates the dispatcher: a transport's Agent, say). Required.
+   */
+  readonly dispatcher: Dispatcher | (() => Dispatcher);
   /** Where credentials come from. If omitted, none: every token is anonymous. */
   readonly credentials?: CredentialProvider | undefined;
   /** Time source for token expiry. If omitted, the system clock. */

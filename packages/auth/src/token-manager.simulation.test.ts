@@ -137,6 +137,39 @@ describe('TokenManager against the simulation', () => {
     expect(harness.events.filter((event) => event.type === 'fetch')).toHaveLength(1);
   });
 
+  it('takes the dispatcher as a function, called at the first token request and not before', async () => {
+    const harness = setup();
+    harness.sim.createOrganization('octo-org');
+    harness.sim.state.ensureRepository('octo-org/app');
+    harness.sim.setVisibility('octo-org', 'app', 'public');
+    let reads = 0;
+    const tokens = createTokenManager({
+      dispatcher: () => {
+        reads += 1;
+        return harness.dispatcher;
+      },
+      clock: harness.clock,
+    });
+    // No realm known yet: nothing to send, and no token request.
+    expect(
+      await tokens.authorizationFor({ registry: harness.host, scopes: pull('octo-org/app') }),
+    ).toBeUndefined();
+    expect(reads).toBe(0);
+    const refused = await request(new URL('/v2/octo-org/app/tags/list', `https://${harness.host}`), {
+      dispatcher: harness.dispatcher,
+    });
+    await refused.body.dump();
+    expect(refused.statusCode).toBe(401);
+    const authorization = await tokens.authorizationFor({
+      registry: harness.host,
+      scopes: pull('octo-org/app'),
+      challenge: challengesOf(refused.headers),
+    });
+    expect(authorization?.header).toMatch(/^Bearer /);
+    expect(reads).toBe(1);
+    expect(harness.tokenRequests()).toHaveLength(1);
+  });
+
   it('fetches one token for 100 concurrent requests with credentials (distribution profile)', async () => {
     const harness = setup({ profile: 'distribution', credentials: patFor('octocat') });
     harness.sim.state.ensureRepository('octocat/app', 'octocat');

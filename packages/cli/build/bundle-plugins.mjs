@@ -67,11 +67,25 @@ export const workspaceSources = {
   },
 };
 
-/** `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never loaded. */
+/**
+ * `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never
+ * loaded. An `import` of it gets a facade as {@link lazyCommonJs} writes them: undici runs on first
+ * use, which a command whose requests all go out on the transport's own connections never makes
+ * (no token request, no injected dispatcher), and a command that does pays for it only then.
+ */
 export const undiciSlim = {
   name: 'ghcr-undici-slim',
   setup(build) {
-    build.onResolve({ filter: /^undici$/ }, () => ({ path: UNDICI_SLIM }));
+    build.onResolve({ filter: /^undici$/ }, (args) =>
+      args.kind === 'import-statement'
+        ? { path: UNDICI_SLIM, namespace: 'ghcr-undici-slim' }
+        : { path: UNDICI_SLIM },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'ghcr-undici-slim' }, (args) => ({
+      contents: facadeSource(args.path, createRequire(args.path)(args.path)),
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
   },
 };
 

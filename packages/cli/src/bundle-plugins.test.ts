@@ -222,6 +222,21 @@ console.log(JSON.stringify({ message: parsed.error.issues[0].message, locales: O
   }, 60_000);
 });
 
+describe('undiciSlim', () => {
+  it('runs undici (and the built-ins it loads, node:http among them) only when the program first uses it', async () => {
+    const source = `import { Agent, request } from 'undici';
+const loaded = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes('NativeModule http');
+const before = loaded();
+const agent = new Agent();
+const after = loaded();
+await agent.close();
+console.log(JSON.stringify({ before, after, request: typeof request }));`;
+    const client = join(packagesDirectory, 'client');
+    const output = await bundleAndRun('undici-lazy', source, client, [undiciSlim, undiciWithoutHttp2]);
+    expect(output.output).toEqual({ before: false, after: true, request: 'function' });
+  }, 60_000);
+});
+
 describe('commanderSpawnOnUse', () => {
   it('leaves node:child_process unloaded until commander spawns, and spawning still works', async () => {
     // A program with an executable subcommand (`prog hello` runs prog-hello.mjs beside it) and

@@ -125,13 +125,14 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       // connection pool); the Agent, when the transport creates one, is the transport's to close.
       authorizer:
         resolved.authorizer ??
-        (({ dispatcher, metrics }) =>
+        ((parts) =>
           createRegistryAuthorizer({
             tokenManager: createTokenManager({
-              dispatcher,
+              // Read at the first token request: the transport makes its Agent only then.
+              dispatcher: () => parts.dispatcher,
               clock: resolved.clock,
               // Token cache hits and misses go to the transport's metrics, when it has any.
-              onEvent: (event) => recordTokenEvent(metrics, event),
+              onEvent: (event) => recordTokenEvent(parts.metrics, event),
               ...definedProps({ credentials }),
             }),
             ...definedProps({ apiCredentials }),

@@ -217,6 +217,24 @@ describe('Http1ResponseParser', () => {
     },
   );
 
+  it('reads no body for a response to HEAD, whatever length or coding its head says, and counts what follows', () => {
+    for (const framing of ['Content-Length: 10', 'Transfer-Encoding: chunked', 'X-None: 1']) {
+      const raw = Buffer.from(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\nHTTP/1.1`, 'latin1');
+      const parser = new Http1ResponseParser(DESCRIBE, true);
+      const heads: Http1ResponseHead[] = [];
+      const extra = parser.feed(
+        raw,
+        (head) => heads.push(head),
+        () => {
+          throw new Error('a HEAD response has no body');
+        },
+      );
+      expect(heads.map((head) => [head.status, head.keepAlive])).toEqual([[200, true]]);
+      expect(parser.done).toBe(true);
+      expect(extra).toBe('HTTP/1.1'.length);
+    }
+  });
+
   it('reads Content-Length: 0 as an empty body, done at once', () => {
     const parsed = parse([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'latin1')]);
     expect(parsed.heads[0]?.keepAlive).toBe(true);

@@ -31,10 +31,11 @@ type State =
   | 'done';
 
 /**
- * Reads one HTTP/1.1 response to a GET off a connection, read after read, with no copy of the
- * body: `feed(read)` hands each piece of body in the read to `onBody` as a view of that read.
- * Framing as RFC 9112 section 6.3 says: no body for 1xx (skipped), 204 and 304; chunked when the
- * last transfer coding is chunked; else `Content-Length`; else until the server closes.
+ * Reads one HTTP/1.1 response off a connection, read after read, with no copy of the body:
+ * `feed(read)` hands each piece of body in the read to `onBody` as a view of that read. Framing as
+ * RFC 9112 section 6.3 says: no body for a response to HEAD, for 1xx (skipped), 204 and 304;
+ * chunked when the last transfer coding is chunked; else `Content-Length`; else until the server
+ * closes.
  * @internal
  */
 export class Http1ResponseParser {
@@ -46,10 +47,16 @@ export class Http1ResponseParser {
   #expected: number | undefined;
   #parsed: Http1ResponseHead | undefined;
   readonly #describe: string;
+  readonly #noBody: boolean;
 
-  /** @param describe names the exchange in errors: `GET "https://…"`. */
-  constructor(describe: string) {
+  /**
+   * @param describe names the exchange in errors: `GET "https://…"`.
+   * @param noBody the request was a HEAD: the response has no body, whatever its head announces
+   * (a `Content-Length` there is the length a GET would have had).
+   */
+  constructor(describe: string, noBody = false) {
     this.#describe = describe;
+    this.#noBody = noBody;
   }
 
   /** The head, once it was read. */
@@ -183,7 +190,7 @@ export class Http1ResponseParser {
     const hint = /\btimeout=(\d+)/i.exec(one('keep-alive') ?? '');
     const transferEncoding = (one('transfer-encoding') ?? '').toLowerCase();
     const contentLength = one('content-length');
-    if (status === 204 || status === 304) {
+    if (this.#noBody || status === 204 || status === 304) {
       this.#state = 'done';
       this.#expected = 0;
     } else if (transferEncoding !== '') {

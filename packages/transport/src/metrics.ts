@@ -165,8 +165,8 @@ export function recordRateLimit(metrics: TransportMetrics, info: RateLimitInfo):
 
 /**
  * Feeds `@ghcr/auth` token-manager events into `token_cache_total`: in an authorizer factory
- * (`authorizer: ({ dispatcher, metrics }) => …`), pass `(event) => recordTokenEvent(metrics, event)`
- * as the token manager's `onEvent`.
+ * (`authorizer: (parts) => …`), pass `(event) => recordTokenEvent(parts.metrics, event)` as the
+ * token manager's `onEvent`.
  * @public
  */
 export function recordTokenEvent(

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { GhcrError, GhcrErrorCode, InvalidInputError, ServerError, TransportError } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, type Transport, type TransportOptions } from './transport.js';
@@ -74,6 +75,21 @@ async function serve(respond: Respond): Promise<TestServer> {
     sockets,
     nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
   };
+}
+
+/** A server that answers a connection's first request with `respond`, and closes it at the second. */
+function serveOnePerConnection(respond: Respond): Promise<TestServer> {
+  const served = new WeakMap<Socket, number>();
+  return serve((request, response, seen) => {
+    const count = (served.get(seen.socket) ?? 0) + 1;
+    served.set(seen.socket, count);
+    // A connection's second request meets a server that has just closed it.
+    if (count > 1) {
+      request.socket.destroy();
+      return;
+    }
+    respond(request, response, seen);
+  });
 }
 
 /**
@@ -289,17 +305,9 @@ describe('own blob connections', () => {
   });
 
   it('sends a request again, once, on a new connection when a kept-alive one was closed as it went out', async () => {
-    const served = new WeakMap<Socket, number>();
-    const server = await serve((request, response, seen) => {
-      const count = (served.get(seen.socket) ?? 0) + 1;
-      served.set(seen.socket, count);
-      // A connection's second request meets a server that has just closed it.
-      if (count > 1) {
-        request.socket.destroy();
-        return;
-      }
-      sendBlob(response, Buffer.from(`body of ${request.url}`));
-    });
+    const server = await serveOnePerConnection((request, response) =>
+      sendBlob(response, Buffer.from(`body of ${request.url}`)),
+    );
     const transport = transportFor();
     const first = await transport.send(blobGet(`${server.origin}/a`));
     expect(await first.body.text()).toBe('body of /a');
@@ -617,8 +625,19 @@ describe('own blob connections', () => {
     expect(await response.body.text()).toBe('via undici');
   });
 
-  it('sends every GET on its own connections, and other methods through undici', async () => {
-    const server = await serve((_request, response) => sendBlob(response, Buffer.from('manifest')));
+  it('sends every method on its own connections, one kept-alive connection for all', async () => {
+    const server = await serve((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        response.writeHead(request.method === 'POST' ? 202 : 200, {
+          'content-length': String(Buffer.byteLength(`${request.method} got "${body}"`)),
+        });
+        // A HEAD's head says the length a GET would have had; node:http sends no body for it.
+        response.end(`${request.method} got "${body}"`);
+      });
+    });
     const transport = transportFor();
     const manifest = await transport.send({
       operation: 'manifests.get',
@@ -626,30 +645,63 @@ describe('own blob connections', () => {
       url: `${server.origin}/m`,
     });
     expect(typeof manifest.body.eachView).toBe('function');
-    expect(await manifest.body.text()).toBe('manifest');
-    // A second GET, a blob this time, takes the same connection.
-    const blob = await transport.send(blobGet(`${server.origin}/b`));
-    expect(typeof blob.body.eachView).toBe('function');
-    expect(await blob.body.text()).toBe('manifest');
-    expect(server.sockets).toHaveLength(1);
-    // A HEAD goes through undici, on a connection of its own.
+    expect(await manifest.body.text()).toBe('GET got ""');
     const head = await transport.send({
       operation: 'manifests.head',
       method: 'HEAD',
       url: `${server.origin}/h`,
     });
     expect(head.status).toBe(200);
-    expect(head.body.eachView).toBeUndefined();
-    await head.body.dump();
-    expect(server.sockets).toHaveLength(2);
+    expect(head.headers['content-length']).toBe(String('HEAD got ""'.length));
+    expect(await head.body.text()).toBe('');
+    const put = await transport.send({
+      operation: 'manifests.put',
+      method: 'PUT',
+      url: `${server.origin}/p`,
+      headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: Buffer.from('{"a":1}'),
+    });
+    expect(await put.body.text()).toBe('PUT got "{"a":1}"');
+    const post = await transport.send({
+      operation: 'blobs.mount',
+      method: 'POST',
+      url: `${server.origin}/u?mount=x`,
+    });
+    expect(post.status).toBe(202);
+    expect(await post.body.text()).toBe('POST got ""');
+    const text = await transport.send({
+      operation: 'x.patch',
+      method: 'PATCH',
+      url: `${server.origin}/t`,
+      body: 'héllo',
+    });
+    expect(await text.body.text()).toBe('PATCH got "héllo"');
+    const removed = await transport.send({
+      operation: 'manifests.delete',
+      method: 'DELETE',
+      url: `${server.origin}/d`,
+    });
+    expect(await removed.body.text()).toBe('DELETE got ""');
     expect(server.requests.map((seen) => `${seen.method} ${seen.url}`)).toEqual([
       'GET /m',
-      'GET /b',
       'HEAD /h',
+      'PUT /p',
+      'POST /u?mount=x',
+      'PATCH /t',
+      'DELETE /d',
     ]);
-    // The two GETs came on one socket, the HEAD on another.
-    expect(server.requests[1]?.socket).toBe(server.requests[0]?.socket);
-    expect(server.requests[2]?.socket).not.toBe(server.requests[0]?.socket);
+    // Each body framed by its length in bytes; a POST without one says 0; GET, HEAD and DELETE say nothing.
+    expect(server.requests.map((seen) => seen.headers['content-length'])).toEqual([
+      undefined,
+      undefined,
+      '7',
+      '0',
+      '6',
+      undefined,
+    ]);
+    expect(server.requests[2]?.headers['content-type']).toBe('application/vnd.oci.image.manifest.v1+json');
+    // All six on the one connection, the HEAD's included.
+    expect(server.sockets).toHaveLength(1);
   });
 
   it('closes idle connections on transport.close()', async () => {
@@ -922,5 +974,220 @@ describe('own blob connections', () => {
     const error = await rejectionOf(transport.send(blobGet(`${server.origin}/x`)));
     expect(error.message).toMatch(/the transport was closed; create a new one/);
     expect(server.sockets).toHaveLength(0);
+  });
+});
+
+/** An async iterable of `pieces`, recording how far it was read and whether it was closed early. */
+function piecesOf(pieces: readonly Uint8Array[]): AsyncIterable<Uint8Array> & {
+  readonly read: () => number;
+  readonly returned: () => boolean;
+} {
+  let read = 0;
+  let returned = false;
+  return {
+    read: () => read,
+    returned: () => returned,
+    [Symbol.asyncIterator]() {
+      return {
+        next: async () => {
+          const piece = pieces[read];
+          if (piece === undefined) return { done: true, value: undefined };
+          read += 1;
+          return { done: false, value: piece };
+        },
+        return: async () => {
+          returned = true;
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+/** A server that reads each request body whole and answers with its length and sha256. */
+function hashingServer(): Promise<TestServer> {
+  return serve((request, response) => {
+    const hash = createHash('sha256');
+    let length = 0;
+    request.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      length += chunk.length;
+    });
+    request.on('end', () => {
+      const answer = JSON.stringify({ length, sha256: hash.digest('hex') });
+      response.writeHead(201, { 'content-length': String(answer.length) });
+      response.end(answer);
+    });
+  });
+}
+
+const upload = (url: string, extra: Partial<TransportRequest>): TransportRequest => ({
+  operation: 'blobs.upload',
+  method: 'PUT',
+  url,
+  ...extra,
+});
+
+describe('own connections: request bodies', () => {
+  const pieces = Array.from({ length: 20 }, (_, index) =>
+    BLOB.subarray(index * 262_144, (index + 1) * 262_144),
+  );
+
+  it('streams an async iterable of the length given, and the server gets the bytes exactly', async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const body = piecesOf(pieces);
+    const response = await transport.send(upload(`${server.origin}/u`, { body, contentLength: BLOB.length }));
+    expect(response.status).toBe(201);
+    expect(await response.body.json()).toEqual({ length: BLOB.length, sha256: BLOB_SHA256 });
+    expect(server.requests[0]?.headers['content-length']).toBe(String(BLOB.length));
+    expect(server.requests[0]?.headers['transfer-encoding']).toBeUndefined();
+    expect(body.read()).toBe(20);
+    // The connection carries the next request.
+    const next = await transport.send(upload(`${server.origin}/v`, { body: Buffer.from('abc') }));
+    expect(await next.body.json()).toEqual({ length: 3, sha256: sha256(Buffer.from('abc')) });
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('sends a stream of unknown length in chunks, and a factory body as the stream it returns', async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const chunked = await transport.send(upload(`${server.origin}/c`, { body: piecesOf(pieces) }));
+    expect(await chunked.body.json()).toEqual({ length: BLOB.length, sha256: BLOB_SHA256 });
+    expect(server.requests[0]?.headers['transfer-encoding']).toBe('chunked');
+    expect(server.requests[0]?.headers['content-length']).toBeUndefined();
+    const made = await transport.send(
+      upload(`${server.origin}/f`, { body: () => Readable.from(pieces), contentLength: BLOB.length }),
+    );
+    expect(await made.body.json()).toEqual({ length: BLOB.length, sha256: BLOB_SHA256 });
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it.each([
+    { which: 'fewer', pieces: 2, given: 3 * 262_144 },
+    { which: 'more', pieces: 3, given: 2 * 262_144 },
+  ])(
+    'fails a stream with $which bytes than its length, closing the connection and the stream',
+    async ({ which, pieces: count, given }) => {
+      const server = await hashingServer();
+      const transport = transportFor();
+      const body = piecesOf(pieces.slice(0, count));
+      const error = await rejectionOf(
+        transport.send(upload(`${server.origin}/u`, { body, contentLength: given })),
+      );
+      expect(TransportError.isInstance(error)).toBe(true);
+      expect(error.message).toContain(`the request body had ${which} bytes`);
+      expect(error.message).toContain(`than its length said (${given})`);
+      expect(error).toMatchObject({ isRetryable: false });
+      await closeOf(server.sockets[0]);
+      if (which === 'more') expect(body.returned()).toBe(true);
+    },
+  );
+
+  it("fails with the stream's own error when the body fails, and closes the connection", async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const failure = new InvalidInputError('the layer file changed while it was read');
+    const body: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield BLOB.subarray(0, 1024);
+        throw failure;
+      },
+    };
+    const error = await rejectionOf(
+      transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 })),
+    );
+    expect(error).toBe(failure);
+    await closeOf(server.sockets[0]);
+  });
+
+  it('takes a response that ends before the body was sent, stops the body, and does not keep the connection', async () => {
+    // A 413 as soon as the head arrives: the server reads none of the body.
+    const server = await serve((_request, response) => {
+      response.writeHead(413, { 'content-length': '8', connection: 'keep-alive' });
+      response.end('too big!');
+    });
+    const transport = transportFor();
+    const large = Array.from({ length: 4096 }, () => BLOB.subarray(0, 65_536));
+    const body = piecesOf(large);
+    const response = await transport.send(
+      upload(`${server.origin}/u`, { body, contentLength: 4096 * 65_536, acceptStatus: [413] }),
+    );
+    expect(response.status).toBe(413);
+    expect(await response.body.text()).toBe('too big!');
+    await closeOf(server.sockets[0]);
+    expect(body.returned()).toBe(true);
+    expect(body.read()).toBeLessThan(4096);
+    const next = await transport.send(upload(`${server.origin}/v`, { body: 'x', acceptStatus: [413] }));
+    expect(next.status).toBe(413);
+    await next.body.dump();
+    expect(server.sockets).toHaveLength(2);
+  });
+
+  it('sends a PUT of bytes again on a new connection when the kept-alive one was closed as it went out, but not a one-shot stream or a POST', async () => {
+    const server = await serveOnePerConnection((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(201, { 'content-length': '0' });
+        response.end();
+      });
+    });
+    const transport = transportFor();
+    const open = async (path: string): Promise<void> => {
+      const response = await transport.send(upload(`${server.origin}${path}`, { body: 'warm' }));
+      await response.body.dump();
+    };
+    await open('/a');
+    const again = await transport.send(upload(`${server.origin}/b`, { body: Buffer.from('bytes') }));
+    expect(again.status).toBe(201);
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b', '/b']);
+    await again.body.dump();
+    // The next request goes out on the connection /b was sent again on, and meets its close.
+    const stream = await rejectionOf(
+      transport.send(
+        upload(`${server.origin}/d`, { body: piecesOf([Buffer.from('once')]), contentLength: 4 }),
+      ),
+    );
+    expect(stream).toMatchObject({ code: GhcrErrorCode.CONNECTION_FAILED });
+    await open('/e');
+    const post = await rejectionOf(
+      transport.send({ operation: 'blobs.start', method: 'POST', url: `${server.origin}/f`, body: 'x' }),
+    );
+    expect(post).toMatchObject({ code: GhcrErrorCode.CONNECTION_FAILED });
+    // /d (a one-shot stream) and /f (a POST) went out once each.
+    expect(server.requests.map((seen) => seen.url)).toEqual(['/a', '/b', '/b', '/d', '/e', '/f']);
+  });
+
+  it('aborts an upload the server stopped reading, closing the stream', async () => {
+    let paused: Socket | undefined;
+    const server = await serve((request) => {
+      request.socket.pause();
+      paused = request.socket;
+    });
+    const transport = transportFor();
+    const controller = new AbortController();
+    const large = Array.from({ length: 4096 }, () => BLOB.subarray(0, 65_536));
+    const body = piecesOf(large);
+    const sent = transport.send(
+      upload(`${server.origin}/u`, { body, contentLength: 4096 * 65_536, signal: controller.signal }),
+    );
+    await server.nextRequest();
+    expect(paused).toBeDefined();
+    controller.abort();
+    const error = await rejectionOf(sent);
+    expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED });
+    expect(body.returned()).toBe(true);
+    expect(body.read()).toBeLessThan(4096);
+  });
+
+  it('refuses a body length that is not a whole number of bytes, sending nothing', async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const error = await rejectionOf(
+      transport.send(upload(`${server.origin}/u`, { body: piecesOf(pieces), contentLength: 1.5 })),
+    );
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.message).toMatch(/the body length 1\.5 is not a whole number of bytes/);
+    expect(server.requests).toHaveLength(0);
   });
 });

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidInputError, redactUrl } from '@ghcr/oci-types';
+import { isReplayable, notReplayable } from './body.js';
 import { transportErrorFrom } from './dispatch.js';
 import { type Http1ResponseHead, Http1ResponseParser } from './http1-response.js';
 import { ReusedBufferBody } from './reused-buffer-body.js';
@@ -24,9 +25,19 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 /** Headers the connection writes itself. */
 const OWN_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+/**
+ * Methods HTTP calls idempotent (RFC 9110 section 9.2.2): one sent on a kept-alive connection the
+ * server closed as it went out may be sent again.
+ */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+/** Methods whose request carries a body by definition: without one, `content-length: 0` says so. */
+const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** A request body as one attempt sends it: bytes at once, or a stream of them. */
+type OutgoingBody = string | Uint8Array | AsyncIterable<Uint8Array | string>;
 
 /**
- * Limits of the connections a transport opens for large bodies.
+ * Limits of the connections a transport opens itself.
  * @internal
  */
 export interface OwnConnectionsOptions {
@@ -142,9 +153,15 @@ class Connection {
     });
   }
 
-  /** Sends `head` and reads one response to it. */
+  /**
+   * Sends `head`, then `outgoing` (bytes, or a stream written as the socket takes it), and reads
+   * one response to it. `noBody`: the request is a HEAD.
+   */
   exchange(
     head: string,
+    framing: Framing,
+    outgoing: OutgoingBody | undefined,
+    noBody: boolean,
     describe: string,
     signal: AbortSignal | undefined,
     options: OwnConnectionsOptions,
@@ -155,16 +172,22 @@ class Connection {
     const used = this.used;
     this.used = true;
     return new Promise((resolve, reject) => {
-      const parser = new Http1ResponseParser(describe);
+      const parser = new Http1ResponseParser(describe, noBody);
       let body: ReusedBufferBody | undefined;
       let anyByte = false;
       let active = true;
       let paused = false;
       let bodyTimer: NodeJS.Timeout | undefined;
+      let headTimer: NodeJS.Timeout | undefined;
+      /** The whole request went to the socket (the connection may then carry another). */
+      let sent = false;
+      /** Wakes a request body waiting for the socket to drain. */
+      let wakeWriter: (() => void) | undefined;
       const stop = (): void => {
         active = false;
         clearTimeout(headTimer);
         clearTimeout(bodyTimer);
+        wakeWriter?.();
         signal?.removeEventListener('abort', onAbort);
         if (this.#exchange === exchange) this.#exchange = undefined;
       };
@@ -197,14 +220,17 @@ class Connection {
           }, options.bodyTimeoutMs);
         } else bodyTimer.refresh();
       };
-      const headTimer = setTimeout(() => {
-        fail(
-          codedError(
-            `${describe}: no response head within ${options.headersTimeoutMs} ms`,
-            'UND_ERR_HEADERS_TIMEOUT',
-          ),
-        );
-      }, options.headersTimeoutMs);
+      /** Waits `headersTimeoutMs` for the head, from when the whole request was sent. */
+      const armHeadTimer = (): void => {
+        headTimer = setTimeout(() => {
+          fail(
+            codedError(
+              `${describe}: no response head within ${options.headersTimeoutMs} ms`,
+              'UND_ERR_HEADERS_TIMEOUT',
+            ),
+          );
+        }, options.headersTimeoutMs);
+      };
       const onHead = (parsed: Http1ResponseHead): void => {
         clearTimeout(headTimer);
         body = new ReusedBufferBody({
@@ -228,7 +254,9 @@ class Connection {
       const complete = (extra: number): void => {
         const parsed = parser.head;
         stop();
-        release(extra === 0 && parsed !== undefined && parsed.keepAlive, parsed?.keepAliveTimeoutMs);
+        // A response that ended before the request did (a 413 or 401 to an upload): the rest of
+        // the request body is not sent, and the connection carries nothing more.
+        release(extra === 0 && sent && parsed !== undefined && parsed.keepAlive, parsed?.keepAliveTimeoutMs);
         body?.end();
       };
       const exchange: Exchange = {
@@ -280,7 +308,83 @@ class Connection {
       this.#exchange = exchange;
       socket.ref();
       if (socket.isPaused()) socket.resume();
+      if (outgoing === undefined || typeof outgoing === 'string' || outgoing instanceof Uint8Array) {
+        socket.cork();
+        socket.write(head);
+        if (outgoing !== undefined && outgoing.length > 0) socket.write(outgoing);
+        socket.uncork();
+        sent = true;
+        armHeadTimer();
+        return;
+      }
       socket.write(head);
+      const stream = outgoing;
+      const writeStream = async (): Promise<void> => {
+        const { contentLength, chunked } = framing;
+        const iterator = stream[Symbol.asyncIterator]();
+        let written = 0;
+        let ended = false;
+        let stallTimer: NodeJS.Timeout | undefined;
+        try {
+          while (active) {
+            const next = await iterator.next();
+            if (!active) break;
+            if (next.done === true) {
+              ended = true;
+              break;
+            }
+            const piece = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+            if (piece.byteLength === 0) continue;
+            written += piece.byteLength;
+            if (contentLength !== undefined && written > contentLength) {
+              throw lengthMismatch(describe, written, contentLength, 'more');
+            }
+            let flowing: boolean;
+            if (chunked) {
+              socket.cork();
+              socket.write(`${piece.byteLength.toString(16)}\r\n`);
+              socket.write(piece);
+              flowing = socket.write('\r\n');
+              socket.uncork();
+            } else flowing = socket.write(piece);
+            if (!flowing && active) {
+              // The socket holds what it could not send yet: wait until it took it, or the server
+              // stopped reading for `bodyTimeoutMs`.
+              let onDrain: (() => void) | undefined;
+              await new Promise<void>((wake) => {
+                onDrain = wake;
+                wakeWriter = wake;
+                stallTimer = setTimeout(() => {
+                  fail(
+                    codedError(
+                      `${describe}: the server took no byte of the request body for ${options.bodyTimeoutMs} ms (${written} bytes sent)`,
+                      'UND_ERR_BODY_TIMEOUT',
+                    ),
+                  );
+                }, options.bodyTimeoutMs);
+                socket.once('drain', wake);
+              });
+              clearTimeout(stallTimer);
+              if (onDrain !== undefined) socket.removeListener('drain', onDrain);
+              wakeWriter = undefined;
+            }
+          }
+          if (!ended) return;
+          if (contentLength !== undefined && written !== contentLength) {
+            throw lengthMismatch(describe, written, contentLength, 'fewer');
+          }
+          if (chunked) socket.write('0\r\n\r\n');
+          sent = true;
+          if (active && parser.head === undefined) armHeadTimer();
+        } catch (error) {
+          fail(error as Error);
+        } finally {
+          clearTimeout(stallTimer);
+          // A stream not read to its end (a failure, or a response that came first) is closed.
+          if (!ended) await iterator.return?.();
+        }
+      };
+      void writeStream().catch(() => {});
     });
   }
 
@@ -305,7 +409,7 @@ class Connection {
 }
 
 /**
- * The connections a transport opens itself for GETs, per origin, kept alive
+ * The connections a transport opens itself for its requests, per origin, kept alive
  * between requests.
  * @internal
  */
@@ -318,8 +422,14 @@ export class OwnConnections {
     this.#options = options;
   }
 
-  /** Sends the GET `request` on a connection of the pool and resolves with its response head. */
-  async send(request: TransportRequest): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
+  /**
+   * Sends `request` on a connection of the pool and resolves with its response head. `attempt`
+   * is the pipeline's (a one-shot stream body cannot be sent on a later one).
+   */
+  async send(
+    request: TransportRequest,
+    attempt = 0,
+  ): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
     if (this.#closed) {
       throw codedError(
         'the transport was closed; create a new one to send more requests',
@@ -327,19 +437,35 @@ export class OwnConnections {
       );
     }
     const url = new URL(request.url);
-    const describe = `GET "${redactUrl(request.url)}"`;
-    const head = requestHead(url, request.headers ?? {});
+    const method = request.method.toUpperCase();
+    const describe = `${method} "${redactUrl(request.url)}"`;
+    if (!TOKEN.test(method)) {
+      throw new InvalidInputError(
+        `the request method "${method.replace(/[^\x20-\x7e]/g, '?').slice(0, 20)}" is not an HTTP token; use GET, HEAD, POST, PUT, PATCH or DELETE`,
+      );
+    }
+    const framing = framingFor(request);
+    const head = requestHead(method, url, request.headers ?? {}, framing);
     const origin = this.#origin(url);
-    for (let attempt = 0; ; attempt++) {
+    // Sent again on a stale connection only when sending twice is harmless and the body can be had again.
+    const again = IDEMPOTENT.has(method) && isReplayable(request.body);
+    for (let tries = 0; ; tries++) {
       const connection = await this.#acquire(origin, request.signal);
       try {
-        return await connection.exchange(head, describe, request.signal, this.#options, (keep, hintMs) =>
-          this.#release(origin, connection, keep, hintMs),
+        return await connection.exchange(
+          head,
+          framing,
+          outgoingBody(request.body, attempt + tries, describe),
+          method === 'HEAD',
+          describe,
+          request.signal,
+          this.#options,
+          (keep, hintMs) => this.#release(origin, connection, keep, hintMs),
         );
       } catch (error) {
         // A kept-alive connection the server had closed as the request went out: once more on a
-        // new one (a GET can be sent twice).
-        if (attempt === 0 && typeof error === 'object' && error !== null && STALE in error) continue;
+        // new one.
+        if (again && tries === 0 && typeof error === 'object' && error !== null && STALE in error) continue;
         throw error;
       }
     }
@@ -430,9 +556,63 @@ export class OwnConnections {
   }
 }
 
-/** The request head of a GET: the request line, `host`, then the request's headers, checked. */
-function requestHead(url: URL, headers: Readonly<Record<string, string>>): string {
-  let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
+/** How a request's body is delimited: its length, or chunks. */
+interface Framing {
+  readonly contentLength: number | undefined;
+  readonly chunked: boolean;
+}
+
+/**
+ * The framing of `request`'s body: the length it gives (`contentLength`, or a `content-length`
+ * header), else the bytes' own length; a stream of unknown length goes in chunks.
+ */
+function framingFor(request: TransportRequest): Framing {
+  const { body } = request;
+  const header = request.headers?.['content-length'];
+  const given = request.contentLength ?? (header === undefined ? undefined : Number(header));
+  if (given !== undefined && (!Number.isSafeInteger(given) || given < 0)) {
+    throw new InvalidInputError(
+      `${request.method} "${redactUrl(request.url)}": the body length ${String(given).slice(0, 20)} is not a whole number of bytes; pass contentLength as one, or leave it out`,
+    );
+  }
+  if (body === undefined) {
+    return { contentLength: PAYLOAD_METHODS.has(request.method.toUpperCase()) ? 0 : given, chunked: false };
+  }
+  if (typeof body === 'string') return { contentLength: Buffer.byteLength(body), chunked: false };
+  if (body instanceof Uint8Array) return { contentLength: body.byteLength, chunked: false };
+  return given === undefined
+    ? { contentLength: undefined, chunked: true }
+    : { contentLength: given, chunked: false };
+}
+
+/** The body one attempt sends: a factory is called, a one-shot stream sent on the first only. */
+function outgoingBody(
+  body: TransportRequest['body'],
+  attempt: number,
+  describe: string,
+): OutgoingBody | undefined {
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (typeof body === 'function') return body();
+  if (attempt > 0) throw notReplayable(describe);
+  return body;
+}
+
+/** The error of a stream body whose length is not the one the request gave. */
+function lengthMismatch(describe: string, written: number, expected: number, which: string): Error {
+  return codedError(
+    `${describe}: the request body had ${which} bytes (${written}) than its length said (${expected}); pass the length of the bytes the body holds`,
+    'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  );
+}
+
+/** The request head: the request line, `host`, the request's headers (checked), the framing. */
+function requestHead(
+  method: string,
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  framing: Framing,
+): string {
+  let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     if (OWN_HEADERS.has(name.toLowerCase())) continue;
     if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
@@ -443,21 +623,23 @@ function requestHead(url: URL, headers: Readonly<Record<string, string>>): strin
     }
     head += `${name}: ${value}\r\n`;
   }
+  if (framing.contentLength !== undefined) head += `content-length: ${framing.contentLength}\r\n`;
+  else if (framing.chunked) head += 'transfer-encoding: chunked\r\n';
   return `${head}\r\n`;
 }
 
 /**
- * The terminal handler for GETs when the transport owns its connections: HTTP/1.1 on connections
- * it opens itself, each reading every response into one reused buffer (Node's `onread`) instead of
- * a new buffer per read, and handing the body on without a copy to a consumer that reads it with
- * `eachView` (docs/benchmarks.md, "Issue 18, fourth round"). A command whose requests are all GETs
- * (a pull, a tag list) then never starts undici's HTTP parser ("Issue 18, ninth round").
+ * The terminal handler when the transport owns its connections: HTTP/1.1 on connections it opens
+ * itself, each reading every response into one reused buffer (Node's `onread`) instead of a new
+ * buffer per read, and handing the body on without a copy to a consumer that reads it with
+ * `eachView` (docs/benchmarks.md, "Issue 18, fourth round"). Every request goes out on them, so a
+ * command never starts undici ("Issue 18, tenth round").
  * @internal
  */
 export function createOwnConnectionsHandler(connections: OwnConnections): Handler {
-  return async (request) => {
+  return async (request, context) => {
     try {
-      const { head, body } = await connections.send(request);
+      const { head, body } = await connections.send(request, context.attempt);
       return { status: head.status, headers: head.headers, body, url: redactUrl(request.url) };
     } catch (error) {
       throw transportErrorFrom(error, request);
@@ -465,11 +647,7 @@ export function createOwnConnectionsHandler(connections: OwnConnections): Handle
   };
 }
 
-/** True when `request` may go out on the transport's own connections: a GET without a body. @internal */
+/** True when `request` may go out on the transport's own connections: an `http:` or `https:` URL. @internal */
 export function fitsOwnConnections(request: TransportRequest): boolean {
-  return (
-    request.method === 'GET' &&
-    request.body === undefined &&
-    (request.url.startsWith('https://') || request.url.startsWith('http://'))
-  );
+  return request.url.startsWith('https://') || request.url.startsWith('http://');
 }

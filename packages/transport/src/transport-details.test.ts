@@ -1,7 +1,10 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, TransportError } from '@ghcr/oci-types';
 import { createRecordingClock } from '@ghcr/test-support';
 import { Registry } from 'prom-client';
-import { Agent, type Dispatcher, MockAgent } from 'undici';
+import { Agent, MockAgent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import type { Authorizer } from './auth-middleware.js';
 import { createTransport, transportDetails } from './transport.js';
@@ -56,27 +59,62 @@ describe('an authorizer factory', () => {
     await agent.close();
   });
 
-  it('without a dispatcher, gets the Agent the transport owns and sends through, which close() closes', async () => {
-    let shared: Dispatcher | undefined;
+  it('without a dispatcher, gets the Agent the transport owns, made when first read, which close() closes', async () => {
+    let given: TransportAuthParts | undefined;
     const transport = createTransport({
       clock: createRecordingClock(),
       retry: { maxRetries: 0 },
-      authorizer: ({ dispatcher, metrics }) => {
-        shared = dispatcher;
-        expect(metrics).toBeUndefined();
+      authorizer: (parts) => {
+        given = parts;
+        expect(parts.metrics).toBeUndefined();
         return recordingAuthorizer([]);
       },
     });
-    expect(shared).toBeInstanceOf(Agent);
-    const agent = shared as Agent;
-    expect(agent.closed).toBe(false);
+    expect(given).toBeDefined();
+    const agent = given?.dispatcher;
+    expect(agent).toBeInstanceOf(Agent);
+    // The same Agent at every read.
+    expect(given?.dispatcher).toBe(agent);
+    expect((agent as Agent).closed).toBe(false);
     await transport.close();
-    expect(agent.closed).toBe(true);
-    // The transport sends through that same Agent: closed, it refuses the request before any socket.
+    expect((agent as Agent).closed).toBe(true);
+    // Closed, the transport refuses a request before any socket.
     const error = await transport
       .send({ operation: 'test.get', method: 'GET', url: 'http://127.0.0.1:9/x' })
       .catch((e: unknown) => e);
     expect(TransportError.isInstance(error)).toBe(true);
+  });
+
+  it('sends HEAD, PUT and GET on its own connections, none through undici, with an authorizer factory', async () => {
+    const server = createServer((request, response) => {
+      response.writeHead(200, { 'content-length': '2' });
+      response.end(request.method === 'HEAD' ? undefined : 'ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const transport = createTransport({
+      clock: createRecordingClock(),
+      retry: { maxRetries: 0 },
+      authorizer: () => recordingAuthorizer([]),
+    });
+    try {
+      for (const method of ['HEAD', 'PUT', 'GET']) {
+        const response = await transport.send({
+          operation: 'test.send',
+          method,
+          url: `http://127.0.0.1:${port}/x`,
+          auth: { kind: 'registry', repository: 'o/n', actions: ['pull'] },
+          ...(method === 'PUT' ? { body: Buffer.from('{}') } : {}),
+        });
+        // Bodies read on the transport's own connections have eachView; undici's have not.
+        expect(typeof response.body.eachView).toBe('function');
+        await response.body.dump();
+      }
+    } finally {
+      await transport.close();
+      server.close();
+    }
   });
 });
 

@@ -14,8 +14,9 @@ import type { Middleware } from './types.js';
 export interface TransportAuthParts {
   /**
    * The dispatcher the transport sends through: the injected `dispatcher`, else the Agent the
-   * transport owns (closed by `transport.close()`). A token manager given it shares the transport's
-   * connection pool.
+   * transport owns (closed by `transport.close()`), created when this is first read. Read it when a
+   * request needs it, not when the authorizer is built (`createTokenManager({ dispatcher: () =>
+   * parts.dispatcher })`): a process that asks for no token then never creates the Agent.
    */
   readonly dispatcher: Dispatcher;
   /** The transport's metrics when `metrics` was given, for `recordTokenEvent`; else undefined. */
@@ -24,8 +25,9 @@ export interface TransportAuthParts {
 
 /**
  * Builds the transport's authorizer from the transport's own parts, called once by
- * `createTransport`: `({ dispatcher, metrics }) => createRegistryAuthorizer({ tokenManager:
- * createTokenManager({ dispatcher, onEvent: (event) => recordTokenEvent(metrics, event) }) })`.
+ * `createTransport`: `(parts) => createRegistryAuthorizer({ tokenManager: createTokenManager({
+ * dispatcher: () => parts.dispatcher, onEvent: (event) => recordTokenEvent(parts.metrics, event)
+ * }) })`.
  * @public
  */
 export type AuthorizerFactory = (parts: TransportAuthParts) => Authorizer;
@@ -108,7 +110,7 @@ export interface TransportOptions {
    * for an {@link AuthorizerFactory}) and `close()` closes it.
    */
   readonly dispatcher?: Dispatcher | undefined;
-  /** Connections per origin of the default Agent (and, apart, of the own blob connections). If omitted, 16. */
+  /** Connections per origin of the default Agent (and, apart, of the transport's own connections). If omitted, 16. */
   readonly connections?: number | undefined;
   /** Keep-alive of idle sockets of the default Agent, ms. If omitted, 30 s. */
   readonly keepAliveTimeoutMs?: number | undefined;
@@ -119,12 +121,14 @@ export interface TransportOptions {
   /** Longest idle gap inside a response body, ms. If omitted, 5 min. */
   readonly bodyTimeoutMs?: number | undefined;
   /**
-   * GETs (blobs, manifests, tag lists, the Packages API's lists) go out on HTTP/1.1 connections
-   * the transport opens itself, which read every response into one reused buffer and hand it on
-   * without a copy (`ResponseBody.eachView`): a pull takes less CPU and memory than through
-   * undici, and a command of GETs only never starts undici's HTTP parser (docs/benchmarks.md).
-   * Other methods go through undici. They share `connections`, the keep-alive and the timeouts of
-   * the default Agent. Ignored with `dispatcher`, which then carries every request. If omitted, true.
+   * Every request (GET, HEAD, and uploads: POST, PUT, PATCH, DELETE) goes out on HTTP/1.1
+   * connections the transport opens itself, which write request bodies as the socket takes them
+   * and read every response into one reused buffer, handed on without a copy
+   * (`ResponseBody.eachView`): transfers take less CPU and memory than through undici, and a
+   * command never starts undici unless it asks for a token (docs/benchmarks.md). They share
+   * `connections`, the keep-alive and the timeouts of the default Agent. false sends every request
+   * through the default Agent. Ignored with `dispatcher`, which then carries every request. The
+   * name is older than the choice it makes now. If omitted, true.
    */
   readonly ownBlobConnections?: boolean | undefined;
   /** The `User-Agent` header. If omitted, `ghcr-ts`. */

@@ -136,7 +136,7 @@ export interface Transport {
    * until a response carried one.
    */
   rateLimit(host: string): RateLimitInfo | undefined;
-  /** Closes the Agent and the blob connections the transport created (an injected dispatcher is left to its owner). */
+  /** Closes the Agent and the connections the transport opened itself (an injected dispatcher is left to its owner). */
   close(): Promise<void>;
 }
 
@@ -220,9 +220,17 @@ export function createTransport(options: TransportOptions = {}): Transport {
       ? undefined
       : createTransportMetrics(resolved.metrics.registry, resolved.metrics.prefix);
   // An authorizer factory gets the transport's dispatcher, so its token manager shares the pool.
+  // Read on first use: the transport's own Agent (and undici with it, in a bundle that loads
+  // undici on first use) is made only for a token request, as every other request goes out on
+  // the transport's own connections.
   const authorizer =
     typeof resolved.authorizer === 'function'
-      ? resolved.authorizer({ dispatcher: getDispatcher(), metrics })
+      ? resolved.authorizer({
+          get dispatcher() {
+            return getDispatcher();
+          },
+          metrics,
+        })
       : resolved.authorizer;
   const rateLimiter = new RateLimiter({
     clock: resolved.clock,

@@ -58,8 +58,8 @@ export interface TransportRequest {
   /**
    * The response body is large (a blob) and read through once.
    * @deprecated No longer changes how a request is sent: when the transport owns its connections
-   * (no `dispatcher` was given, and `ownBlobConnections` is not false), every GET goes out on an
-   * HTTP/1.1 connection the transport opens itself, and its body has `eachView`.
+   * (no `dispatcher` was given, and `ownBlobConnections` is not false), every request goes out on
+   * an HTTP/1.1 connection the transport opens itself, and its body has `eachView`.
    */
   readonly largeBody?: boolean;
   /** Follow 301/302/303/307/308 for GET and HEAD. If omitted, true. */
@@ -103,7 +103,7 @@ export type ViewConsumer = (view: Uint8Array) => Promise<void> | undefined;
  */
 export interface ResponseBody extends AsyncIterable<Uint8Array> {
   /**
-   * Present on the bodies of GETs read on the transport's own connections: hands
+   * Present on the bodies of responses read on the transport's own connections: hands
    * each piece of the body to `onView` without a copy, and resolves once the body ended and the
    * last promise `onView` returned settled. Call it once, before reading the body any other way.
    */

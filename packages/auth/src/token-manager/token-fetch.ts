@@ -30,7 +30,8 @@ const MAX_ERROR_BODY_BYTES = 8 * 1024;
  * @internal
  */
 export interface TokenFetchSettings extends TokenLifetimeSettings {
-  readonly dispatcher: Dispatcher;
+  /** The dispatcher, or a function returning it (called for each token request). */
+  readonly dispatcher: Dispatcher | (() => Dispatcher);
   readonly clock: Clock;
   readonly userAgent: string;
   readonly tokenRequestTimeoutMs: number;
@@ -87,7 +88,7 @@ export async function fetchToken(
   let response: Dispatcher.ResponseData;
   try {
     response = await request(url, {
-      dispatcher: settings.dispatcher,
+      dispatcher: typeof settings.dispatcher === 'function' ? settings.dispatcher() : settings.dispatcher,
       method,
       headers: tokenRequest.headers,
       ...definedProps({ body: tokenRequest.body }),
