@@ -1,5 +1,6 @@
 // Turns the results into docs/benchmarks.md tables (between markers, so hand-written analysis
 // around them survives a re-run) and a short console summary.
+import { FLOOR_TEXT } from './floor.mjs';
 import { LIMIT_NOT_STRICT, LIMIT_STAGES, LIMIT_TITLES } from './limits.mjs';
 import { LIMIT_START_NAME } from './startup.mjs';
 import { MiB, median, mibPerSecond, NOISY_SPREAD, spread } from './stats.mjs';
@@ -272,7 +273,7 @@ function runsTable(image, summaries) {
 
 /**
  * For a goal of at most `goalMs` wall time: if that is less than a start-up row (`node -e 0`, or
- * the floor of Node with undici and zod loaded) took in this run, says so. No Node CLI can finish
+ * the floor of the stack, `./floor.mjs`) took in this run, says so. No Node CLI can finish
  * before its runtime has started, so such a goal is out of reach (measured, not assumed).
  */
 function belowStart(goalMs, startup) {
@@ -283,7 +284,7 @@ function belowStart(goalMs, startup) {
     return `; the goal, ${seconds(goalMs)} s, is less than \`node -e 0\` alone (${seconds(bare.ms)} s): out of reach for a Node CLI`;
   }
   if (floor !== undefined && goalMs < floor.ms) {
-    return `; the goal, ${seconds(goalMs)} s, is less than the floor of Node with undici and zod loaded (${seconds(floor.ms)} s): out of reach on that stack`;
+    return `; the goal, ${seconds(goalMs)} s, is less than the floor of ${FLOOR_TEXT} (${seconds(floor.ms)} s): out of reach on that stack`;
   }
   return '';
 }
@@ -294,7 +295,7 @@ function belowStart(goalMs, startup) {
  * that is a lower bound, by curl, openssl and dd, less the start of the limit's own processes),
  * all measured in this run, says so. A Node CLI moves no byte before its runtime has started, and
  * then no faster than the machine allows, so such a goal is out of reach (measured, not assumed).
- * Failing that, the same against the floor of Node with undici and zod loaded: out of reach on
+ * Failing that, the same against the floor of the stack (`./floor.mjs`): out of reach on
  * the stack the CLI is built on, as {@link belowStart} says of the commands that move no blobs.
  * The stages of a copy at once (`LIMIT_NOT_STRICT`) are no lower bound and bear no claim.
  */
@@ -326,7 +327,7 @@ function belowStartAndLimit(s, startup) {
     return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than \`node -e 0\` (${seconds(bare.ms)} s) and ${limitText} one after the other: out of reach for a Node CLI`;
   }
   if (floor !== undefined && s.goalAllowsMs < floor.ms + work && s.ours >= floor.ms + work) {
-    return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than the floor of Node with undici and zod loaded (${seconds(floor.ms)} s) and ${limitText} one after the other: out of reach on that stack`;
+    return `; the goal allows ${seconds(s.goalAllowsMs)} s, less than the floor of ${FLOOR_TEXT} (${seconds(floor.ms)} s) and ${limitText} one after the other: out of reach on that stack`;
   }
   return '';
 }

@@ -1,7 +1,7 @@
 // Process start-up: what every timed command pays before its first request. Alternating, median.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFloor } from './floor.mjs';
+import { buildFloor, FLOOR_TEXT } from './floor.mjs';
 import { run } from './process.mjs';
 import { median } from './stats.mjs';
 
@@ -20,7 +20,7 @@ export async function runStartup({ runs, implementation, work }) {
   const commands = [
     { name: '`node -e 0`', command: [process.execPath, ['-e', '0']] },
     {
-      name: 'floor: Node with undici and zod loaded, bundled as the CLI is (no ghcr code; `bench/lib/floor.mjs`)',
+      name: `floor: ${FLOOR_TEXT}, bundled as the CLI is (no ghcr code; \`bench/lib/floor.mjs\`)`,
       command: await buildFloor(join(work, 'floor')),
     },
     {
