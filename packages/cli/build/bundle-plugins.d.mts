@@ -8,8 +8,14 @@ export interface BundlePlugin {
 
 /** The banner that defines `require` in an ES module bundle of CommonJS code. */
 export declare const REQUIRE_BANNER: string;
-/** `undici` → undici-slim.cjs. */
+/** `undici` → undici-slim.cjs, behind a facade that runs it on first use. */
 export declare const undiciSlim: BundlePlugin;
+/** The file `undiciBeside` keeps undici in, beside the bundle's chunks. */
+export declare const UNDICI_FILE: string;
+/** `undici` (imported) → a facade that requires `./undici.cjs` beside the chunk on first use; before `undiciSlim`. */
+export declare const undiciBeside: BundlePlugin;
+/** Writes undici-slim.cjs with the undici it requires as one CommonJS file (the one `undiciBeside` requires). */
+export declare function buildUndiciFile(outfile: string): Promise<void>;
 /** undici's HTTP/2 client (and `node:http2`) left out: the transport never sets `allowH2`. */
 export declare const undiciWithoutHttp2: BundlePlugin;
 /** commander's `node:child_process` loaded when commander first spawns, not at start. */

@@ -7,9 +7,12 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buildUndiciFile,
   commanderSpawnOnUse,
   lazyCommonJs,
   REQUIRE_BANNER,
+  UNDICI_FILE,
+  undiciBeside,
   undiciSlim,
   undiciWithoutHttp2,
   workspaceSources,
@@ -234,6 +237,37 @@ console.log(JSON.stringify({ before, after, request: typeof request }));`;
     const client = join(packagesDirectory, 'client');
     const output = await bundleAndRun('undici-lazy', source, client, [undiciSlim, undiciWithoutHttp2]);
     expect(output.output).toEqual({ before: false, after: true, request: 'function' });
+    expect(output.bundle).toContain('llhttp');
+  }, 60_000);
+
+  it('with undiciBeside, keeps undici out of the bundle, in undici.cjs beside it, required on first use', async () => {
+    const source = `import { Agent } from 'undici';
+const loaded = () => (process as unknown as { moduleLoadList: string[] }).moduleLoadList.includes('NativeModule http');
+const before = loaded();
+const agent = new Agent();
+const after = loaded();
+await agent.close();
+console.log(JSON.stringify({ before, after, dispatch: typeof agent.dispatch }));`;
+    const client = join(packagesDirectory, 'client');
+    const outdir = join(directory, 'undici-beside');
+    await mkdir(outdir, { recursive: true });
+    await bundleTo(join(outdir, 'program.mjs'), source, client, [
+      undiciBeside,
+      undiciSlim,
+      undiciWithoutHttp2,
+    ]);
+    const bundle = await readFile(join(outdir, 'program.mjs'), 'utf8');
+    expect(bundle).not.toContain('llhttp');
+    expect(bundle).toContain(`require("./${UNDICI_FILE}")`);
+    // Without the file beside it, the first use fails: the bundle holds no undici of its own.
+    const missing = await run(process.execPath, [join(outdir, 'program.mjs')], { cwd: outdir }).catch(
+      (error: { stderr: string }) => error.stderr,
+    );
+    expect(missing).toContain(`Cannot find module './${UNDICI_FILE}'`);
+    await buildUndiciFile(join(outdir, UNDICI_FILE));
+    expect(await readFile(join(outdir, UNDICI_FILE), 'utf8')).toContain('llhttp');
+    const { stdout } = await run(process.execPath, [join(outdir, 'program.mjs')], { cwd: directory });
+    expect(JSON.parse(stdout)).toEqual({ before: false, after: true, dispatch: 'function' });
   }, 60_000);
 });
 
