@@ -31,9 +31,9 @@ import {
  * loads only on request (parsed only when needed):
  * the simulation with msw's request handling for `ghcr serve` (msw's browser worker, CLI and
  * GraphQL are never imported, so they are not in it), the gh hosts.yml parser, the signature
- * verifier. undici is in `undici.cjs`, a CommonJS file beside the chunks that a command requires
- * the first time it uses undici (a token request): a command that asks for no token neither runs
- * nor compiles it. @opentelemetry/api is bundled too (its copies share one global registration), so a
+ * verifier. undici is in `undici.cjs`, a CommonJS file beside the chunks that is required the
+ * first time undici is used: every request of a command, token requests included, goes out on the
+ * transport's own connections, so only `ghcr serve` (the simulation's dispatcher) loads it. @opentelemetry/api is bundled too (its copies share one global registration), so a
  * library that imports it needs nothing installed; prom-client stays an import, which the transport
  * requires only when metrics are asked for, as the CLI never does. No source maps: a map of this bundle is a map of its dependencies (4 MB of them).
  * esbuild keeps the `#!/usr/bin/env node` line at the top. ESM bundles of CommonJS dependencies

@@ -76,6 +76,9 @@ export type {
 } from './token-manager-events.js';
 export {
   type ResolvedTokenManagerOptions,
+  type TokenHttpRequest,
+  type TokenHttpResponse,
+  type TokenHttpSend,
   type TokenManagerOptions,
   tokenManagerOptionsSchema,
 } from './token-manager-options.js';

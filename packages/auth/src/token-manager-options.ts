@@ -17,17 +17,22 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  */
 export const tokenManagerOptionsSchema = z
   .object({
-    dispatcher: z.custom<Dispatcher | (() => Dispatcher)>(
-      (value) =>
-        isFunction(value) ||
-        (typeof value === 'object' &&
-          value !== null &&
-          isFunction((value as { dispatch?: unknown }).dispatch)),
-      {
-        message:
-          'expected an undici Dispatcher (an object with a dispatch() method), or a function returning one',
-      },
-    ),
+    dispatcher: z
+      .custom<Dispatcher | (() => Dispatcher)>(
+        (value) =>
+          isFunction(value) ||
+          (typeof value === 'object' &&
+            value !== null &&
+            isFunction((value as { dispatch?: unknown }).dispatch)),
+        {
+          message:
+            'expected an undici Dispatcher (an object with a dispatch() method), or a function returning one',
+        },
+      )
+      .optional(),
+    send: z
+      .custom<TokenHttpSend>(isFunction, { message: 'expected a function (request) => Promise<response>' })
+      .optional(),
     credentials: z
       .custom<CredentialProvider>(
         (value) =>
@@ -59,7 +64,46 @@ export const tokenManagerOptionsSchema = z
       })
       .optional(),
   })
-  .strict() satisfies z.ZodType<unknown, TokenManagerOptions>;
+  .strict()
+  .refine((options) => options.dispatcher !== undefined || options.send !== undefined, {
+    message: 'give the token manager a way to send token requests: `send`, or an undici `dispatcher`',
+    path: ['dispatcher'],
+  }) satisfies z.ZodType<unknown, TokenManagerOptions>;
+
+/**
+ * One request to a token endpoint, as a token manager hands it to {@link TokenManagerOptions.send}.
+ * @public
+ */
+export interface TokenHttpRequest {
+  /** The realm's URL with the query (`service`, `scope`). */
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  /** Lower-case names; `authorization` holds the credential when there is one (a secret). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The form of an OAuth2 refresh-token grant (a POST); else undefined. */
+  readonly body?: string | undefined;
+  /** Milliseconds to wait for the response's head, then for each piece of its body. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * A token endpoint's response, as {@link TokenManagerOptions.send} resolves with it.
+ * @public
+ */
+export interface TokenHttpResponse {
+  readonly status: number;
+  /** Lower-case names; a repeated header as an array. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body, read to its end or destroyed by the token manager. */
+  readonly body: AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown };
+}
+
+/**
+ * Sends one token request and resolves with the response's head and streaming body; rejects when
+ * no response came (a connection failure, a timeout). Never follows a redirect.
+ * @public
+ */
+export type TokenHttpSend = (request: TokenHttpRequest) => Promise<TokenHttpResponse>;
 
 /**
  * Options of {@link createTokenManager}. Unknown keys are refused by name.
@@ -68,10 +112,15 @@ export const tokenManagerOptionsSchema = z
 export interface TokenManagerOptions {
   /**
    * The undici Dispatcher token requests go through (an Agent, or the simulation's), or a function
-   * returning it, called at the first token request (so that a process that never asks for a token
-   * never creates the dispatcher: a transport's Agent, say). Required.
+   * returning it, called at each token request (so that a process that never asks for a token
+   * never creates the dispatcher). Ignored when `send` is given. One of the two is required.
    */
-  readonly dispatcher: Dispatcher | (() => Dispatcher);
+  readonly dispatcher?: Dispatcher | (() => Dispatcher) | undefined;
+  /**
+   * Sends token requests instead of undici: a transport's own connections (an authorizer
+   * factory's `parts.send`). One of `send` and `dispatcher` is required.
+   */
+  readonly send?: TokenHttpSend | undefined;
   /** Where credentials come from. If omitted, none: every token is anonymous. */
   readonly credentials?: CredentialProvider | undefined;
   /** Time source for token expiry. If omitted, the system clock. */

@@ -22,6 +22,7 @@ import {
 } from './testing/stub-dispatcher.js';
 import { createTokenManager } from './token-manager.js';
 import type { TokenManagerEvent } from './token-manager-events.js';
+import type { TokenHttpRequest, TokenHttpResponse } from './token-manager-options.js';
 
 const PAT = 'ghp_stubPersonalAccessToken0100';
 const pat = staticCredentials({ username: 'octocat', password: PAT }, { source: 'test PAT' });
@@ -152,6 +153,61 @@ describe('authorizationFor: the challenge flow', () => {
     expect(request?.url.searchParams.getAll('scope')).toEqual(['repository:o/app:pull']);
     expect(request?.headers.authorization).toBe(`Basic ${Buffer.from(`octocat:${PAT}`).toString('base64')}`);
     expect(request?.headers['user-agent']).toBe('test-agent');
+  });
+
+  it('sends the token request through `send` when given, with the request timeout, and no dispatcher', async () => {
+    const sent: TokenHttpRequest[] = [];
+    const bodyOf = (text: string): TokenHttpResponse['body'] => {
+      let destroyed = false;
+      return Object.assign(
+        (async function* pieces() {
+          if (!destroyed) yield Buffer.from(text);
+        })(),
+        {
+          destroy: () => {
+            destroyed = true;
+          },
+        },
+      );
+    };
+    const manager = createTokenManager({
+      send: async (request) => {
+        sent.push(request);
+        return sent.length === 1
+          ? {
+              status: 200,
+              headers: { 'content-type': 'application/json' },
+              body: bodyOf('{"token":"sent-1"}'),
+            }
+          : { status: 401, headers: {}, body: bodyOf('{"errors":[{"code":"DENIED"}]}') };
+      },
+      credentials: pat,
+      userAgent: 'test-agent',
+      tokenRequestTimeoutMs: 1234,
+    });
+    const authorization = await manager.authorizationFor({
+      registry: 'registry.example',
+      scopes: ['repository:o/app:pull'],
+      challenge: challenge('https://auth.example/token', 'repository:o/app:pull', 'registry.example'),
+    });
+    expect(authorization?.header).toBe('Bearer sent-1');
+    expect(sent).toHaveLength(1);
+    const url = new URL(sent[0]?.url ?? '');
+    expect(url.origin).toBe('https://auth.example');
+    expect(url.searchParams.getAll('scope')).toEqual(['repository:o/app:pull']);
+    expect(sent[0]).toMatchObject({ method: 'GET', timeoutMs: 1234 });
+    expect(sent[0]?.headers.authorization).toBe(`Basic ${Buffer.from(`octocat:${PAT}`).toString('base64')}`);
+    // A refusal through `send` is the same error as through a dispatcher.
+    const error = await rejectionOf(
+      manager.authorizationFor({
+        registry: 'registry.example',
+        scopes: ['repository:o/other:push'],
+        challenge: challenge('https://auth.example/token', 'repository:o/other:push', 'registry.example'),
+      }),
+    );
+    expect(AuthenticationError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('401');
+    expectNoSecret(error, [PAT]);
   });
 
   it('merges requested scopes with the challenge scopes into one token request', async () => {

@@ -70,8 +70,8 @@ export const workspaceSources = {
 /**
  * `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never
  * loaded. An `import` of it gets a facade as {@link lazyCommonJs} writes them: undici runs on first
- * use, which a command whose requests all go out on the transport's own connections never makes
- * (no token request, no injected dispatcher), and a command that does pays for it only then.
+ * use, which a command whose requests (token requests included) all go out on the transport's own
+ * connections never makes; only a dispatcher of its own (`ghcr serve`'s simulation) runs it.
  */
 export const undiciSlim = {
   name: 'ghcr-undici-slim',

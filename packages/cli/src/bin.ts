@@ -11,7 +11,8 @@ import { useShortCommandV8Settings } from './v8-settings.js';
 // the benchmark machine (`ghcr copy` inside one registry 0.52-0.69 s → 0.35-0.46 s). The baseline
 // code is fast enough for what ghcr parses (a 1×256 MiB pull: the same wall time, 10 % less CPU),
 // so the executable keeps it. Set here, before anything compiles WebAssembly; the library
-// packages leave V8 alone.
+// packages leave V8 alone. (The commands now send every request on the transport's own
+// connections and never start undici; `ghcr serve`'s simulation still does.)
 v8.setFlagsFromString('--liftoff-only');
 
 // Two more settings for a short-lived command whose JavaScript is glue around native work

@@ -121,15 +121,14 @@ export function createGhcrClient(options: GhcrClientOptions = {}): GhcrClient {
       ...(resolved.transportOptions ?? {}),
       clock: resolved.clock,
       dispatcher: resolved.dispatcher,
-      // The token manager and the transport share the transport's dispatcher (and so one
-      // connection pool); the Agent, when the transport creates one, is the transport's to close.
+      // The token manager sends as the transport does (its own connections, or the injected
+      // dispatcher), so the two share one connection pool and no Agent is made for tokens.
       authorizer:
         resolved.authorizer ??
         ((parts) =>
           createRegistryAuthorizer({
             tokenManager: createTokenManager({
-              // Read at the first token request: the transport makes its Agent only then.
-              dispatcher: () => parts.dispatcher,
+              send: parts.send,
               clock: resolved.clock,
               // Token cache hits and misses go to the transport's metrics, when it has any.
               onEvent: (event) => recordTokenEvent(parts.metrics, event),

@@ -1180,6 +1180,43 @@ describe('own connections: request bodies', () => {
     expect(body.read()).toBeLessThan(4096);
   });
 
+  it('fails an upload the server stopped taking after bodyTimeoutMs without progress (fake timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const server = await serve((request) => {
+      // The server reads the head, then nothing of the body.
+      request.socket.pause();
+    });
+    const transport = transportFor({ bodyTimeoutMs: 1000 });
+    const large = Array.from({ length: 4096 }, () => BLOB.subarray(0, 65_536));
+    const body = piecesOf(large);
+    let outcome: unknown;
+    const sent = transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 * 65_536 })).then(
+      () => {
+        outcome = 'resolved';
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    await server.nextRequest();
+    // Let the socket fill (real I/O) while fake time goes on; the body stalls once the kernel's
+    // buffers are full, and 1 s of fake time after that the request fails.
+    for (let turn = 0; turn < 200 && outcome === undefined; turn++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await vi.advanceTimersByTimeAsync(250);
+    }
+    await sent;
+    expect(outcome).toMatchObject({ code: GhcrErrorCode.TIMEOUT });
+    expect((outcome as Error).message).toMatch(
+      /^PUT "http:\/\/127\.0\.0\.1:\d+\/u": timed out \(UND_ERR_BODY_TIMEOUT\)/,
+    );
+    expect(((outcome as Error).cause as Error).message).toMatch(
+      /: the server took no byte of the request body for 1000 ms \(\d+ bytes sent\)$/,
+    );
+    expect(body.returned()).toBe(true);
+    expect(body.read()).toBeLessThan(4096);
+  });
+
   it('refuses a body length that is not a whole number of bytes, sending nothing', async () => {
     const server = await hashingServer();
     const transport = transportFor();

@@ -424,11 +424,13 @@ export class OwnConnections {
 
   /**
    * Sends `request` on a connection of the pool and resolves with its response head. `attempt`
-   * is the pipeline's (a one-shot stream body cannot be sent on a later one).
+   * is the pipeline's (a one-shot stream body cannot be sent on a later one); `timeouts`, when
+   * given, replace the pool's for this request.
    */
   async send(
     request: TransportRequest,
     attempt = 0,
+    timeouts?: Pick<OwnConnectionsOptions, 'headersTimeoutMs' | 'bodyTimeoutMs'>,
   ): Promise<{ head: Http1ResponseHead; body: ReusedBufferBody }> {
     if (this.#closed) {
       throw codedError(
@@ -447,6 +449,7 @@ export class OwnConnections {
     const framing = framingFor(request);
     const head = requestHead(method, url, request.headers ?? {}, framing);
     const origin = this.#origin(url);
+    const options = timeouts === undefined ? this.#options : { ...this.#options, ...timeouts };
     // Sent again on a stale connection only when sending twice is harmless and the body can be had again.
     const again = IDEMPOTENT.has(method) && isReplayable(request.body);
     for (let tries = 0; ; tries++) {
@@ -459,7 +462,7 @@ export class OwnConnections {
           method === 'HEAD',
           describe,
           request.signal,
-          this.#options,
+          options,
           (keep, hintMs) => this.#release(origin, connection, keep, hintMs),
         );
       } catch (error) {

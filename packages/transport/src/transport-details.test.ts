@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Authorizer } from './auth-middleware.js';
 import { createTransport, transportDetails } from './transport.js';
 import type { TransportAuthParts } from './transport-options.js';
+import type { ResponseBody } from './types.js';
 
 const ORIGIN = 'https://registry.test';
 
@@ -83,6 +84,91 @@ describe('an authorizer factory', () => {
       .send({ operation: 'test.get', method: 'GET', url: 'http://127.0.0.1:9/x' })
       .catch((e: unknown) => e);
     expect(TransportError.isInstance(error)).toBe(true);
+  });
+
+  it("gives the factory `send`: a token request on the transport's own connections, with its timeout", async () => {
+    const server = createServer((request, response) => {
+      const answer = JSON.stringify({ token: 't', asked: `${request.method} ${request.url}` });
+      response.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(answer.length),
+      });
+      response.end(answer);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    let send: TransportAuthParts['send'] | undefined;
+    const transport = createTransport({
+      clock: createRecordingClock(),
+      authorizer: (parts) => {
+        send = parts.send;
+        return recordingAuthorizer([]);
+      },
+    });
+    if (send === undefined) throw new Error('the authorizer factory was not called');
+    try {
+      const response = await send({
+        url: `http://127.0.0.1:${port}/token?scope=repository:o/n:pull`,
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        timeoutMs: 5000,
+      });
+      expect(response.status).toBe(200);
+      // Read on the transport's own connections: their bodies have eachView.
+      expect(typeof (response.body as ResponseBody).eachView).toBe('function');
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of response.body) chunks.push(chunk);
+      expect(JSON.parse(Buffer.concat(chunks).toString())).toEqual({
+        token: 't',
+        asked: 'GET /token?scope=repository:o/n:pull',
+      });
+      // Refused by the port: a TransportError naming the request, never answered.
+      const error = await send?.({
+        url: 'http://127.0.0.1:9/token',
+        method: 'GET',
+        headers: {},
+        timeoutMs: 5000,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(TransportError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ connected: false });
+    } finally {
+      await transport.close();
+      server.close();
+    }
+  });
+
+  it('sends a token request through the injected dispatcher when there is one', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/token', method: 'POST', body: 'grant_type=refresh_token' })
+      .reply(200, '{"token":"from-mock"}');
+    let send: TransportAuthParts['send'] | undefined;
+    const transport = createTransport({
+      clock: createRecordingClock(),
+      dispatcher: agent,
+      authorizer: (parts) => {
+        send = parts.send;
+        return recordingAuthorizer([]);
+      },
+    });
+    if (send === undefined) throw new Error('the authorizer factory was not called');
+    const response = await send({
+      url: `${ORIGIN}/token`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=refresh_token',
+      timeoutMs: 5000,
+    });
+    expect(response.status).toBe(200);
+    expect(await (response.body as ResponseBody).text()).toBe('{"token":"from-mock"}');
+    await transport.close();
+    await agent.close();
   });
 
   it('sends HEAD, PUT and GET on its own connections, none through undici, with an authorizer factory', async () => {

@@ -1,3 +1,4 @@
+import type { TokenHttpSend } from '@ghcr/auth';
 import type { Clock } from '@ghcr/oci-types';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
@@ -16,9 +17,15 @@ export interface TransportAuthParts {
    * The dispatcher the transport sends through: the injected `dispatcher`, else the Agent the
    * transport owns (closed by `transport.close()`), created when this is first read. Read it when a
    * request needs it, not when the authorizer is built (`createTokenManager({ dispatcher: () =>
-   * parts.dispatcher })`): a process that asks for no token then never creates the Agent.
+   * parts.dispatcher })`), or use `send`: a process that never reads it never creates the Agent.
    */
   readonly dispatcher: Dispatcher;
+  /**
+   * Sends a token request the way the transport sends its own requests: on its own connections
+   * when it owns them, else through its dispatcher; no middleware (no retry, no credentials added).
+   * A token manager given it (`createTokenManager({ send: parts.send })`) never starts undici.
+   */
+  readonly send: TokenHttpSend;
   /** The transport's metrics when `metrics` was given, for `recordTokenEvent`; else undefined. */
   readonly metrics: TransportMetrics | undefined;
 }
@@ -26,8 +33,7 @@ export interface TransportAuthParts {
 /**
  * Builds the transport's authorizer from the transport's own parts, called once by
  * `createTransport`: `(parts) => createRegistryAuthorizer({ tokenManager: createTokenManager({
- * dispatcher: () => parts.dispatcher, onEvent: (event) => recordTokenEvent(parts.metrics, event)
- * }) })`.
+ * send: parts.send, onEvent: (event) => recordTokenEvent(parts.metrics, event) }) })`.
  * @public
  */
 export type AuthorizerFactory = (parts: TransportAuthParts) => Authorizer;

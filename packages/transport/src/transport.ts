@@ -1,3 +1,4 @@
+import type { TokenHttpSend } from '@ghcr/auth';
 import {
   type Clock,
   ConfigError,
@@ -199,6 +200,41 @@ export function resolveTransportOptions(options: TransportOptions): ResolvedTran
 }
 
 /**
+ * A token request sent as the transport sends its own: on its own connections when it has them,
+ * else through the dispatcher; with the token request's timeout, and no middleware.
+ */
+function tokenSender(
+  ownConnections: OwnConnections | undefined,
+  getDispatcher: () => Dispatcher,
+  clock: Clock,
+): TokenHttpSend {
+  return async ({ url, method, headers, body, timeoutMs }) => {
+    const request: TransportRequest = {
+      operation: 'auth.token',
+      method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    };
+    const timeouts = { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs };
+    if (ownConnections !== undefined && fitsOwnConnections(request)) {
+      try {
+        const response = await ownConnections.send(request, 0, timeouts);
+        return { status: response.head.status, headers: response.head.headers, body: response.body };
+      } catch (error) {
+        throw transportErrorFrom(error, request);
+      }
+    }
+    const response = await createDispatchHandler(getDispatcher, timeouts)(request, {
+      clock,
+      attempt: 0,
+      retries: [],
+    });
+    return { status: response.status, headers: response.headers, body: response.body };
+  };
+}
+
+/**
  * Creates a transport: tracing → metrics → errors → rate-limit → retry → auth → redirect →
  * dispatch, plus your middleware where you place it.
  * @public
@@ -219,16 +255,26 @@ export function createTransport(options: TransportOptions = {}): Transport {
     resolved.metrics === undefined
       ? undefined
       : createTransportMetrics(resolved.metrics.registry, resolved.metrics.prefix);
-  // An authorizer factory gets the transport's dispatcher, so its token manager shares the pool.
-  // Read on first use: the transport's own Agent (and undici with it, in a bundle that loads
-  // undici on first use) is made only for a token request, as every other request goes out on
-  // the transport's own connections.
+  const ownConnections =
+    resolved.dispatcher === undefined && resolved.ownBlobConnections
+      ? new OwnConnections({
+          connections: resolved.connections,
+          keepAliveTimeoutMs: resolved.keepAliveTimeoutMs,
+          connectTimeoutMs: resolved.connectTimeoutMs,
+          headersTimeoutMs: resolved.headersTimeoutMs,
+          bodyTimeoutMs: resolved.bodyTimeoutMs,
+        })
+      : undefined;
+  // An authorizer factory gets the transport's way of sending, so its token manager shares the
+  // connections: `send` (the own connections, or the dispatcher), or the dispatcher, made when
+  // first read. Neither starts undici unless the transport sends through a dispatcher.
   const authorizer =
     typeof resolved.authorizer === 'function'
       ? resolved.authorizer({
           get dispatcher() {
             return getDispatcher();
           },
+          send: tokenSender(ownConnections, getDispatcher, resolved.clock),
           metrics,
         })
       : resolved.authorizer;
@@ -273,16 +319,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
     headersTimeoutMs: resolved.headersTimeoutMs,
     bodyTimeoutMs: resolved.bodyTimeoutMs,
   });
-  const ownConnections =
-    resolved.dispatcher === undefined && resolved.ownBlobConnections
-      ? new OwnConnections({
-          connections: resolved.connections,
-          keepAliveTimeoutMs: resolved.keepAliveTimeoutMs,
-          connectTimeoutMs: resolved.connectTimeoutMs,
-          headersTimeoutMs: resolved.headersTimeoutMs,
-          bodyTimeoutMs: resolved.bodyTimeoutMs,
-        })
-      : undefined;
   const own = ownConnections === undefined ? undefined : createOwnConnectionsHandler(ownConnections);
   const terminal: Handler = traceAttempts(
     own === undefined

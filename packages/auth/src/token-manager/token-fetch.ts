@@ -8,6 +8,7 @@ import { type Dispatcher, request } from 'undici';
 import * as z from 'zod';
 import { type ResolvedCredential, secretsOf } from '../credentials/credential.js';
 import type { Scope } from '../scope.js';
+import type { TokenHttpResponse, TokenHttpSend } from '../token-manager-options.js';
 import type { KnownRealm } from './challenges.js';
 import { type TokenRequestSummary, tokenEndpointRefusal, tokenFetchFailed } from './token-endpoint-errors.js';
 import { type TokenLifetimeSettings, tokenExpiresAt } from './token-lifetime.js';
@@ -30,8 +31,10 @@ const MAX_ERROR_BODY_BYTES = 8 * 1024;
  * @internal
  */
 export interface TokenFetchSettings extends TokenLifetimeSettings {
+  /** How token requests go out: `send` when given, else undici through the dispatcher. */
+  readonly send?: TokenHttpSend | undefined;
   /** The dispatcher, or a function returning it (called for each token request). */
-  readonly dispatcher: Dispatcher | (() => Dispatcher);
+  readonly dispatcher?: Dispatcher | (() => Dispatcher) | undefined;
   readonly clock: Clock;
   readonly userAgent: string;
   readonly tokenRequestTimeoutMs: number;
@@ -85,15 +88,14 @@ export async function fetchToken(
   };
   const { redactedRealm } = summary;
   const started = clock.now();
-  let response: Dispatcher.ResponseData;
+  let response: TokenHttpResponse;
   try {
-    response = await request(url, {
-      dispatcher: typeof settings.dispatcher === 'function' ? settings.dispatcher() : settings.dispatcher,
+    response = await (settings.send ?? undiciSend(settings.dispatcher))({
+      url: url.toString(),
       method,
       headers: tokenRequest.headers,
       ...definedProps({ body: tokenRequest.body }),
-      headersTimeout: settings.tokenRequestTimeoutMs,
-      bodyTimeout: settings.tokenRequestTimeoutMs,
+      timeoutMs: settings.tokenRequestTimeoutMs,
     });
   } catch (error: unknown) {
     const reason = redactText(error instanceof Error ? error.message : String(error), secrets);
@@ -101,7 +103,7 @@ export async function fetchToken(
       cause: error,
     });
   }
-  const status = response.statusCode;
+  const status = response.status;
   if (status < 200 || status >= 300) {
     const { text } = await readBody(response.body, MAX_ERROR_BODY_BYTES).catch(() => ({ text: '' }));
     throw tokenEndpointRefusal(
@@ -159,8 +161,26 @@ export async function fetchToken(
   };
 }
 
+/** Token requests through undici's `request` on `dispatcher` (or what the function returns). */
+function undiciSend(dispatcher: Dispatcher | (() => Dispatcher) | undefined): TokenHttpSend {
+  return async ({ url, method, headers, body, timeoutMs }) => {
+    if (dispatcher === undefined) {
+      throw new TypeError('the token manager has neither `send` nor a `dispatcher`');
+    }
+    const response = await request(url, {
+      dispatcher: typeof dispatcher === 'function' ? dispatcher() : dispatcher,
+      method,
+      headers,
+      ...definedProps({ body }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  };
+}
+
 async function readBody(
-  body: Dispatcher.ResponseData['body'],
+  body: TokenHttpResponse['body'],
   limit: number,
 ): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
@@ -180,7 +200,7 @@ async function readBody(
   return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
-function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+function headerValue(headers: TokenHttpResponse['headers'], name: string): string | undefined {
   const value = headers[name];
   if (Array.isArray(value)) return value[0];
   return value;
