@@ -101,7 +101,7 @@ export interface GhcrClientOptions {
   readonly flavor?: 'auto' | 'ghcr' | 'distribution' | undefined;
   /** A ready transport (shared limiter, token cache, metrics). If omitted, one is built from the options below. */
   readonly transport?: Transport | undefined;
-  /** The undici dispatcher the built transport sends through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own Agent. */
+  /** The undici dispatcher the built transport sends every request through (a simulation, a proxy Agent). Ignored with `transport`. If omitted, the transport's own connections. */
   readonly dispatcher?: Dispatcher | undefined;
   /**
    * Where credentials come from (`@ghcr/auth`: `defaultCredentialChain()`, `staticCredentials(…)`,

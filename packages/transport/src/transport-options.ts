@@ -111,9 +111,11 @@ export interface TransportMiddlewareOptions {
  */
 export interface TransportOptions {
   /**
-   * An undici Dispatcher to send through (a simulation, a proxy Agent, a MockAgent); it stays its
-   * owner's to close. If omitted, the transport creates its own Agent (on first use, or at creation
-   * for an {@link AuthorizerFactory}) and `close()` closes it.
+   * An undici Dispatcher to send every request through (a simulation, a proxy Agent, a
+   * MockAgent); it stays its owner's to close. If omitted, requests go out on the transport's own
+   * connections (see `ownBlobConnections`), and an Agent is created only when something needs one
+   * (`ownBlobConnections: false`, or an {@link AuthorizerFactory} reading `parts.dispatcher`);
+   * `close()` closes both.
    */
   readonly dispatcher?: Dispatcher | undefined;
   /** Connections per origin of the default Agent (and, apart, of the transport's own connections). If omitted, 16. */
@@ -143,8 +145,8 @@ export interface TransportOptions {
   readonly clock?: Clock | undefined;
   /**
    * Supplies `Authorization` headers (see `createRegistryAuthorizer`), or an {@link AuthorizerFactory}
-   * building it over the transport's dispatcher and metrics (so a token manager shares the
-   * transport's connection pool). If omitted, requests go unauthenticated.
+   * building it over the transport's parts (`send`, the dispatcher, the metrics), so a token
+   * manager shares the transport's connections. If omitted, requests go unauthenticated.
    */
   readonly authorizer?: Authorizer | AuthorizerFactory | undefined;
   /** Retry policy of 408, 5xx and connection failures. If omitted, each field's default. */
