@@ -1,9 +1,9 @@
 // The start-up floor of the stack the CLI is built on: Node with zod loaded (one schema built and
-// used) and undici bundled behind the executable's facade, imported but not used (the executable
-// runs undici only for a token request, which the bench's commands never make: its code is
-// compiled at start, not run), bundled as the `ghcr` executable is (the same esbuild plugins, the
-// same loader: its V8 settings from `./v8-flags.mjs`, Node's compile cache where it has one), and
-// no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
+// used) and undici imported but not used, behind the executable's facade that requires it from a
+// file beside the bundle on first use (the executable's commands never use it: every request goes
+// out on the transport's own connections), bundled as the `ghcr` executable is (the same esbuild
+// plugins, the same loader: its V8 settings from `./v8-flags.mjs`, Node's compile cache where it
+// has one), and no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ const cli = fileURLToPath(new URL('../../packages/cli/', import.meta.url));
 const client = fileURLToPath(new URL('../../packages/client/', import.meta.url));
 
 /** What the floor is, as the report names it. */
-export const FLOOR_TEXT = 'Node with zod loaded and undici bundled (run on first use)';
+export const FLOOR_TEXT = 'Node with zod loaded and undici beside it (loaded on first use)';
 
 const ENTRY = `import { Agent } from 'undici';
 import * as z from 'zod';
@@ -34,9 +34,15 @@ await import('./floor-main.mjs');
 /** Builds the floor program into `directory` and returns the command line that runs it. */
 export async function buildFloor(directory) {
   const { build } = createRequire(join(cli, 'package.json'))('esbuild');
-  const { REQUIRE_BANNER, undiciSlim, undiciWithoutHttp2, zodEnglishOnly } = await import(
-    new URL('../../packages/cli/build/bundle-plugins.mjs', import.meta.url).href
-  );
+  const {
+    REQUIRE_BANNER,
+    UNDICI_FILE,
+    buildUndiciFile,
+    undiciBeside,
+    undiciSlim,
+    undiciWithoutHttp2,
+    zodEnglishOnly,
+  } = await import(new URL('../../packages/cli/build/bundle-plugins.mjs', import.meta.url).href);
   await mkdir(directory, { recursive: true });
   await build({
     // Resolved from the client package, which depends on both (as the CLI's bundle takes them).
@@ -50,8 +56,9 @@ export async function buildFloor(directory) {
     outfile: join(directory, 'floor-main.mjs'),
     banner: { js: REQUIRE_BANNER },
     logLevel: 'silent',
-    plugins: [undiciSlim, undiciWithoutHttp2, zodEnglishOnly],
+    plugins: [undiciBeside, undiciSlim, undiciWithoutHttp2, zodEnglishOnly],
   });
+  await buildUndiciFile(join(directory, UNDICI_FILE));
   await writeFile(join(directory, 'floor.mjs'), LOADER);
   return [process.execPath, [join(directory, 'floor.mjs')]];
 }
