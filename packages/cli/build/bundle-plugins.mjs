@@ -68,26 +68,32 @@ export const workspaceSources = {
 };
 
 /**
+ * A plugin that resolves an `import` of undici to a facade (as {@link lazyCommonJs} writes them)
+ * whose first use requires `target`; `others` resolves any other reference to undici.
+ */
+function undiciFacade(name, target, others) {
+  return {
+    name,
+    setup(build) {
+      build.onResolve({ filter: /^undici$/ }, (args) =>
+        args.kind === 'import-statement' ? { path: UNDICI_SLIM, namespace: name } : others,
+      );
+      build.onLoad({ filter: /.*/, namespace: name }, (args) => ({
+        contents: facadeSource(target(args.path), createRequire(args.path)(args.path)),
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * `undici` → {@link UNDICI_SLIM}: fetch, WebSocket, EventSource, the cache and the mocks are never
  * loaded. An `import` of it gets a facade as {@link lazyCommonJs} writes them: undici runs on first
  * use, which a command whose requests (token requests included) all go out on the transport's own
  * connections never makes; only a dispatcher of its own (`ghcr serve`'s simulation) runs it.
  */
-export const undiciSlim = {
-  name: 'ghcr-undici-slim',
-  setup(build) {
-    build.onResolve({ filter: /^undici$/ }, (args) =>
-      args.kind === 'import-statement'
-        ? { path: UNDICI_SLIM, namespace: 'ghcr-undici-slim' }
-        : { path: UNDICI_SLIM },
-    );
-    build.onLoad({ filter: /.*/, namespace: 'ghcr-undici-slim' }, (args) => ({
-      contents: facadeSource(args.path, createRequire(args.path)(args.path)),
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
-  },
-};
+export const undiciSlim = undiciFacade('ghcr-undici-slim', (path) => path, { path: UNDICI_SLIM });
 
 /** The file {@link undiciBeside} keeps undici in, beside the bundle's chunks. */
 export const UNDICI_FILE = 'undici.cjs';
@@ -99,20 +105,14 @@ export const UNDICI_FILE = 'undici.cjs';
  * before `undiciSlim` in the plugin list (which still takes a `require` of undici), and the build
  * writes that file with {@link buildUndiciFile} into the same directory as the chunks.
  */
+const beside = undiciFacade('ghcr-undici-beside', () => `./${UNDICI_FILE}`, undefined);
 export const undiciBeside = {
-  name: 'ghcr-undici-beside',
+  name: beside.name,
   setup(build) {
-    build.onResolve({ filter: /^undici$/ }, (args) =>
-      args.kind === 'import-statement' ? { path: UNDICI_SLIM, namespace: 'ghcr-undici-beside' } : undefined,
-    );
+    beside.setup(build);
     build.onResolve({ filter: /^\.\/undici\.cjs$/ }, (args) =>
-      args.namespace === 'ghcr-undici-beside' ? { path: `./${UNDICI_FILE}`, external: true } : undefined,
+      args.namespace === beside.name ? { path: `./${UNDICI_FILE}`, external: true } : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'ghcr-undici-beside' }, (args) => ({
-      contents: facadeSource(`./${UNDICI_FILE}`, createRequire(args.path)(args.path)),
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
   },
 };
 

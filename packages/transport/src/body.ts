@@ -9,19 +9,30 @@ export function isReplayable(body: RequestBody | undefined): boolean {
   );
 }
 
-/** The body for one attempt: factories are called, streams passed once. @internal */
+/**
+ * The body one attempt sends, as given: bytes, or a stream (a factory is called, a one-shot stream
+ * passed on the first attempt only). @internal
+ */
+export function attemptBody(
+  body: RequestBody | undefined,
+  attempt: number,
+  describe: string,
+): string | Uint8Array | Readable | AsyncIterable<Uint8Array> | undefined {
+  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (typeof body === 'function') return body();
+  if (attempt > 0) throw notReplayable(describe);
+  return body;
+}
+
+/** {@link attemptBody} with every stream a `Readable` (what undici takes). @internal */
 export function bodyForAttempt(
   body: RequestBody | undefined,
   attempt: number,
   describe: string,
 ): string | Uint8Array | Readable | undefined {
-  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body;
-  if (typeof body === 'function') {
-    const produced = body();
-    return produced instanceof Readable ? produced : Readable.from(produced, { objectMode: false });
-  }
-  if (attempt > 0) throw notReplayable(describe);
-  return body instanceof Readable ? body : Readable.from(body, { objectMode: false });
+  const given = attemptBody(body, attempt, describe);
+  if (given === undefined || typeof given === 'string' || given instanceof Uint8Array) return given;
+  return given instanceof Readable ? given : Readable.from(given, { objectMode: false });
 }
 
 /** The error for a retry that would need a stream already consumed. @internal */

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidInputError, redactUrl } from '@ghcr/oci-types';
-import { isReplayable, notReplayable } from './body.js';
+import { attemptBody, isReplayable } from './body.js';
 import { transportErrorFrom } from './dispatch.js';
 import { type Http1ResponseHead, Http1ResponseParser } from './http1-response.js';
 import { ReusedBufferBody } from './reused-buffer-body.js';
@@ -458,7 +458,7 @@ export class OwnConnections {
         return await connection.exchange(
           head,
           framing,
-          outgoingBody(request.body, attempt + tries, describe),
+          attemptBody(request.body, attempt + tries, describe),
           method === 'HEAD',
           describe,
           request.signal,
@@ -586,18 +586,6 @@ function framingFor(request: TransportRequest): Framing {
   return given === undefined
     ? { contentLength: undefined, chunked: true }
     : { contentLength: given, chunked: false };
-}
-
-/** The body one attempt sends: a factory is called, a one-shot stream sent on the first only. */
-function outgoingBody(
-  body: TransportRequest['body'],
-  attempt: number,
-  describe: string,
-): OutgoingBody | undefined {
-  if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) return body;
-  if (typeof body === 'function') return body();
-  if (attempt > 0) throw notReplayable(describe);
-  return body;
 }
 
 /** The error of a stream body whose length is not the one the request gave. */
