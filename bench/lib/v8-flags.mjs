@@ -4,7 +4,15 @@
 // that this list and bin.ts agree.
 import v8 from 'node:v8';
 
-export const CLI_V8_FLAGS = ['--liftoff-only', '--no-opt', '--semi-space-growth-factor=1'];
+/** Whether this Node's V8 has Maglev built in, and so on by default (Node 24; not Node 20 or 22). */
+const MAGLEV = process.config.variables.v8_enable_maglev === 1;
+
+export const CLI_V8_FLAGS = [
+  '--liftoff-only',
+  '--no-opt',
+  '--semi-space-growth-factor=1',
+  ...(MAGLEV ? ['--no-maglev'] : []),
+];
 
 /** Sets {@link CLI_V8_FLAGS} in this process, as bin.ts does before anything else runs. */
 export function applyCliV8Flags() {

@@ -15,7 +15,7 @@ import { useShortCommandV8Settings } from './v8-settings.js';
 // connections and never start undici; `ghcr serve`'s simulation still does.)
 v8.setFlagsFromString('--liftoff-only');
 
-// Two more settings for a short-lived command whose JavaScript is glue around native work
+// More settings for a short-lived command whose JavaScript is glue around native work
 // (sockets, sha256, files), measured on the benchmark machine (docs/benchmarks.md, "Issue 18,
 // sixth round"):
 // - No optimising compiler (TurboFan) for JavaScript either. It compiles hot functions on a
@@ -25,6 +25,10 @@ v8.setFlagsFromString('--liftoff-only');
 //   takes as long the first time a process does it and longer when it repeats it: planning
 //   retention for 10,000 versions, 332-356 ms for the first plan either way, 209-216 → 251-270 ms
 //   by the fifth plan in the same process.
+// - Nor Maglev, V8's mid-tier optimising compiler, where this Node has it (Node 24; Node 20 and 22
+//   are built without it): it too compiles on a background thread. On Node 24, a 64 × 1 MiB copy
+//   to a second registry: 0.87× the CPU, 0.96× the wall time; a 1 GiB pull peaks 2.5 MiB lower
+//   (docs/benchmarks.md, "Issue 18, eleventh round").
 // - A young generation that stays at its first size (1 MiB a semi-space) instead of doubling up to
 //   16 MiB when much of it survives a scavenge, as start-up alone makes it do (to 4 MiB). Peak RSS
 //   of a 1 GiB pull 69.7 → 60.5 MiB, copy 72.3 → 62.5 MiB (both settings). One case grew instead:
@@ -32,7 +36,7 @@ v8.setFlagsFromString('--liftoff-only');
 //   21 MiB; a buffer that outlives two scavenges waits in the old generation for a full one). Its
 //   uploads now read their files through smaller buffers (content/oci-layout.ts), and it peaks at
 //   79 MiB.
-// Both are read by V8 as it runs, so they take effect from here; settings V8 reads once at start
+// All are read by V8 as it runs, so they take effect from here; settings V8 reads once at start
 // (the semi-space's maximum, a single-threaded GC) would be ignored or, for the GC, abort.
 // `ghcr serve`, which runs until it is stopped, puts V8's defaults back (v8-settings.ts).
 useShortCommandV8Settings();

@@ -1,6 +1,11 @@
 import v8 from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { useLongRunningV8Settings, useShortCommandV8Settings } from './v8-settings.js';
+import {
+  hasMaglev,
+  shortCommandV8Flags,
+  useLongRunningV8Settings,
+  useShortCommandV8Settings,
+} from './v8-settings.js';
 
 describe('the V8 settings of a short command', () => {
   afterEach(() => {
@@ -14,15 +19,32 @@ describe('the V8 settings of a short command', () => {
     useLongRunningV8Settings();
     expect(set).not.toHaveBeenCalled();
 
+    const maglev = hasMaglev() ? ['--no-maglev'] : [];
     useShortCommandV8Settings();
-    expect(set.mock.calls.map(([flag]) => flag)).toEqual(['--no-opt', '--semi-space-growth-factor=1']);
+    expect(set.mock.calls.map(([flag]) => flag)).toEqual([
+      '--no-opt',
+      '--semi-space-growth-factor=1',
+      ...maglev,
+    ]);
     set.mockClear();
 
     useLongRunningV8Settings();
-    expect(set.mock.calls.map(([flag]) => flag)).toEqual(['--opt', '--semi-space-growth-factor=2']);
+    expect(set.mock.calls.map(([flag]) => flag)).toEqual([
+      '--opt',
+      '--semi-space-growth-factor=2',
+      ...(maglev.length > 0 ? ['--maglev'] : []),
+    ]);
     set.mockClear();
     // Once only.
     useLongRunningV8Settings();
     expect(set).not.toHaveBeenCalled();
+  });
+
+  it('turn Maglev off only where it is built in, and so on by default', () => {
+    expect(hasMaglev({ variables: { v8_enable_maglev: 1 } })).toBe(true);
+    expect(hasMaglev({ variables: { v8_enable_maglev: 0 } })).toBe(false);
+    expect(hasMaglev({ variables: {} })).toBe(false);
+    expect(shortCommandV8Flags(true).at(-1)).toEqual({ set: '--no-maglev', restore: '--maglev' });
+    expect(shortCommandV8Flags(false).map(({ set }) => set)).not.toContain('--no-maglev');
   });
 });

@@ -1,22 +1,41 @@
 import v8 from 'node:v8';
 
+/** A V8 setting of a short command and the value that puts V8's default back. @internal */
+export interface V8Setting {
+  readonly set: string;
+  readonly restore: string;
+}
+
+/**
+ * Whether this Node's V8 has Maglev, its mid-tier optimising compiler, built in. V8 turns Maglev
+ * on by default where it is built in: Node 24 has it, Node 20 and 22 are built without it.
+ * @internal
+ */
+export function hasMaglev(config: { readonly variables: object } = process.config): boolean {
+  return (config.variables as { readonly v8_enable_maglev?: unknown }).v8_enable_maglev === 1;
+}
+
 /**
  * The V8 settings the `ghcr` executable's loader (bin.ts) makes for a short command, beyond
  * `--liftoff-only`, each with the value that puts V8's default back. Only bin.ts sets them; a
- * program that calls `run()` keeps its own.
+ * program that calls `run()` keeps its own. `--no-maglev` only where Maglev is built in (and so on
+ * by default), whose default is then `--maglev`.
  * @internal
  */
-export const SHORT_COMMAND_V8_FLAGS = [
-  { set: '--no-opt', restore: '--opt' },
-  { set: '--semi-space-growth-factor=1', restore: '--semi-space-growth-factor=2' },
-] as const;
+export function shortCommandV8Flags(maglev: boolean = hasMaglev()): readonly V8Setting[] {
+  return [
+    { set: '--no-opt', restore: '--opt' },
+    { set: '--semi-space-growth-factor=1', restore: '--semi-space-growth-factor=2' },
+    ...(maglev ? [{ set: '--no-maglev', restore: '--maglev' }] : []),
+  ];
+}
 
 /** Set on `globalThis` by bin.ts once it has made the settings above. */
 const MARK = Symbol.for('@ghcr/cli:short-command-v8-settings');
 
-/** Makes {@link SHORT_COMMAND_V8_FLAGS} and marks the process (bin.ts, before anything else runs). @internal */
+/** Makes {@link shortCommandV8Flags} and marks the process (bin.ts, before anything else runs). @internal */
 export function useShortCommandV8Settings(): void {
-  for (const { set } of SHORT_COMMAND_V8_FLAGS) v8.setFlagsFromString(set);
+  for (const { set } of shortCommandV8Flags()) v8.setFlagsFromString(set);
   (globalThis as Record<symbol, unknown>)[MARK] = true;
 }
 
@@ -30,6 +49,6 @@ export function useShortCommandV8Settings(): void {
 export function useLongRunningV8Settings(): void {
   const marked = globalThis as Record<symbol, unknown>;
   if (marked[MARK] !== true) return;
-  for (const { restore } of SHORT_COMMAND_V8_FLAGS) v8.setFlagsFromString(restore);
+  for (const { restore } of shortCommandV8Flags()) v8.setFlagsFromString(restore);
   delete marked[MARK];
 }
