@@ -172,6 +172,7 @@ const STAGE_NAMES = {
   'limit-get-sha256': 'GET + sha256',
   'limit-get-sha256-split': 'GET + sha256 (4 openssl)',
   'limit-disk': 'disk write',
+  'limit-get-and-put': 'GET and PUT at once, no hashing',
   'limit-get-sha256-and-put': 'GET + sha256 and PUT at once',
   'limit-get-sha256-split-and-put': 'GET + sha256 (4 openssl) and PUT at once',
   'limit-mount': 'mounts',
@@ -382,7 +383,7 @@ export function renderReport(results) {
       '',
       'Wall time of each process from spawn to exit (what a user waits for, start-up included), median of the recorded runs; MiB/s = image bytes (blobs + manifest) ÷ that time. ' +
         "Limit = the machine's: the same blobs moved by curl against the same registry, hashed by `openssl dgst -sha256` in a pipe (one for every stream, or one per stream: the faster), written by dd with fdatasync (no Node), 4 blobs at a time; " +
-        "an operation's limit is the slowest stage it needs (push: PUT; pull: GET + sha256 or the disk write; copy inside one registry: the manifest GET, the mounts and the manifest PUT; copy to a second registry: GET + sha256, PUT, or both at once, the slowest where the registries share the cores). " +
+        "an operation's limit is the slowest stage it needs (push: PUT; pull: GET + sha256 or the disk write; copy inside one registry: the manifest GET, the mounts and the manifest PUT; copy to a second registry: GET + sha256, PUT, or GET and PUT at once, with or without the hashing, the slowest where the registries share the cores). " +
         `Goals are issue 18's. Spread = (max − min) ÷ median; over ${percent(NOISY_SPREAD)} is marked noisy.`,
       '',
     );

@@ -290,6 +290,8 @@ function scenarios(image, work, implementation) {
           // The PUT stage of the limit uploads the layout's files (what the copy must send).
           const put = () => limitPut(image, destination.host, REPO, TAG);
           if (tool === 'limit-put') return put();
+          if (tool === 'limit-get-and-put')
+            return limitGetAndPut(limitGet(image, source.registry.host, REPO), put());
           if (tool === 'limit-get-sha256-and-put')
             return limitGetAndPut(limitGetSha256(image, source.registry.host, REPO), put());
           if (tool === 'limit-get-sha256-split-and-put')
