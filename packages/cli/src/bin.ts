@@ -27,8 +27,8 @@ v8.setFlagsFromString('--liftoff-only');
 //   by the fifth plan in the same process.
 // - Nor Maglev, V8's mid-tier optimising compiler, where this Node has it (Node 24; Node 20 and 22
 //   are built without it): it too compiles on a background thread. On Node 24, a 64 × 1 MiB copy
-//   to a second registry: 0.87× the CPU, 0.96× the wall time; a 1 GiB pull peaks 2.5 MiB lower
-//   (docs/benchmarks.md, "Issue 18, eleventh round").
+//   to a second registry: 0.87-0.92× the CPU, 0.96× the wall time; a 1 GiB pull peaks 2.4 MiB
+//   lower (docs/benchmarks.md, "Issue 18, eleventh round").
 // - A young generation that stays at its first size (1 MiB a semi-space) instead of doubling up to
 //   16 MiB when much of it survives a scavenge, as start-up alone makes it do (to 4 MiB). Peak RSS
 //   of a 1 GiB pull 69.7 → 60.5 MiB, copy 72.3 → 62.5 MiB (both settings). One case grew instead:
