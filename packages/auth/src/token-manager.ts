@@ -21,7 +21,7 @@ import { type KnownRealm, negotiateBearer, normalizeChallenges } from './token-m
 import { createCredentialLookups } from './token-manager/credential-lookups.js';
 import { registryHostOf } from './token-manager/registry-host-of.js';
 import { createTokenCache } from './token-manager/token-cache.js';
-import { fetchToken } from './token-manager/token-fetch.js';
+import { fetchToken, tokenSend } from './token-manager/token-fetch.js';
 import { createTokenSource } from './token-manager/token-source.js';
 import type { TokenManagerEvent } from './token-manager-events.js';
 import {
@@ -124,13 +124,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       // Metrics hooks must not break authentication.
     }
   };
+  const fetchSettings = { ...resolved, send: tokenSend(resolved) };
   const cache = createTokenCache(resolved.clock);
   const credentials = createCredentialLookups(resolved.credentials);
   const tokenFrom = createTokenSource({
     cache,
     credentials,
     fetchToken: (registry, known, scopes, credential) =>
-      fetchToken(resolved, registry, known, scopes, credential),
+      fetchToken(fetchSettings, registry, known, scopes, credential),
     emit,
   });
   /** The realm each registry named in its last Bearer challenge. */

@@ -3,7 +3,14 @@
  * a clear error and a token into its lifetime. Nothing is cached here (see token-source.ts).
  */
 
-import { type Clock, definedProps, redactText, redactUrl, TransportError } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  definedProps,
+  redactText,
+  redactUrl,
+  TransportError,
+} from '@ghcr/oci-types';
 import { type Dispatcher, request } from 'undici';
 import * as z from 'zod';
 import { type ResolvedCredential, secretsOf } from '../credentials/credential.js';
@@ -31,10 +38,8 @@ const MAX_ERROR_BODY_BYTES = 8 * 1024;
  * @internal
  */
 export interface TokenFetchSettings extends TokenLifetimeSettings {
-  /** How token requests go out: `send` when given, else undici through the dispatcher. */
-  readonly send?: TokenHttpSend | undefined;
-  /** The dispatcher, or a function returning it (called for each token request). */
-  readonly dispatcher?: Dispatcher | (() => Dispatcher) | undefined;
+  /** How token requests go out ({@link tokenSend} of the options). */
+  readonly send: TokenHttpSend;
   readonly clock: Clock;
   readonly userAgent: string;
   readonly tokenRequestTimeoutMs: number;
@@ -90,7 +95,7 @@ export async function fetchToken(
   const started = clock.now();
   let response: TokenHttpResponse;
   try {
-    response = await (settings.send ?? undiciSend(settings.dispatcher))({
+    response = await settings.send({
       url: url.toString(),
       method,
       headers: tokenRequest.headers,
@@ -161,12 +166,24 @@ export async function fetchToken(
   };
 }
 
-/** Token requests through undici's `request` on `dispatcher` (or what the function returns). */
-function undiciSend(dispatcher: Dispatcher | (() => Dispatcher) | undefined): TokenHttpSend {
+/**
+ * How a token manager's requests go out, decided once from its resolved options: `send` when given,
+ * else undici's `request` on `dispatcher` (or on what the function returns, at each request). The
+ * options' schema requires one of the two.
+ * @internal
+ */
+export function tokenSend(options: {
+  readonly send?: TokenHttpSend | undefined;
+  readonly dispatcher?: Dispatcher | (() => Dispatcher) | undefined;
+}): TokenHttpSend {
+  if (options.send !== undefined) return options.send;
+  const { dispatcher } = options;
+  if (dispatcher === undefined) {
+    throw new ConfigError('give the token manager `send`, or an undici `dispatcher`', {
+      field: 'dispatcher',
+    });
+  }
   return async ({ url, method, headers, body, timeoutMs }) => {
-    if (dispatcher === undefined) {
-      throw new TypeError('the token manager has neither `send` nor a `dispatcher`');
-    }
     const response = await request(url, {
       dispatcher: typeof dispatcher === 'function' ? dispatcher() : dispatcher,
       method,
