@@ -47,9 +47,11 @@ const READ_BUFFER_BYTES = 512 * 1024;
  * or after 30 s), and the final `fdatasync` then waited for the whole blob at disk speed after
  * the last byte (docs/benchmarks.md, "Pull: write back while receiving"). 8 MiB: against 16, a
  * pull of 8 × 32 MiB took 0.965× and 0.98× the time (14 alternated pairs each; 0.96× in 9 in an
- * earlier round), one of 1 × 256 MiB 1.00×; 4 MiB gave back the gain (0.99×).
+ * earlier round), one of 1 × 256 MiB 1.00×; 4 MiB gave back the gain (0.99×). Archives being
+ * written do the same (`writeBlob`).
+ * @internal
  */
-const EARLY_SYNC_BYTES = 8 * 1024 * 1024;
+export const EARLY_SYNC_BYTES = 8 * 1024 * 1024;
 /** The annotation an OCI layout's `index.json` names its entries with. @public */
 export const OCI_REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 

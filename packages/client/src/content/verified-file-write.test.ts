@@ -104,6 +104,29 @@ describe('writeVerifiedFile', () => {
     expect(seen.at(-1)).toBe(content.byteLength);
   });
 
+  it('writes from `position` on, leaving the bytes before it, and resolves with the bytes written', async () => {
+    const content = randomBytes(2 * MiB + 77);
+    const path = join(directory, 'entry');
+    const handle = await open(path, 'wx');
+    let written: number;
+    try {
+      await handle.write(Buffer.alloc(1000, 0x61), 0, 1000, 0);
+      written = await writeVerifiedFile(
+        fromArray(piecesOf(content, 300_000)),
+        handle,
+        createContentVerifier(digestOf(content), { size: content.byteLength }),
+        { position: 1000 },
+      );
+    } finally {
+      await handle.close();
+    }
+    expect(written).toBe(content.byteLength);
+    const file = await readFile(path);
+    expect(file.byteLength).toBe(1000 + content.byteLength);
+    expect(file.subarray(0, 1000).equals(Buffer.alloc(1000, 0x61))).toBe(true);
+    expect(Buffer.compare(file.subarray(1000), content)).toBe(0);
+  });
+
   it('continues a short write where it stopped', async () => {
     const content = randomBytes(2 * MiB + 5);
     const { handle, contents } = recordingHandle(300_001);

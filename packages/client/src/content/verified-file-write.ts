@@ -43,6 +43,11 @@ export interface VerifiedFileWriteOptions {
   readonly syncEveryBytes?: number;
   readonly signal?: AbortSignal;
   /**
+   * Where in the file the source's first byte goes (an entry of an archive written with others
+   * at once). If omitted, 0.
+   */
+  readonly position?: number;
+  /**
    * Batch buffers of earlier files, for a source of views to reuse; the two it used are put back
    * when it finished (at most 8 are kept). The caller owns the list: one per layout, so that a
    * pull of many blobs allocates its batches once. If omitted, each file allocates its own.
@@ -51,13 +56,14 @@ export interface VerifiedFileWriteOptions {
 }
 
 /**
- * Writes `source` to the open file `handle` from its first byte, feeding every chunk to
- * `verifier` first, and finishes the verifier at the end (so this rejects on a size or digest
- * mismatch after the last byte was written: the caller writes to a temporary file and renames it
- * only once this resolved). Chunks are written in batches of 2 MiB with one `writev` each, one batch
- * in flight while the next fills, and the source is not read further while both are full. A source
- * with `eachView` (a blob read on the transport's own connections) is read through it instead: its
- * views are copied into two reused 512 KiB batch buffers, so nothing is allocated per read.
+ * Writes `source` to the open file `handle` from its first byte (or `options.position`), feeding
+ * every chunk to `verifier` first, and finishes the verifier at the end (so this rejects on a size
+ * or digest mismatch after the last byte was written: the caller writes to a temporary file and
+ * renames it only once this resolved). Resolves with the bytes written. Chunks are written in
+ * batches of 2 MiB with one `writev` each, one batch in flight while the next fills, and the source
+ * is not read further while both are full. A source with `eachView` (a blob read on the
+ * transport's own connections) is read through it instead: its views are copied into two reused
+ * 512 KiB batch buffers, so nothing is allocated per read.
  *
  * This replaces `pipeline(source, verifying Transform, WriteStream)`: no stream stages between
  * the socket and the file, so each chunk costs a hash update and an array push (docs/benchmarks.md,
@@ -69,7 +75,7 @@ export async function writeVerifiedFile(
   handle: FileHandle,
   verifier: ContentVerifier,
   options: VerifiedFileWriteOptions = {},
-): Promise<void> {
+): Promise<number> {
   let written = 0;
   let syncedUpTo = 0;
   let syncing: Promise<void> | undefined;
@@ -96,7 +102,8 @@ export async function writeVerifiedFile(
   // Each batch is taken as soon as it is full and written after the one before it, at its own
   // position in the file; while it waits for that one, the source waits too (at most two
   // batches held: one being written, one waiting).
-  let position = 0;
+  const start = options.position ?? 0;
+  let position = start;
   let writing: Promise<void> | undefined;
   /** Starts writing `pieces` after the write before it; returns that one (the source waits for it). */
   const startWrite = (pieces: Uint8Array[], bytes: number): Promise<void> | undefined => {
@@ -144,6 +151,7 @@ export async function writeVerifiedFile(
   }
   if (syncing !== undefined) await syncing;
   verifier.finish();
+  return written;
 }
 
 /** Spare batch buffers kept (`spareBatches`): two for each of four files written at once. */

@@ -33,6 +33,15 @@ describe('recycledFileChunks', () => {
     expect(memory[4]).toBe(memory[1]);
   });
 
+  it('stops after `length` bytes, the last read cut to what is left', async () => {
+    const copies: Buffer[] = [];
+    for await (const chunk of recycledFileChunks(path, 7, 2, undefined, 1000, 2500)) {
+      copies.push(Buffer.from(chunk));
+    }
+    expect(copies.map((chunk) => chunk.byteLength)).toEqual([1000, 1000, 500]);
+    expect(Buffer.concat(copies).equals(bytes.subarray(7, 2507))).toBe(true);
+  });
+
   it('stops at an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));

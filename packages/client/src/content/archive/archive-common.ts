@@ -1,16 +1,18 @@
 import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  createContentVerifier,
   createDigester,
-  createVerifyingStream,
   type Descriptor,
   type Digest,
   definedProps,
   GhcrErrorCode,
   InvalidInputError,
 } from '@ghcr/oci-types';
-import { type BlobInput, toBlobSource } from '../../registry/blob-source.js';
+import { type BlobInput, closeQuietly, toBlobSource } from '../../registry/blob-source.js';
+import { EARLY_SYNC_BYTES } from '../oci-layout.js';
 import type { Target, TargetPushOptions, TargetPushResult } from '../target.js';
+import { writeVerifiedFile } from '../verified-file-write.js';
 import { LayerGzip } from './layer-gzip.js';
 import { createSpool, type LayerSpool } from './layer-spool.js';
 import { archiveError, zlib } from './tar-index.js';
@@ -232,25 +234,28 @@ export async function writeBlob(
 ): Promise<TargetPushResult> {
   const entry = blobEntry(descriptor.digest);
   if (writer.has(entry)) return { method: 'transferred' };
-  await writer.file(entry, descriptor.size, async () => {
-    const verifier = createVerifyingStream(descriptor.digest, {
-      size: descriptor.size,
-      what: `blob ${descriptor.digest} written to ${name}`,
-    });
-    const source = toBlobSource(content).open(0, options.signal);
-    let done = 0;
-    const onProgress = options.onProgress;
-    void pipeline(source, verifier).catch(() => {
-      // The error reaches the writer through `verifier`.
-    });
-    if (onProgress === undefined) return verifier;
-    return (async function* counted() {
-      for await (const chunk of verifier as AsyncIterable<Buffer>) {
-        done += chunk.byteLength;
-        onProgress(done);
-        yield chunk;
-      }
-    })();
+  await writer.file(entry, descriptor.size, async (handle, position) => {
+    // Straight from the source into the archive at the entry's place, verified on the way (a
+    // blob read on the transport's own connections: its views copied into reused batches).
+    const stream = toBlobSource(content).open(0, options.signal);
+    try {
+      return await writeVerifiedFile(
+        stream,
+        handle,
+        createContentVerifier(descriptor.digest, {
+          size: descriptor.size,
+          what: `blob ${descriptor.digest} written to ${name}`,
+        }),
+        {
+          position,
+          syncEveryBytes: EARLY_SYNC_BYTES,
+          ...definedProps({ onBytes: options.onProgress, signal: options.signal }),
+        },
+      );
+    } catch (error) {
+      closeQuietly(stream);
+      throw error;
+    }
   });
   return { method: 'transferred' };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -70,6 +71,32 @@ describe('tar index', () => {
       expect((await archive.read(entry, 100, 'x')).toString()).toBe('long');
       expect((await archive.read(archive.entry('plain.txt'), 100, 'x')).toString()).toBe('plain');
     }
+  });
+
+  it('reads a long entry into a ring of reused buffers when its consumer allows, and stops at its end', async () => {
+    const dir = join(work, 'ring');
+    await mkdir(dir, { recursive: true });
+    const big = randomBytes(3 * 1024 * 1024 + 5);
+    await writeFile(join(dir, 'big'), big);
+    await writeFile(join(dir, 'after'), 'not part of big');
+    const path = join(work, 'ring.tar');
+    await tar(['-cf', path, '-C', dir, 'big', 'after']);
+    const archive = await openTar(path);
+    const copies: Buffer[] = [];
+    const memory: ArrayBufferLike[] = [];
+    for await (const chunk of archive.open(archive.entry('big'), 1000, undefined, { recycleAfter: 2 })) {
+      copies.push(Buffer.from(chunk as Buffer));
+      memory.push((chunk as Buffer).buffer);
+    }
+    expect(Buffer.concat(copies).equals(big.subarray(1000))).toBe(true);
+    // recycleAfter 2: three 512 KiB buffers, used in turn.
+    expect(new Set(memory).size).toBe(3);
+    expect(memory[3]).toBe(memory[0]);
+    expect(copies[0]?.byteLength).toBe(512 * 1024);
+    // Without the option every chunk is a buffer of its own.
+    const plain: ArrayBufferLike[] = [];
+    for await (const chunk of archive.open(archive.entry('big'))) plain.push((chunk as Buffer).buffer);
+    expect(new Set(plain).size).toBe(plain.length);
   });
 
   it('refuses an entry whose name climbs out of the archive', async () => {

@@ -19,7 +19,7 @@ import {
   NotFoundError,
   parseDigest,
 } from '@ghcr/oci-types';
-import { type BlobSource, closeQuietly } from '../../registry/blob-source.js';
+import { type BlobOpenOptions, type BlobSource, closeQuietly } from '../../registry/blob-source.js';
 import { mapLimit } from '../../registry/concurrency.js';
 import { readAllCapped, skipBytes } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
@@ -268,7 +268,12 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
   };
 
   /** The content from `offset` (a compressed layer reads its spool from there when it has one). */
-  const open = (descriptor: Descriptor, signal?: AbortSignal, offset = 0): Readable =>
+  const open = (
+    descriptor: Descriptor,
+    signal?: AbortSignal,
+    offset = 0,
+    options?: BlobOpenOptions,
+  ): Readable =>
     Readable.from(
       (async function* content() {
         const plan = await planOf(descriptor);
@@ -293,11 +298,13 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
           return;
         }
         const { archive } = await load();
-        const stream = archive.open(plan.entry, 0, signal);
+        // A layer kept as it is stored may be read into a ring (the consumer's `recycleAfter`);
+        // gzip's input never is: zlib holds on to what it was given beyond what the consumer sees.
         if (!plan.gzip) {
-          yield* stream as AsyncIterable<Buffer>;
+          yield* archive.open(plan.entry, 0, signal, options) as AsyncIterable<Buffer>;
           return;
         }
+        const stream = archive.open(plan.entry, 0, signal);
         const zipped = layerGzip(level);
         pipelineCallback(stream, zipped, () => {
           // Errors reach the consumer through `zipped`.
@@ -365,7 +372,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     source(descriptor): BlobSource {
       return {
         size: descriptor.size,
-        open: (offset, signal) => open(descriptor, signal, offset),
+        open: (offset, signal, options) => open(descriptor, signal, offset, options),
       };
     },
     async push(descriptor, content, pushOptions = {}) {

@@ -10,7 +10,7 @@ import {
   NotFoundError,
   parseDigest,
 } from '@ghcr/oci-types';
-import type { BlobSource } from '../../registry/blob-source.js';
+import type { BlobOpenOptions, BlobSource } from '../../registry/blob-source.js';
 import { readAllCapped } from '../content.js';
 import { goJson, OCI_REF_NAME_ANNOTATION } from '../oci-layout.js';
 import { isManifestDescriptor } from '../target.js';
@@ -106,11 +106,16 @@ export function ociArchive(path: string, options: OciArchiveOptions = {}): Archi
     return { archive, entry: archive.entry(entryName) };
   };
 
-  const raw = (descriptor: Descriptor, offset: number, signal?: AbortSignal): Readable =>
+  const raw = (
+    descriptor: Descriptor,
+    offset: number,
+    signal?: AbortSignal,
+    options?: BlobOpenOptions,
+  ): Readable =>
     Readable.from(
       (async function* content() {
         const { archive, entry } = await blob(descriptor);
-        yield* archive.open(entry, offset, signal) as AsyncIterable<Buffer>;
+        yield* archive.open(entry, offset, signal, options) as AsyncIterable<Buffer>;
       })(),
       { objectMode: false },
     );
@@ -165,7 +170,10 @@ export function ociArchive(path: string, options: OciArchiveOptions = {}): Archi
       });
     },
     source(descriptor): BlobSource {
-      return { size: descriptor.size, open: (offset, signal) => raw(descriptor, offset, signal) };
+      return {
+        size: descriptor.size,
+        open: (offset, signal, options) => raw(descriptor, offset, signal, options),
+      };
     },
     async push(descriptor, content, pushOptions = {}) {
       if (isManifestDescriptor(descriptor)) {

@@ -10,7 +10,12 @@ import {
   NotFoundError,
   ProtocolError,
 } from '@ghcr/oci-types';
-import { closeQuietly } from '../../registry/blob-source.js';
+import {
+  type BlobOpenOptions,
+  closeQuietly,
+  recycledFileChunks,
+  ringPays,
+} from '../../registry/blob-source.js';
 import { signalOption } from '../content.js';
 import { fileFailure } from '../layout-paths.js';
 
@@ -64,8 +69,12 @@ export interface TarArchive {
   entry(name: string): TarEntry;
   /** True when a name leads to a regular file. */
   has(name: string): boolean;
-  /** An entry's bytes from `offset` (a stream of at most its size; a short file errors the stream). */
-  open(entry: TarEntry, offset?: number, signal?: AbortSignal): Readable;
+  /**
+   * An entry's bytes from `offset` (a stream of at most its size; a short file errors the stream).
+   * With `options.recycleAfter`, an uncompressed archive's long entry is read into a ring of
+   * reused buffers ({@link BlobOpenOptions.recycleAfter}).
+   */
+  open(entry: TarEntry, offset?: number, signal?: AbortSignal, options?: BlobOpenOptions): Readable;
   /** A small entry read whole, refused when larger than `maxBytes`. */
   read(entry: TarEntry, maxBytes: number, what: string): Promise<Buffer>;
 }
@@ -75,6 +84,11 @@ const MAX_META_BYTES = 1024 * 1024;
 const KEEP_SMALL_BYTES = 1024 * 1024;
 const KEEP_TOTAL_BYTES = 64 * 1024 * 1024;
 const READ_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Bytes of each buffer of a ring read (`recycleAfter`, an upload's source): 512 KiB, as a push
+ * from an OCI layout reads its blob files (`oci-layout.ts`).
+ */
+const RING_BUFFER_BYTES = 512 * 1024;
 
 /**
  * The error for a damaged or unsafe archive.
@@ -452,26 +466,28 @@ function archiveOf(
     return current?.type === 'file' ? current : undefined;
   };
 
-  const open = (entry: TarEntry, offset = 0, signal?: AbortSignal): Readable => {
+  const open = (
+    entry: TarEntry,
+    offset = 0,
+    signal?: AbortSignal,
+    options: BlobOpenOptions = {},
+  ): Readable => {
     const length = entry.size - offset;
     const small = kept.get(entry.offset);
     if (small !== undefined) return Readable.from([small.subarray(offset)], { objectMode: false });
     if (length <= 0) return Readable.from([], { objectMode: false });
     if (!compressed) {
-      return Readable.from(
-        checkedLength(
-          createReadStream(path, {
-            start: entry.offset + offset,
-            end: entry.offset + entry.size - 1,
-            highWaterMark: READ_BUFFER_BYTES,
-            ...signalOption(signal),
-          }),
-          length,
-          path,
-          entry.name,
-        ),
-        { objectMode: false },
-      );
+      const start = entry.offset + offset;
+      const chunks =
+        options.recycleAfter !== undefined && ringPays(length, options, RING_BUFFER_BYTES)
+          ? recycledFileChunks(path, start, options.recycleAfter, signal, RING_BUFFER_BYTES, length)
+          : createReadStream(path, {
+              start,
+              end: entry.offset + entry.size - 1,
+              highWaterMark: READ_BUFFER_BYTES,
+              ...signalOption(signal),
+            });
+      return Readable.from(checkedLength(chunks, length, path, entry.name), { objectMode: false });
     }
     const gunzip = gunzipFile(path, signal);
     return Readable.from(

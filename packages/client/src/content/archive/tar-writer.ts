@@ -5,15 +5,22 @@ import { GhcrErrorCode, InternalError, InvalidInputError, ProtocolError } from '
 import { fileFailure } from '../layout-paths.js';
 
 const BLOCK = 512;
-/** Bytes gathered before one positioned write. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Writes an entry's content: exactly the entry's size in bytes, into `handle` from `position`
+ * (positioned writes only: other entries are written at the same time). Resolves with the bytes
+ * written.
+ * @internal
+ */
+export type TarEntryWrite = (handle: FileHandle, position: number) => Promise<number>;
 
 /**
  * Writes a tar archive (ustar, with GNU long names when a name is over 100 bytes) to a temporary
- * file next to its final path, one entry at a time: entries are queued, so parallel writers take
- * turns (a writer's content is only opened when its turn comes). {@link TarWriter.commit} ends
- * the archive, syncs it and renames it into place; {@link TarWriter.discard} removes it. After a
- * failed entry the archive is damaged and can only be discarded.
+ * file next to its final path. Each entry's place is taken when it is added (its size is known),
+ * so entries are written at the same time, each at its own offset, and the archive lists them in
+ * the order they were added. {@link TarWriter.commit} waits for them, ends the archive, syncs it
+ * and renames it into place; {@link TarWriter.discard} removes it. After a failed entry the
+ * archive is damaged and can only be discarded.
  * @internal
  */
 export class TarWriter {
@@ -22,85 +29,56 @@ export class TarWriter {
   /** The temporary file written until commit. */
   readonly temp: string;
   #handle: Promise<FileHandle> | undefined;
-  #position = 0;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Where the next entry's header goes. */
+  #end = 0;
+  /** Every entry added, by name: its write (settled once it is in the file, or failed). */
+  readonly #entries = new Map<string, Promise<void>>();
+  /** The entries whose bytes are all in the file. */
+  readonly #names = new Set<string>();
   #failed: unknown;
   #done = false;
-  readonly #names = new Set<string>();
 
   constructor(path: string) {
     this.path = resolve(path);
     this.temp = join(dirname(this.path), `.${basename(this.path)}.ghcr-tmp-${randomUUID()}`);
   }
 
-  /** True when an entry of this name was written. */
+  /** True when an entry of this name was written whole. */
   has(name: string): boolean {
     return this.#names.has(name);
   }
 
-  /** Adds a directory entry. */
-  directory(name: string): Promise<void> {
-    return this.#turn(async (handle) => {
-      if (this.#names.has(name)) return;
-      await this.#write(handle, header(`${name}/`, 0, '5'));
-      this.#names.add(name);
-    });
-  }
-
   /** Adds a file entry from bytes in memory. */
   bytes(name: string, content: Uint8Array): Promise<void> {
-    return this.file(name, content.byteLength, async () =>
-      (async function* one() {
-        yield content;
-      })(),
-    );
+    return this.file(name, content.byteLength, async (handle, position) => {
+      await writeAll(handle, content, position, this.path);
+      return content.byteLength;
+    });
   }
 
   /**
-   * Adds a file entry of `size` bytes; `content` is opened when the entry's turn comes, and must
-   * yield exactly `size` bytes (it may verify them and throw: the archive is then damaged).
+   * Adds a file entry of `size` bytes, which `write` puts in the file at the position it is given
+   * (it may verify them and throw: the archive is then damaged). An entry of a name already added
+   * is not written again: this returns that entry's write.
    */
-  file(name: string, size: number, content: () => Promise<AsyncIterable<Uint8Array>>): Promise<void> {
-    return this.#turn(async (handle) => {
-      await this.#write(handle, header(name, size, '0'));
-      let written = 0;
-      let batch: Uint8Array[] = [];
-      let batched = 0;
-      const flush = async (): Promise<void> => {
-        if (batched === 0) return;
-        await this.#write(handle, batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch));
-        batch = [];
-        batched = 0;
-      };
-      for await (const chunk of await content()) {
-        written += chunk.byteLength;
-        if (written > size) break;
-        batch.push(chunk);
-        batched += chunk.byteLength;
-        if (batched >= WRITE_BATCH_BYTES) await flush();
-      }
-      await flush();
-      if (written !== size) {
-        throw new ProtocolError(
-          `the entry "${name}" of ${this.path} got ${written > size ? 'more' : 'fewer'} bytes than its ${size}`,
-          { code: GhcrErrorCode.SIZE_MISMATCH },
-        );
-      }
-      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-      if (pad > 0) await this.#write(handle, Buffer.alloc(pad));
-      this.#names.add(name);
-    });
+  file(name: string, size: number, write: TarEntryWrite): Promise<void> {
+    return this.#add(name, size, write);
   }
 
-  /** Ends the archive, syncs it and renames it to its final path. */
+  /** Waits for every entry, ends the archive, syncs it and renames it to its final path. */
   async commit(): Promise<void> {
-    await this.#turn(async (handle) => {
-      await this.#write(handle, Buffer.alloc(BLOCK * 2));
-      await handle.datasync();
-    });
+    this.#usable();
+    await Promise.allSettled(this.#entries.values());
+    this.#usable();
     this.#done = true;
-    const handle = await this.#handle;
-    await handle?.close();
+    const handle = await this.#open();
+    await writeAll(handle, Buffer.alloc(BLOCK * 2), this.#end, this.path);
+    try {
+      await handle.datasync();
+    } catch (error) {
+      throw fileFailure(error, 'syncing the written archive', this.path);
+    }
+    await handle.close();
     try {
       await rename(this.temp, this.path);
     } catch (error) {
@@ -113,74 +91,111 @@ export class TarWriter {
   async discard(): Promise<void> {
     this.#done = true;
     const handle = await this.#handle?.catch(() => undefined);
+    // A FileHandle closes once the writes under way on it are done; later ones fail.
     await handle?.close().catch(() => {});
     await rm(this.temp, { force: true });
   }
 
-  #turn(step: (handle: FileHandle) => Promise<void>): Promise<void> {
-    const run = this.#queue.then(async () => {
-      if (this.#done) {
-        throw new InternalError(`the archive ${this.path} was already committed or discarded`);
-      }
-      if (this.#failed !== undefined) {
-        throw new ProtocolError(
-          `an earlier entry of ${this.path} failed, so the archive cannot be completed; write it again`,
-          { code: GhcrErrorCode.INVALID_ARCHIVE, cause: this.#failed },
-        );
-      }
-      if (/\.(?:gz|tgz)$/i.test(this.path)) {
-        throw new InvalidInputError(
-          `cannot write ${this.path}: archives are written uncompressed (compressed ones are only read); give a name ending in .tar, and gzip it afterwards if needed`,
-          { input: this.path },
-        );
-      }
-      this.#handle ??= open(this.temp, 'wx', 0o644);
-      const handle = await this.#handle.catch((error: unknown) => {
-        throw fileFailure(error, 'creating the archive', this.temp);
-      });
-      try {
-        await step(handle);
-      } catch (error) {
-        this.#failed = error;
-        throw error;
-      }
-    });
-    this.#queue = run.catch(() => {});
-    return run;
+  /** Throws when no more can be written: committed, discarded, or damaged by a failed entry. */
+  #usable(): void {
+    if (this.#done) {
+      throw new InternalError(`the archive ${this.path} was already committed or discarded`);
+    }
+    if (this.#failed !== undefined) {
+      throw new ProtocolError(
+        `an earlier entry of ${this.path} failed, so the archive cannot be completed; write it again`,
+        { code: GhcrErrorCode.INVALID_ARCHIVE, cause: this.#failed },
+      );
+    }
+    if (/\.(?:gz|tgz)$/i.test(this.path)) {
+      throw new InvalidInputError(
+        `cannot write ${this.path}: archives are written uncompressed (compressed ones are only read); give a name ending in .tar, and gzip it afterwards if needed`,
+        { input: this.path },
+      );
+    }
   }
 
-  async #write(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const { bytesWritten } = await handle
-        .write(bytes, done, bytes.byteLength - done, this.#position + done)
-        .catch((error: unknown) => {
-          throw fileFailure(error, 'writing the archive', this.path);
-        });
-      done += bytesWritten;
+  #open(): Promise<FileHandle> {
+    this.#handle ??= open(this.temp, 'wx', 0o644);
+    return this.#handle.catch((error: unknown) => {
+      throw fileFailure(error, 'creating the archive', this.temp);
+    });
+  }
+
+  /** Takes the entry's place now (synchronously, so the order of calls is the archive's), then writes it. */
+  #add(key: string, size: number, write: TarEntryWrite): Promise<void> {
+    const existing = this.#entries.get(key);
+    if (existing !== undefined) return existing;
+    try {
+      this.#usable();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#position += done;
+    const head = header(key, size);
+    const at = this.#end;
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    this.#end += head.byteLength + size + pad;
+    const written = (async () => {
+      try {
+        const handle = await this.#open();
+        await writeAll(handle, head, at, this.path);
+        const bytes = await write(handle, at + head.byteLength);
+        if (bytes !== size) {
+          throw new ProtocolError(
+            `the entry "${key}" of ${this.path} got ${bytes > size ? 'more' : 'fewer'} bytes than its ${size}`,
+            { code: GhcrErrorCode.SIZE_MISMATCH },
+          );
+        }
+        if (pad > 0) await writeAll(handle, Buffer.alloc(pad), at + head.byteLength + size, this.path);
+        this.#names.add(key);
+      } catch (error) {
+        this.#failed ??= error;
+        throw error;
+      }
+    })();
+    this.#entries.set(key, written);
+    // Awaited by the caller, and by commit; a failure must not go unhandled in between.
+    written.catch(() => {});
+    return written;
+  }
+}
+
+/** Writes all of `bytes` at `position` (a short write continues where it stopped). */
+async function writeAll(
+  handle: FileHandle,
+  bytes: Uint8Array,
+  position: number,
+  path: string,
+): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle
+      .write(bytes, done, bytes.byteLength - done, position + done)
+      .catch((error: unknown) => {
+        throw fileFailure(error, 'writing the archive', path);
+      });
+    done += bytesWritten;
   }
 }
 
 /** A ustar header; a name over 100 bytes is carried by a GNU long-name entry first. */
-function header(name: string, size: number, type: '0' | '5'): Buffer {
+function header(name: string, size: number): Buffer {
   const encoded = Buffer.from(name, 'utf8');
-  if (encoded.byteLength <= 100) return block(encoded, size, type);
+  if (encoded.byteLength <= 100) return block(encoded, size, '0');
   const longName = Buffer.concat([encoded, Buffer.alloc(1)]);
   const pad = (BLOCK - (longName.byteLength % BLOCK)) % BLOCK;
   return Buffer.concat([
     block(Buffer.from('././@LongLink'), longName.byteLength, 'L'),
     longName,
     Buffer.alloc(pad),
-    block(encoded.subarray(0, 100), size, type),
+    block(encoded.subarray(0, 100), size, '0'),
   ]);
 }
 
 function block(name: Uint8Array, size: number, type: string): Buffer {
   const out = Buffer.alloc(BLOCK);
   out.set(name.subarray(0, 100), 0);
-  out.write(octal(type === '5' ? 0o755 : 0o644, 8), 100, 'latin1');
+  out.write(octal(0o644, 8), 100, 'latin1');
   out.write(octal(0, 8), 108, 'latin1');
   out.write(octal(0, 8), 116, 'latin1');
   if (size < 8 ** 11) {
