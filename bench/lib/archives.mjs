@@ -1,6 +1,8 @@
 // The archive scenarios (issue 15): push from a docker-archive and from an oci-archive, pull to
 // each, ours (`ghcr push REF docker-archive:FILE`, `ghcr pull REF FILE --format …`) against
-// `skopeo copy docker-archive:` / `oci-archive:`; then the peak RSS of ours as the archive grows.
+// `skopeo copy docker-archive:` / `oci-archive:`; the docker-archive push once more through a
+// narrow uplink (`uplink.mjs`), where compressing and uploading can overlap; then the peak RSS of
+// ours as the archive grows.
 // The archives are written once by skopeo from a seeded registry: its docker-archive holds the
 // layer uncompressed (skopeo's writer decompresses), its oci-archive keeps the gzip stream. Both
 // tools gzip the uncompressed layer when they push a docker-archive (ours twice: once to learn
@@ -13,6 +15,7 @@ import { run, sync } from './process.mjs';
 import { startRegistry } from './registry.mjs';
 import { median } from './stats.mjs';
 import { seed } from './transfers.mjs';
+import { startUplink } from './uplink.mjs';
 
 const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const REPO = 'bench/app';
@@ -50,20 +53,27 @@ async function writeArchives(image, work) {
   }
 }
 
-function scenarios(image, archives, work) {
-  const pushScenario = (format, file, skopeoSource) => ({
-    name: `push-${format}`,
-    title: `push from a ${format}`,
+/** The uplink of the pushes that cross one (MiB/s): a registry across a network, not loopback. */
+export const UPLINK_MIB_PER_SECOND = 40;
+
+function scenarios(image, archives, work, { uplink }) {
+  const pushScenario = (format, file, skopeoSource, uplink = false) => ({
+    name: `push-${format}${uplink ? '-uplink' : ''}`,
+    title: `push from a ${format}${uplink ? `, through a ${UPLINK_MIB_PER_SECOND} MiB/s uplink` : ''}`,
     async prepare(tool, index) {
-      return { registry: await startRegistry(`${work}/push-${format}-${tool}-${index}`) };
+      const registry = await startRegistry(
+        `${work}/push-${format}${uplink ? '-uplink' : ''}-${tool}-${index}`,
+      );
+      return { registry, link: uplink ? await startUplink(registry.host, UPLINK_MIB_PER_SECOND) : undefined };
     },
-    command(tool, { registry }) {
-      const ref = `${registry.host}/${REPO}:${TAG}`;
+    command(tool, { registry, link }) {
+      const ref = `${(link ?? registry).host}/${REPO}:${TAG}`;
       return tool === 'ours'
         ? ours('push', ref, `${format}:${file}`)
         : skopeo('--dest-tls-verify=false', skopeoSource, `docker://${ref}`);
     },
-    async finish(tool, { registry }) {
+    async finish(tool, { registry, link }) {
+      await link?.stop();
       const digest = await hasManifest(registry.host);
       if (digest === undefined) throw new Error(`${tool}: nothing at ${registry.host}/${REPO}:${TAG}`);
       if (format === 'oci-archive' && digest !== image.manifest.digest) {
@@ -99,6 +109,9 @@ function scenarios(image, archives, work) {
   });
   return [
     pushScenario('docker-archive', archives.docker, `docker-archive:${archives.docker}`),
+    ...(uplink
+      ? [pushScenario('docker-archive', archives.docker, `docker-archive:${archives.docker}`, true)]
+      : []),
     pushScenario('oci-archive', archives.oci, `oci-archive:${archives.oci}:${TAG}`),
     pullScenario('docker-archive', () => archives.source),
     pullScenario('oci-archive', () => archives.source),
@@ -139,17 +152,18 @@ async function timeScenario(scenario, { runs, warmup, log }) {
 }
 
 /**
- * Times the four archive scenarios for `image` (an OCI layout from writeRandomImage); returns
+ * Times the archive scenarios for `image` (an OCI layout from writeRandomImage): the four, and
+ * unless `uplink` is false the docker-archive push through the uplink; returns
  * `[{ name, title, oursMs, skopeoMs, ratio, oursRss, skopeoRss }]`.
  */
-export async function runArchives(image, { work, runs, warmup, log }) {
+export async function runArchives(image, { work, runs, warmup, log, uplink = true }) {
   const archives = await writeArchives(image, work);
   const source = await startRegistry(`${work}/archives-source`);
   archives.source = source;
   try {
     await seed(source, image);
     const rows = [];
-    for (const scenario of scenarios(image, archives, work)) {
+    for (const scenario of scenarios(image, archives, work, { uplink })) {
       log(`  ${scenario.title}`);
       rows.push(await timeScenario(scenario, { runs, warmup, log }));
     }
@@ -169,7 +183,7 @@ export async function runArchiveMemory(images, { work, log }) {
   const rows = [];
   for (const image of images) {
     const dir = `${work}/memory-${image.totalBytes}`;
-    const row = await runArchives(image, { work: dir, runs: 1, warmup: 0, log: () => {} });
+    const row = await runArchives(image, { work: dir, runs: 1, warmup: 0, log: () => {}, uplink: false });
     const pick = (name) => row.find((entry) => entry.name === name);
     const entry = {
       bytes: image.totalBytes,

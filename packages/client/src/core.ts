@@ -271,7 +271,7 @@ export {
   bufferSource,
   fileSource,
 } from './registry/blob-source.js';
-export type { UploadBlobOptions, UploadBlobResult } from './registry/blob-upload.js';
+export type { UploadBlobOptions, UploadBlobResult, UploadStreamOptions } from './registry/blob-upload.js';
 export type {
   BlobRef,
   Blobs,

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OCI_REF_NAME_ANNOTATION, ociLayout } from '../content/oci-layout.js';
 import { remoteRepository } from '../content/remote-repository.js';
 import type { CopiedEvent, ProgressEvent, PushedEvent, RetryEvent } from '../events.js';
+import { legacyArchive, makeImage } from '../testing/archive-kit.js';
 import { FIXTURE_LAYOUT, imagesFor, randomImage, tempDir, treeOf } from '../testing/images-kit.js';
 import { simulatedClient } from '../testing/simulated-client.js';
 import { TITLE_ANNOTATION } from './artifact.js';
@@ -577,6 +578,51 @@ const answers = (sim: ReturnType<typeof simulatedClient>['sim'], operation: stri
     .filter((status) => status !== 401);
 
 describe.each(['ghcr', 'distribution'] as const)('the destination repository (%s profile)', (profile) => {
+  it('pushes a docker-archive into a new repository uploading each layer as it is compressed, and into an existing one sends only what it lacks', async () => {
+    const { sim, client } = simulatedClient();
+    const work = await scratch();
+    const image = await makeImage(work, ['example.com/app:1.0'], { layers: 2, bytes: 300 * KiB });
+    const archive = await legacyArchive(work, [image]);
+    const blobOps = () =>
+      sim.log.entries
+        .map((entry) => `${entry.operation} ${entry.status}`)
+        .filter((line) => /^(blob|tags)/.test(line));
+
+    const first = await client.images.push('octo/archived:1', { archive });
+    const layers = (await client.manifests.get('octo/archived', '1')).manifest as {
+      layers: { digest: string; size: number }[];
+    };
+    const ops = blobOps();
+    // The repository does not exist: each layer goes up as one streamed PATCH while it is
+    // compressed, then the copy finds both layers there and sends only the config.
+    expect(ops[0]).toBe('tags.list 404');
+    expect(ops.filter((line) => line === 'blob.upload.patch 202')).toHaveLength(2);
+    expect(ops.slice(-5)).toEqual([
+      'blob.head 404',
+      'blob.head 200',
+      'blob.head 200',
+      'blob.upload.start 202',
+      'blob.upload.put 201',
+    ]);
+    expect(
+      sim.log
+        .byOperation('blob.upload.patch')
+        .every((entry) => entry.requestHeaders['content-range'] === undefined),
+    ).toBe(true);
+    expect(first).toMatchObject({ transferred: 4, skipped: 0 });
+    expect(first.bytesTransferred).toBe(
+      layers.layers.reduce((sum, layer) => sum + layer.size, 0) +
+        image.config.byteLength +
+        first.descriptor.size,
+    );
+
+    // It exists now: asked once, nothing streamed, and the image is there already.
+    sim.log.clear();
+    const again = await client.images.push('octo/archived:2', { archive });
+    expect(blobOps()).toEqual(['tags.list 200']);
+    expect(again).toMatchObject({ transferred: 0, skipped: 1, references: ['2'] });
+  });
+
   it('asks once whether the destination repository exists, and checks no blob of a new one', async () => {
     const { client, sim } = simulatedClient({ profile });
     const { images } = imagesFor(client);

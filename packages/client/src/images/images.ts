@@ -1,7 +1,10 @@
+import type { Readable } from 'node:stream';
 import {
   canonicalRegistry,
+  type Descriptor,
   definedProps,
   InvalidInputError,
+  MediaType,
   type Platform,
   parseReference,
   type Reference,
@@ -10,8 +13,10 @@ import {
   type ArchiveTargetOptions,
   archiveFormatFromName,
   archiveTarget,
+  detectArchiveFormat,
 } from '../content/archive/archive.js';
 import type { ArchiveFormat, ArchiveTarget } from '../content/archive/archive-common.js';
+import { signalOption } from '../content/content.js';
 import { type CopyOptions, type CopyProgress, type CopyResult, copy } from '../content/copy.js';
 import { ociLayout } from '../content/oci-layout.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
@@ -302,18 +307,54 @@ export function createImages(
       const target = remote(repository, partsOf(registry));
       let from: ReadOnlyTarget;
       let reference: string;
+      let destinationExists: boolean | undefined;
+      const streamed: Descriptor[] = [];
+      let archive: ArchiveTarget | undefined;
       if ('layout' in source) {
         from = ociLayout(source.layout, { maxManifestBytes });
         reference = source.tag ?? '';
       } else if ('archive' in source) {
-        const options: ArchiveTargetOptions = {
+        const format = source.format ?? (await detectArchiveFormat(source.archive));
+        // A docker-archive's uncompressed layers are gzip-compressed by the pass that learns
+        // their digests for the manifest. Into a repository that does not exist yet (nothing
+        // there to skip), that pass uploads each layer as it compresses it; elsewhere it keeps
+        // the bytes, and the copy sends the layers the repository lacks.
+        const fresh =
+          format === 'docker-archive' &&
+          source.keepUncompressed !== true &&
+          (await target.isKnownEmpty?.(signalOption(options.signal))) === true;
+        const archiveOptions: ArchiveTargetOptions = {
           maxManifestBytes,
-          // Compressed once: the pass that learns each layer's digest keeps the bytes it sends.
-          spoolCompressed: true,
-          ...definedProps({ format: source.format, keepUncompressed: source.keepUncompressed }),
+          format,
+          ...(fresh
+            ? {
+                sendCompressed: async (layer: Readable) => {
+                  const { descriptor } = await partsOf(registry).blobs.uploadStream(repository, layer, {
+                    mediaType: MediaType.DockerLayerGzip,
+                    ...signalOption(options.signal),
+                  });
+                  streamed.push(descriptor);
+                },
+              }
+            : { spoolCompressed: true }),
+          ...definedProps({ keepUncompressed: source.keepUncompressed }),
         };
-        from = await archiveTarget(source.archive, options);
+        archive = await archiveTarget(source.archive, archiveOptions);
+        from = archive;
         reference = source.image ?? '';
+        if (fresh) {
+          await archive.resolve(reference, signalOption(options.signal)).catch(async (error: unknown) => {
+            await archive?.close();
+            throw error;
+          });
+          // The copy then checks each blob (the streamed layers are there) instead of taking the
+          // repository for empty.
+          if (streamed.length > 0) destinationExists = true;
+        } else if (format === 'docker-archive' && source.keepUncompressed !== true) {
+          // Asked above (it exists, or that cannot be told): the copy would ask again to the
+          // same answer and check each blob; it checks them at once.
+          destinationExists = true;
+        }
       } else if ('files' in source) {
         const artifact = await filesArtifact(source, options.signal);
         from = artifact.target;
@@ -322,13 +363,24 @@ export function createImages(
         from = source.target;
         reference = source.reference;
       }
-      const result = await copy(
-        from,
-        reference,
-        target,
-        tags,
-        copyOptions('images.push', { registry, repository }, options),
-      );
+      const copied = await copy(from, reference, target, tags, {
+        ...copyOptions('images.push', { registry, repository }, options),
+        ...definedProps({ destinationExists }),
+      }).finally(() => archive?.close());
+      // Layers uploaded while they were compressed were sent by this push, though the copy found
+      // them there.
+      const early = Math.min(streamed.length, copied.skipped);
+      const result: CopyResult =
+        early === 0
+          ? copied
+          : {
+              ...copied,
+              transferred: copied.transferred + early,
+              skipped: copied.skipped - early,
+              bytesTransferred:
+                copied.bytesTransferred +
+                streamed.slice(0, early).reduce((sum, layer) => sum + layer.size, 0),
+            };
       deps.events.emit('pushed', {
         kind: 'image',
         registry,

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   createDigester,
   type Descriptor,
@@ -75,6 +76,9 @@ interface UploadSession {
   url: string;
   minChunk: number;
 }
+
+/** What opening, closing or cancelling an upload session needs. */
+type SessionJob = Pick<UploadJob, 'deps' | 'repository' | 'signal' | 'describe'>;
 
 /** What one upload needs, resolved. */
 interface UploadJob {
@@ -195,7 +199,7 @@ export async function pushBlob(
 }
 
 /** POST .../blobs/uploads/ → 202 with the session's Location. */
-async function startSession(job: UploadJob): Promise<UploadSession> {
+async function startSession(job: SessionJob): Promise<UploadSession> {
   const url = registryUrl(job.deps, job.repository, 'blobs/uploads/');
   const response = await job.deps.endpoint.send({
     operation: 'blobs.upload',
@@ -248,7 +252,11 @@ async function mount(job: UploadJob, from: string): Promise<'mounted' | UploadSe
 }
 
 /** The registry's Docker-Content-Digest must name what was sent (when it says anything). */
-function checkDigestHeader(response: TransportResponse, job: UploadJob, step: string): void {
+function checkDigestHeader(
+  response: TransportResponse,
+  job: Pick<UploadJob, 'digest' | 'describe'>,
+  step: string,
+): void {
   const reported = header(response, 'docker-content-digest');
   if (reported !== undefined && reported !== '' && reported !== job.digest) {
     throw new DigestMismatchError(
@@ -258,7 +266,7 @@ function checkDigestHeader(response: TransportResponse, job: UploadJob, step: st
   }
 }
 
-const signalOf = (job: UploadJob): { signal?: AbortSignal | undefined } =>
+const signalOf = (job: Pick<UploadJob, 'signal'>): { signal?: AbortSignal | undefined } =>
   job.signal === undefined ? {} : { signal: job.signal };
 
 /**
@@ -385,6 +393,82 @@ async function monolithic(
   }
 }
 
+/**
+ * Options of `Blobs.uploadStream`.
+ * @public
+ */
+export interface UploadStreamOptions {
+  /** Media type for the returned descriptor and the `pushed` event. If omitted, `application/octet-stream`. */
+  readonly mediaType?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Pushes content read once from a stream, its digest learnt as it is sent: POST, one PATCH whose
+ * body is the whole stream (chunked transfer encoding: no declared length, as Docker streams a
+ * layer), then `PUT ?digest=` with the sha256 of what was sent. Not resumable: the stream cannot
+ * be read again, so a failure cancels the session and fails.
+ * @internal
+ */
+export async function pushStream(
+  deps: RegistryDependencies<UploadLimits>,
+  repository: string,
+  content: Readable | AsyncIterable<Uint8Array>,
+  options: UploadStreamOptions,
+): Promise<{ digest: Digest; size: number }> {
+  const job: SessionJob = {
+    deps,
+    repository,
+    signal: options.signal,
+    describe: `streamed upload of a blob to ${deps.endpoint.host}/${repository}`,
+  };
+  const digester = createDigester('sha256');
+  let session = await startSession(job);
+  // A stream that fails is the cause, whatever the request's failure then says.
+  let streamFailure: { error: unknown } | undefined;
+  try {
+    const hashed = (async function* hashed() {
+      try {
+        for await (const chunk of content as AsyncIterable<Uint8Array>) {
+          digester.update(chunk);
+          yield chunk;
+        }
+      } catch (error) {
+        streamFailure = { error };
+        throw error;
+      }
+    })();
+    const patched = await deps.endpoint.send({
+      operation: 'blobs.upload',
+      method: 'PATCH',
+      url: session.url,
+      headers: { 'content-type': OCTET_STREAM },
+      body: hashed,
+      auth: pushAuth(repository),
+      ...signalOf(job),
+    });
+    await discard(patched);
+    // The Location of the PATCH's answer is where the upload continues (distribution spec).
+    session = sessionFrom(patched, session.url, job.describe);
+    const digest = digester.digest();
+    const response = await deps.endpoint.send({
+      operation: 'blobs.upload',
+      method: 'PUT',
+      url: appendQuery(session.url, 'digest', digest),
+      headers: { 'content-type': OCTET_STREAM },
+      contentLength: 0,
+      auth: pushAuth(repository),
+      ...signalOf(job),
+    });
+    await discard(response);
+    checkDigestHeader(response, { digest, describe: job.describe }, 'upload');
+    return { digest, size: digester.size };
+  } catch (error) {
+    await cancelSession(job, session);
+    throw streamFailure === undefined ? error : streamFailure.error;
+  }
+}
+
 /** Parses an upload `Range` (`0-<last>`, or `bytes=0-<last>`) into the next offset. @internal */
 export function offsetFromRange(value: string | undefined, lastConfirmed: number): number | undefined {
   if (value === undefined) return undefined;
@@ -428,7 +512,7 @@ async function sessionStatus(
 }
 
 /** DELETE the session, best effort, after giving up (the spec asks clients to). */
-async function cancelSession(job: UploadJob, session: UploadSession): Promise<void> {
+async function cancelSession(job: SessionJob, session: UploadSession): Promise<void> {
   try {
     const response = await job.deps.endpoint.send({
       operation: 'blobs.upload-cancel',

@@ -278,6 +278,73 @@ describe('blobs.upload against the ghcr profile', () => {
   });
 });
 
+describe('blobs.uploadStream against the ghcr profile', () => {
+  async function* piecesOf(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
+    for (let at = 0; at < bytes.byteLength; at += size) yield bytes.subarray(at, at + size);
+  }
+
+  it('sends a stream of unknown digest in one PATCH with no declared length, then PUT ?digest= of what was sent', async () => {
+    const { sim, client } = simulatedClient();
+    const pushed: PushedEvent[] = [];
+    client.events.on('pushed', (event) => pushed.push(event));
+    // Over GHCR's 4 MiB cap on a body with a declared length: a streamed body has none.
+    const bytes = randomBytes(10 * MiB + 3);
+    const result = await client.blobs.uploadStream('octo/app', piecesOf(bytes, MiB), {
+      mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    });
+    expect(result).toEqual({
+      method: 'uploaded',
+      descriptor: {
+        mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+        digest: digestOf(bytes),
+        size: bytes.byteLength,
+      },
+    });
+    expect(
+      sim.log.entries
+        .map((entry) => `${entry.operation} ${entry.status}`)
+        .filter((line) => line.startsWith('blob')),
+    ).toEqual(['blob.upload.start 202', 'blob.upload.patch 202', 'blob.upload.put 201']);
+    const [patch] = sim.log.byOperation('blob.upload.patch');
+    expect(patch?.requestBytes).toBe(bytes.byteLength);
+    expect(patch?.requestHeaders['content-length']).toBeUndefined();
+    expect(patch?.requestHeaders['content-range']).toBeUndefined();
+    const [put] = sim.log.byOperation('blob.upload.put');
+    expect(put?.url).toContain(`digest=${encodeURIComponent(digestOf(bytes))}`);
+    expect(put?.requestBytes).toBe(0);
+    expect(
+      (await client.blobs.getBytes('octo/app', digestOf(bytes), { maxBytes: 16 * MiB })).equals(bytes),
+    ).toBe(true);
+    expect(pushed.map((event) => [event.kind, event.digest, event.method])).toEqual([
+      ['blob', digestOf(bytes), 'uploaded'],
+    ]);
+  });
+
+  it('cancels the session and rejects when the PATCH fails: nothing is committed, nothing resent', async () => {
+    const { sim, client } = simulatedClient();
+    sim.faults.add({ operation: 'blob.upload.patch', nth: 1, action: { type: 'status', status: 500 } });
+    const bytes = randomBytes(2 * MiB);
+    await expect(client.blobs.uploadStream('octo/app', piecesOf(bytes, MiB))).rejects.toBeInstanceOf(
+      GhcrError,
+    );
+    expect(
+      sim.log.entries.map((entry) => entry.operation).filter((operation) => operation?.startsWith('blob')),
+    ).toEqual(['blob.upload.start', 'blob.upload.patch', 'blob.upload.cancel']);
+    expect(await client.blobs.exists('octo/app', digestOf(bytes))).toBeUndefined();
+  });
+
+  it('cancels the session when the stream itself fails, with the stream’s error', async () => {
+    const { sim, client } = simulatedClient();
+    async function* broken(): AsyncGenerator<Buffer> {
+      yield randomBytes(MiB);
+      throw new Error('the compressor broke');
+    }
+    await expect(client.blobs.uploadStream('octo/app', broken())).rejects.toThrow('the compressor broke');
+    expect(sim.log.byOperation('blob.upload.put')).toHaveLength(0);
+    expect(sim.log.byOperation('blob.upload.cancel')).toHaveLength(1);
+  });
+});
+
 describe('blobs.get against the ghcr profile', () => {
   async function pushed(size: number) {
     const context = simulatedClient();

@@ -10,7 +10,14 @@ import {
 } from '@ghcr/oci-types';
 import { resumableBlobStream, verifiedBlobStream } from './blob-download.js';
 import { type BlobInput, type BlobSource, toBlobSource } from './blob-source.js';
-import { identifySource, pushBlob, type UploadBlobOptions, type UploadBlobResult } from './blob-upload.js';
+import {
+  identifySource,
+  pushBlob,
+  pushStream,
+  type UploadBlobOptions,
+  type UploadBlobResult,
+  type UploadStreamOptions,
+} from './blob-upload.js';
 import type { RegistryDependencies, UploadLimits } from './dependencies.js';
 import { checkRepository } from './names.js';
 import { discard, header } from './responses.js';
@@ -78,6 +85,19 @@ export interface Blobs {
    * offset after a failure. The source is streamed, never held whole.
    */
   upload(repository: string, content: BlobInput, options?: UploadBlobOptions): Promise<UploadBlobResult>;
+  /**
+   * Pushes content that can be read only once and whose digest is not known beforehand (a stream
+   * being compressed, a generated tar): its sha256 is computed as it is sent, in one `PATCH` with
+   * no declared length (as Docker streams a layer), and the upload is closed with that digest.
+   * No existence check and no resumption: a failure cancels the session and rejects; for a
+   * resumable upload give `upload` a {@link BlobSource}. Emits `pushed` (no `progress`: its events
+   * name a digest, known only at the end).
+   */
+  uploadStream(
+    repository: string,
+    content: Readable | AsyncIterable<Uint8Array>,
+    options?: UploadStreamOptions,
+  ): Promise<UploadBlobResult>;
 }
 
 function refOf(blob: BlobRef): { digest: Digest; size?: number } {
@@ -161,6 +181,22 @@ export function createBlobs(deps: RegistryDependencies<UploadLimits>): Blobs {
           });
         },
       };
+    },
+    async uploadStream(repository, content, options = {}) {
+      checkRepository(repository);
+      const { digest, size } = await pushStream(deps, repository, content, options);
+      const mediaType = options.mediaType ?? OCTET_STREAM;
+      deps.events.emit('pushed', {
+        kind: 'blob',
+        registry: deps.endpoint.host,
+        repository,
+        digest,
+        size,
+        mediaType,
+        tags: [],
+        method: 'uploaded',
+      });
+      return { descriptor: { mediaType, digest, size }, method: 'uploaded' };
     },
     async upload(repository, content, options = {}) {
       checkRepository(repository);

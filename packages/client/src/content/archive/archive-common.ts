@@ -1,4 +1,4 @@
-import { type Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   createContentVerifier,
@@ -54,6 +54,12 @@ export interface ArchiveTarget extends Target {
   commit(): Promise<void>;
   /** Removes the archive being written (nothing appears at `path`). */
   discard(): Promise<void>;
+  /**
+   * Frees what reading the archive holds: the gzip streams a docker-archive kept
+   * (`spoolCompressed`) for layers not read to their end. Reading goes on afterwards (such a
+   * layer is compressed again). Call it once a copy from the archive is done.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -131,10 +137,21 @@ export function layerGzip(level: number): Transform {
 }
 
 /**
+ * Where the measuring pass also sends the gzip stream it makes ({@link measureLayer}).
+ * @internal
+ */
+export interface LayerSend {
+  /** Takes the stream as it is made; its promise settles when the stream is consumed (or failed). */
+  readonly to: (stream: Readable) => Promise<unknown>;
+  /** The diff_id the layer must have: the stream ends only when it does, else it fails. */
+  readonly diffId: string;
+}
+
+/**
  * Reads a stored layer once: hashes it, finds its compression, hashes its uncompressed tar (the
  * diff_id) and, when `compress` is set and it is uncompressed, the gzip stream made from it
  * (kept in a {@link LayerSpool} when `spool` is set, so reading the layer later does not compress
- * it again).
+ * it again; or handed to `send` as it is made, which then takes the spool's place).
  * @throws InvalidInputError `GHCR_INVALID_ARCHIVE` for a zstd layer (Node.js cannot check its diff_id).
  * @internal
  */
@@ -145,6 +162,7 @@ export async function measureLayer(
   what: string,
   path: string,
   spool = false,
+  send?: LayerSend,
 ): Promise<LayerMeasure> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await iterator.next();
@@ -192,21 +210,82 @@ export async function measureLayer(
     return { compression: 'none', stored: { digest, size: stored.size }, diffId: digest };
   }
   const zipped = createDigester('sha256');
-  const writer = spool ? await createSpool() : undefined;
+  const fork = send === undefined ? undefined : forkTo(send.to);
+  const writer = spool && fork === undefined ? await createSpool() : undefined;
   try {
-    if (writer === undefined) await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
-    else await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), writer.writable);
+    if (fork !== undefined) await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), fork.writable);
+    else if (writer !== undefined)
+      await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), writer.writable);
+    else await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
   } catch (error) {
     await writer?.discard();
+    await fork?.settle(false);
     throw error;
   }
   const kept = writer?.finish();
   const digest = stored.digest();
+  // The receiver gets the stream's end only for the layer the config names.
+  await fork?.settle(digest === send?.diffId);
   return {
     compression: 'none',
     stored: { digest, size: stored.size },
     diffId: digest,
     gzip: { digest: zipped.digest(), size: zipped.size, ...definedProps({ spool: kept }) },
+  };
+}
+
+/**
+ * A Writable that hands what it is given to `to`'s stream as it comes, waiting while that stream
+ * is full. The stream ends only on `settle(true)`; `settle(false)` fails it. When the receiver
+ * fails first, the rest is dropped: the pass it feeds goes on. `settle` resolves with whether the
+ * receiver took the whole stream.
+ */
+function forkTo(to: (stream: Readable) => Promise<unknown>): {
+  writable: Writable;
+  settle(accept: boolean): Promise<boolean>;
+} {
+  // One piece of gzip output (up to 1 MiB) at a time on each side: the receiver's socket holds
+  // the rest.
+  const out = new PassThrough({ highWaterMark: 64 * 1024 });
+  // The receiver may not be reading yet when the stream fails (its upload still opening): it
+  // meets the error when it reads, and the process must not meet it first.
+  out.on('error', () => {});
+  const received = Promise.resolve()
+    .then(() => to(out))
+    .then(
+      () => true,
+      () => false,
+    );
+  void received.then((ok) => {
+    if (!ok) out.destroy();
+  });
+  const writable = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      if (out.destroyed || out.write(chunk)) {
+        callback();
+        return;
+      }
+      const go = (): void => {
+        out.off('drain', go);
+        out.off('close', go);
+        callback();
+      };
+      out.on('drain', go);
+      out.on('close', go);
+    },
+    destroy(error, callback) {
+      if (error !== null) out.destroy(error);
+      callback(error);
+    },
+  });
+  return {
+    writable,
+    async settle(accept) {
+      if (accept && !out.destroyed) out.end();
+      else if (!out.destroyed) out.destroy(new Error('the layer does not match its diff_id: not sent'));
+      return received;
+    },
   };
 }
 

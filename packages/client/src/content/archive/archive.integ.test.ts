@@ -197,10 +197,17 @@ describeWithBinaries(withSkopeo, 'archives against docker-registry and skopeo', 
       diffIds: [sha256(Buffer.from('not this layer'))],
     });
     const path = await legacyArchive(work, [wrong], { name: 'bad.tar' });
-    await expect(client().images.push('integ/bad:v1', { archive: path })).rejects.toMatchObject({
+    const pusher = client();
+    const pushed: string[] = [];
+    pusher.events.on('pushed', (event) => pushed.push(`${event.kind} ${event.digest}`));
+    // A new repository: the layer is streamed up while it is compressed, and that upload is
+    // cancelled, not committed, when its diff_id turns out wrong.
+    await expect(pusher.images.push('integ/bad:v1', { archive: path })).rejects.toMatchObject({
       code: 'GHCR_INVALID_ARCHIVE',
     });
+    expect(pushed).toEqual([]);
     expect(await client().manifests.head('integ/bad', 'v1')).toBeUndefined();
+    await expect(client().tags.list('integ/bad')).rejects.toMatchObject({ code: 'NAME_UNKNOWN' });
   });
 
   it('a failed pull leaves no archive', async () => {

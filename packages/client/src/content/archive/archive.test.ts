@@ -249,6 +249,83 @@ describe('docker-archive', () => {
   });
 });
 
+describe('docker-archive: each layer sent while it is compressed (sendCompressed)', () => {
+  async function collect(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  it('hands on exactly the gzip stream the manifest names, one per layer, with no spool', async () => {
+    const source = await legacyArchive(work, [image], { name: 'send.tar' });
+    const sent: Buffer[] = [];
+    const archive = dockerArchive(source, {
+      spoolCompressed: true,
+      sendCompressed: async (layer) => {
+        sent.push(await collect(layer));
+      },
+    });
+    const { manifest, memory } = await intoMemory(archive);
+    const layers = manifest.manifest.layers;
+    expect(layers).toHaveLength(2);
+    expect(sent.map(sha256).sort()).toEqual(layers.map((layer) => layer.digest).sort());
+    // Read again (no spool was kept), the layers compress to the same bytes.
+    for (const layer of layers) {
+      expect(sha256(await blobBytes(memory, layer.digest))).toBe(layer.digest);
+    }
+    // What was sent decompresses to the layers themselves (their diff_ids).
+    expect(sent.map((bytes) => sha256(gunzipSync(bytes))).sort()).toEqual(image.layers.map(sha256).sort());
+  });
+
+  it('fails the stream of a layer that does not match its diff_id, so nothing is committed', async () => {
+    const wrong = await makeImage(work, ['example.com/app:bad'], {
+      layers: 1,
+      diffIds: [sha256(Buffer.from('another layer'))],
+    });
+    const source = await legacyArchive(work, [wrong], { name: 'send-wrong.tar' });
+    const outcomes: string[] = [];
+    const archive = dockerArchive(source, {
+      sendCompressed: async (layer) => {
+        try {
+          await collect(layer);
+          outcomes.push('ended');
+        } catch (error) {
+          outcomes.push(`failed: ${(error as Error).message}`);
+          throw error;
+        }
+      },
+    });
+    await expect(archive.resolve('')).rejects.toMatchObject({ code: 'GHCR_INVALID_ARCHIVE' });
+    expect(outcomes).toEqual([expect.stringContaining('does not match its diff_id')]);
+
+    // A receiver that has not started reading when the stream fails (its upload still opening)
+    // meets the failure when it reads; nothing goes unhandled.
+    const late = dockerArchive(source, {
+      sendCompressed: async (layer) => {
+        await new Promise((resolve) => layer.once('close', resolve));
+        await collect(layer);
+      },
+    });
+    await expect(late.resolve('')).rejects.toMatchObject({ code: 'GHCR_INVALID_ARCHIVE' });
+  });
+
+  it('goes on when the receiver fails: the layer is compressed again when read', async () => {
+    const source = await legacyArchive(work, [image], { name: 'send-fails.tar' });
+    let calls = 0;
+    const archive = dockerArchive(source, {
+      sendCompressed: async (layer) => {
+        calls += 1;
+        for await (const _ of layer) throw new Error('the upload broke');
+      },
+    });
+    const { manifest, memory } = await intoMemory(archive);
+    expect(calls).toBe(2);
+    for (const layer of manifest.manifest.layers) {
+      expect(sha256(await blobBytes(memory, layer.digest))).toBe(layer.digest);
+    }
+  });
+});
+
 describe('writing archives', () => {
   it('a docker-archive written from another holds both generations and reads back the same', async () => {
     const source = await legacyArchive(work, [image]);

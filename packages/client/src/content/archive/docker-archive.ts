@@ -66,6 +66,15 @@ export interface DockerArchiveOptions {
    * layers of the image. If omitted, false: each read compresses again. `Images.push` sets it.
    */
   readonly spoolCompressed?: boolean | undefined;
+  /**
+   * Also hand each layer's gzip stream, as the pass that learns its digest makes it, to this
+   * function: to upload it while it is compressed (`Blobs.uploadStream`), as `Images.push` does
+   * into a repository that does not exist yet. The stream ends only once the layer matched its
+   * config's diff_id (else it fails, so nothing is committed), and the pass waits for the
+   * function's promise. No spool is kept for such a layer; when the function fails, reading the
+   * layer later compresses it again. If omitted, the stream goes nowhere else.
+   */
+  readonly sendCompressed?: ((layer: Readable) => Promise<unknown>) | undefined;
 }
 
 interface LegacyItem {
@@ -154,6 +163,8 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
 
   const built = new Map<number, Promise<BuiltImage>>();
   const byDigest = new Map<string, { image: BuiltImage; plan: BlobPlan | 'manifest' }>();
+  /** The spools the measuring passes kept, released by `close`. */
+  const spools: LayerSpool[] = [];
 
   const build = (index: number): Promise<BuiltImage> => {
     let pending = built.get(index);
@@ -204,6 +215,9 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
         `layer "${layerPath}"`,
         writer.path,
         options.spoolCompressed ?? false,
+        options.sendCompressed === undefined
+          ? undefined
+          : { to: options.sendCompressed, diffId: diffIds[position] as string },
       ).catch((error: unknown) => {
         throw fileFailure(error, `reading layer "${layerPath}"`, writer.path);
       });
@@ -219,6 +233,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     const blobs = new Map<string, BlobPlan>([[configDigest, { kind: 'bytes', bytes: configBytes }]]);
     const layerDescriptors = layers.map(({ entry, measure }): Descriptor => {
       if (measure.gzip !== undefined) {
+        if (measure.gzip.spool !== undefined) spools.push(measure.gzip.spool);
         blobs.set(measure.gzip.digest, {
           kind: 'entry',
           entry,
@@ -458,6 +473,9 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
       }
     },
     discard: () => writer.discard(),
+    async close() {
+      for (const spool of spools.splice(0)) spool.release();
+    },
   };
 }
 

@@ -103,6 +103,24 @@ describe('layer spool', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(spool?.open(0)).toBeUndefined();
   });
+
+  it('is released by release() though never read to its end, once the read open on it closes', async () => {
+    const writer = await createSpool();
+    if (writer === undefined) throw new Error('no temp directory for the spool');
+    await pipeline(
+      (async function* one() {
+        yield Buffer.alloc(10, 3);
+      })(),
+      writer.writable,
+    );
+    const spool = writer.finish();
+    const open = spool?.open(2) as Readable;
+    spool?.release();
+    // The read under way goes on to its end.
+    expect((await bytesOf(open)).equals(Buffer.alloc(8, 3))).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(spool?.open(0)).toBeUndefined();
+  });
 });
 
 describe('docker-archive push with spoolCompressed', () => {
@@ -127,6 +145,17 @@ describe('docker-archive push with spoolCompressed', () => {
     // The push read the spool to its end: this read compresses, and is verified against the digest.
     const again = await bytesOf(archive.fetch(layer));
     expect(sha256(again)).toBe(layer.digest);
+    expect(vi.mocked(layerGzip)).toHaveBeenCalledTimes(1);
+  });
+
+  it('close() frees the spools of layers not read, and later reads compress again', async () => {
+    const archive = dockerArchive(path, { spoolCompressed: true });
+    const manifest = (await archive.fetchManifest(await archive.resolve(''))) as ParsedImageManifest;
+    await archive.close();
+    const layer = manifest.manifest.layers[0];
+    if (layer === undefined) throw new Error('no layer');
+    expect(vi.mocked(layerGzip)).not.toHaveBeenCalled();
+    expect(sha256(await bytesOf(archive.fetch(layer)))).toBe(layer.digest);
     expect(vi.mocked(layerGzip)).toHaveBeenCalledTimes(1);
   });
 

@@ -20,6 +20,8 @@ export interface LayerSpool {
   readonly size: number;
   /** The bytes from `offset`, or undefined once the spool is released. */
   open(offset: number, signal?: AbortSignal): Readable | undefined;
+  /** Releases the spool now (once the reads open on it end): later reads get `undefined`. */
+  release(): void;
 }
 
 /**
@@ -91,14 +93,19 @@ function spoolOver(file: FileHandle, size: number): LayerSpool {
   let handle: FileHandle | undefined = file;
   let readers = 0;
   let readToEnd = false;
+  let released = false;
   const release = (): void => {
-    if (handle === undefined || readers > 0 || !readToEnd) return;
+    if (handle === undefined || readers > 0 || !(readToEnd || released)) return;
     const closing = handle;
     handle = undefined;
     closing.close().catch(() => {});
   };
   return {
     size,
+    release() {
+      released = true;
+      release();
+    },
     open(offset, signal) {
       if (handle === undefined) return undefined;
       readers += 1;

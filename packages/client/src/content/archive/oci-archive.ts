@@ -233,5 +233,7 @@ export function ociArchive(path: string, options: OciArchiveOptions = {}): Archi
       }
     },
     discard: () => writer.discard(),
+    // Reading holds nothing between reads.
+    close: async () => {},
   };
 }
