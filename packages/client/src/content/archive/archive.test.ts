@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promi
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type ParsedImageManifest, parseManifest } from '@ghcr/manifest';
-import { MediaType } from '@ghcr/oci-types';
+import { GhcrErrorCode, MediaType } from '@ghcr/oci-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectTarget } from '../../images/inspect.js';
 import {
@@ -307,6 +307,23 @@ describe('docker-archive: each layer sent while it is compressed (sendCompressed
       },
     });
     await expect(late.resolve('')).rejects.toMatchObject({ code: 'GHCR_INVALID_ARCHIVE' });
+  });
+
+  it('stops reading the layers when the signal of the resolve that started it aborts, and a later resolve builds again', async () => {
+    const source = await legacyArchive(work, [image], { name: 'send-abort.tar' });
+    const controller = new AbortController();
+    const archive = dockerArchive(source, {
+      sendCompressed: async (layer) => {
+        // The upload is told first (it takes the same signal); the pass stops as well.
+        controller.abort();
+        await collect(layer);
+      },
+    });
+    await expect(archive.resolve('', { signal: controller.signal })).rejects.toMatchObject({
+      code: GhcrErrorCode.ABORTED,
+    });
+    const again = await archive.resolve('');
+    expect(again.digest).toMatch(/^sha256:/);
   });
 
   it('goes on when the receiver fails: the layer is compressed again when read', async () => {

@@ -166,13 +166,17 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
   /** The spools the measuring passes kept, released by `close`. */
   const spools: LayerSpool[] = [];
 
-  const build = (index: number): Promise<BuiltImage> => {
+  /**
+   * Builds image `index` once (its layers read, checked and measured); `signal` stops the
+   * reading of the call that starts it (a later call builds again).
+   */
+  const build = (index: number, signal?: AbortSignal): Promise<BuiltImage> => {
     let pending = built.get(index);
     if (pending === undefined) {
       pending = (async () => {
         const { archive, items } = await load();
         const item = items[index] as LegacyItem;
-        const image = await buildImage(archive, item, index);
+        const image = await buildImage(archive, item, index, signal);
         byDigest.set(image.manifest.digest, { image, plan: 'manifest' });
         for (const [digest, plan] of image.blobs) byDigest.set(digest, { image, plan });
         return image;
@@ -183,7 +187,12 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     return pending;
   };
 
-  const buildImage = async (archive: TarArchive, item: LegacyItem, index: number): Promise<BuiltImage> => {
+  const buildImage = async (
+    archive: TarArchive,
+    item: LegacyItem,
+    index: number,
+    signal: AbortSignal | undefined,
+  ): Promise<BuiltImage> => {
     const where = `image @${index} of ${writer.path}`;
     const configEntry = entryOf(archive, item.Config, `the config of ${where}`);
     const configBytes = await archive.read(
@@ -209,7 +218,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     const layers = await mapLimit(item.Layers, options.concurrency ?? 2, async (layerPath, position) => {
       const entry = entryOf(archive, layerPath, `layer ${position + 1} of ${where}`);
       const measure = await measureLayer(
-        archive.open(entry),
+        archive.open(entry, 0, signal),
         !keepUncompressed,
         level,
         `layer "${layerPath}"`,
@@ -219,7 +228,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
           ? undefined
           : { to: options.sendCompressed, diffId: diffIds[position] as string },
       ).catch((error: unknown) => {
-        throw fileFailure(error, `reading layer "${layerPath}"`, writer.path);
+        throw fileFailure(error, `reading layer "${layerPath}"`, writer.path, signal);
       });
       if (measure.diffId !== diffIds[position]) {
         throw archiveError(
@@ -341,7 +350,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     path: writer.path,
     name,
     images: async () => (await load()).images,
-    async resolve(reference) {
+    async resolve(reference, readOptions = {}) {
       if (isContentDigest(reference)) {
         const plan = await planOf({ mediaType: '', digest: reference, size: 0 });
         const image = byDigest.get(reference)?.image;
@@ -350,7 +359,7 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
       }
       const { images } = await load();
       const chosen = selectImage(images, reference, name);
-      const image = await build(chosen.index);
+      const image = await build(chosen.index, readOptions.signal);
       return {
         mediaType: image.manifest.mediaType,
         digest: image.manifest.digest,
