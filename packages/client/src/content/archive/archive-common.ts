@@ -237,12 +237,12 @@ export async function measureLayer(
 /**
  * A Writable that hands what it is given to `to`'s stream as it comes, waiting while that stream
  * is full. The stream ends only on `settle(true)`; `settle(false)` fails it. When the receiver
- * fails first, the rest is dropped: the pass it feeds goes on. `settle` resolves with whether the
- * receiver took the whole stream.
+ * settles before the end was given (it failed, or returned without reading on), the rest is
+ * dropped: the pass it feeds goes on. `settle` resolves once the receiver has settled.
  */
 function forkTo(to: (stream: Readable) => Promise<unknown>): {
   writable: Writable;
-  settle(accept: boolean): Promise<boolean>;
+  settle(accept: boolean): Promise<void>;
 } {
   // One piece of gzip output (up to 1 MiB) at a time on each side: the receiver's socket holds
   // the rest.
@@ -250,14 +250,15 @@ function forkTo(to: (stream: Readable) => Promise<unknown>): {
   // The receiver may not be reading yet when the stream fails (its upload still opening): it
   // meets the error when it reads, and the process must not meet it first.
   out.on('error', () => {});
+  let ended = false;
   const received = Promise.resolve()
     .then(() => to(out))
     .then(
-      () => true,
-      () => false,
+      () => undefined,
+      () => undefined,
     );
-  void received.then((ok) => {
-    if (!ok) out.destroy();
+  void received.then(() => {
+    if (!ended) out.destroy();
   });
   const writable = new Writable({
     highWaterMark: 64 * 1024,
@@ -282,9 +283,15 @@ function forkTo(to: (stream: Readable) => Promise<unknown>): {
   return {
     writable,
     async settle(accept) {
-      if (accept && !out.destroyed) out.end();
-      else if (!out.destroyed) out.destroy(new Error('the layer does not match its diff_id: not sent'));
-      return received;
+      if (!out.destroyed) {
+        if (accept) {
+          ended = true;
+          out.end();
+        } else {
+          out.destroy(new Error('the layer does not match its diff_id: not sent'));
+        }
+      }
+      await received;
     },
   };
 }
