@@ -400,6 +400,7 @@ async function monolithic(
 export interface UploadStreamOptions {
   /** Media type for the returned descriptor and the `pushed` event. If omitted, `application/octet-stream`. */
   readonly mediaType?: string | undefined;
+  /** Stops the upload: the session is cancelled and nothing is committed. */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -428,14 +429,28 @@ export async function pushStream(
   let streamFailure: { error: unknown } | undefined;
   try {
     const hashed = (async function* hashed() {
+      const iterator = (content as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      let finished = false;
       try {
-        for await (const chunk of content as AsyncIterable<Uint8Array>) {
-          digester.update(chunk);
-          yield chunk;
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            // The stream's own failure (not one the request throws in, as an abort does).
+            finished = true;
+            streamFailure = { error };
+            throw error;
+          }
+          if (next.done === true) {
+            finished = true;
+            return;
+          }
+          digester.update(next.value);
+          yield next.value;
         }
-      } catch (error) {
-        streamFailure = { error };
-        throw error;
+      } finally {
+        if (!finished) closeQuietly(iterator);
       }
     })();
     const patched = await deps.endpoint.send({

@@ -333,6 +333,22 @@ describe('blobs.uploadStream against the ghcr profile', () => {
     expect(await client.blobs.exists('octo/app', digestOf(bytes))).toBeUndefined();
   });
 
+  it('stops when aborted mid-stream: the session is cancelled, nothing committed', async () => {
+    const { sim, client } = simulatedClient();
+    const controller = new AbortController();
+    async function* slowToEnd(): AsyncGenerator<Buffer> {
+      yield randomBytes(MiB);
+      controller.abort();
+      yield randomBytes(MiB);
+    }
+    const error = await client.blobs
+      .uploadStream('octo/app', slowToEnd(), { signal: controller.signal })
+      .catch((caught: unknown) => caught);
+    expect((error as GhcrError).code).toBe(GhcrErrorCode.ABORTED);
+    expect(sim.log.byOperation('blob.upload.put')).toHaveLength(0);
+    expect(sim.log.byOperation('blob.upload.cancel')).toHaveLength(1);
+  });
+
   it('cancels the session when the stream itself fails, with the stream’s error', async () => {
     const { sim, client } = simulatedClient();
     async function* broken(): AsyncGenerator<Buffer> {
