@@ -219,8 +219,12 @@ async function writeViews(
   return batches;
 }
 
-/** `writev` until every byte of `pieces` is in the file (a short write continues where it stopped). */
-async function writeAll(handle: FileHandle, pieces: Uint8Array[], position: number): Promise<void> {
+/**
+ * `writev` until every byte of `pieces` is in the file at `position` (a short write continues
+ * where it stopped).
+ * @internal
+ */
+export async function writeAll(handle: FileHandle, pieces: Uint8Array[], position: number): Promise<void> {
   let rest = pieces;
   let at = position;
   for (;;) {

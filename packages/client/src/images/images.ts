@@ -319,10 +319,8 @@ export function createImages(
         // their digests for the manifest. Into a repository that does not exist yet (nothing
         // there to skip), that pass uploads each layer as it compresses it; elsewhere it keeps
         // the bytes, and the copy sends the layers the repository lacks.
-        const fresh =
-          format === 'docker-archive' &&
-          source.keepUncompressed !== true &&
-          (await target.isKnownEmpty?.(signalOption(options.signal))) === true;
+        const compresses = format === 'docker-archive' && source.keepUncompressed !== true;
+        const fresh = compresses && (await target.isKnownEmpty?.(signalOption(options.signal))) === true;
         const archiveOptions: ArchiveTargetOptions = {
           maxManifestBytes,
           format,
@@ -350,7 +348,7 @@ export function createImages(
           // The copy then checks each blob (the streamed layers are there) instead of taking the
           // repository for empty.
           if (streamed.length > 0) destinationExists = true;
-        } else if (format === 'docker-archive' && source.keepUncompressed !== true) {
+        } else if (compresses) {
           // Asked above (it exists, or that cannot be told): the copy would ask again to the
           // same answer and check each blob; it checks them at once.
           destinationExists = true;

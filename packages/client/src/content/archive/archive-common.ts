@@ -213,10 +213,9 @@ export async function measureLayer(
   const fork = send === undefined ? undefined : forkTo(send.to);
   const writer = spool && fork === undefined ? await createSpool() : undefined;
   try {
-    if (fork !== undefined) await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), fork.writable);
-    else if (writer !== undefined)
-      await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), writer.writable);
-    else await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
+    const keep = fork?.writable ?? writer?.writable;
+    if (keep === undefined) await pipeline(rest(), tee(stored), layerGzip(level), sink(zipped));
+    else await pipeline(rest(), tee(stored), layerGzip(level), tee(zipped), keep);
   } catch (error) {
     await writer?.discard();
     await fork?.settle(false);

@@ -25,6 +25,19 @@ async function bytesOf(stream: Readable | AsyncIterable<Uint8Array>): Promise<Bu
   return Buffer.concat(chunks);
 }
 
+/** A spool holding `bytes`. */
+async function spoolOf(bytes: Buffer) {
+  const writer = await createSpool();
+  if (writer === undefined) throw new Error('no temp directory for the spool');
+  await pipeline(
+    (async function* one() {
+      yield bytes;
+    })(),
+    writer.writable,
+  );
+  return writer.finish();
+}
+
 async function push(path: string, spoolCompressed: boolean) {
   const archive = dockerArchive(path, { spoolCompressed });
   const memory = memoryTarget();
@@ -82,15 +95,7 @@ describe('layer spool', () => {
   });
 
   it('stays while another read is open, and is released when the last one closes', async () => {
-    const writer = await createSpool();
-    if (writer === undefined) throw new Error('no temp directory for the spool');
-    await pipeline(
-      (async function* one() {
-        yield Buffer.alloc(10, 7);
-      })(),
-      writer.writable,
-    );
-    const spool = writer.finish();
+    const spool = await spoolOf(Buffer.alloc(10, 7));
     const first = spool?.open(0) as Readable;
     const second = spool?.open(4) as Readable;
     expect((await bytesOf(first)).equals(Buffer.alloc(10, 7))).toBe(true);
@@ -105,15 +110,7 @@ describe('layer spool', () => {
   });
 
   it('is released by release() though never read to its end, once the read open on it closes', async () => {
-    const writer = await createSpool();
-    if (writer === undefined) throw new Error('no temp directory for the spool');
-    await pipeline(
-      (async function* one() {
-        yield Buffer.alloc(10, 3);
-      })(),
-      writer.writable,
-    );
-    const spool = writer.finish();
+    const spool = await spoolOf(Buffer.alloc(10, 3));
     const open = spool?.open(2) as Readable;
     spool?.release();
     // The read under way goes on to its end.

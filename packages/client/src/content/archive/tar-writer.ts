@@ -3,6 +3,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { GhcrErrorCode, InternalError, InvalidInputError, ProtocolError } from '@ghcr/oci-types';
 import { fileFailure } from '../layout-paths.js';
+import { writeAll } from '../verified-file-write.js';
 
 const BLOCK = 512;
 
@@ -51,7 +52,7 @@ export class TarWriter {
   /** Adds a file entry from bytes in memory. */
   bytes(name: string, content: Uint8Array): Promise<void> {
     return this.file(name, content.byteLength, async (handle, position) => {
-      await writeAll(handle, content, position, this.path);
+      await writeAt(handle, content, position, this.path);
       return content.byteLength;
     });
   }
@@ -72,7 +73,7 @@ export class TarWriter {
     this.#usable();
     this.#done = true;
     const handle = await this.#open();
-    await writeAll(handle, Buffer.alloc(BLOCK * 2), this.#end, this.path);
+    await writeAt(handle, Buffer.alloc(BLOCK * 2), this.#end, this.path);
     try {
       await handle.datasync();
     } catch (error) {
@@ -138,7 +139,7 @@ export class TarWriter {
     const written = (async () => {
       try {
         const handle = await this.#open();
-        await writeAll(handle, head, at, this.path);
+        await writeAt(handle, head, at, this.path);
         const bytes = await write(handle, at + head.byteLength);
         if (bytes !== size) {
           throw new ProtocolError(
@@ -146,7 +147,7 @@ export class TarWriter {
             { code: GhcrErrorCode.SIZE_MISMATCH },
           );
         }
-        if (pad > 0) await writeAll(handle, Buffer.alloc(pad), at + head.byteLength + size, this.path);
+        if (pad > 0) await writeAt(handle, Buffer.alloc(pad), at + head.byteLength + size, this.path);
         this.#names.add(key);
       } catch (error) {
         this.#failed ??= error;
@@ -160,22 +161,11 @@ export class TarWriter {
   }
 }
 
-/** Writes all of `bytes` at `position` (a short write continues where it stopped). */
-async function writeAll(
-  handle: FileHandle,
-  bytes: Uint8Array,
-  position: number,
-  path: string,
-): Promise<void> {
-  let done = 0;
-  while (done < bytes.byteLength) {
-    const { bytesWritten } = await handle
-      .write(bytes, done, bytes.byteLength - done, position + done)
-      .catch((error: unknown) => {
-        throw fileFailure(error, 'writing the archive', path);
-      });
-    done += bytesWritten;
-  }
+/** Writes all of `bytes` at `position`, a failure named as the archive's. */
+async function writeAt(handle: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
+  await writeAll(handle, [bytes], position).catch((error: unknown) => {
+    throw fileFailure(error, 'writing the archive', path);
+  });
 }
 
 /** A ustar header; a name over 100 bytes is carried by a GNU long-name entry first. */
