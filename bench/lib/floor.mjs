@@ -3,7 +3,8 @@
 // file beside the bundle on first use (the executable's commands never use it: every request goes
 // out on the transport's own connections), bundled as the `ghcr` executable is (the same esbuild
 // plugins, the same loader: its V8 settings from `./v8-flags.mjs`, Node's compile cache where it
-// has one), and no ghcr code. What `ghcr --version` takes above it is ghcr's own start.
+// has one, and on Node 20 the bundle's CommonJS copy under the executable's own code cache), and no
+// ghcr code. What `ghcr --version` takes above it is ghcr's own start.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -24,11 +25,19 @@ if (typeof Agent !== 'function') throw new Error('undici is not in the floor');
 `;
 
 // The executable's loader (packages/cli/src/bin.ts), pointed at the floor's bundle.
-const LOADER = `import module from 'node:module';
+const LOADER = `import { readFileSync } from 'node:fs';
+import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { codeCacheDirectory, createCommonJsLoader } from './code-cache.mjs';
 ${CLI_V8_FLAGS.map((flag) => `v8.setFlagsFromString(${JSON.stringify(flag)});`).join('\n')}
-module.enableCompileCache?.();
-await import('./floor-main.mjs');
+if (typeof module.enableCompileCache === 'function') {
+  module.enableCompileCache();
+  await import('./floor-main.js');
+} else {
+  const entry = fileURLToPath(new URL('./floor-main.cjs', import.meta.url));
+  createCommonJsLoader({ cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')) }).load(entry);
+}
 `;
 
 /** Builds the floor program into `directory` and returns the command line that runs it. */
@@ -43,7 +52,11 @@ export async function buildFloor(directory) {
     undiciWithoutHttp2,
     zodEnglishOnly,
   } = await import(new URL('../../packages/cli/build/bundle-plugins.mjs', import.meta.url).href);
+  const { writeCommonJsCopies } = await import(
+    new URL('../../packages/cli/build/commonjs-copies.mjs', import.meta.url).href
+  );
   await mkdir(directory, { recursive: true });
+  await writeFile(join(directory, 'package.json'), '{"type":"module"}\n');
   await build({
     // Resolved from the client package, which depends on both (as the CLI's bundle takes them).
     stdin: { contents: ENTRY, resolveDir: client, loader: 'js', sourcefile: 'floor.mjs' },
@@ -53,12 +66,23 @@ export async function buildFloor(directory) {
     target: 'node20',
     minifyWhitespace: true,
     minifySyntax: true,
-    outfile: join(directory, 'floor-main.mjs'),
+    outfile: join(directory, 'floor-main.js'),
     banner: { js: REQUIRE_BANNER },
     logLevel: 'silent',
     plugins: [undiciBeside, undiciSlim, undiciWithoutHttp2, zodEnglishOnly],
   });
   await buildUndiciFile(join(directory, UNDICI_FILE));
+  await writeCommonJsCopies(directory);
+  // The executable's code cache loader (bundled into its bin.js), as a file of its own here.
+  await build({
+    entryPoints: [join(cli, 'src', 'code-cache.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile: join(directory, 'code-cache.mjs'),
+    logLevel: 'silent',
+  });
   await writeFile(join(directory, 'floor.mjs'), LOADER);
   return [process.execPath, [join(directory, 'floor.mjs')]];
 }

@@ -11,12 +11,13 @@ import {
   workspaceSources,
   zodEnglishOnly,
 } from './build/bundle-plugins.mjs';
+import { writeCommonJsCopies } from './build/commonjs-copies.mjs';
 
 /**
  * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
  * dependency: the workspace packages, zod, undici, commander… are in the bundle, and npm installs
  * none of them a second time):
- * - `bin` + `main`: the `ghcr` executable, a bundle (main.js and the chunks it imports) behind a
+ * - `bin` + `start`: the `ghcr` executable, a bundle (start.js and the chunks it imports) behind a
  *   small loader. Each
  *   command is a new process, and start-up is a large part of a short command: resolving and
  *   linking zod's ~200 modules and the workspace packages one by one cost ~0.15 s of CPU and ~9 MiB
@@ -41,8 +42,10 @@ import {
  */
 export default defineConfig([
   {
-    // bin.js turns on Node's compile cache, then imports main.js (the bundle) as a file of its own.
-    entry: { index: 'src/index.ts', bin: 'src/bin.ts', main: 'src/main.ts' },
+    // bin.js turns on Node's compile cache, then imports start.js (the bundle) as a file of its own;
+    // on Node 20, which has no compile cache for ES modules, it loads start.cjs, the bundle's
+    // CommonJS copy (`writeCommonJsCopies`), with a code cache of its own (src/code-cache.ts).
+    entry: { index: 'src/index.ts', bin: 'src/bin.ts', start: 'src/start.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',
@@ -80,7 +83,11 @@ export default defineConfig([
     banner: {
       js: REQUIRE_BANNER,
     },
-    // undici in a file of its own beside the chunks, required on first use (`undiciBeside`).
-    onSuccess: () => buildUndiciFile(`dist/${UNDICI_FILE}`),
+    // undici in a file of its own beside the chunks, required on first use (`undiciBeside`); and
+    // the CommonJS copy of the bundle for Node 20.
+    onSuccess: async () => {
+      await buildUndiciFile(`dist/${UNDICI_FILE}`);
+      await writeCommonJsCopies('dist');
+    },
   },
 ]);

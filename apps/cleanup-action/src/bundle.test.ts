@@ -20,12 +20,12 @@ import {
   seedOrganization,
   startSimulationServer,
 } from '@ghcr/simulation';
+import { node24Availability } from '@ghcr/test-support';
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
 import { build } from 'tsup';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bundleOptions } from '../tsup.config.js';
 import type { VersionEntry } from './summary.js';
-import { node24Availability } from './testing/node24.js';
 import { actionEnvironment, attachSarif, parseOutputsFile, pullCompletely } from './testing/support.js';
 
 const node24 = node24Availability();

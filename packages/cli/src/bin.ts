@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
 import { useShortCommandV8Settings } from './v8-settings.js';
 
 // The `ghcr` executable.
@@ -41,9 +44,21 @@ v8.setFlagsFromString('--liftoff-only');
 // `ghcr serve`, which runs until it is stopped, puts V8's defaults back (v8-settings.ts).
 useShortCommandV8Settings();
 
-// On Node >= 22.1, V8's compiled code of the CLI (one bundled file, main.js) is cached between runs
-// (in the OS temp directory, or where NODE_COMPILE_CACHE says), which saves part of every
-// command's start-up; Node 20 has no such cache and this is a no-op there. The cache must be on
-// before main.js is loaded, hence the dynamic import.
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-await import('./main.js');
+// V8's compiled code of the bundle is kept between runs, which saves part of every command's
+// start-up. On Node >= 22.1, Node's compile cache does it for the ES modules (in the OS temp
+// directory, or where NODE_COMPILE_CACHE says); it must be on before they are loaded, hence the
+// dynamic import. Node 20 has no compile cache for ES modules: there the executable loads the
+// bundle's CommonJS copy (the same code, file by file; build/commonjs-copies.mjs) with V8's code
+// cache kept in the same place (code-cache.ts). A copy inside one registry 0.90x, `ghcr --version`
+// 0.85x the wall time on Node 20 (docs/benchmarks.md, "Issue 18, thirteenth round").
+const { enableCompileCache } = module as { enableCompileCache?: () => unknown };
+if (typeof enableCompileCache === 'function') {
+  enableCompileCache();
+  await (await import('./start.js')).start();
+} else {
+  const entry = fileURLToPath(new URL('./start.cjs', import.meta.url));
+  const loader = createCommonJsLoader({
+    cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')),
+  });
+  await (loader.load(entry) as typeof import('./start.js')).start();
+}

@@ -1,7 +1,7 @@
 import type { Clock } from '@ghcr/oci-types';
 
 /**
- * What a run of the `ghcr` command reads from and writes to. `main.ts` passes the process's own
+ * What a run of the `ghcr` command reads from and writes to. `start.ts` passes the process's own
  * streams; tests pass in-memory ones and run commands in-process.
  */
 

@@ -131,11 +131,14 @@ export function parseRetryAfterHeader(value: string | undefined, now: number): n
   return Math.max(0, date - now);
 }
 
+// The micro sign (U+00B5) and the Greek mu (U+03BC) are written as escapes, here and in the
+// patterns below: the source stays ASCII, so a bundle of it does too (the `ghcr` executable reads
+// its bundle as one-byte text, packages/cli/build/commonjs-copies.mjs).
 const DURATION_UNITS_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  µs: 1e-3,
-  μs: 1e-3,
+  '\u00b5s': 1e-3,
+  '\u03bcs': 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -148,10 +151,10 @@ const DURATION_UNITS_MS: Record<string, number> = {
  * @public
  */
 export function parseRetryAfterInMessage(message: string): number | undefined {
-  const match = /retry-after:\s*((?:\d+(?:\.\d+)?(?:ns|us|µs|μs|ms|s|m|h))+)/i.exec(message);
+  const match = /retry-after:\s*((?:\d+(?:\.\d+)?(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)/i.exec(message);
   if (match?.[1] === undefined) return undefined;
   let total = 0;
-  for (const part of match[1].matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|μs|ms|s|m|h)/g)) {
+  for (const part of match[1].matchAll(/(\d+(?:\.\d+)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     const unit = DURATION_UNITS_MS[part[2] ?? ''];
     if (unit === undefined) return undefined;
     total += Number(part[1]) * unit;

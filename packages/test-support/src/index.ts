@@ -41,6 +41,7 @@ export {
 } from './fault-proxy.js';
 export { freePort } from './free-port.js';
 export { type LoopbackServer, startLoopbackServer } from './loopback-server.js';
+export { findNode24, node24Availability, node24CacheDirectory } from './node24.js';
 export type { MutableArrays } from './option-types.js';
 export { type NamespaceAvailability, namespaceAvailability } from './real-names/network-namespace.js';
 export {

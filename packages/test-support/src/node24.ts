@@ -1,5 +1,6 @@
 /**
- * Where the bundle tests find Node 24, the runtime of `runs.using: node24`: `GHCR_NODE24` (a path
+ * Where the tests that run a bundle under Node 24 find it (the Action's bundle: `runs.using:
+ * node24`; the `ghcr` executable, which loads itself another way on Node 20): `GHCR_NODE24` (a path
  * to a `node` binary), this process when it is Node 24, or the cache directory `.ci/run` installs
  * the npm registry's `node@24` package into. Missing, the tests skip with the install command,
  * except under `CI=true`, where they fail (as `@ghcr/test-support`'s integration plan decides).
@@ -7,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { IntegrationAvailability } from '@ghcr/test-support';
+import type { IntegrationAvailability } from './binaries.js';
 
 /** The directory `.ci/run` installs `node@24` into (`npm install --prefix DIR node@24`). @internal */
 export function node24CacheDirectory(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { integrationPlan } from '@ghcr/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { node24Availability, node24CacheDirectory } from './node24.js';
+import { integrationPlan } from './vitest.js';
 
 describe('node24Availability', () => {
   it('skips with the install command locally and fails under CI=true when Node 24 is missing', () => {

@@ -1,0 +1,6 @@
+// Types of commonjs-copies.mjs, for the tsup config and the tests that import it (TypeScript files).
+
+/** `code`, one file of the ES module bundle (with its require banner), as CommonJS; throws where the copy could behave differently. */
+export declare function commonJsCopy(code: string, name: string): Promise<string>;
+/** Writes `x.cjs` beside every `x.js` of the bundle in `directory` but bin.js and index.js; returns the names written. */
+export declare function writeCommonJsCopies(directory: string): Promise<string[]>;

@@ -1,0 +1,86 @@
+// The `ghcr` executable's CommonJS copy, for Node 20.
+//
+// Node >= 22.1 keeps V8's compiled code of the executable's ES modules between runs (its compile
+// cache, which bin.ts turns on). Node 20 has no such cache for ES modules, and compiling the
+// bundle is the largest single cost of a short command's start there (docs/benchmarks.md, "Issue
+// 18, thirteenth round"). V8 can cache the code of a `vm.Script`, so for Node 20 the build also
+// writes each of the bundle's files as CommonJS (`start.js` → `start.cjs`, `lazy-chunk-….js` →
+// `lazy-chunk-….cjs`, beside them): the same code, the same chunks, turned into CommonJS file by
+// file by esbuild. bin.ts loads them with src/code-cache.ts, which keeps their compiled code.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { REQUIRE_BANNER } from './bundle-plugins.mjs';
+
+/** The name of a CommonJS copy in the copied code: `import.meta.url` of the ES module it was. */
+const FILE_URL = '__ghcrFileUrl';
+
+/** The bundle's files that are not copied: the loader itself, and the programmatic entry point. */
+const NOT_COPIED = new Set(['bin.js', 'index.js']);
+
+/**
+ * `code` (one file of an ES module bundle built with {@link REQUIRE_BANNER}) as CommonJS: its
+ * imports become `require()`s of the same names (`./lazy-chunk-X.js`, which src/code-cache.ts
+ * resolves to `lazy-chunk-X.cjs`), a dynamic `import()` becomes a `require()` when the promise
+ * runs, `import.meta.url` the file's own URL. Throws where the copy could behave differently: a
+ * top-level await, a use of `import.meta` that is not `.url`, a character outside ASCII (the
+ * loader reads the files as one-byte text).
+ */
+export async function commonJsCopy(code, name) {
+  const { transform } = createRequire(import.meta.url)('esbuild');
+  if (!code.startsWith(REQUIRE_BANNER)) {
+    throw new Error(
+      `${name}: expected the bundle's require banner at the start; is it an ES module chunk of this build?`,
+    );
+  }
+  const result = await transform(code.slice(REQUIRE_BANNER.length), {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    // As the ES module bundle is built (tsup.config.ts).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'ascii',
+    // `import('./x.js')` → `Promise.resolve().then(() => require('./x.js'))`: the chunk loaded
+    // into the same set of modules, not a second instance of it through Node's ES module loader.
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': FILE_URL },
+    banner: `var ${FILE_URL}=require("node:url").pathToFileURL(__filename).href;`,
+    sourcefile: name,
+    logLevel: 'silent',
+  });
+  if (result.warnings.length > 0) {
+    throw new Error(
+      `${name}: esbuild warned while making the CommonJS copy: ${result.warnings.map((w) => w.text).join('; ')}`,
+    );
+  }
+  const at = firstNonAscii(result.code);
+  if (at !== -1) {
+    throw new Error(
+      `${name}: the CommonJS copy holds a character outside ASCII (${JSON.stringify(result.code.slice(Math.max(0, at - 30), at + 10))}); write it as an escape in the source`,
+    );
+  }
+  return result.code;
+}
+
+/** The index of the first character of `text` outside ASCII, or -1. */
+function firstNonAscii(text) {
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 0x7f) return index;
+  return -1;
+}
+
+/**
+ * Writes the CommonJS copy of every file of the ES module bundle in `directory` (`x.js` →
+ * `x.cjs`) but the loader (`bin.js`) and the programmatic entry point (`index.js`). Returns the
+ * names written.
+ */
+export async function writeCommonJsCopies(directory) {
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.js') && !NOT_COPIED.has(name));
+  await Promise.all(
+    names.map(async (name) => {
+      const code = await readFile(join(directory, name), 'utf8');
+      await writeFile(join(directory, `${name.slice(0, -'.js'.length)}.cjs`), await commonJsCopy(code, name));
+    }),
+  );
+  return names.map((name) => `${name.slice(0, -'.js'.length)}.cjs`).sort();
+}

@@ -1,0 +1,193 @@
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
+
+// The loader of the executable's CommonJS copy on Node 20 (code-cache.ts), on files as
+// build/commonjs-copies.mjs writes them: `require('./x.js')` of a file of the copy, dynamic imports
+// turned into a require inside a promise, Node's built-ins and other files through Node's require.
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'ghcr-code-cache-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const FILES: Record<string, string> = {
+  'start.cjs': `var counter = require("./lazy-counter.js");
+var again = require("./lazy-counter.js");
+var path = require("node:path");
+var data = require("./data.json");
+exports.start = () => ({
+  same: counter === again,
+  count: counter.next(),
+  later: Promise.resolve().then(() => require("./lazy-later.js")).then((later) => later.value(counter)),
+  strict: (function () { return this; })() === undefined,
+  file: path.basename(__filename),
+  data: data.name,
+});
+`,
+  'lazy-counter.cjs': `var n = 0;
+globalThis.__ghcrCodeCacheRuns = (globalThis.__ghcrCodeCacheRuns ?? 0) + 1;
+exports.next = () => ++n;
+`,
+  // Requires the file that is still running it: gets its exports so far, as Node's require gives.
+  'lazy-later.cjs': `var counter = require("./lazy-counter.js");
+exports.value = (given) => ({ shared: given === counter, count: counter.next() });
+`,
+  'data.json': '{"name":"beside"}',
+};
+
+/** A directory holding {@link FILES}; a new one each call, so V8 sees new scripts. */
+function copy(name: string): string {
+  const directory = join(root, name);
+  mkdirSync(directory, { recursive: true });
+  for (const [file, text] of Object.entries(FILES)) writeFileSync(join(directory, file), text);
+  return directory;
+}
+
+interface Started {
+  same: boolean;
+  count: number;
+  later: Promise<{ shared: boolean; count: number }>;
+  strict: boolean;
+  file: string;
+  data: string;
+}
+
+function startOf(exports: unknown): Started {
+  return (exports as { start: () => Started }).start();
+}
+
+/** The names of the compiled-from outcomes, by file name, in load order. */
+function outcomes(compiled: ReadonlyMap<string, string>): [string, string][] {
+  return [...compiled].map(([file, from]) => [file.slice(file.lastIndexOf('/') + 1), from]);
+}
+
+describe('createCommonJsLoader', () => {
+  it('runs each file once, resolves ./x.js to x.cjs beside it, and hands the rest to Node', async () => {
+    const directory = copy('plain');
+    const before = (globalThis as { __ghcrCodeCacheRuns?: number }).__ghcrCodeCacheRuns ?? 0;
+    const loader = createCommonJsLoader();
+    const started = startOf(loader.load(join(directory, 'start.cjs')));
+    expect(started).toMatchObject({ same: true, count: 1, strict: true, file: 'start.cjs', data: 'beside' });
+    expect(await started.later).toEqual({ shared: true, count: 2 });
+    expect((globalThis as { __ghcrCodeCacheRuns?: number }).__ghcrCodeCacheRuns).toBe(before + 1);
+    // No cache directory given: every file compiled from its source, nothing written.
+    expect(outcomes(loader.compiled)).toEqual([
+      ['start.cjs', 'source'],
+      ['lazy-counter.cjs', 'source'],
+      ['lazy-later.cjs', 'source'],
+    ]);
+  });
+
+  it('writes each file’s code to the cache, and a later loader compiles from it', async () => {
+    const cache = join(root, 'cache-a');
+    const first = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(first.load(join(copy('first'), 'start.cjs'))).later;
+    expect(outcomes(first.compiled)).toEqual([
+      ['start.cjs', 'source, cached'],
+      ['lazy-counter.cjs', 'source, cached'],
+      ['lazy-later.cjs', 'source, cached'],
+    ]);
+    expect(readdirSync(cache).sort()).toEqual([
+      'lazy-counter.cjs.v8-cache',
+      'lazy-later.cjs.v8-cache',
+      'start.cjs.v8-cache',
+    ]);
+    // Only this user can read or write them.
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    for (const file of readdirSync(cache)) expect(statSync(join(cache, file)).mode & 0o777).toBe(0o600);
+
+    // The same files in another directory (new scripts to V8), the same cache.
+    const second = createCommonJsLoader({ cacheDirectory: cache });
+    const started = startOf(second.load(join(copy('second'), 'start.cjs')));
+    expect(await started.later).toEqual({ shared: true, count: 2 });
+    expect(outcomes(second.compiled)).toEqual([
+      ['start.cjs', 'cache'],
+      ['lazy-counter.cjs', 'cache'],
+      ['lazy-later.cjs', 'cache'],
+    ]);
+  });
+
+  it('compiles from the source when V8 rejects a cache, and writes it again', async () => {
+    const cache = join(root, 'cache-b');
+    mkdirSync(cache, { mode: 0o700 });
+    const garbage = Buffer.from('not a code cache at all, but long enough to look like one '.repeat(4));
+    writeFileSync(join(cache, 'start.cjs.v8-cache'), garbage);
+    const loader = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(loader.load(join(copy('rejected'), 'start.cjs'))).later;
+    expect(loader.compiled.get(join(root, 'rejected', 'start.cjs'))).toBe('source, cache rejected');
+    expect(readFileSync(join(cache, 'start.cjs.v8-cache')).equals(garbage)).toBe(false);
+    // No temporary file left behind.
+    expect(readdirSync(cache).filter((file) => file.endsWith('.tmp'))).toEqual([]);
+
+    const next = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(next.load(join(copy('rejected-next'), 'start.cjs'))).later;
+    expect(next.compiled.get(join(root, 'rejected-next', 'start.cjs'))).toBe('cache');
+  });
+
+  it('neither reads nor writes a cache in a directory others can write to', async () => {
+    const cache = join(root, 'cache-shared');
+    mkdirSync(cache);
+    chmodSync(cache, 0o777);
+    // A cache planted there is not run: had it been read, V8 would have rejected it, and the
+    // loader would have written its own over it.
+    const planted = Buffer.from('planted');
+    writeFileSync(join(cache, 'start.cjs.v8-cache'), planted);
+    const loader = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(loader.load(join(copy('shared'), 'start.cjs'))).later;
+    expect(new Set(loader.compiled.values())).toEqual(new Set(['source']));
+    expect(readdirSync(cache)).toEqual(['start.cjs.v8-cache']);
+    expect(readFileSync(join(cache, 'start.cjs.v8-cache')).equals(planted)).toBe(true);
+  });
+
+  it('runs without a cache where the directory cannot be made', async () => {
+    const blocker = join(root, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const loader = createCommonJsLoader({ cacheDirectory: join(blocker, 'cache') });
+    const started = startOf(loader.load(join(copy('blocked'), 'start.cjs')));
+    expect(await started.later).toEqual({ shared: true, count: 2 });
+    expect(new Set(loader.compiled.values())).toEqual(new Set(['source']));
+  });
+
+  it('throws the file’s own error when a file fails to run', () => {
+    const directory = copy('throws');
+    writeFileSync(join(directory, 'start.cjs'), 'require("./lazy-missing.js");');
+    const loader = createCommonJsLoader();
+    expect(() => loader.load(join(directory, 'start.cjs'))).toThrow(/lazy-missing\.cjs/);
+    // Not kept as loaded, as Node's require() forgets a module that threw: it fails again.
+    expect(() => loader.load(join(directory, 'start.cjs'))).toThrow(/lazy-missing\.cjs/);
+  });
+});
+
+describe('codeCacheDirectory', () => {
+  it('follows Node’s settings for its compile cache, one directory per build and Node', () => {
+    const entry = 'require("./lazy-chunk-ABC.js");';
+    const underTemp = codeCacheDirectory({}, entry);
+    expect(underTemp).toMatch(
+      new RegExp(
+        `^${join(tmpdir(), 'node-compile-cache')}/ghcr-cli-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{16}$`,
+      ),
+    );
+    expect(codeCacheDirectory({ NODE_COMPILE_CACHE: '/var/cache/node' }, entry)).toBe(
+      join('/var/cache/node', underTemp?.slice(underTemp.lastIndexOf('/') + 1) ?? ''),
+    );
+    // Another build (its entry names other chunks): another directory.
+    expect(codeCacheDirectory({}, 'require("./lazy-chunk-XYZ.js");')).not.toBe(underTemp);
+    expect(codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '1' }, entry)).toBeUndefined();
+    expect(codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '', NODE_COMPILE_CACHE: '' }, entry)).toBe(
+      underTemp,
+    );
+  });
+});

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+// The `ghcr` executable on Node 20, which has no compile cache for ES modules: bin.ts loads the
+// bundle's CommonJS copy (build/commonjs-copies.mjs) through this loader, which compiles each file
+// with V8's code cache kept on disk, as Node >= 22.1 does for the ES modules. Compiling the bundle
+// is the largest single cost of a short command's start on Node 20 (docs/benchmarks.md, "Issue
+// 18, thirteenth round").
+
+/** How a file of the bundle was compiled. @internal */
+export type CompiledFrom =
+  /** From the code cache. */
+  | 'cache'
+  /** From its source, and its code written to the cache (there was none). */
+  | 'source, cached'
+  /** From its source: V8 rejected the cache (another V8 or other flags), which is written again. */
+  | 'source, cache rejected'
+  /** From its source, with no cache to use or write (turned off, or no directory to keep it in). */
+  | 'source';
+
+/** What {@link createCommonJsLoader} takes. @internal */
+export interface CommonJsLoaderOptions {
+  /**
+   * Where the compiled code is kept, a directory this loader makes (owner-only) if missing; a
+   * directory someone else owns or can write to is not used. If omitted, nothing is cached.
+   */
+  readonly cacheDirectory?: string | undefined;
+}
+
+/** A loader of the bundle's CommonJS copy. @internal */
+export interface CommonJsLoader {
+  /** Loads `file` (an absolute path to a `.cjs` file of the copy) and returns its exports. */
+  load(file: string): unknown;
+  /** How each file loaded so far was compiled, by absolute path, in the order they were loaded. */
+  readonly compiled: ReadonlyMap<string, CompiledFrom>;
+}
+
+/** `./lazy-chunk-X.js`: a file of the bundle, as the copy's `require()`s name them. */
+const BUNDLE_FILE = /^\.\/[\w.-]+\.js$/;
+
+/**
+ * A loader for the CommonJS copy of the executable's bundle: each file is compiled as a
+ * `vm.Script` with the code V8 cached for it on an earlier run, and run once, as Node's
+ * `require()` would (one `module.exports` per file, shared by every file that requires it). A
+ * file's `require('./x.js')` loads the copy's `x.cjs` beside it; anything else (Node's built-ins,
+ * `../package.json`, `./undici.cjs`) goes to Node's own `require()` of that file.
+ *
+ * A cache is written once a file has run its top level (what V8 compiled by then), to a file of
+ * its own beside the others, replaced in one rename, so a process that reads it meanwhile reads
+ * the old or the new, never half. V8 checks a cache against its own version, its flags and the
+ * source's length, and compiles from the source if they differ; a failure to read or write a
+ * cache only costs the compile.
+ * @internal
+ */
+export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): CommonJsLoader {
+  const modules = new Map<string, { exports: unknown }>();
+  const compiled = new Map<string, CompiledFrom>();
+  const cacheDirectory = usableDirectory(options.cacheDirectory);
+
+  function load(file: string): unknown {
+    const known = modules.get(file);
+    if (known !== undefined) return known.exports;
+    const module = { exports: {} as unknown };
+    // Before it runs, as Node's require() does: a file that requires one still running gets its
+    // exports so far. Forgotten again if it throws, as there too.
+    modules.set(file, module);
+    try {
+      run(file, module);
+    } catch (error) {
+      modules.delete(file);
+      throw error;
+    }
+    return module.exports;
+  }
+
+  function run(file: string, module: { exports: unknown }): void {
+    // One-byte text: the copy is ASCII only (build/commonjs-copies.mjs checks).
+    const source = readFileSync(file, 'latin1');
+    const cacheFile =
+      cacheDirectory === undefined ? undefined : join(cacheDirectory, `${basename(file)}.v8-cache`);
+    const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile);
+    // Strict, as the ES module it was made from.
+    const script = new Script(
+      `(function (exports, require, module, __filename, __dirname) {"use strict";${source}\n})`,
+      {
+        filename: file,
+        ...(cachedData === undefined ? {} : { cachedData }),
+      },
+    );
+    const from: CompiledFrom =
+      cacheFile === undefined
+        ? 'source'
+        : cachedData === undefined
+          ? 'source, cached'
+          : script.cachedDataRejected === true
+            ? 'source, cache rejected'
+            : 'cache';
+    compiled.set(file, from);
+    const nodeRequire = createRequire(file);
+    const directory = dirname(file);
+    const requireFromFile = (id: string): unknown =>
+      BUNDLE_FILE.test(id) ? load(join(directory, `${id.slice(2, -'.js'.length)}.cjs`)) : nodeRequire(id);
+    const wrapper = script.runInThisContext() as (
+      exports: unknown,
+      require: (id: string) => unknown,
+      module: { exports: unknown },
+      filename: string,
+      dirname: string,
+    ) => void;
+    wrapper.call(module.exports, module.exports, requireFromFile, module, file, directory);
+    // Once its top level has run: the cache holds what V8 compiled for it by then.
+    if (cacheFile !== undefined && from !== 'cache') writeCache(cacheFile, script);
+  }
+
+  return { load, compiled };
+}
+
+/**
+ * The directory the executable keeps the compiled code of its CommonJS copy in, for the copy
+ * whose entry file holds `entrySource`, or undefined where caching is turned off. Node's own
+ * settings for its compile cache are honoured: none with `NODE_DISABLE_COMPILE_CACHE` set, under
+ * `NODE_COMPILE_CACHE` if set, else under `node-compile-cache` in the OS temp directory (where
+ * Node >= 22.1 keeps it). The directory's name holds this Node's version and architecture and a
+ * hash of the entry file, which names every other file of the copy by the hash of its content
+ * (esbuild's chunk names): another build or another Node gets a directory of its own.
+ * @internal
+ */
+export function codeCacheDirectory(env: NodeJS.ProcessEnv, entrySource: string): string | undefined {
+  const disabled = env.NODE_DISABLE_COMPILE_CACHE;
+  if (disabled !== undefined && disabled !== '') return undefined;
+  const base =
+    env.NODE_COMPILE_CACHE === undefined || env.NODE_COMPILE_CACHE === ''
+      ? join(tmpdir(), 'node-compile-cache')
+      : env.NODE_COMPILE_CACHE;
+  const build = createHash('sha256').update(entrySource).digest('hex').slice(0, 16);
+  return join(base, `ghcr-cli-${process.version}-${process.arch}-${build}`);
+}
+
+/**
+ * `directory`, made if missing, if it is one only this user can write to; undefined otherwise
+ * (or if it cannot be made). V8 runs what a cache holds, so a cache anyone else could have
+ * written is not read.
+ */
+function usableDirectory(directory: string | undefined): string | undefined {
+  if (directory === undefined) return undefined;
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const stats = statSync(directory);
+    if (!stats.isDirectory()) return undefined;
+    // POSIX only (Windows has no owner ids here; its temp directory is the user's own).
+    if (
+      typeof process.getuid === 'function' &&
+      (stats.uid !== process.getuid() || (stats.mode & 0o022) !== 0)
+    ) {
+      return undefined;
+    }
+    return directory;
+  } catch {
+    return undefined;
+  }
+}
+
+function readIfPresent(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `script`'s code cache to `file` through a temporary file and a rename; failures are ignored. */
+function writeCache(file: string, script: Script): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+    renameSync(temporary, file);
+  } catch {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Never written.
+    }
+  }
+}
