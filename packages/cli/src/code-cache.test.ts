@@ -152,6 +152,23 @@ describe('createCommonJsLoader', () => {
     expect(readFileSync(join(cache, 'start.cjs.v8-cache')).equals(planted)).toBe(true);
   });
 
+  it('uses no directory below one others can write to, unless that one is sticky', async () => {
+    const open = join(root, 'open-parent');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const below = createCommonJsLoader({ cacheDirectory: join(open, 'cache') });
+    await startOf(below.load(join(copy('below-open'), 'start.cjs'))).later;
+    expect(new Set(below.compiled.values())).toEqual(new Set(['source']));
+    expect(readdirSync(join(open, 'cache'))).toEqual([]);
+
+    // Sticky, as /tmp is: no one else can rename or remove what this user made in it.
+    chmodSync(open, 0o1777);
+    const sticky = createCommonJsLoader({ cacheDirectory: join(open, 'cache') });
+    await startOf(sticky.load(join(copy('below-sticky'), 'start.cjs'))).later;
+    expect(new Set(sticky.compiled.values())).toEqual(new Set(['source, cached']));
+    expect(readdirSync(join(open, 'cache'))).toHaveLength(3);
+  });
+
   it('runs without a cache where the directory cannot be made', async () => {
     const blocker = join(root, 'a-file');
     writeFileSync(blocker, 'not a directory');

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -26,7 +34,8 @@ export type CompiledFrom =
 export interface CommonJsLoaderOptions {
   /**
    * Where the compiled code is kept, a directory this loader makes (owner-only) if missing; a
-   * directory someone else owns or can write to is not used. If omitted, nothing is cached.
+   * directory someone else owns or can write to, or one below a directory others can write to
+   * (unless sticky, as the OS temp directory is), is not used. If omitted, nothing is cached.
    */
   readonly cacheDirectory?: string | undefined;
 }
@@ -141,24 +150,30 @@ export function codeCacheDirectory(env: NodeJS.ProcessEnv, entrySource: string):
 }
 
 /**
- * `directory`, made if missing, if it is one only this user can write to; undefined otherwise
- * (or if it cannot be made). V8 runs what a cache holds, so a cache anyone else could have
- * written is not read.
+ * `directory` (its real path), made if missing, if only this user can have written what it holds;
+ * undefined otherwise (or if it cannot be made). V8 runs what a cache holds, so a cache someone
+ * else could have written, or put in place, is not read: the directory must be this user's and
+ * writable by no one else, and every directory above it this user's or root's and writable by no
+ * one else unless sticky, as the OS temp directory is (as OpenSSH checks the path of a key). On
+ * Windows, where Node gives no owner ids, the directory is used as it is (a user's temp directory
+ * is their own).
  */
 function usableDirectory(directory: string | undefined): string | undefined {
   if (directory === undefined) return undefined;
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const stats = statSync(directory);
-    if (!stats.isDirectory()) return undefined;
-    // POSIX only (Windows has no owner ids here; its temp directory is the user's own).
-    if (
-      typeof process.getuid === 'function' &&
-      (stats.uid !== process.getuid() || (stats.mode & 0o022) !== 0)
-    ) {
-      return undefined;
+    // The real path, checked and then used: a link on the way cannot be turned elsewhere later.
+    const real = realpathSync(directory);
+    if (typeof process.getuid !== 'function') return real;
+    const uid = process.getuid();
+    const own = statSync(real);
+    if (!own.isDirectory() || own.uid !== uid || (own.mode & 0o022) !== 0) return undefined;
+    for (let above = dirname(real); ; above = dirname(above)) {
+      const stats = statSync(above);
+      const writableByOthers = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0;
+      if ((stats.uid !== uid && stats.uid !== 0) || writableByOthers) return undefined;
+      if (dirname(above) === above) return real;
     }
-    return directory;
   } catch {
     return undefined;
   }
