@@ -14,9 +14,14 @@ function serve(listenPort, upstreamHost, upstreamPort, mibPerSecond) {
   let budget = 0;
   let last = performance.now();
   const queue = [];
-  let timer;
+  // Whether a pump is due (a timer is set).
+  let scheduled = false;
+  const schedule = (ms) => {
+    scheduled = true;
+    setTimeout(pump, ms);
+  };
   const pump = () => {
-    timer = undefined;
+    scheduled = false;
     const now = performance.now();
     budget = Math.min(budget + (now - last) * bytesPerMs, burst);
     last = now;
@@ -31,7 +36,7 @@ function serve(listenPort, upstreamHost, upstreamPort, mibPerSecond) {
         job.done();
       }
     }
-    if (queue.length > 0) timer = setTimeout(pump, 1);
+    if (queue.length > 0) schedule(1);
   };
   const server = net.createServer((client) => {
     const upstream = net.connect(upstreamPort, upstreamHost);
@@ -39,7 +44,7 @@ function serve(listenPort, upstreamHost, upstreamPort, mibPerSecond) {
     client.on('data', (chunk) => {
       client.pause();
       queue.push({ chunk, at: 0, out: upstream, done: () => client.resume() });
-      timer ??= setTimeout(pump, 0);
+      if (!scheduled) schedule(0);
     });
     client.on('end', () => upstream.end());
     client.on('error', () => upstream.destroy());
