@@ -76,11 +76,12 @@ function firstNonAscii(text) {
  */
 export async function writeCommonJsCopies(directory) {
   const names = (await readdir(directory)).filter((name) => name.endsWith('.js') && !NOT_COPIED.has(name));
+  const copies = names.map((name) => ({ name, copy: `${name.slice(0, -'.js'.length)}.cjs` }));
   await Promise.all(
-    names.map(async (name) => {
+    copies.map(async ({ name, copy }) => {
       const code = await readFile(join(directory, name), 'utf8');
-      await writeFile(join(directory, `${name.slice(0, -'.js'.length)}.cjs`), await commonJsCopy(code, name));
+      await writeFile(join(directory, copy), await commonJsCopy(code, name));
     }),
   );
-  return names.map((name) => `${name.slice(0, -'.js'.length)}.cjs`).sort();
+  return copies.map(({ copy }) => copy).sort();
 }

@@ -74,6 +74,11 @@ function outcomes(compiled: ReadonlyMap<string, string>): [string, string][] {
   return [...compiled].map(([file, from]) => [file.slice(file.lastIndexOf('/') + 1), from]);
 }
 
+/** {@link outcomes} when the three files {@link FILES} runs were all compiled `from` one way, in load order. */
+function allFrom(from: string): [string, string][] {
+  return ['start.cjs', 'lazy-counter.cjs', 'lazy-later.cjs'].map((file) => [file, from]);
+}
+
 describe('createCommonJsLoader', () => {
   it('runs each file once, resolves ./x.js to x.cjs beside it, and hands the rest to Node', async () => {
     const directory = copy('plain');
@@ -84,22 +89,14 @@ describe('createCommonJsLoader', () => {
     expect(await started.later).toEqual({ shared: true, count: 2 });
     expect((globalThis as { __ghcrCodeCacheRuns?: number }).__ghcrCodeCacheRuns).toBe(before + 1);
     // No cache directory given: every file compiled from its source, nothing written.
-    expect(outcomes(loader.compiled)).toEqual([
-      ['start.cjs', 'source'],
-      ['lazy-counter.cjs', 'source'],
-      ['lazy-later.cjs', 'source'],
-    ]);
+    expect(outcomes(loader.compiled)).toEqual(allFrom('source'));
   });
 
   it('writes each file’s code to the cache, and a later loader compiles from it', async () => {
     const cache = join(root, 'cache-a');
     const first = createCommonJsLoader({ cacheDirectory: cache });
     await startOf(first.load(join(copy('first'), 'start.cjs'))).later;
-    expect(outcomes(first.compiled)).toEqual([
-      ['start.cjs', 'source, cached'],
-      ['lazy-counter.cjs', 'source, cached'],
-      ['lazy-later.cjs', 'source, cached'],
-    ]);
+    expect(outcomes(first.compiled)).toEqual(allFrom('source, cached'));
     expect(readdirSync(cache).sort()).toEqual([
       'lazy-counter.cjs.v8-cache',
       'lazy-later.cjs.v8-cache',
@@ -113,11 +110,7 @@ describe('createCommonJsLoader', () => {
     const second = createCommonJsLoader({ cacheDirectory: cache });
     const started = startOf(second.load(join(copy('second'), 'start.cjs')));
     expect(await started.later).toEqual({ shared: true, count: 2 });
-    expect(outcomes(second.compiled)).toEqual([
-      ['start.cjs', 'cache'],
-      ['lazy-counter.cjs', 'cache'],
-      ['lazy-later.cjs', 'cache'],
-    ]);
+    expect(outcomes(second.compiled)).toEqual(allFrom('cache'));
   });
 
   it('compiles from the source when V8 rejects a cache, and writes it again', async () => {
