@@ -1,6 +1,7 @@
 // What the numbers were measured on: the machine, its load, and the versions of everything timed.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { REMOVED_FROM_TOOL_ENV, removedToolEnv } from './env.mjs';
 import { run } from './process.mjs';
 
 async function firstLine(command, args) {
@@ -25,6 +26,9 @@ export async function describeMachine() {
     os: /^PRETTY_NAME="?([^"\n]+)"?$/m.exec(osRelease)?.[1] ?? 'unknown',
     kernel: release(),
     loadAverage: loadavg(),
+    // What the timed processes' environment leaves out (`bench/lib/env.mjs`), and which of those
+    // this machine sets.
+    environment: { removed: REMOVED_FROM_TOOL_ENV, set: Object.keys(removedToolEnv) },
   };
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setting } from './env.mjs';
+import { setting, toolEnvironment } from './env.mjs';
 
 export const GNU_TIME =
   existsSync('/usr/bin/time') && setting('GHCR_BENCH_NO_GNU_TIME') !== '1' ? '/usr/bin/time' : undefined;
@@ -13,7 +13,8 @@ const RSS_HOOK = new URL('./rss-hook.mjs', import.meta.url).href;
 let counter = 0;
 
 /**
- * Runs `command args…`. Resolves `{ ms, code, stdout, stderr, maxRssBytes?, json? }` (json: the
+ * Runs `command args…` in {@link toolEnvironment} (this process's environment less the variables
+ * the bench takes out of every timed process's, plus `env`). Resolves `{ ms, code, stdout, stderr, maxRssBytes?, json? }` (json: the
  * last stdout line parsed, when it is JSON); rejects when the exit code is not 0 unless
  * `allowFailure`.
  */
@@ -31,7 +32,7 @@ export async function run(command, args, { env, cwd, allowFailure = false, measu
   const result = await new Promise((resolve, reject) => {
     const child = spawn(file, argv, {
       cwd,
-      env: { ...process.env, ...env, ...(useHook ? { GHCR_BENCH_RSS_FILE: timeFile } : {}) },
+      env: toolEnvironment({ ...env, ...(useHook ? { GHCR_BENCH_RSS_FILE: timeFile } : {}) }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -333,6 +333,17 @@ function belowStartAndLimit(s, startup) {
   return '';
 }
 
+/** The machine row that says what the timed processes' environment leaves out. */
+function environmentText(environment) {
+  if (environment === undefined || environment.removed.length === 0) return "this process's, as it is";
+  const names = (list) => list.map((name) => `\`${name}\``).join(', ');
+  const set =
+    environment.set.length === 0
+      ? 'not set on this machine'
+      : `set on this machine; \`node -e 0\` with it is in the start-up table`;
+  return `this process's less ${names(environment.removed)} (${set}; \`bench/lib/env.mjs\` says why)`;
+}
+
 /** The markdown between the markers. */
 export function renderReport(results) {
   const { machine, versions, options, implementation, transfers, memory, micro, retention, skipped } =
@@ -351,6 +362,7 @@ export function renderReport(results) {
     `| memory | ${machine.memoryGiB.toFixed(1)} GiB |`,
     `| OS | ${machine.os}, kernel ${machine.kernel} |`,
     `| load average at start / end | ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')} / ${results.loadAtEnd.map((l) => l.toFixed(2)).join(' ')} |`,
+    `| environment of every timed process | ${environmentText(machine.environment)} |`,
     `| node | ${versions.node} |`,
     `| docker-registry | ${versions.dockerRegistry ?? 'absent'} |`,
     `| skopeo | ${versions.skopeo ?? 'absent'} |`,

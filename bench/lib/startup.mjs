@@ -1,6 +1,7 @@
 // Process start-up: what every timed command pays before its first request. Alternating, median.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removedToolEnv } from './env.mjs';
 import { buildFloor, FLOOR_TEXT } from './floor.mjs';
 import { run } from './process.mjs';
 import { median } from './stats.mjs';
@@ -19,6 +20,11 @@ export const LIMIT_START_NAME =
 export async function runStartup({ runs, implementation, work }) {
   const commands = [
     { name: '`node -e 0`', command: [process.execPath, ['-e', '0']] },
+    ...Object.keys(removedToolEnv).map((name) => ({
+      name: `\`node -e 0\` with this machine's \`${name}\` (taken out of every other row's and transfer's environment)`,
+      command: [process.execPath, ['-e', '0']],
+      env: { [name]: removedToolEnv[name] },
+    })),
     {
       name: `floor: ${FLOOR_TEXT}, bundled as the CLI is (no ghcr code; \`bench/lib/floor.mjs\`)`,
       command: await buildFloor(join(work, 'floor')),
@@ -50,7 +56,7 @@ export async function runStartup({ runs, implementation, work }) {
     const order = index % 2 === 0 ? commands.map((_, i) => i) : commands.map((_, i) => i).reverse();
     for (const i of order) {
       const [command, args] = commands[i].command;
-      const result = await run(command, args, { allowFailure: true });
+      const result = await run(command, args, { allowFailure: true, env: commands[i].env });
       if (result.code !== 0) continue;
       if (index === 0) continue; // warm-up
       samples[i].ms.push(result.ms);
