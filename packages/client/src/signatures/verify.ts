@@ -12,6 +12,7 @@ import {
   keyIdentity,
   type SignerIdentity,
 } from './identity.js';
+import { preserveOctetStrings } from './octet-string-encoding.js';
 import type { ResolvedSignaturePolicy } from './policy.js';
 import { hashOfKey } from './sign.js';
 
@@ -161,6 +162,8 @@ function keylessCheck(
       refusal: `no timestamp: the bundle has no transparency-log entry and no signed timestamp, so nothing proves the certificate (valid ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}) was used while it was valid`,
     };
   }
+  // The certificates' and timestamps' signatures are checked over bytes @sigstore/core writes back.
+  preserveOctetStrings();
   try {
     new Verifier(trust, {
       tlogThreshold: policy.thresholds.tlogThreshold,
