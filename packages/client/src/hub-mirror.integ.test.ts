@@ -77,12 +77,13 @@ describeWithBinaries(
         ),
       };
       console.info(`Hub → GHCR mirror of a two-platform image, requests to Hub: ${JSON.stringify(counts)}`);
-      // The index and its two platform manifests, each read once (the first GET is the unauthenticated
-      // one answered 401 with the challenge); one anonymous token; every blob once, from the CDN.
+      // The tag asked with a HEAD first (the first is the unauthenticated one answered 401 with the
+      // challenge), which Hub does not count; then the index and its two platform manifests, each
+      // read once; one anonymous token; every blob once, from the CDN.
       expect(counts).toEqual({
         tokenRequests: 1,
-        manifestHeads: 0,
-        manifestGets: 4,
+        manifestHeads: 2,
+        manifestGets: 3,
         manifestGetsAnswered: 3,
         blobGets: 4,
         cdnGets: 4,
@@ -96,11 +97,14 @@ describeWithBinaries(
       const again = result.againRequests.filter(
         (entry) => DOCKER_HUB_HOSTS.includes(entry.host) || BLOB_HOSTS.includes(entry.host),
       );
-      // Run again with nothing new on Hub: one manifest GET of the tag (one pull of the quota; a HEAD
-      // would cost none), the token still cached, no blob moved.
+      // Run again with nothing new on Hub: one HEAD of the tag (no pull of the quota), the token
+      // still cached, no manifest read, no blob moved.
       expect(again.map((entry) => `${entry.method} ${entry.host}${entry.path} ${entry.status}`)).toEqual([
-        'GET registry-1.docker.io/v2/library/alpine/manifests/3 200',
+        'HEAD registry-1.docker.io/v2/library/alpine/manifests/3 200',
       ]);
+      expect(
+        result.againRequests.filter((entry) => entry.method === 'GET' && entry.path.includes('/manifests/')),
+      ).toEqual([]);
     });
   },
 );

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import {
   canonicalRegistry,
   type Descriptor,
+  DOCKER_HUB_REGISTRY,
   definedProps,
   InvalidInputError,
   MediaType,
@@ -19,6 +20,7 @@ import type { ArchiveFormat, ArchiveTarget } from '../content/archive/archive-co
 import { signalOption } from '../content/content.js';
 import { type CopyOptions, type CopyProgress, type CopyResult, copy } from '../content/copy.js';
 import { ociLayout } from '../content/oci-layout.js';
+import { platformWanted } from '../content/platform-choice.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
 import type { ReadOnlyTarget } from '../content/target.js';
 import type { Blobs } from '../registry/blobs.js';
@@ -432,25 +434,27 @@ export function createImages(
         options.destinationClient !== undefined && to.registry === options.destinationClient.registry
           ? options.destinationClient
           : partsOf(to.registry);
-      const destination = remote(to.repository, destinationParts);
-      const result = await copy(
-        remote(from.repository, partsOf(from.registry)),
-        targetOf(from),
-        destination,
-        to.digest !== undefined && to.tag === undefined ? [] : [to.tag ?? 'latest'],
-        {
-          ...copyOptions(
-            'images.copy',
-            { registry: destinationParts.registry, repository: to.repository },
-            options,
-          ),
-          ...definedProps({
-            referrers: options.referrers,
-            referrerCopied: options.referrerCopied,
-            destinationExists: options.destinationExists,
-          }),
-        },
-      );
+      const sourceParts = partsOf(from.registry);
+      const result =
+        (await unchangedAtDestination(sourceParts, from, destinationParts, to, options)) ??
+        (await copy(
+          remote(from.repository, sourceParts),
+          targetOf(from),
+          remote(to.repository, destinationParts),
+          to.digest !== undefined && to.tag === undefined ? [] : [to.tag ?? 'latest'],
+          {
+            ...copyOptions(
+              'images.copy',
+              { registry: destinationParts.registry, repository: to.repository },
+              options,
+            ),
+            ...definedProps({
+              referrers: options.referrers,
+              referrerCopied: options.referrerCopied,
+              destinationExists: options.destinationExists,
+            }),
+          },
+        ));
       deps.events.emit('copied', {
         operation: 'copy',
         source: `${from.registry}/${from.repository}${from.digest === undefined ? `:${from.tag}` : `@${from.digest}`}`,
@@ -473,6 +477,51 @@ export function createImages(
       const parsed = imageReference(reference, host);
       return inspectTarget(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), options);
     },
+  };
+}
+
+/**
+ * Docker Hub counts a manifest's GET against the pull quota and not its HEAD. A copy from there to
+ * a tag asks both sides with a HEAD first, and when the tag already names the source's manifest
+ * (so the destination holds it and everything it references) nothing is pulled or sent: the
+ * result says the root was there. Undefined, and the copy goes on, otherwise: another source, a
+ * destination by digest, one platform of an index or referrers asked for (those are known only
+ * from the manifests), a tag that names something else or nothing, or a HEAD that failed (the
+ * copy reports what is wrong).
+ */
+async function unchangedAtDestination(
+  sourceParts: RemoteRepositoryParts,
+  from: Reference,
+  destinationParts: RemoteRepositoryParts,
+  to: Reference & { tag?: string },
+  options: CopyImageOptions,
+): Promise<CopyResult | undefined> {
+  if (
+    from.registry !== DOCKER_HUB_REGISTRY ||
+    to.tag === undefined ||
+    options.referrers !== undefined ||
+    platformWanted(options) !== undefined
+  ) {
+    return undefined;
+  }
+  const readOptions = signalOption(options.signal);
+  const heads = await Promise.all([
+    sourceParts.manifests.head(from.repository, targetOf(from), readOptions),
+    destinationParts.manifests.head(to.repository, to.tag, readOptions),
+  ]).catch((error: unknown) => {
+    if (options.signal?.aborted === true) throw error;
+    return undefined;
+  });
+  const [source, destination] = heads ?? [];
+  if (source === undefined || destination?.digest !== source.digest) return undefined;
+  return {
+    descriptor: source,
+    references: [to.tag],
+    transferred: 0,
+    mounted: 0,
+    skipped: 1,
+    bytesTransferred: 0,
+    referrers: [],
   };
 }
 
