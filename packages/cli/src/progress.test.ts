@@ -69,6 +69,29 @@ describe('progress bars', () => {
     expect(text).toContain('100%');
   });
 
+  it("draw a docker-archive layer's read under its diff_id, apart from the blob's own bar", () => {
+    const { context, stderr } = contextFor([], true);
+    const events = fakeEvents();
+    const display = showProgress(context, events, { operations: ['images.push'] });
+    const layer = (bytesDone: number): ProgressEvent => ({
+      ...event(bytesDone),
+      operation: 'images.push',
+      digest: `sha256:${'cd'.repeat(32)}`,
+      bytesTotal: 8 * 1024 * 1024,
+      source: 'archive-layer',
+    });
+    events.emit(layer(0));
+    events.emit(layer(8 * 1024 * 1024));
+    // The blob made from it, under its own digest (here the same hex, to show the bars stay apart).
+    events.emit({ ...event(1024 * 1024), operation: 'images.push', digest: `sha256:${'cd'.repeat(32)}` });
+    display.stop();
+    const text = stderr.text;
+    expect(text).toContain('layer cdcdcdcdcdcd');
+    expect(text).toContain('8.0 MiB/8.0 MiB');
+    expect(text).toContain('push cdcdcdcdcdcd');
+    expect(text).toContain('1.0 MiB/4.0 MiB');
+  });
+
   it('draw nothing and listen to nothing when not wanted', () => {
     const { context, stderr } = contextFor([], false);
     const events = fakeEvents();

@@ -80,7 +80,8 @@ export function showProgress(
   const payloadOf = (event: ProgressEvent, startedAt: number) => {
     const seconds = Math.max((clock.now() - startedAt) / 1000, 0.001);
     return {
-      label: `${OPERATION_LABELS[event.operation] ?? event.operation} ${event.digest.slice(7, 19)}`,
+      // A docker-archive's layer being read (compressed, sent) is named by its diff_id.
+      label: `${event.source === 'archive-layer' ? 'layer' : (OPERATION_LABELS[event.operation] ?? event.operation)} ${event.digest.slice(7, 19)}`,
       done: formatBytes(event.bytesDone),
       size: event.bytesTotal === undefined ? '?' : formatBytes(event.bytesTotal),
       rate: `${formatBytes(Math.round(event.bytesDone / seconds))}/s`,
@@ -88,7 +89,7 @@ export function showProgress(
   };
   const onProgress = (event: ProgressEvent): void => {
     if (operations !== undefined && !operations.has(event.operation)) return;
-    const key = `${event.operation} ${event.digest}`;
+    const key = `${event.operation} ${event.source ?? 'blob'} ${event.digest}`;
     const total = Math.max(event.bytesTotal ?? event.bytesDone, 1);
     const existing = bars.get(key);
     if (existing === undefined) {

@@ -63,7 +63,11 @@ export {
   detectArchiveFormat,
 } from './content/archive/archive.js';
 export type { ArchiveFormat, ArchiveImage, ArchiveTarget } from './content/archive/archive-common.js';
-export { type DockerArchiveOptions, dockerArchive } from './content/archive/docker-archive.js';
+export {
+  type ArchiveLayerRead,
+  type DockerArchiveOptions,
+  dockerArchive,
+} from './content/archive/docker-archive.js';
 export { type OciArchiveOptions, ociArchive } from './content/archive/oci-archive.js';
 export {
   type CopyOptions,

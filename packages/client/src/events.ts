@@ -71,6 +71,13 @@ export interface ProgressEvent {
   readonly itemsDone?: number;
   /** Image operations: blobs and manifests the operation transfers (those already there excluded). */
   readonly itemsTotal?: number;
+  /**
+   * `archive-layer` while `images.push` reads a docker-archive's layer once, to gzip it and learn
+   * the blob's digest (into a new repository, uploading it as it goes): `digest` is then the
+   * layer's diff_id and the bytes count the layer as stored in the archive. If omitted, the bytes
+   * are the blob's own.
+   */
+  readonly source?: 'archive-layer';
 }
 
 /**

@@ -588,10 +588,30 @@ describe.each(['ghcr', 'distribution'] as const)('the destination repository (%s
         .map((entry) => `${entry.operation} ${entry.status}`)
         .filter((line) => /^(blob|tags)/.test(line));
 
+    const read: ProgressEvent[] = [];
+    client.events.on('progress', (event) => {
+      if (event.source === 'archive-layer') read.push(event);
+    });
     const first = await client.images.push('octo/archived:1', { archive });
     const layers = (await client.manifests.get('octo/archived', '1')).manifest as {
       layers: { digest: string; size: number }[];
     };
+    // Each layer's one read (compressed and sent as it goes) is reported under its diff_id, from
+    // nothing to its size in the archive.
+    const diffIds = image.layers.map((layer) => digestOf(layer));
+    const readOf = (events: readonly ProgressEvent[]) =>
+      diffIds.map((diffId) =>
+        events
+          .filter((event) => event.digest === diffId)
+          .map((event) => `${event.operation} ${event.bytesDone}/${event.bytesTotal}`),
+      );
+    const ends = (events: string[][]) => events.map((seen) => [seen[0], seen.at(-1)]);
+    expect(ends(readOf(read))).toEqual(
+      image.layers.map((layer) => [
+        `images.push 0/${layer.byteLength}`,
+        `images.push ${layer.byteLength}/${layer.byteLength}`,
+      ]),
+    );
     const ops = blobOps();
     // The repository does not exist: each layer goes up as one streamed PATCH while it is
     // compressed, then the copy finds both layers there and sends only the config.
@@ -616,11 +636,19 @@ describe.each(['ghcr', 'distribution'] as const)('the destination repository (%s
         first.descriptor.size,
     );
 
-    // It exists now: asked once, nothing streamed, and the image is there already.
+    // It exists now: asked once, nothing streamed, and the image is there already. The layers
+    // are still read once (to learn their digests), and that read is reported.
     sim.log.clear();
+    read.length = 0;
     const again = await client.images.push('octo/archived:2', { archive });
     expect(blobOps()).toEqual(['tags.list 200']);
     expect(again).toMatchObject({ transferred: 0, skipped: 1, references: ['2'] });
+    expect(ends(readOf(read))).toEqual(
+      image.layers.map((layer) => [
+        `images.push 0/${layer.byteLength}`,
+        `images.push ${layer.byteLength}/${layer.byteLength}`,
+      ]),
+    );
   });
 
   it('asks once whether the destination repository exists, and checks no blob of a new one', async () => {

@@ -17,12 +17,14 @@ import {
   detectArchiveFormat,
 } from '../content/archive/archive.js';
 import type { ArchiveFormat, ArchiveTarget } from '../content/archive/archive-common.js';
+import type { ArchiveLayerRead } from '../content/archive/docker-archive.js';
 import { signalOption } from '../content/content.js';
 import { type CopyOptions, type CopyProgress, type CopyResult, copy } from '../content/copy.js';
 import { ociLayout } from '../content/oci-layout.js';
 import { platformWanted } from '../content/platform-choice.js';
 import { type RemoteRepositoryParts, remoteRepository } from '../content/remote-repository.js';
 import type { ReadOnlyTarget } from '../content/target.js';
+import { type ProgressContext, ProgressReporter } from '../progress.js';
 import type { Blobs } from '../registry/blobs.js';
 import type { ClientEventSink, CopyLimits, RegistryEndpoint } from '../registry/dependencies.js';
 import type { Manifests } from '../registry/manifests.js';
@@ -338,6 +340,9 @@ export function createImages(
               }
             : { spoolCompressed: true }),
           ...definedProps({ keepUncompressed: source.keepUncompressed }),
+          ...(format === 'docker-archive'
+            ? { onLayerRead: layerReadProgress(deps, registry, repository) }
+            : {}),
         };
         archive = await archiveTarget(source.archive, archiveOptions);
         from = archive;
@@ -477,6 +482,34 @@ export function createImages(
       const parsed = imageReference(reference, host);
       return inspectTarget(remote(parsed.repository, partsOf(parsed.registry)), targetOf(parsed), options);
     },
+  };
+}
+
+/**
+ * `progress` events (`source: 'archive-layer'`) of the pass that reads each layer of a
+ * docker-archive once, as `images.push` makes it: the longest part of such a push (each layer
+ * compressed, and into a new repository sent). Paced like a blob's.
+ */
+function layerReadProgress(
+  deps: ProgressContext,
+  registry: string,
+  repository: string,
+): (read: ArchiveLayerRead) => void {
+  const reporters = new Map<string, ProgressReporter>();
+  return (read) => {
+    let reporter = reporters.get(read.diffId);
+    if (reporter === undefined) {
+      reporter = new ProgressReporter(deps, {
+        operation: 'images.push',
+        registry,
+        repository,
+        digest: read.diffId,
+        bytesTotal: read.bytesTotal,
+        source: 'archive-layer',
+      });
+      reporters.set(read.diffId, reporter);
+    }
+    reporter.report(read.bytesDone, read.bytesDone === 0);
   };
 }
 

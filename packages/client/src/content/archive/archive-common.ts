@@ -148,6 +148,19 @@ export interface LayerSend {
 }
 
 /**
+ * What {@link measureLayer} does besides measuring.
+ * @internal
+ */
+export interface MeasureLayerOptions {
+  /** Keep the gzip stream it makes in a {@link LayerSpool}. If omitted, false. */
+  readonly spool?: boolean | undefined;
+  /** Hand the gzip stream it makes to a receiver as it is made (instead of a spool). */
+  readonly send?: LayerSend | undefined;
+  /** Told the bytes of the stored layer read so far, as it reads them (each piece). */
+  readonly onRead?: ((bytesRead: number) => void) | undefined;
+}
+
+/**
  * Reads a stored layer once: hashes it, finds its compression, hashes its uncompressed tar (the
  * diff_id) and, when `compress` is set and it is uncompressed, the gzip stream made from it
  * (kept in a {@link LayerSpool} when `spool` is set, so reading the layer later does not compress
@@ -161,15 +174,22 @@ export async function measureLayer(
   level: number,
   what: string,
   path: string,
-  spool = false,
-  send?: LayerSend,
+  { spool = false, send, onRead }: MeasureLayerOptions = {},
 ): Promise<LayerMeasure> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await iterator.next();
   const head: Buffer = first.done === true ? Buffer.alloc(0) : first.value;
+  let bytesRead = 0;
   const rest = async function* all(): AsyncGenerator<Buffer> {
-    if (head.byteLength > 0) yield head;
-    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+    for (
+      let next: IteratorResult<Buffer> = head.byteLength > 0 ? { value: head } : await iterator.next();
+      next.done !== true;
+      next = await iterator.next()
+    ) {
+      bytesRead += next.value.byteLength;
+      onRead?.(bytesRead);
+      yield next.value;
+    }
   };
   const stored = createDigester('sha256');
   const tee = (digester: ReturnType<typeof createDigester>): Transform =>

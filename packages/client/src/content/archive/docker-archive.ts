@@ -75,6 +75,26 @@ export interface DockerArchiveOptions {
    * layer later compresses it again. If omitted, the stream goes nowhere else.
    */
   readonly sendCompressed?: ((layer: Readable) => Promise<unknown>) | undefined;
+  /**
+   * Told how far the pass that reads each layer once (to learn its digests, and with
+   * `sendCompressed` to send it) has read it: at its start, then after each piece it reads (the
+   * last at the layer's end). If omitted, nothing is told.
+   */
+  readonly onLayerRead?: ((progress: ArchiveLayerRead) => void) | undefined;
+}
+
+/**
+ * How far the pass that reads a docker-archive's layers has read one of them
+ * ({@link DockerArchiveOptions.onLayerRead}).
+ * @public
+ */
+export interface ArchiveLayerRead {
+  /** The layer's diff_id, as its image's config names it. */
+  readonly diffId: string;
+  /** Bytes of the layer, as stored in the archive, read so far. */
+  readonly bytesDone: number;
+  /** The layer's size as stored in the archive. */
+  readonly bytesTotal: number;
 }
 
 interface LegacyItem {
@@ -217,16 +237,23 @@ export function dockerArchive(path: string, options: DockerArchiveOptions = {}):
     }
     const layers = await mapLimit(item.Layers, options.concurrency ?? 2, async (layerPath, position) => {
       const entry = entryOf(archive, layerPath, `layer ${position + 1} of ${where}`);
+      const diffId = diffIds[position] as string;
+      const told = options.onLayerRead;
+      told?.({ diffId, bytesDone: 0, bytesTotal: entry.size });
       const measure = await measureLayer(
         archive.open(entry, 0, signal),
         !keepUncompressed,
         level,
         `layer "${layerPath}"`,
         writer.path,
-        options.spoolCompressed ?? false,
-        options.sendCompressed === undefined
-          ? undefined
-          : { to: options.sendCompressed, diffId: diffIds[position] as string },
+        {
+          spool: options.spoolCompressed,
+          send: options.sendCompressed === undefined ? undefined : { to: options.sendCompressed, diffId },
+          onRead:
+            told === undefined
+              ? undefined
+              : (bytesRead) => told({ diffId, bytesDone: bytesRead, bytesTotal: entry.size }),
+        },
       ).catch((error: unknown) => {
         throw fileFailure(error, `reading layer "${layerPath}"`, writer.path, signal);
       });
