@@ -31,7 +31,8 @@ function artifactWithUnluckyDigest(): Buffer {
 }
 
 // One sequence: the defect is shown on the installed @sigstore/core first, then fixed (the fix
-// is process-wide, so nothing here may run before the first test).
+// is process-wide, so nothing here may run before the first test). Once @sigstore/core ≥ 4 is
+// installed (it needs Node ≥ 22.22), the first test fails: the fix and this file can go then.
 describe.sequential('OCTET STRINGs written back as read (@sigstore/core < 4)', () => {
   const content = Buffer.concat([Buffer.from([0x04, 0x81, 0x1d]), Buffer.alloc(29, 0xab)]);
   const nested = Buffer.concat([Buffer.from([0x30, 34]), octetString(content)]);

@@ -51,7 +51,14 @@ export function preserveOctetStrings(): void {
   const prototype = ASN1Obj.prototype as ASN1Obj & { [PATCHED]?: true };
   if (prototype[PATCHED] === true) return;
   prototype[PATCHED] = true;
-  if (octetStringsRoundTrip()) return;
+  // A version that cannot even read the probe has another parser: it is left as it is.
+  let needed: boolean;
+  try {
+    needed = !octetStringsRoundTrip();
+  } catch {
+    needed = false;
+  }
+  if (!needed) return;
   const reencode = prototype.toDER;
   prototype.toDER = function toDER(this: ASN1Obj): Buffer {
     if (this.subs.length === 0 || this.tag.constructed || !this.tag.isOctetString()) {
