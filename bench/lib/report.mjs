@@ -335,7 +335,7 @@ function belowStartAndLimit(s, startup) {
 
 /** The machine row that says what the timed processes' environment leaves out. */
 function environmentText(environment) {
-  if (environment === undefined || environment.removed.length === 0) return "this process's, as it is";
+  if (environment.removed.length === 0) return "this process's, as it is";
   const names = (list) => list.map((name) => `\`${name}\``).join(', ');
   const set =
     environment.set.length === 0

@@ -180,15 +180,15 @@ export async function measureLayer(
   const first = await iterator.next();
   const head: Buffer = first.done === true ? Buffer.alloc(0) : first.value;
   let bytesRead = 0;
+  const counted = (chunk: Buffer): Buffer => {
+    bytesRead += chunk.byteLength;
+    onRead?.(bytesRead);
+    return chunk;
+  };
   const rest = async function* all(): AsyncGenerator<Buffer> {
-    for (
-      let next: IteratorResult<Buffer> = head.byteLength > 0 ? { value: head } : await iterator.next();
-      next.done !== true;
-      next = await iterator.next()
-    ) {
-      bytesRead += next.value.byteLength;
-      onRead?.(bytesRead);
-      yield next.value;
+    if (head.byteLength > 0) yield counted(head);
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+      yield counted(next.value);
     }
   };
   const stored = createDigester('sha256');
