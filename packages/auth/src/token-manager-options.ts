@@ -2,7 +2,7 @@
  * Options of {@link createTokenManager}, validated once by zod.
  */
 
-import { type Clock, ConfigError, systemClock, unknownKeysError } from '@ghcr/oci-types';
+import { type Clock, ConfigError, lazySchema, systemClock, unknownKeysError } from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { CredentialProvider } from './credentials/credential.js';
@@ -15,60 +15,67 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  * The zod schema of {@link TokenManagerOptions}. Defaults live here.
  * @public
  */
-export const tokenManagerOptionsSchema = z
-  .object({
-    dispatcher: z
-      .custom<Dispatcher | (() => Dispatcher)>(
-        (value) =>
-          isFunction(value) ||
-          (typeof value === 'object' &&
-            value !== null &&
-            isFunction((value as { dispatch?: unknown }).dispatch)),
-        {
-          message:
-            'expected an undici Dispatcher (an object with a dispatch() method), or a function returning one',
-        },
-      )
-      .optional(),
-    send: z
-      .custom<TokenHttpSend>(isFunction, { message: 'expected a function (request) => Promise<response>' })
-      .optional(),
-    credentials: z
-      .custom<CredentialProvider>(
-        (value) =>
-          typeof value === 'object' && value !== null && isFunction((value as { resolve?: unknown }).resolve),
-        { message: 'expected a CredentialProvider (an object with a resolve() method)' },
-      )
-      .optional(),
-    clock: z
-      .custom<Clock>(
-        (value) =>
-          typeof value === 'object' &&
-          value !== null &&
-          isFunction((value as { now?: unknown }).now) &&
-          isFunction((value as { sleep?: unknown }).sleep),
-        { message: 'expected a Clock (an object with now() and sleep())' },
-      )
-      .default(() => systemClock),
-    defaultTokenTtlSeconds: z.number().positive().finite().default(60),
-    expirySkewSeconds: z.number().nonnegative().finite().default(10),
-    allowInsecureRealm: z
-      .custom<(host: string) => boolean>(isFunction, { message: 'expected a function (host) => boolean' })
-      .default(() => isLoopbackHost),
-    directBearerRegistries: z.array(z.string().min(1)).default(() => ['ghcr.io']),
-    userAgent: z.string().min(1).default('ghcr-ts/auth'),
-    tokenRequestTimeoutMs: z.number().int().positive().default(30_000),
-    onEvent: z
-      .custom<(event: TokenManagerEvent) => void>(isFunction, {
-        message: 'expected a function (event) => void',
+export const tokenManagerOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        dispatcher: z
+          .custom<Dispatcher | (() => Dispatcher)>(
+            (value) =>
+              isFunction(value) ||
+              (typeof value === 'object' &&
+                value !== null &&
+                isFunction((value as { dispatch?: unknown }).dispatch)),
+            {
+              message:
+                'expected an undici Dispatcher (an object with a dispatch() method), or a function returning one',
+            },
+          )
+          .optional(),
+        send: z
+          .custom<TokenHttpSend>(isFunction, {
+            message: 'expected a function (request) => Promise<response>',
+          })
+          .optional(),
+        credentials: z
+          .custom<CredentialProvider>(
+            (value) =>
+              typeof value === 'object' &&
+              value !== null &&
+              isFunction((value as { resolve?: unknown }).resolve),
+            { message: 'expected a CredentialProvider (an object with a resolve() method)' },
+          )
+          .optional(),
+        clock: z
+          .custom<Clock>(
+            (value) =>
+              typeof value === 'object' &&
+              value !== null &&
+              isFunction((value as { now?: unknown }).now) &&
+              isFunction((value as { sleep?: unknown }).sleep),
+            { message: 'expected a Clock (an object with now() and sleep())' },
+          )
+          .default(() => systemClock),
+        defaultTokenTtlSeconds: z.number().positive().finite().default(60),
+        expirySkewSeconds: z.number().nonnegative().finite().default(10),
+        allowInsecureRealm: z
+          .custom<(host: string) => boolean>(isFunction, { message: 'expected a function (host) => boolean' })
+          .default(() => isLoopbackHost),
+        directBearerRegistries: z.array(z.string().min(1)).default(() => ['ghcr.io']),
+        userAgent: z.string().min(1).default('ghcr-ts/auth'),
+        tokenRequestTimeoutMs: z.number().int().positive().default(30_000),
+        onEvent: z
+          .custom<(event: TokenManagerEvent) => void>(isFunction, {
+            message: 'expected a function (event) => void',
+          })
+          .optional(),
       })
-      .optional(),
-  })
-  .strict()
-  .refine((options) => options.dispatcher !== undefined || options.send !== undefined, {
-    message: 'give the token manager a way to send token requests: `send`, or an undici `dispatcher`',
-    path: ['dispatcher'],
-  }) satisfies z.ZodType<unknown, TokenManagerOptions>;
+      .strict()
+      .refine((options) => options.dispatcher !== undefined || options.send !== undefined, {
+        message: 'give the token manager a way to send token requests: `send`, or an undici `dispatcher`',
+        path: ['dispatcher'],
+      }) satisfies z.ZodType<unknown, TokenManagerOptions>,
+);
 
 /**
  * One request to a token endpoint, as a token manager hands it to {@link TokenManagerOptions.send}.

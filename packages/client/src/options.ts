@@ -4,6 +4,7 @@ import {
   ConfigError,
   canonicalRegistry,
   definedProps,
+  lazySchema,
   registryApiHost,
   systemClock,
 } from '@ghcr/oci-types';
@@ -62,12 +63,15 @@ export interface RegistrySettingsOverride {
   readonly flavor?: 'ghcr' | 'distribution' | undefined;
 }
 
-const registrySettingsOverrideSchema = z
-  .object({
-    plainHttp: z.boolean().optional(),
-    flavor: z.enum(['ghcr', 'distribution']).optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, RegistrySettingsOverride>;
+const registrySettingsOverrideSchema = lazySchema(
+  () =>
+    z
+      .object({
+        plainHttp: z.boolean().optional(),
+        flavor: z.enum(['ghcr', 'distribution']).optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, RegistrySettingsOverride>,
+);
 
 /**
  * Options of {@link createGhcrClient}. Every one is optional; they are validated once by
@@ -173,67 +177,71 @@ export interface GhcrClientOptions {
  * {@link createGhcrClient}. Strict: an unknown key is a `ConfigError` naming it.
  * @public
  */
-export const ghcrClientOptionsSchema = z
-  .object({
-    registry: z
-      .string()
-      .min(1)
-      .regex(/^(?:https?:\/\/)?[^/\s]+\/?$/, 'must be host[:port] or http(s)://host[:port]')
-      .default('ghcr.io'),
-    plainHttp: z.boolean().optional(),
-    registries: z.record(z.string().min(1), registrySettingsOverrideSchema).optional(),
-    flavor: z.enum(['auto', 'ghcr', 'distribution']).default('auto'),
-    transport: z
-      .custom<Transport>(
-        (value) => isObject(value) && isFunction((value as Transport).send),
-        'must be a Transport (an object with send(request))',
-      )
-      .optional(),
-    dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
-    credentials: z
-      .custom<CredentialProvider>(
-        (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
-        'must be a CredentialProvider (an object with resolve(registry))',
-      )
-      .optional(),
-    apiCredentials: z
-      .custom<CredentialProvider>(
-        (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
-        'must be a CredentialProvider (an object with resolve(registry))',
-      )
-      .optional(),
-    referrersApi: z.enum(['auto', 'fallback']).default('auto'),
-    verifyAttestation: z.custom<AttestationVerifier>(isFunction, 'must be a function').optional(),
-    versions: z.custom<VersionsOptions>(isObject, 'must be an object of versions options').optional(),
-    authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
-    transportOptions: z
-      .custom<ClientTransportOptions>(isObject, 'must be an object of transport options')
-      .optional(),
-    chunkSize: z
-      .number()
-      .int()
-      .positive()
-      .max(1024 * MiB)
-      .optional(),
-    monolithicThreshold: z.number().int().min(0).optional(),
-    concurrency: z.number().int().positive().max(64).default(4),
-    maxManifestBytes: z
-      .number()
-      .int()
-      .positive()
-      .default(4 * MiB),
-    maxResumeAttempts: z.number().int().min(0).max(100).default(5),
-    resumeDelayMs: z.number().int().min(0).default(1000),
-    progressIntervalBytes: z.number().int().positive().default(MiB),
-    clock: z
-      .custom<Clock>(
-        (value) => isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
-        'must be a Clock (now(), sleep(ms, signal))',
-      )
-      .default(systemClock),
-    randomId: z.custom<() => string>(isFunction, 'must be a function returning a string').optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, GhcrClientOptions>;
+export const ghcrClientOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        registry: z
+          .string()
+          .min(1)
+          .regex(/^(?:https?:\/\/)?[^/\s]+\/?$/, 'must be host[:port] or http(s)://host[:port]')
+          .default('ghcr.io'),
+        plainHttp: z.boolean().optional(),
+        registries: z.record(z.string().min(1), registrySettingsOverrideSchema).optional(),
+        flavor: z.enum(['auto', 'ghcr', 'distribution']).default('auto'),
+        transport: z
+          .custom<Transport>(
+            (value) => isObject(value) && isFunction((value as Transport).send),
+            'must be a Transport (an object with send(request))',
+          )
+          .optional(),
+        dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
+        credentials: z
+          .custom<CredentialProvider>(
+            (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
+            'must be a CredentialProvider (an object with resolve(registry))',
+          )
+          .optional(),
+        apiCredentials: z
+          .custom<CredentialProvider>(
+            (value) => isObject(value) && isFunction((value as CredentialProvider).resolve),
+            'must be a CredentialProvider (an object with resolve(registry))',
+          )
+          .optional(),
+        referrersApi: z.enum(['auto', 'fallback']).default('auto'),
+        verifyAttestation: z.custom<AttestationVerifier>(isFunction, 'must be a function').optional(),
+        versions: z.custom<VersionsOptions>(isObject, 'must be an object of versions options').optional(),
+        authorizer: z.custom<Authorizer>(isObject, 'must be an Authorizer').optional(),
+        transportOptions: z
+          .custom<ClientTransportOptions>(isObject, 'must be an object of transport options')
+          .optional(),
+        chunkSize: z
+          .number()
+          .int()
+          .positive()
+          .max(1024 * MiB)
+          .optional(),
+        monolithicThreshold: z.number().int().min(0).optional(),
+        concurrency: z.number().int().positive().max(64).default(4),
+        maxManifestBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 * MiB),
+        maxResumeAttempts: z.number().int().min(0).max(100).default(5),
+        resumeDelayMs: z.number().int().min(0).default(1000),
+        progressIntervalBytes: z.number().int().positive().default(MiB),
+        clock: z
+          .custom<Clock>(
+            (value) =>
+              isObject(value) && isFunction((value as Clock).now) && isFunction((value as Clock).sleep),
+            'must be a Clock (now(), sleep(ms, signal))',
+          )
+          .default(systemClock),
+        randomId: z.custom<() => string>(isFunction, 'must be a function returning a string').optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, GhcrClientOptions>,
+);
 
 /** @public */
 export type ResolvedGhcrClientOptions = z.output<typeof ghcrClientOptionsSchema>;

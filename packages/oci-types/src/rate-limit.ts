@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { DOCKER_HUB_REGISTRY, isDockerHub } from './registry-names.js';
 
 /**
@@ -6,30 +7,32 @@ import { DOCKER_HUB_REGISTRY, isDockerHub } from './registry-names.js';
  * `ratelimit-*` pull-quota headers, or inferred from a 429.
  * @public
  */
-export const rateLimitInfoSchema = z.object({
-  /** `x-ratelimit-limit` / `ratelimit-limit`: requests (Hub: pulls) allowed in the window. */
-  limit: z.number().int().nonnegative(),
-  /** `x-ratelimit-remaining` / `ratelimit-remaining`. */
-  remaining: z.number().int().nonnegative(),
-  /** `x-ratelimit-used`. */
-  used: z.number().int().nonnegative().optional(),
-  /**
-   * `x-ratelimit-reset` as epoch milliseconds. For Docker Hub, which sends no reset, an estimate:
-   * the window (`w=`) from when the headers were read, by which every pull counted then has left
-   * the window (it slides, so pulls may free up sooner).
-   */
-  resetAt: z.number().int().nonnegative(),
-  /** `x-ratelimit-resource` (`core`, `graphql`, …); `registry` for registry budgets; `docker-pulls` for Hub's pull quota. */
-  resource: z.string(),
-  /** The window length in milliseconds, from Hub's `;w=<seconds>`. Absent when not sent. */
-  windowMs: z.number().int().positive().optional(),
-  /**
-   * Hub's `docker-ratelimit-source`: the client address or account id the quota is counted
-   * against. It identifies a person or machine: never put it in a metric label, a span or a log
-   * line that leaves the user's hands.
-   */
-  source: z.string().optional(),
-});
+export const rateLimitInfoSchema = lazySchema(() =>
+  z.object({
+    /** `x-ratelimit-limit` / `ratelimit-limit`: requests (Hub: pulls) allowed in the window. */
+    limit: z.number().int().nonnegative(),
+    /** `x-ratelimit-remaining` / `ratelimit-remaining`. */
+    remaining: z.number().int().nonnegative(),
+    /** `x-ratelimit-used`. */
+    used: z.number().int().nonnegative().optional(),
+    /**
+     * `x-ratelimit-reset` as epoch milliseconds. For Docker Hub, which sends no reset, an estimate:
+     * the window (`w=`) from when the headers were read, by which every pull counted then has left
+     * the window (it slides, so pulls may free up sooner).
+     */
+    resetAt: z.number().int().nonnegative(),
+    /** `x-ratelimit-resource` (`core`, `graphql`, …); `registry` for registry budgets; `docker-pulls` for Hub's pull quota. */
+    resource: z.string(),
+    /** The window length in milliseconds, from Hub's `;w=<seconds>`. Absent when not sent. */
+    windowMs: z.number().int().positive().optional(),
+    /**
+     * Hub's `docker-ratelimit-source`: the client address or account id the quota is counted
+     * against. It identifies a person or machine: never put it in a metric label, a span or a log
+     * line that leaves the user's hands.
+     */
+    source: z.string().optional(),
+  }),
+);
 
 /** @public */
 export type RateLimitInfo = z.infer<typeof rateLimitInfoSchema>;

@@ -3,6 +3,7 @@ import {
   type Clock,
   ConfigError,
   GhcrError,
+  lazySchema,
   type RateLimitInfo,
   systemClock,
   unknownKeysError,
@@ -48,75 +49,80 @@ const isObject = (value: unknown): boolean => typeof value === 'object' && value
  * `metrics` or a `middleware` entry, is refused with its name.
  * @public
  */
-export const transportOptionsSchema = z
-  .object({
-    dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
-    connections: z.number().int().positive().default(16),
-    keepAliveTimeoutMs: z.number().int().positive().default(30_000),
-    connectTimeoutMs: z.number().int().positive().default(10_000),
-    headersTimeoutMs: z.number().int().positive().default(60_000),
-    bodyTimeoutMs: z.number().int().positive().default(300_000),
-    ownBlobConnections: z.boolean().default(true),
-    userAgent: z.string().min(1).default('ghcr-ts'),
-    clock: z
-      .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
-      .default(systemClock),
-    authorizer: z
-      .custom<Authorizer | AuthorizerFactory>(
-        (value) => isObject(value) || isFunction(value),
-        'must be an Authorizer or a function (parts) => Authorizer',
-      )
-      .optional(),
-    retry: z
+export const transportOptionsSchema = lazySchema(
+  () =>
+    z
       .object({
-        maxRetries: z.number().int().min(0).default(3),
-        baseDelayMs: z.number().int().min(0).default(1000),
-        maxDelayMs: z.number().int().min(0).default(30_000),
-        jitter: z.number().min(0).max(1).default(0.2),
-        random: z.custom<() => number>(isFunction).default(() => Math.random),
-      })
-      .strict()
-      .prefault({}),
-    rateLimit: z
-      .object({
-        preemptiveThreshold: z.number().min(0).max(1).default(0.2),
-        maxWaitMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(15 * 60_000),
-        maxRetries: z.number().int().min(0).default(3),
-        fallbackWaitMs: z.number().int().min(0).default(60_000),
-        apiPointsPerMinute: z.number().int().positive().default(900),
-        maxConcurrentApiRequests: z.number().int().positive().default(100),
-        onRateLimit: z.custom<(event: RateLimitEvent) => boolean | Promise<boolean>>(isFunction).optional(),
-      })
-      .strict()
-      .prefault({}),
-    maxRedirects: z.number().int().min(0).default(5),
-    metrics: z
-      .object({
-        registry: z.custom<Registry>(isObject, 'must be a prom-client Registry'),
-        prefix: z.string().default('ghcr_'),
-      })
-      .strict()
-      .optional(),
-    tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
-    middleware: z
-      .array(
-        z
+        dispatcher: z.custom<Dispatcher>(isObject, 'must be an undici Dispatcher').optional(),
+        connections: z.number().int().positive().default(16),
+        keepAliveTimeoutMs: z.number().int().positive().default(30_000),
+        connectTimeoutMs: z.number().int().positive().default(10_000),
+        headersTimeoutMs: z.number().int().positive().default(60_000),
+        bodyTimeoutMs: z.number().int().positive().default(300_000),
+        ownBlobConnections: z.boolean().default(true),
+        userAgent: z.string().min(1).default('ghcr-ts'),
+        clock: z
+          .custom<Clock>((value) => isObject(value) && isFunction((value as Clock).now), 'must be a Clock')
+          .default(systemClock),
+        authorizer: z
+          .custom<Authorizer | AuthorizerFactory>(
+            (value) => isObject(value) || isFunction(value),
+            'must be an Authorizer or a function (parts) => Authorizer',
+          )
+          .optional(),
+        retry: z
           .object({
-            name: z.string().min(1),
-            middleware: z.custom<Middleware>(isFunction, 'must be a function (next) => handler'),
-            before: z.string().optional(),
-            after: z.string().optional(),
+            maxRetries: z.number().int().min(0).default(3),
+            baseDelayMs: z.number().int().min(0).default(1000),
+            maxDelayMs: z.number().int().min(0).default(30_000),
+            jitter: z.number().min(0).max(1).default(0.2),
+            random: z.custom<() => number>(isFunction).default(() => Math.random),
           })
-          .strict(),
-      )
-      .default([]),
-    secrets: z.custom<() => Iterable<string>>(isFunction).optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, TransportOptions>;
+          .strict()
+          .prefault({}),
+        rateLimit: z
+          .object({
+            preemptiveThreshold: z.number().min(0).max(1).default(0.2),
+            maxWaitMs: z
+              .number()
+              .int()
+              .min(0)
+              .default(15 * 60_000),
+            maxRetries: z.number().int().min(0).default(3),
+            fallbackWaitMs: z.number().int().min(0).default(60_000),
+            apiPointsPerMinute: z.number().int().positive().default(900),
+            maxConcurrentApiRequests: z.number().int().positive().default(100),
+            onRateLimit: z
+              .custom<(event: RateLimitEvent) => boolean | Promise<boolean>>(isFunction)
+              .optional(),
+          })
+          .strict()
+          .prefault({}),
+        maxRedirects: z.number().int().min(0).default(5),
+        metrics: z
+          .object({
+            registry: z.custom<Registry>(isObject, 'must be a prom-client Registry'),
+            prefix: z.string().default('ghcr_'),
+          })
+          .strict()
+          .optional(),
+        tracer: z.custom<Tracer>(isObject, 'must be an OpenTelemetry Tracer').optional(),
+        middleware: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1),
+                middleware: z.custom<Middleware>(isFunction, 'must be a function (next) => handler'),
+                before: z.string().optional(),
+                after: z.string().optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+        secrets: z.custom<() => Iterable<string>>(isFunction).optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, TransportOptions>,
+);
 
 /** @public */
 export type ResolvedTransportOptions = z.output<typeof transportOptionsSchema>;

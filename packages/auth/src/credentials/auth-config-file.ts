@@ -5,29 +5,33 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { AuthenticationError, type Clock, definedProps, GhcrErrorCode } from '@ghcr/oci-types';
+import { AuthenticationError, type Clock, definedProps, GhcrErrorCode, lazySchema } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { type Credential, isEmptyCredential, type ResolvedCredential } from './credential.js';
 import { runCredentialHelper } from './credential-helper.js';
 import { helperServerUrl, lookupRegistryKey } from './registry-host.js';
 
-const authEntrySchema = z
-  .object({
-    auth: z.string().optional(),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    identitytoken: z.string().optional(),
-    registrytoken: z.string().optional(),
-  })
-  .loose();
+const authEntrySchema = lazySchema(() =>
+  z
+    .object({
+      auth: z.string().optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      identitytoken: z.string().optional(),
+      registrytoken: z.string().optional(),
+    })
+    .loose(),
+);
 
-const authConfigSchema = z
-  .object({
-    auths: z.record(z.string(), authEntrySchema).optional(),
-    credHelpers: z.record(z.string(), z.string()).optional(),
-    credsStore: z.string().optional(),
-  })
-  .loose();
+const authConfigSchema = lazySchema(() =>
+  z
+    .object({
+      auths: z.record(z.string(), authEntrySchema).optional(),
+      credHelpers: z.record(z.string(), z.string()).optional(),
+      credsStore: z.string().optional(),
+    })
+    .loose(),
+);
 
 /**
  * The parsed content of a config.json / auth.json file.

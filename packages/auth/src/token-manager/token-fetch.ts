@@ -7,6 +7,7 @@ import {
   type Clock,
   ConfigError,
   definedProps,
+  lazySchema,
   redactText,
   redactUrl,
   TransportError,
@@ -21,14 +22,16 @@ import { type TokenRequestSummary, tokenEndpointRefusal, tokenFetchFailed } from
 import { type TokenLifetimeSettings, tokenExpiresAt } from './token-lifetime.js';
 import { tokenRequestFor } from './token-request.js';
 
-const tokenResponseSchema = z
-  .object({
-    token: z.string().optional(),
-    access_token: z.string().optional(),
-    expires_in: z.union([z.number(), z.string()]).optional(),
-    issued_at: z.string().optional(),
-  })
-  .loose();
+const tokenResponseSchema = lazySchema(() =>
+  z
+    .object({
+      token: z.string().optional(),
+      access_token: z.string().optional(),
+      expires_in: z.union([z.number(), z.string()]).optional(),
+      issued_at: z.string().optional(),
+    })
+    .loose(),
+);
 
 const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 8 * 1024;

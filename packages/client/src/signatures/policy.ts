@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError, definedProps, unknownKeysError } from '@ghcr/oci-types';
+import { ConfigError, definedProps, lazySchema, unknownKeysError } from '@ghcr/oci-types';
 import type { TrustMaterial } from '@sigstore/verify';
 import * as z from 'zod';
 import { loadTrustedRoot } from './trusted-root.js';
@@ -8,29 +8,32 @@ import { loadTrustedRoot } from './trusted-root.js';
  * The zod schema of {@link SignaturePolicy} (documented there). Strict: an unknown key is refused.
  * @public
  */
-export const signaturePolicySchema = z
-  .object({
-    key: z.string().min(1).optional(),
-    certificateIdentity: z.string().min(1).optional(),
-    certificateIdentityRegexp: z.string().min(1).optional(),
-    certificateOidcIssuer: z.string().min(1).optional(),
-    certificateOidcIssuerRegexp: z.string().min(1).optional(),
-    repository: z
-      .string()
-      .regex(/^[^/\s]+\/[^/\s]+$/, { error: 'expected owner/name' })
-      .optional(),
-    owner: z
-      .string()
-      .regex(/^[^/\s]+$/, { error: 'expected an owner name, without slashes' })
-      .optional(),
-    workflow: z.string().min(1).optional(),
-    predicateType: z.string().min(1).optional(),
-    trustedRoot: z.unknown().optional(),
-    tlogThreshold: z.int().min(0).optional(),
-    ctlogThreshold: z.int().min(0).optional(),
-    timestampThreshold: z.int().min(0).optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, SignaturePolicy>;
+export const signaturePolicySchema = lazySchema(
+  () =>
+    z
+      .object({
+        key: z.string().min(1).optional(),
+        certificateIdentity: z.string().min(1).optional(),
+        certificateIdentityRegexp: z.string().min(1).optional(),
+        certificateOidcIssuer: z.string().min(1).optional(),
+        certificateOidcIssuerRegexp: z.string().min(1).optional(),
+        repository: z
+          .string()
+          .regex(/^[^/\s]+\/[^/\s]+$/, { error: 'expected owner/name' })
+          .optional(),
+        owner: z
+          .string()
+          .regex(/^[^/\s]+$/, { error: 'expected an owner name, without slashes' })
+          .optional(),
+        workflow: z.string().min(1).optional(),
+        predicateType: z.string().min(1).optional(),
+        trustedRoot: z.unknown().optional(),
+        tlogThreshold: z.int().min(0).optional(),
+        ctlogThreshold: z.int().min(0).optional(),
+        timestampThreshold: z.int().min(0).optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, SignaturePolicy>,
+);
 
 /**
  * What a signature or attestation must satisfy to count as verified. Give either `key` (cosign

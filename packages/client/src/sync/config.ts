@@ -1,5 +1,5 @@
 import { parsePlatform } from '@ghcr/manifest';
-import { definedProps, InvalidInputError, parseReference } from '@ghcr/oci-types';
+import { definedProps, InvalidInputError, lazySchema, parseReference } from '@ghcr/oci-types';
 import semver from 'semver';
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import * as z from 'zod';
@@ -73,42 +73,48 @@ export interface SyncConfig {
 
 const CREDENTIAL_KEYS = /^(cred|credentials|password|passwd|token|username|user|auth|secret)s?$/i;
 
-const tagName = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})');
-const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
-
-const tagsSchema = z.strictObject({
-  list: z.array(tagName).min(1).optional(),
-  glob: stringOrList.optional(),
-  regex: stringOrList
-    .refine(
-      (value) => (Array.isArray(value) ? value : [value]).every(isRegex),
-      'is not a valid regular expression',
-    )
-    .optional(),
-  semver: z
+const tagName = lazySchema(() =>
+  z
     .string()
-    .refine((range) => semver.validRange(range) !== null, 'is not a semver range (e.g. ">=1.2 <2", "^3")')
-    .optional(),
-  prerelease: z.boolean().optional(),
-  deny: stringOrList.optional(),
-  newest: z
-    .union([
-      z.number().int().positive(),
-      z.strictObject({ count: z.number().int().positive(), by: z.enum(['semver', 'created']).optional() }),
-    ])
-    .optional(),
-});
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/, 'is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})'),
+);
+const stringOrList = lazySchema(() => z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]));
 
-const platformSchema = z.string().refine((value) => {
-  try {
-    parsePlatform(value);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a platform (os/arch[/variant], e.g. linux/arm64)');
+const tagsSchema = lazySchema(() =>
+  z.strictObject({
+    list: z.array(tagName).min(1).optional(),
+    glob: stringOrList.optional(),
+    regex: stringOrList
+      .refine(
+        (value) => (Array.isArray(value) ? value : [value]).every(isRegex),
+        'is not a valid regular expression',
+      )
+      .optional(),
+    semver: z
+      .string()
+      .refine((range) => semver.validRange(range) !== null, 'is not a semver range (e.g. ">=1.2 <2", "^3")')
+      .optional(),
+    prerelease: z.boolean().optional(),
+    deny: stringOrList.optional(),
+    newest: z
+      .union([
+        z.number().int().positive(),
+        z.strictObject({ count: z.number().int().positive(), by: z.enum(['semver', 'created']).optional() }),
+      ])
+      .optional(),
+  }),
+);
+
+const platformSchema = lazySchema(() =>
+  z.string().refine((value) => {
+    try {
+      parsePlatform(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a platform (os/arch[/variant], e.g. linux/arm64)'),
+);
 
 const options = {
   referrers: z.boolean().optional(),
@@ -116,30 +122,34 @@ const options = {
   platform: platformSchema.optional(),
 };
 
-const pairSchema = z.strictObject({
-  source: z.string().min(1),
-  target: z.string().min(1),
-  tags: z.union([tagsSchema, z.array(tagName).min(1)]).optional(),
-  ...options,
-});
+const pairSchema = lazySchema(() =>
+  z.strictObject({
+    source: z.string().min(1),
+    target: z.string().min(1),
+    tags: z.union([tagsSchema, z.array(tagName).min(1)]).optional(),
+    ...options,
+  }),
+);
 
-const configSchema = z.strictObject({
-  version: z.literal(1).optional(),
-  defaults: z
-    .strictObject({
-      ...options,
-      rateLimit: z
-        .strictObject({
-          floor: z.number().int().nonnegative().optional(),
-          onLimit: z.enum(['stop', 'wait']).optional(),
-          maxWaitSeconds: z.number().int().positive().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  concurrency: z.record(z.string(), z.number().int().positive().max(64)).optional(),
-  sync: z.array(pairSchema).min(1, 'lists no pairs: give at least one { source, target }'),
-});
+const configSchema = lazySchema(() =>
+  z.strictObject({
+    version: z.literal(1).optional(),
+    defaults: z
+      .strictObject({
+        ...options,
+        rateLimit: z
+          .strictObject({
+            floor: z.number().int().nonnegative().optional(),
+            onLimit: z.enum(['stop', 'wait']).optional(),
+            maxWaitSeconds: z.number().int().positive().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    concurrency: z.record(z.string(), z.number().int().positive().max(64)).optional(),
+    sync: z.array(pairSchema).min(1, 'lists no pairs: give at least one { source, target }'),
+  }),
+);
 
 type RawConfig = z.infer<typeof configSchema>;
 

@@ -5,6 +5,7 @@ import {
   EMPTY_JSON_DIGEST,
   GhcrError,
   isDigest,
+  lazySchema,
   MediaType,
   NotFoundError,
   unknownKeysError,
@@ -46,47 +47,50 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  * The zod schema of {@link BuildRegistryGraphOptions} (documented there). Strict: an unknown key is refused.
  * @public
  */
-export const buildRegistryGraphOptionsSchema = z
-  .object({
-    versions: z
-      .array(z.custom<RetentionVersionInput>(isObject, 'must be a package version object'))
-      .readonly(),
-    fetchManifest: z.custom<(digest: string, options: GraphReadOptions) => Promise<ParsedManifest>>(
-      isFunction,
-      'must be a function (digest, { signal }) => Promise<ParsedManifest>',
-    ),
-    listTags: z.custom<(options: GraphReadOptions) => Promise<readonly string[]>>(
-      isFunction,
-      'must be a function ({ signal }) => Promise<string[]>',
-    ),
-    resolveTag: z
-      .custom<(tag: string, options: GraphReadOptions) => Promise<string | undefined>>(
-        isFunction,
-        'must be a function (tag, { signal }) => Promise<string | undefined>',
-      )
-      .optional(),
-    blobExists: z
-      .custom<(digest: string, options: GraphReadOptions) => Promise<boolean>>(
-        isFunction,
-        'must be a function (digest, { signal }) => Promise<boolean>',
-      )
-      .optional(),
-    cache: z
-      .custom<ManifestCache>(
-        (value) => isObject(value) && isFunction((value as ManifestCache).get),
-        'must be a cache (get/set by digest, e.g. a Map)',
-      )
-      .optional(),
-    known: z
-      .custom<ReadonlySet<string>>(
-        (value) => isObject(value) && isFunction((value as ReadonlySet<string>).has),
-        'must be a set of digests (has(digest))',
-      )
-      .optional(),
-    concurrency: z.number().int().positive().max(64).default(4),
-    signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, BuildRegistryGraphOptions>;
+export const buildRegistryGraphOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        versions: z
+          .array(z.custom<RetentionVersionInput>(isObject, 'must be a package version object'))
+          .readonly(),
+        fetchManifest: z.custom<(digest: string, options: GraphReadOptions) => Promise<ParsedManifest>>(
+          isFunction,
+          'must be a function (digest, { signal }) => Promise<ParsedManifest>',
+        ),
+        listTags: z.custom<(options: GraphReadOptions) => Promise<readonly string[]>>(
+          isFunction,
+          'must be a function ({ signal }) => Promise<string[]>',
+        ),
+        resolveTag: z
+          .custom<(tag: string, options: GraphReadOptions) => Promise<string | undefined>>(
+            isFunction,
+            'must be a function (tag, { signal }) => Promise<string | undefined>',
+          )
+          .optional(),
+        blobExists: z
+          .custom<(digest: string, options: GraphReadOptions) => Promise<boolean>>(
+            isFunction,
+            'must be a function (digest, { signal }) => Promise<boolean>',
+          )
+          .optional(),
+        cache: z
+          .custom<ManifestCache>(
+            (value) => isObject(value) && isFunction((value as ManifestCache).get),
+            'must be a cache (get/set by digest, e.g. a Map)',
+          )
+          .optional(),
+        known: z
+          .custom<ReadonlySet<string>>(
+            (value) => isObject(value) && isFunction((value as ReadonlySet<string>).has),
+            'must be a set of digests (has(digest))',
+          )
+          .optional(),
+        concurrency: z.number().int().positive().max(64).default(4),
+        signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, BuildRegistryGraphOptions>,
+);
 
 /**
  * Options of {@link buildRegistryGraph}.

@@ -4,6 +4,7 @@ import {
   definedProps,
   GhcrError,
   InvalidInputError,
+  lazySchema,
   NotFoundError,
   systemClock,
   unknownKeysError,
@@ -54,49 +55,52 @@ const isFunction = (value: unknown): boolean => typeof value === 'function';
  * The zod schema of {@link ExecutePlanOptions} (documented there). Strict: an unknown key is refused.
  * @public
  */
-export const executePlanOptionsSchema = z
-  .object({
-    deleteVersion: z.custom<DeleteVersion>(
-      isFunction,
-      'must be a function (id, { signal, digest }) => Promise<void>',
-    ),
-    concurrency: z.number().int().positive().max(100).default(4),
-    signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
-    dryRun: z.boolean().default(false),
-    onProgress: z
-      .custom<(event: RetentionProgressEvent) => void>(isFunction, 'must be a function (event) => void')
-      .optional(),
-    journal: z
-      .custom<RetentionJournal>(
-        (value) =>
-          isObject(value) &&
-          isFunction((value as RetentionJournal).completed) &&
-          isFunction((value as RetentionJournal).record),
-        'must be a RetentionJournal (completed(), record(entry))',
-      )
-      .optional(),
-    revalidate: z
-      .custom<RevalidationSource>(
-        (value) =>
-          isObject(value) &&
-          isObject((value as RevalidationSource).graph) &&
-          isFunction((value as RevalidationSource).listTags) &&
-          isFunction((value as RevalidationSource).listVersions) &&
-          isFunction((value as RevalidationSource).fetchManifest) &&
-          isFunction((value as RevalidationSource).resolveTag),
-        'must be a RevalidationSource ({ graph, listTags, listVersions, fetchManifest, resolveTag })',
-      )
-      .optional(),
-    minAge: durationSchema.default(10 * 60_000),
-    batchSize: z.number().int().positive().max(1000).default(50),
-    clock: z
-      .custom<Pick<Clock, 'now'>>(
-        (value) => isObject(value) && isFunction((value as Clock).now),
-        'must be a Clock (now())',
-      )
-      .default(systemClock),
-  })
-  .strict() satisfies z.ZodType<unknown, ExecutePlanOptions>;
+export const executePlanOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        deleteVersion: z.custom<DeleteVersion>(
+          isFunction,
+          'must be a function (id, { signal, digest }) => Promise<void>',
+        ),
+        concurrency: z.number().int().positive().max(100).default(4),
+        signal: z.custom<AbortSignal>(isObject, 'must be an AbortSignal').optional(),
+        dryRun: z.boolean().default(false),
+        onProgress: z
+          .custom<(event: RetentionProgressEvent) => void>(isFunction, 'must be a function (event) => void')
+          .optional(),
+        journal: z
+          .custom<RetentionJournal>(
+            (value) =>
+              isObject(value) &&
+              isFunction((value as RetentionJournal).completed) &&
+              isFunction((value as RetentionJournal).record),
+            'must be a RetentionJournal (completed(), record(entry))',
+          )
+          .optional(),
+        revalidate: z
+          .custom<RevalidationSource>(
+            (value) =>
+              isObject(value) &&
+              isObject((value as RevalidationSource).graph) &&
+              isFunction((value as RevalidationSource).listTags) &&
+              isFunction((value as RevalidationSource).listVersions) &&
+              isFunction((value as RevalidationSource).fetchManifest) &&
+              isFunction((value as RevalidationSource).resolveTag),
+            'must be a RevalidationSource ({ graph, listTags, listVersions, fetchManifest, resolveTag })',
+          )
+          .optional(),
+        minAge: durationSchema.default(10 * 60_000),
+        batchSize: z.number().int().positive().max(1000).default(50),
+        clock: z
+          .custom<Pick<Clock, 'now'>>(
+            (value) => isObject(value) && isFunction((value as Clock).now),
+            'must be a Clock (now())',
+          )
+          .default(systemClock),
+      })
+      .strict() satisfies z.ZodType<unknown, ExecutePlanOptions>,
+);
 
 /**
  * Options of {@link executePlan}.

@@ -1,37 +1,41 @@
-import { ConfigError, GhcrError, isDigest, unknownKeysError } from '@ghcr/oci-types';
+import { ConfigError, GhcrError, isDigest, lazySchema, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { compileTagPattern, regexToPattern } from './patterns.js';
 
-const patternSchema = z
-  .union([z.string().min(1, 'a tag pattern is not empty'), z.instanceof(RegExp)])
-  .transform((value) => (typeof value === 'string' ? value : regexToPattern(value)))
-  .superRefine((value, context) => {
-    try {
-      compileTagPattern(value);
-    } catch (error) {
-      context.addIssue({
-        code: 'custom',
-        message: GhcrError.isInstance(error) ? error.message : String(error),
-      });
-    }
-  });
+const patternSchema = lazySchema(() =>
+  z
+    .union([z.string().min(1, 'a tag pattern is not empty'), z.instanceof(RegExp)])
+    .transform((value) => (typeof value === 'string' ? value : regexToPattern(value)))
+    .superRefine((value, context) => {
+      try {
+        compileTagPattern(value);
+      } catch (error) {
+        context.addIssue({
+          code: 'custom',
+          message: GhcrError.isInstance(error) ? error.message : String(error),
+        });
+      }
+    }),
+);
 
 /**
  * A duration: a string (`30d`, `12h`, `1w`, `1d12h`) or milliseconds, parsed to milliseconds.
  * @internal
  */
-export const durationSchema = z.union([z.string(), z.number()]).transform((value, context) => {
-  try {
-    return parseDuration(value);
-  } catch (error) {
-    context.addIssue({
-      code: 'custom',
-      message: GhcrError.isInstance(error) ? error.message : String(error),
-    });
-    return z.NEVER;
-  }
-});
+export const durationSchema = lazySchema(() =>
+  z.union([z.string(), z.number()]).transform((value, context) => {
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      context.addIssue({
+        code: 'custom',
+        message: GhcrError.isInstance(error) ? error.message : String(error),
+      });
+      return z.NEVER;
+    }
+  }),
+);
 
 /**
  * A retention policy: which package versions of one container package may be deleted. Validated
@@ -115,18 +119,23 @@ export interface RetentionPolicy {
  * there). Strict: an unknown key is a `ConfigError` naming it.
  * @public
  */
-export const retentionPolicySchema = z
-  .object({
-    keepNewestTagged: z.number().int().min(0).optional(),
-    keepNewestUntagged: z.number().int().min(0).optional(),
-    keepTags: z.array(patternSchema).default([]),
-    deleteTags: z.array(patternSchema).default([]),
-    olderThan: durationSchema.optional(),
-    timestamp: z.enum(['created_at', 'updated_at']).default('created_at'),
-    untaggedOnly: z.boolean().default(false),
-    keepDigests: z.array(z.string().refine(isDigest, 'must be a digest such as sha256:<64 hex>')).default([]),
-  })
-  .strict() satisfies z.ZodType<unknown, RetentionPolicy>;
+export const retentionPolicySchema = lazySchema(
+  () =>
+    z
+      .object({
+        keepNewestTagged: z.number().int().min(0).optional(),
+        keepNewestUntagged: z.number().int().min(0).optional(),
+        keepTags: z.array(patternSchema).default([]),
+        deleteTags: z.array(patternSchema).default([]),
+        olderThan: durationSchema.optional(),
+        timestamp: z.enum(['created_at', 'updated_at']).default('created_at'),
+        untaggedOnly: z.boolean().default(false),
+        keepDigests: z
+          .array(z.string().refine(isDigest, 'must be a digest such as sha256:<64 hex>'))
+          .default([]),
+      })
+      .strict() satisfies z.ZodType<unknown, RetentionPolicy>,
+);
 
 /** A policy after validation: durations in ms, patterns as strings; JSON-serialisable. @public */
 export type ResolvedRetentionPolicy = z.output<typeof retentionPolicySchema>;

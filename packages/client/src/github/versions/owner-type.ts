@@ -1,10 +1,10 @@
-import { GhcrErrorCode, InvalidInputError, ProtocolError } from '@ghcr/oci-types';
+import { GhcrErrorCode, InvalidInputError, lazySchema, ProtocolError } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { type GithubApi, getApiObject } from './github-api.js';
 import type { OwnerType } from './versions-options.js';
 
 /** What `GET /users/{name}` must carry for the detection (the rest is ignored). */
-const ownerObjectSchema = z.looseObject({ login: z.string(), type: z.string() });
+const ownerObjectSchema = lazySchema(() => z.looseObject({ login: z.string(), type: z.string() }));
 
 /** GitHub logins: 1–39 letters, digits or single hyphens, not starting with a hyphen. */
 const LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;

@@ -1,4 +1,4 @@
-import { ConfigError, unknownKeysError } from '@ghcr/oci-types';
+import { ConfigError, lazySchema, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 
 /**
@@ -19,20 +19,23 @@ export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
  * The zod schema of {@link VersionsOptions} (documented there). Strict: an unknown key is refused.
  * @public
  */
-export const versionsOptionsSchema = z
-  .object({
-    apiUrl: z
-      .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com' })
-      .optional(),
-    apiVersion: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2022-11-28')
-      .default(DEFAULT_GITHUB_API_VERSION),
-    ownerType: z.enum(['org', 'user', 'authenticated-user']).optional(),
-    placeholderLookupAttempts: z.number().int().min(1).max(10).default(3),
-    placeholderLookupDelayMs: z.number().int().min(0).max(60_000).default(1000),
-  })
-  .strict() satisfies z.ZodType<unknown, VersionsOptions>;
+export const versionsOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        apiUrl: z
+          .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.github.com' })
+          .optional(),
+        apiVersion: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2022-11-28')
+          .default(DEFAULT_GITHUB_API_VERSION),
+        ownerType: z.enum(['org', 'user', 'authenticated-user']).optional(),
+        placeholderLookupAttempts: z.number().int().min(1).max(10).default(3),
+        placeholderLookupDelayMs: z.number().int().min(0).max(60_000).default(1000),
+      })
+      .strict() satisfies z.ZodType<unknown, VersionsOptions>,
+);
 
 /**
  * Options of {@link createVersions}, validated once. A bad one is a `ConfigError` naming the field;

@@ -1,4 +1,4 @@
-import { type Digest, definedProps, isDigest, type Vulnerability } from '@ghcr/oci-types';
+import { type Digest, definedProps, isDigest, lazySchema, type Vulnerability } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { hasVulnerabilitySection, looksLikeCycloneDx, parseCycloneDxReport } from './cyclonedx.js';
 import { invalidReport, parseJsonText, parseWith } from './invalid.js';
@@ -40,16 +40,18 @@ export function isVulnerabilityPredicateType(predicateType: string): boolean {
   return COSIGN_VULN_PREDICATE_TYPES.includes(predicateType) || isCycloneDxPredicateType(predicateType);
 }
 
-const base64 = z
-  .string()
-  .regex(/^[A-Za-z0-9+/_-]*={0,2}$/, { error: 'expected base64 (standard or URL-safe alphabet)' });
+const base64 = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, { error: 'expected base64 (standard or URL-safe alphabet)' }),
+);
 
 /** A DSSE envelope (secure-systems-lab/dsse `envelope.md`). */
-const envelopeSchema = z.looseObject({
-  payloadType: z.string().min(1),
-  payload: base64,
-  signatures: z.array(z.looseObject({ keyid: z.string().optional(), sig: base64 })),
-});
+const envelopeSchema = lazySchema(() =>
+  z.looseObject({
+    payloadType: z.string().min(1),
+    payload: base64,
+    signatures: z.array(z.looseObject({ keyid: z.string().optional(), sig: base64 })),
+  }),
+);
 
 /**
  * A DSSE envelope as read: `payloadType`, the decoded `payload` bytes, and the signatures (not
@@ -82,21 +84,23 @@ export function parseDsseEnvelope(document: unknown, prefix = ''): DsseEnvelope 
 }
 
 /** An in-toto Statement v0.1 / v1 (in-toto/attestation `spec/v1/statement.md`). */
-const statementSchema = z.looseObject({
-  _type: z.string().refine((type) => IN_TOTO_STATEMENT_TYPES.includes(type), {
-    error: `expected one of ${IN_TOTO_STATEMENT_TYPES.join(', ')}`,
+const statementSchema = lazySchema(() =>
+  z.looseObject({
+    _type: z.string().refine((type) => IN_TOTO_STATEMENT_TYPES.includes(type), {
+      error: `expected one of ${IN_TOTO_STATEMENT_TYPES.join(', ')}`,
+    }),
+    subject: z
+      .array(
+        z.looseObject({
+          name: z.string().optional(),
+          digest: z.record(z.string(), z.string()),
+        }),
+      )
+      .min(1, { error: 'a statement names at least one subject' }),
+    predicateType: z.string().min(1),
+    predicate: z.unknown().optional(),
   }),
-  subject: z
-    .array(
-      z.looseObject({
-        name: z.string().optional(),
-        digest: z.record(z.string(), z.string()),
-      }),
-    )
-    .min(1, { error: 'a statement names at least one subject' }),
-  predicateType: z.string().min(1),
-  predicate: z.unknown().optional(),
-});
+);
 
 /**
  * An in-toto statement as read.
@@ -132,17 +136,19 @@ export function parseInTotoStatement(document: unknown, prefix = ''): InTotoStat
 }
 
 /** cosign's vuln predicate (`CosignVulnProvenanceV01`), the parts read here. */
-const vulnPredicateSchema = z.looseObject({
-  invocation: z.looseObject({}).optional(),
-  scanner: z.looseObject({
-    uri: z.string().optional(),
-    version: z.string().optional(),
-    result: z.unknown().refine((value) => value !== undefined && value !== null, { error: 'required' }),
+const vulnPredicateSchema = lazySchema(() =>
+  z.looseObject({
+    invocation: z.looseObject({}).optional(),
+    scanner: z.looseObject({
+      uri: z.string().optional(),
+      version: z.string().optional(),
+      result: z.unknown().refine((value) => value !== undefined && value !== null, { error: 'required' }),
+    }),
+    metadata: z
+      .looseObject({ scanStartedOn: z.string().optional(), scanFinishedOn: z.string().optional() })
+      .optional(),
   }),
-  metadata: z
-    .looseObject({ scanStartedOn: z.string().optional(), scanFinishedOn: z.string().optional() })
-    .optional(),
-});
+);
 
 /**
  * Reads cosign's vulnerability predicate (`https://cosign.sigstore.dev/attestation/vuln/v1`): its
@@ -204,13 +210,15 @@ export function parseCosignVulnPredicate(
 }
 
 /** A sigstore bundle (protobuf-specs `Bundle`, JSON), the parts read here. */
-const bundleSchema = z.looseObject({
-  mediaType: z.string().regex(/^application\/vnd\.dev\.sigstore\.bundle/, {
-    error: 'expected a sigstore bundle media type (application/vnd.dev.sigstore.bundle…)',
+const bundleSchema = lazySchema(() =>
+  z.looseObject({
+    mediaType: z.string().regex(/^application\/vnd\.dev\.sigstore\.bundle/, {
+      error: 'expected a sigstore bundle media type (application/vnd.dev.sigstore.bundle…)',
+    }),
+    verificationMaterial: z.unknown().optional(),
+    dsseEnvelope: z.unknown().optional(),
   }),
-  verificationMaterial: z.unknown().optional(),
-  dsseEnvelope: z.unknown().optional(),
-});
+);
 
 /**
  * Reads the DSSE envelope out of a sigstore bundle (`application/vnd.dev.sigstore.bundle.v0.3+json`

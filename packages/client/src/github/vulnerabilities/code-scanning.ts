@@ -1,4 +1,10 @@
-import { definedProps, normalizeSeverity, ProtocolError, type Vulnerability } from '@ghcr/oci-types';
+import {
+  definedProps,
+  lazySchema,
+  normalizeSeverity,
+  ProtocolError,
+  type Vulnerability,
+} from '@ghcr/oci-types';
 import type { Transport } from '@ghcr/transport';
 import * as z from 'zod';
 import { nextLink } from '../../registry/link-header.js';
@@ -13,32 +19,36 @@ export const GITHUB_API_VERSION = '2022-11-28';
 const MAX_PAGES = 100;
 
 /** A code-scanning alert (GET /repos/{owner}/{repo}/code-scanning/alerts), the parts read here. */
-const alertSchema = z.looseObject({
-  number: z.number().int(),
-  state: z.string().nullish(),
-  rule: z.looseObject({
-    id: z.string().min(1, { error: 'required: the alert names no rule' }),
-    name: z.string().nullish(),
-    severity: z.string().nullish(),
-    security_severity_level: z.string().nullish(),
-    description: z.string().nullish(),
+const alertSchema = lazySchema(() =>
+  z.looseObject({
+    number: z.number().int(),
+    state: z.string().nullish(),
+    rule: z.looseObject({
+      id: z.string().min(1, { error: 'required: the alert names no rule' }),
+      name: z.string().nullish(),
+      severity: z.string().nullish(),
+      security_severity_level: z.string().nullish(),
+      description: z.string().nullish(),
+    }),
+    tool: z.looseObject({ name: z.string().nullish(), version: z.string().nullish() }),
+    most_recent_instance: z
+      .looseObject({
+        ref: z.string().nullish(),
+        category: z.string().nullish(),
+        message: z.looseObject({ text: z.string().nullish() }).nullish(),
+      })
+      .nullish(),
+    html_url: z.string().nullish(),
   }),
-  tool: z.looseObject({ name: z.string().nullish(), version: z.string().nullish() }),
-  most_recent_instance: z
-    .looseObject({
-      ref: z.string().nullish(),
-      category: z.string().nullish(),
-      message: z.looseObject({ text: z.string().nullish() }).nullish(),
-    })
-    .nullish(),
-  html_url: z.string().nullish(),
-});
+);
 
-const analysisSchema = z.looseObject({
-  ref: z.string().nullish(),
-  category: z.string().nullish(),
-  tool: z.looseObject({ name: z.string().nullish() }).nullish(),
-});
+const analysisSchema = lazySchema(() =>
+  z.looseObject({
+    ref: z.string().nullish(),
+    category: z.string().nullish(),
+    tool: z.looseObject({ name: z.string().nullish() }).nullish(),
+  }),
+);
 
 /**
  * Where GitHub API requests go and how they are sent.

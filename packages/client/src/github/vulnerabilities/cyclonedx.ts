@@ -1,4 +1,4 @@
-import { normalizeSeverity, type Severity, type Vulnerability } from '@ghcr/oci-types';
+import { lazySchema, normalizeSeverity, type Severity, type Vulnerability } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { invalidReport, parseWith } from './invalid.js';
 import { cvssSeverity, maxSeverity } from './severity.js';
@@ -13,47 +13,55 @@ interface Component {
   readonly components?: readonly Component[] | undefined;
 }
 
-const componentSchema: z.ZodType<Component> = z.lazy(() =>
+const componentSchema: z.ZodType<Component> = lazySchema(() =>
+  z.lazy(() =>
+    z.looseObject({
+      'bom-ref': z.string().optional(),
+      name: z.string(),
+      version: z.string().optional(),
+      purl: z.string().optional(),
+      components: z.array(componentSchema).optional(),
+    }),
+  ),
+);
+
+const ratingSchema = lazySchema(() =>
   z.looseObject({
-    'bom-ref': z.string().optional(),
-    name: z.string(),
-    version: z.string().optional(),
-    purl: z.string().optional(),
-    components: z.array(componentSchema).optional(),
+    score: z.number().optional(),
+    severity: z.string().optional(),
+    method: z.string().optional(),
   }),
 );
 
-const ratingSchema = z.looseObject({
-  score: z.number().optional(),
-  severity: z.string().optional(),
-  method: z.string().optional(),
-});
-
 /** A `vulnerability` of CycloneDX 1.4+ (the parts read here). */
-const vulnerabilitySchema = z.looseObject({
-  id: z.string().min(1),
-  ratings: z.array(ratingSchema).optional(),
-  description: z.string().optional(),
-  affects: z
-    .array(
-      z.looseObject({
-        ref: z.string().min(1),
-        versions: z
-          .array(z.looseObject({ version: z.string().optional(), status: z.string().optional() }))
-          .optional(),
-      }),
-    )
-    .optional(),
-  analysis: z.looseObject({ state: z.string().optional() }).optional(),
-});
+const vulnerabilitySchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string().min(1),
+    ratings: z.array(ratingSchema).optional(),
+    description: z.string().optional(),
+    affects: z
+      .array(
+        z.looseObject({
+          ref: z.string().min(1),
+          versions: z
+            .array(z.looseObject({ version: z.string().optional(), status: z.string().optional() }))
+            .optional(),
+        }),
+      )
+      .optional(),
+    analysis: z.looseObject({ state: z.string().optional() }).optional(),
+  }),
+);
 
-const bomSchema = z.looseObject({
-  bomFormat: z.literal('CycloneDX', { error: 'expected "CycloneDX"' }),
-  specVersion: z.string(),
-  metadata: z.looseObject({ component: componentSchema.optional() }).optional(),
-  components: z.array(componentSchema).optional(),
-  vulnerabilities: z.array(vulnerabilitySchema).optional(),
-});
+const bomSchema = lazySchema(() =>
+  z.looseObject({
+    bomFormat: z.literal('CycloneDX', { error: 'expected "CycloneDX"' }),
+    specVersion: z.string(),
+    metadata: z.looseObject({ component: componentSchema.optional() }).optional(),
+    components: z.array(componentSchema).optional(),
+    vulnerabilities: z.array(vulnerabilitySchema).optional(),
+  }),
+);
 
 // VEX states under which the component is not exploitable (CycloneDX 1.4+ `impactAnalysisState`).
 const NOT_EXPLOITABLE = new Set(['not_affected', 'false_positive', 'resolved', 'resolved_with_pedigree']);

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  lazySchema,
   type Platform,
   platformSchema,
   type Severity,
@@ -111,16 +112,19 @@ export interface CodeScanningOptions {
  * Options of GitHub code-scanning alerts as a report source.
  * @public
  */
-export const codeScanningOptionsSchema = z
-  .object({
-    owner: z.string().min(1),
-    repo: z.string().min(1),
-    ref: z.string().min(1).optional(),
-    toolName: z.string().min(1).optional(),
-    category: z.string().min(1).optional(),
-    state: z.enum(['open', 'closed', 'dismissed', 'fixed']).default('open'),
-  })
-  .strict() satisfies z.ZodType<unknown, CodeScanningOptions>;
+export const codeScanningOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        owner: z.string().min(1),
+        repo: z.string().min(1),
+        ref: z.string().min(1).optional(),
+        toolName: z.string().min(1).optional(),
+        category: z.string().min(1).optional(),
+        state: z.enum(['open', 'closed', 'dismissed', 'fixed']).default('open'),
+      })
+      .strict() satisfies z.ZodType<unknown, CodeScanningOptions>,
+);
 
 /** @public */
 export type ResolvedCodeScanningOptions = z.output<typeof codeScanningOptionsSchema>;
@@ -166,28 +170,31 @@ export interface GateOptions {
  * Options of the gate, validated on each call.
  * @public
  */
-export const gateOptionsSchema = z
-  .object({
-    failOn: severitySchema.optional(),
-    maxSeverity: severitySchema.optional(),
-    ignore: z.array(z.string().trim().min(1)).default([]),
-    whenNoReport: z.enum(['fail', 'pass']).default('fail'),
-    whenUnreadable: z.enum(['fail', 'skip']).default('fail'),
-    policy: z
-      .custom<PolicyInput>(
-        (value) => typeof value === 'object' && value !== null,
-        'must be a signature policy object',
-      )
-      .optional(),
-    allowUnverified: z.boolean().default(false),
-    requireVerified: z.boolean().default(false),
-    platform: z.union([z.string().min(1), platformSchema]).optional(),
-    codeScanning: codeScanningOptionsSchema.optional(),
-    signal: z
-      .custom<AbortSignal>((value) => value instanceof AbortSignal, 'must be an AbortSignal')
-      .optional(),
-  })
-  .strict() satisfies z.ZodType<unknown, GateOptions>;
+export const gateOptionsSchema = lazySchema(
+  () =>
+    z
+      .object({
+        failOn: severitySchema.optional(),
+        maxSeverity: severitySchema.optional(),
+        ignore: z.array(z.string().trim().min(1)).default([]),
+        whenNoReport: z.enum(['fail', 'pass']).default('fail'),
+        whenUnreadable: z.enum(['fail', 'skip']).default('fail'),
+        policy: z
+          .custom<PolicyInput>(
+            (value) => typeof value === 'object' && value !== null,
+            'must be a signature policy object',
+          )
+          .optional(),
+        allowUnverified: z.boolean().default(false),
+        requireVerified: z.boolean().default(false),
+        platform: z.union([z.string().min(1), platformSchema]).optional(),
+        codeScanning: codeScanningOptionsSchema.optional(),
+        signal: z
+          .custom<AbortSignal>((value) => value instanceof AbortSignal, 'must be an AbortSignal')
+          .optional(),
+      })
+      .strict() satisfies z.ZodType<unknown, GateOptions>,
+);
 
 /** @public */
 export type ResolvedGateOptions = z.output<typeof gateOptionsSchema> & { readonly threshold: Severity };

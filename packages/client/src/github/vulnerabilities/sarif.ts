@@ -1,57 +1,71 @@
 import type { Severity, Vulnerability } from '@ghcr/oci-types';
-import { normalizeSeverity } from '@ghcr/oci-types';
+import { lazySchema, normalizeSeverity } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { invalidReport, parseWith } from './invalid.js';
 import { cvssSeverity, isSeverityWord } from './severity.js';
 import type { ParseReportOptions } from './types.js';
 import { isObject, optional, packageFromMessage, unescapeHtml } from './util.js';
 
-const message = z.looseObject({ text: z.string().optional(), markdown: z.string().optional() });
-const level = z.enum(['none', 'note', 'warning', 'error']);
-const properties = z.looseObject({
-  'security-severity': z.union([z.string(), z.number()]).optional(),
-  tags: z.array(z.string()).optional(),
-});
+const message = lazySchema(() =>
+  z.looseObject({ text: z.string().optional(), markdown: z.string().optional() }),
+);
+const level = lazySchema(() => z.enum(['none', 'note', 'warning', 'error']));
+const properties = lazySchema(() =>
+  z.looseObject({
+    'security-severity': z.union([z.string(), z.number()]).optional(),
+    tags: z.array(z.string()).optional(),
+  }),
+);
 
 /** A `reportingDescriptor` (SARIF 2.1.0 §3.49), the parts read here. */
-const ruleSchema = z.looseObject({
-  id: z.string().min(1),
-  name: z.string().optional(),
-  shortDescription: message.optional(),
-  fullDescription: message.optional(),
-  defaultConfiguration: z.looseObject({ level: level.optional() }).optional(),
-  properties: properties.optional(),
-});
+const ruleSchema = lazySchema(() =>
+  z.looseObject({
+    id: z.string().min(1),
+    name: z.string().optional(),
+    shortDescription: message.optional(),
+    fullDescription: message.optional(),
+    defaultConfiguration: z.looseObject({ level: level.optional() }).optional(),
+    properties: properties.optional(),
+  }),
+);
 
-const toolComponent = z.looseObject({
-  name: z.string(),
-  version: z.string().optional(),
-  rules: z.array(ruleSchema).optional(),
-});
+const toolComponent = lazySchema(() =>
+  z.looseObject({
+    name: z.string(),
+    version: z.string().optional(),
+    rules: z.array(ruleSchema).optional(),
+  }),
+);
 
 /** A `result` (SARIF 2.1.0 §3.27), the parts read here. */
-const resultSchema = z.looseObject({
-  ruleId: z.string().min(1).optional(),
-  ruleIndex: z.number().int().min(0).optional(),
-  rule: z.looseObject({ id: z.string().optional(), index: z.number().int().min(0).optional() }).optional(),
-  kind: z.string().optional(),
-  level: level.optional(),
-  message: message,
-  locations: z.array(z.looseObject({ message: message.optional() })).optional(),
-  properties: properties.optional(),
-  suppressions: z.array(z.looseObject({ status: z.string().optional() })).optional(),
-});
+const resultSchema = lazySchema(() =>
+  z.looseObject({
+    ruleId: z.string().min(1).optional(),
+    ruleIndex: z.number().int().min(0).optional(),
+    rule: z.looseObject({ id: z.string().optional(), index: z.number().int().min(0).optional() }).optional(),
+    kind: z.string().optional(),
+    level: level.optional(),
+    message: message,
+    locations: z.array(z.looseObject({ message: message.optional() })).optional(),
+    properties: properties.optional(),
+    suppressions: z.array(z.looseObject({ status: z.string().optional() })).optional(),
+  }),
+);
 
-const runSchema = z.looseObject({
-  tool: z.looseObject({ driver: toolComponent, extensions: z.array(toolComponent).optional() }),
-  results: z.array(resultSchema).nullish(),
-});
+const runSchema = lazySchema(() =>
+  z.looseObject({
+    tool: z.looseObject({ driver: toolComponent, extensions: z.array(toolComponent).optional() }),
+    results: z.array(resultSchema).nullish(),
+  }),
+);
 
 /** A SARIF 2.1.0 log (OASIS SARIF v2.1.0 §3.13). */
-const sarifSchema = z.looseObject({
-  version: z.literal('2.1.0', { error: 'expected "2.1.0" (only SARIF 2.1.0 is read)' }),
-  runs: z.array(runSchema),
-});
+const sarifSchema = lazySchema(() =>
+  z.looseObject({
+    version: z.literal('2.1.0', { error: 'expected "2.1.0" (only SARIF 2.1.0 is read)' }),
+    runs: z.array(runSchema),
+  }),
+);
 
 type SarifRule = z.output<typeof ruleSchema>;
 type SarifResult = z.output<typeof resultSchema>;

@@ -1,35 +1,41 @@
-import { normalizeSeverity, type Vulnerability } from '@ghcr/oci-types';
+import { lazySchema, normalizeSeverity, type Vulnerability } from '@ghcr/oci-types';
 import * as z from 'zod';
 import { parseWith } from './invalid.js';
 import type { ParseReportOptions } from './types.js';
 import { isObject, optional } from './util.js';
 
-const optionalText = z.string().nullish();
+const optionalText = lazySchema(() => z.string().nullish());
 
 /** One entry of `Results[].Vulnerabilities[]` (trivy `types.DetectedVulnerability`). */
-const trivyVulnerabilitySchema = z.looseObject({
-  VulnerabilityID: z.string().min(1),
-  PkgName: z.string().min(1),
-  InstalledVersion: optionalText,
-  FixedVersion: optionalText,
-  Severity: z.string(),
-  Title: optionalText,
-});
+const trivyVulnerabilitySchema = lazySchema(() =>
+  z.looseObject({
+    VulnerabilityID: z.string().min(1),
+    PkgName: z.string().min(1),
+    InstalledVersion: optionalText,
+    FixedVersion: optionalText,
+    Severity: z.string(),
+    Title: optionalText,
+  }),
+);
 
-const trivyResultSchema = z.looseObject({
-  Target: z.string(),
-  Vulnerabilities: z.array(trivyVulnerabilitySchema).nullish(),
-});
+const trivyResultSchema = lazySchema(() =>
+  z.looseObject({
+    Target: z.string(),
+    Vulnerabilities: z.array(trivyVulnerabilitySchema).nullish(),
+  }),
+);
 
 /**
  * Trivy's JSON report (schema version 2, `trivy image --format json`). Results and their
  * vulnerabilities are omitted or `null` when there are none.
  */
-const trivyReportSchema = z.looseObject({
-  SchemaVersion: z.number().int().optional(),
-  ArtifactName: z.string().optional(),
-  Results: z.array(trivyResultSchema).nullish(),
-});
+const trivyReportSchema = lazySchema(() =>
+  z.looseObject({
+    SchemaVersion: z.number().int().optional(),
+    ArtifactName: z.string().optional(),
+    Results: z.array(trivyResultSchema).nullish(),
+  }),
+);
 
 /**
  * True when `document` looks like Trivy JSON: an object with `SchemaVersion` and `Results` or
