@@ -24,6 +24,9 @@ import { blobTraffic, startRegistry } from './registry.mjs';
 import { median } from './stats.mjs';
 
 const CEILING = fileURLToPath(new URL('../ceiling.mjs', import.meta.url));
+const BARE_NODE = fileURLToPath(new URL('./bare-node.cjs', import.meta.url));
+/** The least a Node program does for a command that moves no blobs (`bare-node.cjs`), on Node's defaults. */
+const bareNode = (...args) => [process.execPath, [BARE_NODE, ...args]];
 const REPO = 'bench/app';
 const TAG = 'v1';
 const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
@@ -133,7 +136,8 @@ function expectInspected(stdout, image, who) {
  * skopeo's wall time), against one seeded registry: `ghcr tags` / `skopeo list-tags`, and `ghcr
  * inspect` / `skopeo inspect` (each reads the manifest and the config; skopeo also lists the tags).
  * Timed through the CLI only (the library stand-in has no such commands); no limit or ceiling rows:
- * they move a few KiB, and what bounds them is each tool's start.
+ * they move a few KiB, and what bounds them is each tool's start. Beside them runs the least a
+ * Node program does for the same requests (`bare-node.cjs`), the bound a Node CLI cannot beat.
  */
 function metadataScenarios(work, image) {
   if (!cliBuilt()) return [];
@@ -152,11 +156,14 @@ function metadataScenarios(work, image) {
       title: 'list the tags (`ghcr tags`, `skopeo list-tags`)',
       setup,
       ceiling: false,
+      bare: true,
       prepare: async () => ({ before: (await source.registry.accessLog()).length }),
       command: (tool) =>
         tool === 'ours'
           ? oursCli('tags', ref())
-          : ['skopeo', ['list-tags', '--tls-verify=false', `docker://${ref()}`]],
+          : tool === 'node-bare'
+            ? bareNode('tags', source.registry.host, REPO)
+            : ['skopeo', ['list-tags', '--tls-verify=false', `docker://${ref()}`]],
       registries: () => [source.registry],
       async finish(tool, { before }, result) {
         expectTags(result.stdout, tool);
@@ -169,11 +176,14 @@ function metadataScenarios(work, image) {
       title: 'inspect the image (`ghcr inspect`, `skopeo inspect`)',
       setup,
       ceiling: false,
+      bare: true,
       prepare: async () => ({ before: (await source.registry.accessLog()).length }),
       command: (tool) =>
         tool === 'ours'
           ? oursCli('inspect', ref(`:${TAG}`))
-          : ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref(`:${TAG}`)}`]],
+          : tool === 'node-bare'
+            ? bareNode('inspect', source.registry.host, REPO, TAG)
+            : ['skopeo', ['inspect', '--tls-verify=false', `docker://${ref(`:${TAG}`)}`]],
       registries: () => [source.registry],
       async finish(tool, { before }, result) {
         expectInspected(result.stdout, image, tool);
@@ -248,6 +258,7 @@ function scenarios(image, work, implementation) {
         name: 'copy-same',
         title: 'copy inside one registry (another repository)',
         setup: source.setup,
+        bare: true,
         async prepare(tool, index) {
           return { repo: `bench/copy-${tool}-${index}`, before: (await source.registry.accessLog()).length };
         },
@@ -255,6 +266,7 @@ function scenarios(image, work, implementation) {
           const { host } = source.registry;
           if (tool === 'ceiling') return ceiling('copy', host, REPO, TAG, host, repo);
           if (tool === 'limit-mount') return limitMount(image, host, REPO, repo, TAG);
+          if (tool === 'node-bare') return bareNode('copy-same', host, REPO, TAG, repo);
           return commands.copy(tool, `${host}/${REPO}:${TAG}`, `${host}/${repo}:${TAG}`);
         },
         registries: () => [source.registry],
@@ -328,10 +340,11 @@ async function registryCpu(registries) {
 }
 
 /**
- * Runs every scenario for `image`; returns `[{ name, title, tools: { ours, skopeo, ceiling?, limit-… } }]`
+ * Runs every scenario for `image`; returns `[{ name, title, tools: { ours, skopeo, ceiling?, node-bare?, limit-… } }]`
  * where each tool has `ms[]`, `cpuMs[]` (the tool's user + system time), `registryCpuMs[]` (the
  * registries' CPU during the run), `rss[]`, `traffic[]` of the recorded runs (and `warmupMs[]`).
- * `ceiling: false` leaves the ceiling script (a diagnostic) out; the limit tools always run.
+ * `ceiling: false` leaves the ceiling script (a diagnostic) out; the limit tools always run, and so
+ * does `node-bare` (`bare-node.cjs`) for a scenario with `bare: true` (the commands that move no blobs).
  */
 export async function runTransfers(
   image,
@@ -348,6 +361,7 @@ export async function runTransfers(
     await scenario.setup();
     const after = [
       ...(withCeiling && scenario.ceiling !== false ? ['ceiling'] : []),
+      ...(scenario.bare === true ? ['node-bare'] : []),
       ...(LIMIT_TOOLS[scenario.name] ?? []),
     ];
     const tools = {};
