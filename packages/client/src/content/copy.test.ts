@@ -133,6 +133,98 @@ describe('copy', () => {
     expect(destination.calls.filter((call) => call.digest === digestOf(first))).toEqual([]);
   });
 
+  describe('inside one registry', () => {
+    const at = (repository: string) => ({ registry: 'registry.example', repository });
+    /** A destination whose HEAD of `digest` answers when the test says, and that logs the order. */
+    function heldExists(digest: string) {
+      const destination = spy();
+      const order: string[] = [];
+      let answer: (present: boolean) => void = () => {};
+      const answered = new Promise<boolean>((resolve) => {
+        answer = resolve;
+      });
+      let wasAsked: () => void = () => {};
+      const asked = new Promise<void>((resolve) => {
+        wasAsked = resolve;
+      });
+      const target: Target = {
+        ...destination.target,
+        location: at('octo/copy'),
+        async exists(descriptor, options) {
+          if (descriptor.digest !== digest) return destination.inner.exists(descriptor, options);
+          order.push('manifest HEAD asked');
+          wasAsked();
+          const present = await answered;
+          order.push('manifest HEAD answered');
+          return present;
+        },
+        async push(descriptor, content, options) {
+          order.push(`push ${isManifestMediaType(descriptor.mediaType) ? 'manifest' : 'blob'}`);
+          return destination.target.push(descriptor, content, options);
+        },
+        // A registry takes the manifest with its tag (one PUT); the memory target, in two steps.
+        async tag(descriptor, reference, options) {
+          if (options?.manifest !== undefined && !(await destination.inner.exists(descriptor))) {
+            order.push('manifest PUT');
+            await destination.inner.push(descriptor, options.manifest);
+          }
+          return destination.target.tag(descriptor, reference, options);
+        },
+      };
+      return { target, destination, order, answer, asked };
+    }
+    /** Lets the copy run until `done()` holds (or a hundred turns of the event loop have passed). */
+    async function until(done: () => boolean): Promise<void> {
+      for (let turn = 0; turn < 100 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    it('asks whether the destination has the image manifest alongside the first mounts, not before them', async () => {
+      const { target: memory, manifest } = await randomImage([10, 20, 30]);
+      const source = { ...memory, location: at('octo/app') };
+      const { target, destination, order, answer, asked } = heldExists(descriptorOf(manifest).digest);
+      const copying = copy(source, 'v1', target, 'v1', { concurrency: 4 });
+      // The mounts start while the HEAD is unanswered (before, it came first, alone).
+      await asked;
+      await until(() => order.length >= 4);
+      expect(order).toEqual(['manifest HEAD asked', 'push blob', 'push blob', 'push blob']);
+      answer(false);
+      const result = await copying;
+      // The config, three layers and the manifest; the HEAD's place goes to the last blob.
+      expect(result).toMatchObject({ transferred: 5, skipped: 0 });
+      expect(order.slice(4)).toEqual(['manifest HEAD answered', 'push blob', 'manifest PUT']);
+      expect((await destination.inner.resolve('v1')).digest).toBe(descriptorOf(manifest).digest);
+    });
+
+    it('drops the mounts not yet started when the destination has the manifest, and only tags it', async () => {
+      const { target: memory, manifest, config } = await randomImage([10, 20, 30, 40, 50, 60]);
+      const source = { ...memory, location: at('octo/app') };
+      const { target, destination, order, answer, asked } = heldExists(descriptorOf(manifest).digest);
+      await copy(memory, 'v1', destination.inner, 'v1');
+      // Two places: the HEAD takes one, one mount the other; the rest wait for a place.
+      const copying = copy(source, 'v1', target, 'v2', { concurrency: 2 });
+      await asked;
+      await until(() => order.length >= 2);
+      answer(true);
+      const result = await copying;
+      expect(order).toEqual(['manifest HEAD asked', 'push blob', 'manifest HEAD answered']);
+      // The config and six layers: one mounted, six skipped with the manifest.
+      expect(result).toMatchObject({ transferred: 1, skipped: 7, bytesTransferred: config.length });
+      expect(destination.calls.map((call) => call.kind)).toEqual(['push', 'tag']);
+      expect((await destination.inner.resolve('v2')).digest).toBe(descriptorOf(manifest).digest);
+    });
+
+    it('walks an index as before: the HEAD of each manifest first', async () => {
+      const source = { ...ociLayout(FIXTURE_LAYOUT), location: at('octo/app') };
+      const { target, order, answer, asked } = heldExists(INDEX);
+      const copying = copy(source, 'v1', target, 'v1');
+      await asked;
+      await until(() => order.length >= 2);
+      expect(order).toEqual(['manifest HEAD asked']);
+      answer(true);
+      expect(await copying).toMatchObject({ transferred: 0, skipped: 1 });
+    });
+  });
+
   it('copies one platform of an index and tags that manifest', async () => {
     const destination = spy();
     const result = await copy(ociLayout(FIXTURE_LAYOUT), 'v1', destination.target, 'arm', {

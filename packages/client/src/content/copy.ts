@@ -138,7 +138,7 @@ export interface CopyResult {
 
 interface ManifestNode {
   readonly descriptor: Descriptor;
-  readonly present: boolean;
+  present: boolean;
   readonly manifest?: ParsedManifest;
   level: number;
   subject?: Descriptor;
@@ -250,6 +250,15 @@ export async function copy(
         ? source.location.repository
         : undefined;
 
+    // Inside one registry the blobs of an image manifest are mounted, and a mount is answered 201
+    // whether or not the destination already had the blob: whether the destination has the
+    // manifest itself is asked alongside the first mounts instead of before them (one round trip
+    // less for a new copy, the common case). When it has it, the mounts not yet started are
+    // dropped. An index is walked as before: a child manifest the destination has spares its
+    // blobs.
+    const rootCheckedAlongside =
+      mountFrom !== undefined && !isIndex(rootManifest) && options.referrers === undefined;
+
     // A destination known to hold nothing (a repository that does not exist yet) has none of the
     // blobs: no need to ask blob by blob. Asked while the walk runs, and only where it can save
     // requests (an index, or a manifest of at least MIN_BLOBS_TO_PROBE blobs): one request either way.
@@ -283,7 +292,9 @@ export async function copy(
       return -1;
     };
     const visitManifest = async (descriptor: Descriptor, known?: ParsedManifest): Promise<number> => {
-      const present = await guarded(() => destination.exists(descriptor, readOptions));
+      const present =
+        !(rootCheckedAlongside && descriptor.digest === root.digest) &&
+        (await guarded(() => destination.exists(descriptor, readOptions)));
       if (present) {
         manifests.set(descriptor.digest, { descriptor, present, level: 0 });
         return 0;
@@ -327,9 +338,8 @@ export async function copy(
 
     // Transfer: blobs, then manifests level by level, then the references.
     const blobsToSend = [...blobs.values()];
-    const manifestsToSend = [...manifests.values()].filter((node) => !node.present);
-    const itemsTotal = blobsToSend.length + manifestsToSend.length;
-    const skippedManifests = manifests.size - manifestsToSend.length;
+    let manifestsToSend = [...manifests.values()].filter((node) => !node.present);
+    let itemsTotal = blobsToSend.length + manifestsToSend.length;
     let skippedBlobs = 0;
     let itemsDone = 0;
     let mounted = 0;
@@ -375,15 +385,28 @@ export async function copy(
       }
     };
 
+    // Queued ahead of the mounts, so it takes the first of the `concurrency` places.
+    let rootFoundPresent = false;
+    const rootPresence = rootCheckedAlongside
+      ? guarded(async () => {
+          // Set before the place is given up, so the next mount to start sees it.
+          rootFoundPresent = await destination.exists(root, readOptions);
+          return rootFoundPresent;
+        })
+      : undefined;
+    // Settled below, after the blobs; a blob that fails first leaves no unhandled rejection.
+    rootPresence?.catch(() => {});
     await mapLimit(blobsToSend, concurrency, ({ descriptor }) =>
       limit(async () => {
         const report = progress(descriptor);
         // Between two repositories of one registry the mount itself says whether the blob is
-        // there (201 either way, no bytes move): a HEAD first would only add a request.
+        // there (201 either way, no bytes move): a HEAD first would only add a request. A
+        // destination found to have the manifest has its blobs.
         if (
-          mountFrom === undefined &&
-          !(await destinationEmpty) &&
-          (await destination.exists(descriptor, readOptions))
+          rootFoundPresent ||
+          (mountFrom === undefined &&
+            !(await destinationEmpty) &&
+            (await destination.exists(descriptor, readOptions)))
         ) {
           // Done, but nothing moved: no progress event of its own (a progress bar would show a
           // transfer); the next event's itemsDone counts it.
@@ -404,6 +427,14 @@ export async function copy(
         report(descriptor.size, true);
       }).catch(fail),
     );
+
+    if (rootPresence !== undefined && (await rootPresence)) {
+      const node = manifests.get(root.digest);
+      if (node !== undefined) node.present = true;
+      manifestsToSend = manifestsToSend.filter((node) => node.descriptor.digest !== root.digest);
+      itemsTotal -= 1;
+    }
+    const skippedManifests = manifests.size - manifestsToSend.length;
 
     // A registry stores a manifest put under a tag, and it is then addressable by digest too: the
     // root goes up once, under its first tag, instead of by digest and then by tag.
