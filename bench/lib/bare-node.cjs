@@ -81,6 +81,7 @@ async function main() {
       'manifest',
     );
     const { config } = JSON.parse(manifest.body.toString());
+    if (config === undefined) throw new Error(`${repo}:${tag} is not an image manifest (an index?)`);
     expect(await first.request('GET', `/v2/${repo}/blobs/${config.digest}`), 200, 'config');
     process.stdout.write(`${manifest.headers['docker-content-digest']}\n`);
   } else if (command === 'copy-same') {
@@ -90,6 +91,7 @@ async function main() {
       'manifest',
     );
     const parsed = JSON.parse(manifest.body.toString());
+    if (parsed.config === undefined) throw new Error(`${repo}:${tag} is not an image manifest (an index?)`);
     const blobs = [parsed.config, ...parsed.layers].map((descriptor) => descriptor.digest);
     const connections = [first, connection(), connection(), connection()];
     await Promise.all(
