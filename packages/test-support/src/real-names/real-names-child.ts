@@ -87,7 +87,8 @@ function hostsOf(options: object): string[] {
   return hosts;
 }
 
-function runCommand(
+/** Runs `commandLine` with `/bin/sh -c` in `workDirectory`, `stdin` on its input. @internal */
+export function runCommand(
   commandLine: string,
   workDirectory: string,
   stdin: string | undefined,
@@ -108,7 +109,14 @@ function runCommand(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ command: commandLine, code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+    // A command that exits without reading its input (most do) closes the pipe: the write that
+    // ends it then fails with EPIPE, which is no failure of the command (its exit code says that).
+    // Unhandled, that 'error' event crashed the child now and then.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
+    if (stdin === undefined) child.stdin.end();
+    else child.stdin.end(stdin);
   });
 }
 
