@@ -47,6 +47,11 @@ export function ghcr(
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A command that exits before reading its input (`--version`, a usage error) closes the pipe:
+    // the write that ends it fails with EPIPE, which says nothing of the command (its exit does).
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.stdin ?? '');
   });
 }
