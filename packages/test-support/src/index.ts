@@ -13,6 +13,7 @@ export {
   installHint,
   integrationAvailability,
 } from './binaries.js';
+export { endChildInput } from './child-input.js';
 export {
   type DockerRegistry,
   type DockerRegistryOptions,

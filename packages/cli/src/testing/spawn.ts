@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { endChildInput } from '@ghcr/test-support';
 
 /** The built executable the end-to-end tests run. */
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
@@ -47,12 +48,7 @@ export function ghcr(
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    // A command that exits before reading its input (`--version`, a usage error) closes the pipe:
-    // the write that ends it fails with EPIPE, which says nothing of the command (its exit does).
-    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') reject(error);
-    });
-    child.stdin.end(options.stdin ?? '');
+    endChildInput(child.stdin, options.stdin, reject);
   });
 }
 

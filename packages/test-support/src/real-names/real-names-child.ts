@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { systemClock } from '@ghcr/oci-types';
 import { createSimulation, type Simulation, type SimulationOptions } from '@ghcr/simulation';
 import type { Dispatcher } from 'undici';
+import { endChildInput } from '../child-input.js';
 import { type FrontRequest, startTlsFront } from './tls-front.js';
 
 /**
@@ -109,14 +110,7 @@ export function runCommand(
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ command: commandLine, code, stdout, stderr }));
-    // A command that exits without reading its input (most do) closes the pipe: the write that
-    // ends it then fails with EPIPE, which is no failure of the command (its exit code says that).
-    // Unhandled, that 'error' event crashed the child now and then.
-    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') reject(error);
-    });
-    if (stdin === undefined) child.stdin.end();
-    else child.stdin.end(stdin);
+    endChildInput(child.stdin, stdin, reject);
   });
 }
 
