@@ -6,7 +6,7 @@
 // and manifest GETs at the source (what Docker Hub's pull quota counts). After every run both
 // mirrors are checked tag by tag against the source's digests.
 //   node bench/sync.mjs [--tags 50] [--changed 5] [--runs 3] [--json FILE]
-// Build first (`pnpm build`): it runs packages/cli/dist/bin.js and imports packages/client/dist.
+// Build first (`pnpm build`): it runs packages/cli/dist/bin.cjs and imports packages/client/dist.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ const { values: flags } = parseArgs({
 const TAGS = Number(flags.tags);
 const CHANGED = Number(flags.changed);
 const RUNS = Number(flags.runs);
-const CLI = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/cli/dist/bin.cjs', import.meta.url));
 const { createGhcrClient, memoryTarget } = await import(
   new URL('../packages/client/dist/index.js', import.meta.url).href
 );

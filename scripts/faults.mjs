@@ -12,7 +12,7 @@ import { formatMatrixTable, runFaultMatrix } from '@ghcr/test-support';
 const argv = process.argv.slice(2);
 const seedsAt = argv.indexOf('--seeds');
 const seeds = seedsAt >= 0 ? Number(argv[seedsAt + 1]) : 4;
-const cli = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const cli = fileURLToPath(new URL('../packages/cli/dist/bin.cjs', import.meta.url));
 const MiB = 1024 * 1024;
 
 const scenarios = [];

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = join(root, 'packages/cli/dist/bin.js');
+const bin = join(root, 'packages/cli/dist/bin.cjs');
 const fixtureLayout = join(root, 'fixtures/oci-layout-multi');
 const work = mkdtempSync(join(tmpdir(), 'ghcr-demo-'));
 const env = { ...process.env, DOCKER_CONFIG: join(work, 'docker'), NO_COLOR: '1' };

@@ -17,7 +17,7 @@ import { median } from './stats.mjs';
 import { seed } from './transfers.mjs';
 import { startUplink } from './uplink.mjs';
 
-const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.cjs', import.meta.url));
 const REPO = 'bench/app';
 const TAG = 'v1';
 

@@ -24,18 +24,21 @@ z.strictObject({ name: z.string(), size: z.number().int() }).parse({ name: 'floo
 if (typeof Agent !== 'function') throw new Error('undici is not in the floor');
 `;
 
-// The executable's loader (packages/cli/src/bin.ts), pointed at the floor's bundle.
-const LOADER = `import { readFileSync } from 'node:fs';
-import module from 'node:module';
-import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import { codeCacheDirectory, createCommonJsLoader } from './code-cache.mjs';
+// The executable's loader (packages/cli/src/bin.ts, CommonJS as it is built), pointed at the
+// floor's bundle: its CommonJS copy, through Node's compile cache or, on Node 20, the executable's
+// own code cache.
+const LOADER = `"use strict";
+const { readFileSync } = require('node:fs');
+const { enableCompileCache } = require('node:module');
+const { join } = require('node:path');
+const v8 = require('node:v8');
+const { codeCacheDirectory, createCommonJsLoader } = require('./code-cache.cjs');
 ${CLI_V8_FLAGS.map((flag) => `v8.setFlagsFromString(${JSON.stringify(flag)});`).join('\n')}
-if (typeof module.enableCompileCache === 'function') {
-  module.enableCompileCache();
-  await import('./floor-main.js');
+const entry = join(__dirname, 'floor-main.cjs');
+if (typeof enableCompileCache === 'function') {
+  enableCompileCache();
+  require(entry);
 } else {
-  const entry = fileURLToPath(new URL('./floor-main.cjs', import.meta.url));
   createCommonJsLoader({ cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')) }).load(entry);
 }
 `;
@@ -73,16 +76,16 @@ export async function buildFloor(directory) {
   });
   await buildUndiciFile(join(directory, UNDICI_FILE));
   await writeCommonJsCopies(directory);
-  // The executable's code cache loader (bundled into its bin.js), as a file of its own here.
+  // The executable's code cache loader (bundled into its bin.cjs), as a file of its own here.
   await build({
     entryPoints: [join(cli, 'src', 'code-cache.ts')],
     bundle: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
-    outfile: join(directory, 'code-cache.mjs'),
+    outfile: join(directory, 'code-cache.cjs'),
     logLevel: 'silent',
   });
-  await writeFile(join(directory, 'floor.mjs'), LOADER);
-  return [process.execPath, [join(directory, 'floor.mjs')]];
+  await writeFile(join(directory, 'floor.cjs'), LOADER);
+  return [process.execPath, [join(directory, 'floor.cjs')]];
 }

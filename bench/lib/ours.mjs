@@ -1,4 +1,4 @@
-// How "ours" is run: the CLI (`node packages/cli/dist/bin.js push|pull|copy`) when it has the
+// How "ours" is run: the CLI (`node packages/cli/dist/bin.cjs push|pull|copy`) when it has the
 // command, else bench/ghcr-lib.mjs, which does the same through the library. GHCR_BENCH_IMPL=cli
 // or =lib forces one.
 import { existsSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { setting } from './env.mjs';
 import { run } from './process.mjs';
 
-const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../packages/cli/dist/bin.cjs', import.meta.url));
 const LIB = fileURLToPath(new URL('../ghcr-lib.mjs', import.meta.url));
 const CLIENT_DIST = fileURLToPath(new URL('../../packages/client/dist/index.js', import.meta.url));
 export const OPERATIONS = ['push', 'pull', 'copy'];

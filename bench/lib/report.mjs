@@ -400,7 +400,7 @@ export function renderReport(results) {
     `| docker-registry | ${versions.dockerRegistry ?? 'absent'} |`,
     `| skopeo | ${versions.skopeo ?? 'absent'} |`,
     `| ours | @ghcr/cli ${versions.ghcrCli}, @ghcr/client ${versions.ghcrClient}, commit ${versions.commit ?? 'unknown'} |`,
-    `| ours, as run | push: ${implementation.push}, pull: ${implementation.pull}, copy: ${implementation.copy} (cli = \`node packages/cli/dist/bin.js\`, lib = \`node bench/ghcr-lib.mjs\` over client.images) |`,
+    `| ours, as run | push: ${implementation.push}, pull: ${implementation.pull}, copy: ${implementation.copy} (cli = \`node packages/cli/dist/bin.cjs\`, lib = \`node bench/ghcr-lib.mjs\` over client.images) |`,
     '',
   );
   if (implementation.notes.length > 0) lines.push(...implementation.notes.map((note) => `- ${note}`), '');

@@ -39,7 +39,7 @@ export async function runStartup({ runs, implementation, work }) {
     },
     {
       name: 'ours: `ghcr --version` (the CLI)',
-      command: [process.execPath, [here('../../packages/cli/dist/bin.js'), '--version']],
+      command: [process.execPath, [here('../../packages/cli/dist/bin.cjs'), '--version']],
     },
     { name: '`skopeo --version`', command: ['skopeo', ['--version']] },
     {

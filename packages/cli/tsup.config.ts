@@ -12,13 +12,14 @@ import {
   zodEnglishOnly,
 } from './build/bundle-plugins.mjs';
 import { writeCommonJsCopies } from './build/commonjs-copies.mjs';
+import { buildLauncher } from './build/launcher.mjs';
 
 /**
  * One bundled build, so that `npm i -g @ghcr/cli` installs the CLI and nothing else (no runtime
  * dependency: the workspace packages, zod, undici, commander… are in the bundle, and npm installs
  * none of them a second time):
- * - `bin` + `start`: the `ghcr` executable, a bundle (start.js and the chunks it imports) behind a
- *   small loader. Each
+ * - `start`: the `ghcr` executable, a bundle (start.js and the chunks it imports) behind a small
+ *   loader, `bin.cjs` (src/bin.ts built as CommonJS on its own: build/launcher.mjs). Each
  *   command is a new process, and start-up is a large part of a short command: resolving and
  *   linking zod's ~200 modules and the workspace packages one by one cost ~0.15 s of CPU and ~9 MiB
  *   per process (docs/benchmarks.md). Bundled, they are parsed once.
@@ -42,10 +43,11 @@ import { writeCommonJsCopies } from './build/commonjs-copies.mjs';
  */
 export default defineConfig([
   {
-    // bin.js turns on Node's compile cache, then imports start.js (the bundle) as a file of its own;
-    // on Node 20, which has no compile cache for ES modules, it loads start.cjs, the bundle's
-    // CommonJS copy (`writeCommonJsCopies`), with a code cache of its own (src/code-cache.ts).
-    entry: { index: 'src/index.ts', bin: 'src/bin.ts', start: 'src/start.ts' },
+    // bin.cjs (built in onSuccess) turns on Node's compile cache, then imports start.js (the
+    // bundle) as a file of its own; on Node 20, which has no compile cache for ES modules, it loads
+    // start.cjs, the bundle's CommonJS copy (`writeCommonJsCopies`), with a code cache of its own
+    // (src/code-cache.ts).
+    entry: { index: 'src/index.ts', start: 'src/start.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',
@@ -66,12 +68,6 @@ export default defineConfig([
     // Everything but these (tsup's `external` does not override `noExternal`).
     noExternal: [/^(?!(?:vitest|graphql|prom-client)(?:\/|$))/],
     esbuildPlugins: [
-      {
-        name: 'ghcr-bin-loads-main',
-        setup(build) {
-          build.onResolve({ filter: /^\.\/main\.js$/ }, (args) => ({ path: args.path, external: true }));
-        },
-      },
       workspaceSources,
       undiciBeside,
       undiciSlim,
@@ -83,11 +79,12 @@ export default defineConfig([
     banner: {
       js: REQUIRE_BANNER,
     },
-    // undici in a file of its own beside the chunks, required on first use (`undiciBeside`); and
-    // the CommonJS copy of the bundle for Node 20.
+    // undici in a file of its own beside the chunks, required on first use (`undiciBeside`); the
+    // CommonJS copy of the bundle for Node 20; and the executable, the launcher in front of both.
     onSuccess: async () => {
       await buildUndiciFile(`dist/${UNDICI_FILE}`);
       await writeCommonJsCopies('dist');
+      await buildLauncher('src/bin.ts', 'dist/bin.cjs');
     },
   },
 ]);

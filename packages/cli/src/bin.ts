@@ -45,20 +45,28 @@ v8.setFlagsFromString('--liftoff-only');
 useShortCommandV8Settings();
 
 // V8's compiled code of the bundle is kept between runs, which saves part of every command's
-// start-up. On Node >= 22.1, Node's compile cache does it for the ES modules (in the OS temp
-// directory, or where NODE_COMPILE_CACHE says); it must be on before they are loaded, hence the
-// dynamic import. Node 20 has no compile cache for ES modules: there the executable loads the
-// bundle's CommonJS copy (the same code, file by file; build/commonjs-copies.mjs) with V8's code
-// cache kept in the same place (code-cache.ts). A copy inside one registry 0.90x, `ghcr --version`
+// start-up. The executable loads the bundle's CommonJS copy (start.cjs and the chunks it requires:
+// the same code, file by file; build/commonjs-copies.mjs). On Node >= 22.1 Node's own compile
+// cache keeps its code (in the OS temp directory, or where NODE_COMPILE_CACHE says; on before the
+// copy is loaded). Node 20 has no compile cache: there the executable's own loader keeps V8's code
+// cache in the same place (code-cache.ts). A copy inside one registry 0.90x, `ghcr --version`
 // 0.85x the wall time on Node 20 (docs/benchmarks.md, "Issue 18, thirteenth round").
+//
+// This file is CommonJS too (`dist/bin.cjs`, build/launcher.mjs), and nothing it loads is an ES
+// module, so no start pays for Node's ES module loader: `ghcr tags` 0.97x the wall time on Node 20,
+// 0.98x on Node 24 (docs/benchmarks.md, "Issue 18, sixteenth round"). Hence no top-level await
+// here: a rejected start is an unhandled rejection, which Node prints and exits 1 on, as it did
+// for an awaited one.
+const entry = fileURLToPath(new URL('./start.cjs', import.meta.url));
 const { enableCompileCache } = module as { enableCompileCache?: () => unknown };
+let bundle: typeof import('./start.js');
 if (typeof enableCompileCache === 'function') {
   enableCompileCache();
-  await (await import('./start.js')).start();
+  bundle = module.createRequire(entry)(entry) as typeof import('./start.js');
 } else {
-  const entry = fileURLToPath(new URL('./start.cjs', import.meta.url));
   const loader = createCommonJsLoader({
     cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')),
   });
-  await (loader.load(entry) as typeof import('./start.js')).start();
+  bundle = loader.load(entry) as typeof import('./start.js');
 }
+void bundle.start();

@@ -14,8 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
 
 // The loader of the executable's CommonJS copy on Node 20 (code-cache.ts), on files as
-// build/commonjs-copies.mjs writes them: `require('./x.js')` of a file of the copy, dynamic imports
-// turned into a require inside a promise, Node's built-ins and other files through Node's require.
+// build/commonjs-copies.mjs writes them: `require('./lazy-x.cjs')` of a file of the copy, dynamic
+// imports turned into a require inside a promise, Node's built-ins and other files (`undici.cjs`
+// among them) through Node's require.
 
 let root: string;
 beforeAll(() => {
@@ -24,17 +25,19 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const FILES: Record<string, string> = {
-  'start.cjs': `var counter = require("./lazy-counter.js");
-var again = require("./lazy-counter.js");
+  'start.cjs': `var counter = require("./lazy-counter.cjs");
+var again = require("./lazy-counter.cjs");
 var path = require("node:path");
 var data = require("./data.json");
+var undici = require("./undici.cjs");
 exports.start = () => ({
   same: counter === again,
   count: counter.next(),
-  later: Promise.resolve().then(() => require("./lazy-later.js")).then((later) => later.value(counter)),
+  later: Promise.resolve().then(() => require("./lazy-later.cjs")).then((later) => later.value(counter)),
   strict: (function () { return this; })() === undefined,
   file: path.basename(__filename),
   data: data.name,
+  undiciStrict: undici.strict,
 });
 `,
   'lazy-counter.cjs': `var n = 0;
@@ -42,10 +45,13 @@ globalThis.__ghcrCodeCacheRuns = (globalThis.__ghcrCodeCacheRuns ?? 0) + 1;
 exports.next = () => ++n;
 `,
   // Requires the file that is still running it: gets its exports so far, as Node's require gives.
-  'lazy-later.cjs': `var counter = require("./lazy-counter.js");
+  'lazy-later.cjs': `var counter = require("./lazy-counter.cjs");
 exports.value = (given) => ({ shared: given === counter, count: counter.next() });
 `,
   'data.json': '{"name":"beside"}',
+  // Not a file of the copy (undici's own CommonJS): Node loads it, in sloppy mode as it was written.
+  'undici.cjs': `exports.strict = (function () { return this; })() === undefined;
+`,
 };
 
 /** A directory holding {@link FILES}; a new one each call, so V8 sees new scripts. */
@@ -63,6 +69,7 @@ interface Started {
   strict: boolean;
   file: string;
   data: string;
+  undiciStrict: boolean;
 }
 
 function startOf(exports: unknown): Started {
@@ -80,12 +87,19 @@ function allFrom(from: string): [string, string][] {
 }
 
 describe('createCommonJsLoader', () => {
-  it('runs each file once, resolves ./x.js to x.cjs beside it, and hands the rest to Node', async () => {
+  it('runs each file of the copy once, and hands the rest to Node', async () => {
     const directory = copy('plain');
     const before = (globalThis as { __ghcrCodeCacheRuns?: number }).__ghcrCodeCacheRuns ?? 0;
     const loader = createCommonJsLoader();
     const started = startOf(loader.load(join(directory, 'start.cjs')));
-    expect(started).toMatchObject({ same: true, count: 1, strict: true, file: 'start.cjs', data: 'beside' });
+    expect(started).toMatchObject({
+      same: true,
+      count: 1,
+      strict: true,
+      file: 'start.cjs',
+      data: 'beside',
+      undiciStrict: false,
+    });
     expect(await started.later).toEqual({ shared: true, count: 2 });
     expect((globalThis as { __ghcrCodeCacheRuns?: number }).__ghcrCodeCacheRuns).toBe(before + 1);
     // No cache directory given: every file compiled from its source, nothing written.
@@ -173,7 +187,7 @@ describe('createCommonJsLoader', () => {
 
   it('throws the file’s own error when a file fails to run', () => {
     const directory = copy('throws');
-    writeFileSync(join(directory, 'start.cjs'), 'require("./lazy-missing.js");');
+    writeFileSync(join(directory, 'start.cjs'), 'require("./lazy-missing.cjs");');
     const loader = createCommonJsLoader();
     expect(() => loader.load(join(directory, 'start.cjs'))).toThrow(/lazy-missing\.cjs/);
     // Not kept as loaded, as Node's require() forgets a module that threw: it fails again.

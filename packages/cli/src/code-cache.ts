@@ -48,15 +48,18 @@ export interface CommonJsLoader {
   readonly compiled: ReadonlyMap<string, CompiledFrom>;
 }
 
-/** `./lazy-chunk-X.js`: a file of the bundle, as the copy's `require()`s name them. */
-const BUNDLE_FILE = /^\.\/[\w.-]+\.js$/;
+/**
+ * `./lazy-chunk-X.cjs`: another file of the copy, as its `require()`s name them (the chunks are
+ * `lazy-*`, tsup.config.ts). `./undici.cjs` is not one: undici is Node's to load.
+ */
+const BUNDLE_FILE = /^\.\/(?:start|lazy-[\w.-]+)\.cjs$/;
 
 /**
  * A loader for the CommonJS copy of the executable's bundle: each file is compiled as a
  * `vm.Script` with the code V8 cached for it on an earlier run, and run once, as Node's
  * `require()` would (one `module.exports` per file, shared by every file that requires it). A
- * file's `require('./x.js')` loads the copy's `x.cjs` beside it; anything else (Node's built-ins,
- * `../package.json`, `./undici.cjs`) goes to Node's own `require()` of that file.
+ * file's `require('./lazy-x.cjs')` loads that file of the copy through this loader too; anything
+ * else (Node's built-ins, `../package.json`, `./undici.cjs`) goes to Node's own `require()`.
  *
  * A cache is written once a file has run its top level (what V8 compiled by then), to a file of
  * its own beside the others, replaced in one rename, so a process that reads it meanwhile reads
@@ -112,7 +115,7 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
     const nodeRequire = createRequire(file);
     const directory = dirname(file);
     const requireFromFile = (id: string): unknown =>
-      BUNDLE_FILE.test(id) ? load(join(directory, `${id.slice(2, -'.js'.length)}.cjs`)) : nodeRequire(id);
+      BUNDLE_FILE.test(id) ? load(join(directory, id.slice(2))) : nodeRequire(id);
     const wrapper = script.runInThisContext() as (
       exports: unknown,
       require: (id: string) => unknown,

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,7 +79,7 @@ describe('writeCommonJsCopies', () => {
     await bundle(out);
     const written = await writeCommonJsCopies(out);
     const files = await readdir(out);
-    // Every file but index.js (and bin.js, absent here) has its copy beside it.
+    // Every file but index.js has its copy beside it.
     const modules = files.filter((file) => file.endsWith('.js') && file !== 'index.js');
     expect(modules.length).toBeGreaterThan(2);
     expect(written).toEqual(modules.map((file) => file.replace(/\.js$/, '.cjs')).sort());
@@ -89,6 +90,11 @@ describe('writeCommonJsCopies', () => {
     ).start();
     const loader = createCommonJsLoader();
     const fromCopy = await (loader.load(join(out, 'start.cjs')) as { start: () => Promise<unknown> }).start();
+    // Node's own require() (the executable's loader on Node >= 22.1) runs the copy the same way,
+    // strict mode included.
+    const fromRequire = await (
+      createRequire(import.meta.url)(join(out, 'start.cjs')) as { start: () => Promise<unknown> }
+    ).start();
     expect(fromModules).toEqual({
       file: 'start',
       manifest: 'copied',
@@ -100,6 +106,7 @@ describe('writeCommonJsCopies', () => {
       text: 'café µs',
     });
     expect(fromCopy).toEqual(fromModules);
+    expect(fromRequire).toEqual(fromModules);
     // The dynamic import loaded the lazy chunk into the same set of modules: no second instance
     // of the shared chunk (its counter went on from the copy's own start).
     expect([...loader.compiled.keys()].filter((file) => file.includes('lazy-lazy'))).toHaveLength(1);
@@ -139,11 +146,11 @@ describe('commonJsCopy', () => {
       ),
       'e.js',
     );
-    expect(copied).toContain('require("./lazy-chunk-A.js")');
-    expect(copied).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>__toESM\(require\("\.\/lazy-b-B\.js"\)\)\)/);
-    expect(copied).not.toMatch(/\bimport\(|import\.meta/);
-    expect(copied.startsWith('var __ghcrFileUrl=require("node:url").pathToFileURL(__filename).href;')).toBe(
-      true,
-    );
+    expect(copied).toContain('require("./lazy-chunk-A.cjs")');
+    expect(copied).toMatch(/Promise\.resolve\(\)\.then\(\(\)=>__toESM\(require\("\.\/lazy-b-B\.cjs"\)\)\)/);
+    expect(copied).not.toMatch(/\bimport\(|import\.meta|\.js"/);
+    expect(
+      copied.startsWith('"use strict";var __ghcrFileUrl=require("node:url").pathToFileURL(__filename).href;'),
+    ).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `@ghcr/cli`: the `ghcr` command. The executable is `ghcr` (`dist/bin.js`); `run(argv, io)` runs it
+ * `@ghcr/cli`: the `ghcr` command. The executable is `ghcr` (`dist/bin.cjs`); `run(argv, io)` runs it
  * in-process, with your streams, and resolves the exit code.
  *
  * @packageDocumentation

@@ -130,7 +130,7 @@ describe('the packed packages', () => {
     expect(modules).toEqual(['@ghcr']);
     expect(await readdir(join(alone, 'node_modules/@ghcr'))).toEqual(['cli']);
 
-    const bin = join(alone, 'node_modules/@ghcr/cli/dist/bin.js');
+    const bin = join(alone, 'node_modules/@ghcr/cli/dist/bin.cjs');
     const home = join(directory, 'home');
     await mkdir(home);
     const env = { HOME: home, DOCKER_CONFIG: join(home, 'docker'), PATH: process.env.PATH };

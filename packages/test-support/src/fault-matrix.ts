@@ -63,7 +63,7 @@ export interface MatrixRow {
 
 /** Options of {@link runFaultMatrix}. @internal */
 export interface FaultMatrixOptions {
-  /** Path of the built CLI (`packages/cli/dist/bin.js`). */
+  /** Path of the built CLI (`packages/cli/dist/bin.cjs`). */
   readonly cli: string;
   readonly scenarios: readonly MatrixScenario[];
   /** Layer sizes of the test image, bytes. */

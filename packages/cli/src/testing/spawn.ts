@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { endChildInput } from '@ghcr/test-support';
 
 /** The built executable the end-to-end tests run. */
-export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/bin.cjs', import.meta.url));
 
 /**
  * Fails clearly when the cli is not built: CI builds before it tests, so a missing dist is an error.
@@ -24,7 +24,7 @@ export interface ProcessOutcome {
   readonly stderr: string;
 }
 
-/** Runs `node dist/bin.js <argv>` (or `options.bin`, an installed copy) to completion, with `stdin` piped in. */
+/** Runs `node dist/bin.cjs <argv>` (or `options.bin`, an installed copy) to completion, with `stdin` piped in. */
 export function ghcr(
   argv: readonly string[],
   options: {
@@ -62,7 +62,7 @@ export interface ServeProcess {
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** Starts `node dist/bin.js serve <argv>` (or `bin`, an installed copy) and waits for its first line on stdout. */
+/** Starts `node dist/bin.cjs serve <argv>` (or `bin`, an installed copy) and waits for its first line on stdout. */
 export function startServe(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,

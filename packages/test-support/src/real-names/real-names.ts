@@ -54,7 +54,7 @@ export interface RealNamesRunOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Whether the child trusts the test CA (`NODE_EXTRA_CA_CERTS`). If omitted, true. */
   readonly trustTestCa?: boolean;
-  /** Programs put on the child's `PATH`: name → a JavaScript file run with this Node (e.g. `{ ghcr: '…/dist/bin.js' }`). */
+  /** Programs put on the child's `PATH`: name → a JavaScript file run with this Node (e.g. `{ ghcr: '…/dist/bin.cjs' }`). */
   readonly commands?: Readonly<Record<string, string>>;
   /** Values the front looks for in every request header, by label (see {@link secretForms}). If omitted, none. */
   readonly secrets?: Readonly<Record<string, string>>;
