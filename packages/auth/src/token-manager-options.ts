@@ -2,7 +2,14 @@
  * Options of {@link createTokenManager}, validated once by zod.
  */
 
-import { type Clock, ConfigError, lazySchema, systemClock, unknownKeysError } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  lazySchema,
+  PARSE_ONCE,
+  systemClock,
+  unknownKeysError,
+} from '@ghcr/oci-types';
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import type { CredentialProvider } from './credentials/credential.js';
@@ -175,7 +182,7 @@ export type ResolvedTokenManagerOptions = z.output<typeof tokenManagerOptionsSch
  * @internal
  */
 export function resolveTokenManagerOptions(options: TokenManagerOptions): ResolvedTokenManagerOptions {
-  const parsed = tokenManagerOptionsSchema.safeParse(options);
+  const parsed = tokenManagerOptionsSchema.safeParse(options, PARSE_ONCE);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   if (issue?.code === 'unrecognized_keys') {

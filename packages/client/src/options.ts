@@ -5,6 +5,7 @@ import {
   canonicalRegistry,
   definedProps,
   lazySchema,
+  PARSE_ONCE,
   registryApiHost,
   systemClock,
 } from '@ghcr/oci-types';
@@ -269,7 +270,7 @@ const LOOPBACK = /^(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?$/i;
  * @internal
  */
 export function resolveClientSettings(input: GhcrClientOptions): ClientSettings {
-  const parsed = ghcrClientOptionsSchema.safeParse(input);
+  const parsed = ghcrClientOptionsSchema.safeParse(input, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

@@ -61,7 +61,7 @@ export {
   MAX_ERROR_BODY_BYTES,
   RETRYABLE_STATUSES,
 } from './http-errors.js';
-export { lazySchema } from './lazy-schema.js';
+export { lazySchema, PARSE_ONCE } from './lazy-schema.js';
 export {
   EMPTY_DESCRIPTOR,
   EMPTY_JSON_BYTES,

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
-import { lazySchema } from './lazy-schema.js';
+import { lazySchema, PARSE_ONCE } from './lazy-schema.js';
 
 const buildTeam = () =>
   z.looseObject({ name: z.string().min(1), size: z.number().int().nonnegative().optional() });
@@ -75,5 +75,55 @@ describe('lazySchema', () => {
     expect(() => flaky.parse('a')).toThrow('first build fails');
     expect(flaky.parse('a')).toBe('a');
     expect(calls).toBe(2);
+  });
+});
+
+describe('PARSE_ONCE', () => {
+  /** How many functions zod compiles (`new Function`) while `parse` runs. */
+  function compiledDuring(parse: () => unknown): number {
+    const NativeFunction = Function;
+    let compiled = 0;
+    vi.stubGlobal(
+      'Function',
+      new Proxy(NativeFunction, {
+        construct(target, args) {
+          compiled += 1;
+          return Reflect.construct(target, args);
+        },
+      }),
+    );
+    try {
+      parse();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    return compiled;
+  }
+
+  const buildOptions = () =>
+    z
+      .object({
+        retries: z.number().int().min(0).default(3),
+        proxy: z.object({ host: z.string(), port: z.number().int().default(3128) }).optional(),
+      })
+      .strict();
+
+  it('parses an object without compiling a fast path for it, to the same result', () => {
+    const input = { proxy: { host: 'proxy.internal' } };
+    const once = buildOptions();
+    const compiledOnce = compiledDuring(() => once.parse(input, PARSE_ONCE));
+    // The same schema parsed as zod does by default compiles one function per object schema.
+    const usual = buildOptions();
+    const compiledUsual = compiledDuring(() => usual.parse(input));
+    expect(compiledOnce).toBe(0);
+    expect(compiledUsual).toBeGreaterThanOrEqual(2);
+    expect(once.parse(input, PARSE_ONCE)).toEqual(usual.parse(input));
+    expect(once.parse(input, PARSE_ONCE)).toEqual({
+      retries: 3,
+      proxy: { host: 'proxy.internal', port: 3128 },
+    });
+    const refused = once.safeParse({ retries: -1, extra: true }, PARSE_ONCE);
+    expect(refused.error?.issues).toEqual(usual.safeParse({ retries: -1, extra: true }).error?.issues);
+    expect(Object.isFrozen(PARSE_ONCE)).toBe(true);
   });
 });

@@ -86,3 +86,26 @@ export function lazySchema<Schema extends z.ZodType>(build: () => Schema): Schem
     preventExtensions: () => false,
   });
 }
+
+/**
+ * The parse context for a value a schema parses once in a process, such as a function's options:
+ * `schema.safeParse(options, PARSE_ONCE)`.
+ *
+ * On its first parse, zod compiles each object schema into a function of its own (with
+ * `new Function`) that later parses take as a fast path. That pays off over many values, and for
+ * one value costs more than it saves: the toolkit parses its options (the client's, the
+ * transport's, the token manager's, an operation's) once each, and `ghcr tags` spends the time
+ * it took to compile them at every start (0.98× its wall time without, on Node 20;
+ * docs/benchmarks.md, "Issue 18, sixteenth round"). The result is the same either way.
+ *
+ * @example
+ * ```ts
+ * import * as z from 'zod';
+ * import { PARSE_ONCE } from '@ghcr/oci-types';
+ *
+ * const optionsSchema = z.object({ retries: z.number().int().min(0).default(3) }).strict();
+ * const options = optionsSchema.parse({}, PARSE_ONCE); // { retries: 3 }
+ * ```
+ * @public
+ */
+export const PARSE_ONCE: { readonly jitless: true } = Object.freeze({ jitless: true });

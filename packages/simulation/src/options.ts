@@ -1,4 +1,4 @@
-import { type Clock, ConfigError, createManualClock, unknownKeysError } from '@ghcr/oci-types';
+import { type Clock, ConfigError, createManualClock, PARSE_ONCE, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 
 const MIB = 1024 * 1024;
@@ -255,7 +255,7 @@ const PROFILE_ORIGINS = {
  * @internal
  */
 export function resolveSimulationOptions(options: SimulationOptions = {}): ResolvedSimulationOptions {
-  const parsed = simulationOptionsSchema.safeParse(options);
+  const parsed = simulationOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

@@ -4,6 +4,7 @@ import {
   ConfigError,
   GhcrError,
   lazySchema,
+  PARSE_ONCE,
   type RateLimitInfo,
   systemClock,
   unknownKeysError,
@@ -187,7 +188,7 @@ export function transportDetails(transport: Transport): TransportDetails {
  * @internal
  */
 export function resolveTransportOptions(options: TransportOptions): ResolvedTransportOptions {
-  const parsed = transportOptionsSchema.safeParse(options);
+  const parsed = transportOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

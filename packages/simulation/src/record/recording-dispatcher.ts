@@ -5,7 +5,14 @@
  */
 
 import { dirname, relative, resolve } from 'node:path';
-import { type Clock, ConfigError, InternalError, systemClock, unknownKeysError } from '@ghcr/oci-types';
+import {
+  type Clock,
+  ConfigError,
+  InternalError,
+  PARSE_ONCE,
+  systemClock,
+  unknownKeysError,
+} from '@ghcr/oci-types';
 import { Dispatcher } from 'undici';
 import * as z from 'zod';
 import { BodyCapture, DEFAULT_BODY_THRESHOLD_BYTES } from './body-capture.js';
@@ -302,7 +309,7 @@ function describeError(error: Error, afterResponse: boolean): RecordedError {
  * @public
  */
 export function createRecordingDispatcher(options: RecordingDispatcherOptions): RecordingDispatcher {
-  const parsed = recordingDispatcherOptionsSchema.safeParse(options);
+  const parsed = recordingDispatcherOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

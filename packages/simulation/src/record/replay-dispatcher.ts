@@ -20,6 +20,7 @@ import {
   GhcrError,
   GhcrErrorCode,
   isErrorCode,
+  PARSE_ONCE,
   SimulationMismatchError,
   TransportError,
   unknownKeysError,
@@ -356,7 +357,7 @@ export class ReplayDispatcher extends Dispatcher {
  * @public
  */
 export function createReplayDispatcher(options: ReplayDispatcherOptions): ReplayDispatcher {
-  const parsed = replayDispatcherOptionsSchema.safeParse(options);
+  const parsed = replayDispatcherOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

@@ -8,6 +8,7 @@ import {
   lazySchema,
   MediaType,
   NotFoundError,
+  PARSE_ONCE,
   unknownKeysError,
 } from '@ghcr/oci-types';
 import * as z from 'zod';
@@ -246,7 +247,7 @@ async function drainQueue<T>(
  * @public
  */
 export async function buildRegistryGraph(options: BuildRegistryGraphOptions): Promise<RegistryGraph> {
-  const parsedOptions = buildRegistryGraphOptionsSchema.safeParse(options);
+  const parsedOptions = buildRegistryGraphOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsedOptions.success) {
     const issue = parsedOptions.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

@@ -6,6 +6,7 @@ import {
   InvalidInputError,
   lazySchema,
   NotFoundError,
+  PARSE_ONCE,
   systemClock,
   unknownKeysError,
 } from '@ghcr/oci-types';
@@ -262,7 +263,7 @@ export async function executePlan(
   plan: RetentionPlan,
   options: ExecutePlanOptions,
 ): Promise<RetentionReport> {
-  const parsed = executePlanOptionsSchema.safeParse(options);
+  const parsed = executePlanOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

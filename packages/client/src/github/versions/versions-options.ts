@@ -1,4 +1,4 @@
-import { ConfigError, lazySchema, unknownKeysError } from '@ghcr/oci-types';
+import { ConfigError, lazySchema, PARSE_ONCE, unknownKeysError } from '@ghcr/oci-types';
 import * as z from 'zod';
 
 /**
@@ -85,7 +85,7 @@ export function resolveVersionsOptions(
     input.apiUrl === undefined && fromEnvironment !== undefined && fromEnvironment !== ''
       ? { ...input, apiUrl: fromEnvironment }
       : input;
-  const parsed = versionsOptionsSchema.safeParse(withUrl);
+  const parsed = versionsOptionsSchema.safeParse(withUrl, PARSE_ONCE);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   lazySchema,
+  PARSE_ONCE,
   type Platform,
   platformSchema,
   type Severity,
@@ -204,7 +205,7 @@ export type ResolvedGateOptions = z.output<typeof gateOptionsSchema> & { readonl
  * @internal
  */
 export function resolveGateOptions(options: GateOptions = {}): ResolvedGateOptions {
-  const result = gateOptionsSchema.safeParse(options);
+  const result = gateOptionsSchema.safeParse(options, PARSE_ONCE);
   if (!result.success) {
     const issue = result.error.issues[0];
     if (issue?.code === 'unrecognized_keys') {

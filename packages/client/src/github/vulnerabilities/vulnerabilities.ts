@@ -13,6 +13,7 @@ import {
   InvalidInputError,
   InvalidReportError,
   NotFoundError,
+  PARSE_ONCE,
   type Platform,
   ProtocolError,
   parseReference,
@@ -495,7 +496,7 @@ const REPORT_FORMATS = new Set<string>([
 ]);
 
 function parseCodeScanningOptions(options: CodeScanningOptions): ResolvedCodeScanningOptions {
-  const result = codeScanningOptionsSchema.safeParse(options);
+  const result = codeScanningOptionsSchema.safeParse(options, PARSE_ONCE);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = (issue?.path ?? []).map(String).join('.');
