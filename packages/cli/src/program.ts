@@ -19,12 +19,18 @@ Packages API commands (versions, cleanup) use --api-url; a package is [registry/
 its registry by default the API's (ghcr.io for api.github.com).`;
 
 /**
- * Builds the commander program of one run: global options, every command of `src/commands/`,
+ * Builds the commander program of one run: global options, the commands of `src/commands/`,
  * output through the run's streams, and errors thrown (not `process.exit`) so `run()` decides the
  * exit code.
+ *
+ * Given the run's `argv`, only the command it invokes is added when it names one
+ * ({@link invokedCommand}): commander needs no other to parse it, and defining all twenty, with
+ * their options and help, took 6-7 ms of every command's start (docs/benchmarks.md, "Issue 18,
+ * sixteenth round"). Otherwise (no `argv`, help, `--version`, a name mistyped) every command is
+ * added, for the help and the suggestions.
  * @internal
  */
-export function createProgram(runtime: CliRuntime): Command {
+export function createProgram(runtime: CliRuntime, argv?: readonly string[]): Command {
   const io = runtime.io;
   const program = new Command('ghcr');
   program
@@ -61,6 +67,43 @@ export function createProgram(runtime: CliRuntime): Command {
   program.hook('preAction', (_program, action) => {
     runtime.commandName = action.name();
   });
-  for (const register of COMMANDS) register(program, runtime);
+  const invoked = argv === undefined ? undefined : invokedCommand(program, argv);
+  for (const { names, register } of COMMANDS) {
+    if (invoked === undefined || names.includes(invoked)) register(program, runtime);
+  }
   return program;
+}
+
+/**
+ * The command `argv` invokes, if it is one of `ghcr`'s: its first operand, after the global
+ * options of `program` (and the value of each that takes one: `--api-url URL`, `--api-url=URL`,
+ * `-u alice`, `-ualice`, `-qu alice`). `undefined` when the first operand is no command (`help`, a
+ * name mistyped), or there is none before `--` or the end (`--help`, `--version`).
+ * @internal
+ */
+export function invokedCommand(program: Command, argv: readonly string[]): string | undefined {
+  const takesValue = (flag: string): boolean =>
+    program.options.some(
+      (option) => (option.long === flag || option.short === flag) && (option.required || option.optional),
+    );
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] ?? '';
+    if (argument === '--') return undefined;
+    if (argument.startsWith('--')) {
+      if (!argument.includes('=') && takesValue(argument)) index++;
+      continue;
+    }
+    if (argument.startsWith('-') && argument.length > 1) {
+      // Short flags, perhaps several in one (`-qu`); the first that takes a value takes the rest
+      // of the argument, or the next one.
+      for (let at = 1; at < argument.length; at++) {
+        if (!takesValue(`-${argument[at]}`)) continue;
+        if (at === argument.length - 1) index++;
+        break;
+      }
+      continue;
+    }
+    return COMMANDS.some(({ names }) => names.includes(argument)) ? argument : undefined;
+  }
+  return undefined;
 }

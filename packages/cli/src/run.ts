@@ -1,5 +1,6 @@
 import { definedProps } from '@ghcr/oci-types';
 import { CommanderError } from 'commander';
+import { COMMANDS } from './commands/all.js';
 import { CliRuntime } from './context.js';
 import { causeChainLines, describeError, formatErrorLine } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -23,14 +24,14 @@ const PRINTED_HELP = new Set(['commander.helpDisplayed', 'commander.help', 'comm
  */
 export async function run(argv: readonly string[], io: RunIo): Promise<number> {
   const runtime = new CliRuntime(io);
-  const program = createProgram(runtime);
+  const program = createProgram(runtime, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return runtime.exitCode ?? ExitCode.Success;
   } catch (error) {
     return report(
       runtime,
-      program.commands.map((command) => command.name()),
+      COMMANDS.flatMap(({ names }) => names),
       argv,
       error,
     );
