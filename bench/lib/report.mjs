@@ -36,7 +36,9 @@ const NO_BLOBS = new Set(['copy-same', 'tags', 'inspect']);
 
 /**
  * A goal of `times` × skopeo: met by the median of the pairs' ratios; the wall time it allows is
- * skopeo's median over `times`.
+ * skopeo's median over `times`. Every goal is judged on the median of the pairs' ratios, as issue
+ * 18 asks ("medians of pairs"): a run's tools go one after the other on the same machine, so a
+ * pair's ratio leaves out what the machine did between runs, which a ratio of medians keeps.
  */
 function faster(summary, times) {
   return { text: `≥ ${times}× skopeo`, met: summary.ratio >= times, allowsMs: summary.skopeo / times };
@@ -54,7 +56,7 @@ function goalOf(image, summary) {
       return single
         ? {
             text: '≥ 90% of the registry PUT rate (curl), start-up included',
-            met: limitKnown && summary.oursOfLimit >= 0.9,
+            met: limitKnown && summary.oursOfLimitPaired >= 0.9,
             allowsMs: summary.limit / 0.9,
           }
         : faster(summary, 1.3);
@@ -65,19 +67,27 @@ function goalOf(image, summary) {
     case 'copy-same':
       return {
         text: "moves no blob bytes, within 1.5× skopeo's wall time",
-        met:
-          summary.oursUploads === 0 && summary.oursBlobGetBytes === 0 && summary.ours <= 1.5 * summary.skopeo,
+        met: summary.oursUploads === 0 && summary.oursBlobGetBytes === 0 && summary.timesSkopeo <= 1.5,
         allowsMs: 1.5 * summary.skopeo,
       };
     case 'tags':
     case 'inspect':
       return {
         text: "within 1.5× skopeo's wall time",
-        met: summary.oursUploads === 0 && summary.ours <= 1.5 * summary.skopeo,
+        met: summary.oursUploads === 0 && summary.timesSkopeo <= 1.5,
       };
     default:
       return { text: 'none', met: true };
   }
+}
+
+/**
+ * The median over runs of `limitMs[i] ÷ oursMs[i]`, where both were timed in each run; NaN when
+ * they were not (different counts).
+ */
+function pairedShare(limitMs, oursMs) {
+  if (limitMs.length !== oursMs.length || oursMs.length === 0) return Number.NaN;
+  return median(oursMs.map((ms, i) => limitMs[i] / ms));
 }
 
 /** Per scenario: medians, pair ratios, limit (and ceiling) fractions, noise and traffic. */
@@ -127,7 +137,11 @@ export function summarize(image, scenario) {
     nodeBare: bare === undefined ? Number.NaN : median(bare.ms),
     pairRatios,
     ratio: median(pairRatios),
+    // Ours' wall time in skopeo's, the median of the pairs (the inverse of `ratio`'s pairs).
+    timesSkopeo: median(ours.ms.map((ms, i) => ms / skopeo.ms[i])),
     oursOfLimit: limit / median(ours.ms),
+    // The same share, the median of each run's pair: the limit's stage and ours in the same run.
+    oursOfLimitPaired: bound === undefined ? Number.NaN : pairedShare(scenario.tools[bound].ms, ours.ms),
     skopeoOfLimit: limit / median(skopeo.ms),
     oursOfCeiling: ceilingMs / median(ours.ms),
     skopeoOfCeiling: ceilingMs / median(skopeo.ms),
@@ -436,13 +450,16 @@ export function renderReport(results) {
       lines.push(...transferTable(image, summaries), '');
       for (const s of summaries) {
         const limit = Number.isFinite(s.limit)
-          ? `; ${percent(s.oursOfLimit)} of the limit (${STAGE_NAMES[s.limitStage]}), skopeo ${percent(s.skopeoOfLimit)}`
+          ? `; ${percent(s.oursOfLimit)} of the limit (${STAGE_NAMES[s.limitStage]}), skopeo ${percent(s.skopeoOfLimit)}` +
+            (s.name === 'push' && image.layers.length === 1 && Number.isFinite(s.oursOfLimitPaired)
+              ? `; the median of the run pairs ${percent(s.oursOfLimitPaired)}`
+              : '')
           : '';
         targets.push({
           target: `${image.label}: ${s.title} ${s.goal}`,
           measured: NO_BLOBS.has(s.name)
             ? `${s.name === 'copy-same' ? `${s.oursUploads} uploads, ${bytes(s.oursBlobGetBytes)} of blob GETs; ` : ''}` +
-              `${seconds(s.ours)} s vs skopeo ${seconds(s.skopeo)} s (${times(s.ours / s.skopeo)} its time)` +
+              `${seconds(s.ours)} s vs skopeo ${seconds(s.skopeo)} s (${times(s.timesSkopeo)} its time, the median of the run pairs)` +
               (Number.isFinite(s.limit)
                 ? `; the limit (${STAGE_NAMES[s.limitStage]}) ${seconds(s.limit)} s`
                 : '') +
