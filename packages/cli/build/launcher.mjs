@@ -5,6 +5,7 @@
 // executable's code-cache loader (Node 20). Started as an ES module it would make Node load its ES
 // module loader before any of that, for nothing (docs/benchmarks.md, "Issue 18, sixteenth
 // round").
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { COMMONJS_BANNER, COMMONJS_OPTIONS } from './commonjs-copies.mjs';
@@ -43,7 +44,6 @@ export async function buildLauncher(entry, outfile) {
       `${entry}: the launcher imports an ES module; it must load the bundle's CommonJS copy (start.cjs)`,
     );
   }
-  const { chmod, mkdir, writeFile } = await import('node:fs/promises');
   await mkdir(dirname(outfile), { recursive: true });
   await writeFile(outfile, code);
   await chmod(outfile, 0o755);

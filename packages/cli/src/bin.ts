@@ -54,7 +54,7 @@ useShortCommandV8Settings();
 //
 // This file is CommonJS too (`dist/bin.cjs`, build/launcher.mjs), and nothing it loads is an ES
 // module, so no start pays for Node's ES module loader: `ghcr tags` 0.97x the wall time on Node 20,
-// 0.98x on Node 24 (docs/benchmarks.md, "Issue 18, sixteenth round"). Hence no top-level await
+// 0.95x on Node 24 (docs/benchmarks.md, "Issue 18, sixteenth round"). Hence no top-level await
 // here: a rejected start is an unhandled rejection, which Node prints and exits 1 on, as it did
 // for an awaited one.
 const entry = fileURLToPath(new URL('./start.cjs', import.meta.url));

@@ -25,8 +25,8 @@ its registry by default the API's (ghcr.io for api.github.com).`;
  *
  * Given the run's `argv`, only the command it invokes is added when it names one
  * ({@link invokedCommand}): commander needs no other to parse it, and defining all twenty, with
- * their options and help, took 6-7 ms of every command's start (docs/benchmarks.md, "Issue 18,
- * sixteenth round"). Otherwise (no `argv`, help, `--version`, a name mistyped) every command is
+ * their options and help, took 7-11 ms of every command's start, one 2-3 ms (docs/benchmarks.md,
+ * "Issue 18, sixteenth round"). Otherwise (no `argv`, help, `--version`, a name mistyped) every command is
  * added, for the help and the suggestions.
  * @internal
  */
