@@ -2,8 +2,8 @@
 // used) and undici imported but not used, behind the executable's facade that requires it from a
 // file beside the bundle on first use (the executable's commands never use it: every request goes
 // out on the transport's own connections), bundled as the `ghcr` executable is (the same esbuild
-// plugins, the same loader: its V8 settings from `./v8-flags.mjs`, Node's compile cache where it
-// has one, and on Node 20 the bundle's CommonJS copy under the executable's own code cache), and no
+// plugins, the same loader: its V8 settings from `./v8-flags.mjs`, the bundle's CommonJS copy under
+// the executable's own code cache), and no
 // ghcr code. What `ghcr --version` takes above it is ghcr's own start.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -25,22 +25,17 @@ if (typeof Agent !== 'function') throw new Error('undici is not in the floor');
 `;
 
 // The executable's loader (packages/cli/src/bin.ts, CommonJS as it is built), pointed at the
-// floor's bundle: its CommonJS copy, through Node's compile cache or, on Node 20, the executable's
-// own code cache.
+// floor's bundle: its CommonJS copy under the executable's own code cache, written as the run ends.
 const LOADER = `"use strict";
 const { readFileSync } = require('node:fs');
-const { enableCompileCache } = require('node:module');
 const { join } = require('node:path');
 const v8 = require('node:v8');
 const { codeCacheDirectory, createCommonJsLoader } = require('./code-cache.cjs');
 ${CLI_V8_FLAGS.map((flag) => `v8.setFlagsFromString(${JSON.stringify(flag)});`).join('\n')}
 const entry = join(__dirname, 'floor-main.cjs');
-if (typeof enableCompileCache === 'function') {
-  enableCompileCache();
-  require(entry);
-} else {
-  createCommonJsLoader({ cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')) }).load(entry);
-}
+const loader = createCommonJsLoader({ cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')) });
+process.once('exit', (code) => { if (code === 0) loader.writeCaches(); });
+loader.load(entry);
 `;
 
 /** Builds the floor program into `directory` and returns the command line that runs it. */

@@ -43,10 +43,9 @@ import { buildLauncher } from './build/launcher.mjs';
  */
 export default defineConfig([
   {
-    // bin.cjs (built in onSuccess) turns on Node's compile cache, then imports start.js (the
-    // bundle) as a file of its own; on Node 20, which has no compile cache for ES modules, it loads
-    // start.cjs, the bundle's CommonJS copy (`writeCommonJsCopies`), with a code cache of its own
-    // (src/code-cache.ts).
+    // bin.cjs (built in onSuccess) loads start.cjs, the bundle's CommonJS copy
+    // (`writeCommonJsCopies`), with a code cache of its own (src/code-cache.ts); start.js and the
+    // ES module chunks serve `index.js`, the programmatic entry point.
     entry: { index: 'src/index.ts', start: 'src/start.ts' },
     format: ['esm'],
     platform: 'node',
@@ -80,7 +79,7 @@ export default defineConfig([
       js: REQUIRE_BANNER,
     },
     // undici in a file of its own beside the chunks, required on first use (`undiciBeside`); the
-    // CommonJS copy of the bundle for Node 20; and the executable, the launcher in front of both.
+    // CommonJS copy of the bundle; and the executable, the launcher in front of it.
     onSuccess: async () => {
       await buildUndiciFile(`dist/${UNDICI_FILE}`);
       await writeCommonJsCopies('dist');

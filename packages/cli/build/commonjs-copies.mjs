@@ -1,14 +1,12 @@
-// The `ghcr` executable's CommonJS copy, for Node 20.
+// The `ghcr` executable's CommonJS copy.
 //
-// Node >= 22.1 keeps V8's compiled code of the executable's ES modules between runs (its compile
-// cache, which bin.ts turns on). Node 20 has no such cache for ES modules, and compiling the
-// bundle is the largest single cost of a short command's start there (docs/benchmarks.md, "Issue
-// 18, thirteenth round"). V8 can cache the code of a `vm.Script`, so for Node 20 the build also
-// writes each of the bundle's files as CommonJS (`start.js` → `start.cjs`, `lazy-chunk-….js` →
+// Compiling the bundle is the largest single cost of a short command's start (docs/benchmarks.md,
+// "Issue 18, thirteenth round"). V8 can cache the code of a `vm.Script`, so the build also writes
+// each of the bundle's files as CommonJS (`start.js` → `start.cjs`, `lazy-chunk-….js` →
 // `lazy-chunk-….cjs`, beside them): the same code, the same chunks, turned into CommonJS file by
 // file by esbuild, each naming the others by their `.cjs` names. The executable loads them on
-// every Node: on Node 20 with src/code-cache.ts, which keeps their compiled code; on Node >= 22.1
-// with Node's own `require()` and compile cache (bin.ts).
+// every Node with src/code-cache.ts, which keeps their compiled code (bin.ts says why not Node's
+// compile cache); Node's own `require()` runs them the same way.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -20,7 +18,7 @@ const FILE_URL = '__ghcrFileUrl';
 /**
  * esbuild's options for code turned into CommonJS, shared by the bundle's copy and the launcher
  * (build/launcher.mjs): minified as the ES module bundle is (tsup.config.ts: whitespace and syntax
- * only, names kept), ASCII only (the Node 20 loader reads the files as one-byte text), and
+ * only, names kept), ASCII only (the executable's loader reads the files as one-byte text), and
  * `import.meta.url` the file's own URL. `banner` goes first, "use strict" at its start, where a
  * directive counts (esbuild writes none of its own there).
  */

@@ -1,8 +1,8 @@
 // The `ghcr` executable: src/bin.ts built as CommonJS, alone (dist/bin.cjs).
 //
 // The executable does little itself: it sets V8's flags and loads the bundle's CommonJS copy
-// (start.cjs and the chunks it requires), with Node's compile cache (Node >= 22.1) or the
-// executable's code-cache loader (Node 20). Started as an ES module it would make Node load its ES
+// (start.cjs and the chunks it requires) with its code-cache loader (src/code-cache.ts). Started
+// as an ES module it would make Node load its ES
 // module loader before any of that, for nothing (docs/benchmarks.md, "Issue 18, sixteenth
 // round").
 import { chmod, mkdir, writeFile } from 'node:fs/promises';

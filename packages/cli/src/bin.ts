@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
+import { cacheCommandOf } from './command-names.js';
 import { useShortCommandV8Settings } from './v8-settings.js';
 
 // The `ghcr` executable.
@@ -46,27 +46,28 @@ useShortCommandV8Settings();
 
 // V8's compiled code of the bundle is kept between runs, which saves part of every command's
 // start-up. The executable loads the bundle's CommonJS copy (start.cjs and the chunks it requires:
-// the same code, file by file; build/commonjs-copies.mjs). On Node >= 22.1 Node's own compile
-// cache keeps its code (in the OS temp directory, or where NODE_COMPILE_CACHE says; on before the
-// copy is loaded). Node 20 has no compile cache: there the executable's own loader keeps V8's code
-// cache in the same place (code-cache.ts). A copy inside one registry 0.90x, `ghcr --version`
-// 0.85x the wall time on Node 20 (docs/benchmarks.md, "Issue 18, thirteenth round").
+// the same code, file by file; build/commonjs-copies.mjs) through its own loader (code-cache.ts),
+// which keeps V8's code cache where Node keeps its compile cache (the OS temp directory, or where
+// NODE_COMPILE_CACHE says), one per command, written as a successful run ends: the cache then
+// holds the functions the command ran, not only the files' top levels, which V8 would otherwise
+// compile again at every run. `ghcr tags` 0.90x the wall time on Node 20 against a cache of the
+// top levels; on Node 24, 0.94x against Node's own compile cache, which held half as much
+// (docs/benchmarks.md, "Issue 18, sixteenth round"). A run that failed writes none, so a usage
+// error leaves no cache of itself.
 //
 // This file is CommonJS too (`dist/bin.cjs`, build/launcher.mjs), and nothing it loads is an ES
 // module, so no start pays for Node's ES module loader: `ghcr tags` 0.97x the wall time on Node 20,
-// 0.95x on Node 24 (docs/benchmarks.md, "Issue 18, sixteenth round"). Hence no top-level await
-// here: a rejected start is an unhandled rejection, which Node prints and exits 1 on, as it did
-// for an awaited one.
+// 0.95x on Node 24 (the same round). Hence no top-level await here: a rejected start is an
+// unhandled rejection, which Node prints and exits 1 on, as it did for an awaited one.
 const entry = fileURLToPath(new URL('./start.cjs', import.meta.url));
-const { enableCompileCache } = module as { enableCompileCache?: () => unknown };
-let bundle: typeof import('./start.js');
-if (typeof enableCompileCache === 'function') {
-  enableCompileCache();
-  bundle = module.createRequire(entry)(entry) as typeof import('./start.js');
-} else {
-  const loader = createCommonJsLoader({
-    cacheDirectory: codeCacheDirectory(process.env, readFileSync(entry, 'latin1')),
-  });
-  bundle = loader.load(entry) as typeof import('./start.js');
-}
-void bundle.start();
+const loader = createCommonJsLoader({
+  cacheDirectory: codeCacheDirectory(
+    process.env,
+    readFileSync(entry, 'latin1'),
+    cacheCommandOf(process.argv.slice(2)),
+  ),
+});
+process.once('exit', (code) => {
+  if (code === 0) loader.writeCaches();
+});
+void (loader.load(entry) as typeof import('./start.js')).start();

@@ -9,11 +9,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
 
-// The loader of the executable's CommonJS copy on Node 20 (code-cache.ts), on files as
+// The loader of the executable's CommonJS copy (code-cache.ts), on files as
 // build/commonjs-copies.mjs writes them: `require('./lazy-x.cjs')` of a file of the copy, dynamic
 // imports turned into a require inside a promise, Node's built-ins and other files (`undici.cjs`
 // among them) through Node's require.
@@ -111,6 +111,9 @@ describe('createCommonJsLoader', () => {
     const first = createCommonJsLoader({ cacheDirectory: cache });
     await startOf(first.load(join(copy('first'), 'start.cjs'))).later;
     expect(outcomes(first.compiled)).toEqual(allFrom('source, cached'));
+    // Nothing until the run asks.
+    expect(readdirSync(cache)).toEqual([]);
+    first.writeCaches();
     expect(readdirSync(cache).sort()).toEqual([
       'lazy-counter.cjs.v8-cache',
       'lazy-later.cjs.v8-cache',
@@ -125,6 +128,30 @@ describe('createCommonJsLoader', () => {
     const started = startOf(second.load(join(copy('second'), 'start.cjs')));
     expect(await started.later).toEqual({ shared: true, count: 2 });
     expect(outcomes(second.compiled)).toEqual(allFrom('cache'));
+    // A file read from its cache is not written again.
+    const written = statSync(join(cache, 'start.cjs.v8-cache')).mtimeMs;
+    second.writeCaches();
+    expect(statSync(join(cache, 'start.cjs.v8-cache')).mtimeMs).toBe(written);
+  });
+
+  it('writes what V8 compiled for a file by the time the run asks, not only its top level', async () => {
+    // A function the top level does not run: compiled only when called.
+    const body = Array.from({ length: 200 }, (_, i) => `  total += (n * ${i + 1}) % ${i + 7};`).join('\n');
+    const files = {
+      'start.cjs': `exports.start = () => ({ later: Promise.resolve() });\nexports.work = function work(n) {\n  let total = 0;\n${body}\n  return total;\n};\n`,
+    };
+    const sizeAfter = (name: string, call: boolean): number => {
+      const directory = join(root, name);
+      mkdirSync(directory, { recursive: true });
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(directory, file), text);
+      const cache = join(root, `${name}-cache`);
+      const loader = createCommonJsLoader({ cacheDirectory: cache });
+      const loaded = loader.load(join(directory, 'start.cjs')) as { work: (n: number) => number };
+      if (call) expect(loaded.work(3)).toBeGreaterThan(0);
+      loader.writeCaches();
+      return statSync(join(cache, 'start.cjs.v8-cache')).size;
+    };
+    expect(sizeAfter('work-called', true)).toBeGreaterThan(sizeAfter('work-not-called', false) + 500);
   });
 
   it('compiles from the source when V8 rejects a cache, and writes it again', async () => {
@@ -134,6 +161,7 @@ describe('createCommonJsLoader', () => {
     writeFileSync(join(cache, 'start.cjs.v8-cache'), garbage);
     const loader = createCommonJsLoader({ cacheDirectory: cache });
     await startOf(loader.load(join(copy('rejected'), 'start.cjs'))).later;
+    loader.writeCaches();
     expect(loader.compiled.get(join(root, 'rejected', 'start.cjs'))).toBe('source, cache rejected');
     expect(readFileSync(join(cache, 'start.cjs.v8-cache')).equals(garbage)).toBe(false);
     // No temporary file left behind.
@@ -154,6 +182,7 @@ describe('createCommonJsLoader', () => {
     writeFileSync(join(cache, 'start.cjs.v8-cache'), planted);
     const loader = createCommonJsLoader({ cacheDirectory: cache });
     await startOf(loader.load(join(copy('shared'), 'start.cjs'))).later;
+    loader.writeCaches();
     expect(new Set(loader.compiled.values())).toEqual(new Set(['source']));
     expect(readdirSync(cache)).toEqual(['start.cjs.v8-cache']);
     expect(readFileSync(join(cache, 'start.cjs.v8-cache')).equals(planted)).toBe(true);
@@ -165,6 +194,7 @@ describe('createCommonJsLoader', () => {
     chmodSync(open, 0o777);
     const below = createCommonJsLoader({ cacheDirectory: join(open, 'cache') });
     await startOf(below.load(join(copy('below-open'), 'start.cjs'))).later;
+    below.writeCaches();
     expect(new Set(below.compiled.values())).toEqual(new Set(['source']));
     expect(readdirSync(join(open, 'cache'))).toEqual([]);
 
@@ -172,6 +202,7 @@ describe('createCommonJsLoader', () => {
     chmodSync(open, 0o1777);
     const sticky = createCommonJsLoader({ cacheDirectory: join(open, 'cache') });
     await startOf(sticky.load(join(copy('below-sticky'), 'start.cjs'))).later;
+    sticky.writeCaches();
     expect(new Set(sticky.compiled.values())).toEqual(new Set(['source, cached']));
     expect(readdirSync(join(open, 'cache'))).toHaveLength(3);
   });
@@ -196,22 +227,27 @@ describe('createCommonJsLoader', () => {
 });
 
 describe('codeCacheDirectory', () => {
-  it('follows Node’s settings for its compile cache, one directory per build and Node', () => {
+  it('follows Node’s settings for its compile cache, one directory per build, Node and command', () => {
     const entry = 'require("./lazy-chunk-ABC.js");';
-    const underTemp = codeCacheDirectory({}, entry);
+    const underTemp = codeCacheDirectory({}, entry, 'tags');
     expect(underTemp).toMatch(
       new RegExp(
-        `^${join(tmpdir(), 'node-compile-cache')}/ghcr-cli-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{16}$`,
+        `^${join(tmpdir(), 'node-compile-cache')}/ghcr-cli-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{16}/tags$`,
       ),
     );
-    expect(codeCacheDirectory({ NODE_COMPILE_CACHE: '/var/cache/node' }, entry)).toBe(
-      join('/var/cache/node', underTemp?.slice(underTemp.lastIndexOf('/') + 1) ?? ''),
+    const build = dirname(underTemp ?? '');
+    expect(codeCacheDirectory({ NODE_COMPILE_CACHE: '/var/cache/node' }, entry, 'tags')).toBe(
+      join('/var/cache/node', basename(build), 'tags'),
     );
+    // Another command, none, or something that is no command's name: beside it.
+    expect(codeCacheDirectory({}, entry, 'push')).toBe(join(build, 'push'));
+    expect(codeCacheDirectory({}, entry)).toBe(join(build, 'other'));
+    expect(codeCacheDirectory({}, entry, '../../etc')).toBe(join(build, 'other'));
     // Another build (its entry names other chunks): another directory.
-    expect(codeCacheDirectory({}, 'require("./lazy-chunk-XYZ.js");')).not.toBe(underTemp);
-    expect(codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '1' }, entry)).toBeUndefined();
-    expect(codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '', NODE_COMPILE_CACHE: '' }, entry)).toBe(
-      underTemp,
-    );
+    expect(codeCacheDirectory({}, 'require("./lazy-chunk-XYZ.js");', 'tags')).not.toBe(underTemp);
+    expect(codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '1' }, entry, 'tags')).toBeUndefined();
+    expect(
+      codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '', NODE_COMPILE_CACHE: '' }, entry, 'tags'),
+    ).toBe(underTemp);
   });
 });

@@ -13,17 +13,18 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
-// The `ghcr` executable on Node 20, which has no compile cache for ES modules: bin.ts loads the
-// bundle's CommonJS copy (build/commonjs-copies.mjs) through this loader, which compiles each file
-// with V8's code cache kept on disk, as Node >= 22.1 does for the ES modules. Compiling the bundle
-// is the largest single cost of a short command's start on Node 20 (docs/benchmarks.md, "Issue
-// 18, thirteenth round").
+// The `ghcr` executable loads the bundle's CommonJS copy (build/commonjs-copies.mjs) through this
+// loader, on every Node: it compiles each file with V8's code cache kept on disk, written when the
+// run ends, so that it holds what the command ran. Compiling the bundle was the largest single
+// cost of a short command's start on Node 20, which has no compile cache of its own
+// (docs/benchmarks.md, "Issue 18, thirteenth round"), and Node's compile cache (Node >= 22.1)
+// keeps about half of what this one does (the same, "sixteenth round").
 
 /** How a file of the bundle was compiled. @internal */
 export type CompiledFrom =
   /** From the code cache. */
   | 'cache'
-  /** From its source, and its code written to the cache (there was none). */
+  /** From its source; its code goes to the cache at {@link CommonJsLoader.writeCaches} (there was none). */
   | 'source, cached'
   /** From its source: V8 rejected the cache (another V8 or other flags), which is written again. */
   | 'source, cache rejected'
@@ -46,6 +47,13 @@ export interface CommonJsLoader {
   load(file: string): unknown;
   /** How each file loaded so far was compiled, by absolute path, in the order they were loaded. */
   readonly compiled: ReadonlyMap<string, CompiledFrom>;
+  /**
+   * Writes the cache of each file this loader compiled from its source, with all the code V8 has
+   * compiled for it by now: call it as the run ends (the executable does, on a successful exit),
+   * so that the cache holds the functions the command ran, not only the files' top levels. A file
+   * read from its cache is not written again. Writing twice writes nothing more.
+   */
+  writeCaches(): void;
 }
 
 /**
@@ -61,9 +69,9 @@ const BUNDLE_FILE = /^\.\/(?:start|lazy-[\w.-]+)\.cjs$/;
  * file's `require('./lazy-x.cjs')` loads that file of the copy through this loader too; anything
  * else (Node's built-ins, `../package.json`, `./undici.cjs`) goes to Node's own `require()`.
  *
- * A cache is written once a file has run its top level (what V8 compiled by then), to a file of
- * its own beside the others, replaced in one rename, so a process that reads it meanwhile reads
- * the old or the new, never half. V8 checks a cache against its own version, its flags and the
+ * A cache is written when the run asks ({@link CommonJsLoader.writeCaches}), with everything V8
+ * compiled for the file by then, to a file of its own beside the others, replaced in one rename, so
+ * a process that reads it meanwhile reads the old or the new, never half. V8 checks a cache against its own version, its flags and the
  * source's length, and compiles from the source if they differ; a failure to read or write a
  * cache only costs the compile.
  * @internal
@@ -71,6 +79,8 @@ const BUNDLE_FILE = /^\.\/(?:start|lazy-[\w.-]+)\.cjs$/;
 export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): CommonJsLoader {
   const modules = new Map<string, { exports: unknown }>();
   const compiled = new Map<string, CompiledFrom>();
+  /** The caches to write: each file compiled from its source, and its script. */
+  const pending = new Map<string, Script>();
   const cacheDirectory = usableDirectory(options.cacheDirectory);
 
   function load(file: string): unknown {
@@ -124,11 +134,15 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
       dirname: string,
     ) => void;
     wrapper.call(module.exports, module.exports, requireFromFile, module, file, directory);
-    // Once its top level has run: the cache holds what V8 compiled for it by then.
-    if (cacheFile !== undefined && from !== 'cache') writeCache(cacheFile, script);
+    if (cacheFile !== undefined && from !== 'cache') pending.set(cacheFile, script);
   }
 
-  return { load, compiled };
+  function writeCaches(): void {
+    for (const [cacheFile, script] of pending) writeCache(cacheFile, script);
+    pending.clear();
+  }
+
+  return { load, compiled, writeCaches };
 }
 
 /**
@@ -136,12 +150,18 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
  * whose entry file holds `entrySource`, or undefined where caching is turned off. Node's own
  * settings for its compile cache are honoured: none with `NODE_DISABLE_COMPILE_CACHE` set, under
  * `NODE_COMPILE_CACHE` if set, else under `node-compile-cache` in the OS temp directory (where
- * Node >= 22.1 keeps it). The directory's name holds this Node's version and architecture and a
+ * Node >= 22.1 keeps its own). The directory's name holds this Node's version and architecture and a
  * hash of the entry file, which names every other file of the copy by the hash of its content
- * (esbuild's chunk names): another build or another Node gets a directory of its own.
+ * (esbuild's chunk names): another build or another Node gets a directory of its own. Inside it,
+ * each command keeps its own (`command`, else `other`): a cache holds the functions the run that
+ * wrote it compiled, and `ghcr tags` runs other code than `ghcr push`.
  * @internal
  */
-export function codeCacheDirectory(env: NodeJS.ProcessEnv, entrySource: string): string | undefined {
+export function codeCacheDirectory(
+  env: NodeJS.ProcessEnv,
+  entrySource: string,
+  command?: string | undefined,
+): string | undefined {
   const disabled = env.NODE_DISABLE_COMPILE_CACHE;
   if (disabled !== undefined && disabled !== '') return undefined;
   const base =
@@ -149,7 +169,11 @@ export function codeCacheDirectory(env: NodeJS.ProcessEnv, entrySource: string):
       ? join(tmpdir(), 'node-compile-cache')
       : env.NODE_COMPILE_CACHE;
   const build = createHash('sha256').update(entrySource).digest('hex').slice(0, 16);
-  return join(base, `ghcr-cli-${process.version}-${process.arch}-${build}`);
+  return join(
+    base,
+    `ghcr-cli-${process.version}-${process.arch}-${build}`,
+    command !== undefined && /^[a-z]{1,32}$/.test(command) ? command : 'other',
+  );
 }
 
 /**

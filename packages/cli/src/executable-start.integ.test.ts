@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,14 +11,12 @@ import type { InspectResult } from './commands/inspect.js';
 import type { ServeResult } from './commands/serve.js';
 import { BIN, requireBuiltCli, type ServeProcess, startServe } from './testing/spawn.js';
 
-// How the built `ghcr` executable loads itself, on every Node it supports: on Node >= 22.1 the
-// bundle's ES modules under Node's compile cache; on Node 20 (no compile cache for ES modules) the
-// bundle's CommonJS copy under the code cache of src/code-cache.ts. The other end-to-end tests run
+// How the built `ghcr` executable loads itself, on every Node it supports: the bundle's CommonJS
+// copy under the code cache of src/code-cache.ts, one per command. The other end-to-end tests run
 // the executable on the Node running the tests (CI: Node 20); these run it under Node 24 as well.
 
 const run = promisify(execFile);
 const DIST = dirname(BIN);
-const hasCompileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 
 let directory: string;
 beforeAll(async () => {
@@ -70,25 +67,35 @@ describe(`the executable on this Node (${process.version})`, () => {
     const version = JSON.parse(readFileSync(join(DIST, '..', 'package.json'), 'utf8')) as { version: string };
     expect((await ghcrUnder(process.execPath, ['--version'], env)).trim()).toBe(version.version);
     const first = filesUnder(cache);
-    if (hasCompileCache) {
-      // Node's own compile cache, in a directory of its own making.
-      expect(first.size).toBeGreaterThan(0);
-      return;
-    }
-    // Node 20: one cache per file of the copy that the start loaded, start.cjs first among them.
+    // One cache per file of the copy that the start loaded, start.cjs first among them, in the
+    // directory of runs that name no command.
     const names = [...first.keys()];
     expect(names.length).toBeGreaterThan(3);
     expect(
-      names.every((name) => /^ghcr-cli-v20\.[\d.]+-\w+-[0-9a-f]{16}\/[\w.-]+\.cjs\.v8-cache$/.test(name)),
+      names.every((name) =>
+        /^ghcr-cli-v\d+\.[\d.]+-\w+-[0-9a-f]{16}\/other\/[\w.-]+\.cjs\.v8-cache$/.test(name),
+      ),
     ).toBe(true);
     expect(names.some((name) => name.endsWith('/start.cjs.v8-cache'))).toBe(true);
     for (const name of names) {
-      const copy = name.slice(name.indexOf('/') + 1, -'.v8-cache'.length);
+      const copy = name.slice(name.lastIndexOf('/') + 1, -'.v8-cache'.length);
       expect(existsSync(join(DIST, copy)), `${copy} is not a file of the copy`).toBe(true);
     }
     // The second run reads them: V8 accepted each (a rejected cache is written again, a new file).
     expect((await ghcrUnder(process.execPath, ['--version'], env)).trim()).toBe(version.version);
     expect(filesUnder(cache)).toEqual(first);
+  });
+
+  it('keeps a cache per command, and none of a run that failed', async () => {
+    const cache = join(directory, 'per-command-cache');
+    const env = { NODE_COMPILE_CACHE: cache };
+    // A usage error (exit 2): nothing written for `tags`.
+    await expect(ghcrUnder(process.execPath, ['tags'], env)).rejects.toThrow();
+    expect(filesUnder(cache).size).toBe(0);
+    await ghcrUnder(process.execPath, ['tags', '--help'], env);
+    await ghcrUnder(process.execPath, ['--version'], env);
+    const partitions = new Set([...filesUnder(cache).keys()].map((name) => name.split('/')[1]));
+    expect(partitions).toEqual(new Set(['tags', 'other']));
   });
 
   it('writes no cache with NODE_DISABLE_COMPILE_CACHE set', async () => {
@@ -108,7 +115,7 @@ describeWithBinaries(node24, 'the executable under Node 24 and on this Node, aga
   let served: ServeResult;
 
   beforeAll(async () => {
-    // Started on this Node: on Node 20, `serve` loads the simulation's chunk of the copy on demand.
+    // Started on this Node: `serve` loads the simulation's chunk of the copy on demand.
     serve = await startServe(['--port', '0', '--json', '--seed', 'demo'], {
       HOME: directory,
       PATH: process.env.PATH,

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_NAMES, cacheCommandOf } from './command-names.js';
 import { COMMANDS } from './commands/all.js';
 import { CliRuntime } from './context.js';
 import { createProgram, invokedCommand } from './program.js';
@@ -85,5 +86,13 @@ describe('a run with one command added', () => {
     const badConcurrency = await runCli(['--concurrency', '0', 'tags', 'x']);
     expect(badConcurrency.code).toBe(2);
     expect(badConcurrency.stderr).toMatch(/--concurrency/);
+  });
+});
+
+describe('COMMAND_NAMES', () => {
+  it('are the names the commands are added by, and a command in argv keys its code cache', () => {
+    expect([...COMMAND_NAMES].sort()).toEqual([...ALL].sort());
+    expect(cacheCommandOf(['--json', 'tags', 'x'])).toBe('tags');
+    expect(cacheCommandOf(['--version'])).toBeUndefined();
   });
 });
