@@ -71,9 +71,9 @@ const BUNDLE_FILE = /^\.\/(?:start|lazy-[\w.-]+)\.cjs$/;
  *
  * A cache is written when the run asks ({@link CommonJsLoader.writeCaches}), with everything V8
  * compiled for the file by then, to a file of its own beside the others, replaced in one rename, so
- * a process that reads it meanwhile reads the old or the new, never half. V8 checks a cache against its own version, its flags and the
- * source's length, and compiles from the source if they differ; a failure to read or write a
- * cache only costs the compile.
+ * a process that reads it meanwhile reads the old or the new, never half. V8 checks a cache
+ * against its own version, its flags and the source's length, and compiles from the source if
+ * they differ; a failure to read or write a cache only costs the compile.
  * @internal
  */
 export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): CommonJsLoader {
@@ -150,8 +150,8 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
  * whose entry file holds `entrySource`, or undefined where caching is turned off. Node's own
  * settings for its compile cache are honoured: none with `NODE_DISABLE_COMPILE_CACHE` set, under
  * `NODE_COMPILE_CACHE` if set, else under `node-compile-cache` in the OS temp directory (where
- * Node >= 22.1 keeps its own). The directory's name holds this Node's version and architecture and a
- * hash of the entry file, which names every other file of the copy by the hash of its content
+ * Node >= 22.1 keeps its own). The directory's name holds this Node's version and architecture and
+ * a hash of the entry file, which names every other file of the copy by the hash of its content
  * (esbuild's chunk names): another build or another Node gets a directory of its own. Inside it,
  * each command keeps its own (`command`, else `other`): a cache holds the functions the run that
  * wrote it compiled, and `ghcr tags` runs other code than `ghcr push`.
