@@ -1,7 +1,7 @@
 /**
- * The names of `ghcr`'s commands, for code that runs before the program is loaded: the executable
- * keeps a code cache per command (bin.ts). A test checks them against `COMMANDS`
- * (commands/all.ts).
+ * The names of `ghcr`'s commands: which argument names the command a run invokes (program.ts,
+ * run.ts), and, before the program is loaded, which code cache the executable keeps (bin.ts). A
+ * test checks them against what `COMMANDS` (commands/all.ts) adds.
  * @internal
  */
 export const COMMAND_NAMES: readonly string[] = [

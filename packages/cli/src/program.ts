@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { COMMAND_NAMES } from './command-names.js';
 import { COMMANDS } from './commands/all.js';
 import type { CliRuntime } from './context.js';
 import { parseConcurrency } from './global-options.js';
@@ -103,7 +104,7 @@ export function invokedCommand(program: Command, argv: readonly string[]): strin
       }
       continue;
     }
-    return COMMANDS.some(({ names }) => names.includes(argument)) ? argument : undefined;
+    return COMMAND_NAMES.includes(argument) ? argument : undefined;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { definedProps } from '@ghcr/oci-types';
 import { CommanderError } from 'commander';
-import { COMMANDS } from './commands/all.js';
+import { COMMAND_NAMES } from './command-names.js';
 import { CliRuntime } from './context.js';
 import { causeChainLines, describeError, formatErrorLine } from './errors.js';
 import { ExitCode } from './exit-codes.js';
@@ -29,12 +29,7 @@ export async function run(argv: readonly string[], io: RunIo): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return runtime.exitCode ?? ExitCode.Success;
   } catch (error) {
-    return report(
-      runtime,
-      COMMANDS.flatMap(({ names }) => names),
-      argv,
-      error,
-    );
+    return report(runtime, COMMAND_NAMES, argv, error);
   } finally {
     await runtime.close();
   }
