@@ -57,5 +57,6 @@ export type {
   ResponseBody,
   TransportRequest,
   TransportResponse,
+  ViewBody,
   ViewConsumer,
 } from './types.js';

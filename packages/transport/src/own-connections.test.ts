@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { GhcrError, GhcrErrorCode, InvalidInputError, ServerError, TransportError } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, type Transport, type TransportOptions } from './transport.js';
-import type { Middleware, ResponseBody, TransportRequest, ViewConsumer } from './types.js';
+import type { Middleware, ResponseBody, TransportRequest, ViewBody, ViewConsumer } from './types.js';
 
 // The transport's own connections (every GET, no dispatcher) against a real HTTP server on the
 // loopback: what they read, how they reuse connections, how they fail.
@@ -1226,5 +1226,197 @@ describe('own connections: request bodies', () => {
     expect(InvalidInputError.isInstance(error)).toBe(true);
     expect(error.message).toMatch(/the body length 1\.5 is not a whole number of bytes/);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+/**
+ * A body handed out as views of one buffer, refilled with the next piece of `total` bytes (a
+ * repeating pattern) once the consumer is done with the last view, and zeroed in between: a view
+ * the writer let go of while the socket still held it would reach the server as zeros. Iterating
+ * it fails the test.
+ */
+function oneBufferViews(
+  total: number,
+  pieceBytes: number,
+): ViewBody & {
+  /** Views handed out. */
+  readonly views: () => number;
+  /** Views the consumer held past its return (a promise it returned). */
+  readonly held: () => number;
+  /** Settles once a view was held. */
+  readonly firstHeld: Promise<void>;
+  /** The sha256 of the whole body. */
+  readonly sha256: string;
+} {
+  const buffer = Buffer.alloc(pieceBytes);
+  const pieceOf = (at: number): Buffer => {
+    const length = Math.min(pieceBytes, total - at);
+    const start = at % (BLOB.length - pieceBytes);
+    return BLOB.subarray(start, start + length);
+  };
+  const hash = createHash('sha256');
+  for (let at = 0; at < total; at += pieceBytes) hash.update(pieceOf(at));
+  let views = 0;
+  let held = 0;
+  let onHeld = (): void => {};
+  const firstHeld = new Promise<void>((resolve) => {
+    onHeld = resolve;
+  });
+  return {
+    views: () => views,
+    held: () => held,
+    firstHeld,
+    sha256: hash.digest('hex'),
+    [Symbol.asyncIterator]() {
+      throw new Error('the body was iterated, not read with eachView');
+    },
+    async eachView(onView) {
+      for (let at = 0; at < total; at += pieceBytes) {
+        const piece = pieceOf(at);
+        buffer.set(piece);
+        views += 1;
+        const pending = onView(buffer.subarray(0, piece.length));
+        if (pending !== undefined) {
+          held += 1;
+          onHeld();
+          await pending;
+        }
+        buffer.fill(0);
+      }
+    },
+  };
+}
+
+describe('own connections: view bodies', () => {
+  const MiB = 1024 * 1024;
+
+  it('writes each view to the socket as it is, holding one the socket has not taken, and the server gets the bytes exactly', async () => {
+    // The server reads nothing until a view was held (the kernel's buffers are full), then all.
+    let held: Promise<void> | undefined;
+    const server = await serve((request, response) => {
+      request.socket.pause();
+      void held?.then(() => request.socket.resume());
+      const hash = createHash('sha256');
+      let length = 0;
+      request.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        length += chunk.length;
+      });
+      request.on('end', () => {
+        const answer = JSON.stringify({ length, sha256: hash.digest('hex') });
+        response.writeHead(201, { 'content-length': String(answer.length) });
+        response.end(answer);
+      });
+    });
+    const transport = transportFor();
+    const total = 48 * MiB;
+    const body = oneBufferViews(total, 256 * 1024);
+    held = body.firstHeld;
+    const response = await transport.send(upload(`${server.origin}/u`, { body, contentLength: total }));
+    expect(await response.body.json()).toEqual({ length: total, sha256: body.sha256 });
+    expect(body.views()).toBe(total / (256 * 1024));
+    expect(body.held()).toBeGreaterThan(0);
+    // The connection carries the next request.
+    const next = await transport.send(upload(`${server.origin}/v`, { body: Buffer.from('abc') }));
+    expect(await next.body.json()).toEqual({ length: 3, sha256: sha256(Buffer.from('abc')) });
+    expect(server.sockets).toHaveLength(1);
+  });
+
+  it('sends a view body of unknown length in chunks', async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const body = oneBufferViews(3 * MiB + 17, 256 * 1024);
+    const response = await transport.send(upload(`${server.origin}/c`, { body }));
+    expect(await response.body.json()).toEqual({ length: 3 * MiB + 17, sha256: body.sha256 });
+    expect(server.requests[0]?.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it.each([
+    { which: 'fewer', total: 2 * 262_144, given: 3 * 262_144 },
+    { which: 'more', total: 3 * 262_144, given: 2 * 262_144 },
+  ])(
+    'fails a view body with $which bytes than its length, closing the connection',
+    async ({ which, total, given }) => {
+      const server = await hashingServer();
+      const transport = transportFor();
+      const body = oneBufferViews(total, 262_144);
+      const error = await rejectionOf(
+        transport.send(upload(`${server.origin}/u`, { body, contentLength: given })),
+      );
+      expect(TransportError.isInstance(error)).toBe(true);
+      expect(error.message).toContain(`the request body had ${which} bytes`);
+      await closeOf(server.sockets[0]);
+      // "More" stops at the view past the length: the body is not read to its end.
+      if (which === 'more') expect(body.views()).toBe(3);
+    },
+  );
+
+  it("fails with the body's own error, and closes the connection", async () => {
+    const server = await hashingServer();
+    const transport = transportFor();
+    const failure = new InvalidInputError('the source registry dropped the blob');
+    const body: ViewBody = {
+      [Symbol.asyncIterator]() {
+        throw new Error('the body was iterated, not read with eachView');
+      },
+      async eachView(onView) {
+        await onView(BLOB.subarray(0, 1024));
+        throw failure;
+      },
+    };
+    const error = await rejectionOf(
+      transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 })),
+    );
+    expect(error).toBe(failure);
+    await closeOf(server.sockets[0]);
+  });
+
+  it('stops a view body held by a server that stopped reading when the signal aborts', async () => {
+    const server = await serve((request) => {
+      request.socket.pause();
+    });
+    const transport = transportFor();
+    const controller = new AbortController();
+    const total = 256 * MiB;
+    const body = oneBufferViews(total, 256 * 1024);
+    const sent = transport.send(
+      upload(`${server.origin}/u`, { body, contentLength: total, signal: controller.signal }),
+    );
+    await body.firstHeld;
+    controller.abort();
+    const error = await rejectionOf(sent);
+    expect(error).toMatchObject({ code: GhcrErrorCode.ABORTED });
+    expect(body.views()).toBeLessThan(total / (256 * 1024));
+  });
+
+  it('takes a response that ends before the view body was sent, and stops the body', async () => {
+    const server = await serve((_request, response) => {
+      response.writeHead(413, { 'content-length': '8', connection: 'keep-alive' });
+      response.end('too big!');
+    });
+    const transport = transportFor();
+    const total = 256 * MiB;
+    const body = oneBufferViews(total, 256 * 1024);
+    const response = await transport.send(
+      upload(`${server.origin}/u`, { body, contentLength: total, acceptStatus: [413] }),
+    );
+    expect(response.status).toBe(413);
+    expect(await response.body.text()).toBe('too big!');
+    await closeOf(server.sockets[0]);
+    expect(body.views()).toBeLessThan(total / (256 * 1024));
+  });
+
+  it('goes through a dispatcher as the chunks its iterator yields', async () => {
+    const server = await hashingServer();
+    const transport = transportFor({ ownBlobConnections: false });
+    const chunks = [BLOB.subarray(0, 1000), BLOB.subarray(1000, 5000)];
+    const body: ViewBody = {
+      async *[Symbol.asyncIterator]() {
+        yield* chunks;
+      },
+      eachView: () => Promise.reject(new Error('a dispatcher does not read views')),
+    };
+    const response = await transport.send(upload(`${server.origin}/u`, { body, contentLength: 5000 }));
+    expect(await response.body.json()).toEqual({ length: 5000, sha256: sha256(BLOB.subarray(0, 5000)) });
   });
 });

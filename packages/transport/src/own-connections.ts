@@ -6,7 +6,7 @@ import { attemptBody, isReplayable } from './body.js';
 import { transportErrorFrom } from './dispatch.js';
 import { type Http1ResponseHead, Http1ResponseParser } from './http1-response.js';
 import { ReusedBufferBody } from './reused-buffer-body.js';
-import type { Handler, TransportRequest } from './types.js';
+import type { Handler, TransportRequest, ViewBody } from './types.js';
 
 /**
  * Bytes of each of the two buffers a connection reads every response into (the second is read
@@ -47,6 +47,11 @@ export interface OwnConnectionsOptions {
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+}
+
+/** True when `body` can be written view by view ({@link ViewBody}). */
+function isViewBody(body: AsyncIterable<Uint8Array | string>): body is ViewBody {
+  return typeof (body as Partial<ViewBody>).eachView === 'function';
 }
 
 /** An error of the exchange with the code `transportErrorFrom` maps (undici's, for the same cases). */
@@ -319,8 +324,82 @@ class Connection {
       }
       socket.write(head);
       const stream = outgoing;
+      const { contentLength, chunked } = framing;
+      /** Writes one piece of the body (framed as a chunk when chunked); the socket's `write` result. */
+      const writePiece = (piece: Uint8Array, onWritten?: (error?: Error | null) => void): boolean => {
+        if (!chunked) return socket.write(piece, onWritten);
+        socket.cork();
+        socket.write(`${piece.byteLength.toString(16)}\r\n`);
+        socket.write(piece);
+        const flowing = socket.write('\r\n', onWritten);
+        socket.uncork();
+        return flowing;
+      };
+      /** Fails the exchange after `bodyTimeoutMs` in which the server took no byte of the body. */
+      const stallTimerFor = (bytesSent: number): NodeJS.Timeout =>
+        setTimeout(() => {
+          fail(
+            codedError(
+              `${describe}: the server took no byte of the request body for ${options.bodyTimeoutMs} ms (${bytesSent} bytes sent)`,
+              'UND_ERR_BODY_TIMEOUT',
+            ),
+          );
+        }, options.bodyTimeoutMs);
+      /** The body's source ended after `written` bytes: checks the length, then waits for the answer. */
+      const bodyEnded = (written: number): void => {
+        if (contentLength !== undefined && written !== contentLength) {
+          throw lengthMismatch(describe, written, contentLength, 'fewer');
+        }
+        if (chunked) socket.write('0\r\n\r\n');
+        sent = true;
+        if (active && parser.head === undefined) armHeadTimer();
+      };
+      /**
+       * Writes a body read view by view: each view goes to the socket as it is. One the socket
+       * could not write through to the kernel at once is held (a promise handed back for it)
+       * until the socket has taken it or failed, so its buffer is not reused before. The exchange
+       * stopping (a failure, a response that came first) settles that promise too: the socket is
+       * then destroyed, and nothing more is written.
+       */
+      const writeViews = async (views: ViewBody): Promise<void> => {
+        let written = 0;
+        const stopped = new Error('the exchange ended before the request body was sent');
+        try {
+          await views.eachView((view) => {
+            if (!active) throw stopped;
+            if (view.byteLength === 0) return undefined;
+            written += view.byteLength;
+            if (contentLength !== undefined && written > contentLength) {
+              throw lengthMismatch(describe, written, contentLength, 'more');
+            }
+            let settle: ((error?: Error | null) => void) | undefined;
+            writePiece(view, (error) => settle?.(error));
+            // The socket wrote it through to the kernel at once (its send buffer had room, as a
+            // loopback or LAN socket's has): the view is free now.
+            if (socket.writableLength === 0) return undefined;
+            return new Promise<void>((resolve, reject) => {
+              const timer = stallTimerFor(written - view.byteLength);
+              const done = (error?: Error | null): void => {
+                settle = undefined;
+                clearTimeout(timer);
+                if (wakeWriter === done) wakeWriter = undefined;
+                if (error === undefined || error === null) resolve();
+                else reject(error);
+              };
+              settle = done;
+              wakeWriter = done;
+            });
+          });
+          if (active) bodyEnded(written);
+        } catch (error) {
+          if (error !== stopped) fail(error as Error);
+        }
+      };
+      if (isViewBody(stream)) {
+        void writeViews(stream);
+        return;
+      }
       const writeStream = async (): Promise<void> => {
-        const { contentLength, chunked } = framing;
         const iterator = stream[Symbol.asyncIterator]();
         let written = 0;
         let ended = false;
@@ -339,29 +418,14 @@ class Connection {
             if (contentLength !== undefined && written > contentLength) {
               throw lengthMismatch(describe, written, contentLength, 'more');
             }
-            let flowing: boolean;
-            if (chunked) {
-              socket.cork();
-              socket.write(`${piece.byteLength.toString(16)}\r\n`);
-              socket.write(piece);
-              flowing = socket.write('\r\n');
-              socket.uncork();
-            } else flowing = socket.write(piece);
-            if (!flowing && active) {
+            if (!writePiece(piece) && active) {
               // The socket holds what it could not send yet: wait until it took it, or the server
               // stopped reading for `bodyTimeoutMs`.
               let onDrain: (() => void) | undefined;
               await new Promise<void>((wake) => {
                 onDrain = wake;
                 wakeWriter = wake;
-                stallTimer = setTimeout(() => {
-                  fail(
-                    codedError(
-                      `${describe}: the server took no byte of the request body for ${options.bodyTimeoutMs} ms (${written} bytes sent)`,
-                      'UND_ERR_BODY_TIMEOUT',
-                    ),
-                  );
-                }, options.bodyTimeoutMs);
+                stallTimer = stallTimerFor(written);
                 socket.once('drain', wake);
               });
               clearTimeout(stallTimer);
@@ -369,13 +433,7 @@ class Connection {
               wakeWriter = undefined;
             }
           }
-          if (!ended) return;
-          if (contentLength !== undefined && written !== contentLength) {
-            throw lengthMismatch(describe, written, contentLength, 'fewer');
-          }
-          if (chunked) socket.write('0\r\n\r\n');
-          sent = true;
-          if (active && parser.head === undefined) armHeadTimer();
+          if (ended) bodyEnded(written);
         } catch (error) {
           fail(error as Error);
         } finally {

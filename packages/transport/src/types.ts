@@ -14,7 +14,27 @@ export type RequestBody =
   | string
   | (() => Readable | AsyncIterable<Uint8Array>)
   | Readable
-  | AsyncIterable<Uint8Array>;
+  | AsyncIterable<Uint8Array>
+  | ViewBody;
+
+/**
+ * A one-shot request body that can also hand its bytes out as views of buffers it reuses (a blob
+ * read from a registry on the transport's own connections, on its way to another). The
+ * transport's own connections read it with `eachView`: each view goes straight to the socket, and
+ * the promise returned for it settles once the socket has taken it, so no byte is copied on the
+ * way. A dispatcher (undici, a simulation) iterates it instead, which must then yield chunks of
+ * their own. Like any stream, it is sent once: a retry fails with `GHCR_BODY_NOT_REPLAYABLE`.
+ * @public
+ */
+export interface ViewBody extends AsyncIterable<Uint8Array> {
+  /**
+   * Hands each piece of the body to `onView` in order, holding the next back while the promise
+   * `onView` returned for the last one is pending; resolves once the body ended and that promise
+   * settled. Rejects when `onView` rejects or throws (the body then stops). Called at most once,
+   * instead of iterating the body.
+   */
+  eachView(onView: ViewConsumer): Promise<void>;
+}
 
 /**
  * What a request needs authorised.

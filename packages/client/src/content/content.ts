@@ -7,7 +7,9 @@ import {
   GhcrErrorCode,
   ProtocolError,
 } from '@ghcr/oci-types';
+import type { ViewConsumer } from '@ghcr/transport';
 import { type BlobInput, type BlobSource, closeQuietly, toBlobSource } from '../registry/blob-source.js';
+import { hasViews } from '../registry/each-chunk.js';
 
 /**
  * Reads a whole (small) content into memory, refusing more than `maxBytes`.
@@ -85,7 +87,7 @@ export function countingSource(source: BlobSource, onProgress: (bytesDone: numbe
       const inner = source.open(offset, signal, options);
       onProgress(offset);
       let done = offset;
-      return Readable.from(
+      const counted = Readable.from(
         (async function* counted() {
           try {
             for await (const chunk of inner) {
@@ -99,6 +101,18 @@ export function countingSource(source: BlobSource, onProgress: (bytesDone: numbe
         })(),
         { objectMode: false },
       );
+      if (!hasViews(inner)) return counted;
+      // A source that hands out views (a blob read from a registry) keeps doing so through the
+      // count, for an upload that writes them to its socket as they are (`ViewBody`).
+      counted.once('close', () => closeQuietly(inner));
+      return Object.assign(counted, {
+        eachView: (onView: ViewConsumer): Promise<void> =>
+          inner.eachView((view) => {
+            done += view.byteLength;
+            onProgress(done);
+            return onView(view);
+          }),
+      });
     },
   };
 }

@@ -170,6 +170,24 @@ describeWithBinaries(withRegistry, 'images against docker-registry', () => {
     expect((await readFile(join(dir, 'blobs/sha256', digestOf(layer).slice(7)))).equals(layer)).toBe(true);
     expect((await ociLayout(dir).resolve('2.0')).digest).toBe(arm.manifest.digest);
   });
+
+  it('copies a 24 MiB layer to a second registry process in one PUT whose body is the GET, byte for byte', async () => {
+    const source = clientFor(registry().host);
+    const destination = clientFor(other().host);
+    const image = await randomImage([24 * MiB + 3]);
+    await source.images.push('integ/views:v1', { target: image.target, reference: 'v1' });
+    const copied = await source.images.copy('integ/views:v1', 'mirror/views:v1', {
+      destinationClient: destination.client,
+    });
+    expect(copied).toMatchObject({ mounted: 0 });
+    // One monolithic PUT per blob: no PATCH.
+    expect(destination.log.filter((entry) => entry.method === 'PATCH')).toHaveLength(0);
+    const layer = image.layers[0] as Buffer;
+    const bytes = await destination.client.blobs.getBytes('mirror/views', digestOf(layer), {
+      maxBytes: 32 * MiB,
+    });
+    expect(Buffer.compare(bytes, layer)).toBe(0);
+  });
 });
 describeWithBinaries(withSkopeo, 'images: skopeo interop', () => {
   const { registry, workDir } = useRegistries();

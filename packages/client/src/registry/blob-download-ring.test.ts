@@ -112,7 +112,11 @@ describe('a blob source read on the own connections with recycleAfter', () => {
 
   it('get with recycleAfter fails a corrupted blob before handing on its last byte', async () => {
     const { client, bytes, descriptor } = await pushed(2 * MiB);
-    server.simulation.faults.add({ operation: 'blob.get', action: { type: 'corrupt', offset: 12345 } });
+    server.simulation.faults.add({
+      operation: 'blob.get',
+      count: 1,
+      action: { type: 'corrupt', offset: 12345 },
+    });
     const stream = client.blobs.get('octocat/app', descriptor, { recycleAfter: 1 });
     let received = 0;
     const error = await (async () => {
@@ -123,21 +127,43 @@ describe('a blob source read on the own connections with recycleAfter', () => {
     await client.close();
   });
 
-  it('get with recycleAfter, read with eachView instead, still verifies: a corrupted blob rejects', async () => {
+  it('get with recycleAfter, read with eachView instead, still verifies: a corrupted blob rejects before its last byte is handed on', async () => {
     const { client, descriptor } = await pushed(2 * MiB);
-    server.simulation.faults.add({ operation: 'blob.get', action: { type: 'corrupt', offset: 999 } });
+    server.simulation.faults.add({
+      operation: 'blob.get',
+      count: 1,
+      action: { type: 'corrupt', offset: 999 },
+    });
     const stream = client.blobs.get('octocat/app', descriptor, { recycleAfter: 1 }) as unknown as {
       eachView(onView: (view: Uint8Array) => Promise<void> | undefined): Promise<void>;
     };
     let views = 0;
+    let received = 0;
     const error = await stream
-      .eachView(() => {
+      .eachView((view) => {
         views += 1;
+        received += view.byteLength;
         return undefined;
       })
       .catch((caught: unknown) => caught);
     expect(DigestMismatchError.isInstance(error)).toBe(true);
     expect(views).toBeGreaterThan(0);
+    // The size is known (the descriptor's): the digest is checked before the view that ends it.
+    expect(received).toBeLessThan(2 * MiB);
+    await client.close();
+  });
+
+  it('get with recycleAfter read with eachView hands on every byte of a good blob, verified once', async () => {
+    const { client, bytes, descriptor } = await pushed(3 * MiB + 5);
+    const stream = client.blobs.get('octocat/app', descriptor, { recycleAfter: 4 }) as unknown as {
+      eachView(onView: (view: Uint8Array) => Promise<void> | undefined): Promise<void>;
+    };
+    const copies: Buffer[] = [];
+    await stream.eachView((view) => {
+      copies.push(Buffer.from(view));
+      return undefined;
+    });
+    expect(Buffer.compare(Buffer.concat(copies), bytes)).toBe(0);
     await client.close();
   });
 });

@@ -140,22 +140,31 @@ class ResumableBlobStream extends ReadableStream {
    * of a buffer the transport reuses when it read the body into one (`ResponseBody.eachView`),
    * valid until `onView` returns or the promise it returned settled; that promise holds the next
    * piece back. A failure of `onView` is never resumed. Resolves at the blob's end; rejects if the
-   * stream is destroyed before, or, for a verified stream, after the last view when the digest or
-   * size is wrong. Call it instead of reading the stream, never both.
+   * stream is destroyed before, or, for a verified stream, when the digest or size is wrong: before
+   * the view that ends the blob is handed on when the size is known, else after the last view.
+   * Call it instead of reading the stream, never both.
    */
   eachView(onView: ViewConsumer): Promise<void> {
     if (this.#started) {
       return Promise.reject(new Error('the blob stream is already being read; eachView must come first'));
     }
     this.#started = true;
-    // Views go straight to `onView`, not through the ring; a verified stream still verifies them.
+    // Views go straight to `onView`, not through the ring; a verified stream still verifies them,
+    // and, when the size is known, checks digest and size before it hands on the view that ends
+    // the blob: a consumer (an upload to another registry) never gets the last byte of bad content.
     const verifier = this.#verifier;
+    const size = this.#target.size;
+    let verified = false;
     this.#ring = undefined;
     const sink: ViewConsumer =
       verifier === undefined
         ? onView
         : (view) => {
             verifier.update(view);
+            if (this.#offset === size) {
+              verifier.finish();
+              verified = true;
+            }
             return onView(view);
           };
     // The promise carries the failure; destroying the stream must not also throw it as 'error'.
@@ -168,7 +177,7 @@ class ResumableBlobStream extends ReadableStream {
             isRetryable: false,
           });
         }
-        verifier?.finish();
+        if (!verified) verifier?.finish();
         this.push(null);
         this.resume();
       },

@@ -12,12 +12,13 @@ import {
   parseDigest,
   UploadError,
 } from '@ghcr/oci-types';
-import type { AuthHint, RequestBody, TransportResponse } from '@ghcr/transport';
+import type { AuthHint, RequestBody, TransportResponse, ViewBody, ViewConsumer } from '@ghcr/transport';
 import { GHCR_MAX_CHUNK_BYTES } from '../options.js';
 import { ProgressReporter } from '../progress.js';
 import { type BlobOpenOptions, type BlobSource, closeQuietly } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { RegistryDependencies, UploadLimits } from './dependencies.js';
+import { hasViews, type ViewSource } from './each-chunk.js';
 import { discard, header } from './responses.js';
 import { isResumable, messageOf, waitBeforeResume } from './resume.js';
 import { appendQuery, registryUrl, resolveLocation } from './urls.js';
@@ -342,12 +343,22 @@ async function monolithic(
   let session = opened;
   let failures = 0;
   for (;;) {
-    let reader: ChunkReader | undefined;
+    let close: (() => void) | undefined;
     let bodySent = false;
     try {
       // The source opens first: a blob read from another registry starts its GET now, while the
       // POST is on its way, instead of after it (the body waits in the source's buffer).
-      reader = new ChunkReader(job.source.open(0, job.signal, UPLOAD_READ));
+      const opened = job.source.open(0, job.signal, UPLOAD_READ);
+      let body: RequestBody;
+      if (hasViews(opened)) {
+        const views = viewBody(opened, job);
+        close = views.close;
+        body = views;
+      } else {
+        const reader = new ChunkReader(opened);
+        close = () => reader.close();
+        body = countedBody(reader, job.size, job, 0);
+      }
       session ??= await startSession(job);
       bodySent = true;
       const response = await job.deps.endpoint.send({
@@ -355,7 +366,7 @@ async function monolithic(
         method: 'PUT',
         url: appendQuery(session.url, 'digest', job.digest),
         headers: { 'content-type': OCTET_STREAM },
-        body: countedBody(reader, job.size, job, 0),
+        body,
         contentLength: job.size,
         auth: pushAuth(job.repository),
         ...(job.size > GHCR_MAX_CHUNK_BYTES ? { acceptStatus: [413, 416] } : {}),
@@ -388,8 +399,108 @@ async function monolithic(
       // registry purges a stale session by itself).
       session = undefined;
     } finally {
-      reader?.close();
+      close?.();
     }
+  }
+}
+
+/**
+ * The body of a monolithic upload from a source that hands out views (a blob read from another
+ * registry on the transport's own connections): the transport's own connections write each view
+ * to the socket as it is, with no copy and no stream in between, and the source reads its next
+ * piece only once the socket took the last (docs/benchmarks.md, "Issue 18, seventeenth round").
+ * The source starts at once (its GET goes out while the upload session opens); its first view
+ * waits for the body to be sent. A dispatcher (undici, a simulation) iterates the body instead,
+ * and gets a copy of each view. Exactly `job.size` bytes, or an UploadError.
+ */
+function viewBody(
+  stream: (Readable | AsyncIterable<Uint8Array>) & ViewSource,
+  job: UploadJob,
+): ViewBody & { close(): void } {
+  let deliver: ViewConsumer | undefined;
+  let attach = (): void => {};
+  const attached = new Promise<void>((resolve) => {
+    attach = resolve;
+  });
+  let sent = 0;
+  const forward: ViewConsumer = (view) => {
+    sent += view.byteLength;
+    if (sent > job.size) {
+      throw new UploadError(
+        `${job.describe}: the source yielded more than the ${job.size} bytes it declared; it must yield exactly its size`,
+        { isRetryable: false },
+      );
+    }
+    job.progress.report(sent);
+    return (deliver as ViewConsumer)(view);
+  };
+  const read = stream
+    .eachView((view) => (deliver === undefined ? attached.then(() => forward(view)) : forward(view)))
+    .then(() => {
+      if (sent < job.size) {
+        throw new UploadError(
+          `${job.describe}: the source ended ${job.size - sent} bytes early; it must yield exactly the size it declared, and the same bytes each time it is opened`,
+          { isRetryable: false },
+        );
+      }
+    });
+  // Read by the transport, or dropped when the upload fails before it sends the body.
+  read.catch(() => {});
+  const eachView = (onView: ViewConsumer): Promise<void> => {
+    if (deliver !== undefined) return Promise.reject(new Error('the upload body was already read'));
+    deliver = onView;
+    attach();
+    return read;
+  };
+  return {
+    eachView,
+    [Symbol.asyncIterator]: () => copiedViews(eachView),
+    close: () => closeQuietly(stream),
+  };
+}
+
+/**
+ * Iterates a body read with `eachView`, yielding a copy of each view (the reader may keep what it
+ * was given); the next view comes once the last one was taken.
+ */
+async function* copiedViews(eachView: ViewBody['eachView']): AsyncGenerator<Uint8Array> {
+  let next: { readonly bytes: Uint8Array; readonly taken: () => void } | undefined;
+  let wake: (() => void) | undefined;
+  let ended = false;
+  let failure: { readonly error: unknown } | undefined;
+  eachView(
+    (view) =>
+      new Promise<void>((taken) => {
+        next = { bytes: Buffer.from(view), taken };
+        wake?.();
+      }),
+  ).then(
+    () => {
+      ended = true;
+      wake?.();
+    },
+    (error: unknown) => {
+      failure = { error };
+      ended = true;
+      wake?.();
+    },
+  );
+  for (;;) {
+    if (next === undefined && !ended) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+    const piece = next;
+    if (piece !== undefined) {
+      next = undefined;
+      piece.taken();
+      yield piece.bytes;
+      continue;
+    }
+    if (failure !== undefined) throw failure.error;
+    if (ended) return;
   }
 }
 
