@@ -1245,6 +1245,8 @@ function oneBufferViews(
   readonly held: () => number;
   /** Settles once a view was held. */
   readonly firstHeld: Promise<void>;
+  /** Settles once the last view was handed out. */
+  readonly handedOut: Promise<void>;
   /** The sha256 of the whole body. */
   readonly sha256: string;
 } {
@@ -1262,10 +1264,15 @@ function oneBufferViews(
   const firstHeld = new Promise<void>((resolve) => {
     onHeld = resolve;
   });
+  let onHandedOut = (): void => {};
+  const handedOut = new Promise<void>((resolve) => {
+    onHandedOut = resolve;
+  });
   return {
     views: () => views,
     held: () => held,
     firstHeld,
+    handedOut,
     sha256: hash.digest('hex'),
     [Symbol.asyncIterator]() {
       throw new Error('the body was iterated, not read with eachView');
@@ -1283,6 +1290,7 @@ function oneBufferViews(
         }
         buffer.fill(0);
       }
+      onHandedOut();
     },
   };
 }
@@ -1291,7 +1299,9 @@ describe('own connections: view bodies', () => {
   const MiB = 1024 * 1024;
 
   it('writes each view to the socket as it is, holding one the socket has not taken, and the server gets the bytes exactly', async () => {
-    // The server reads nothing until a view was held (the kernel's buffers are full), then all.
+    // The server reads nothing until a view was held (the kernel's buffers are full), then all;
+    // were the buffers to take the whole body, it reads once the body was handed out, and the
+    // count of held views below fails instead of the test hanging.
     let held: Promise<void> | undefined;
     const server = await serve((request, response) => {
       request.socket.pause();
@@ -1309,9 +1319,9 @@ describe('own connections: view bodies', () => {
       });
     });
     const transport = transportFor();
-    const total = 48 * MiB;
+    const total = 64 * MiB;
     const body = oneBufferViews(total, 256 * 1024);
-    held = body.firstHeld;
+    held = Promise.race([body.firstHeld, body.handedOut]);
     const response = await transport.send(upload(`${server.origin}/u`, { body, contentLength: total }));
     expect(await response.body.json()).toEqual({ length: total, sha256: body.sha256 });
     expect(body.views()).toBe(total / (256 * 1024));
