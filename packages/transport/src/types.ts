@@ -20,10 +20,11 @@ export type RequestBody =
 /**
  * A one-shot request body that can also hand its bytes out as views of buffers it reuses (a blob
  * read from a registry on the transport's own connections, on its way to another). The
- * transport's own connections read it with `eachView`: each view goes straight to the socket, and
- * the promise returned for it settles once the socket has taken it, so no byte is copied on the
- * way. A dispatcher (undici, a simulation) iterates it instead, which must then yield chunks of
- * their own. Like any stream, it is sent once: a retry fails with `GHCR_BODY_NOT_REPLAYABLE`.
+ * transport's own connections read it with `eachView`: each view goes straight to the socket, so
+ * no byte is copied on the way; a view the socket could not write through to the kernel at once
+ * is held (the promise returned for it pending) until the socket has taken it. A dispatcher
+ * (undici, a simulation) iterates it instead, which must then yield chunks of their own. Like any
+ * stream, it is sent once: a retry fails with `GHCR_BODY_NOT_REPLAYABLE`.
  * @public
  */
 export interface ViewBody extends AsyncIterable<Uint8Array> {

@@ -407,8 +407,9 @@ async function monolithic(
 /**
  * The body of a monolithic upload from a source that hands out views (a blob read from another
  * registry on the transport's own connections): the transport's own connections write each view
- * to the socket as it is, with no copy and no stream in between, and the source reads its next
- * piece only once the socket took the last (docs/benchmarks.md, "Issue 18, seventeenth round").
+ * to the socket as it is, with no copy and no stream in between, and the source reads into a
+ * buffer again only once the socket took what it held (docs/benchmarks.md, "Issue 18, seventeenth
+ * round").
  * The source starts at once (its GET goes out while the upload session opens); its first view
  * waits for the body to be sent. A dispatcher (undici, a simulation) iterates the body instead,
  * and gets a copy of each view. Exactly `job.size` bytes, or an UploadError.
