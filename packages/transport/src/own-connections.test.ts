@@ -6,7 +6,14 @@ import { Readable } from 'node:stream';
 import { GhcrError, GhcrErrorCode, InvalidInputError, ServerError, TransportError } from '@ghcr/oci-types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTransport, type Transport, type TransportOptions } from './transport.js';
-import type { Middleware, ResponseBody, TransportRequest, ViewBody, ViewConsumer } from './types.js';
+import type {
+  Middleware,
+  RequestBody,
+  ResponseBody,
+  TransportRequest,
+  ViewBody,
+  ViewConsumer,
+} from './types.js';
 
 // The transport's own connections (every GET, no dispatcher) against a real HTTP server on the
 // loopback: what they read, how they reuse connections, how they fail.
@@ -1028,6 +1035,20 @@ const upload = (url: string, extra: Partial<TransportRequest>): TransportRequest
   ...extra,
 });
 
+/**
+ * Sends `body` (4 KiB said, failing with `failure` after its first KiB) to a server that reads it:
+ * the request fails with that very error, and the connection is closed.
+ */
+async function expectBodysOwnFailure(body: RequestBody, failure: Error): Promise<void> {
+  const server = await hashingServer();
+  const transport = transportFor();
+  const error = await rejectionOf(
+    transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 })),
+  );
+  expect(error).toBe(failure);
+  await closeOf(server.sockets[0]);
+}
+
 describe('own connections: request bodies', () => {
   const pieces = Array.from({ length: 20 }, (_, index) =>
     BLOB.subarray(index * 262_144, (index + 1) * 262_144),
@@ -1085,20 +1106,16 @@ describe('own connections: request bodies', () => {
   );
 
   it("fails with the stream's own error when the body fails, and closes the connection", async () => {
-    const server = await hashingServer();
-    const transport = transportFor();
     const failure = new InvalidInputError('the layer file changed while it was read');
-    const body: AsyncIterable<Uint8Array> = {
-      async *[Symbol.asyncIterator]() {
-        yield BLOB.subarray(0, 1024);
-        throw failure;
+    await expectBodysOwnFailure(
+      {
+        async *[Symbol.asyncIterator]() {
+          yield BLOB.subarray(0, 1024);
+          throw failure;
+        },
       },
-    };
-    const error = await rejectionOf(
-      transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 })),
+      failure,
     );
-    expect(error).toBe(failure);
-    await closeOf(server.sockets[0]);
   });
 
   it('takes a response that ends before the body was sent, stops the body, and does not keep the connection', async () => {
@@ -1362,8 +1379,6 @@ describe('own connections: view bodies', () => {
   );
 
   it("fails with the body's own error, and closes the connection", async () => {
-    const server = await hashingServer();
-    const transport = transportFor();
     const failure = new InvalidInputError('the source registry dropped the blob');
     const body: ViewBody = {
       [Symbol.asyncIterator]() {
@@ -1374,11 +1389,7 @@ describe('own connections: view bodies', () => {
         throw failure;
       },
     };
-    const error = await rejectionOf(
-      transport.send(upload(`${server.origin}/u`, { body, contentLength: 4096 })),
-    );
-    expect(error).toBe(failure);
-    await closeOf(server.sockets[0]);
+    await expectBodysOwnFailure(body, failure);
   });
 
   it('stops a view body held by a server that stopped reading when the signal aborts', async () => {
