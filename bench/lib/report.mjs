@@ -225,7 +225,7 @@ function transferTable(image, summaries) {
   if (stageRows.length > 0) {
     lines.push(
       '',
-      "The machine's limit, stage by stage (curl, openssl, dd against the same registry and disk, from spawn to exit except the mounts, timed by curl; `bench/lib/limits.mjs`):",
+      "The machine's limit, stage by stage (curl, openssl and Perl against the same registry and disk, from spawn to exit except the mounts, timed by curl; `bench/lib/limits.mjs`):",
       '',
       '| operation | stage | time | rate | spread |',
       '|---|---|---|---|---|',
@@ -340,7 +340,7 @@ function belowStart(goalMs, startup, { nodeBareMs = Number.NaN, oursMs = Number.
 /**
  * For a goal that allows at most `s.goalAllowsMs` of wall time (a transfer's, or the copy inside
  * one registry's): if that is less than `node -e 0` plus the operation's limit (its slowest stage
- * that is a lower bound, by curl, openssl and dd, less the start of the limit's own processes),
+ * that is a lower bound, by curl, openssl and Perl, less the start of the limit's own processes),
  * all measured in this run, says so. A Node CLI moves no byte before its runtime has started, and
  * then no faster than the machine allows, so such a goal is out of reach (measured, not assumed).
  * Failing that, the same against the floor of the stack (`./floor.mjs`): out of reach on
@@ -441,7 +441,7 @@ export function renderReport(results) {
       '## Transfers',
       '',
       'Wall time of each process from spawn to exit (what a user waits for, start-up included), median of the recorded runs; MiB/s = image bytes (blobs + manifest) ÷ that time. ' +
-        "Limit = the machine's: the same blobs moved by curl against the same registry, hashed by `openssl dgst -sha256` in a pipe (one for every stream, or one per stream: the faster), written by dd with fdatasync (no Node), 4 blobs at a time; " +
+        "Limit = the machine's: the same blobs moved by curl against the same registry, hashed by `openssl dgst -sha256` in a pipe (one for every stream, or one per stream: the faster), written and synced by one Perl process (no Node), 4 blobs at a time; " +
         "an operation's limit is the slowest stage it needs (push: PUT; pull: GET + sha256 or the disk write; copy inside one registry: the manifest GET, the mounts and the manifest PUT; copy to a second registry: GET + sha256, PUT, or GET and PUT at once, with or without the hashing, the slowest where the registries share the cores). " +
         `Goals are issue 18's. Spread = (max − min) ÷ median; over ${percent(NOISY_SPREAD)} is marked noisy.`,
       '',
