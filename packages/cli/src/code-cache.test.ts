@@ -154,6 +154,40 @@ describe('createCommonJsLoader', () => {
     expect(sizeAfter('work-called', true)).toBeGreaterThan(sizeAfter('work-not-called', false) + 500);
   });
 
+  it('reads files of any size, one after another, each whole: sources and caches alike', () => {
+    // The loader reads every file into one buffer it reuses (1 MiB at first): a file larger than
+    // that, then smaller ones, each source and each cache read over what the one before left.
+    const big = 'abcdefghij'.repeat(150_000); // 1.5 MB of source
+    const files = {
+      'start.cjs': `var big = require("./lazy-big.cjs");\nvar small = require("./lazy-small.cjs");\nexports.start = () => ({ big: big.text, small: small.text });\n`,
+      'lazy-big.cjs': `exports.text = "${big}";\n`,
+      'lazy-small.cjs': `exports.text = "small";\n`,
+    };
+    const run = (name: string, cache: string) => {
+      const directory = join(root, name);
+      mkdirSync(directory, { recursive: true });
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(directory, file), text);
+      const loader = createCommonJsLoader({ cacheDirectory: cache });
+      const started = (
+        loader.load(join(directory, 'start.cjs')) as { start: () => { big: string; small: string } }
+      ).start();
+      loader.writeCaches();
+      return { started, compiled: outcomes(loader.compiled) };
+    };
+    const cache = join(root, 'cache-sizes');
+    const order = ['start.cjs', 'lazy-big.cjs', 'lazy-small.cjs'];
+    const first = run('sizes-first', cache);
+    expect(first.compiled).toEqual(order.map((file) => [file, 'source, cached']));
+    expect(statSync(join(cache, 'lazy-big.cjs.v8-cache')).size).toBeGreaterThan(0);
+    const second = run('sizes-second', cache);
+    // Every cache accepted: each was read whole, not over-written by the file read after it.
+    expect(second.compiled).toEqual(order.map((file) => [file, 'cache']));
+    for (const { started } of [first, second]) {
+      expect(started.big).toBe(big);
+      expect(started.small).toBe('small');
+    }
+  });
+
   it('compiles from the source when V8 rejects a cache, and writes it again', async () => {
     const cache = join(root, 'cache-b');
     mkdirSync(cache, { mode: 0o700 });

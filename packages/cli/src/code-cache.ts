@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  closeSync,
+  fstatSync,
   mkdirSync,
-  readFileSync,
+  openSync,
+  readSync,
   realpathSync,
   renameSync,
   statSync,
@@ -82,6 +85,7 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
   /** The caches to write: each file compiled from its source, and its script. */
   const pending = new Map<string, Script>();
   const cacheDirectory = usableDirectory(options.cacheDirectory);
+  const reader = createFileReader();
 
   function load(file: string): unknown {
     const known = modules.get(file);
@@ -101,10 +105,12 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
 
   function run(file: string, module: { exports: unknown }): void {
     // One-byte text: the copy is ASCII only (build/commonjs-copies.mjs checks).
-    const source = readFileSync(file, 'latin1');
+    const source = reader.read(file).toString('latin1');
     const cacheFile =
       cacheDirectory === undefined ? undefined : join(cacheDirectory, `${basename(file)}.v8-cache`);
-    const cachedData = cacheFile === undefined ? undefined : readIfPresent(cacheFile);
+    // Read into the buffer the source was read into: the source is a string by now, and V8 is done
+    // with the cache once the script is compiled, before the next file is read.
+    const cachedData = cacheFile === undefined ? undefined : reader.readIfPresent(cacheFile);
     // Strict, as the ES module it was made from.
     const script = new Script(
       `(function (exports, require, module, __filename, __dirname) {"use strict";${source}\n})`,
@@ -206,12 +212,51 @@ function usableDirectory(directory: string | undefined): string | undefined {
   }
 }
 
-function readIfPresent(file: string): Buffer | undefined {
-  try {
-    return readFileSync(file);
-  } catch {
-    return undefined;
+/** Reads whole files into one buffer, reused from file to file: see {@link createFileReader}. */
+interface FileReader {
+  /** `file`'s bytes, in the shared buffer: valid until the next read. */
+  read(file: string): Buffer;
+  /** As {@link FileReader.read}, or undefined if `file` cannot be read. */
+  readIfPresent(file: string): Buffer | undefined;
+}
+
+/**
+ * A reader of whole files into one buffer that it grows to the largest file and reuses, where
+ * `readFileSync` allocates a new buffer for each. A command's start reads about 1.5 MB of sources
+ * and caches; each new page of memory costs about 11 µs on the benchmark machine the first time it
+ * is written (a virtual machine's page fault), so the buffers alone cost several milliseconds
+ * (docs/benchmarks.md, "Issue 18, eighteenth round"). What was read must be used (made a string, or
+ * compiled) before the next read.
+ */
+function createFileReader(): FileReader {
+  // Untouched memory costs nothing: only the pages a read writes are faulted in.
+  let buffer = Buffer.allocUnsafeSlow(1 << 20);
+  function read(file: string): Buffer {
+    const fd = openSync(file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > buffer.length) buffer = Buffer.allocUnsafeSlow(size);
+      let length = 0;
+      while (length < size) {
+        const count = readSync(fd, buffer, length, size - length, length);
+        if (count === 0) break;
+        length += count;
+      }
+      return buffer.subarray(0, length);
+    } finally {
+      closeSync(fd);
+    }
   }
+  return {
+    read,
+    readIfPresent(file) {
+      try {
+        return read(file);
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }
 
 /** Writes `script`'s code cache to `file` through a temporary file and a rename; failures are ignored. */
