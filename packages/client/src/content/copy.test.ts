@@ -350,6 +350,125 @@ describe('copy', () => {
     expect(destination.calls.some((call) => call.manifest)).toBe(false);
   });
 
+  describe('a destination that stores a blob after reading it (onContentRead)', () => {
+    /**
+     * A memory destination whose blob pushes read the content, call `onContentRead`, then wait
+     * for the test to let each one finish storing (`finish(digest)`, or a failure); it logs
+     * pushes started, blobs stored and manifests pushed, in order.
+     */
+    function storingLater() {
+      const inner = memoryTarget();
+      const log: string[] = [];
+      const started: string[] = [];
+      const pending = new Map<string, { resolve: () => void; reject: (error: unknown) => void }>();
+      let inFlight = 0;
+      const target: Target = {
+        ...inner,
+        async push(descriptor, content, options) {
+          if (isManifestMediaType(descriptor.mediaType)) {
+            log.push('manifest');
+            return inner.push(descriptor, content, options);
+          }
+          inFlight += 1;
+          try {
+            started.push(descriptor.digest);
+            const result = await inner.push(descriptor, content, options);
+            options?.onContentRead?.();
+            await new Promise<void>((resolve, reject) => pending.set(descriptor.digest, { resolve, reject }));
+            log.push('stored');
+            return result;
+          } finally {
+            inFlight -= 1;
+          }
+        },
+        async tag(descriptor, reference, options) {
+          log.push('tag');
+          return inner.tag(descriptor, reference, options);
+        },
+      };
+      const finish = (digest: string) => {
+        pending.get(digest)?.resolve();
+        pending.delete(digest);
+      };
+      const fail = (digest: string, error: unknown) => {
+        pending.get(digest)?.reject(error);
+        pending.delete(digest);
+      };
+      return { target, inner, log, started, pending, finish, fail, inFlight: () => inFlight };
+    }
+    async function turns(count: number): Promise<void> {
+      for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    async function until(done: () => boolean): Promise<void> {
+      for (let turn = 0; turn < 100 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    it('gives a blob’s place to the next once its bytes are read, at most `concurrency` storing, and writes manifests after all', async () => {
+      // A config and five layers, two places.
+      const { target: source, manifest } = await randomImage([10, 20, 30, 40, 50]);
+      const destination = storingLater();
+      const copying = copy(source, 'v1', destination.target, 'v1', { concurrency: 2 });
+      // The first two read and give up their places; the next two read but keep theirs, since two
+      // are storing already; the sixth waits for a place.
+      await until(() => destination.started.length >= 4);
+      await turns(20);
+      expect(destination.started).toHaveLength(4);
+      expect(destination.pending.size).toBe(4);
+      // One stored: one of the two that kept their places takes its storing place and gives up
+      // its own, and the sixth blob starts; still no more than two storing.
+      destination.finish(destination.started[0] as string);
+      await until(() => destination.started.length >= 5);
+      await turns(20);
+      expect(destination.started).toHaveLength(5);
+      expect(destination.log).toEqual(['stored']);
+      // Each blob stored as it comes, but the last: no manifest while a blob is storing.
+      for (
+        let turn = 0;
+        turn < 200 && !(destination.started.length === 6 && destination.pending.size === 1);
+        turn++
+      ) {
+        const keys = [...destination.pending.keys()];
+        for (const digest of destination.started.length === 6 ? keys.slice(1) : keys)
+          destination.finish(digest);
+        await turns(1);
+      }
+      expect(destination.started).toHaveLength(6);
+      expect(destination.pending.size).toBe(1);
+      await turns(20);
+      expect(destination.log.filter((entry) => entry !== 'stored')).toEqual([]);
+      destination.finish([...destination.pending.keys()][0] as string);
+      const result = await copying;
+      expect(result).toMatchObject({ transferred: 7, skipped: 0 });
+      expect(destination.log).toEqual([...Array(6).fill('stored'), 'manifest', 'tag']);
+      expect((await destination.inner.resolve('v1')).digest).toBe(descriptorOf(manifest).digest);
+    });
+
+    it('fails with the storing blob’s error, after every push settled, and writes no manifest', async () => {
+      const { target: source } = await randomImage([10, 20, 30, 40]);
+      const destination = storingLater();
+      const copying = copy(source, 'v1', destination.target, 'v1', { concurrency: 2 });
+      const settled = rejection(copying);
+      await until(() => destination.started.length >= 4);
+      let done = false;
+      void settled.then(() => {
+        done = true;
+      });
+      const [first, ...others] = destination.started;
+      destination.fail(
+        first as string,
+        new ServerError('the disk is full', { code: 'GHCR_SERVICE_UNAVAILABLE' }),
+      );
+      // The others are still storing: the copy waits for them.
+      await turns(20);
+      expect(done).toBe(false);
+      for (const digest of others) destination.finish(digest);
+      const error = await settled;
+      expect((error as GhcrError).code).toBe('GHCR_SERVICE_UNAVAILABLE');
+      expect(destination.inFlight()).toBe(0);
+      expect(destination.log.filter((entry) => entry !== 'stored')).toEqual([]);
+    });
+  });
+
   it('stops when the caller aborts', async () => {
     const { target: source } = await randomImage([10, 20]);
     const controller = new AbortController();

@@ -396,7 +396,21 @@ export async function copy(
       : undefined;
     // Settled below, after the blobs; a blob that fails first leaves no unhandled rejection.
     rootPresence?.catch(() => {});
-    await mapLimit(blobsToSend, concurrency, ({ descriptor }) =>
+    // Blobs whose bytes are all read while the destination still stores them (a layout syncs
+    // and renames each file): each gives its place to the next blob, at most `concurrency` of
+    // them at once, and every one settles before any manifest is written (or the copy fails).
+    const storing: Promise<void>[] = [];
+    let storingNow = 0;
+    // Blobs read but keeping their places because `concurrency` others are storing: woken, all
+    // of them, each time one of those settles, to look again.
+    let storingWaiters: (() => void)[] = [];
+    const storingSettled = (): void => {
+      storingNow -= 1;
+      const waiters = storingWaiters;
+      storingWaiters = [];
+      for (const wake of waiters) wake();
+    };
+    const blobsSent = mapLimit(blobsToSend, concurrency, ({ descriptor }) =>
       limit(async () => {
         const report = progress(descriptor);
         // Between two repositories of one registry the mount itself says whether the blob is
@@ -414,19 +428,52 @@ export async function copy(
           itemsDone += 1;
           return;
         }
-        const result = await pushVerified(descriptor, () =>
+        let contentRead = (): void => {};
+        const read = new Promise<'read'>((resolve) => {
+          contentRead = () => resolve('read');
+        });
+        const stored = pushVerified(descriptor, () =>
           destination.push(descriptor, contentOf(source, descriptor, verifiedReads), {
             signal,
             onProgress: report,
             ...definedProps({ mountFrom }),
+            onContentRead: contentRead,
           }),
-        );
-        if (result.method === 'mounted') mounted += 1;
-        else bytesTransferred += descriptor.size;
-        itemsDone += 1;
-        report(descriptor.size, true);
+        ).then((result) => {
+          if (result.method === 'mounted') mounted += 1;
+          else bytesTransferred += descriptor.size;
+          itemsDone += 1;
+          report(descriptor.size, true);
+          return 'stored' as const;
+        });
+        let first: 'stored' | 'read' | 'woken' = await Promise.race([stored, read]);
+        while (first !== 'stored' && storingNow >= concurrency) {
+          first = await Promise.race([
+            stored,
+            new Promise<'woken'>((resolve) => storingWaiters.push(() => resolve('woken'))),
+          ]);
+        }
+        if (first === 'stored') return;
+        storingNow += 1;
+        const settled = stored.then(storingSettled, (error: unknown) => {
+          storingSettled();
+          fail(error);
+        });
+        // Awaited below; a failure meanwhile has already stopped the copy through `fail`.
+        settled.catch(() => {});
+        storing.push(settled);
       }).catch(fail),
     );
+    const sendFailure = await blobsSent.then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    // None is left storing when the copy returns or throws (every blob that was started has
+    // given its place or settled by now, so `storing` is complete).
+    const stores = await Promise.allSettled(storing);
+    if (sendFailure !== undefined) throw sendFailure.error;
+    const failedStore = stores.find((outcome) => outcome.status === 'rejected');
+    if (failedStore !== undefined) throw failedStore.reason;
 
     if (rootPresence !== undefined && (await rootPresence)) {
       const node = manifests.get(root.digest);

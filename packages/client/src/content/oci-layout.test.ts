@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -203,6 +204,43 @@ describe('ociLayout writing', () => {
     const short = await rejection(layout.push(blob(real), real.subarray(0, 1000)));
     expect((short as GhcrError).code).toBe(GhcrErrorCode.SIZE_MISMATCH);
     expect(await readdir(join(dir, 'blobs/sha256'))).toEqual([]);
+  });
+
+  it('says when every byte is read and verified, before the blob is in place, and never for bad content', async () => {
+    const dir = await scratch();
+    const layout = ociLayout(dir);
+    const bytes = randomBytes(700_000);
+    const path = join(dir, 'blobs/sha256', digestOf(bytes).slice(7));
+    const seen: { readonly progress: number; readonly inPlace: boolean; readonly temporaries: number }[] = [];
+    let progress = 0;
+    const pushed = layout.push(blob(bytes), bytes, {
+      onProgress: (done) => {
+        progress = done;
+      },
+      onContentRead: () => {
+        // Synchronous checks: the push cannot move on while this runs.
+        let inPlace = true;
+        try {
+          readFileSync(path);
+        } catch {
+          inPlace = false;
+        }
+        const left = readdirSync(dir).filter((name) => name.startsWith('.ghcr-tmp-')).length;
+        seen.push({ progress, inPlace, temporaries: left });
+      },
+    });
+    await pushed;
+    // Once, with every byte counted, while the file was still under its temporary name.
+    expect(seen).toEqual([{ progress: bytes.byteLength, inPlace: false, temporaries: 1 }]);
+    expect(await readFile(path)).toEqual(bytes);
+
+    const corrupted = randomBytes(700_000);
+    const calls: number[] = [];
+    const error = await rejection(
+      layout.push(blob(randomBytes(700_000)), corrupted, { onContentRead: () => calls.push(1) }),
+    );
+    expect(DigestMismatchError.isInstance(error)).toBe(true);
+    expect(calls).toEqual([]);
   });
 
   it('removes the temporary file when the source fails or the push is aborted', async () => {

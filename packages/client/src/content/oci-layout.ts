@@ -391,6 +391,8 @@ export function ociLayout(directory: string, options: OciLayoutOptions = {}): Oc
                 ...signalOption(pushOptions.signal),
               },
             );
+            // Every byte is read and verified: what is left is this disk's (sync, rename).
+            pushOptions.onContentRead?.();
             if (sync) await handle.datasync();
             // The inode and mtime stay the same through the rename.
             const info = await handle.stat();

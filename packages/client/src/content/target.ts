@@ -30,6 +30,14 @@ export interface TargetPushOptions {
    * there (no bytes move) before uploading. Other targets ignore it. If omitted, no mount.
    */
   readonly mountFrom?: string | undefined;
+  /**
+   * Called once, when every byte of the content has been read and verified while the target
+   * still stores it: an OCI layout then syncs the file to disk and renames it into place. A copy
+   * gives the blob's place among its `concurrency` transfers to the next blob then, and still
+   * waits for `push` to settle before it writes any manifest. A target may never call it (a
+   * registry, memory): the push holds its place until it settles. If omitted, nothing is called.
+   */
+  readonly onContentRead?: (() => void) | undefined;
 }
 
 /**
