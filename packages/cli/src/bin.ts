@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
+import {
+  codeCacheDirectory,
+  createCommonJsLoader,
+  markBuildCachesUsed,
+  removeUnusedBuildCaches,
+} from './code-cache.js';
 import { cacheCommandOf } from './command-names.js';
 import { useShortCommandV8Settings } from './v8-settings.js';
 
@@ -67,7 +72,14 @@ const loader = createCommonJsLoader({
     cacheCommandOf(process.argv.slice(2)),
   ),
 });
+// Each build keeps caches of its own; a build's run marks them used now and then, and one that had
+// to write caches (a new build, a command's first run) removes those of builds unused for a week
+// (the versions a user upgraded from).
+const cacheDirectory = loader.cacheDirectory;
+if (cacheDirectory !== undefined) markBuildCachesUsed(cacheDirectory, Date.now());
 process.once('exit', (code) => {
-  if (code === 0) loader.writeCaches();
+  if (code === 0 && loader.writeCaches() > 0 && cacheDirectory !== undefined) {
+    removeUnusedBuildCaches(cacheDirectory, Date.now());
+  }
 });
 void (loader.load(entry) as typeof import('./start.js')).start();

@@ -1,17 +1,26 @@
 import {
   chmodSync,
+  lutimesSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeCacheDirectory, createCommonJsLoader } from './code-cache.js';
+import {
+  codeCacheDirectory,
+  createCommonJsLoader,
+  markBuildCachesUsed,
+  removeUnusedBuildCaches,
+} from './code-cache.js';
 
 // The loader of the executable's CommonJS copy (code-cache.ts), on files as
 // build/commonjs-copies.mjs writes them: `require('./lazy-x.cjs')` of a file of the copy, dynamic
@@ -283,5 +292,88 @@ describe('codeCacheDirectory', () => {
     expect(
       codeCacheDirectory({ NODE_DISABLE_COMPILE_CACHE: '', NODE_COMPILE_CACHE: '' }, entry, 'tags'),
     ).toBe(underTemp);
+  });
+});
+
+describe('the caches of other builds', () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const NOW = Date.parse('2026-12-08T12:00:00Z');
+  /** Makes `path` a directory (with one file) last modified `age` before {@link NOW}. */
+  function aged(path: string, age: number): string {
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'x.v8-cache'), 'cache');
+    const when = new Date(NOW - age);
+    utimesSync(path, when, when);
+    return path;
+  }
+
+  it('marks a build used at most once a day', () => {
+    const base = join(root, 'mark');
+    const build = aged(join(base, 'ghcr-cli-v-a'), 3 * DAY);
+    const command = join(build, 'copy');
+    mkdirSync(command);
+    utimesSync(build, new Date(NOW - 3 * DAY), new Date(NOW - 3 * DAY));
+    markBuildCachesUsed(command, NOW);
+    expect(statSync(build).mtimeMs).toBe(NOW);
+    // Marked an hour ago: left as it is.
+    utimesSync(build, new Date(NOW - 3600_000), new Date(NOW - 3600_000));
+    markBuildCachesUsed(command, NOW);
+    expect(statSync(build).mtimeMs).toBe(NOW - 3600_000);
+    // Nothing there: nothing happens, nothing is thrown.
+    expect(() => markBuildCachesUsed(join(base, 'ghcr-cli-gone', 'copy'), NOW)).not.toThrow();
+  });
+
+  it('removes only other builds’ caches of this user unused for a week, never through a link', () => {
+    const base = join(root, 'prune');
+    const current = aged(join(base, 'ghcr-cli-current'), 30 * DAY);
+    const command = join(current, 'copy');
+    mkdirSync(command);
+    const old = aged(join(base, 'ghcr-cli-old'), 8 * DAY);
+    aged(join(old, 'tags'), 8 * DAY);
+    utimesSync(old, new Date(NOW - 8 * DAY), new Date(NOW - 8 * DAY));
+    aged(join(base, 'ghcr-cli-recent'), 6 * DAY);
+    aged(join(base, 'other-tool'), 30 * DAY);
+    writeFileSync(join(base, 'ghcr-cli-a-file'), 'not a directory');
+    const elsewhere = aged(join(root, 'prune-elsewhere'), 30 * DAY);
+    symlinkSync(elsewhere, join(base, 'ghcr-cli-link'));
+    lutimesSync(join(base, 'ghcr-cli-link'), new Date(NOW - 30 * DAY), new Date(NOW - 30 * DAY));
+
+    // Owned by someone else (as far as this call knows): nothing removed.
+    const uid = statSync(old).uid;
+    removeUnusedBuildCaches(command, NOW, uid + 1);
+    expect(readdirSync(base).sort()).toEqual([
+      'ghcr-cli-a-file',
+      'ghcr-cli-current',
+      'ghcr-cli-link',
+      'ghcr-cli-old',
+      'ghcr-cli-recent',
+      'other-tool',
+    ]);
+    removeUnusedBuildCaches(command, NOW, uid);
+    // The old build's directory is gone; the running build's (however old), the recent one,
+    // another tool's, a file and a link stay, and so does what the link points to.
+    expect(readdirSync(base).sort()).toEqual([
+      'ghcr-cli-a-file',
+      'ghcr-cli-current',
+      'ghcr-cli-link',
+      'ghcr-cli-recent',
+      'other-tool',
+    ]);
+    expect(readdirSync(elsewhere)).toEqual(['x.v8-cache']);
+    expect(readdirSync(current).sort()).toEqual(['copy', 'x.v8-cache']);
+  });
+
+  it('reports how many caches a loader wrote, and where it keeps them', async () => {
+    const cache = join(root, 'cache-count');
+    const first = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(first.load(join(copy('count-first'), 'start.cjs'))).later;
+    expect(first.cacheDirectory).toBe(realpathSync(cache));
+    expect(first.writeCaches()).toBe(3);
+    expect(first.writeCaches()).toBe(0);
+    const second = createCommonJsLoader({ cacheDirectory: cache });
+    await startOf(second.load(join(copy('count-second'), 'start.cjs'))).later;
+    // Every file from its cache: nothing to write, so the executable removes nothing either.
+    expect(second.writeCaches()).toBe(0);
+    expect(createCommonJsLoader().cacheDirectory).toBeUndefined();
   });
 });

@@ -2,13 +2,17 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   realpathSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,12 +55,18 @@ export interface CommonJsLoader {
   /** How each file loaded so far was compiled, by absolute path, in the order they were loaded. */
   readonly compiled: ReadonlyMap<string, CompiledFrom>;
   /**
+   * The directory the caches are read from and written to (its real path), or undefined when
+   * none is used (none given, or one that failed the checks of {@link CommonJsLoaderOptions}).
+   */
+  readonly cacheDirectory: string | undefined;
+  /**
    * Writes the cache of each file this loader compiled from its source, with all the code V8 has
    * compiled for it by now: call it as the run ends (the executable does, on a successful exit),
    * so that the cache holds the functions the command ran, not only the files' top levels. A file
-   * read from its cache is not written again. Writing twice writes nothing more.
+   * read from its cache is not written again. Writing twice writes nothing more. Returns how many
+   * caches it wrote.
    */
-  writeCaches(): void;
+  writeCaches(): number;
 }
 
 /**
@@ -143,12 +153,78 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
     if (cacheFile !== undefined && from !== 'cache') pending.set(cacheFile, script);
   }
 
-  function writeCaches(): void {
-    for (const [cacheFile, script] of pending) writeCache(cacheFile, script);
+  function writeCaches(): number {
+    let written = 0;
+    for (const [cacheFile, script] of pending) if (writeCache(cacheFile, script)) written += 1;
     pending.clear();
+    return written;
   }
 
-  return { load, compiled, writeCaches };
+  return { load, compiled, cacheDirectory, writeCaches };
+}
+
+/** Caches a build's runs have not marked for this long are removed by another build's run. */
+export const UNUSED_BUILD_CACHE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** How often a run marks its build's caches as used (the directory's modification time). */
+const MARK_USED_EVERY_MS = 24 * 60 * 60 * 1000;
+
+/** The name every build's directory of caches starts with (see {@link codeCacheDirectory}). */
+const BUILD_DIRECTORY_PREFIX = 'ghcr-cli-';
+
+/**
+ * Marks the caches of the build that `cacheDirectory` (a command's directory, as
+ * {@link codeCacheDirectory} names it) belongs to as used at `now`: sets its build directory's
+ * modification time, at most once a day (one `stat` a run otherwise). A run that reads its caches
+ * writes nothing, so without this a build in daily use would look as unused as an uninstalled one.
+ * Failures are ignored.
+ * @internal
+ */
+export function markBuildCachesUsed(cacheDirectory: string, now: number): void {
+  const build = dirname(cacheDirectory);
+  try {
+    const { atime, mtimeMs } = statSync(build);
+    if (now - mtimeMs >= MARK_USED_EVERY_MS) utimesSync(build, atime, new Date(now));
+  } catch {
+    // Not marked: at worst another build's run removes these caches, and this one writes them again.
+  }
+}
+
+/**
+ * Removes the caches of other builds of the executable (other versions, other Node versions) that
+ * no run has marked as used for {@link UNUSED_BUILD_CACHE_MS}: each build keeps a directory of its
+ * own beside `cacheDirectory`'s build (a few MB each), and nothing else would ever remove the
+ * directories of the versions a user upgraded from. Only directories named as a build's are
+ * touched, only this user's (`uid`, this process's by default; on Windows, where Node gives no
+ * owner ids, every one), never through a symbolic link. The executable calls it when a run wrote
+ * caches, which is rare (a new build, or a command's first run). Failures are ignored.
+ * @internal
+ */
+export function removeUnusedBuildCaches(
+  cacheDirectory: string,
+  now: number,
+  uid: number | undefined = typeof process.getuid === 'function' ? process.getuid() : undefined,
+): void {
+  const build = dirname(cacheDirectory);
+  const base = dirname(build);
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(BUILD_DIRECTORY_PREFIX) || name === basename(build)) continue;
+    const path = join(base, name);
+    try {
+      const info = lstatSync(path);
+      if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) continue;
+      if (now - info.mtimeMs < UNUSED_BUILD_CACHE_MS) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Left for a later run.
+    }
+  }
 }
 
 /**
@@ -259,17 +335,22 @@ function createFileReader(): FileReader {
   };
 }
 
-/** Writes `script`'s code cache to `file` through a temporary file and a rename; failures are ignored. */
-function writeCache(file: string, script: Script): void {
+/**
+ * Writes `script`'s code cache to `file` through a temporary file and a rename; failures are
+ * ignored. Returns whether it was written.
+ */
+function writeCache(file: string, script: Script): boolean {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
     renameSync(temporary, file);
+    return true;
   } catch {
     try {
       unlinkSync(temporary);
     } catch {
       // Never written.
     }
+    return false;
   }
 }

@@ -1,8 +1,16 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { node24Availability } from '@ghcr/test-support';
 import { describeWithBinaries } from '@ghcr/test-support/vitest';
@@ -96,6 +104,28 @@ describe(`the executable on this Node (${process.version})`, () => {
     await ghcrUnder(process.execPath, ['--version'], env);
     const partitions = new Set([...filesUnder(cache).keys()].map((name) => name.split('/')[1]));
     expect(partitions).toEqual(new Set(['tags', 'other']));
+  });
+
+  it('removes the caches of a build unused for a week when it writes its own, and keeps a recent one', async () => {
+    const cache = join(directory, 'upgrade-cache');
+    const week = 7 * 24 * 60 * 60 * 1000;
+    const old = join(cache, 'ghcr-cli-v20.0.0-x64-0000000000000000');
+    const recent = join(cache, 'ghcr-cli-v20.0.0-x64-1111111111111111');
+    for (const [path, age] of [
+      [old, week + 60_000],
+      [recent, week - 3_600_000],
+    ] as const) {
+      mkdirSync(join(path, 'tags'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(path, 'tags', 'start.cjs.v8-cache'), 'an older build’s cache');
+      const when = new Date(Date.now() - age);
+      utimesSync(path, when, when);
+    }
+    // The first run of this build writes its caches, and removes the old build's.
+    await ghcrUnder(process.execPath, ['--version'], { NODE_COMPILE_CACHE: cache });
+    const builds = readdirSync(cache).sort();
+    expect(builds).toHaveLength(2);
+    expect(builds).toContain(basename(recent));
+    expect(builds).not.toContain(basename(old));
   });
 
   it('writes no cache with NODE_DISABLE_COMPILE_CACHE set', async () => {
