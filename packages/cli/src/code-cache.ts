@@ -164,7 +164,7 @@ export function createCommonJsLoader(options: CommonJsLoaderOptions = {}): Commo
 }
 
 /** Caches a build's runs have not marked for this long are removed by another build's run. */
-export const UNUSED_BUILD_CACHE_MS = 7 * 24 * 60 * 60 * 1000;
+const UNUSED_BUILD_CACHE_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** How often a run marks its build's caches as used (the directory's modification time). */
 const MARK_USED_EVERY_MS = 24 * 60 * 60 * 1000;
