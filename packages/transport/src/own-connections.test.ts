@@ -1011,9 +1011,13 @@ function piecesOf(pieces: readonly Uint8Array[]): AsyncIterable<Uint8Array> & {
   };
 }
 
-/** A server that reads each request body whole and answers with its length and sha256. */
-function hashingServer(): Promise<TestServer> {
+/**
+ * A server that reads each request body whole and answers with its length and sha256;
+ * `onRequest` sees each request first (to pause its socket, for one).
+ */
+function hashingServer(onRequest?: (request: IncomingMessage) => void): Promise<TestServer> {
   return serve((request, response) => {
+    onRequest?.(request);
     const hash = createHash('sha256');
     let length = 0;
     request.on('data', (chunk: Buffer) => {
@@ -1320,20 +1324,9 @@ describe('own connections: view bodies', () => {
     // were the buffers to take the whole body, it reads once the body was handed out, and the
     // count of held views below fails instead of the test hanging.
     let held: Promise<void> | undefined;
-    const server = await serve((request, response) => {
+    const server = await hashingServer((request) => {
       request.socket.pause();
       void held?.then(() => request.socket.resume());
-      const hash = createHash('sha256');
-      let length = 0;
-      request.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        length += chunk.length;
-      });
-      request.on('end', () => {
-        const answer = JSON.stringify({ length, sha256: hash.digest('hex') });
-        response.writeHead(201, { 'content-length': String(answer.length) });
-        response.end(answer);
-      });
     });
     const transport = transportFor();
     const total = 64 * MiB;
